@@ -1,0 +1,1 @@
+namespace BiGS.Native.Bench; static class Program { static int Main() => 0; }

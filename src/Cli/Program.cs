@@ -1,0 +1,1 @@
+namespace BiGS.Native.Cli; static class Program { static int Main() => 0; }
