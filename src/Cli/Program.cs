@@ -1,1 +1,19 @@
-namespace BiGS.Native.Cli; static class Program { static int Main() => 0; }
+using System.CommandLine;
+using BiGS.Native.Cli.Commands;
+
+namespace BiGS.Native.Cli;
+
+/// <summary>The <c>bigs</c> command: one sub-command per task, each defined in Commands/.</summary>
+public static class Program
+{
+    public static int Main(string[] args) => BuildRoot().Parse(args).Invoke();
+
+    /// <summary>The root command with every sub-command attached (also used by tests).</summary>
+    public static RootCommand BuildRoot()
+    {
+        var root = new RootCommand("BiGS.Native: the Bidirectional Gated State Space model (BiGS) in C#");
+        foreach (var command in CommandCatalog.All())
+            root.Subcommands.Add(command);
+        return root;
+    }
+}
