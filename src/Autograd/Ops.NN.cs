@@ -1,0 +1,85 @@
+using BiGS.Native.Kernels.Cpu;
+using BiGS.Native.Tensors;
+
+namespace BiGS.Native.Autograd;
+
+public static partial class Ops
+{
+    /// <summary>LayerNorm over the last dim with the fused backward of the kernel layer.</summary>
+    public static Variable LayerNorm(Variable x, Variable gamma, Variable beta, float eps)
+    {
+        var (y, stats) = Tensor.LayerNorm(x.Value, gamma.Value, beta.Value, eps);
+        return Record("LayerNorm", y, [x, gamma, beta], dy =>
+        {
+            var dgamma = Tensor.ZerosLike(gamma.Value);
+            var dbeta = Tensor.ZerosLike(beta.Value);
+            var dx = Tensor.LayerNormBackward(x.Value, gamma.Value, stats, dy, dgamma, dbeta);
+            return [dx, dgamma, dbeta];
+        });
+    }
+
+    /// <summary>Softmax over the last dim.</summary>
+    public static Variable Softmax(Variable x)
+    {
+        var y = Tensor.Softmax(x.Value);
+        return Record("Softmax", y, [x], dy => [Tensor.SoftmaxBackward(y, dy)]);
+    }
+
+    /// <summary>Log-softmax over the last dim.</summary>
+    public static Variable LogSoftmax(Variable x)
+    {
+        var y = Tensor.Softmax(x.Value, log: true);
+        return Record("LogSoftmax", y, [x], dy => [Tensor.SoftmaxBackward(y, dy, log: true)]);
+    }
+
+    /// <summary>
+    /// Mean cross-entropy of logits (..., C) against integer labels, ignoring <paramref name="ignoreIndex"/>.
+    /// d loss / d logits = (softmax - onehot) / count, computed without a one-hot.
+    /// </summary>
+    public static Variable CrossEntropy(Variable logits, Tensor labels, int ignoreIndex = -100)
+    {
+        var (loss, logSumExp, count) = Tensor.CrossEntropy(logits.Value, labels, ignoreIndex);
+        var value = Tensor.Full(logits.Value.Device, loss);
+        return Record("CrossEntropy", value, [logits], dy =>
+        {
+            float scale = count == 0 ? 0f : dy.Item() / count;
+            return [Tensor.CrossEntropyBackward(logits.Value, labels, logSumExp, ignoreIndex, scale)];
+        });
+    }
+
+    /// <summary>Mean squared error mean((x - target)^2).</summary>
+    public static Variable MseLoss(Variable x, Tensor target) =>
+        MeanAll(Square(Sub(x, new Variable(target))));
+
+    /// <summary>
+    /// Binary cross-entropy with logits, averaged over every element, in the stable form
+    /// max(x,0) - x t + log(1 + e^-|x|) = softplus(x) - x t, with softplus(x) = relu(x) + log(1 + e^-|x|).
+    /// </summary>
+    public static Variable BceWithLogitsLoss(Variable x, Tensor target)
+    {
+        var absX = Apply(x, UnaryOp.Abs);
+        var softplus = Add(Relu(x), Log(AddScalar(Exp(Scale(absX, -1f)), 1f)));
+        return MeanAll(Sub(softplus, Mul(x, new Variable(target))));
+    }
+
+    /// <summary>Rows of the table picked by ids; the backward scatter-adds into the table's gradient.</summary>
+    public static Variable Embedding(Variable table, Tensor ids) =>
+        Record("Embedding", Tensor.Embedding(table.Value, ids), [table], dy =>
+        {
+            var dtable = Tensor.ZerosLike(table.Value);
+            Tensor.EmbeddingBackward(dy, ids, dtable);
+            return [dtable];
+        });
+
+    /// <summary>
+    /// Inverted dropout: zero each element with probability p and scale survivors by 1/(1-p), so the expected
+    /// value is unchanged. The identity when p is 0.
+    /// </summary>
+    public static Variable Dropout(Variable x, float p, Rng rng)
+    {
+        if (p <= 0f) return x;
+        if (p >= 1f) throw new ArgumentOutOfRangeException(nameof(p), p, "dropout probability must be below 1");
+        var mask = Tensor.Bernoulli(rng, 1f - p, x.Value.ShapeArray()) * (1f / (1f - p));
+        return Mul(x, new Variable(mask.To(x.Value.Device)));
+    }
+}

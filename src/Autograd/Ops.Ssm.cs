@@ -1,0 +1,29 @@
+using BiGS.Native.Tensors;
+
+namespace BiGS.Native.Autograd;
+
+public static partial class Ops
+{
+    /// <summary>
+    /// One S4D SSM applied along the sequence axis of u (B, L, H), as a single differentiable op:
+    /// <code>
+    /// A    = min(A_re, -1e-4) + i A_im,   dt = exp(log_step)
+    /// K[l] = Re( sum_n C_n (exp(dt A_n) - 1)/A_n exp(l dt A_n) )      (ZOH + Vandermonde, l &lt; L)
+    /// y    = causal_conv(u, K) + D u                                    (by FFT)
+    /// </code>
+    /// Backward, by the chain rule through K: the convolution's backward gives du, dK and dD; the kernel's
+    /// analytic backward maps dK to dA_re, dA_im, dC and dlog_step.
+    /// </summary>
+    public static Variable S4D(Variable u, Variable aRe, Variable aIm, Variable c, Variable logStep, Variable d)
+    {
+        int length = u.Value.Size(1);
+        var kernel = Tensor.SsmKernel(aRe.Value, aIm.Value, c.Value, logStep.Value, length);
+        var y = Tensor.SsmConvolution(u.Value, kernel, d.Value);
+        return Record("S4D", y, [u, aRe, aIm, c, logStep, d], dy =>
+        {
+            var (du, dK, dD) = Tensor.SsmConvolutionBackward(u.Value, kernel, d.Value, dy);
+            var (dARe, dAIm, dC, dLogStep) = Tensor.SsmKernelBackward(aRe.Value, aIm.Value, c.Value, logStep.Value, dK);
+            return [du, dARe, dAIm, dC, dLogStep, dD];
+        });
+    }
+}

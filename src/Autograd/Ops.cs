@@ -1,0 +1,83 @@
+using BiGS.Native.Kernels.Cpu;
+using BiGS.Native.Tensors;
+
+namespace BiGS.Native.Autograd;
+
+/// <summary>
+/// Differentiable operations on <see cref="Variable"/>s. Each computes its value with the tensor layer and,
+/// when grad is on and an input requires it, records how to map the output gradient to input gradients.
+/// This file: recording and elementwise arithmetic (with broadcasting).
+/// </summary>
+public static partial class Ops
+{
+    /// <summary>Wraps a result, recording its backward when any input requires grad and grad mode is on.</summary>
+    internal static Variable Record(string name, Tensor value, Variable[] inputs, Func<Tensor, Tensor?[]> backward) =>
+        GradMode.IsEnabled && inputs.Any(v => v.RequiresGrad)
+            ? new Variable(value, new GradNode(name, inputs, backward))
+            : new Variable(value);
+
+    /// <summary>a + b (broadcasting). d/da = dy summed to a's shape; same for b.</summary>
+    public static Variable Add(Variable a, Variable b) =>
+        Record("Add", a.Value + b.Value, [a, b], dy => [Unbroadcast(dy, a), Unbroadcast(dy, b)]);
+
+    /// <summary>a - b (broadcasting).</summary>
+    public static Variable Sub(Variable a, Variable b) =>
+        Record("Sub", a.Value - b.Value, [a, b], dy => [Unbroadcast(dy, a), b.RequiresGrad ? Unbroadcast(-dy, b) : null]);
+
+    /// <summary>a * b (broadcasting). d/da = dy * b, d/db = dy * a.</summary>
+    public static Variable Mul(Variable a, Variable b) =>
+        Record("Mul", a.Value * b.Value, [a, b], dy =>
+        [
+            a.RequiresGrad ? Unbroadcast(dy * b.Value, a) : null,
+            b.RequiresGrad ? Unbroadcast(dy * a.Value, b) : null,
+        ]);
+
+    /// <summary>a / b (broadcasting). d/da = dy / b, d/db = -dy a / b^2.</summary>
+    public static Variable Div(Variable a, Variable b)
+    {
+        var y = a.Value / b.Value;
+        return Record("Div", y, [a, b], dy =>
+        [
+            a.RequiresGrad ? Unbroadcast(dy / b.Value, a) : null,
+            b.RequiresGrad ? Unbroadcast(-(dy * y / b.Value), b) : null,
+        ]);
+    }
+
+    /// <summary>a * s for a constant s.</summary>
+    public static Variable Scale(Variable a, float s) => Record("Scale", a.Value * s, [a], dy => [dy * s]);
+
+    /// <summary>a + s for a constant s.</summary>
+    public static Variable AddScalar(Variable a, float s) => Record("AddScalar", a.Value + s, [a], dy => [dy]);
+
+    /// <summary>Elementwise function from the kernel set; backward uses its derivative.</summary>
+    public static Variable Apply(Variable x, UnaryOp op)
+    {
+        var y = x.Value.Apply(op);
+        return Record(op.ToString(), y, [x], dy => [Tensor.ApplyBackward(op, x.Value, y, dy)]);
+    }
+
+    /// <summary>tanh(x).</summary>
+    public static Variable Tanh(Variable x) => Apply(x, UnaryOp.Tanh);
+
+    /// <summary>e^x.</summary>
+    public static Variable Exp(Variable x) => Apply(x, UnaryOp.Exp);
+
+    /// <summary>ln x.</summary>
+    public static Variable Log(Variable x) => Apply(x, UnaryOp.Log);
+
+    /// <summary>1 / (1 + e^-x).</summary>
+    public static Variable Sigmoid(Variable x) => Apply(x, UnaryOp.Sigmoid);
+
+    /// <summary>GELU, tanh approximation or exact erf form.</summary>
+    public static Variable Gelu(Variable x, GeluKind kind) => Apply(x, kind == GeluKind.Tanh ? UnaryOp.GeluTanh : UnaryOp.GeluErf);
+
+    /// <summary>max(x, 0).</summary>
+    public static Variable Relu(Variable x) => Apply(x, UnaryOp.Relu);
+
+    /// <summary>x^2.</summary>
+    public static Variable Square(Variable x) => Apply(x, UnaryOp.Square);
+
+    /// <summary>Sums a gradient of a broadcast result back to the input's shape.</summary>
+    internal static Tensor? Unbroadcast(Tensor dy, Variable input) =>
+        input.RequiresGrad ? dy.SumToShape(input.Shape) : null;
+}

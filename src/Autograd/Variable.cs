@@ -1,0 +1,71 @@
+using BiGS.Native.Tensors;
+
+namespace BiGS.Native.Autograd;
+
+/// <summary>
+/// A tensor that remembers how it was made. Operations in <see cref="Ops"/> on variables that require grad record
+/// a <see cref="GradNode"/>; <see cref="Backward"/> on a scalar walks those records in reverse and accumulates
+/// d(output)/d(leaf) into each leaf's <see cref="Grad"/>.
+/// </summary>
+public class Variable
+{
+    /// <summary>Wraps a tensor; a leaf that requires grad receives a gradient in <see cref="Grad"/>.</summary>
+    public Variable(Tensor value, bool requiresGrad = false, string? name = null)
+    {
+        Value = value;
+        RequiresGrad = requiresGrad;
+        Name = name;
+    }
+
+    internal Variable(Tensor value, GradNode node) : this(value, requiresGrad: true) => Node = node;
+
+    /// <summary>The value.</summary>
+    public Tensor Value { get; protected set; }
+
+    /// <summary>The accumulated gradient of a leaf (null until a backward reaches it).</summary>
+    public Tensor? Grad { get; set; }
+
+    /// <summary>Whether gradients flow to or through this variable.</summary>
+    public bool RequiresGrad { get; }
+
+    /// <summary>Optional name (parameters carry their checkpoint name).</summary>
+    public string? Name { get; set; }
+
+    /// <summary>True for variables made by the user rather than by an operation.</summary>
+    public bool IsLeaf => Node is null;
+
+    internal GradNode? Node { get; }
+
+    /// <summary>The shape of the value.</summary>
+    public ReadOnlySpan<int> Shape => Value.Shape;
+
+    /// <summary>A variable with the same value that records nothing (gradients stop here).</summary>
+    public Variable Detach() => new(Value);
+
+    /// <summary>Resets the gradient to zero (keeps the buffer).</summary>
+    public void ZeroGrad() => Grad?.FillInPlace(0f);
+
+    /// <summary>Back-propagates from this scalar: every leaf that requires grad accumulates d(this)/d(leaf).</summary>
+    public void Backward()
+    {
+        if (Value.Count != 1)
+            throw new InvalidOperationException($"Backward needs a scalar output, got shape {Value.ShapeString}; reduce it first (e.g. Ops.Sum)");
+        Backward(Tensor.Full(Value.Device, 1f, Value.ShapeArray()));
+    }
+
+    /// <summary>Back-propagates a given output gradient (same shape as the value).</summary>
+    public void Backward(Tensor outputGrad) => BackwardPass.Run(this, outputGrad);
+
+    /// <summary>Adds a gradient into the leaf's persistent buffer (allocated on first use, outside any scope).</summary>
+    internal void AccumulateLeafGrad(Tensor g)
+    {
+        if (Grad is null)
+        {
+            Grad = Tensor.ZerosLike(Value).KeepAlive();
+        }
+        Grad.AddScaledInPlace(g, 1f);
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => $"Variable({Name ?? Node?.Name ?? "leaf"}, {Value})";
+}

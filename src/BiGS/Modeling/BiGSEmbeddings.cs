@@ -1,0 +1,46 @@
+using BiGS.Native.Autograd;
+using BiGS.Native.Nn;
+using BiGS.Native.Tensors;
+
+namespace BiGS.Native.Modeling;
+
+/// <summary>h0 = LayerNorm(E_word[ids] + E_type[token_type_ids] + E_pos[position_ids]), then dropout.</summary>
+public sealed class BiGSEmbeddings : Module
+{
+    /// <summary>Creates the three tables, the LayerNorm and the dropout.</summary>
+    public BiGSEmbeddings(BiGSConfig config, Rng rng)
+    {
+        WordEmbeddings = AddModule("word_embeddings", new Embedding(config.VocabSize, config.HiddenSize, config.InitializerRange, rng));
+        PositionEmbeddings = AddModule("position_embeddings", new Embedding(config.MaxPositionEmbeddings, config.HiddenSize, config.InitializerRange, rng));
+        TokenTypeEmbeddings = AddModule("token_type_embeddings", new Embedding(config.TypeVocabSize, config.HiddenSize, config.InitializerRange, rng));
+        LayerNorm = AddModule("LayerNorm", new LayerNorm(config.HiddenSize, config.LayerNormEps));
+        Dropout = AddModule("dropout", new Dropout(config.HiddenDropoutProb, rng));
+    }
+
+    /// <summary>Word table (V, d); also the tied MLM decoder.</summary>
+    public Embedding WordEmbeddings { get; }
+
+    /// <summary>Position table (P, d).</summary>
+    public Embedding PositionEmbeddings { get; }
+
+    /// <summary>Segment table (T, d).</summary>
+    public Embedding TokenTypeEmbeddings { get; }
+
+    /// <summary>LayerNorm after the sum.</summary>
+    public LayerNorm LayerNorm { get; }
+
+    /// <summary>Dropout after the LayerNorm.</summary>
+    public Dropout Dropout { get; }
+
+    /// <summary>Embeds a batch (B, L); token types default to 0 and positions to 0..L-1.</summary>
+    public Variable Forward(Tensor inputIds, Tensor? tokenTypeIds, Tensor? positionIds)
+    {
+        int length = inputIds.Size(1);
+        var device = WordEmbeddings.Weight.Value.Device;
+        var types = tokenTypeIds ?? Tensor.FromInts(new int[inputIds.Count], inputIds.ShapeArray());
+        var positions = positionIds ?? Tensor.ArangeInt(length);
+        var sum = Ops.Add(Ops.Add(WordEmbeddings.Forward(inputIds.To(device)), TokenTypeEmbeddings.Forward(types.To(device))),
+            PositionEmbeddings.Forward(positions.To(device)));
+        return Dropout.Forward(LayerNorm.Forward(sum));
+    }
+}

@@ -1,0 +1,31 @@
+using BiGS.Native.Nn;
+using BiGS.Native.Tensors;
+
+namespace BiGS.Native.Modeling;
+
+/// <summary>
+/// What every BiGS model and head shares: its config, the generator its initialisation and dropout draw from,
+/// and a forward pass from a <see cref="BiGSInput"/> to named <see cref="BiGSOutput"/>s.
+/// </summary>
+public abstract class BiGSPreTrainedModel : Module
+{
+    /// <summary>Validates the config and keeps the generator.</summary>
+    protected BiGSPreTrainedModel(BiGSConfig config, Rng rng)
+    {
+        config.Validate();
+        Config = config;
+        Rng = rng;
+    }
+
+    /// <summary>The hyper-parameters.</summary>
+    public BiGSConfig Config { get; }
+
+    /// <summary>The generator used for initialisation and then for dropout masks (saved with training state).</summary>
+    public Rng Rng { get; }
+
+    /// <summary>The device the parameters are on.</summary>
+    public Device Device => Parameters().First().Value.Device;
+
+    /// <summary>Runs the model on a batch.</summary>
+    public abstract BiGSOutput Forward(BiGSInput input);
+}

@@ -1,0 +1,137 @@
+using BiGS.Native.Autograd;
+using BiGS.Native.Nn;
+using BiGS.Native.Tensors;
+
+namespace BiGS.Native.Modeling;
+
+/// <summary>Per-token classification: classifier(dropout(h)) for every position; CE ignoring -100.</summary>
+public sealed class BiGSForTokenClassification : BiGSPreTrainedModel
+{
+    /// <summary>Creates a randomly initialised model.</summary>
+    public BiGSForTokenClassification(BiGSConfig config, ulong seed = 0) : base(config, new Rng(seed))
+    {
+        Bigs = AddModule("bigs", new BiGSModel(config, Rng, addPooler: false));
+        Dropout = AddModule("dropout", new Dropout(config.ClassifierDropout ?? config.HiddenDropoutProb, Rng));
+        Classifier = AddModule("classifier", new Linear(config.HiddenSize, config.NumLabels, config.InitializerRange, Rng));
+    }
+
+    /// <summary>The encoder.</summary>
+    public BiGSModel Bigs { get; }
+
+    /// <summary>Dropout before the classifier.</summary>
+    public Dropout Dropout { get; }
+
+    /// <summary>The classifier (d -> num_labels).</summary>
+    public Linear Classifier { get; }
+
+    /// <inheritdoc />
+    public override BiGSOutput Forward(BiGSInput input)
+    {
+        var encoded = Bigs.Forward(input);
+        var logits = Classifier.Forward(Dropout.Forward(encoded.LastHiddenState));
+        return new BiGSOutput
+        {
+            LastHiddenState = encoded.LastHiddenState,
+            HiddenStates = encoded.HiddenStates,
+            Logits = logits,
+            Loss = input.Labels is null ? null : Ops.CrossEntropy(logits, input.Labels),
+        };
+    }
+}
+
+/// <summary>
+/// Extractive QA: qa_outputs(h) (B, L, 2) split into start and end logits (B, L); loss = mean of the start and end
+/// CE, with positions outside [0, L) ignored.
+/// </summary>
+public sealed class BiGSForQuestionAnswering : BiGSPreTrainedModel
+{
+    /// <summary>Creates a randomly initialised model.</summary>
+    public BiGSForQuestionAnswering(BiGSConfig config, ulong seed = 0) : base(config, new Rng(seed))
+    {
+        Bigs = AddModule("bigs", new BiGSModel(config, Rng, addPooler: false));
+        QaOutputs = AddModule("qa_outputs", new Linear(config.HiddenSize, 2, config.InitializerRange, Rng));
+    }
+
+    /// <summary>The encoder.</summary>
+    public BiGSModel Bigs { get; }
+
+    /// <summary>The span classifier (d -> 2).</summary>
+    public Linear QaOutputs { get; }
+
+    /// <inheritdoc />
+    public override BiGSOutput Forward(BiGSInput input)
+    {
+        var encoded = Bigs.Forward(input);
+        var logits = QaOutputs.Forward(encoded.LastHiddenState);
+        var start = Ops.Reshape(Ops.Slice(logits, -1, 0, 1), input.InputIds.ShapeArray());
+        var end = Ops.Reshape(Ops.Slice(logits, -1, 1, 1), input.InputIds.ShapeArray());
+        Variable? loss = null;
+        if (input.StartPositions is { } starts && input.EndPositions is { } ends)
+        {
+            int length = input.InputIds.Size(1);
+            loss = Ops.Scale(Ops.Add(Ops.CrossEntropy(start, IgnoreOutside(starts, length)),
+                Ops.CrossEntropy(end, IgnoreOutside(ends, length))), 0.5f);
+        }
+        return new BiGSOutput
+        {
+            LastHiddenState = encoded.LastHiddenState,
+            HiddenStates = encoded.HiddenStates,
+            StartLogits = start,
+            EndLogits = end,
+            Loss = loss,
+        };
+    }
+
+    private static Tensor IgnoreOutside(Tensor positions, int length) =>
+        Tensor.FromInts(positions.ToLongArray().Select(p => p >= 0 && p < length ? (int)p : -100).ToArray(), positions.ShapeArray());
+}
+
+/// <summary>
+/// Multiple choice: input (B, C, L) flattened to (B*C, L); classifier(dropout(pooled)) (d -> 1) reshaped to
+/// (B, C); CE over the choices.
+/// </summary>
+public sealed class BiGSForMultipleChoice : BiGSPreTrainedModel
+{
+    /// <summary>Creates a randomly initialised model.</summary>
+    public BiGSForMultipleChoice(BiGSConfig config, ulong seed = 0) : base(config, new Rng(seed))
+    {
+        Bigs = AddModule("bigs", new BiGSModel(config, Rng, addPooler: true));
+        Dropout = AddModule("dropout", new Dropout(config.ClassifierDropout ?? config.HiddenDropoutProb, Rng));
+        Classifier = AddModule("classifier", new Linear(config.HiddenSize, 1, config.InitializerRange, Rng));
+    }
+
+    /// <summary>The encoder.</summary>
+    public BiGSModel Bigs { get; }
+
+    /// <summary>Dropout before the classifier.</summary>
+    public Dropout Dropout { get; }
+
+    /// <summary>The choice scorer (d -> 1).</summary>
+    public Linear Classifier { get; }
+
+    /// <inheritdoc />
+    public override BiGSOutput Forward(BiGSInput input)
+    {
+        if (input.InputIds.Rank != 3)
+            throw new ArgumentException($"multiple choice input_ids must be (batch, choices, length), got {input.InputIds.ShapeString}");
+        int batch = input.InputIds.Size(0), choices = input.InputIds.Size(1), length = input.InputIds.Size(2);
+        var flat = input with
+        {
+            InputIds = input.InputIds.Reshape(batch * choices, length),
+            TokenTypeIds = input.TokenTypeIds?.Reshape(batch * choices, length),
+            AttentionMask = input.AttentionMask?.Reshape(batch * choices, length),
+            PositionIds = input.PositionIds?.Reshape(batch * choices, length),
+        };
+        var encoded = Bigs.Forward(flat);
+        var scores = Classifier.Forward(Dropout.Forward(encoded.PoolerOutput!));
+        var logits = Ops.Reshape(scores, batch, choices);
+        return new BiGSOutput
+        {
+            LastHiddenState = encoded.LastHiddenState,
+            HiddenStates = encoded.HiddenStates,
+            PoolerOutput = encoded.PoolerOutput,
+            Logits = logits,
+            Loss = input.Labels is null ? null : Ops.CrossEntropy(logits, input.Labels),
+        };
+    }
+}

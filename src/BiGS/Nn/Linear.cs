@@ -1,0 +1,37 @@
+using BiGS.Native.Autograd;
+using BiGS.Native.Kernels.Cpu;
+using BiGS.Native.Tensors;
+
+namespace BiGS.Native.Nn;
+
+/// <summary>y = x W^T + b, with W stored (out, in) as in PyTorch (the transpose of a Flax Dense kernel).</summary>
+public sealed class Linear : Module
+{
+    /// <summary>Creates the layer with W ~ Normal(0, initStd) and b = 0.</summary>
+    public Linear(int inFeatures, int outFeatures, float initStd, Rng rng, bool bias = true)
+    {
+        InFeatures = inFeatures;
+        OutFeatures = outFeatures;
+        Weight = AddParameter("weight", Tensor.RandomNormal(rng, 0f, initStd, outFeatures, inFeatures));
+        Bias = bias ? AddParameter("bias", Tensor.Zeros(outFeatures)) : null;
+    }
+
+    /// <summary>Input width.</summary>
+    public int InFeatures { get; }
+
+    /// <summary>Output width.</summary>
+    public int OutFeatures { get; }
+
+    /// <summary>W (out, in).</summary>
+    public Parameter Weight { get; }
+
+    /// <summary>b (out), or null.</summary>
+    public Parameter? Bias { get; }
+
+    /// <summary>Applies the layer to x (..., in).</summary>
+    public Variable Forward(Variable x) => Ops.Linear(x, Weight, Bias);
+
+    /// <summary>gelu(x W^T + b) with the bias and activation fused into one pass.</summary>
+    public Variable ForwardGelu(Variable x, GeluKind kind) =>
+        Bias is null ? Ops.Gelu(Forward(x), kind) : Ops.LinearGelu(x, Weight, Bias, kind);
+}

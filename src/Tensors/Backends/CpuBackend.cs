@@ -1,0 +1,192 @@
+using BiGS.Native.Kernels.Cpu;
+
+namespace BiGS.Native.Tensors.Backends;
+
+/// <summary>
+/// The CPU backend: host arrays from the pool and the SIMD kernels of BiGS.Native.Kernels.Cpu. It is the
+/// reference every other backend is tested against.
+/// </summary>
+public sealed class CpuBackend : ITensorBackend
+{
+    private CpuBackend() { }
+
+    /// <summary>The single instance.</summary>
+    public static CpuBackend Instance { get; } = new();
+
+    /// <inheritdoc />
+    public string Name => "cpu";
+
+    /// <inheritdoc />
+    public TensorStorage Allocate(DType dtype, long length, bool zeroed)
+    {
+        if (length > Array.MaxLength)
+            throw new ArgumentOutOfRangeException(nameof(length), $"a CPU tensor holds at most {Array.MaxLength} elements, asked for {length}");
+        return new CpuStorage(dtype, (int)length, zeroed);
+    }
+
+    /// <inheritdoc />
+    public void CopyFromHost<T>(ReadOnlySpan<T> source, TensorStorage destination, long offset) where T : unmanaged =>
+        source.CopyTo(Cpu(destination).AsSpan<T>()[(int)offset..]);
+
+    /// <inheritdoc />
+    public void CopyToHost<T>(TensorStorage source, long offset, Span<T> destination) where T : unmanaged =>
+        Cpu(source).AsSpan<T>().Slice((int)offset, destination.Length).CopyTo(destination);
+
+    /// <inheritdoc />
+    public void Fill(Tensor destination, float value) => Elementwise.Fill(F(destination), value);
+
+    /// <inheritdoc />
+    public void CopyStrided(Tensor source, Tensor destination)
+    {
+        var storage = Cpu(source.Storage);
+        switch (source.DType)
+        {
+            case DType.Float32: StridedCopy.Copy(source.Shape, storage.Floats, source.Offset, source.Strides, F(destination)); break;
+            case DType.Int32: StridedCopy.Copy(source.Shape, storage.Ints, source.Offset, source.Strides, destination.AsSpan<int>()); break;
+            default: CopyStridedLongs(source, storage.Longs, destination.AsSpan<long>()); break;
+        }
+    }
+
+    /// <inheritdoc />
+    public void Unary(UnaryOp op, Tensor x, Tensor y) => Elementwise.Unary(op, F(x), F(y));
+
+    /// <inheritdoc />
+    public void UnaryBackward(UnaryOp op, Tensor x, Tensor y, Tensor dy, Tensor dx) =>
+        Elementwise.UnaryBackward(op, F(x), F(y), F(dy), F(dx));
+
+    /// <inheritdoc />
+    public void Binary(BinaryOp op, Tensor a, Tensor b, Tensor y)
+    {
+        if (a.IsContiguous && b.IsContiguous)
+            Elementwise.Binary(op, F(a), F(b), F(y));
+        else
+            Elementwise.BinaryStrided(op, y.Shape, Cpu(a.Storage).Floats, a.Offset, a.Strides, Cpu(b.Storage).Floats, b.Offset, b.Strides, F(y));
+    }
+
+    /// <inheritdoc />
+    public void BinaryScalar(BinaryOp op, Tensor a, float s, bool scalarFirst, Tensor y)
+    {
+        if (scalarFirst) Elementwise.ScalarBinary(op, s, F(a), F(y));
+        else Elementwise.BinaryScalar(op, F(a), s, F(y));
+    }
+
+    /// <inheritdoc />
+    public void AddScaled(Tensor x, float alpha, Tensor y) => Elementwise.AddScaled(F(x), alpha, F(y));
+
+    /// <inheritdoc />
+    public void MatMul(Tensor a, bool transposeA, Tensor b, bool transposeB, Tensor c, float alpha, float beta)
+    {
+        int batch = c.Size(0), m = c.Size(1), n = c.Size(2);
+        int k = transposeA ? a.Size(1) : a.Size(2);
+        long strideA = a.Size(0) == 1 ? 0 : (long)a.Size(1) * a.Size(2);
+        long strideB = b.Size(0) == 1 ? 0 : (long)b.Size(1) * b.Size(2);
+        Gemm.SgemmBatched(batch, transposeA, transposeB, m, n, k, alpha, F(a), a.Size(2), strideA,
+            F(b), b.Size(2), strideB, beta, F(c), n, (long)m * n);
+    }
+
+    /// <inheritdoc />
+    public void Reduce(ReduceKind kind, Tensor x, int outer, int axis, int inner, Tensor y)
+    {
+        switch (kind)
+        {
+            case ReduceKind.Sum: Reductions.Sum(F(x), outer, axis, inner, F(y)); break;
+            case ReduceKind.Mean: Reductions.Mean(F(x), outer, axis, inner, F(y)); break;
+            default: Reductions.Max(F(x), outer, axis, inner, F(y), Span<int>.Empty); break;
+        }
+    }
+
+    /// <inheritdoc />
+    public void ReduceToShape(Tensor source, Tensor destination) =>
+        StridedCopy.ReduceToShape(source.Shape, F(source), destination.Shape, F(destination));
+
+    /// <inheritdoc />
+    public void BiasGelu(GeluKind kind, Tensor x, Tensor bias, Tensor y) =>
+        Kernels.Cpu.BiasGelu.Forward(kind, F(x), F(bias), x.Size(0), x.Size(1), F(y));
+
+    /// <inheritdoc />
+    public void BiasGeluBackward(GeluKind kind, Tensor x, Tensor bias, Tensor dy, Tensor dx, Tensor dbias) =>
+        Kernels.Cpu.BiasGelu.Backward(kind, F(x), F(bias), F(dy), x.Size(0), x.Size(1), F(dx), F(dbias));
+
+    /// <inheritdoc />
+    public void LayerNorm(Tensor x, Tensor gamma, Tensor beta, float eps, Tensor y, Tensor mean, Tensor rstd) =>
+        LayerNormKernel.Forward(F(x), F(gamma), F(beta), x.Size(0), x.Size(1), eps, F(y), F(mean), F(rstd));
+
+    /// <inheritdoc />
+    public void LayerNormBackward(Tensor x, Tensor gamma, Tensor mean, Tensor rstd, Tensor dy, Tensor dx, Tensor dgamma, Tensor dbeta) =>
+        LayerNormKernel.Backward(F(x), F(gamma), F(mean), F(rstd), F(dy), x.Size(0), x.Size(1), F(dx), F(dgamma), F(dbeta));
+
+    /// <inheritdoc />
+    public void Softmax(Tensor x, Tensor y, bool log)
+    {
+        if (log) SoftmaxKernel.LogSoftmax(F(x), x.Size(0), x.Size(1), F(y));
+        else SoftmaxKernel.Softmax(F(x), x.Size(0), x.Size(1), F(y));
+    }
+
+    /// <inheritdoc />
+    public void SoftmaxBackward(Tensor y, Tensor dy, Tensor dx, bool log)
+    {
+        if (log) SoftmaxKernel.LogSoftmaxBackward(F(y), F(dy), y.Size(0), y.Size(1), F(dx));
+        else SoftmaxKernel.SoftmaxBackward(F(y), F(dy), y.Size(0), y.Size(1), F(dx));
+    }
+
+    /// <inheritdoc />
+    public float CrossEntropy(Tensor logits, Tensor labels, int ignoreIndex, Tensor logSumExp, out int count) =>
+        CrossEntropyKernel.Forward(F(logits), labels.AsSpan<int>(), logits.Size(0), logits.Size(1), ignoreIndex, F(logSumExp), out count);
+
+    /// <inheritdoc />
+    public void CrossEntropyBackward(Tensor logits, Tensor labels, Tensor logSumExp, int ignoreIndex, float scale, Tensor dlogits) =>
+        CrossEntropyKernel.Backward(F(logits), labels.AsSpan<int>(), F(logSumExp), logits.Size(0), logits.Size(1), ignoreIndex, scale, F(dlogits));
+
+    /// <inheritdoc />
+    public void EmbeddingGather(Tensor table, Tensor ids, Tensor y) =>
+        EmbeddingKernel.Gather(F(table), table.Size(0), table.Size(1), ids.AsSpan<int>(), F(y));
+
+    /// <inheritdoc />
+    public void EmbeddingScatterAdd(Tensor dy, Tensor ids, Tensor dtable) =>
+        EmbeddingKernel.ScatterAdd(F(dy), ids.AsSpan<int>(), dtable.Size(0), dtable.Size(1), F(dtable));
+
+    /// <inheritdoc />
+    public void AdamWStep(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps, float weightDecay, int step) =>
+        AdamWKernel.Step(F(param), F(grad), F(m), F(v), lr, beta1, beta2, eps, weightDecay, step);
+
+    /// <inheritdoc />
+    public void SsmKernel(Tensor aRe, Tensor aIm, Tensor c, Tensor logStep, Tensor kernel) =>
+        S4DKernel.Generate(F(aRe), F(aIm), F(c), F(logStep)[0], kernel.Length, F(kernel));
+
+    /// <inheritdoc />
+    public void SsmKernelBackward(Tensor aRe, Tensor aIm, Tensor c, Tensor logStep, Tensor dKernel,
+        Tensor dARe, Tensor dAIm, Tensor dC, Tensor dLogStep)
+    {
+        S4DKernel.Backward(F(aRe), F(aIm), F(c), F(logStep)[0], F(dKernel), F(dARe), F(dAIm), F(dC), out float dLog);
+        F(dLogStep)[0] = dLog;
+    }
+
+    /// <inheritdoc />
+    public void SsmConvolution(Tensor u, Tensor kernel, Tensor d, Tensor y) =>
+        Kernels.Cpu.SsmConvolution.Forward(F(u), u.Size(0), u.Size(1), u.Size(2), F(kernel), F(d)[0], F(y));
+
+    /// <inheritdoc />
+    public void SsmConvolutionBackward(Tensor u, Tensor kernel, Tensor d, Tensor dy, Tensor du, Tensor dKernel, Tensor dD)
+    {
+        Kernels.Cpu.SsmConvolution.Backward(F(u), F(dy), u.Size(0), u.Size(1), u.Size(2), F(kernel), F(d)[0], F(du), F(dKernel), out float dSkip);
+        F(dD)[0] = dSkip;
+    }
+
+    private static Span<float> F(Tensor t) => t.AsSpan<float>();
+
+    private static CpuStorage Cpu(TensorStorage storage) =>
+        storage as CpuStorage ?? throw new ArgumentException($"the CPU backend got a tensor on {storage.Device}");
+
+    /// <summary>int64 views are rare (ids as loaded from files): a plain index walk suffices.</summary>
+    private static void CopyStridedLongs(Tensor source, long[] data, Span<long> destination)
+    {
+        var index = new int[source.Rank];
+        for (int flat = 0; flat < destination.Length; flat++)
+        {
+            long offset = source.Offset;
+            for (int d = 0; d < index.Length; d++) offset += (long)index[d] * source.Strides[d];
+            destination[flat] = data[offset];
+            for (int d = index.Length - 1; d >= 0 && ++index[d] == source.Shape[d]; d--) index[d] = 0;
+        }
+    }
+}

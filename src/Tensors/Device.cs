@@ -1,0 +1,50 @@
+namespace BiGS.Native.Tensors;
+
+/// <summary>The kinds of device a tensor can live on.</summary>
+public enum DeviceKind
+{
+    /// <summary>Host memory, SIMD kernels.</summary>
+    Cpu,
+    /// <summary>An OpenCL device (GPU, or the CPU through PoCL).</summary>
+    OpenCL,
+    /// <summary>An NVIDIA GPU through the CUDA driver API.</summary>
+    Cuda,
+}
+
+/// <summary>A device: where a tensor's memory lives and which backend computes on it.</summary>
+public sealed class Device : IEquatable<Device>
+{
+    private Device(DeviceKind kind, int index, ITensorBackend backend)
+    {
+        Kind = kind;
+        Index = index;
+        Backend = backend;
+    }
+
+    /// <summary>The host CPU.</summary>
+    public static Device Cpu { get; } = new(DeviceKind.Cpu, 0, Backends.CpuBackend.Instance);
+
+    /// <summary>Creates a device for a backend a GPU layer provides.</summary>
+    public static Device Create(DeviceKind kind, int index, ITensorBackend backend) => new(kind, index, backend);
+
+    /// <summary>Kind of device.</summary>
+    public DeviceKind Kind { get; }
+
+    /// <summary>Index among devices of its kind.</summary>
+    public int Index { get; }
+
+    /// <summary>The backend that allocates and computes on this device.</summary>
+    public ITensorBackend Backend { get; }
+
+    /// <inheritdoc />
+    public bool Equals(Device? other) => other is not null && Kind == other.Kind && Index == other.Index;
+
+    /// <inheritdoc />
+    public override bool Equals(object? obj) => obj is Device d && Equals(d);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(Kind, Index);
+
+    /// <inheritdoc />
+    public override string ToString() => Kind == DeviceKind.Cpu ? "cpu" : $"{Kind.ToString().ToLowerInvariant()}:{Index}";
+}

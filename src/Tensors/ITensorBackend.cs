@@ -1,0 +1,113 @@
+using BiGS.Native.Kernels.Cpu;
+
+namespace BiGS.Native.Tensors;
+
+/// <summary>
+/// The primitives a device must provide. The tensor layer checks shapes, allocates outputs (contiguous) and makes
+/// inputs contiguous where a primitive needs it; a backend only computes. Each method documents which of its
+/// tensor arguments may be non-contiguous views.
+/// </summary>
+public interface ITensorBackend
+{
+    /// <summary>Short name ("cpu", "opencl", ...).</summary>
+    string Name { get; }
+
+    /// <summary>Allocates storage; contents are undefined unless <paramref name="zeroed"/>.</summary>
+    TensorStorage Allocate(DType dtype, long length, bool zeroed);
+
+    /// <summary>Copies host elements into storage starting at element <paramref name="offset"/>.</summary>
+    void CopyFromHost<T>(ReadOnlySpan<T> source, TensorStorage destination, long offset) where T : unmanaged;
+
+    /// <summary>Copies storage elements starting at <paramref name="offset"/> to the host.</summary>
+    void CopyToHost<T>(TensorStorage source, long offset, Span<T> destination) where T : unmanaged;
+
+    /// <summary>Fills a contiguous float tensor.</summary>
+    void Fill(Tensor destination, float value);
+
+    /// <summary>Copies any view (float or int) into a contiguous tensor of the same shape and dtype.</summary>
+    void CopyStrided(Tensor source, Tensor destination);
+
+    /// <summary>y = op(x), both contiguous, same shape.</summary>
+    void Unary(UnaryOp op, Tensor x, Tensor y);
+
+    /// <summary>dx = dy * op'(x), y = op(x); all contiguous.</summary>
+    void UnaryBackward(UnaryOp op, Tensor x, Tensor y, Tensor dy, Tensor dx);
+
+    /// <summary>y = a op b; a and b are views already broadcast to y's shape (stride 0 on broadcast dims).</summary>
+    void Binary(BinaryOp op, Tensor a, Tensor b, Tensor y);
+
+    /// <summary>y = a op s (or s op a when <paramref name="scalarFirst"/>); contiguous.</summary>
+    void BinaryScalar(BinaryOp op, Tensor a, float s, bool scalarFirst, Tensor y);
+
+    /// <summary>y += alpha * x, contiguous, same element count.</summary>
+    void AddScaled(Tensor x, float alpha, Tensor y);
+
+    /// <summary>
+    /// Batched matrix product c[i] = alpha * op(a[i]) op(b[i]) + beta * c[i]. a is (batchA, rows, cols) with
+    /// batchA 1 (broadcast) or the batch; likewise b; c is (batch, m, n). All contiguous.
+    /// </summary>
+    void MatMul(Tensor a, bool transposeA, Tensor b, bool transposeB, Tensor c, float alpha, float beta);
+
+    /// <summary>Reduces x viewed as (outer, axis, inner) along the middle dimension into y (outer, inner).</summary>
+    void Reduce(ReduceKind kind, Tensor x, int outer, int axis, int inner, Tensor y);
+
+    /// <summary>dst (+=) src summed over the dimensions where dst has size 1 (the backward of broadcasting).</summary>
+    void ReduceToShape(Tensor source, Tensor destination);
+
+    /// <summary>y = gelu(x + bias) over rows; x (rows, cols), bias (cols).</summary>
+    void BiasGelu(GeluKind kind, Tensor x, Tensor bias, Tensor y);
+
+    /// <summary>dx = dy * gelu'(x + bias); dbias (+=) column sums of dx.</summary>
+    void BiasGeluBackward(GeluKind kind, Tensor x, Tensor bias, Tensor dy, Tensor dx, Tensor dbias);
+
+    /// <summary>Row LayerNorm; writes y and the saved statistics mean, rstd (rows).</summary>
+    void LayerNorm(Tensor x, Tensor gamma, Tensor beta, float eps, Tensor y, Tensor mean, Tensor rstd);
+
+    /// <summary>LayerNorm backward; dgamma and dbeta accumulate.</summary>
+    void LayerNormBackward(Tensor x, Tensor gamma, Tensor mean, Tensor rstd, Tensor dy, Tensor dx, Tensor dgamma, Tensor dbeta);
+
+    /// <summary>Row softmax (or log-softmax).</summary>
+    void Softmax(Tensor x, Tensor y, bool log);
+
+    /// <summary>Backward of <see cref="Softmax"/> from its output y.</summary>
+    void SoftmaxBackward(Tensor y, Tensor dy, Tensor dx, bool log);
+
+    /// <summary>Mean cross-entropy over rows whose int32 label is not ignoreIndex; writes logSumExp (rows).</summary>
+    float CrossEntropy(Tensor logits, Tensor labels, int ignoreIndex, Tensor logSumExp, out int count);
+
+    /// <summary>dlogits = scale * (softmax - onehot) on used rows, 0 elsewhere.</summary>
+    void CrossEntropyBackward(Tensor logits, Tensor labels, Tensor logSumExp, int ignoreIndex, float scale, Tensor dlogits);
+
+    /// <summary>y[i] = table[ids[i]]; ids int32.</summary>
+    void EmbeddingGather(Tensor table, Tensor ids, Tensor y);
+
+    /// <summary>dtable[ids[i]] (+=) dy[i].</summary>
+    void EmbeddingScatterAdd(Tensor dy, Tensor ids, Tensor dtable);
+
+    /// <summary>One AdamW update of a parameter in place (decoupled decay, bias-corrected, step &gt;= 1).</summary>
+    void AdamWStep(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps, float weightDecay, int step);
+
+    /// <summary>S4D convolution kernel K (L) from A_re, A_im (N), C (N,2), log_step (1).</summary>
+    void SsmKernel(Tensor aRe, Tensor aIm, Tensor c, Tensor logStep, Tensor kernel);
+
+    /// <summary>Gradients of A_re, A_im, C, log_step from dK (written, not accumulated).</summary>
+    void SsmKernelBackward(Tensor aRe, Tensor aIm, Tensor c, Tensor logStep, Tensor dKernel,
+        Tensor dARe, Tensor dAIm, Tensor dC, Tensor dLogStep);
+
+    /// <summary>y = causal_conv(u, K) + D u along L for u (B, L, H); D (1).</summary>
+    void SsmConvolution(Tensor u, Tensor kernel, Tensor d, Tensor y);
+
+    /// <summary>Backward of <see cref="SsmConvolution"/>: du, dK (L), dD (1), all written.</summary>
+    void SsmConvolutionBackward(Tensor u, Tensor kernel, Tensor d, Tensor dy, Tensor du, Tensor dKernel, Tensor dD);
+}
+
+/// <summary>Reductions along one axis.</summary>
+public enum ReduceKind
+{
+    /// <summary>Sum.</summary>
+    Sum,
+    /// <summary>Arithmetic mean.</summary>
+    Mean,
+    /// <summary>Maximum.</summary>
+    Max,
+}

@@ -1,0 +1,65 @@
+namespace BiGS.Native.Tensors;
+
+public sealed partial class Tensor
+{
+    /// <summary>
+    /// Matrix product op(a) op(b) over the last two dims, op = transpose when asked. Leading (batch) dims must be
+    /// equal or absent/1 on one side (broadcast). A rank-2 right operand applied to a batched left operand without
+    /// transposes runs as one large GEMM.
+    /// </summary>
+    public static Tensor MatMul(Tensor a, Tensor b, bool transposeA = false, bool transposeB = false)
+    {
+        a.RequireDType("matmul", DType.Float32);
+        b.RequireDType("matmul", DType.Float32);
+        RequireSameDevice("matmul", a, b);
+        if (a.Rank < 2 || b.Rank < 2)
+            throw new ArgumentException($"matmul: {a.ShapeString} x {b.ShapeString}: both operands need at least 2 dims");
+        int m = transposeA ? a.Size(-1) : a.Size(-2), k = transposeA ? a.Size(-2) : a.Size(-1);
+        int kb = transposeB ? b.Size(-1) : b.Size(-2), n = transposeB ? b.Size(-2) : b.Size(-1);
+        if (k != kb)
+            throw new ArgumentException($"matmul: {a.ShapeString} x {b.ShapeString}: inner dimensions {k} and {kb} differ");
+
+        var batchA = a.shape[..^2];
+        var batchB = b.shape[..^2];
+        if (b.Rank == 2 && !transposeA) return MatMulFlattened(a, b, transposeB, m, n);
+        var batch = BroadcastBatch(a, b, batchA, batchB);
+        int batchCount = (int)ShapeUtil.Count(batch);
+        var a3 = a.Contiguous().Reshape((int)ShapeUtil.Count(batchA), a.Size(-2), a.Size(-1));
+        var b3 = b.Contiguous().Reshape((int)ShapeUtil.Count(batchB), b.Size(-2), b.Size(-1));
+        var c = Empty(DType.Float32, a.Device, batchCount, m, n);
+        a.Backend.MatMul(a3, transposeA, b3, transposeB, c, 1f, 0f);
+        return c.Reshape([.. batch, m, n]);
+    }
+
+    /// <summary>(..., m, k) x (k, n): the leading dims fold into the rows of one GEMM.</summary>
+    private static Tensor MatMulFlattened(Tensor a, Tensor b, bool transposeB, int m, int n)
+    {
+        int rows = (int)(a.Count / a.Size(-1));
+        var a3 = a.Contiguous().Reshape(1, rows, a.Size(-1));
+        var b3 = b.Contiguous().Reshape(1, b.Size(0), b.Size(1));
+        var c = Empty(DType.Float32, a.Device, 1, rows, n);
+        a.Backend.MatMul(a3, false, b3, transposeB, c, 1f, 0f);
+        return c.Reshape([.. a.shape[..^2], m, n]);
+    }
+
+    private static int[] BroadcastBatch(Tensor a, Tensor b, int[] batchA, int[] batchB)
+    {
+        long countA = ShapeUtil.Count(batchA), countB = ShapeUtil.Count(batchB);
+        if (countA == 1) return batchB;
+        if (countB == 1 || batchA.AsSpan().SequenceEqual(batchB)) return batchA;
+        throw new ArgumentException($"matmul: {a.ShapeString} x {b.ShapeString}: batch dimensions {ShapeUtil.Format(batchA)} and {ShapeUtil.Format(batchB)} differ");
+    }
+
+    /// <summary>In place c = alpha * op(a) op(b) + beta * c for rank-2 operands (used to accumulate gradients).</summary>
+    public static void MatMulInto(Tensor a, bool transposeA, Tensor b, bool transposeB, Tensor c, float alpha, float beta)
+    {
+        if (a.Rank != 2 || b.Rank != 2 || c.Rank != 2 || !c.IsContiguous)
+            throw new ArgumentException($"MatMulInto: needs rank-2 operands and a contiguous target, got {a.ShapeString} x {b.ShapeString} -> {c.ShapeString}");
+        int m = transposeA ? a.Size(1) : a.Size(0), k = transposeA ? a.Size(0) : a.Size(1);
+        int kb = transposeB ? b.Size(1) : b.Size(0), n = transposeB ? b.Size(0) : b.Size(1);
+        if (k != kb) throw new ArgumentException($"matmul: {a.ShapeString} x {b.ShapeString}: inner dimensions {k} and {kb} differ");
+        if (c.Size(0) != m || c.Size(1) != n)
+            throw new ArgumentException($"MatMulInto: result is ({m},{n}) but the target is {c.ShapeString}");
+        a.Backend.MatMul(a.Contiguous().Unsqueeze(0), transposeA, b.Contiguous().Unsqueeze(0), transposeB, c.Unsqueeze(0), alpha, beta);
+    }
+}

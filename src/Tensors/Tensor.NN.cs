@@ -1,0 +1,137 @@
+using BiGS.Native.Kernels.Cpu;
+
+namespace BiGS.Native.Tensors;
+
+/// <summary>Saved statistics of a LayerNorm forward, needed by its backward.</summary>
+public sealed record LayerNormStats(Tensor Mean, Tensor Rstd);
+
+public sealed partial class Tensor
+{
+    /// <summary>gelu(x + bias) over the last dim; x (..., n), bias (n).</summary>
+    public static Tensor BiasGelu(GeluKind kind, Tensor x, Tensor bias)
+    {
+        var (rows, cols) = RowsCols("BiasGelu", x, bias);
+        var y = Empty(DType.Float32, x.Device, x.shape);
+        x.Backend.BiasGelu(kind, x.Contiguous().Reshape(rows, cols), bias.Contiguous(), y.Reshape(rows, cols));
+        return y;
+    }
+
+    /// <summary>Backward of <see cref="BiasGelu"/>: returns dx and accumulates into dbias.</summary>
+    public static Tensor BiasGeluBackward(GeluKind kind, Tensor x, Tensor bias, Tensor dy, Tensor dbias)
+    {
+        var (rows, cols) = RowsCols("BiasGelu backward", x, bias);
+        var dx = Empty(DType.Float32, x.Device, x.shape);
+        x.Backend.BiasGeluBackward(kind, x.Contiguous().Reshape(rows, cols), bias.Contiguous(),
+            dy.Contiguous().Reshape(rows, cols), dx.Reshape(rows, cols), dbias);
+        return dx;
+    }
+
+    /// <summary>LayerNorm over the last dim: (x - mean)/sqrt(var + eps) * gamma + beta.</summary>
+    public static (Tensor Y, LayerNormStats Stats) LayerNorm(Tensor x, Tensor gamma, Tensor beta, float eps)
+    {
+        var (rows, cols) = RowsCols("LayerNorm", x, gamma);
+        RequireVector("LayerNorm", beta, cols);
+        var y = Empty(DType.Float32, x.Device, x.shape);
+        var mean = Empty(DType.Float32, x.Device, rows);
+        var rstd = Empty(DType.Float32, x.Device, rows);
+        x.Backend.LayerNorm(x.Contiguous().Reshape(rows, cols), gamma.Contiguous(), beta.Contiguous(), eps, y.Reshape(rows, cols), mean, rstd);
+        return (y, new LayerNormStats(mean, rstd));
+    }
+
+    /// <summary>LayerNorm backward: returns dx, accumulates dgamma and dbeta.</summary>
+    public static Tensor LayerNormBackward(Tensor x, Tensor gamma, LayerNormStats stats, Tensor dy, Tensor dgamma, Tensor dbeta)
+    {
+        var (rows, cols) = RowsCols("LayerNorm backward", x, gamma);
+        var dx = Empty(DType.Float32, x.Device, x.shape);
+        x.Backend.LayerNormBackward(x.Contiguous().Reshape(rows, cols), gamma.Contiguous(), stats.Mean, stats.Rstd,
+            dy.Contiguous().Reshape(rows, cols), dx.Reshape(rows, cols), dgamma, dbeta);
+        return dx;
+    }
+
+    /// <summary>Softmax (or log-softmax) over the last dim.</summary>
+    public static Tensor Softmax(Tensor x, bool log = false)
+    {
+        x.RequireDType("Softmax", DType.Float32);
+        int cols = x.Size(-1), rows = (int)(x.Count / Math.Max(cols, 1));
+        var y = Empty(DType.Float32, x.Device, x.shape);
+        x.Backend.Softmax(x.Contiguous().Reshape(rows, cols), y.Reshape(rows, cols), log);
+        return y;
+    }
+
+    /// <summary>Backward of <see cref="Softmax"/> from its output.</summary>
+    public static Tensor SoftmaxBackward(Tensor y, Tensor dy, bool log = false)
+    {
+        int cols = y.Size(-1), rows = (int)(y.Count / Math.Max(cols, 1));
+        var dx = Empty(DType.Float32, y.Device, y.shape);
+        y.Backend.SoftmaxBackward(y.Contiguous().Reshape(rows, cols), dy.Contiguous().Reshape(rows, cols), dx.Reshape(rows, cols), log);
+        return dx;
+    }
+
+    /// <summary>
+    /// Mean cross-entropy of logits (..., C) against integer labels (...), skipping labels equal to
+    /// <paramref name="ignoreIndex"/>. Returns the loss, the per-row log-sum-exp (for the backward) and the count used.
+    /// </summary>
+    public static (float Loss, Tensor LogSumExp, int Count) CrossEntropy(Tensor logits, Tensor labels, int ignoreIndex = -100)
+    {
+        var (rows, cols, ids) = CrossEntropyShapes(logits, labels);
+        var logSumExp = Empty(DType.Float32, logits.Device, rows);
+        float loss = logits.Backend.CrossEntropy(logits.Contiguous().Reshape(rows, cols), ids, ignoreIndex, logSumExp, out int count);
+        return (loss, logSumExp, count);
+    }
+
+    /// <summary>d(scale * summed CE)/dlogits without a one-hot: scale * (softmax - onehot) on used rows.</summary>
+    public static Tensor CrossEntropyBackward(Tensor logits, Tensor labels, Tensor logSumExp, int ignoreIndex, float scale)
+    {
+        var (rows, cols, ids) = CrossEntropyShapes(logits, labels);
+        var dlogits = Empty(DType.Float32, logits.Device, logits.shape);
+        logits.Backend.CrossEntropyBackward(logits.Contiguous().Reshape(rows, cols), ids, logSumExp, ignoreIndex, scale, dlogits.Reshape(rows, cols));
+        return dlogits;
+    }
+
+    /// <summary>Rows of <paramref name="table"/> (V, d) picked by integer ids of any shape: result (..., d).</summary>
+    public static Tensor Embedding(Tensor table, Tensor ids)
+    {
+        table.RequireRank("Embedding", 2);
+        var flatIds = ids.ToInt32().Contiguous().Reshape(-1);
+        var y = Empty(DType.Float32, table.Device, [.. ids.shape, table.Size(1)]);
+        table.Backend.EmbeddingGather(table.Contiguous(), flatIds, y.Reshape(flatIds.Length, table.Size(1)));
+        return y;
+    }
+
+    /// <summary>Accumulates dy (..., d) into the rows of dtable named by ids.</summary>
+    public static void EmbeddingBackward(Tensor dy, Tensor ids, Tensor dtable)
+    {
+        var flatIds = ids.ToInt32().Contiguous().Reshape(-1);
+        dtable.Backend.EmbeddingScatterAdd(dy.Contiguous().Reshape(flatIds.Length, dtable.Size(1)), flatIds, dtable);
+    }
+
+    /// <summary>One AdamW step on a parameter in place.</summary>
+    public static void AdamWStep(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps, float weightDecay, int step)
+    {
+        RequireSameShape("AdamW", param, grad);
+        param.Backend.AdamWStep(param, grad.Contiguous(), m, v, lr, beta1, beta2, eps, weightDecay, step);
+    }
+
+    private static (int Rows, int Cols) RowsCols(string op, Tensor x, Tensor vector)
+    {
+        x.RequireDType(op, DType.Float32);
+        int cols = x.Size(-1);
+        RequireVector(op, vector, cols);
+        return ((int)(x.Count / Math.Max(cols, 1)), cols);
+    }
+
+    private static void RequireVector(string op, Tensor v, int length)
+    {
+        if (v.Rank != 1 || v.Size(0) != length)
+            throw new ArgumentException($"{op}: expected a ({length}) vector for the last dimension but got {v.ShapeString}");
+    }
+
+    private static (int Rows, int Cols, Tensor Ids) CrossEntropyShapes(Tensor logits, Tensor labels)
+    {
+        logits.RequireDType("CrossEntropy", DType.Float32);
+        int cols = logits.Size(-1), rows = (int)(logits.Count / Math.Max(cols, 1));
+        if (labels.Count != rows)
+            throw new ArgumentException($"CrossEntropy: logits {logits.ShapeString} need {rows} labels but labels have shape {labels.ShapeString}");
+        return (rows, cols, labels.ToInt32().Contiguous().Reshape(rows));
+    }
+}

@@ -1,0 +1,48 @@
+namespace BiGS.Native.Tensors;
+
+public sealed partial class Tensor
+{
+    /// <summary>Sum along <paramref name="axis"/>.</summary>
+    public Tensor Sum(int axis, bool keepDim = false) => Reduce(ReduceKind.Sum, axis, keepDim);
+
+    /// <summary>Mean along <paramref name="axis"/>.</summary>
+    public Tensor Mean(int axis, bool keepDim = false) => Reduce(ReduceKind.Mean, axis, keepDim);
+
+    /// <summary>Maximum along <paramref name="axis"/>.</summary>
+    public Tensor Max(int axis, bool keepDim = false) => Reduce(ReduceKind.Max, axis, keepDim);
+
+    /// <summary>Sum of all elements as a scalar tensor (shape ()).</summary>
+    public Tensor SumAll() => Reshape(-1).Sum(0);
+
+    /// <summary>Mean of all elements as a scalar tensor.</summary>
+    public Tensor MeanAll() => Reshape(-1).Mean(0);
+
+    /// <summary>Reduces along one axis; the tensor is viewed as (outer, axis, inner).</summary>
+    public Tensor Reduce(ReduceKind kind, int axis, bool keepDim = false)
+    {
+        RequireDType(kind.ToString(), DType.Float32);
+        int d = ShapeUtil.NormalizeAxis(kind.ToString(), axis, Rank);
+        int outer = (int)ShapeUtil.Count(shape.AsSpan(0, d));
+        int inner = (int)ShapeUtil.Count(shape.AsSpan(d + 1));
+        if (kind == ReduceKind.Max && shape[d] == 0)
+            throw new ArgumentException($"Max: axis {d} of {ShapeString} is empty");
+        var y = Empty(DType.Float32, Device, outer, inner);
+        Backend.Reduce(kind, Contiguous(), outer, shape[d], inner, y);
+        var reduced = shape.ToList();
+        if (keepDim) reduced[d] = 1; else reduced.RemoveAt(d);
+        return y.Reshape([.. reduced]);
+    }
+
+    /// <summary>Sums this tensor (a gradient of a broadcast result) down to <paramref name="target"/> shape.</summary>
+    public Tensor SumToShape(ReadOnlySpan<int> target)
+    {
+        if (shape.AsSpan().SequenceEqual(target)) return this;
+        var alignedTarget = new int[Rank];
+        int lead = Rank - target.Length;
+        if (lead < 0) throw new ArgumentException($"SumToShape: cannot reduce {ShapeString} to larger rank {ShapeUtil.Format(target)}");
+        for (int i = 0; i < Rank; i++) alignedTarget[i] = i < lead ? 1 : target[i - lead];
+        var result = Allocate(DType.Float32, Device, alignedTarget, zeroed: true);
+        Backend.ReduceToShape(Contiguous(), result);
+        return result.Reshape(target.ToArray());
+    }
+}
