@@ -6,6 +6,9 @@ namespace BiGS.Native.Modeling;
 /// <summary>Masked language model: encoder (no pooler) + MLM head; loss = mean CE over labels != -100.</summary>
 public sealed class BiGSForMaskedLM : BiGSPreTrainedModel
 {
+    /// <summary>Loads config and weights from a model directory (weights of other heads are ignored).</summary>
+    public static BiGSForMaskedLM FromPretrained(string directory) => Load(directory, config => new BiGSForMaskedLM(config));
+
     /// <summary>Creates a randomly initialised model.</summary>
     public BiGSForMaskedLM(BiGSConfig config, ulong seed = 0) : base(config, new Rng(seed))
     {
@@ -37,6 +40,9 @@ public sealed class BiGSForMaskedLM : BiGSPreTrainedModel
 /// <summary>MLM + next-sentence heads; loss = MLM loss + NSP loss for the labels given.</summary>
 public sealed class BiGSForPreTraining : BiGSPreTrainedModel
 {
+    /// <summary>Loads config and weights from a model directory (weights of other heads are ignored).</summary>
+    public static BiGSForPreTraining FromPretrained(string directory) => Load(directory, config => new BiGSForPreTraining(config));
+
     /// <summary>Creates a randomly initialised model.</summary>
     public BiGSForPreTraining(BiGSConfig config, ulong seed = 0) : base(config, new Rng(seed))
     {
@@ -77,6 +83,9 @@ public sealed class BiGSForPreTraining : BiGSPreTrainedModel
 /// <summary>Next-sentence prediction: seq_relationship(pooled) with CE loss.</summary>
 public sealed class BiGSForNextSentencePrediction : BiGSPreTrainedModel
 {
+    /// <summary>Loads config and weights from a model directory (weights of other heads are ignored).</summary>
+    public static BiGSForNextSentencePrediction FromPretrained(string directory) => Load(directory, config => new BiGSForNextSentencePrediction(config));
+
     /// <summary>Creates a randomly initialised model.</summary>
     public BiGSForNextSentencePrediction(BiGSConfig config, ulong seed = 0) : base(config, new Rng(seed))
     {

@@ -10,6 +10,9 @@ namespace BiGS.Native.Modeling;
 /// </summary>
 public sealed class BiGSForSequenceClassification : BiGSPreTrainedModel
 {
+    /// <summary>Loads config and weights from a model directory (weights of other heads are ignored).</summary>
+    public static BiGSForSequenceClassification FromPretrained(string directory) => Load(directory, config => new BiGSForSequenceClassification(config));
+
     /// <summary>Creates a randomly initialised model.</summary>
     public BiGSForSequenceClassification(BiGSConfig config, ulong seed = 0) : base(config, new Rng(seed))
     {

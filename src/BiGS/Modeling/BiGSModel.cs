@@ -9,6 +9,9 @@ namespace BiGS.Native.Modeling;
 /// </summary>
 public sealed class BiGSModel : BiGSPreTrainedModel
 {
+    /// <summary>Loads config and weights from a model directory (weights of other heads are ignored).</summary>
+    public static BiGSModel FromPretrained(string directory) => Load(directory, config => new BiGSModel(config));
+
     /// <summary>Creates a randomly initialised encoder (BIGS.md 5) from a seed.</summary>
     public BiGSModel(BiGSConfig config, ulong seed = 0, bool addPooler = true) : this(config, new Rng(seed), addPooler) { }
 

@@ -28,4 +28,14 @@ public abstract class BiGSPreTrainedModel : Module
 
     /// <summary>Runs the model on a batch.</summary>
     public abstract BiGSOutput Forward(BiGSInput input);
+
+    /// <summary>What the last <c>FromPretrained</c> found: new head weights and ignored tensors.</summary>
+    public LoadReport? LoadReport { get; internal set; }
+
+    /// <summary>Writes config.json and model.safetensors into a directory, each file atomically.</summary>
+    public void SavePretrained(string directory) => PretrainedLoader.Save(this, directory);
+
+    /// <summary>Loads a model of type T from a directory (config.json + model.safetensors or flax_model.msgpack).</summary>
+    protected static T Load<T>(string directory, Func<BiGSConfig, T> create) where T : BiGSPreTrainedModel =>
+        PretrainedLoader.Load(directory, create);
 }

@@ -7,6 +7,9 @@ namespace BiGS.Native.Modeling;
 /// <summary>Per-token classification: classifier(dropout(h)) for every position; CE ignoring -100.</summary>
 public sealed class BiGSForTokenClassification : BiGSPreTrainedModel
 {
+    /// <summary>Loads config and weights from a model directory (weights of other heads are ignored).</summary>
+    public static BiGSForTokenClassification FromPretrained(string directory) => Load(directory, config => new BiGSForTokenClassification(config));
+
     /// <summary>Creates a randomly initialised model.</summary>
     public BiGSForTokenClassification(BiGSConfig config, ulong seed = 0) : base(config, new Rng(seed))
     {
@@ -45,6 +48,9 @@ public sealed class BiGSForTokenClassification : BiGSPreTrainedModel
 /// </summary>
 public sealed class BiGSForQuestionAnswering : BiGSPreTrainedModel
 {
+    /// <summary>Loads config and weights from a model directory (weights of other heads are ignored).</summary>
+    public static BiGSForQuestionAnswering FromPretrained(string directory) => Load(directory, config => new BiGSForQuestionAnswering(config));
+
     /// <summary>Creates a randomly initialised model.</summary>
     public BiGSForQuestionAnswering(BiGSConfig config, ulong seed = 0) : base(config, new Rng(seed))
     {
@@ -92,6 +98,9 @@ public sealed class BiGSForQuestionAnswering : BiGSPreTrainedModel
 /// </summary>
 public sealed class BiGSForMultipleChoice : BiGSPreTrainedModel
 {
+    /// <summary>Loads config and weights from a model directory (weights of other heads are ignored).</summary>
+    public static BiGSForMultipleChoice FromPretrained(string directory) => Load(directory, config => new BiGSForMultipleChoice(config));
+
     /// <summary>Creates a randomly initialised model.</summary>
     public BiGSForMultipleChoice(BiGSConfig config, ulong seed = 0) : base(config, new Rng(seed))
     {

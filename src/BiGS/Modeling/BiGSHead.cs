@@ -1,0 +1,71 @@
+namespace BiGS.Native.Modeling;
+
+/// <summary>The model heads, with the names the <c>bigs</c> command uses.</summary>
+public enum BiGSHead
+{
+    /// <summary>The encoder alone (BiGSModel).</summary>
+    Base,
+    /// <summary>BiGSForMaskedLM ("mlm").</summary>
+    MaskedLM,
+    /// <summary>BiGSForPreTraining ("pretraining").</summary>
+    PreTraining,
+    /// <summary>BiGSForNextSentencePrediction ("nsp").</summary>
+    NextSentencePrediction,
+    /// <summary>BiGSForSequenceClassification ("sequence-classification").</summary>
+    SequenceClassification,
+    /// <summary>BiGSForTokenClassification ("token-classification").</summary>
+    TokenClassification,
+    /// <summary>BiGSForQuestionAnswering ("question-answering").</summary>
+    QuestionAnswering,
+    /// <summary>BiGSForMultipleChoice ("multiple-choice").</summary>
+    MultipleChoice,
+}
+
+/// <summary>Creates or loads the model class of a <see cref="BiGSHead"/>.</summary>
+public static class BiGSHeads
+{
+    private static readonly (BiGSHead Head, string Name, string ClassName)[] Table =
+    [
+        (BiGSHead.Base, "base", nameof(BiGSModel)),
+        (BiGSHead.MaskedLM, "mlm", nameof(BiGSForMaskedLM)),
+        (BiGSHead.PreTraining, "pretraining", nameof(BiGSForPreTraining)),
+        (BiGSHead.NextSentencePrediction, "nsp", nameof(BiGSForNextSentencePrediction)),
+        (BiGSHead.SequenceClassification, "sequence-classification", nameof(BiGSForSequenceClassification)),
+        (BiGSHead.TokenClassification, "token-classification", nameof(BiGSForTokenClassification)),
+        (BiGSHead.QuestionAnswering, "question-answering", nameof(BiGSForQuestionAnswering)),
+        (BiGSHead.MultipleChoice, "multiple-choice", nameof(BiGSForMultipleChoice)),
+    ];
+
+    /// <summary>Command-line names of every head.</summary>
+    public static IEnumerable<string> Names => Table.Select(t => t.Name);
+
+    /// <summary>Parses a command-line head name.</summary>
+    public static BiGSHead Parse(string name) =>
+        Table.FirstOrDefault(t => t.Name == name) is { ClassName: not null } entry
+            ? entry.Head
+            : throw new ArgumentException($"unknown head \"{name}\"; choose one of {string.Join(", ", Names)}");
+
+    /// <summary>The command-line name of a head.</summary>
+    public static string NameOf(BiGSHead head) => Table.First(t => t.Head == head).Name;
+
+    /// <summary>The head a config's <c>architectures</c> names first (masked LM when none is named).</summary>
+    public static BiGSHead FromConfig(BiGSConfig config) =>
+        config.Architectures.Select(a => Table.FirstOrDefault(t => t.ClassName == a))
+            .FirstOrDefault(t => t.ClassName != null) is { ClassName: not null } entry ? entry.Head : BiGSHead.MaskedLM;
+
+    /// <summary>A randomly initialised model of the head.</summary>
+    public static BiGSPreTrainedModel Create(BiGSHead head, BiGSConfig config, ulong seed = 0) => head switch
+    {
+        BiGSHead.Base => new BiGSModel(config, seed),
+        BiGSHead.MaskedLM => new BiGSForMaskedLM(config, seed),
+        BiGSHead.PreTraining => new BiGSForPreTraining(config, seed),
+        BiGSHead.NextSentencePrediction => new BiGSForNextSentencePrediction(config, seed),
+        BiGSHead.SequenceClassification => new BiGSForSequenceClassification(config, seed),
+        BiGSHead.TokenClassification => new BiGSForTokenClassification(config, seed),
+        BiGSHead.QuestionAnswering => new BiGSForQuestionAnswering(config, seed),
+        _ => new BiGSForMultipleChoice(config, seed),
+    };
+
+    /// <summary>Loads a model directory into the given head (or the head its config names).</summary>
+    public static BiGSPreTrainedModel FromPretrained(string directory, BiGSHead? head = null) => PretrainedLoader.Load(directory, c => Create(head ?? FromConfig(c), c));
+}

@@ -1,0 +1,135 @@
+using BiGS.Native.Autograd;
+using BiGS.Native.Checkpoints;
+using BiGS.Native.Tensors;
+
+namespace BiGS.Native.Modeling;
+
+/// <summary>What a checkpoint load found beyond a perfect match: head weights it had to initialise, tensors it ignored.</summary>
+/// <param name="NewlyInitialized">Model parameters absent from the checkpoint (a new head), left randomly initialised.</param>
+/// <param name="Ignored">Checkpoint tensors the model has no use for (another head's, the tied decoder alias).</param>
+public sealed record LoadReport(IReadOnlyList<string> NewlyInitialized, IReadOnlyList<string> Ignored);
+
+/// <summary>
+/// Loads and saves BiGS models in Hugging Face layout: a directory with <c>config.json</c> and either
+/// <c>model.safetensors</c> (PyTorch-port names) or <c>flax_model.msgpack</c> (the authors' released checkpoints).
+/// Tensors stream one at a time into the parameters, so a large checkpoint is never held twice.
+/// </summary>
+public static class PretrainedLoader
+{
+    /// <summary>File name of the safetensors weights.</summary>
+    public const string SafeTensorsFile = "model.safetensors";
+
+    /// <summary>File name of the Flax weights.</summary>
+    public const string FlaxFile = "flax_model.msgpack";
+
+    private const string EncoderPrefix = "bigs.";
+
+    /// <summary>Head parameters a checkpoint may lack (a fine-tuning head); everything else must be present.</summary>
+    private static readonly string[] OptionalPrefixes = ["classifier.", "qa_outputs.", "cls.", "bigs.pooler.", "pooler."];
+
+    /// <summary>
+    /// Builds a model from the directory's config, fills it from its weights (the report lands in
+    /// <see cref="BiGSPreTrainedModel.LoadReport"/>) and puts it in evaluation mode.
+    /// </summary>
+    public static T Load<T>(string directory, Func<BiGSConfig, T> create) where T : BiGSPreTrainedModel
+    {
+        if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"model directory not found: {directory}");
+        var model = create(BiGSConfig.Load(directory));
+        model.LoadReport = LoadWeights(model, WeightsPath(directory));
+        model.Eval();
+        return model;
+    }
+
+    /// <summary>The weights file of a model directory (safetensors preferred).</summary>
+    public static string WeightsPath(string directory)
+    {
+        string safetensors = Path.Combine(directory, SafeTensorsFile), flax = Path.Combine(directory, FlaxFile);
+        if (File.Exists(safetensors)) return safetensors;
+        if (File.Exists(flax)) return flax;
+        throw new FileNotFoundException($"{directory} has neither {SafeTensorsFile} nor {FlaxFile}");
+    }
+
+    /// <summary>Reads a weights file (either format) as PyTorch-port named tensors, lazily.</summary>
+    public static IEnumerable<CheckpointTensor> ReadTorchNamed(string path)
+    {
+        if (path.EndsWith(".msgpack", StringComparison.OrdinalIgnoreCase))
+        {
+            using var stream = File.OpenRead(path);
+            foreach (var tensor in FlaxMsgpackReader.ReadTensors(stream, path))
+                yield return FlaxNameMap.ToTorch(tensor);
+            yield break;
+        }
+        using var reader = SafeTensorsReader.Open(path);
+        foreach (var tensor in reader.ReadTensors()) yield return tensor;
+    }
+
+    /// <summary>
+    /// Copies every tensor of the file into the matching parameter. Checks everything before failing: one error
+    /// lists all missing encoder tensors, unknown tensors and shape mismatches.
+    /// </summary>
+    public static LoadReport LoadWeights(BiGSPreTrainedModel model, string path)
+    {
+        var parameters = model.NamedParameters().ToDictionary(p => p.Name, p => p.Parameter);
+        var loaded = new HashSet<string>();
+        var ignored = new List<string>();
+        var unknown = new List<string>();
+        var mismatched = new List<ShapeMismatch>();
+        foreach (var tensor in ReadTorchNamed(path))
+        {
+            var name = MatchName(tensor.Name, parameters);
+            if (name is null)
+            {
+                (IsKnownBiGSName(tensor.Name) ? ignored : unknown).Add(tensor.Name);
+                continue;
+            }
+            var parameter = parameters[name];
+            if (!parameter.Value.Shape.SequenceEqual(tensor.Shape))
+            {
+                mismatched.Add(new ShapeMismatch(name, parameter.Value.ShapeArray(), tensor.Shape));
+                continue;
+            }
+            parameter.Assign(ToTensor(tensor, path).To(parameter.Value.Device));
+            loaded.Add(name);
+        }
+        var absent = parameters.Keys.Where(n => !loaded.Contains(n)).ToList();
+        var missing = absent.Where(n => !OptionalPrefixes.Any(n.StartsWith)).ToList();
+        if (missing.Count > 0 || unknown.Count > 0 || mismatched.Count > 0)
+            throw new CheckpointFormatException(
+                "checkpoint does not match the model:\n" + new CheckpointComparison(missing, unknown, mismatched).Describe(), path);
+        return new LoadReport(absent, ignored);
+    }
+
+    /// <summary>Writes config.json and model.safetensors (PyTorch-port names, float32), each atomically.</summary>
+    public static void Save(BiGSPreTrainedModel model, string directory)
+    {
+        Directory.CreateDirectory(directory);
+        var config = model.Config.Clone();
+        config.Architectures = [model.GetType().Name];
+        var tensors = model.NamedParameters().Select(p =>
+            CheckpointTensor.FromFloats(p.Name, p.Parameter.Value.ShapeArray(), p.Parameter.Value.ToArray()));
+        SafeTensorsWriter.Write(Path.Combine(directory, SafeTensorsFile), tensors, new Dictionary<string, string> { ["format"] = "pt" });
+        config.Save(directory);
+    }
+
+    /// <summary>
+    /// The parameter a checkpoint name refers to: the same name, or the name with/without the "bigs." encoder
+    /// prefix (a base-model checkpoint loads into a head and vice versa). Null when the model has no such parameter.
+    /// </summary>
+    private static string? MatchName(string name, Dictionary<string, Parameter> parameters)
+    {
+        if (parameters.ContainsKey(name)) return name;
+        if (name.StartsWith(EncoderPrefix, StringComparison.Ordinal) && parameters.ContainsKey(name[EncoderPrefix.Length..]))
+            return name[EncoderPrefix.Length..];
+        return parameters.ContainsKey(EncoderPrefix + name) ? EncoderPrefix + name : null;
+    }
+
+    /// <summary>Names any BiGS head may hold (so a multi-head checkpoint loads into one head without error).</summary>
+    private static bool IsKnownBiGSName(string name) =>
+        name.StartsWith(EncoderPrefix, StringComparison.Ordinal) || OptionalPrefixes.Any(name.StartsWith)
+        || name.StartsWith("embeddings.", StringComparison.Ordinal) || name.StartsWith("encoder.", StringComparison.Ordinal);
+
+    private static Tensor ToTensor(CheckpointTensor tensor, string path) =>
+        tensor.Floats is { } floats
+            ? Tensor.FromArray(floats, tensor.Shape)
+            : throw new CheckpointFormatException($"tensor {tensor.Name} holds {tensor.StoredType}, a parameter needs floating point values", path);
+}
