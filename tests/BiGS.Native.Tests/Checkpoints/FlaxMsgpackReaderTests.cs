@@ -113,6 +113,22 @@ public class FlaxMsgpackReaderTests
         Assert.Equal([0.25f], t["rate"].Floats!);
     }
 
+    /// <summary>Loading allocates the tensor once: the raw bytes go straight into the float array, no second copy.</summary>
+    [Theory]
+    [InlineData("float32", 4)]
+    [InlineData("bfloat16", 2)]
+    public void LargeArraysAreReadWithoutASecondCopy(string dtype, int itemSize)
+    {
+        const int count = 2_000_000;
+        byte[] file = new TestMsgPackWriter().Map(1).Str("big").Ndarray([count], dtype, new byte[count * itemSize]).ToArray();
+        var stream = new MemoryStream(file);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        CheckpointTensor tensor = FlaxMsgpackReader.ReadTensors(stream).Single();
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(count, tensor.Floats!.Length);
+        Assert.InRange(allocated, count * 4L, count * 4L + 200_000);
+    }
+
     [Fact]
     public void ChunkedArraysAreConcatenatedAndReshaped()
     {

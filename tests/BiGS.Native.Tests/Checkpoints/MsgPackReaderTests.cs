@@ -147,17 +147,6 @@ public class MsgPackReaderTests
     }
 
     [Fact]
-    public void SkipRestSkipsNestedValuesWithoutRecursion()
-    {
-        byte[] bytes = new TestMsgPackWriter()
-            .Map(2).Str("a").Array(2).Bin([1, 2, 3]).Ext(1, [9, 9, 9, 9]).Str("b").Map(1).Str("c").Float64(1.5)
-            .Int(42).ToArray();
-        var reader = new MsgPackReader(new ForwardOnlyStream(bytes));
-        reader.SkipRest(reader.ReadToken());
-        Assert.Equal(42, reader.ReadToken().Integer);
-    }
-
-    [Fact]
     public void InvalidUtf8IsReportedWithOffset()
     {
         var e = Assert.Throws<CheckpointFormatException>(() => Decode(0xa2, 0xc3, 0x28));

@@ -73,6 +73,20 @@ public sealed class SafeTensorsTests : IDisposable
         Assert.Equal(ElementType.BFloat16, t["bf16"].StoredType);
     }
 
+    /// <summary>Reading one tensor allocates it once: the bytes go straight into the float array.</summary>
+    [Fact]
+    public void LargeTensorsAreReadWithoutASecondCopy()
+    {
+        const int count = 2_000_000;
+        byte[] file = Craft($$$"""{"big":{"dtype":"F32","shape":[{{{count}}}],"data_offsets":[0,{{{count * 4}}}]}}""", new byte[count * 4]);
+        using SafeTensorsReader reader = Open(file);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        CheckpointTensor tensor = reader.Read("big");
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(count, tensor.Floats!.Length);
+        Assert.InRange(allocated, count * 4L, count * 4L + 200_000);
+    }
+
     [Fact]
     public void GapsAndZeroSizedTensorsAreAllowed()
     {

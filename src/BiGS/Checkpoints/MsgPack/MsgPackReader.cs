@@ -93,42 +93,6 @@ public sealed class MsgPackReader
             throw Truncated(destination.Length, what, start, start + got);
     }
 
-    /// <summary>Skips <paramref name="count"/> payload bytes (seeking when possible).</summary>
-    public void SkipBytes(long count, string what)
-    {
-        EnsureAvailable(count, what);
-        if (stream.CanSeek)
-        {
-            stream.Seek(count, SeekOrigin.Current);
-            Offset += count;
-            return;
-        }
-        byte[] buffer = new byte[(int)Math.Min(count, 1 << 16)];
-        for (long left = count; left > 0; left -= buffer.Length)
-            ReadBytes(buffer.AsSpan(0, (int)Math.Min(left, buffer.Length)), what);
-    }
-
-    /// <summary>Skips the rest of a value whose header <paramref name="token"/> was just read (iteratively, no recursion).</summary>
-    public void SkipRest(MsgPackToken token)
-    {
-        long pending = 0;
-        while (true)
-        {
-            pending += token.Kind switch
-            {
-                MsgPackKind.Array => token.Length,
-                MsgPackKind.Map => 2 * token.Length,
-                _ => 0,
-            };
-            if (token.Kind is MsgPackKind.Binary or MsgPackKind.Extension)
-                SkipBytes(token.Length, token.Kind == MsgPackKind.Binary ? "bin" : "ext");
-            if (pending == 0)
-                return;
-            pending--;
-            token = ReadToken();
-        }
-    }
-
     /// <summary>
     /// Throws a truncation error ("expected N bytes of WHAT at offset X, file ends at Y") when the input
     /// is known to be shorter than <paramref name="count"/> more bytes; lets callers check a whole
