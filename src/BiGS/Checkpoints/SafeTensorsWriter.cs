@@ -32,27 +32,15 @@ public static class SafeTensorsWriter
     public static void Write(string path, IReadOnlyList<SafeTensorsEntry> entries, IReadOnlyDictionary<string, string>? metadata = null)
     {
         byte[] header = BuildHeader(entries, metadata);
-        string fullPath = Path.GetFullPath(path);
-        string temporary = Path.Combine(Path.GetDirectoryName(fullPath)!, $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}.tmp");
-        try
+        AtomicFile.Write(path, stream =>
         {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1 << 16))
-            {
-                Span<byte> lengthPrefix = stackalloc byte[8];
-                BinaryPrimitives.WriteUInt64LittleEndian(lengthPrefix, (ulong)header.Length);
-                stream.Write(lengthPrefix);
-                stream.Write(header);
-                foreach (SafeTensorsEntry entry in entries)
-                    WriteEntryData(stream, entry, path);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temporary, fullPath, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temporary);
-            throw;
-        }
+            Span<byte> lengthPrefix = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(lengthPrefix, (ulong)header.Length);
+            stream.Write(lengthPrefix);
+            stream.Write(header);
+            foreach (SafeTensorsEntry entry in entries)
+                WriteEntryData(stream, entry, path);
+        });
     }
 
     /// <summary>An entry that writes the tensor's array as held in memory (F32, I32 or I64).</summary>
