@@ -1,0 +1,98 @@
+using System.CommandLine;
+using BiGS.Native.Autograd;
+using BiGS.Native.Checkpoints;
+using BiGS.Native.Modeling;
+using BiGS.Native.Tensors;
+
+namespace BiGS.Native.Cli.Commands;
+
+/// <summary>
+/// <c>bigs forward</c>: runs a model on integer inputs from a safetensors file and writes every output (and, with
+/// --backward, the loss and the gradient of every parameter) to another safetensors file. This is how a port is
+/// validated against reference numbers.
+/// </summary>
+public static class ForwardCommand
+{
+    /// <summary>Builds the command.</summary>
+    public static Command Create()
+    {
+        var model = new Option<string>("--model") { Description = "Model directory (config.json + model.safetensors or flax_model.msgpack)", Required = true };
+        var inputs = new Option<string>("--inputs") { Description = "safetensors with input_ids (B,L) and optional token_type_ids, attention_mask, position_ids, labels", Required = true };
+        var output = new Option<string>("--output") { Description = "safetensors file to write", Required = true };
+        var head = new Option<string?>("--head") { Description = "Head to run (default: the one config.json names)" };
+        head.AcceptOnlyFromAmong([.. BiGSHeads.Names]);
+        var backward = new Option<bool>("--backward") { Description = "Also compute the loss (needs labels) and every parameter's gradient" };
+        var command = new Command("forward", "Run a model on inputs from a safetensors file and save its outputs (and gradients)");
+        foreach (var option in new Option[] { model, inputs, output, head, backward }) command.Options.Add(option);
+        command.SetAction(r => CliErrors.Guard(() => Run(r.GetValue(model)!, r.GetValue(inputs)!, r.GetValue(output)!,
+            r.GetValue(head), r.GetValue(backward))));
+        return command;
+    }
+
+    private static int Run(string modelDirectory, string inputsPath, string outputPath, string? headName, bool backward)
+    {
+        var model = BiGSHeads.FromPretrained(modelDirectory, headName is null ? null : BiGSHeads.Parse(headName));
+        var input = ReadInput(inputsPath);
+        if (backward && input.Labels is null && input.StartPositions is null)
+            throw new ArgumentException($"{inputsPath}: --backward needs a 'labels' tensor (or start_positions/end_positions)");
+        var results = new List<CheckpointTensor>();
+        using (backward ? null : GradMode.NoGrad())
+        {
+            var outputs = model.Forward(input);
+            AddOutputs(results, outputs);
+            if (backward)
+            {
+                var loss = outputs.Loss ?? throw new InvalidOperationException("the model produced no loss for these labels");
+                loss.Backward();
+                results.Add(Float("loss", loss.Value.Reshape(1)));
+                results.AddRange(model.NamedParameters().Select(p =>
+                    Float("grad." + p.Name, p.Parameter.Grad ?? Tensor.ZerosLike(p.Parameter.Value))));
+            }
+        }
+        SafeTensorsWriter.Write(outputPath, results);
+        Console.WriteLine($"wrote {results.Count} tensors to {outputPath}");
+        return 0;
+    }
+
+    private static BiGSInput ReadInput(string path)
+    {
+        var tensors = SafeTensorsReader.ReadAll(path);
+        Tensor? Optional(string name) => tensors.TryGetValue(name, out var t) ? ToTensor(t) : null;
+        var ids = Optional("input_ids") ?? throw new KeyNotFoundException($"{path}: no 'input_ids' tensor");
+        return new BiGSInput(ids)
+        {
+            TokenTypeIds = Optional("token_type_ids"),
+            AttentionMask = Optional("attention_mask"),
+            PositionIds = Optional("position_ids"),
+            Labels = Optional("labels"),
+            NextSentenceLabel = Optional("next_sentence_label"),
+            StartPositions = Optional("start_positions"),
+            EndPositions = Optional("end_positions"),
+            OutputHiddenStates = true,
+        };
+    }
+
+    private static Tensor ToTensor(CheckpointTensor t) =>
+        t.Floats is { } f ? Tensor.FromArray(f, t.Shape)
+        : t.Ints is { } i ? Tensor.FromInts(i, t.Shape)
+        : Tensor.FromLongs(t.Longs!, t.Shape);
+
+    private static void AddOutputs(List<CheckpointTensor> results, BiGSOutput outputs)
+    {
+        results.Add(Float("last_hidden_state", outputs.LastHiddenState.Value));
+        for (int i = 0; i < (outputs.HiddenStates?.Count ?? 0); i++)
+            results.Add(Float($"hidden_states.{i}", outputs.HiddenStates![i].Value));
+        AddIfPresent(results, "pooler_output", outputs.PoolerOutput);
+        AddIfPresent(results, "logits", outputs.Logits);
+        AddIfPresent(results, "seq_relationship_logits", outputs.SeqRelationshipLogits);
+        AddIfPresent(results, "start_logits", outputs.StartLogits);
+        AddIfPresent(results, "end_logits", outputs.EndLogits);
+    }
+
+    private static void AddIfPresent(List<CheckpointTensor> results, string name, Variable? value)
+    {
+        if (value != null) results.Add(Float(name, value.Value));
+    }
+
+    private static CheckpointTensor Float(string name, Tensor t) => CheckpointTensor.FromFloats(name, t.ShapeArray(), t.ToArray());
+}
