@@ -36,7 +36,13 @@ internal sealed class Radix2Fft
     public void Forward(Span<float> re, Span<float> im)
     {
         SwapIntoBitReversedOrder(re, im);
-        for (int half = 1; half < Length; half *= 2)
+        int firstHalf = 1;
+        if (Length >= 4)
+        {
+            MergeFirstTwoStages(re, im);
+            firstHalf = 4;
+        }
+        for (int half = firstHalf; half < Length; half *= 2)
         {
             if (half >= Vector<float>.Count)
                 MergeStageVectorized(re, im, half);
@@ -58,6 +64,26 @@ internal sealed class Radix2Fft
             int i = swapFirst[p], j = swapSecond[p];
             (re[i], re[j]) = (re[j], re[i]);
             (im[i], im[j]) = (im[j], im[i]);
+        }
+    }
+
+    // Stages h = 1 and h = 2 together on each group of four (their twiddles are 1 and -i, so no multiplies):
+    //   a0 = x0 + x1,  a1 = x0 - x1,  a2 = x2 + x3,  a3 = x2 - x3
+    //   X0 = a0 + a2,  X2 = a0 - a2,  X1 = a1 - i a3,  X3 = a1 + i a3      (-i (r + i s) = s - i r)
+    private void MergeFirstTwoStages(Span<float> re, Span<float> im)
+    {
+        for (int start = 0; start < Length; start += 4)
+        {
+            var r = re.Slice(start, 4);
+            var i = im.Slice(start, 4);
+            float a0r = r[0] + r[1], a0i = i[0] + i[1];
+            float a1r = r[0] - r[1], a1i = i[0] - i[1];
+            float a2r = r[2] + r[3], a2i = i[2] + i[3];
+            float a3r = r[2] - r[3], a3i = i[2] - i[3];
+            (r[0], i[0]) = (a0r + a2r, a0i + a2i);
+            (r[2], i[2]) = (a0r - a2r, a0i - a2i);
+            (r[1], i[1]) = (a1r + a3i, a1i - a3r);
+            (r[3], i[3]) = (a1r - a3i, a1i + a3r);
         }
     }
 

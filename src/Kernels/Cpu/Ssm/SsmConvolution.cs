@@ -46,7 +46,7 @@ public static class SsmConvolution
                     var uAll = new ReadOnlySpan<float>(uAddress, total);
                     var yAll = new Span<float>(yAddress, total);
                     var kernelSpec = new ReadOnlySpan<float>(kernelSpectrum, 0, plan.SpectrumLength);
-                    using var work = new TileWorkspace(plan);
+                    using var work = new TileWorkspace(plan, withGradients: false);
                     for (int index = begin; index < end; index++)
                     {
                         var tile = layout.Tile(index);
@@ -114,7 +114,7 @@ public static class SsmConvolution
                     var dyAll = new ReadOnlySpan<float>(dyAddress, total);
                     var duAll = new Span<float>(duAddress, total);
                     var kernelSpec = new ReadOnlySpan<float>(kernelSpectrum, 0, plan.SpectrumLength);
-                    using var work = new TileWorkspace(plan);
+                    using var work = new TileWorkspace(plan, withGradients: true);
                     var dKernelSpec = work.SpectrumSum;
                     double dDBlock = 0;
                     for (int index = begin; index < end; index++)
@@ -275,7 +275,10 @@ public static class SsmConvolution
         private int RowStart(ChannelTile tile, int t) => (tile.Batch * length + t) * channels + tile.FirstChannel;
     }
 
-    /// <summary>Per-thread buffers (rented from the shared pool): two tiles of padded columns and three spectra.</summary>
+    /// <summary>
+    /// Per-thread buffers (rented from the shared pool): a tile of padded input columns, for the backward pass
+    /// a tile of gradient columns too, and three spectra.
+    /// </summary>
     private sealed class TileWorkspace : IDisposable
     {
         private readonly RealFft plan;
@@ -283,11 +286,11 @@ public static class SsmConvolution
         private readonly float[] gradients;
         private readonly float[] spectra;
 
-        public TileWorkspace(RealFft plan)
+        public TileWorkspace(RealFft plan, bool withGradients)
         {
             this.plan = plan;
             signals = ArrayPool<float>.Shared.Rent(TileChannels * plan.Length);
-            gradients = ArrayPool<float>.Shared.Rent(TileChannels * plan.Length);
+            gradients = withGradients ? ArrayPool<float>.Shared.Rent(TileChannels * plan.Length) : [];
             spectra = ArrayPool<float>.Shared.Rent(3 * plan.SpectrumLength);
             SpectrumSum.Clear();
         }
@@ -310,7 +313,8 @@ public static class SsmConvolution
         public void Dispose()
         {
             ArrayPool<float>.Shared.Return(signals);
-            ArrayPool<float>.Shared.Return(gradients);
+            if (gradients.Length > 0)
+                ArrayPool<float>.Shared.Return(gradients);
             ArrayPool<float>.Shared.Return(spectra);
         }
     }
