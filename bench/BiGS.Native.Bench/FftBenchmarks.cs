@@ -1,0 +1,72 @@
+using BenchmarkDotNet.Attributes;
+using BiGS.Native.Kernels.Cpu.Fft;
+using BiGS.Native.Kernels.Cpu.Ssm;
+
+namespace BiGS.Native.Bench;
+
+/// <summary>Real FFT forward at power-of-two and other lengths.</summary>
+[MemoryDiagnoser]
+public class FftBenchmarks
+{
+    private RealFft plan = null!;
+    private float[] signal = [];
+    private float[] spectrum = [];
+
+    /// <summary>Signal length n.</summary>
+    [Params(1024, 8192, 6000)]
+    public int Length { get; set; }
+
+    /// <summary>Builds the plan and a random signal.</summary>
+    [GlobalSetup]
+    public void Setup()
+    {
+        plan = RealFft.ForLength(Length);
+        signal = RandomValues(Length, seed: 1);
+        spectrum = new float[plan.SpectrumLength];
+    }
+
+    /// <summary>One forward transform.</summary>
+    [Benchmark]
+    public void RealForward() => plan.Forward(signal, spectrum);
+
+    internal static float[] RandomValues(int count, int seed)
+    {
+        var random = new Random(seed);
+        var values = new float[count];
+        for (int i = 0; i < count; i++)
+            values[i] = (float)(2 * random.NextDouble() - 1);
+        return values;
+    }
+}
+
+/// <summary>The SSM's FFT causal convolution over (B, L, H) at BiGS sizes.</summary>
+[MemoryDiagnoser]
+public class FftSsmConvolutionBenchmarks
+{
+    private float[] input = [];
+    private float[] kernel = [];
+    private float[] output = [];
+
+    /// <summary>(batch, length, channels) as "BxLxH".</summary>
+    [Params("2x512x768", "1x4096x768")]
+    public string Shape { get; set; } = "";
+
+    private int Batch => int.Parse(Shape.Split('x')[0]);
+
+    private int Length => int.Parse(Shape.Split('x')[1]);
+
+    private int Channels => int.Parse(Shape.Split('x')[2]);
+
+    /// <summary>Random u and K.</summary>
+    [GlobalSetup]
+    public void Setup()
+    {
+        input = FftBenchmarks.RandomValues(Batch * Length * Channels, seed: 2);
+        kernel = FftBenchmarks.RandomValues(Length, seed: 3);
+        output = new float[input.Length];
+    }
+
+    /// <summary>y = K * u + D u over all channels (multi-threaded).</summary>
+    [Benchmark]
+    public void Forward() => SsmConvolution.Forward(input, Batch, Length, Channels, kernel, 0.5f, output);
+}
