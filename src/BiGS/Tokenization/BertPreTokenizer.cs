@@ -1,0 +1,58 @@
+using System.Text;
+
+namespace BiGS.Native.Tokenization;
+
+/// <summary>
+/// Splits normalised text into words: whitespace separates words and is dropped, and every punctuation
+/// character becomes a word of its own ("don't" gives "don", "'", "t").
+/// Punctuation means the Unicode P* categories plus every ASCII symbol (<c>!</c>–<c>/</c>, <c>:</c>–<c>@</c>,
+/// <c>[</c>–<c>`</c>, <c>{</c>–<c>~</c>), so <c>$ + &lt; = &gt; ^ ` | ~</c> count too.
+/// </summary>
+public static class BertPreTokenizer
+{
+    /// <summary>Returns the words of <paramref name="text"/>.</summary>
+    public static IReadOnlyList<string> Split(string text)
+    {
+        var words = new List<(int Start, int Length)>();
+        Split(text, words);
+        return words.Select(w => text.Substring(w.Start, w.Length)).ToArray();
+    }
+
+    /// <summary>Appends the (start, length) of each word of <paramref name="text"/> to <paramref name="words"/>.</summary>
+    internal static void Split(ReadOnlySpan<char> text, List<(int Start, int Length)> words)
+    {
+        int wordStart = -1;
+        int i = 0;
+        while (i < text.Length)
+        {
+            Rune.DecodeFromUtf16(text[i..], out Rune rune, out int consumed);
+            if (Rune.IsWhiteSpace(rune))
+            {
+                CloseWord(words, ref wordStart, i);
+            }
+            else if (IsPunctuation(rune))
+            {
+                CloseWord(words, ref wordStart, i);
+                words.Add((i, consumed));
+            }
+            else if (wordStart < 0)
+            {
+                wordStart = i;
+            }
+            i += consumed;
+        }
+        CloseWord(words, ref wordStart, text.Length);
+    }
+
+    /// <summary>ASCII symbols and Unicode punctuation (categories Pc, Pd, Ps, Pe, Pi, Pf, Po).</summary>
+    internal static bool IsPunctuation(Rune rune) =>
+        rune.Value is (>= '!' and <= '/') or (>= ':' and <= '@') or (>= '[' and <= '`') or (>= '{' and <= '~')
+        || (rune.Value >= 0x80 && Rune.IsPunctuation(rune));
+
+    private static void CloseWord(List<(int Start, int Length)> words, ref int wordStart, int end)
+    {
+        if (wordStart < 0) return;
+        words.Add((wordStart, end - wordStart));
+        wordStart = -1;
+    }
+}
