@@ -7,6 +7,8 @@ internal static class CommandCatalog
 {
     public static IEnumerable<Command> All() =>
     [
+        ForwardCommand.Create(),
+        ConvertCommand.Create(),
         TokenizeCommand.Create(),
     ];
 }

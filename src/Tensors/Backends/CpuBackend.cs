@@ -1,4 +1,5 @@
 using BiGS.Native.Kernels.Cpu;
+using BiGS.Native.Kernels.Cpu.Ssm;
 
 namespace BiGS.Native.Tensors.Backends;
 
@@ -163,12 +164,12 @@ public sealed class CpuBackend : ITensorBackend
 
     /// <inheritdoc />
     public void SsmConvolution(Tensor u, Tensor kernel, Tensor d, Tensor y) =>
-        Kernels.Cpu.SsmConvolution.Forward(F(u), u.Size(0), u.Size(1), u.Size(2), F(kernel), F(d)[0], F(y));
+        Kernels.Cpu.Ssm.SsmConvolution.Forward(F(u), u.Size(0), u.Size(1), u.Size(2), F(kernel), F(d)[0], F(y));
 
     /// <inheritdoc />
     public void SsmConvolutionBackward(Tensor u, Tensor kernel, Tensor d, Tensor dy, Tensor du, Tensor dKernel, Tensor dD)
     {
-        Kernels.Cpu.SsmConvolution.Backward(F(u), F(dy), u.Size(0), u.Size(1), u.Size(2), F(kernel), F(d)[0], F(du), F(dKernel), out float dSkip);
+        Kernels.Cpu.Ssm.SsmConvolution.Backward(F(u), F(dy), u.Size(0), u.Size(1), u.Size(2), F(kernel), F(d)[0], F(du), F(dKernel), out float dSkip);
         F(dD)[0] = dSkip;
     }
 
