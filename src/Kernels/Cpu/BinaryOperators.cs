@@ -74,12 +74,12 @@ internal static class BinaryOperators
         return Vector256.Create<float>(lanes);
     }
 
-    private readonly struct AddOp : IBinaryOperator { public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => a + b; }
-    private readonly struct SubOp : IBinaryOperator { public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => a - b; }
-    private readonly struct MulOp : IBinaryOperator { public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => a * b; }
-    private readonly struct DivOp : IBinaryOperator { public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => a / b; }
-    private readonly struct MaxOp : IBinaryOperator { public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => Vector256.Max(a, b); }
-    private readonly struct MinOp : IBinaryOperator { public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => Vector256.Min(a, b); }
+    internal readonly struct AddOp : IBinaryOperator { public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => a + b; }
+    internal readonly struct SubOp : IBinaryOperator { public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => a - b; }
+    internal readonly struct MulOp : IBinaryOperator { public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => a * b; }
+    internal readonly struct DivOp : IBinaryOperator { public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => a / b; }
+    internal readonly struct MaxOp : IBinaryOperator { public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => Vector256.Max(a, b); }
+    internal readonly struct MinOp : IBinaryOperator { public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => Vector256.Min(a, b); }
 }
 
 /// <summary>x -&gt; x op b for a fixed right operand b.</summary>
