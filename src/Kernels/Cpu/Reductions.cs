@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace BiGS.Native.Kernels.Cpu;
@@ -119,7 +120,7 @@ public static class Reductions
         }
     }
 
-    /// <summary>Columns handled by one task of <see cref="ColumnSums{TTerm}"/>.</summary>
+    /// <summary>Columns handled by one task of <see cref="ColumnSums{TTerm}"/> (a multiple of 8).</summary>
     private const int ColumnTile = 256;
 
     /// <summary>
@@ -140,7 +141,7 @@ public static class Reductions
                 for (int unit = begin; unit < end; unit++)
                 {
                     int o = unit / tiles, c0 = unit % tiles * ColumnTile, width = Math.Min(ColumnTile, inner - c0);
-                    SumTile(term, o * axis, axis, c0, width, sums[..width]);
+                    SumTile(term, o * axis, axis, c0, width, sums);
                     var target = ys.Slice(o * inner + c0, width);
                     for (int c = 0; c < width; c++)
                         target[c] = (float)(scale * sums[c] + (accumulate ? target[c] : 0.0));
@@ -149,25 +150,22 @@ public static class Reductions
         }
     }
 
-    /// <summary>sums[c] = sum over rows [firstRow, firstRow + rows) of term(row, c0 + c), eight columns at a time, in double.</summary>
+    /// <summary>
+    /// sums[c] = sum over rows [firstRow, firstRow + rows) of term(row, c0 + c), in double. Walks row by row
+    /// (each row's tile is contiguous in memory) adding eight columns at a time into the double sums.
+    /// </summary>
     private static void SumTile<TTerm>(TTerm term, int firstRow, int rows, int c0, int width, Span<double> sums) where TTerm : struct, IMatrixTerm
     {
-        Span<double> lanes = stackalloc double[SimdLoops.Width];
-        for (int c = 0; c < width; c += SimdLoops.Width)
-        {
-            int count = Math.Min(SimdLoops.Width, width - c);
-            var lower = Vector256<double>.Zero;
-            var upper = Vector256<double>.Zero;
-            for (int r = firstRow; r < firstRow + rows; r++)
+        // sums has room for width rounded up to 8; the zero-padded lanes of a short last chunk add 0.
+        sums.Clear();
+        ref double sum = ref MemoryMarshal.GetReference(sums);
+        for (int r = firstRow; r < firstRow + rows; r++)
+            for (int c = 0; c < width; c += SimdLoops.Width)
             {
-                var (lo, hi) = Vector256.Widen(term.Load(r, c0 + c, count));
-                lower += lo;
-                upper += hi;
+                var (lo, hi) = Vector256.Widen(term.Load(r, c0 + c, Math.Min(SimdLoops.Width, width - c)));
+                (Vector256.LoadUnsafe(ref sum, (nuint)c) + lo).StoreUnsafe(ref sum, (nuint)c);
+                (Vector256.LoadUnsafe(ref sum, (nuint)c + 4) + hi).StoreUnsafe(ref sum, (nuint)c + 4);
             }
-            lower.CopyTo(lanes);
-            upper.CopyTo(lanes[4..]);
-            lanes[..count].CopyTo(sums[c..]);
-        }
     }
 }
 
