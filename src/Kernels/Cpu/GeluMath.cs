@@ -1,0 +1,89 @@
+using System.Runtime.Intrinsics;
+
+namespace BiGS.Native.Kernels.Cpu;
+
+/// <summary>Which GELU: the tanh approximation (BiGS layers) or the exact erf form (MLM head).</summary>
+public enum GeluKind
+{
+    /// <summary>gelu(x) = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).</summary>
+    Tanh,
+
+    /// <summary>gelu(x) = 0.5 x (1 + erf(x / sqrt2)) = x Phi(x).</summary>
+    Erf,
+}
+
+/// <summary>A GELU variant: its value and its derivative on 8 floats.</summary>
+internal interface IGeluFunction
+{
+    /// <summary>gelu(x).</summary>
+    static abstract Vector256<float> Value(Vector256<float> x);
+
+    /// <summary>gelu'(x).</summary>
+    static abstract Vector256<float> Derivative(Vector256<float> x);
+}
+
+/// <summary>
+/// Tanh-approximated GELU, written with 0.5 (1 + tanh(u)) = sigmoid(2u) so that neither the value nor the
+/// derivative cancels for negative x:
+///   u = k (x + c x^3), k = sqrt(2/pi), c = 0.044715, s = sigmoid(2u)
+///   gelu(x)  = x s
+///   gelu'(x) = 0.5 (1 + t) + 0.5 x (1 - t^2) k (1 + 3c x^2)  with t = tanh(u) = 2s - 1
+///            = s + 2 x s (1 - s) k (1 + 3c x^2).
+/// </summary>
+internal readonly struct GeluTanh : IGeluFunction
+{
+    private const float K = 0.797884561f; // sqrt(2/pi)
+    private const float C = 0.044715f;
+
+    private static Vector256<float> SigmoidOfTwoU(Vector256<float> x)
+    {
+        var twoU = Vector256.Create(2 * K) * x * SimdMath.MulAdd(Vector256.Create(C), x * x, Vector256<float>.One);
+        return SimdMath.Sigmoid(twoU);
+    }
+
+    public static Vector256<float> Value(Vector256<float> x) => x * SigmoidOfTwoU(x);
+
+    public static Vector256<float> Derivative(Vector256<float> x)
+    {
+        var s = SigmoidOfTwoU(x);
+        var du = Vector256.Create(K) * SimdMath.MulAdd(Vector256.Create(3 * C), x * x, Vector256<float>.One);
+        return SimdMath.MulAdd(Vector256.Create(2f) * x * s * (Vector256<float>.One - s), du, s);
+    }
+}
+
+/// <summary>
+/// Exact GELU: gelu(x) = x Phi(x), gelu'(x) = Phi(x) + x phi(x), with Phi/phi the standard normal CDF/density
+/// (0.5 (1 + erf(x/sqrt2)) and exp(-x^2/2)/sqrt(2 pi)).
+/// </summary>
+internal readonly struct GeluErf : IGeluFunction
+{
+    public static Vector256<float> Value(Vector256<float> x) => x * SimdMath.NormalCdf(x);
+
+    public static Vector256<float> Derivative(Vector256<float> x) =>
+        SimdMath.MulAdd(x, SimdMath.NormalPdf(x), SimdMath.NormalCdf(x));
+}
+
+/// <summary>y = gelu(x).</summary>
+internal readonly struct GeluOperator<TGelu> : IUnaryOperator where TGelu : IGeluFunction
+{
+    public Vector256<float> Invoke(Vector256<float> x) => TGelu.Value(x);
+}
+
+/// <summary>dx = dy * gelu'(x), as (x, dy) -&gt; dx.</summary>
+internal readonly struct GeluBackwardOperator<TGelu> : IBinaryOperator where TGelu : IGeluFunction
+{
+    public Vector256<float> Invoke(Vector256<float> x, Vector256<float> dy) => dy * TGelu.Derivative(x);
+}
+
+/// <summary>y = gelu(x + bias), as (x, bias) -&gt; y.</summary>
+internal readonly struct BiasGeluOperator<TGelu> : IBinaryOperator where TGelu : IGeluFunction
+{
+    public Vector256<float> Invoke(Vector256<float> x, Vector256<float> bias) => TGelu.Value(x + bias);
+}
+
+/// <summary>dx = dy * gelu'(x + bias), as (x, bias, dy) -&gt; dx.</summary>
+internal readonly struct BiasGeluBackwardOperator<TGelu> : ITernaryOperator where TGelu : IGeluFunction
+{
+    public Vector256<float> Invoke(Vector256<float> x, Vector256<float> bias, Vector256<float> dy) =>
+        dy * TGelu.Derivative(x + bias);
+}
