@@ -54,7 +54,7 @@ public static unsafe class Gemm
         ReadOnlySpan<float> a, int lda, long strideA, ReadOnlySpan<float> b, int ldb, long strideB,
         float beta, Span<float> c, int ldc, long strideC, string method, GemmKernelPath? kernelPath)
     {
-        var shape = new GemmShape(method, batch, m, n, k);
+        var shape = new GemmArguments(method, batch, m, n, k);
         shape.RequireOperand("A", "transA", transA, m, k, lda, strideA, a.Length);
         shape.RequireOperand("B", "transB", transB, k, n, ldb, strideB, b.Length);
         shape.RequireOperand("C", transName: null, transposed: false, m, n, ldc, strideC, c.Length);

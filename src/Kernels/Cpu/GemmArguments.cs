@@ -4,13 +4,13 @@ namespace BiGS.Native.Kernels.Cpu;
 /// Argument checks for <see cref="Gemm"/>: dimensions, row strides and span lengths, with messages
 /// that name the method, the operand, its stored shape and the numbers that disagree.
 /// </summary>
-internal readonly struct GemmShape
+internal readonly struct GemmArguments
 {
     private readonly string method;
     private readonly int batch;
 
     /// <summary>Checks that batch, m, n and k are non-negative.</summary>
-    public GemmShape(string method, int batch, int m, int n, int k)
+    public GemmArguments(string method, int batch, int m, int n, int k)
     {
         this.method = method;
         this.batch = batch;
