@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using static BiGS.Native.Kernels.Cpu.GemmMicroKernel;
 
 namespace BiGS.Native.Kernels.Cpu;
@@ -15,6 +16,8 @@ namespace BiGS.Native.Kernels.Cpu;
 /// The first k block applies the caller's beta to C; later k blocks accumulate into it (beta = 1).
 /// Threads each take their own range of C's columns (or rows, when C is taller than wide) and run
 /// the whole loop nest on it with their own pack buffers, so no two threads write the same C element.
+/// The loops are compiled fully optimized on first call (AggressiveOptimization) so that early products,
+/// such as the first training steps, do not run through slow tier-0 code.
 /// </summary>
 internal static unsafe class GemmBlocking
 {
@@ -56,6 +59,7 @@ internal static unsafe class GemmBlocking
     }
 
     /// <summary>Computes C[rowBegin..rowEnd, colBegin..colEnd) on the calling thread.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunRange(in GemmOperands op, int rowBegin, int rowEnd, int colBegin, int colEnd, GemmKernelPath path)
     {
         var buffers = GemmPackBuffers.ForCurrentThread();
@@ -78,6 +82,7 @@ internal static unsafe class GemmBlocking
     }
 
     /// <summary>Multiplies the packed A block (mc x kc) by the packed B panel (kc x nc) into the C block at <paramref name="c"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MacroKernel(GemmKernelPath path, int mc, int nc, int kc, GemmPackBuffers buffers,
         float* c, nint ldc, float alpha, float beta)
     {
@@ -103,6 +108,7 @@ internal static unsafe class GemmBlocking
     }
 
     /// <summary>c[r, j] = alpha * tile[r, j] + beta * c[r, j] for the rows x cols corner (old c unread when beta is 0).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MergeEdgeTile(float* tile, float* c, nint ldc, int rows, int cols, float alpha, float beta)
     {
         for (int r = 0; r < rows; r++, c += ldc, tile += NR)

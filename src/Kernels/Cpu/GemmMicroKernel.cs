@@ -57,6 +57,7 @@ internal static unsafe class GemmMicroKernel
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Avx2Fma6x16(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta)
     {
+        PrefetchTile(c, ldc);
         // acc{row}{half}: row r of the tile, columns [8*half, 8*half+8).
         Vector256<float> acc00 = default, acc01 = default, acc10 = default, acc11 = default;
         Vector256<float> acc20 = default, acc21 = default, acc30 = default, acc31 = default;
@@ -89,6 +90,20 @@ internal static unsafe class GemmMicroKernel
         StoreRow256(c + 5 * ldc, acc50, acc51, alphaV, beta);
     }
 
+    /// <summary>
+    /// Asks for the tile's rows of C (each 64 bytes, possibly over two cache lines) to be brought into cache
+    /// while the k loop runs, so the final read-modify-write of C does not wait on memory.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrefetchTile(float* c, nint ldc)
+    {
+        for (int r = 0; r < MR; r++, c += ldc)
+        {
+            Sse.Prefetch0(c);
+            Sse.Prefetch0(c + NR - 1);
+        }
+    }
+
     /// <summary>c[0..16) = alpha * (lo, hi) + beta * c[0..16), without reading c when beta is 0.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void StoreRow256(float* c, Vector256<float> lo, Vector256<float> hi, Vector256<float> alpha, float beta)
@@ -105,6 +120,7 @@ internal static unsafe class GemmMicroKernel
     }
 
     /// <summary>One 6x8 half of the tile: B values are read at stride NR from <paramref name="b"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Vector128Half6x8(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta)
     {
         Vector128<float> acc00 = default, acc01 = default, acc10 = default, acc11 = default;
@@ -151,6 +167,7 @@ internal static unsafe class GemmMicroKernel
         Vector128.Store(alpha * hi + beta * Vector128.Load(c + 4), c + 4);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Scalar6x16(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta)
     {
         float* acc = stackalloc float[MR * NR];

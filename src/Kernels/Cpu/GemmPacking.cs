@@ -52,6 +52,7 @@ internal static unsafe class GemmPacking
     /// Fills one micro-panel: <c>dst[p*width + w] = src[p*stepStride + w*laneStride]</c> for p &lt; steps and
     /// w &lt; lanes, and zero for the padding lanes w in [lanes, width).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void CopyStrips(float* src, nint stepStride, nint laneStride, int steps, int lanes, float* dst, int width)
     {
         if (lanes == width && laneStride == 1)
