@@ -1,0 +1,100 @@
+using System.Diagnostics;
+using BiGS.Native.Kernels.Cpu;
+
+namespace BiGS.Native.Bench;
+
+/// <summary>
+/// Our SGEMM against OpenBLAS's cblas_sgemm, both on all cores, on the standard shapes. Prints the median
+/// GFLOP/s of each (runs alternate between the two after a warm-up, so machine noise hits both alike),
+/// the ratio ours/OpenBLAS, and checks the two results agree.
+/// Optional arguments: <c>--trans XY</c> with X, Y in {N, T} to transpose A and/or B (default NN);
+/// <c>--threads N</c> to run both on N threads (default <see cref="CpuParallel.ThreadCount"/>).
+/// </summary>
+public sealed class GemmVsOpenBlas : ISideBySide
+{
+    private const double SecondsPerMeasurement = 1.0;
+    private const int MinRuns = 5, MaxRuns = 200;
+
+    /// <inheritdoc />
+    public string Name => "gemm-vs-openblas";
+
+    /// <inheritdoc />
+    public string Description => "SGEMM GFLOP/s: ours vs OpenBLAS cblas_sgemm (libopenblas0-pthread) on square and BiGS shapes";
+
+    /// <inheritdoc />
+    public int Run(string[] args)
+    {
+        var blas = OpenBlas.TryLoad();
+        if (blas is null)
+        {
+            Console.Error.WriteLine($"OpenBLAS is not installed: could not load {OpenBlas.LibraryName}. " +
+                "Install it with: apt-get install -y libopenblas0-pthread");
+            return 1;
+        }
+        string trans = OptionValue(args, "--trans")?.ToUpperInvariant() ?? "NN";
+        if (trans is not ("NN" or "NT" or "TN" or "TT"))
+        {
+            Console.Error.WriteLine($"unknown transpose '{trans}': use --trans NN, NT, TN or TT");
+            return 2;
+        }
+        if (OptionValue(args, "--threads") is string threads)
+            CpuParallel.ThreadCount = int.Parse(threads);
+        bool transA = trans[0] == 'T', transB = trans[1] == 'T';
+        blas.SetThreads(CpuParallel.ThreadCount);
+        Console.WriteLine($"threads {CpuParallel.ThreadCount}, op {trans}, median of alternating runs after warm-up");
+        Console.WriteLine($"{"shape",-26} {"ours GFLOP/s",13} {"OpenBLAS",10} {"ratio",7} {"max |diff|",11}");
+
+        bool allAgree = true;
+        foreach (var shape in GemmShape.Standard)
+        {
+            var (a, lda, b, ldb, ours) = shape.CreateOperands(transA, transB);
+            float[] theirs = new float[ours.Length];
+            void RunOurs() => Gemm.Sgemm(transA, transB, shape.M, shape.N, shape.K, 1f, a, lda, b, ldb, 0f, ours, shape.N);
+            void RunTheirs() => blas.Sgemm(transA, transB, shape.M, shape.N, shape.K, 1f, a, lda, b, ldb, 0f, theirs, shape.N);
+
+            var (oursSeconds, theirsSeconds) = MeasureAlternating(RunOurs, RunTheirs);
+            double maxDiff = ours.Zip(theirs, (x, y) => (double)Math.Abs(x - y)).Max();
+            // Values lie in [-1, 1), so 1e-5 * k bounds the rounding difference of two float summation orders.
+            bool agree = maxDiff <= 1e-5 * shape.K;
+            allAgree &= agree;
+            double oursGflops = shape.Flops / oursSeconds / 1e9, theirsGflops = shape.Flops / theirsSeconds / 1e9;
+            Console.WriteLine($"{shape,-26} {oursGflops,13:F1} {theirsGflops,10:F1} {oursGflops / theirsGflops,7:F2} " +
+                $"{maxDiff,11:E1}{(agree ? "" : "  DISAGREE")}");
+        }
+        return allAgree ? 0 : 3;
+    }
+
+    private static string? OptionValue(string[] args, string name)
+    {
+        int index = Array.IndexOf(args, name);
+        return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
+    }
+
+    /// <summary>Median seconds per call of each action, timed in alternation after one warm-up call each.</summary>
+    private static (double First, double Second) MeasureAlternating(Action first, Action second)
+    {
+        double warmFirst = Time(first), warmSecond = Time(second);
+        int runs = (int)Math.Clamp(SecondsPerMeasurement / (warmFirst + warmSecond), MinRuns, MaxRuns);
+        var firstTimes = new double[runs];
+        var secondTimes = new double[runs];
+        for (int i = 0; i < runs; i++)
+        {
+            firstTimes[i] = Time(first);
+            secondTimes[i] = Time(second);
+        }
+        return (Median(firstTimes), Median(secondTimes));
+    }
+
+    private static double Time(Action action)
+    {
+        long start = Stopwatch.GetTimestamp();
+        action();
+        return Stopwatch.GetElapsedTime(start).TotalSeconds;
+    }
+
+    private static double Median(double[] values)
+    {
+        Array.Sort(values);
+        return values[values.Length / 2];
+    }
+}

@@ -1,0 +1,46 @@
+using System.Runtime.InteropServices;
+
+namespace BiGS.Native.Kernels.Cpu;
+
+/// <summary>
+/// Per-thread scratch memory for <see cref="Gemm"/>: one packed block of A (MC x KC) and one
+/// packed panel of B (KC x NC), 64-byte aligned so packed micro-panels start on cache lines.
+/// Allocated once per thread on first use and reused by every later call on that thread;
+/// the native memory is released by the finalizer when the thread (and so this object) goes away.
+/// </summary>
+internal sealed unsafe class GemmPackBuffers
+{
+    private const nuint CacheLineBytes = 64;
+
+    [ThreadStatic]
+    private static GemmPackBuffers? current;
+
+    /// <summary>Packed A block: MC/MR micro-panels, each KC steps of MR floats.</summary>
+    public float* PackedA { get; }
+
+    /// <summary>Packed B panel: NC/NR micro-panels, each KC steps of NR floats.</summary>
+    public float* PackedB { get; }
+
+    /// <summary>Scratch MR x NR tile for edge tiles that do not fit the matrix C.</summary>
+    public float* EdgeTile { get; }
+
+    private GemmPackBuffers()
+    {
+        PackedA = Allocate(GemmBlocking.PackedABlockFloats);
+        PackedB = Allocate(GemmBlocking.PackedBPanelFloats);
+        EdgeTile = Allocate(GemmMicroKernel.MR * GemmMicroKernel.NR);
+    }
+
+    /// <summary>The calling thread's buffers, created on first use.</summary>
+    public static GemmPackBuffers ForCurrentThread() => current ??= new GemmPackBuffers();
+
+    private static float* Allocate(int floats) =>
+        (float*)NativeMemory.AlignedAlloc((nuint)floats * sizeof(float), CacheLineBytes);
+
+    ~GemmPackBuffers()
+    {
+        NativeMemory.AlignedFree(PackedA);
+        NativeMemory.AlignedFree(PackedB);
+        NativeMemory.AlignedFree(EdgeTile);
+    }
+}
