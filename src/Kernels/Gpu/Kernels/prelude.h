@@ -119,9 +119,9 @@ DEVICE_FN float group_sum(LOCAL_PTR float* scratch, float value)
     int lid = LOCAL_ID(0);
     scratch[lid] = value;
     BARRIER();
-    for (int half = LOCAL_SIZE(0) / 2; half > 0; half /= 2)
+    for (int step = LOCAL_SIZE(0) / 2; step > 0; step /= 2)
     {
-        if (lid < half) scratch[lid] += scratch[lid + half];
+        if (lid < step) scratch[lid] += scratch[lid + step];
         BARRIER();
     }
     float total = scratch[0];
@@ -135,9 +135,9 @@ DEVICE_FN float group_max(LOCAL_PTR float* scratch, float value)
     int lid = LOCAL_ID(0);
     scratch[lid] = value;
     BARRIER();
-    for (int half = LOCAL_SIZE(0) / 2; half > 0; half /= 2)
+    for (int step = LOCAL_SIZE(0) / 2; step > 0; step /= 2)
     {
-        if (lid < half) scratch[lid] = gpu_fmax(scratch[lid], scratch[lid + half]);
+        if (lid < step) scratch[lid] = gpu_fmax(scratch[lid], scratch[lid + step]);
         BARRIER();
     }
     float total = scratch[0];

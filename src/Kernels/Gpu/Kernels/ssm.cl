@@ -16,7 +16,7 @@ DEVICE_FN void zoh_bbar(float dt, float a_re, float a_im, float* re, float* im)
 
 /* K[l] = Re( sum_n C_n Bbar_n exp(l dt A_n) ); one thread per l, looping over the N modes. */
 KERNEL void s4d_kernel(GLOBAL const float* a_re, int a_re0, GLOBAL const float* a_im, int a_im0, GLOBAL const float* c, int c0,
-    GLOBAL const float* log_step, int log_step0, int modes, int length, GLOBAL float* kernel, int kernel0)
+    GLOBAL const float* log_step, int log_step0, int modes, int length, GLOBAL float* conv_kernel, int conv_kernel0)
 {
     int l = global_index();
     if (l >= length) return;
@@ -32,7 +32,7 @@ KERNEL void s4d_kernel(GLOBAL const float* a_re, int a_re0, GLOBAL const float* 
         float mag = gpu_exp(l * dt * are), angle = l * dt * aim;
         total += cb_re * mag * gpu_cos(angle) - cb_im * mag * gpu_sin(angle);
     }
-    kernel[kernel0 + l] = total;
+    conv_kernel[conv_kernel0 + l] = total;
 }
 
 /* Backward of s4d_kernel, one group per mode n. With z = exp(dt A), W = sum_l dK[l] z^l, V = sum_l dK[l] l z^l,
@@ -93,7 +93,7 @@ KERNEL void s4d_kernel_backward(GLOBAL const float* a_re, int a_re0, GLOBAL cons
 
 /* y[b, t, h] = sum_{k <= t} K[k] u[b, t - k, h] + D u[b, t, h]  (direct O(L^2) causal convolution; one thread per
    output element of u (B, L, H)). */
-KERNEL void ssm_conv_direct(GLOBAL const float* u, int u0, int length, int channels, GLOBAL const float* kernel, int kernel0,
+KERNEL void ssm_conv_direct(GLOBAL const float* u, int u0, int length, int channels, GLOBAL const float* conv_kernel, int conv_kernel0,
     GLOBAL const float* d, int d0, GLOBAL float* y, int y0, int n)
 {
     int i = global_index();
@@ -101,20 +101,20 @@ KERNEL void ssm_conv_direct(GLOBAL const float* u, int u0, int length, int chann
     int h = i % channels, t = (i / channels) % length, b = i / (channels * length);
     GLOBAL const float* ub = u + u0 + b * length * channels + h;
     float total = d[d0] * ub[t * channels];
-    for (int k = 0; k <= t; k++) total += kernel[kernel0 + k] * ub[(t - k) * channels];
+    for (int k = 0; k <= t; k++) total += conv_kernel[conv_kernel0 + k] * ub[(t - k) * channels];
     y[y0 + i] = total;
 }
 
 /* du[b, s, h] = sum_{t >= s} K[t - s] dy[b, t, h] + D dy[b, s, h]  (the anti-causal correlation). */
 KERNEL void ssm_conv_direct_input_grad(GLOBAL const float* dy, int dy0, int length, int channels,
-    GLOBAL const float* kernel, int kernel0, GLOBAL const float* d, int d0, GLOBAL float* du, int du0, int n)
+    GLOBAL const float* conv_kernel, int conv_kernel0, GLOBAL const float* d, int d0, GLOBAL float* du, int du0, int n)
 {
     int i = global_index();
     if (i >= n) return;
     int h = i % channels, s = (i / channels) % length, b = i / (channels * length);
     GLOBAL const float* dyb = dy + dy0 + b * length * channels + h;
     float total = d[d0] * dyb[s * channels];
-    for (int t = s; t < length; t++) total += kernel[kernel0 + t - s] * dyb[t * channels];
+    for (int t = s; t < length; t++) total += conv_kernel[conv_kernel0 + t - s] * dyb[t * channels];
     du[du0 + i] = total;
 }
 
