@@ -1,0 +1,55 @@
+using BiGS.Native.Tensors;
+using Xunit;
+
+namespace BiGS.Native.Tests.Gpu;
+
+/// <summary>Tiled SGEMM: transposes, awkward sizes, batches with a broadcast operand, alpha/beta accumulation.</summary>
+public abstract class GemmParityTests : GpuParityTests
+{
+    [GpuFact]
+    public void AwkwardShapesAndTransposes()
+    {
+        int[][] shapes = [[1, 1, 1], [3, 17, 5], [17, 3, 255], [33, 65, 17], [255, 1, 3]];
+        foreach (var s in shapes)
+            foreach (bool ta in new[] { false, true })
+                foreach (bool tb in new[] { false, true })
+                {
+                    int m = s[0], k = s[1], n = s[2];
+                    var a = ta ? Random(k, m) : Random(m, k);
+                    var b = tb ? Random(n, k) : Random(k, n);
+                    AssertClose(Tensor.MatMul(a, b, ta, tb), Tensor.MatMul(OnGpu(a), OnGpu(b), ta, tb), 1e-4f, 1e-4f, $"m{m} k{k} n{n} ta{ta} tb{tb}");
+                }
+    }
+
+    [GpuFact]
+    public void BatchedWithBroadcastOperand()
+    {
+        var a = Random(4, 17, 9);
+        var b = Random(1, 9, 5);
+        AssertClose(Tensor.MatMul(a, b), Tensor.MatMul(OnGpu(a), OnGpu(b)), 1e-4f);
+        var c = Random(4, 5, 9);
+        AssertClose(Tensor.MatMul(a, c, transposeB: true), Tensor.MatMul(OnGpu(a), OnGpu(c), transposeB: true), 1e-4f);
+        var d = Random(4, 17, 5);
+        AssertClose(Tensor.MatMul(a, d, transposeA: true), Tensor.MatMul(OnGpu(a), OnGpu(d), transposeA: true), 1e-4f);
+    }
+
+    [GpuFact]
+    public void AccumulatesWithAlphaAndBeta()
+    {
+        var a = Random(17, 255);
+        var b = Random(3, 255);
+        var c = Random(17, 3);
+        var gc = OnGpu(c);
+        Tensor.MatMulInto(a, false, b, true, c, 0.5f, -2f);
+        Tensor.MatMulInto(OnGpu(a), false, OnGpu(b), true, gc, 0.5f, -2f);
+        AssertClose(c, gc, 1e-4f);
+    }
+}
+
+/// <summary>GEMM parity on OpenCL.</summary>
+[GpuTarget(DeviceKind.OpenCL)]
+public sealed class GemmOpenClTests : GemmParityTests;
+
+/// <summary>GEMM parity on CUDA.</summary>
+[GpuTarget(DeviceKind.Cuda)]
+public sealed class GemmCudaTests : GemmParityTests;

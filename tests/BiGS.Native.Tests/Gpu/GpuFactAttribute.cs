@@ -1,0 +1,66 @@
+using BiGS.Native.Kernels.Gpu.Cuda;
+using BiGS.Native.Kernels.Gpu.OpenCL;
+using BiGS.Native.Tensors;
+using Xunit;
+using Xunit.Abstractions;
+using Xunit.Sdk;
+
+namespace BiGS.Native.Tests.Gpu;
+
+/// <summary>Marks a concrete parity-test class with the GPU backend it runs on.</summary>
+[AttributeUsage(AttributeTargets.Class)]
+public sealed class GpuTargetAttribute(DeviceKind kind) : Attribute
+{
+    /// <summary>The backend under test.</summary>
+    public DeviceKind Kind { get; } = kind;
+}
+
+/// <summary>
+/// A fact that runs on the GPU backend named by its class's <see cref="GpuTargetAttribute"/> and is skipped, with
+/// the reason, where that backend cannot run: CUDA without a driver/device always; OpenCL without a device only
+/// outside CI (with CI=true a missing OpenCL device makes the tests fail instead).
+/// </summary>
+[XunitTestCaseDiscoverer("BiGS.Native.Tests.Gpu.GpuFactDiscoverer", "BiGS.Native.Tests")]
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class GpuFactAttribute : FactAttribute;
+
+/// <summary>Creates <see cref="GpuTestCase"/>s so the skip decision can see the concrete test class.</summary>
+public sealed class GpuFactDiscoverer(IMessageSink diagnostics) : IXunitTestCaseDiscoverer
+{
+    /// <inheritdoc />
+    public IEnumerable<IXunitTestCase> Discover(ITestFrameworkDiscoveryOptions options, ITestMethod testMethod, IAttributeInfo factAttribute) =>
+        [new GpuTestCase(diagnostics, options.MethodDisplayOrDefault(), options.MethodDisplayOptionsOrDefault(), testMethod)];
+}
+
+/// <summary>A test case whose skip reason depends on the GPU backend its class targets.</summary>
+public sealed class GpuTestCase : XunitTestCase
+{
+    /// <summary>For deserialization only.</summary>
+    [Obsolete("Called by the de-serializer; should only be called by deriving classes for de-serialization purposes")]
+    public GpuTestCase() { }
+
+    /// <summary>Creates the test case.</summary>
+    public GpuTestCase(IMessageSink diagnostics, TestMethodDisplay display, TestMethodDisplayOptions displayOptions, ITestMethod testMethod)
+        : base(diagnostics, display, displayOptions, testMethod) { }
+
+    /// <inheritdoc />
+    protected override string? GetSkipReason(IAttributeInfo factAttribute)
+    {
+        var target = TestMethod.TestClass.Class.ToRuntimeType().GetCustomAttributes(typeof(GpuTargetAttribute), true)
+            .Cast<GpuTargetAttribute>().Single();
+        return GpuAvailability.SkipReason(target.Kind);
+    }
+}
+
+/// <summary>Whether each GPU backend can run here.</summary>
+public static class GpuAvailability
+{
+    /// <summary>Null when tests on <paramref name="kind"/> should run, otherwise why they are skipped.</summary>
+    public static string? SkipReason(DeviceKind kind)
+    {
+        if (kind == DeviceKind.Cuda) return CudaDevice.Unavailability();
+        bool inCi = string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
+        if (inCi || OpenClPlatforms.Devices().Count > 0) return null;
+        return "no OpenCL device (install pocl-opencl-icd); these tests are required in CI (CI=true)";
+    }
+}

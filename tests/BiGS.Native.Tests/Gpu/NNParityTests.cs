@@ -1,0 +1,126 @@
+using BiGS.Native.Kernels.Cpu;
+using BiGS.Native.Tensors;
+using Xunit;
+
+namespace BiGS.Native.Tests.Gpu;
+
+/// <summary>Fused bias+GELU, LayerNorm, softmax, cross-entropy, embeddings and AdamW, forward and backward.</summary>
+public abstract class NNParityTests : GpuParityTests
+{
+    [GpuFact]
+    public void BiasGeluBothKinds()
+    {
+        foreach (var kind in Enum.GetValues<GeluKind>())
+        {
+            var x = Random(17, 255);
+            var bias = Random(255);
+            var dy = Random(17, 255);
+            AssertClose(Tensor.BiasGelu(kind, x, bias), Tensor.BiasGelu(kind, OnGpu(x), OnGpu(bias)), 2e-5f, 2e-4f, kind.ToString());
+            var dbias = Random(255);
+            var gdbias = OnGpu(dbias);
+            var dx = Tensor.BiasGeluBackward(kind, x, bias, dy, dbias);
+            var gdx = Tensor.BiasGeluBackward(kind, OnGpu(x), OnGpu(bias), OnGpu(dy), gdbias);
+            AssertClose(dx, gdx, 2e-5f, 2e-4f, $"{kind} dx");
+            AssertClose(dbias, gdbias, 1e-4f, 2e-4f, $"{kind} dbias");
+        }
+    }
+
+    [GpuFact]
+    public void LayerNormForwardAndBackward()
+    {
+        foreach (int cols in new[] { 1, 3, 255, 1000 })
+        {
+            var x = Random(17, cols);
+            var gamma = Random(cols);
+            var beta = Random(cols);
+            var dy = Random(17, cols);
+            var (y, stats) = Tensor.LayerNorm(x, gamma, beta, 1e-5f);
+            var (gy, gstats) = Tensor.LayerNorm(OnGpu(x), OnGpu(gamma), OnGpu(beta), 1e-5f);
+            AssertClose(y, gy, 1e-4f, 1e-4f, $"y cols {cols}");
+            AssertClose(stats.Rstd, gstats.Rstd, 1e-4f, 1e-4f, "rstd");
+            var dgamma = Tensor.Zeros(cols);
+            var dbeta = Tensor.Zeros(cols);
+            var gdgamma = Tensor.Zeros(Gpu, cols);
+            var gdbeta = Tensor.Zeros(Gpu, cols);
+            var dx = Tensor.LayerNormBackward(x, gamma, stats, dy, dgamma, dbeta);
+            var gdx = Tensor.LayerNormBackward(OnGpu(x), OnGpu(gamma), gstats, OnGpu(dy), gdgamma, gdbeta);
+            AssertClose(dx, gdx, 2e-4f, 1e-3f, $"dx cols {cols}");
+            AssertClose(dgamma, gdgamma, 1e-4f, 1e-4f, "dgamma");
+            AssertClose(dbeta, gdbeta, 1e-4f, 1e-4f, "dbeta");
+        }
+    }
+
+    [GpuFact]
+    public void SoftmaxAndLogSoftmax()
+    {
+        foreach (bool log in new[] { false, true })
+            foreach (int cols in new[] { 1, 17, 1000 })
+            {
+                var x = Random(3, cols) * 3f;
+                var dy = Random(3, cols);
+                var y = Tensor.Softmax(x, log);
+                var gy = Tensor.Softmax(OnGpu(x), log);
+                AssertClose(y, gy, 1e-5f, 1e-4f, $"log {log} cols {cols}");
+                AssertClose(Tensor.SoftmaxBackward(y, dy, log), Tensor.SoftmaxBackward(gy, OnGpu(dy), log), 1e-5f, 1e-4f, "backward");
+            }
+    }
+
+    [GpuFact]
+    public void CrossEntropyWithIgnoredRows()
+    {
+        var logits = Random(17, 255) * 2f;
+        var labels = Tensor.FromInts(Enumerable.Range(0, 17).Select(i => i % 5 == 0 ? -100 : (i * 37) % 255).ToArray(), 17);
+        var (loss, lse, count) = Tensor.CrossEntropy(logits, labels);
+        var (gloss, glse, gcount) = Tensor.CrossEntropy(OnGpu(logits), labels.To(Gpu));
+        Assert.Equal(count, gcount);
+        Assert.Equal(loss, gloss, 1e-4f);
+        AssertClose(lse, glse, 1e-5f, 1e-5f, "logSumExp");
+        var dlogits = Tensor.CrossEntropyBackward(logits, labels, lse, -100, 1f / count);
+        var gdlogits = Tensor.CrossEntropyBackward(OnGpu(logits), labels.To(Gpu), glse, -100, 1f / count);
+        AssertClose(dlogits, gdlogits, 1e-6f, 1e-4f, "dlogits");
+        var bad = Tensor.FromInts([300], 1).To(Gpu);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Tensor.CrossEntropy(OnGpu(logits.Slice(0, 0, 1)), bad));
+    }
+
+    [GpuFact]
+    public void EmbeddingGatherAndDeterministicScatterAdd()
+    {
+        var table = Random(17, 5);
+        var ids = Tensor.FromInts([3, 0, 16, 3, 3, 7, 0, 16], 2, 4);
+        var gtable = OnGpu(table);
+        AssertClose(Tensor.Embedding(table, ids), Tensor.Embedding(gtable, ids.To(Gpu)));
+        var dy = Random(2, 4, 5);
+        var dtable = Random(17, 5);
+        var gdtable = OnGpu(dtable);
+        Tensor.EmbeddingBackward(dy, ids, dtable);
+        Tensor.EmbeddingBackward(OnGpu(dy), ids.To(Gpu), gdtable);
+        AssertClose(dtable, gdtable);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Tensor.Embedding(gtable, Tensor.FromInts([17], 1).To(Gpu)));
+    }
+
+    [GpuFact]
+    public void AdamWSteps()
+    {
+        var p = Random(1000);
+        var m = Tensor.Zeros(1000);
+        var v = Tensor.Zeros(1000);
+        var (gp, gm, gv) = (OnGpu(p), OnGpu(m), OnGpu(v));
+        for (int step = 1; step <= 3; step++)
+        {
+            var grad = Random(1000);
+            Tensor.AdamWStep(p, grad, m, v, 1e-2f, 0.9f, 0.999f, 1e-8f, 0.01f, step);
+            Tensor.AdamWStep(gp, OnGpu(grad), gm, gv, 1e-2f, 0.9f, 0.999f, 1e-8f, 0.01f, step);
+        }
+        AssertClose(p, gp, 1e-5f, 1e-4f, "param");
+        AssertClose(m, gm, 1e-6f, 1e-4f, "m");
+        AssertClose(v, gv, 1e-6f, 1e-4f, "v");
+    }
+}
+
+/// <summary>NN kernel parity on OpenCL.</summary>
+[GpuTarget(DeviceKind.OpenCL)]
+public sealed class NNOpenClTests : NNParityTests;
+
+/// <summary>NN kernel parity on CUDA.</summary>
+[GpuTarget(DeviceKind.Cuda)]
+public sealed class NNCudaTests : NNParityTests;
