@@ -10,5 +10,6 @@ internal static class CommandCatalog
         ForwardCommand.Create(),
         ConvertCommand.Create(),
         TokenizeCommand.Create(),
+        SsmWalkthroughCommand.Create(),
     ];
 }

@@ -12,7 +12,7 @@ namespace BiGS.Native.Kernels.Cpu.Ssm;
 ///   Bbar_n = (exp(dt A_n) - 1) / A_n             (ZOH with B = 1)
 /// </code>
 /// </summary>
-internal sealed class S4DDiscretization
+public sealed class S4DDiscretization
 {
     /// <summary>Upper bound of Re(A): larger values of A_re are clipped to it.</summary>
     public const double MaxRealPart = -1e-4;
