@@ -1,5 +1,5 @@
 using System.Text.Json;
-using BiGS.Native.Cli;
+using BiGS.Native.Tests.Cli;
 using Xunit;
 
 namespace BiGS.Native.Tests.Tokenization;
@@ -8,23 +8,7 @@ namespace BiGS.Native.Tests.Tokenization;
 [Collection("Console")]
 public class TokenizeCommandTests
 {
-    private static (int ExitCode, string Output, string Error) Run(params string[] args)
-    {
-        var (originalOut, originalError) = (Console.Out, Console.Error);
-        var (output, error) = (new StringWriter(), new StringWriter());
-        Console.SetOut(output);
-        Console.SetError(error);
-        try
-        {
-            int exitCode = Program.BuildRoot().Parse(args).Invoke();
-            return (exitCode, output.ToString(), error.ToString());
-        }
-        finally
-        {
-            Console.SetOut(originalOut);
-            Console.SetError(originalError);
-        }
-    }
+    private static (int ExitCode, string Output, string Error) Run(params string[] args) => CliRunner.Run(args);
 
     private static string WriteTempFile(byte[] content)
     {
