@@ -64,7 +64,8 @@ public static class PretrainedLoader
     }
 
     /// <summary>
-    /// Copies every tensor of the file into the matching parameter. Checks everything before failing: one error
+    /// Copies every tensor of the file into the matching parameter (on error the model may be partly overwritten:
+    /// discard it). Checks everything before failing: one error
     /// lists all missing encoder tensors, unknown tensors and shape mismatches.
     /// </summary>
     public static LoadReport LoadWeights(BiGSPreTrainedModel model, string path)
@@ -88,7 +89,9 @@ public static class PretrainedLoader
                 mismatched.Add(new ShapeMismatch(name, parameter.Value.ShapeArray(), tensor.Shape));
                 continue;
             }
-            parameter.Assign(ToTensor(tensor, path).To(parameter.Value.Device));
+            // Copy into the existing storage: only this one tensor is ever held twice.
+            parameter.Value.CopyFrom(FloatValues(tensor, path));
+            parameter.Grad = null;
             loaded.Add(name);
         }
         var absent = parameters.Keys.Where(n => !loaded.Contains(n)).ToList();
@@ -128,8 +131,6 @@ public static class PretrainedLoader
         name.StartsWith(EncoderPrefix, StringComparison.Ordinal) || OptionalPrefixes.Any(name.StartsWith)
         || name.StartsWith("embeddings.", StringComparison.Ordinal) || name.StartsWith("encoder.", StringComparison.Ordinal);
 
-    private static Tensor ToTensor(CheckpointTensor tensor, string path) =>
-        tensor.Floats is { } floats
-            ? Tensor.FromArray(floats, tensor.Shape)
-            : throw new CheckpointFormatException($"tensor {tensor.Name} holds {tensor.StoredType}, a parameter needs floating point values", path);
+    private static float[] FloatValues(CheckpointTensor tensor, string path) =>
+        tensor.Floats ?? throw new CheckpointFormatException($"tensor {tensor.Name} holds {tensor.StoredType}, a parameter needs floating point values", path);
 }
