@@ -37,7 +37,7 @@ internal static unsafe class GemmBlocking
     public const int PackedBPanelFloats = KC * NC;
 
     /// <summary>Below this many multiply-adds per thread, splitting over threads costs more than it saves.</summary>
-    private const long MinMultiplyAddsPerThread = 1L << 20;
+    public const long MinMultiplyAddsPerThread = 1L << 20;
 
     /// <summary>Computes the whole product, split over <see cref="CpuParallel.ThreadCount"/> threads when large enough.</summary>
     public static void Run(in GemmOperands op, GemmKernelPath path)

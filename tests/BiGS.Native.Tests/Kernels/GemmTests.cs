@@ -109,9 +109,11 @@ public class GemmTests
     }
 
     [Theory]
-    [InlineData(3, 20, 30, 40, false)]    // blocked path per product
-    [InlineData(3000, 8, 9, 10, false)]   // many small products spread over threads
+    [InlineData(3, 20, 30, 40, false)]      // direct path per product
+    [InlineData(3000, 8, 9, 10, false)]     // many tiny products spread over the threads
     [InlineData(5, 33, 17, 40, true)]
+    [InlineData(12, 64, 48, 80, true)]      // blocked products spread over the threads
+    [InlineData(2, 130, 140, 150, false)]   // products large enough to split over the threads themselves
     public void SgemmBatched_MatchesPerProductReference(int batch, int m, int n, int k, bool transposes)
     {
         foreach (var (broadcastA, broadcastB) in new[] { (false, false), (true, false), (false, true) })
