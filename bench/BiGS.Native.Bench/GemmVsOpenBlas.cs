@@ -43,7 +43,7 @@ public sealed class GemmVsOpenBlas : ISideBySide
         bool transA = trans[0] == 'T', transB = trans[1] == 'T';
         blas.SetThreads(CpuParallel.ThreadCount);
         Console.WriteLine($"threads {CpuParallel.ThreadCount}, op {trans}, median of runs in alternating phases");
-        Console.WriteLine($"{"shape",-26} {"ours GFLOP/s",13} {"OpenBLAS",10} {"ratio",7} {"max |diff|",11}");
+        Console.WriteLine($"{"m x k x n",-16} {"ours GFLOP/s",13} {"OpenBLAS",10} {"ratio",7} {"max |diff|",11}");
 
         bool allAgree = true;
         foreach (var shape in GemmShape.Standard)
@@ -59,7 +59,7 @@ public sealed class GemmVsOpenBlas : ISideBySide
             bool agree = maxDiff <= 1e-5 * shape.K;
             allAgree &= agree;
             double oursGflops = shape.Flops / oursSeconds / 1e9, theirsGflops = shape.Flops / theirsSeconds / 1e9;
-            Console.WriteLine($"{shape,-26} {oursGflops,13:F1} {theirsGflops,10:F1} {oursGflops / theirsGflops,7:F2} " +
+            Console.WriteLine($"{shape,-16} {oursGflops,13:F1} {theirsGflops,10:F1} {oursGflops / theirsGflops,7:F2} " +
                 $"{maxDiff,11:E1}{(agree ? "" : "  DISAGREE")}");
         }
         return allAgree ? 0 : 3;
