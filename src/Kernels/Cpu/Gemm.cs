@@ -1,7 +1,5 @@
 using System.Runtime.CompilerServices;
 
-[assembly: InternalsVisibleTo("BiGS.Native.Tests")]
-
 namespace BiGS.Native.Kernels.Cpu;
 
 /// <summary>
