@@ -37,17 +37,19 @@ public sealed class FillMask
     /// <summary>
     /// The top-<paramref name="topK"/> tokens for each [MASK] of <paramref name="text"/>. With
     /// <paramref name="padToLength"/> the input is padded (and truncated) to that many tokens, as the authors'
-    /// example pads to the model's maximum length; the BiGS SSM sees the padding, so results depend on it.
+    /// example pads to the model's maximum length; the BiGS SSM sees the padding, so results depend on it. Text
+    /// beyond that length (or beyond max_position_embeddings) is truncated.
     /// </summary>
     /// <exception cref="ArgumentException">The text has no [MASK], or k is not positive.</exception>
     public IReadOnlyList<MaskPrediction> Predict(string text, int topK = 5, int? padToLength = null)
     {
         if (topK < 1) throw new ArgumentOutOfRangeException(nameof(topK), topK, "top-k must be at least 1");
-        var encoding = padToLength is { } length
-            ? tokenizer.Encode(text, maxLength: length, padToMaxLength: true, truncation: true)
-            : tokenizer.Encode(text);
+        // longer texts are truncated to what the model's position table (or the padding length) allows
+        var encoding = tokenizer.Encode(text, maxLength: padToLength ?? model.Config.MaxPositionEmbeddings,
+            padToMaxLength: padToLength is not null, truncation: true);
         int[] positions = Enumerable.Range(0, encoding.InputIds.Length).Where(i => encoding.InputIds[i] == tokenizer.MaskId).ToArray();
-        if (positions.Length == 0) throw new ArgumentException($"the text has no {tokenizer.Vocabulary.GetToken(tokenizer.MaskId)} token: \"{text}\"");
+        if (positions.Length == 0)
+            throw new ArgumentException($"the text has no {tokenizer.Vocabulary.GetToken(tokenizer.MaskId)} token within its first {encoding.InputIds.Length} tokens: \"{text}\"");
         int count = encoding.InputIds.Length;
         var input = new BiGSInput(Tensor.FromInts(encoding.InputIds, 1, count))
         {
