@@ -27,7 +27,11 @@ public abstract class BiGSPreTrainingHeadModel : BiGSPreTrainedModel
 public sealed class BiGSForMaskedLM : BiGSPreTrainingHeadModel
 {
     /// <summary>Loads config and weights from a model directory (weights of other heads are ignored).</summary>
-    public static BiGSForMaskedLM FromPretrained(string directory) => Load(directory, config => new BiGSForMaskedLM(config));
+    /// <param name="directory">A directory with config.json and model.safetensors or flax_model.msgpack.</param>
+    /// <param name="progress">Receives the number of parameter values loaded so far (out of <see cref="Nn.Module.ParameterCount"/>).</param>
+    /// <param name="cancellationToken">Checked between tensors.</param>
+    public static BiGSForMaskedLM FromPretrained(string directory, IProgress<long>? progress = null, CancellationToken cancellationToken = default) =>
+        Load(directory, config => new BiGSForMaskedLM(config), progress, cancellationToken);
 
     /// <summary>Creates a randomly initialised model.</summary>
     public BiGSForMaskedLM(BiGSConfig config, ulong seed = 0) : base(config, seed, masked: true, nextSentence: false) { }
@@ -45,7 +49,11 @@ public sealed class BiGSForMaskedLM : BiGSPreTrainingHeadModel
 public sealed class BiGSForPreTraining : BiGSPreTrainingHeadModel
 {
     /// <summary>Loads config and weights from a model directory (weights of other heads are ignored).</summary>
-    public static BiGSForPreTraining FromPretrained(string directory) => Load(directory, config => new BiGSForPreTraining(config));
+    /// <param name="directory">A directory with config.json and model.safetensors or flax_model.msgpack.</param>
+    /// <param name="progress">Receives the number of parameter values loaded so far (out of <see cref="Nn.Module.ParameterCount"/>).</param>
+    /// <param name="cancellationToken">Checked between tensors.</param>
+    public static BiGSForPreTraining FromPretrained(string directory, IProgress<long>? progress = null, CancellationToken cancellationToken = default) =>
+        Load(directory, config => new BiGSForPreTraining(config), progress, cancellationToken);
 
     /// <summary>Creates a randomly initialised model.</summary>
     public BiGSForPreTraining(BiGSConfig config, ulong seed = 0) : base(config, seed, masked: true, nextSentence: true) { }
@@ -70,7 +78,11 @@ public sealed class BiGSForPreTraining : BiGSPreTrainingHeadModel
 public sealed class BiGSForNextSentencePrediction : BiGSPreTrainingHeadModel
 {
     /// <summary>Loads config and weights from a model directory (weights of other heads are ignored).</summary>
-    public static BiGSForNextSentencePrediction FromPretrained(string directory) => Load(directory, config => new BiGSForNextSentencePrediction(config));
+    /// <param name="directory">A directory with config.json and model.safetensors or flax_model.msgpack.</param>
+    /// <param name="progress">Receives the number of parameter values loaded so far (out of <see cref="Nn.Module.ParameterCount"/>).</param>
+    /// <param name="cancellationToken">Checked between tensors.</param>
+    public static BiGSForNextSentencePrediction FromPretrained(string directory, IProgress<long>? progress = null, CancellationToken cancellationToken = default) =>
+        Load(directory, config => new BiGSForNextSentencePrediction(config), progress, cancellationToken);
 
     /// <summary>Creates a randomly initialised model.</summary>
     public BiGSForNextSentencePrediction(BiGSConfig config, ulong seed = 0) : base(config, seed, masked: false, nextSentence: true) { }

@@ -38,7 +38,11 @@ public abstract class BiGSClassifierModel : BiGSPreTrainedModel
 public sealed class BiGSForSequenceClassification : BiGSClassifierModel
 {
     /// <summary>Loads config and weights from a model directory (weights of other heads are ignored).</summary>
-    public static BiGSForSequenceClassification FromPretrained(string directory) => Load(directory, config => new BiGSForSequenceClassification(config));
+    /// <param name="directory">A directory with config.json and model.safetensors or flax_model.msgpack.</param>
+    /// <param name="progress">Receives the number of parameter values loaded so far (out of <see cref="Nn.Module.ParameterCount"/>).</param>
+    /// <param name="cancellationToken">Checked between tensors.</param>
+    public static BiGSForSequenceClassification FromPretrained(string directory, IProgress<long>? progress = null, CancellationToken cancellationToken = default) =>
+        Load(directory, config => new BiGSForSequenceClassification(config), progress, cancellationToken);
 
     /// <summary>Creates a randomly initialised model.</summary>
     public BiGSForSequenceClassification(BiGSConfig config, ulong seed = 0) : base(config, seed, pooled: true, config.NumLabels) { }

@@ -8,7 +8,11 @@ namespace BiGS.Native.Modeling;
 public sealed class BiGSForTokenClassification : BiGSClassifierModel
 {
     /// <summary>Loads config and weights from a model directory (weights of other heads are ignored).</summary>
-    public static BiGSForTokenClassification FromPretrained(string directory) => Load(directory, config => new BiGSForTokenClassification(config));
+    /// <param name="directory">A directory with config.json and model.safetensors or flax_model.msgpack.</param>
+    /// <param name="progress">Receives the number of parameter values loaded so far (out of <see cref="Nn.Module.ParameterCount"/>).</param>
+    /// <param name="cancellationToken">Checked between tensors.</param>
+    public static BiGSForTokenClassification FromPretrained(string directory, IProgress<long>? progress = null, CancellationToken cancellationToken = default) =>
+        Load(directory, config => new BiGSForTokenClassification(config), progress, cancellationToken);
 
     /// <summary>Creates a randomly initialised model.</summary>
     public BiGSForTokenClassification(BiGSConfig config, ulong seed = 0) : base(config, seed, pooled: false, config.NumLabels) { }
@@ -29,7 +33,11 @@ public sealed class BiGSForTokenClassification : BiGSClassifierModel
 public sealed class BiGSForQuestionAnswering : BiGSPreTrainedModel
 {
     /// <summary>Loads config and weights from a model directory (weights of other heads are ignored).</summary>
-    public static BiGSForQuestionAnswering FromPretrained(string directory) => Load(directory, config => new BiGSForQuestionAnswering(config));
+    /// <param name="directory">A directory with config.json and model.safetensors or flax_model.msgpack.</param>
+    /// <param name="progress">Receives the number of parameter values loaded so far (out of <see cref="Nn.Module.ParameterCount"/>).</param>
+    /// <param name="cancellationToken">Checked between tensors.</param>
+    public static BiGSForQuestionAnswering FromPretrained(string directory, IProgress<long>? progress = null, CancellationToken cancellationToken = default) =>
+        Load(directory, config => new BiGSForQuestionAnswering(config), progress, cancellationToken);
 
     /// <summary>Creates a randomly initialised model.</summary>
     public BiGSForQuestionAnswering(BiGSConfig config, ulong seed = 0) : base(config, new Rng(seed))
@@ -72,7 +80,11 @@ public sealed class BiGSForQuestionAnswering : BiGSPreTrainedModel
 public sealed class BiGSForMultipleChoice : BiGSClassifierModel
 {
     /// <summary>Loads config and weights from a model directory (weights of other heads are ignored).</summary>
-    public static BiGSForMultipleChoice FromPretrained(string directory) => Load(directory, config => new BiGSForMultipleChoice(config));
+    /// <param name="directory">A directory with config.json and model.safetensors or flax_model.msgpack.</param>
+    /// <param name="progress">Receives the number of parameter values loaded so far (out of <see cref="Nn.Module.ParameterCount"/>).</param>
+    /// <param name="cancellationToken">Checked between tensors.</param>
+    public static BiGSForMultipleChoice FromPretrained(string directory, IProgress<long>? progress = null, CancellationToken cancellationToken = default) =>
+        Load(directory, config => new BiGSForMultipleChoice(config), progress, cancellationToken);
 
     /// <summary>Creates a randomly initialised model.</summary>
     public BiGSForMultipleChoice(BiGSConfig config, ulong seed = 0) : base(config, seed, pooled: true, outFeatures: 1) { }

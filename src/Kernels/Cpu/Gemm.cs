@@ -47,7 +47,10 @@ public static unsafe class Gemm
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc) =>
         SgemmBatched(1, transA, transB, m, n, k, alpha, a, lda, 0, b, ldb, 0, beta, c, ldc, 0, nameof(Sgemm), kernelPath);
 
-    /// <param name="kernelPath">null picks the direct path for small products and the best micro-kernel otherwise.</param>
+    /// <summary>
+    /// The shared implementation of the entry points above: <paramref name="method"/> names the caller in errors;
+    /// a null <paramref name="kernelPath"/> picks the direct path for small products and the best micro-kernel otherwise.
+    /// </summary>
     private static void SgemmBatched(int batch, bool transA, bool transB, int m, int n, int k, float alpha,
         ReadOnlySpan<float> a, int lda, long strideA, ReadOnlySpan<float> b, int ldb, long strideB,
         float beta, Span<float> c, int ldc, long strideC, string method, GemmKernelPath? kernelPath)
