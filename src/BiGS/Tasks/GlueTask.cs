@@ -5,8 +5,18 @@ namespace BiGS.Native.Tasks;
 /// <param name="Index">0-based position when the file has no header; null to look the name up in the header.</param>
 public sealed record TaskColumn(string Name, int? Index = null)
 {
-    /// <summary>The column's position in <paramref name="table"/>.</summary>
-    public int Resolve(DelimitedTable table) => Index ?? table.ColumnIndex(Name);
+    /// <summary>Other header names accepted for the column when <see cref="Name"/> is absent (MRPC's label is "Quality" or "label").</summary>
+    public IReadOnlyList<string> Aliases { get; init; } = [];
+
+    /// <summary>The column's position in <paramref name="table"/> (by index, by name, then by alias).</summary>
+    public int Resolve(DelimitedTable table)
+    {
+        if (Index is { } index) return index;
+        if (table.Header is { } header && !header.Contains(Name))
+            foreach (var alias in Aliases)
+                if (Array.IndexOf(header, alias) is var position and >= 0) return position;
+        return table.ColumnIndex(Name);
+    }
 
     /// <summary>How errors name the column.</summary>
     public override string ToString() => Index is { } index ? $"column {index + 1} ({Name})" : $"column '{Name}'";

@@ -25,7 +25,7 @@ public static class GlueTasks
         },
         new()
         {
-            Name = "mrpc", Text = new TaskColumn("#1 String"), TextPair = new TaskColumn("#2 String"), Label = new TaskColumn("Quality"),
+            Name = "mrpc", Text = new TaskColumn("#1 String"), TextPair = new TaskColumn("#2 String"), Label = new TaskColumn("Quality") { Aliases = ["label"] },
             Labels = BinaryLabels, Metrics = [TaskMetric.F1, TaskMetric.Accuracy],
         },
         new()
