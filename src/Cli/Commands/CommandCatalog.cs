@@ -12,5 +12,8 @@ internal static class CommandCatalog
         TokenizeCommand.Create(),
         SsmWalkthroughCommand.Create(),
         PretrainCommand.Create(),
+        FinetuneCommand.Create(),
+        EvalCommand.Create(),
+        FillMaskCommand.Create(),
     ];
 }

@@ -122,7 +122,7 @@ public static class PretrainCommand
     private static int Run(Settings s)
     {
         Validate(s);
-        RequireWritable(s.Out);
+        CliErrors.RequireWritableDirectory(s.Out, "--out");
         var tokenizer = LoadTokenizer(s.Vocab);
         string? resumeFrom = s.Resume is null ? null : TrainingCheckpoint.FindLatest(s.Resume);
         var config = LoadConfig(s, resumeFrom);
@@ -158,7 +158,7 @@ public static class PretrainCommand
         Console.WriteLine($"model: {config.NumHiddenLayers} layers, hidden {config.HiddenSize}, intermediate {config.IntermediateSize}, "
             + $"{model.ParameterCount():N0} parameters; {corpus.Train.Count} training / {corpus.HeldOut.Count} held-out sequences of {s.MaxLength} tokens");
 
-        var result = RunWithCtrlC(trainer);
+        var result = TrainingDisplay.ShowUntilCancelled((progress, cancellation) => trainer.Run(progress, cancellation));
         Console.WriteLine(result.Cancelled
             ? $"interrupted at step {result.Step}; continue with --resume {result.CheckpointPath}"
             : $"finished {result.Step} steps; final loss {result.Log.Steps.LastOrDefault()?.Loss.ToString("0.0000", CultureInfo.InvariantCulture) ?? "-"}");
@@ -167,26 +167,6 @@ public static class PretrainCommand
         Console.WriteLine($"metrics log: {Path.Combine(s.Out, MetricsLog.LogFile)}");
         Console.WriteLine($"loss plot: {Path.Combine(s.Out, MetricsLog.PlotFile)}");
         return result.Cancelled ? 130 : 0;
-    }
-
-    /// <summary>Runs the trainer with the progress display; Ctrl-C cancels it (the trainer then saves a checkpoint).</summary>
-    private static TrainingResult RunWithCtrlC(Trainer trainer)
-    {
-        using var cancellation = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCancel = (_, e) =>
-        {
-            e.Cancel = true;
-            cancellation.Cancel();
-        };
-        Console.CancelKeyPress += onCancel;
-        try
-        {
-            return TrainingDisplay.Show(progress => trainer.Run(progress, cancellation.Token));
-        }
-        finally
-        {
-            Console.CancelKeyPress -= onCancel;
-        }
     }
 
     private static void PrintFillMask(FillMask fillMask)
@@ -213,22 +193,6 @@ public static class PretrainCommand
         if (s.GradClip < 0) throw new ArgumentException($"--grad-clip cannot be negative, got {s.GradClip}");
         if (s.Accumulate < 1) throw new ArgumentException($"--accumulate must be at least 1, got {s.Accumulate}");
         if (s.Dropout is { } d && !(d >= 0 && d < 1)) throw new ArgumentException($"--dropout must be in [0, 1), got {d}");
-    }
-
-    /// <summary>Creates the run directory and proves it writable before any work starts.</summary>
-    private static void RequireWritable(string directory)
-    {
-        try
-        {
-            Directory.CreateDirectory(directory);
-            string probe = Path.Combine(directory, $".write-test-{Guid.NewGuid():N}");
-            File.WriteAllText(probe, "");
-            File.Delete(probe);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new IOException($"--out {directory} is not a writable directory: {e.Message}", e);
-        }
     }
 
     private static BertTokenizer LoadTokenizer(string? path) =>

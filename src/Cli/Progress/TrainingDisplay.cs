@@ -22,12 +22,41 @@ internal sealed class TrainingDisplay : IProgress<TrainingProgress>
     private string evalText = "-";
     private string checkpointText = "-";
 
-    private TrainingDisplay(TextWriter plain) => this.plain = plain;
+    private readonly string accuracyName;
+
+    private TrainingDisplay(TextWriter plain, string accuracyName)
+    {
+        this.plain = plain;
+        this.accuracyName = accuracyName;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> with the progress display; Ctrl-C cancels its token instead of killing the
+    /// process (a trainer then saves a checkpoint and returns). <paramref name="accuracyName"/> labels the accuracy row.
+    /// </summary>
+    public static T ShowUntilCancelled<T>(Func<IProgress<TrainingProgress>, CancellationToken, T> work, string accuracyName = "masked-token accuracy")
+    {
+        using var cancellation = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            e.Cancel = true;
+            cancellation.Cancel();
+        };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            return Show(progress => work(progress, cancellation.Token), accuracyName);
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+    }
 
     /// <summary>Runs <paramref name="work"/> while showing its progress; live only when stdout is a terminal.</summary>
-    public static T Show<T>(Func<IProgress<TrainingProgress>, T> work)
+    public static T Show<T>(Func<IProgress<TrainingProgress>, T> work, string accuracyName = "masked-token accuracy")
     {
-        var display = new TrainingDisplay(Console.Out);
+        var display = new TrainingDisplay(Console.Out, accuracyName);
         if (Console.IsOutputRedirected || !AnsiConsole.Profile.Capabilities.Interactive)
             return work(display);
         display.table = new Table().Border(TableBorder.Rounded).AddColumn("metric").AddColumn("value");
@@ -92,7 +121,7 @@ internal sealed class TrainingDisplay : IProgress<TrainingProgress>
         var p = lastStep;
         AddRow("step", p is null ? "starting" : $"{p.Step} / {p.TotalSteps}");
         AddRow("loss", p is null ? "-" : Format(p.Latest.Loss));
-        AddRow("masked-token accuracy", p is null ? "-" : Format(p.Latest.Accuracy));
+        AddRow(accuracyName, p is null ? "-" : Format(p.Latest.Accuracy));
         AddRow("learning rate", p is null ? "-" : p.Latest.LearningRate.ToString("0.###e0", CultureInfo.InvariantCulture));
         AddRow("tokens/s", p is null ? "-" : p.Latest.TokensPerSecond.ToString("0", CultureInfo.InvariantCulture));
         AddRow("elapsed / ETA", p is null ? "-" : $"{Clock(p.Elapsed)} / {Clock(p.Remaining)}");
