@@ -183,11 +183,11 @@ public sealed class FineTuning
         return new FineTuneResult(training, best);
     }
 
-    /// <summary>Scores the dev set; a better main metric than any before saves the model (first time: always).</summary>
+    /// <summary>Scores the dev set; a better selection score than any before saves the model (first time: always).</summary>
     private IReadOnlyDictionary<string, double> EvaluateAndKeepBest(BiGSPreTrainedModel model)
     {
         var result = TaskEvaluation.Evaluate(model, Task, encoder, devExamples, evalBatchSize);
-        if (best is null || IsBetter(result.Scores.Main, best.Result.Scores.Main))
+        if (best is null || IsBetter(result.Scores.Selection, best.Result.Scores.Selection))
         {
             best = new BestEvaluation(trainer.Step, result);
             SaveBest(model, best);
@@ -216,6 +216,7 @@ public sealed class FineTuning
             ["step"] = evaluation.Step,
             ["dev_file"] = Path.GetFileName(DevFile),
             ["main_metric"] = Metrics.Key(Task.MainMetric),
+            ["selected_by"] = "mean of " + string.Join(", ", Task.Metrics.Select(Metrics.Key)),
             ["metrics"] = metrics,
         };
         AtomicFile.WriteAllText(Path.Combine(outputDirectory, BestEvalFile), record.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));

@@ -7,6 +7,13 @@ public sealed record TaskScores(IReadOnlyList<(TaskMetric Metric, double Value)>
     /// <summary>The value of the task's main metric (the one the best checkpoint is chosen by).</summary>
     public double Main => Values[0].Value;
 
+    /// <summary>
+    /// The score the best checkpoint is chosen by: the mean of the task's metrics, as the GLUE benchmark scores
+    /// tasks with two metrics (MRPC and QQP: F1 and accuracy; STS-B: Pearson and Spearman). F1 alone would prefer
+    /// a degenerate model that predicts the positive class everywhere (F1 0.667, accuracy 0.5 on a balanced set).
+    /// </summary>
+    public double Selection => Values.Average(v => v.Value);
+
     /// <summary>The value of one metric.</summary>
     public double this[TaskMetric metric] => Values.First(v => v.Metric == metric).Value;
 

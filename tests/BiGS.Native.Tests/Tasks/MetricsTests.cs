@@ -86,3 +86,19 @@ public class MetricsTests
         Assert.Equal(1.0, scores[TaskMetric.Spearman], 12);
     }
 }
+
+public class SelectionScoreTests
+{
+    [Fact]
+    public void Mrpc_selection_prefers_a_real_classifier_over_all_positive_predictions()
+    {
+        var task = BiGS.Native.Tasks.GlueTasks.Get("mrpc");
+        float[] labels = [1, 1, 0, 0];
+        // Logit rows (class 0, class 1): everything positive, versus three of four right.
+        var allPositive = BiGS.Native.Tasks.TaskScores.Compute(task, new float[] { 0, 1, 0, 1, 0, 1, 0, 1 }, labels);
+        var mostlyRight = BiGS.Native.Tasks.TaskScores.Compute(task, new float[] { 0, 1, 1, 0, 1, 0, 1, 0 }, labels);
+        Assert.Equal(allPositive.Main, mostlyRight.Main, 12); // F1 2/3 for both: F1 alone cannot tell them apart
+        Assert.True(mostlyRight.Selection > allPositive.Selection);
+        Assert.Equal((allPositive.Values[0].Value + allPositive.Values[1].Value) / 2, allPositive.Selection, 12);
+    }
+}
