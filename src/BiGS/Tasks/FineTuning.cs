@@ -36,6 +36,9 @@ public sealed record FineTuneOptions
     /// <summary>Global gradient-norm limit (Hugging Face Trainer's default 1); null for none.</summary>
     public float? GradientClipNorm { get; init; } = 1f;
 
+    /// <summary>Device to train on (null: the CPU).</summary>
+    public BiGS.Native.Tensors.Device? Device { get; init; }
+
     /// <summary>Seed of the new classifier, dropout and the data order.</summary>
     public ulong Seed { get; init; } = 42;
 
@@ -112,6 +115,7 @@ public sealed class FineTuning
         var tokenizer = ModelTokenizer.Load(modelDirectory);
         var loaded = TaskModels.ForFineTuning(modelDirectory, task, options.Seed);
         Model = loaded.Model;
+        if (options.Device is { } device) Model.To(device);
         HeadNote = loaded.HeadNote;
         ModelTokenizer.RequireFits(tokenizer, Model.Config, modelDirectory);
         int maxLength = options.MaxLength ?? Model.Config.MaxPositionEmbeddings;

@@ -23,19 +23,21 @@ public static class EvalCommand
         var batchSize = new Option<int>("--batch-size") { Description = "Examples per batch", DefaultValueFactory = _ => 32 };
         var maxLength = new Option<int?>("--max-length") { Description = "Token limit per example (default: the model's max_position_embeddings)" };
         var noPad = new Option<bool>("--no-pad") { Description = "Pad each batch to its longest example instead of to --max-length" };
+        var device = DeviceOption.Create();
 
         var command = new Command("eval", "Score a fine-tuned model on a GLUE-style task (accuracy, F1, Matthews, Pearson, Spearman)");
-        foreach (var option in task.All.Concat([model, data, split, json, batchSize, maxLength, noPad])) command.Options.Add(option);
+        foreach (var option in task.All.Concat([model, data, split, json, batchSize, maxLength, noPad, device])) command.Options.Add(option);
         command.SetAction(r => CliErrors.Guard(() => Run(task.Read(r), r.GetValue(model)!, r.GetValue(data)!, r.GetValue(split)!,
-            r.GetValue(json), r.GetValue(batchSize), r.GetValue(maxLength), !r.GetValue(noPad))));
+            r.GetValue(json), r.GetValue(batchSize), r.GetValue(maxLength), !r.GetValue(noPad), r.GetValue(device))));
         return command;
     }
 
-    private static int Run(GlueTask task, string modelDirectory, string dataDirectory, string split, bool asJson, int batchSize, int? maxLength, bool pad)
+    private static int Run(GlueTask task, string modelDirectory, string dataDirectory, string split, bool asJson, int batchSize, int? maxLength, bool pad, string? device)
     {
         if (batchSize < 1) throw new ArgumentException($"--batch-size must be at least 1, got {batchSize}");
         var files = task.SplitFiles(split).Select(stem => GlueTask.DataFile(dataDirectory, stem)).ToList();
         var (model, resolvedTask) = TaskModels.ForEvaluation(modelDirectory, task);
+        model.To(DeviceOption.Resolve(device));
         var tokenizer = ModelTokenizer.Load(modelDirectory);
         ModelTokenizer.RequireFits(tokenizer, model.Config, modelDirectory);
         int length = maxLength ?? model.Config.MaxPositionEmbeddings;

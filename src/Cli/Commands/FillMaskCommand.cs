@@ -25,20 +25,22 @@ public static class FillMaskCommand
         var topK = new Option<int>("--top-k") { Description = "Candidates per [MASK]", DefaultValueFactory = _ => 10 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object" };
         var noPad = new Option<bool>("--no-pad") { Description = "Do not pad the input to the model's max_position_embeddings" };
+        var device = DeviceOption.Create();
         var text = new Argument<string>("text") { Description = "Text with one or more [MASK] tokens" };
         var command = new Command("fill-mask", "Predict the tokens behind [MASK] with a masked-LM checkpoint");
-        foreach (var option in new Option[] { model, topK, json, noPad }) command.Options.Add(option);
+        foreach (var option in new Option[] { model, topK, json, noPad, device }) command.Options.Add(option);
         command.Arguments.Add(text);
-        command.SetAction(r => CliErrors.Guard(() => Run(r.GetValue(model)!, r.GetValue(text)!, r.GetValue(topK), r.GetValue(json), !r.GetValue(noPad))));
+        command.SetAction(r => CliErrors.Guard(() => Run(r.GetValue(model)!, r.GetValue(text)!, r.GetValue(topK), r.GetValue(json), !r.GetValue(noPad), r.GetValue(device))));
         return command;
     }
 
-    private static int Run(string modelDirectory, string text, int topK, bool asJson, bool pad)
+    private static int Run(string modelDirectory, string text, int topK, bool asJson, bool pad, string? device)
     {
         if (topK < 1) throw new ArgumentException($"--top-k must be at least 1, got {topK}");
         var model = BiGSForMaskedLM.FromPretrained(modelDirectory);
         if (model.LoadReport!.NewlyInitialized.Any(n => n.StartsWith("cls.", StringComparison.Ordinal)))
             throw new ArgumentException($"{modelDirectory} has no masked-LM head (it holds {string.Join(", ", model.Config.Architectures.DefaultIfEmpty("an encoder"))})");
+        model.To(DeviceOption.Resolve(device));
         var tokenizer = ModelTokenizer.Load(modelDirectory);
         ModelTokenizer.RequireFits(tokenizer, model.Config, modelDirectory);
         var predictions = new FillMask(model, tokenizer).Predict(text, topK, pad ? model.Config.MaxPositionEmbeddings : null);

@@ -30,13 +30,14 @@ public static class FinetuneCommand
         var weightDecay = new Option<float>("--weight-decay") { Description = "AdamW decay (not on biases and LayerNorm)", DefaultValueFactory = _ => defaults.WeightDecay };
         var gradClip = new Option<float>("--grad-clip") { Description = "Global gradient norm limit (0: off)", DefaultValueFactory = _ => defaults.GradientClipNorm ?? 0 };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the new classifier, dropout and data order", DefaultValueFactory = _ => defaults.Seed };
+        var device = DeviceOption.Create();
         var evalEvery = new Option<int?>("--eval-every") { Description = "Evaluate on dev every N updates (default: every epoch)" };
         var maxTrain = new Option<int?>("--max-train-examples") { Description = "Train on only the first N examples of train" };
         var resume = new Option<bool>("--resume") { Description = "Continue the interrupted run in --out (same options)" };
 
         var command = new Command("finetune", "Fine-tune BiGS on a GLUE-style task, keeping the best model by the task's metric");
         foreach (var option in task.All.Concat([data, model, output, lr, epochs, batchSize, maxLength, noPad, warmupRatio, weightDecay,
-                     gradClip, seed, evalEvery, maxTrain, resume]))
+                     gradClip, seed, evalEvery, maxTrain, resume, device]))
             command.Options.Add(option);
         command.SetAction(r => CliErrors.Guard(() => Run(task.Read(r), r.GetValue(data)!, r.GetValue(model)!, r.GetValue(output)!,
             new FineTuneOptions
@@ -52,6 +53,7 @@ public static class FinetuneCommand
                 Seed = r.GetValue(seed),
                 EvalEvery = r.GetValue(evalEvery),
                 MaxTrainExamples = r.GetValue(maxTrain),
+                Device = DeviceOption.Resolve(r.GetValue(device)),
             }, r.GetValue(resume))));
         return command;
     }

@@ -50,6 +50,7 @@ public static class PretrainCommand
         public int? SaveEvery { get; init; }
         public string Out { get; init; } = "runs/pretrain";
         public string? Resume { get; init; }
+        public string? Device { get; init; }
     }
 
     /// <summary>Builds the command.</summary>
@@ -75,10 +76,11 @@ public static class PretrainCommand
         var saveEvery = new Option<int?>("--save-every") { Description = "Checkpoint every N updates (default: --steps / 2; always at the end)" };
         var output = new Option<string>("--out") { Description = "Run directory (checkpoints, metrics.jsonl, loss.svg)", DefaultValueFactory = _ => "runs/pretrain" };
         var resume = new Option<string?>("--resume") { Description = "Continue from a checkpoint (or a run directory's newest)" };
+        var device = DeviceOption.Create();
 
         var command = new Command("pretrain", "Masked-LM pretraining of BiGS (default: a small model on the embedded KJV corpus, a few minutes on CPU)");
         foreach (var option in new Option[] { corpus, vocab, config, steps, batchSize, maxLength, lr, warmup, schedule, weightDecay, ssmLr,
-                     gradClip, accumulate, dropout, seed, evalEvery, saveEvery, output, resume })
+                     gradClip, accumulate, dropout, seed, evalEvery, saveEvery, output, resume, device })
             command.Options.Add(option);
         command.SetAction(r => CliErrors.Guard(() => Run(new Settings
         {
@@ -98,6 +100,7 @@ public static class PretrainCommand
             Dropout = r.GetValue(dropout),
             Seed = r.GetValue(seed),
             EvalEvery = r.GetValue(evalEvery),
+            Device = r.GetValue(device),
             SaveEvery = r.GetValue(saveEvery),
             Out = r.GetValue(output)!,
             Resume = r.GetValue(resume),
@@ -138,6 +141,7 @@ public static class PretrainCommand
         var evalBatches = MaskedLmBatchSource.EvaluationBatches(corpus.HeldOut.Take(128).ToList(), masking, tokenizer.PadId, s.BatchSize, s.Seed + 2);
 
         var model = new BiGSForMaskedLM(config, s.Seed);
+        model.To(DeviceOption.Resolve(s.Device));
         var optimizer = AdamW.ForModel(model, new AdamWOptions { WeightDecay = s.WeightDecay, SsmLearningRateMultiplier = s.SsmLrMultiplier });
         var schedule = new LearningRateSchedule(s.LearningRate, s.Warmup ?? s.Steps / 10, s.Steps, LearningRateSchedule.ParseKind(s.Schedule),
             minRatio: s.Schedule == "cosine" ? 0.1f : 0f);
@@ -156,7 +160,7 @@ public static class PretrainCommand
         };
         if (resumeFrom is not null) Console.WriteLine($"resumed from {trainer.Resume(resumeFrom)} at step {trainer.Step}");
         Console.WriteLine($"model: {config.NumHiddenLayers} layers, hidden {config.HiddenSize}, intermediate {config.IntermediateSize}, "
-            + $"{model.ParameterCount():N0} parameters; {corpus.Train.Count} training / {corpus.HeldOut.Count} held-out sequences of {s.MaxLength} tokens");
+            + $"{model.ParameterCount():N0} parameters on {model.Device}; {corpus.Train.Count} training / {corpus.HeldOut.Count} held-out sequences of {s.MaxLength} tokens");
 
         var result = TrainingDisplay.ShowUntilCancelled((progress, cancellation) => trainer.Run(progress, cancellation));
         Console.WriteLine(result.Cancelled
