@@ -1,0 +1,191 @@
+using BiGS.Native.Autograd;
+using BiGS.Native.Checkpoints;
+using BiGS.Native.Nn;
+using BiGS.Native.Tensors;
+
+namespace BiGS.Native.Training;
+
+/// <summary>AdamW hyper-parameters (defaults: the BiGS authors' pretraining recipe, TRAINING.md).</summary>
+public sealed record AdamWOptions
+{
+    /// <summary>First-moment decay b1.</summary>
+    public float Beta1 { get; init; } = 0.9f;
+
+    /// <summary>Second-moment decay b2.</summary>
+    public float Beta2 { get; init; } = 0.98f;
+
+    /// <summary>Added to sqrt(v) in the denominator.</summary>
+    public float Epsilon { get; init; } = 1e-6f;
+
+    /// <summary>Decoupled weight decay of the decayed group.</summary>
+    public float WeightDecay { get; init; } = 0.05f;
+
+    /// <summary>
+    /// When set, the SSM parameters (A_re, A_im, log_step) form their own group with this learning-rate multiplier
+    /// and no weight decay; when null they join the other groups (the authors' single-group setting).
+    /// </summary>
+    public float? SsmLearningRateMultiplier { get; init; }
+}
+
+/// <summary>Parameters updated with the same learning-rate multiplier and weight decay.</summary>
+/// <param name="Parameters">The parameters of the group.</param>
+/// <param name="LearningRateMultiplier">The group's learning rate is the scheduled rate times this.</param>
+/// <param name="WeightDecay">Decoupled weight decay (0 for no decay).</param>
+public sealed record ParameterGroup(IReadOnlyList<Parameter> Parameters, float LearningRateMultiplier, float WeightDecay);
+
+/// <summary>
+/// AdamW (Loshchilov &amp; Hutter) over parameter groups, with one first moment m and second moment v per
+/// parameter. Each <see cref="Step"/> applies, with t the step count and lr the group's rate:
+/// m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; p -= lr (m/(1-b1^t) / (sqrt(v/(1-b2^t)) + eps) + wd p).
+/// The state (m, v, t) saves to and restores from a safetensors file.
+/// </summary>
+public sealed class AdamW
+{
+    private const string StepMetadataKey = "step";
+    private readonly List<Slot> slots = [];
+
+    /// <summary>Creates the optimizer; <paramref name="names"/> gives each parameter its name in saved state.</summary>
+    /// <exception cref="ArgumentException">A parameter is in two groups, or two parameters share a name.</exception>
+    public AdamW(IReadOnlyList<ParameterGroup> groups, AdamWOptions options, IReadOnlyDictionary<Parameter, string>? names = null)
+    {
+        Groups = groups;
+        Options = options;
+        var seen = new HashSet<Parameter>(ReferenceEqualityComparer.Instance);
+        var usedNames = new HashSet<string>();
+        for (int g = 0; g < groups.Count; g++)
+            for (int i = 0; i < groups[g].Parameters.Count; i++)
+            {
+                var parameter = groups[g].Parameters[i];
+                if (!seen.Add(parameter))
+                    throw new ArgumentException($"parameter {parameter.Name} appears in more than one group", nameof(groups));
+                string name = names?.GetValueOrDefault(parameter) ?? $"group{g}.{i}.{parameter.Name}";
+                if (!usedNames.Add(name))
+                    throw new ArgumentException($"two parameters are both named {name}", nameof(names));
+                slots.Add(new Slot(name, parameter, groups[g]));
+            }
+    }
+
+    /// <summary>
+    /// The groups for a model (TRAINING.md decay mask): weight decay on every parameter except biases and
+    /// LayerNorm weights; with <see cref="AdamWOptions.SsmLearningRateMultiplier"/> set, a third group of SSM
+    /// parameters with that multiplier and no decay. State names are the model's parameter names.
+    /// </summary>
+    public static AdamW ForModel(Module model, AdamWOptions options)
+    {
+        var named = model.NamedParameters().ToList();
+        var decayed = new List<Parameter>();
+        var undecayed = new List<Parameter>();
+        var ssm = new List<Parameter>();
+        foreach (var (name, parameter) in named)
+        {
+            if (options.SsmLearningRateMultiplier is not null && IsSsmParameter(name)) ssm.Add(parameter);
+            else if (IsDecayed(name)) decayed.Add(parameter);
+            else undecayed.Add(parameter);
+        }
+        var groups = new List<ParameterGroup>
+        {
+            new(decayed, 1f, options.WeightDecay),
+            new(undecayed, 1f, 0f),
+        };
+        if (options.SsmLearningRateMultiplier is { } multiplier) groups.Add(new(ssm, multiplier, 0f));
+        var names = named.ToDictionary(p => p.Parameter, p => p.Name, ReferenceEqualityComparer.Instance as IEqualityComparer<Parameter>);
+        return new AdamW(groups, options, names);
+    }
+
+    /// <summary>
+    /// The decay mask: false for biases ("...bias") and LayerNorm scales and shifts ("...LayerNorm.weight"),
+    /// true for everything else (weights, embeddings, SSM parameters unless grouped separately).
+    /// </summary>
+    public static bool IsDecayed(string parameterName) =>
+        !parameterName.EndsWith("bias", StringComparison.Ordinal)
+        && !parameterName.Contains("LayerNorm.", StringComparison.Ordinal);
+
+    /// <summary>True for the SSM's state-matrix and step parameters: A_re, A_im, log_step.</summary>
+    public static bool IsSsmParameter(string parameterName)
+    {
+        string local = parameterName[(parameterName.LastIndexOf('.') + 1)..];
+        return local is "A_re" or "A_im" or "log_step";
+    }
+
+    /// <summary>The parameter groups.</summary>
+    public IReadOnlyList<ParameterGroup> Groups { get; }
+
+    /// <summary>The hyper-parameters.</summary>
+    public AdamWOptions Options { get; }
+
+    /// <summary>Number of updates applied so far (t of the bias correction of the last update).</summary>
+    public int StepCount { get; private set; }
+
+    /// <summary>
+    /// Applies one update to every parameter that has a gradient, each group at
+    /// <paramref name="learningRate"/> times its multiplier.
+    /// </summary>
+    public void Step(float learningRate)
+    {
+        StepCount++;
+        foreach (var slot in slots)
+        {
+            if (slot.Parameter.Grad is not { } grad) continue;
+            var group = slot.Group;
+            Tensor.AdamWStep(slot.Parameter.Value, grad, slot.M, slot.V, learningRate * group.LearningRateMultiplier,
+                Options.Beta1, Options.Beta2, Options.Epsilon, group.WeightDecay, StepCount);
+        }
+    }
+
+    /// <summary>Clears every parameter's gradient.</summary>
+    public void ZeroGrad()
+    {
+        foreach (var slot in slots) slot.Parameter.ZeroGrad();
+    }
+
+    /// <summary>Every parameter of every group.</summary>
+    public IEnumerable<Parameter> Parameters() => slots.Select(s => s.Parameter);
+
+    /// <summary>Writes m ("m.NAME"), v ("v.NAME") and the step count (metadata) atomically to a safetensors file.</summary>
+    public void SaveState(string path)
+    {
+        var tensors = slots.SelectMany(s => new[]
+        {
+            CheckpointTensor.FromFloats("m." + s.Name, s.M.ShapeArray(), s.M.ToArray()),
+            CheckpointTensor.FromFloats("v." + s.Name, s.V.ShapeArray(), s.V.ToArray()),
+        });
+        SafeTensorsWriter.Write(path, tensors, new Dictionary<string, string> { [StepMetadataKey] = StepCount.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+    }
+
+    /// <summary>Restores the state <see cref="SaveState"/> wrote; every parameter's m and v must be present with its shape.</summary>
+    /// <exception cref="CheckpointFormatException">Missing tensors, wrong shapes or no step count.</exception>
+    public void LoadState(string path)
+    {
+        using var reader = SafeTensorsReader.Open(path);
+        if (!reader.Metadata.TryGetValue(StepMetadataKey, out string? stepText) || !int.TryParse(stepText, out int step) || step < 0)
+            throw new CheckpointFormatException($"optimizer state has no valid \"{StepMetadataKey}\" metadata", path);
+        foreach (var slot in slots)
+        {
+            slot.M.CopyFrom(ReadMoment(reader, "m." + slot.Name, slot.M, path));
+            slot.V.CopyFrom(ReadMoment(reader, "v." + slot.Name, slot.V, path));
+        }
+        StepCount = step;
+    }
+
+    private static Tensor ReadMoment(SafeTensorsReader reader, string name, Tensor like, string path)
+    {
+        if (!reader.TryGetInfo(name, out var info))
+            throw new CheckpointFormatException($"optimizer state lacks tensor {name}", path);
+        if (!info.Shape.AsSpan().SequenceEqual(like.Shape))
+            throw new CheckpointFormatException(
+                $"optimizer tensor {name} has shape [{string.Join(", ", info.Shape)}], the parameter has {like.ShapeString}", path);
+        var tensor = reader.Read(name);
+        return Tensor.FromArray(tensor.Floats ?? throw new CheckpointFormatException($"optimizer tensor {name} is not floating point", path),
+            tensor.Shape).To(like.Device);
+    }
+
+    /// <summary>A parameter with its moments and group.</summary>
+    private sealed class Slot(string name, Parameter parameter, ParameterGroup group)
+    {
+        public string Name { get; } = name;
+        public Parameter Parameter { get; } = parameter;
+        public ParameterGroup Group { get; } = group;
+        public Tensor M { get; } = Tensor.ZerosLike(parameter.Value).KeepAlive();
+        public Tensor V { get; } = Tensor.ZerosLike(parameter.Value).KeepAlive();
+    }
+}

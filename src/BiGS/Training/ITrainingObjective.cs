@@ -1,0 +1,76 @@
+using BiGS.Native.Autograd;
+using BiGS.Native.Modeling;
+using BiGS.Native.Tensors;
+
+namespace BiGS.Native.Training;
+
+/// <summary>A batch's loss with the counts behind its accuracy.</summary>
+/// <param name="Loss">Mean loss over the batch's targets (a scalar).</param>
+/// <param name="Targets">Number of predictions the loss averages (labelled tokens, or examples).</param>
+/// <param name="Correct">Predictions whose arg-max is the label (0 for regression).</param>
+public sealed record ObjectiveResult(Variable Loss, int Targets, int Correct);
+
+/// <summary>What a <see cref="Trainer"/> minimises: the loss of a model on a labelled batch.</summary>
+public interface ITrainingObjective
+{
+    /// <summary>Runs the model on a batch and returns its mean loss and accuracy counts.</summary>
+    ObjectiveResult Compute(BiGSPreTrainedModel model, BiGSInput batch);
+
+    /// <summary>The number of targets <see cref="Compute"/> will average over, known from the labels alone.</summary>
+    int CountTargets(BiGSInput batch);
+}
+
+/// <summary>
+/// The model's own loss (<see cref="BiGSOutput.Loss"/>) and arg-max accuracy of its logits: sequence classification,
+/// regression, or masked LM computed over every position.
+/// </summary>
+public sealed class ModelLossObjective : ITrainingObjective
+{
+    /// <inheritdoc />
+    public ObjectiveResult Compute(BiGSPreTrainedModel model, BiGSInput batch)
+    {
+        var labels = batch.Labels ?? throw new ArgumentException("a training batch needs labels");
+        var output = model.Forward(batch);
+        var loss = output.Loss ?? throw new InvalidOperationException($"{model.GetType().Name} returned no loss for these labels");
+        int correct = output.Logits is { } logits ? PredictionAccuracy.CountCorrect(logits.Value, labels) : 0;
+        return new ObjectiveResult(loss, PredictionAccuracy.CountTargets(labels), correct);
+    }
+
+    /// <inheritdoc />
+    public int CountTargets(BiGSInput batch) =>
+        PredictionAccuracy.CountTargets(batch.Labels ?? throw new ArgumentException("a training batch needs labels"));
+}
+
+/// <summary>Counting labelled targets and arg-max hits.</summary>
+public static class PredictionAccuracy
+{
+    /// <summary>The label value that marks a position without a target.</summary>
+    public const int IgnoreIndex = -100;
+
+    /// <summary>Integer labels: how many are not <see cref="IgnoreIndex"/>; float labels (regression): all of them.</summary>
+    public static int CountTargets(Tensor labels) =>
+        labels.DType == DType.Float32 ? labels.Length : labels.ToIntArray().Count(l => l != IgnoreIndex);
+
+    /// <summary>
+    /// Rows of <paramref name="logits"/> (..., C) whose largest logit is at the integer label (ties count as hits);
+    /// rows labelled <see cref="IgnoreIndex"/> are skipped. Float labels (regression) have no hits.
+    /// </summary>
+    public static int CountCorrect(Tensor logits, Tensor labels)
+    {
+        if (labels.DType == DType.Float32) return 0;
+        int classes = logits.Size(-1), rows = logits.Length / classes;
+        int[] targets = labels.ToIntArray();
+        if (targets.Length != rows)
+            throw new ArgumentException($"labels {labels.ShapeString} do not match logits {logits.ShapeString}");
+        using var scope = new TensorScope();
+        float[] maxima = logits.Max(-1).ToArray();
+        // logit at the label: row r of the flat (rows*C, 1) view, index r*C + label (0 where ignored)
+        int[] flatIndex = new int[rows];
+        for (int r = 0; r < rows; r++) flatIndex[r] = r * classes + (targets[r] == IgnoreIndex ? 0 : targets[r]);
+        float[] atLabel = Tensor.Embedding(logits.Contiguous().Reshape(rows * classes, 1), Tensor.FromInts(flatIndex, rows)).ToArray();
+        int correct = 0;
+        for (int r = 0; r < rows; r++)
+            if (targets[r] != IgnoreIndex && atLabel[r] >= maxima[r]) correct++;
+        return correct;
+    }
+}

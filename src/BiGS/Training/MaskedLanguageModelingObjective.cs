@@ -1,0 +1,51 @@
+using BiGS.Native.Autograd;
+using BiGS.Native.Modeling;
+using BiGS.Native.Tensors;
+
+namespace BiGS.Native.Training;
+
+/// <summary>
+/// Masked-LM loss computed only where it counts: the encoder runs on the whole batch, then the rows of the last
+/// hidden state at labelled positions (label != -100) are gathered, h_m = H[(b, l)] for each masked (b, l), and only
+/// those M rows go through the MLM head and its (d x V) vocabulary projection. The loss, mean CE over the masked
+/// tokens, equals <see cref="BiGSForMaskedLM.Forward"/>'s, and so do the gradients (the gather's backward
+/// scatters dL/dh_m back to its rows, zero elsewhere), at about M/(B L) of the head's cost.
+/// </summary>
+public sealed class MaskedLanguageModelingObjective : ITrainingObjective
+{
+    /// <inheritdoc />
+    public ObjectiveResult Compute(BiGSPreTrainedModel model, BiGSInput batch)
+    {
+        var masked = model as BiGSForMaskedLM
+            ?? throw new ArgumentException($"masked-LM training needs a {nameof(BiGSForMaskedLM)}, got {model.GetType().Name}");
+        var labels = batch.Labels ?? throw new ArgumentException("a masked-LM batch needs labels");
+        var (positions, targets) = MaskedPositions(labels);
+        if (positions.Length == 0) throw new ArgumentException("a masked-LM batch has no masked token (every label is -100)");
+        var hidden = masked.Bigs.Forward(batch with { Labels = null }).LastHiddenState;
+        int width = hidden.Shape[^1];
+        var rows = Ops.Embedding(Ops.Reshape(hidden, -1, width), Tensor.FromInts(positions, positions.Length));
+        var logits = masked.Cls.Predictions!.Forward(rows);
+        var targetTensor = Tensor.FromInts(targets, targets.Length);
+        var loss = Ops.CrossEntropy(logits, targetTensor);
+        return new ObjectiveResult(loss, targets.Length, PredictionAccuracy.CountCorrect(logits.Value, targetTensor));
+    }
+
+    /// <inheritdoc />
+    public int CountTargets(BiGSInput batch) =>
+        PredictionAccuracy.CountTargets(batch.Labels ?? throw new ArgumentException("a masked-LM batch needs labels"));
+
+    /// <summary>Flat indices b*L + l of the labelled positions and their labels, in order.</summary>
+    private static (int[] Positions, int[] Targets) MaskedPositions(Tensor labels)
+    {
+        int[] flat = labels.ToIntArray();
+        var positions = new List<int>();
+        var targets = new List<int>();
+        for (int i = 0; i < flat.Length; i++)
+        {
+            if (flat[i] == PredictionAccuracy.IgnoreIndex) continue;
+            positions.Add(i);
+            targets.Add(flat[i]);
+        }
+        return (positions.ToArray(), targets.ToArray());
+    }
+}

@@ -1,0 +1,186 @@
+using System.Diagnostics;
+using BiGS.Native.Autograd;
+using BiGS.Native.Modeling;
+using BiGS.Native.Tensors;
+
+namespace BiGS.Native.Training;
+
+/// <summary>How a <see cref="Trainer.Run"/> ended.</summary>
+/// <param name="Step">Updates done (over all sessions).</param>
+/// <param name="Cancelled">True when the cancellation token stopped the run early (a checkpoint was still saved).</param>
+/// <param name="CheckpointPath">The last checkpoint written, when there is an output directory.</param>
+/// <param name="Log">Every update and evaluation of the run.</param>
+public sealed record TrainingResult(int Step, bool Cancelled, string? CheckpointPath, MetricsLog Log);
+
+/// <summary>
+/// The training loop shared by masked-LM pretraining and fine-tuning. Each update draws
+/// <see cref="TrainerOptions.AccumulationSteps"/> micro-batches from the <see cref="IBatchSource"/>, back-propagates
+/// each one's mean loss weighted by its share of the update's targets (so the summed gradient is that of the
+/// mean over all of them, as one big batch would give), clips the global gradient norm, and applies AdamW at the
+/// scheduled rate. Every update runs inside a <see cref="TensorScope"/>, so its intermediates return to the pool.
+/// Evaluations, the metrics log, the plot and checkpoints follow the options; cancellation ends the loop between
+/// updates and still saves a checkpoint.
+/// </summary>
+public sealed class Trainer
+{
+    /// <summary>The folder of the output directory that holds checkpoints.</summary>
+    public const string CheckpointFolder = "checkpoints";
+
+    private readonly BiGSPreTrainedModel model;
+    private readonly IBatchSource data;
+    private readonly AdamW optimizer;
+    private readonly LearningRateSchedule schedule;
+    private readonly ITrainingObjective objective;
+    private readonly TrainerOptions options;
+    private readonly MetricsLog log;
+
+    /// <summary>Sets up a run; nothing happens until <see cref="Run"/>.</summary>
+    public Trainer(BiGSPreTrainedModel model, IBatchSource data, AdamW optimizer, LearningRateSchedule schedule,
+        ITrainingObjective objective, TrainerOptions options)
+    {
+        options.Validate();
+        this.model = model;
+        this.data = data;
+        this.optimizer = optimizer;
+        this.schedule = schedule;
+        this.objective = objective;
+        this.options = options;
+        log = new MetricsLog(options.OutputDirectory);
+    }
+
+    /// <summary>
+    /// Called with the model in evaluation mode and gradients off; returns named metrics ("loss" is plotted).
+    /// Null for no evaluation. It must not draw from the model's or the data's generators.
+    /// </summary>
+    public Func<BiGSPreTrainedModel, IReadOnlyDictionary<string, double>>? Evaluate { get; init; }
+
+    /// <summary>Updates done so far (the step a resumed run continues from).</summary>
+    public int Step { get; private set; }
+
+    /// <summary>Where checkpoints go (null without an output directory).</summary>
+    public string? CheckpointRoot => options.OutputDirectory is { } dir ? Path.Combine(dir, CheckpointFolder) : null;
+
+    /// <summary>
+    /// Continues from a checkpoint (a step-NNNNNN directory, or a run directory: its newest checkpoint is used):
+    /// model weights, optimizer state, model RNG and data position. Returns the checkpoint's directory.
+    /// </summary>
+    public string Resume(string path)
+    {
+        string directory = TrainingCheckpoint.FindLatest(path);
+        Step = TrainingCheckpoint.Restore(directory, model, optimizer, data);
+        if (Step > options.Steps)
+            throw new ArgumentException($"{directory} is at step {Step}, past the run's {options.Steps} steps");
+        return directory;
+    }
+
+    /// <summary>Trains up to <see cref="TrainerOptions.Steps"/> updates, reporting to <paramref name="progress"/>.</summary>
+    public TrainingResult Run(IProgress<TrainingProgress>? progress = null, CancellationToken cancellation = default)
+    {
+        log.Start(Step);
+        model.Train();
+        var clock = Stopwatch.StartNew();
+        int firstStep = Step;
+        StepMetrics latest = new(Step, double.NaN, double.NaN, 0, 0, 0);
+        string? checkpoint = null;
+        bool cancelled = false;
+        int lastEval = -1;
+
+        TrainingProgress Report(TrainingEvent kind) => new()
+        {
+            Event = kind, Step = Step, TotalSteps = options.Steps, Latest = latest, Elapsed = clock.Elapsed,
+            Remaining = Step == firstStep ? TimeSpan.Zero : clock.Elapsed / (Step - firstStep) * (options.Steps - Step),
+        };
+
+        while (Step < options.Steps)
+        {
+            if (cancellation.IsCancellationRequested)
+            {
+                cancelled = true;
+                break;
+            }
+            latest = TrainStep();
+            log.Add(latest);
+            progress?.Report(Report(TrainingEvent.Step));
+            if (options.EvalEvery > 0 && Step % options.EvalEvery == 0)
+            {
+                progress?.Report(Report(TrainingEvent.Evaluation) with { Eval = RunEvaluation() });
+                lastEval = Step;
+            }
+            if (options.SaveEvery > 0 && Step % options.SaveEvery == 0 && SaveCheckpoint() is { } saved)
+            {
+                checkpoint = saved;
+                progress?.Report(Report(TrainingEvent.Checkpoint) with { CheckpointPath = saved });
+            }
+        }
+        if (!cancelled && lastEval != Step && Evaluate is not null)
+            progress?.Report(Report(TrainingEvent.Evaluation) with { Eval = RunEvaluation() });
+        if (SaveCheckpoint() is { } final && final != checkpoint)
+        {
+            checkpoint = final;
+            progress?.Report(Report(TrainingEvent.Checkpoint) with { CheckpointPath = final });
+        }
+        log.SavePlot();
+        return new TrainingResult(Step, cancelled, checkpoint, log);
+    }
+
+    /// <summary>One update: accumulate weighted micro-batch gradients, clip, step the optimizer.</summary>
+    private StepMetrics TrainStep()
+    {
+        long started = Stopwatch.GetTimestamp();
+        using var scope = new TensorScope();
+        optimizer.ZeroGrad();
+        var batches = new List<BiGSInput>(options.AccumulationSteps);
+        for (int i = 0; i < options.AccumulationSteps; i++) batches.Add(data.Next());
+        int totalTargets = batches.Sum(objective.CountTargets);
+        if (totalTargets == 0) throw new InvalidOperationException($"update {Step + 1} has no labelled targets");
+        double loss = 0;
+        int correct = 0, counted = 0;
+        long tokens = 0;
+        foreach (var batch in batches)
+        {
+            using var microScope = new TensorScope();
+            var result = objective.Compute(model, batch);
+            // the update's loss is sum_i (n_i / N) loss_i = the mean over all N targets
+            float weight = (float)result.Targets / totalTargets;
+            result.Loss.Backward(Tensor.Full(result.Loss.Value.Device, weight, result.Loss.Value.ShapeArray()));
+            loss += weight * (double)result.Loss.Value.Item();
+            correct += result.Correct;
+            counted += result.Targets;
+            tokens += batch.InputIds.Count;
+        }
+        if (!double.IsFinite(loss))
+            throw new InvalidOperationException($"the loss became {loss} at update {Step + 1}; lower the learning rate or enable gradient clipping");
+        double norm = options.GradientClipNorm is { } clip
+            ? GradientClipping.ClipGlobalNorm(optimizer.Parameters(), clip)
+            : GradientClipping.GlobalNorm(optimizer.Parameters());
+        float learningRate = schedule.At(Step + 1);
+        optimizer.Step(learningRate);
+        Step++;
+        double seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        double accuracy = correct == 0 && IsRegression(batches[0]) ? double.NaN : (double)correct / counted;
+        return new StepMetrics(Step, loss, accuracy, learningRate, norm, tokens / Math.Max(seconds, 1e-9));
+    }
+
+    private static bool IsRegression(BiGSInput batch) => batch.Labels?.DType == DType.Float32;
+
+    private IReadOnlyDictionary<string, double>? RunEvaluation()
+    {
+        if (Evaluate is null) return null;
+        model.Eval();
+        try
+        {
+            using var noGrad = GradMode.NoGrad();
+            var metrics = Evaluate(model);
+            log.AddEvaluation(Step, metrics);
+            log.SavePlot();
+            return metrics;
+        }
+        finally
+        {
+            model.Train();
+        }
+    }
+
+    private string? SaveCheckpoint() =>
+        CheckpointRoot is { } root ? TrainingCheckpoint.Save(root, Step, model, optimizer, data) : null;
+}

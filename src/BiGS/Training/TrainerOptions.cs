@@ -1,0 +1,36 @@
+namespace BiGS.Native.Training;
+
+/// <summary>How long a <see cref="Trainer"/> runs and what it records.</summary>
+public sealed record TrainerOptions
+{
+    /// <summary>Number of optimizer updates of the whole run (a resumed run continues to this count).</summary>
+    public required int Steps { get; init; }
+
+    /// <summary>Micro-batches whose gradients add up to one update (gradient accumulation).</summary>
+    public int AccumulationSteps { get; init; } = 1;
+
+    /// <summary>Clip the global gradient norm to this before each update; null for no clipping.</summary>
+    public float? GradientClipNorm { get; init; } = 1f;
+
+    /// <summary>Run the evaluation callback every this many updates (and at the end); 0 for only at the end.</summary>
+    public int EvalEvery { get; init; }
+
+    /// <summary>Write a checkpoint every this many updates (and always at the end); 0 for only at the end.</summary>
+    public int SaveEvery { get; init; }
+
+    /// <summary>
+    /// Directory of the run: metrics.jsonl, loss.svg and checkpoints/step-NNNNNN (only the newest complete
+    /// checkpoint is kept). Null records nothing to disk.
+    /// </summary>
+    public string? OutputDirectory { get; init; }
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
+    public void Validate()
+    {
+        if (Steps < 1) throw new ArgumentException($"steps must be at least 1, got {Steps}");
+        if (AccumulationSteps < 1) throw new ArgumentException($"accumulation steps must be at least 1, got {AccumulationSteps}");
+        if (GradientClipNorm is { } clip && !(clip > 0f)) throw new ArgumentException($"the gradient clipping norm must be positive, got {clip}");
+        if (EvalEvery < 0) throw new ArgumentException($"eval-every cannot be negative, got {EvalEvery}");
+        if (SaveEvery < 0) throw new ArgumentException($"save-every cannot be negative, got {SaveEvery}");
+    }
+}
