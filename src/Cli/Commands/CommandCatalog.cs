@@ -11,5 +11,6 @@ internal static class CommandCatalog
         ConvertCommand.Create(),
         TokenizeCommand.Create(),
         SsmWalkthroughCommand.Create(),
+        BenchCommand.Create(),
     ];
 }
