@@ -178,18 +178,21 @@ def main():
 
     for _ in range(args.warmup):
         step()
-    seconds = []
+    seconds, cpu_seconds = [], []
     for _ in range(args.runs):
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         step()
         seconds.append(time.perf_counter() - start)
-    median = statistics.median(seconds)
+        cpu_seconds.append(time.process_time() - cpu_start)
+    median, cpu_median = statistics.median(seconds), statistics.median(cpu_seconds)
     print(json.dumps(dict(
         implementation="pytorch-" + torch.__version__, mode="train" if args.train else "forward",
         batch=args.batch, length=args.length, layers=shape["layers"], hidden_size=shape["hidden"],
         threads=torch.get_num_threads(), warmup=args.warmup, runs=args.runs,
         tokens_per_second=args.batch * args.length / median, median_step_ms=1000 * median,
         step_ms=[1000 * s for s in seconds],
+        tokens_per_cpu_second=args.batch * args.length / cpu_median, median_step_cpu_ms=1000 * cpu_median,
+        step_cpu_ms=[1000 * s for s in cpu_seconds],
         peak_rss_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0)))
 
 

@@ -20,8 +20,10 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 DEFAULT_SHAPES = ["8x128", "2x512", "1x1024", "1x4096"]
 
 
-def bigs_command(args):
-    dll = os.path.join(ROOT, "src", "Cli", "bin", "Release", "net10.0", "bigs.dll")
+DEFAULT_BIGS = os.path.join(ROOT, "src", "Cli", "bin", "Release", "net10.0", "bigs.dll")
+
+
+def bigs_command(dll, args):
     if not os.path.exists(dll):
         sys.exit(f"{dll} not found: run `dotnet build src/Cli -c Release` first")
     return ["dotnet", dll, "bench", "--json"] + args
@@ -45,13 +47,12 @@ def compare(shape, mode, options):
     ours, theirs = [], []
     for _ in range(options.rounds):
         theirs.append(measure(torch_command(common)))
-        ours.append(measure(bigs_command(common)))
-    best = lambda runs, key: statistics.median(r[key] for r in runs)
-    row = dict(shape=shape, mode=mode,
-               bigs_tokens_per_second=best(ours, "tokens_per_second"), torch_tokens_per_second=best(theirs, "tokens_per_second"),
-               bigs_peak_rss_mib=max(r["peak_rss_mib"] for r in ours), torch_peak_rss_mib=max(r["peak_rss_mib"] for r in theirs))
-    row["speed_ratio"] = row["bigs_tokens_per_second"] / row["torch_tokens_per_second"]
-    row["memory_ratio"] = row["bigs_peak_rss_mib"] / row["torch_peak_rss_mib"]
+        ours.append(measure(bigs_command(options.bigs, common)))
+    median = lambda runs, key: statistics.median(r[key] for r in runs)
+    row = dict(shape=shape, mode=mode, bigs=ours, torch=theirs)
+    for key in ("tokens_per_second", "tokens_per_cpu_second"):
+        row[key + "_ratio"] = median(ours, key) / median(theirs, key)
+    row["peak_rss_ratio"] = max(r["peak_rss_mib"] for r in ours) / max(r["peak_rss_mib"] for r in theirs)
     return row
 
 
@@ -63,18 +64,25 @@ def main():
     parser.add_argument("--rounds", type=int, default=2, help="processes of each implementation, alternating")
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--runs", type=int, default=3, help="timed steps per process (median)")
-    parser.add_argument("--json", help="also write the rows to this file")
+    parser.add_argument("--bigs", default=DEFAULT_BIGS, help="bigs.dll to run (default: the Release build of src/Cli)")
+    parser.add_argument("--json", help="also write every measurement to this file")
     options = parser.parse_args()
     print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; {options.threads} threads each")
-    print(f"{'mode':8} {'shape':7} {'bigs tok/s':>11} {'torch tok/s':>12} {'ratio':>6} {'bigs MiB':>9} {'torch MiB':>10} {'ratio':>6}")
+    print("tokens/s by wall time (the goal's measure) and by CPU time (steadier on a shared machine); ratios are bigs / torch")
+    print(f"{'mode':8} {'shape':7} {'bigs tok/s':>11} {'torch tok/s':>12} {'ratio':>6} "
+          f"{'bigs tok/cpu-s':>15} {'torch tok/cpu-s':>16} {'ratio':>6} {'bigs MiB':>9} {'torch MiB':>10} {'ratio':>6}")
     rows = []
     for mode in options.modes:
         for shape in options.shapes:
             row = compare(shape, mode, options)
             rows.append(row)
-            print(f"{mode:8} {shape:7} {row['bigs_tokens_per_second']:11.1f} {row['torch_tokens_per_second']:12.1f} "
-                  f"{row['speed_ratio']:6.2f} {row['bigs_peak_rss_mib']:9.0f} {row['torch_peak_rss_mib']:10.0f} {row['memory_ratio']:6.2f}",
-                  flush=True)
+            ours, theirs = row["bigs"], row["torch"]
+            median = lambda runs, key: statistics.median(r[key] for r in runs)
+            print(f"{mode:8} {shape:7} {median(ours, 'tokens_per_second'):11.1f} {median(theirs, 'tokens_per_second'):12.1f} "
+                  f"{row['tokens_per_second_ratio']:6.2f} {median(ours, 'tokens_per_cpu_second'):15.1f} "
+                  f"{median(theirs, 'tokens_per_cpu_second'):16.1f} {row['tokens_per_cpu_second_ratio']:6.2f} "
+                  f"{max(r['peak_rss_mib'] for r in ours):9.0f} {max(r['peak_rss_mib'] for r in theirs):10.0f} "
+                  f"{row['peak_rss_ratio']:6.2f}", flush=True)
     print(f"load average after: {os.getloadavg()[0]:.1f}")
     if options.json:
         with open(options.json, "w") as f:

@@ -46,13 +46,20 @@ public sealed class ModelBenchmark
     {
         for (int i = 0; i < options.Warmup; i++) Step();
         var seconds = new double[options.Runs];
+        var cpuSeconds = new double[options.Runs];
+        using var process = Process.GetCurrentProcess();
         for (int i = 0; i < options.Runs; i++)
         {
+            process.Refresh();
+            var cpuBefore = process.TotalProcessorTime;
             var watch = Stopwatch.StartNew();
             Step();
             seconds[i] = watch.Elapsed.TotalSeconds;
+            process.Refresh();
+            cpuSeconds[i] = (process.TotalProcessorTime - cpuBefore).TotalSeconds;
         }
-        return new ModelBenchmarkResult(options, CpuParallel.ThreadCount, seconds, PeakResidentBytes());
+        process.Refresh();
+        return new ModelBenchmarkResult(options, CpuParallel.ThreadCount, seconds, cpuSeconds, process.PeakWorkingSet64);
     }
 
     /// <summary>One forward pass, or one training update.</summary>
@@ -97,12 +104,5 @@ public sealed class ModelBenchmark
             (order[i], order[j]) = (order[j], order[i]);
         }
         return order;
-    }
-
-    /// <summary>The process's peak resident set size (VmHWM on Linux).</summary>
-    private static long PeakResidentBytes()
-    {
-        using var process = Process.GetCurrentProcess();
-        return process.PeakWorkingSet64;
     }
 }

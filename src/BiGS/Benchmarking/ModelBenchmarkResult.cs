@@ -7,22 +7,25 @@ namespace BiGS.Native.Benchmarking;
 /// <param name="Options">What was measured.</param>
 /// <param name="Threads">Worker threads the kernels used.</param>
 /// <param name="StepSeconds">Wall time of each timed step, in order.</param>
+/// <param name="StepCpuSeconds">
+/// CPU time (user + system, all threads) of each timed step: on a machine shared with other work it varies far less
+/// than wall time.
+/// </param>
 /// <param name="PeakResidentBytes">Peak resident set size of the process (Linux VmHWM) after the runs.</param>
-public sealed record ModelBenchmarkResult(ModelBenchmarkOptions Options, int Threads, IReadOnlyList<double> StepSeconds, long PeakResidentBytes)
+public sealed record ModelBenchmarkResult(ModelBenchmarkOptions Options, int Threads, IReadOnlyList<double> StepSeconds,
+    IReadOnlyList<double> StepCpuSeconds, long PeakResidentBytes)
 {
-    /// <summary>Median step time in seconds (the mean of the two middle ones for an even count).</summary>
-    public double MedianStepSeconds
-    {
-        get
-        {
-            var sorted = StepSeconds.Order().ToArray();
-            int middle = sorted.Length / 2;
-            return sorted.Length % 2 == 1 ? sorted[middle] : 0.5 * (sorted[middle - 1] + sorted[middle]);
-        }
-    }
+    /// <summary>Median wall time of a step in seconds.</summary>
+    public double MedianStepSeconds => Median(StepSeconds);
+
+    /// <summary>Median CPU time of a step in seconds.</summary>
+    public double MedianStepCpuSeconds => Median(StepCpuSeconds);
 
     /// <summary>Tokens per second at the median step time: B * L / median.</summary>
     public double TokensPerSecond => Options.Batch * Options.Length / MedianStepSeconds;
+
+    /// <summary>Tokens per CPU second at the median CPU time of a step: B * L / median CPU time.</summary>
+    public double TokensPerCpuSecond => Options.Batch * Options.Length / MedianStepCpuSeconds;
 
     /// <summary>Peak resident set size in MiB.</summary>
     public double PeakResidentMiB => PeakResidentBytes / (1024.0 * 1024.0);
@@ -33,7 +36,7 @@ public sealed record ModelBenchmarkResult(ModelBenchmarkOptions Options, int Thr
     /// <summary>One line for people: mode, shape, tokens/s, time per step, peak memory.</summary>
     public string Describe() => string.Create(CultureInfo.InvariantCulture,
         $"{Mode} {Options.Batch}x{Options.Length} ({Options.Config.NumHiddenLayers} layers, d {Options.Config.HiddenSize}, {Threads} threads): "
-        + $"{TokensPerSecond:F1} tokens/s, {1000 * MedianStepSeconds:F1} ms/step (median of {StepSeconds.Count}), peak RSS {PeakResidentMiB:F0} MiB");
+        + $"{TokensPerSecond:F1} tokens/s, {1000 * MedianStepSeconds:F1} ms/step (median of {StepSeconds.Count}), {1000 * MedianStepCpuSeconds:F1} CPU ms/step, peak RSS {PeakResidentMiB:F0} MiB");
 
     /// <summary>The result as one JSON object (times in milliseconds, memory in MiB).</summary>
     public JsonObject ToJson() => new()
@@ -49,7 +52,20 @@ public sealed record ModelBenchmarkResult(ModelBenchmarkOptions Options, int Thr
         ["runs"] = StepSeconds.Count,
         ["tokens_per_second"] = TokensPerSecond,
         ["median_step_ms"] = 1000 * MedianStepSeconds,
-        ["step_ms"] = new JsonArray(StepSeconds.Select(s => (JsonNode?)(1000 * s)).ToArray()),
+        ["step_ms"] = Milliseconds(StepSeconds),
+        ["tokens_per_cpu_second"] = TokensPerCpuSecond,
+        ["median_step_cpu_ms"] = 1000 * MedianStepCpuSeconds,
+        ["step_cpu_ms"] = Milliseconds(StepCpuSeconds),
         ["peak_rss_mib"] = PeakResidentMiB,
     };
+
+    /// <summary>The median (the mean of the two middle values for an even count).</summary>
+    private static double Median(IReadOnlyList<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        int middle = sorted.Length / 2;
+        return sorted.Length % 2 == 1 ? sorted[middle] : 0.5 * (sorted[middle - 1] + sorted[middle]);
+    }
+
+    private static JsonArray Milliseconds(IEnumerable<double> seconds) => new(seconds.Select(s => (JsonNode?)(1000 * s)).ToArray());
 }
