@@ -13,8 +13,8 @@ public readonly record struct GemmShape(int M, int K, int N)
     /// <summary>Floating-point operations of one product (a multiply and an add per term).</summary>
     public double Flops => 2.0 * M * N * K;
 
-    /// <inheritdoc />
-    public override string ToString() => $"({M}x{K})x({K}x{N})";
+    /// <summary>"MxKxN", e.g. 4096x1024x3072 for (4096x1024) times (1024x3072).</summary>
+    public override string ToString() => $"{M}x{K}x{N}";
 
     /// <summary>Row-major operands with values in [-1, 1) from a fixed seed; A and B stored as op() asks.</summary>
     public (float[] A, int Lda, float[] B, int Ldb, float[] C) CreateOperands(bool transA, bool transB, int seed = 1)

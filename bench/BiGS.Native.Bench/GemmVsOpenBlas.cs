@@ -5,8 +5,8 @@ namespace BiGS.Native.Bench;
 
 /// <summary>
 /// Our SGEMM against OpenBLAS's cblas_sgemm, both on all cores, on the standard shapes. Prints the median
-/// GFLOP/s of each (runs alternate between the two after a warm-up, so machine noise hits both alike),
-/// the ratio ours/OpenBLAS, and checks the two results agree.
+/// GFLOP/s of each (timed in alternating phases, see <see cref="MeasureInPhases"/>), the ratio ours/OpenBLAS,
+/// and checks the two results agree.
 /// Optional arguments: <c>--trans XY</c> with X, Y in {N, T} to transpose A and/or B (default NN);
 /// <c>--threads N</c> to run both on N threads (default <see cref="CpuParallel.ThreadCount"/>);
 /// <c>--bigs-base-forward T</c> to run instead the products of a BiGS-base forward step on T tokens
@@ -14,8 +14,9 @@ namespace BiGS.Native.Bench;
 /// </summary>
 public sealed class GemmVsOpenBlas : ISideBySide
 {
-    private const double SecondsPerMeasurement = 1.0;
-    private const int MinRuns = 5, MaxRuns = 200;
+    private const double SecondsPerMeasurement = 1.5;
+    private const int Phases = 3, MinRunsPerPhase = 3, MaxRunsPerPhase = 100;
+    private static readonly TimeSpan PauseBetweenPhases = TimeSpan.FromMilliseconds(300);
 
     /// <inheritdoc />
     public string Name => "gemm-vs-openblas";
@@ -48,8 +49,8 @@ public sealed class GemmVsOpenBlas : ISideBySide
             : [.. ModelGemmShapes.BaseForward(int.Parse(modelTokens))];
         bool transA = trans[0] == 'T', transB = trans[1] == 'T';
         blas.SetThreads(CpuParallel.ThreadCount);
-        Console.WriteLine($"threads {CpuParallel.ThreadCount}, op {trans}, median of alternating runs after warm-up");
-        Console.WriteLine($"{"shape",-26} {"ours GFLOP/s",13} {"OpenBLAS",10} {"ratio",7} {"max |diff|",11}");
+        Console.WriteLine($"threads {CpuParallel.ThreadCount}, op {trans}, median of runs in alternating phases");
+        Console.WriteLine($"{"m x k x n",-16} {"ours GFLOP/s",13} {"OpenBLAS",10} {"ratio",7} {"max |diff|",11}");
 
         bool allAgree = true;
         double stepFlops = 0, oursStepSeconds = 0, theirsStepSeconds = 0;
@@ -60,13 +61,13 @@ public sealed class GemmVsOpenBlas : ISideBySide
             void RunOurs() => Gemm.Sgemm(transA, transB, shape.M, shape.N, shape.K, 1f, a, lda, b, ldb, 0f, ours, shape.N);
             void RunTheirs() => blas.Sgemm(transA, transB, shape.M, shape.N, shape.K, 1f, a, lda, b, ldb, 0f, theirs, shape.N);
 
-            var (oursSeconds, theirsSeconds) = MeasureAlternating(RunOurs, RunTheirs);
+            var (oursSeconds, theirsSeconds) = MeasureInPhases(RunOurs, RunTheirs);
             double maxDiff = ours.Zip(theirs, (x, y) => (double)Math.Abs(x - y)).Max();
             // Values lie in [-1, 1), so 1e-5 * k bounds the rounding difference of two float summation orders.
             bool agree = maxDiff <= 1e-5 * shape.K;
             allAgree &= agree;
             double oursGflops = shape.Flops / oursSeconds / 1e9, theirsGflops = shape.Flops / theirsSeconds / 1e9;
-            Console.WriteLine($"{shape,-26} {oursGflops,13:F1} {theirsGflops,10:F1} {oursGflops / theirsGflops,7:F2} " +
+            Console.WriteLine($"{shape,-16} {oursGflops,13:F1} {theirsGflops,10:F1} {oursGflops / theirsGflops,7:F2} " +
                 $"{maxDiff,11:E1}{(agree ? "" : "  DISAGREE")}");
             stepFlops += calls * shape.Flops;
             oursStepSeconds += calls * oursSeconds;
@@ -86,19 +87,32 @@ public sealed class GemmVsOpenBlas : ISideBySide
         return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
     }
 
-    /// <summary>Median seconds per call of each action, timed in alternation after one warm-up call each.</summary>
-    private static (double First, double Second) MeasureAlternating(Action first, Action second)
+    /// <summary>
+    /// Median seconds per call of each action. The two are timed in alternating phases (first, second, first, ...)
+    /// so slow drifts in machine load hit both alike. Each phase starts after a pause, which lets OpenBLAS's worker
+    /// threads stop spinning (they busy-wait for new work for a while after each call and would otherwise steal a
+    /// core from the other library), and with one untimed warm-up call.
+    /// </summary>
+    private static (double First, double Second) MeasureInPhases(Action first, Action second)
     {
-        double warmFirst = Time(first), warmSecond = Time(second);
-        int runs = (int)Math.Clamp(SecondsPerMeasurement / (warmFirst + warmSecond), MinRuns, MaxRuns);
-        var firstTimes = new double[runs];
-        var secondTimes = new double[runs];
-        for (int i = 0; i < runs; i++)
+        double perCall = Time(first) + Time(second);
+        int runsPerPhase = (int)Math.Clamp(SecondsPerMeasurement / Phases / perCall, MinRunsPerPhase, MaxRunsPerPhase);
+        var firstTimes = new List<double>();
+        var secondTimes = new List<double>();
+        for (int phase = 0; phase < Phases; phase++)
         {
-            firstTimes[i] = Time(first);
-            secondTimes[i] = Time(second);
+            TimePhase(first, runsPerPhase, firstTimes);
+            TimePhase(second, runsPerPhase, secondTimes);
         }
         return (Median(firstTimes), Median(secondTimes));
+    }
+
+    private static void TimePhase(Action action, int runs, List<double> times)
+    {
+        Thread.Sleep(PauseBetweenPhases);
+        action();
+        for (int i = 0; i < runs; i++)
+            times.Add(Time(action));
     }
 
     private static double Time(Action action)
@@ -108,9 +122,9 @@ public sealed class GemmVsOpenBlas : ISideBySide
         return Stopwatch.GetElapsedTime(start).TotalSeconds;
     }
 
-    private static double Median(double[] values)
+    private static double Median(List<double> values)
     {
-        Array.Sort(values);
-        return values[values.Length / 2];
+        values.Sort();
+        return values[values.Count / 2];
     }
 }

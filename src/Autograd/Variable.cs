@@ -4,7 +4,7 @@ namespace BiGS.Native.Autograd;
 
 /// <summary>
 /// A tensor that remembers how it was made. Operations in <see cref="Ops"/> on variables that require grad record
-/// a <see cref="GradNode"/>; <see cref="Backward"/> on a scalar walks those records in reverse and accumulates
+/// a <see cref="GradNode"/>; <see cref="Backward()"/> on a scalar walks those records in reverse and accumulates
 /// d(output)/d(leaf) into each leaf's <see cref="Grad"/>.
 /// </summary>
 public class Variable

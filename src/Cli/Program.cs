@@ -6,6 +6,7 @@ namespace BiGS.Native.Cli;
 /// <summary>The <c>bigs</c> command: one sub-command per task, each defined in Commands/.</summary>
 public static class Program
 {
+    /// <summary>Parses <paramref name="args"/>, runs the chosen sub-command and returns its exit code (0 on success).</summary>
     public static int Main(string[] args) => BuildRoot().Parse(args).Invoke();
 
     /// <summary>The root command with every sub-command attached (also used by tests).</summary>

@@ -58,6 +58,15 @@ public sealed partial class Tensor
         return FromInts(narrowed, shape).To(Device);
     }
 
+    /// <summary>Overwrites this contiguous float32 tensor (on any device) with host values in row-major order.</summary>
+    public void CopyFrom(ReadOnlySpan<float> values)
+    {
+        RequireDType("CopyFrom", DType.Float32);
+        if (!IsContiguous) throw new InvalidOperationException($"CopyFrom: target {ShapeString} must be contiguous");
+        if (values.Length != Count) throw new ArgumentException($"CopyFrom: {values.Length} values for a tensor of shape {ShapeString}");
+        Backend.CopyFromHost(values, Storage, Offset);
+    }
+
     /// <summary>
     /// The contiguous elements of a CPU tensor as a span over its storage (no copy). Writing through it changes
     /// the tensor. Throws for non-contiguous views and device tensors.

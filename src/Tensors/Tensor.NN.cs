@@ -88,11 +88,14 @@ public sealed partial class Tensor
         return dlogits;
     }
 
-    /// <summary>Rows of <paramref name="table"/> (V, d) picked by integer ids of any shape: result (..., d).</summary>
+    /// <summary>
+    /// Rows of <paramref name="table"/> (V, d) picked by integer ids of any shape: result (..., d). The ids may be on
+    /// any device; they are copied to the table's.
+    /// </summary>
     public static Tensor Embedding(Tensor table, Tensor ids)
     {
         table.RequireRank("Embedding", 2);
-        var flatIds = ids.ToInt32().Contiguous().Reshape(-1);
+        var flatIds = IndexVector(ids, table.Device);
         var y = Empty(DType.Float32, table.Device, [.. ids.shape, table.Size(1)]);
         table.Backend.EmbeddingGather(table.Contiguous(), flatIds, y.Reshape(flatIds.Length, table.Size(1)));
         return y;
@@ -101,7 +104,7 @@ public sealed partial class Tensor
     /// <summary>Accumulates dy (..., d) into the rows of dtable named by ids.</summary>
     public static void EmbeddingBackward(Tensor dy, Tensor ids, Tensor dtable)
     {
-        var flatIds = ids.ToInt32().Contiguous().Reshape(-1);
+        var flatIds = IndexVector(ids, dtable.Device);
         dtable.Backend.EmbeddingScatterAdd(dy.Contiguous().Reshape(flatIds.Length, dtable.Size(1)), flatIds, dtable);
     }
 
@@ -132,6 +135,9 @@ public sealed partial class Tensor
         int cols = logits.Size(-1), rows = (int)(logits.Count / Math.Max(cols, 1));
         if (labels.Count != rows)
             throw new ArgumentException($"CrossEntropy: logits {logits.ShapeString} need {rows} labels but labels have shape {labels.ShapeString}");
-        return (rows, cols, labels.ToInt32().Contiguous().Reshape(rows));
+        return (rows, cols, IndexVector(labels, logits.Device));
     }
+
+    /// <summary>Integer ids or labels as a flat contiguous int32 vector on <paramref name="device"/>.</summary>
+    private static Tensor IndexVector(Tensor indices, Device device) => indices.ToInt32().To(device).Contiguous().Reshape(-1);
 }

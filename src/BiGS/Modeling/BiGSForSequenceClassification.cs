@@ -5,20 +5,17 @@ using BiGS.Native.Tensors;
 namespace BiGS.Native.Modeling;
 
 /// <summary>
-/// Sentence (pair) classification or regression: classifier(dropout(pooled)). Loss by problem type:
-/// regression (num_labels 1) MSE, single-label CE on integer labels, multi-label BCE-with-logits on float labels.
+/// The shape shared by the classifier heads: the encoder ("bigs"), dropout, and a Linear "classifier" from d to
+/// <c>outFeatures</c> applied to the pooled vector or to every token.
 /// </summary>
-public sealed class BiGSForSequenceClassification : BiGSPreTrainedModel
+public abstract class BiGSClassifierModel : BiGSPreTrainedModel
 {
-    /// <summary>Loads config and weights from a model directory (weights of other heads are ignored).</summary>
-    public static BiGSForSequenceClassification FromPretrained(string directory) => Load(directory, config => new BiGSForSequenceClassification(config));
-
-    /// <summary>Creates a randomly initialised model.</summary>
-    public BiGSForSequenceClassification(BiGSConfig config, ulong seed = 0) : base(config, new Rng(seed))
+    /// <summary>Builds the encoder (with or without pooler), the dropout and the classifier.</summary>
+    protected BiGSClassifierModel(BiGSConfig config, ulong seed, bool pooled, int outFeatures) : base(config, new Rng(seed))
     {
-        Bigs = AddModule("bigs", new BiGSModel(config, Rng, addPooler: true));
+        Bigs = AddModule("bigs", new BiGSModel(config, Rng, addPooler: pooled));
         Dropout = AddModule("dropout", new Dropout(config.ClassifierDropout ?? config.HiddenDropoutProb, Rng));
-        Classifier = AddModule("classifier", new Linear(config.HiddenSize, config.NumLabels, config.InitializerRange, Rng));
+        Classifier = AddModule("classifier", new Linear(config.HiddenSize, outFeatures, config.InitializerRange, Rng));
     }
 
     /// <summary>The encoder.</summary>
@@ -27,22 +24,35 @@ public sealed class BiGSForSequenceClassification : BiGSPreTrainedModel
     /// <summary>Dropout before the classifier.</summary>
     public Dropout Dropout { get; }
 
-    /// <summary>The classifier (d -> num_labels).</summary>
+    /// <summary>The classifier (d -> outputs).</summary>
     public Linear Classifier { get; }
+
+    /// <summary>classifier(dropout(x)).</summary>
+    protected Variable Classify(Variable x) => Classifier.Forward(Dropout.Forward(x));
+}
+
+/// <summary>
+/// Sentence (pair) classification or regression: classifier(dropout(pooled)). Loss by problem type:
+/// regression (num_labels 1) MSE, single-label CE on integer labels, multi-label BCE-with-logits on float labels.
+/// </summary>
+public sealed class BiGSForSequenceClassification : BiGSClassifierModel
+{
+    /// <summary>Loads config and weights from a model directory (weights of other heads are ignored).</summary>
+    /// <param name="directory">A directory with config.json and model.safetensors or flax_model.msgpack.</param>
+    /// <param name="progress">Receives the number of parameter values loaded so far (out of <see cref="Nn.Module.ParameterCount"/>).</param>
+    /// <param name="cancellationToken">Checked between tensors.</param>
+    public static BiGSForSequenceClassification FromPretrained(string directory, IProgress<long>? progress = null, CancellationToken cancellationToken = default) =>
+        Load(directory, config => new BiGSForSequenceClassification(config), progress, cancellationToken);
+
+    /// <summary>Creates a randomly initialised model.</summary>
+    public BiGSForSequenceClassification(BiGSConfig config, ulong seed = 0) : base(config, seed, pooled: true, config.NumLabels) { }
 
     /// <inheritdoc />
     public override BiGSOutput Forward(BiGSInput input)
     {
         var encoded = Bigs.Forward(input);
-        var logits = Classifier.Forward(Dropout.Forward(encoded.PoolerOutput!));
-        return new BiGSOutput
-        {
-            LastHiddenState = encoded.LastHiddenState,
-            HiddenStates = encoded.HiddenStates,
-            PoolerOutput = encoded.PoolerOutput,
-            Logits = logits,
-            Loss = input.Labels is null ? null : ClassificationLoss.Compute(Config, logits, input.Labels),
-        };
+        var logits = Classify(encoded.PoolerOutput!);
+        return encoded with { Logits = logits, Loss = input.Labels is null ? null : ClassificationLoss.Compute(Config, logits, input.Labels) };
     }
 }
 

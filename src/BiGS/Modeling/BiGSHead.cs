@@ -67,5 +67,11 @@ public static class BiGSHeads
     };
 
     /// <summary>Loads a model directory into the given head (or the head its config names).</summary>
-    public static BiGSPreTrainedModel FromPretrained(string directory, BiGSHead? head = null) => PretrainedLoader.Load(directory, c => Create(head ?? FromConfig(c), c));
+    /// <param name="directory">A directory with config.json and model.safetensors or flax_model.msgpack.</param>
+    /// <param name="head">The head to build; null for the one config.json names.</param>
+    /// <param name="progress">Receives the number of parameter values loaded so far.</param>
+    /// <param name="cancellationToken">Checked between tensors.</param>
+    public static BiGSPreTrainedModel FromPretrained(string directory, BiGSHead? head = null,
+        IProgress<long>? progress = null, CancellationToken cancellationToken = default) =>
+        PretrainedLoader.Load(directory, c => Create(head ?? FromConfig(c), c), progress, cancellationToken);
 }

@@ -10,7 +10,11 @@ namespace BiGS.Native.Modeling;
 public sealed class BiGSModel : BiGSPreTrainedModel
 {
     /// <summary>Loads config and weights from a model directory (weights of other heads are ignored).</summary>
-    public static BiGSModel FromPretrained(string directory) => Load(directory, config => new BiGSModel(config));
+    /// <param name="directory">A directory with config.json and model.safetensors or flax_model.msgpack.</param>
+    /// <param name="progress">Receives the number of parameter values loaded so far (out of <see cref="Nn.Module.ParameterCount"/>).</param>
+    /// <param name="cancellationToken">Checked between tensors.</param>
+    public static BiGSModel FromPretrained(string directory, IProgress<long>? progress = null, CancellationToken cancellationToken = default) =>
+        Load(directory, config => new BiGSModel(config), progress, cancellationToken);
 
     /// <summary>Creates a randomly initialised encoder (BIGS.md 5) from a seed.</summary>
     public BiGSModel(BiGSConfig config, ulong seed = 0, bool addPooler = true) : this(config, new Rng(seed), addPooler) { }

@@ -3,7 +3,7 @@ using BiGS.Native.Autograd;
 namespace BiGS.Native.Modeling;
 
 /// <summary>Named outputs of a forward pass; what a head does not produce stays null.</summary>
-public sealed class BiGSOutput
+public sealed record BiGSOutput
 {
     /// <summary>Output of the last layer (B, L, d).</summary>
     public required Variable LastHiddenState { get; init; }

@@ -36,6 +36,7 @@ public abstract class BiGSPreTrainedModel : Module
     public void SavePretrained(string directory) => PretrainedLoader.Save(this, directory);
 
     /// <summary>Loads a model of type T from a directory (config.json + model.safetensors or flax_model.msgpack).</summary>
-    protected static T Load<T>(string directory, Func<BiGSConfig, T> create) where T : BiGSPreTrainedModel =>
-        PretrainedLoader.Load(directory, create);
+    protected static T Load<T>(string directory, Func<BiGSConfig, T> create,
+        IProgress<long>? progress = null, CancellationToken cancellationToken = default) where T : BiGSPreTrainedModel =>
+        PretrainedLoader.Load(directory, create, progress, cancellationToken);
 }

@@ -5,40 +5,24 @@ using BiGS.Native.Tensors;
 namespace BiGS.Native.Modeling;
 
 /// <summary>Per-token classification: classifier(dropout(h)) for every position; CE ignoring -100.</summary>
-public sealed class BiGSForTokenClassification : BiGSPreTrainedModel
+public sealed class BiGSForTokenClassification : BiGSClassifierModel
 {
     /// <summary>Loads config and weights from a model directory (weights of other heads are ignored).</summary>
-    public static BiGSForTokenClassification FromPretrained(string directory) => Load(directory, config => new BiGSForTokenClassification(config));
+    /// <param name="directory">A directory with config.json and model.safetensors or flax_model.msgpack.</param>
+    /// <param name="progress">Receives the number of parameter values loaded so far (out of <see cref="Nn.Module.ParameterCount"/>).</param>
+    /// <param name="cancellationToken">Checked between tensors.</param>
+    public static BiGSForTokenClassification FromPretrained(string directory, IProgress<long>? progress = null, CancellationToken cancellationToken = default) =>
+        Load(directory, config => new BiGSForTokenClassification(config), progress, cancellationToken);
 
     /// <summary>Creates a randomly initialised model.</summary>
-    public BiGSForTokenClassification(BiGSConfig config, ulong seed = 0) : base(config, new Rng(seed))
-    {
-        Bigs = AddModule("bigs", new BiGSModel(config, Rng, addPooler: false));
-        Dropout = AddModule("dropout", new Dropout(config.ClassifierDropout ?? config.HiddenDropoutProb, Rng));
-        Classifier = AddModule("classifier", new Linear(config.HiddenSize, config.NumLabels, config.InitializerRange, Rng));
-    }
-
-    /// <summary>The encoder.</summary>
-    public BiGSModel Bigs { get; }
-
-    /// <summary>Dropout before the classifier.</summary>
-    public Dropout Dropout { get; }
-
-    /// <summary>The classifier (d -> num_labels).</summary>
-    public Linear Classifier { get; }
+    public BiGSForTokenClassification(BiGSConfig config, ulong seed = 0) : base(config, seed, pooled: false, config.NumLabels) { }
 
     /// <inheritdoc />
     public override BiGSOutput Forward(BiGSInput input)
     {
         var encoded = Bigs.Forward(input);
-        var logits = Classifier.Forward(Dropout.Forward(encoded.LastHiddenState));
-        return new BiGSOutput
-        {
-            LastHiddenState = encoded.LastHiddenState,
-            HiddenStates = encoded.HiddenStates,
-            Logits = logits,
-            Loss = input.Labels is null ? null : Ops.CrossEntropy(logits, input.Labels),
-        };
+        var logits = Classify(encoded.LastHiddenState);
+        return encoded with { Logits = logits, Loss = input.Labels is null ? null : Ops.CrossEntropy(logits, input.Labels) };
     }
 }
 
@@ -49,7 +33,11 @@ public sealed class BiGSForTokenClassification : BiGSPreTrainedModel
 public sealed class BiGSForQuestionAnswering : BiGSPreTrainedModel
 {
     /// <summary>Loads config and weights from a model directory (weights of other heads are ignored).</summary>
-    public static BiGSForQuestionAnswering FromPretrained(string directory) => Load(directory, config => new BiGSForQuestionAnswering(config));
+    /// <param name="directory">A directory with config.json and model.safetensors or flax_model.msgpack.</param>
+    /// <param name="progress">Receives the number of parameter values loaded so far (out of <see cref="Nn.Module.ParameterCount"/>).</param>
+    /// <param name="cancellationToken">Checked between tensors.</param>
+    public static BiGSForQuestionAnswering FromPretrained(string directory, IProgress<long>? progress = null, CancellationToken cancellationToken = default) =>
+        Load(directory, config => new BiGSForQuestionAnswering(config), progress, cancellationToken);
 
     /// <summary>Creates a randomly initialised model.</summary>
     public BiGSForQuestionAnswering(BiGSConfig config, ulong seed = 0) : base(config, new Rng(seed))
@@ -78,14 +66,7 @@ public sealed class BiGSForQuestionAnswering : BiGSPreTrainedModel
             loss = Ops.Scale(Ops.Add(Ops.CrossEntropy(start, IgnoreOutside(starts, length)),
                 Ops.CrossEntropy(end, IgnoreOutside(ends, length))), 0.5f);
         }
-        return new BiGSOutput
-        {
-            LastHiddenState = encoded.LastHiddenState,
-            HiddenStates = encoded.HiddenStates,
-            StartLogits = start,
-            EndLogits = end,
-            Loss = loss,
-        };
+        return encoded with { StartLogits = start, EndLogits = end, Loss = loss };
     }
 
     private static Tensor IgnoreOutside(Tensor positions, int length) =>
@@ -96,27 +77,17 @@ public sealed class BiGSForQuestionAnswering : BiGSPreTrainedModel
 /// Multiple choice: input (B, C, L) flattened to (B*C, L); classifier(dropout(pooled)) (d -> 1) reshaped to
 /// (B, C); CE over the choices.
 /// </summary>
-public sealed class BiGSForMultipleChoice : BiGSPreTrainedModel
+public sealed class BiGSForMultipleChoice : BiGSClassifierModel
 {
     /// <summary>Loads config and weights from a model directory (weights of other heads are ignored).</summary>
-    public static BiGSForMultipleChoice FromPretrained(string directory) => Load(directory, config => new BiGSForMultipleChoice(config));
+    /// <param name="directory">A directory with config.json and model.safetensors or flax_model.msgpack.</param>
+    /// <param name="progress">Receives the number of parameter values loaded so far (out of <see cref="Nn.Module.ParameterCount"/>).</param>
+    /// <param name="cancellationToken">Checked between tensors.</param>
+    public static BiGSForMultipleChoice FromPretrained(string directory, IProgress<long>? progress = null, CancellationToken cancellationToken = default) =>
+        Load(directory, config => new BiGSForMultipleChoice(config), progress, cancellationToken);
 
     /// <summary>Creates a randomly initialised model.</summary>
-    public BiGSForMultipleChoice(BiGSConfig config, ulong seed = 0) : base(config, new Rng(seed))
-    {
-        Bigs = AddModule("bigs", new BiGSModel(config, Rng, addPooler: true));
-        Dropout = AddModule("dropout", new Dropout(config.ClassifierDropout ?? config.HiddenDropoutProb, Rng));
-        Classifier = AddModule("classifier", new Linear(config.HiddenSize, 1, config.InitializerRange, Rng));
-    }
-
-    /// <summary>The encoder.</summary>
-    public BiGSModel Bigs { get; }
-
-    /// <summary>Dropout before the classifier.</summary>
-    public Dropout Dropout { get; }
-
-    /// <summary>The choice scorer (d -> 1).</summary>
-    public Linear Classifier { get; }
+    public BiGSForMultipleChoice(BiGSConfig config, ulong seed = 0) : base(config, seed, pooled: true, outFeatures: 1) { }
 
     /// <inheritdoc />
     public override BiGSOutput Forward(BiGSInput input)
@@ -132,15 +103,7 @@ public sealed class BiGSForMultipleChoice : BiGSPreTrainedModel
             PositionIds = input.PositionIds?.Reshape(batch * choices, length),
         };
         var encoded = Bigs.Forward(flat);
-        var scores = Classifier.Forward(Dropout.Forward(encoded.PoolerOutput!));
-        var logits = Ops.Reshape(scores, batch, choices);
-        return new BiGSOutput
-        {
-            LastHiddenState = encoded.LastHiddenState,
-            HiddenStates = encoded.HiddenStates,
-            PoolerOutput = encoded.PoolerOutput,
-            Logits = logits,
-            Loss = input.Labels is null ? null : Ops.CrossEntropy(logits, input.Labels),
-        };
+        var logits = Ops.Reshape(Classify(encoded.PoolerOutput!), batch, choices);
+        return encoded with { Logits = logits, Loss = input.Labels is null ? null : Ops.CrossEntropy(logits, input.Labels) };
     }
 }

@@ -31,11 +31,16 @@ public static class PretrainedLoader
     /// Builds a model from the directory's config, fills it from its weights (the report lands in
     /// <see cref="BiGSPreTrainedModel.LoadReport"/>) and puts it in evaluation mode.
     /// </summary>
-    public static T Load<T>(string directory, Func<BiGSConfig, T> create) where T : BiGSPreTrainedModel
+    /// <param name="directory">A directory with config.json and model.safetensors or flax_model.msgpack.</param>
+    /// <param name="create">Builds the (randomly initialised) model the weights go into.</param>
+    /// <param name="progress">Receives the number of parameter values loaded so far (see <see cref="LoadWeights"/>).</param>
+    /// <param name="cancellationToken">Checked between tensors.</param>
+    public static T Load<T>(string directory, Func<BiGSConfig, T> create,
+        IProgress<long>? progress = null, CancellationToken cancellationToken = default) where T : BiGSPreTrainedModel
     {
         if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"model directory not found: {directory}");
         var model = create(BiGSConfig.Load(directory));
-        model.LoadReport = LoadWeights(model, WeightsPath(directory));
+        model.LoadReport = LoadWeights(model, WeightsPath(directory), progress, cancellationToken);
         model.Eval();
         return model;
     }
@@ -49,32 +54,54 @@ public static class PretrainedLoader
         throw new FileNotFoundException($"{directory} has neither {SafeTensorsFile} nor {FlaxFile}");
     }
 
-    /// <summary>Reads a weights file (either format) as PyTorch-port named tensors, lazily.</summary>
-    public static IEnumerable<CheckpointTensor> ReadTorchNamed(string path)
+    /// <summary>
+    /// Reads a weights file (either format) as PyTorch-port named tensors, lazily; the token is checked before
+    /// each tensor is read.
+    /// </summary>
+    public static IEnumerable<CheckpointTensor> ReadTorchNamed(string path, CancellationToken cancellationToken = default)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         if (path.EndsWith(".msgpack", StringComparison.OrdinalIgnoreCase))
         {
             using var stream = File.OpenRead(path);
             foreach (var tensor in FlaxMsgpackReader.ReadTensors(stream, path))
+            {
                 yield return FlaxNameMap.ToTorch(tensor);
+                cancellationToken.ThrowIfCancellationRequested();
+            }
             yield break;
         }
         using var reader = SafeTensorsReader.Open(path);
-        foreach (var tensor in reader.ReadTensors()) yield return tensor;
+        foreach (var tensor in reader.ReadTensors())
+        {
+            yield return tensor;
+            cancellationToken.ThrowIfCancellationRequested();
+        }
     }
 
     /// <summary>
-    /// Copies every tensor of the file into the matching parameter. Checks everything before failing: one error
+    /// Copies every tensor of the file into the matching parameter (on error the model may be partly overwritten:
+    /// discard it). Checks everything before failing: one error
     /// lists all missing encoder tensors, unknown tensors and shape mismatches.
     /// </summary>
-    public static LoadReport LoadWeights(BiGSPreTrainedModel model, string path)
+    /// <param name="model">The model whose parameters receive the weights.</param>
+    /// <param name="path">A model.safetensors or flax_model.msgpack file.</param>
+    /// <param name="progress">
+    /// Receives, after each tensor copied, the number of parameter values loaded so far; the total is at most
+    /// <see cref="Nn.Module.ParameterCount"/> (less when a head is newly initialised).
+    /// </param>
+    /// <param name="cancellationToken">Checked before each tensor is read.</param>
+    /// <exception cref="OperationCanceledException">The token was cancelled; the model is then partly loaded.</exception>
+    public static LoadReport LoadWeights(BiGSPreTrainedModel model, string path,
+        IProgress<long>? progress = null, CancellationToken cancellationToken = default)
     {
         var parameters = model.NamedParameters().ToDictionary(p => p.Name, p => p.Parameter);
         var loaded = new HashSet<string>();
         var ignored = new List<string>();
         var unknown = new List<string>();
         var mismatched = new List<ShapeMismatch>();
-        foreach (var tensor in ReadTorchNamed(path))
+        long valuesLoaded = 0;
+        foreach (var tensor in ReadTorchNamed(path, cancellationToken))
         {
             var name = MatchName(tensor.Name, parameters);
             if (name is null)
@@ -88,8 +115,12 @@ public static class PretrainedLoader
                 mismatched.Add(new ShapeMismatch(name, parameter.Value.ShapeArray(), tensor.Shape));
                 continue;
             }
-            parameter.Assign(ToTensor(tensor, path).To(parameter.Value.Device));
+            // Copy into the existing storage: only this one tensor is ever held twice.
+            parameter.Value.CopyFrom(FloatValues(tensor, path));
+            parameter.Grad = null;
             loaded.Add(name);
+            valuesLoaded += tensor.ElementCount;
+            progress?.Report(valuesLoaded);
         }
         var absent = parameters.Keys.Where(n => !loaded.Contains(n)).ToList();
         var missing = absent.Where(n => !OptionalPrefixes.Any(n.StartsWith)).ToList();
@@ -128,8 +159,6 @@ public static class PretrainedLoader
         name.StartsWith(EncoderPrefix, StringComparison.Ordinal) || OptionalPrefixes.Any(name.StartsWith)
         || name.StartsWith("embeddings.", StringComparison.Ordinal) || name.StartsWith("encoder.", StringComparison.Ordinal);
 
-    private static Tensor ToTensor(CheckpointTensor tensor, string path) =>
-        tensor.Floats is { } floats
-            ? Tensor.FromArray(floats, tensor.Shape)
-            : throw new CheckpointFormatException($"tensor {tensor.Name} holds {tensor.StoredType}, a parameter needs floating point values", path);
+    private static float[] FloatValues(CheckpointTensor tensor, string path) =>
+        tensor.Floats ?? throw new CheckpointFormatException($"tensor {tensor.Name} holds {tensor.StoredType}, a parameter needs floating point values", path);
 }

@@ -6,8 +6,9 @@ namespace BiGS.Native.Nn;
 /// <summary>
 /// A building block with named parameters and named sub-modules. Full parameter names join the path with dots
 /// ("bigs.encoder.layer.0.dv.weight"), matching the PyTorch port so checkpoints interoperate.
+/// Disposing a module releases its parameters' memory (device memory on a GPU) at once.
 /// </summary>
-public abstract class Module
+public abstract class Module : IDisposable
 {
     private readonly List<(string Name, Parameter Parameter)> parameters = [];
     private readonly List<(string Name, Module Module)> children = [];
@@ -62,6 +63,21 @@ public abstract class Module
     public void ZeroGrad()
     {
         foreach (var parameter in Parameters()) parameter.ZeroGrad();
+    }
+
+    /// <summary>
+    /// Releases the storage of every parameter and gradient (shared ones once) now rather than when the garbage
+    /// collector gets to it; on a GPU this frees device memory. Dispose the model you created, not a sub-module of
+    /// it: the parameters are unusable afterwards.
+    /// </summary>
+    public void Dispose()
+    {
+        foreach (var parameter in Parameters())
+        {
+            parameter.Grad?.Dispose();
+            parameter.Value.Dispose();
+        }
+        GC.SuppressFinalize(this);
     }
 
     /// <summary>Total number of parameter elements.</summary>

@@ -107,6 +107,23 @@ public sealed class BertTokenizer
     public static BertTokenizer FromTokenizerJson(Stream utf8Json, string sourceName = "tokenizer.json") =>
         TokenizerJsonReader.Read(utf8Json, sourceName);
 
+    /// <summary>
+    /// Loads the tokenizer of a model directory: its <c>tokenizer.json</c> when present, else its <c>vocab.txt</c>
+    /// (with the BERT uncased settings).
+    /// </summary>
+    /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
+    /// <exception cref="FileNotFoundException">The directory has neither file.</exception>
+    public static BertTokenizer FromPretrained(string directory)
+    {
+        if (!Directory.Exists(directory))
+            throw new DirectoryNotFoundException($"model directory not found: {directory}");
+        string tokenizerJson = Path.Combine(directory, "tokenizer.json");
+        string vocabTxt = Path.Combine(directory, "vocab.txt");
+        if (File.Exists(tokenizerJson)) return FromTokenizerJson(tokenizerJson);
+        if (File.Exists(vocabTxt)) return FromVocab(vocabTxt);
+        throw new FileNotFoundException($"model directory {directory} has neither tokenizer.json nor vocab.txt");
+    }
+
     /// <summary>The bert-base-uncased (= bert-large-uncased) tokenizer, from the vocabulary embedded in this assembly.</summary>
     public static BertTokenizer BertBaseUncased() => bertBaseUncased.Value;
 

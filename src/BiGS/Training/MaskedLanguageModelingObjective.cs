@@ -21,13 +21,22 @@ public sealed class MaskedLanguageModelingObjective : ITrainingObjective
         var labels = batch.Labels ?? throw new ArgumentException("a masked-LM batch needs labels");
         var (positions, targets) = MaskedPositions(labels);
         if (positions.Length == 0) throw new ArgumentException("a masked-LM batch has no masked token (every label is -100)");
-        var hidden = masked.Bigs.Forward(batch with { Labels = null }).LastHiddenState;
-        int width = hidden.Shape[^1];
-        var rows = Ops.Embedding(Ops.Reshape(hidden, -1, width), Tensor.FromInts(positions, positions.Length));
-        var logits = masked.Cls.Predictions!.Forward(rows);
+        var logits = LogitsAt(masked, batch, positions);
         var targetTensor = Tensor.FromInts(targets, targets.Length);
         var loss = Ops.CrossEntropy(logits, targetTensor);
         return new ObjectiveResult(loss, targets.Length, PredictionAccuracy.CountCorrect(logits.Value, targetTensor));
+    }
+
+    /// <summary>
+    /// MLM logits (M, V) at the given flat positions b*L + l only: the encoder's last hidden state, its rows at
+    /// those positions, then the MLM head. Labels in <paramref name="input"/> are ignored.
+    /// </summary>
+    public static Variable LogitsAt(BiGSForMaskedLM model, BiGSInput input, int[] flatPositions)
+    {
+        var hidden = model.Bigs.Forward(input with { Labels = null }).LastHiddenState;
+        int width = hidden.Shape[^1];
+        var rows = Ops.Embedding(Ops.Reshape(hidden, -1, width), Tensor.FromInts(flatPositions, flatPositions.Length));
+        return model.Cls.Predictions!.Forward(rows);
     }
 
     /// <inheritdoc />

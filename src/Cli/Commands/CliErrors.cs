@@ -20,8 +20,24 @@ internal static class CliErrors
         }
     }
 
+    /// <summary>Creates an output directory and proves it writable before any work starts; the error names the option.</summary>
+    public static void RequireWritableDirectory(string directory, string option)
+    {
+        try
+        {
+            Directory.CreateDirectory(directory);
+            string probe = Path.Combine(directory, $".write-test-{Guid.NewGuid():N}");
+            File.WriteAllText(probe, "");
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"{option} {directory} is not a writable directory: {e.Message}", e);
+        }
+    }
+
     private static bool IsUserError(Exception e) =>
         e is IOException or UnauthorizedAccessException or InvalidDataException or ArgumentException
             or CheckpointFormatException or ConfigException or KeyNotFoundException or FormatException
-            or InvalidOperationException or System.Text.Json.JsonException;
+            or InvalidOperationException or System.Text.Json.JsonException or Kernels.Gpu.GpuOutOfMemoryException;
 }

@@ -11,6 +11,10 @@ internal static class CommandCatalog
         ConvertCommand.Create(),
         TokenizeCommand.Create(),
         SsmWalkthroughCommand.Create(),
+        PretrainCommand.Create(),
+        FinetuneCommand.Create(),
+        EvalCommand.Create(),
+        FillMaskCommand.Create(),
         BenchCommand.Create(),
     ];
 }

@@ -22,17 +22,19 @@ public static class ForwardCommand
         var head = new Option<string?>("--head") { Description = "Head to run (default: the one config.json names)" };
         head.AcceptOnlyFromAmong([.. BiGSHeads.Names]);
         var backward = new Option<bool>("--backward") { Description = "Also compute the loss (needs labels) and every parameter's gradient" };
+        var device = DeviceOption.Create();
         var command = new Command("forward", "Run a model on inputs from a safetensors file and save its outputs (and gradients)");
-        foreach (var option in new Option[] { model, inputs, output, head, backward }) command.Options.Add(option);
+        foreach (var option in new Option[] { model, inputs, output, head, backward, device }) command.Options.Add(option);
         command.SetAction(r => CliErrors.Guard(() => Run(r.GetValue(model)!, r.GetValue(inputs)!, r.GetValue(output)!,
-            r.GetValue(head), r.GetValue(backward))));
+            r.GetValue(head), r.GetValue(backward), DeviceOption.Resolve(r.GetValue(device)))));
         return command;
     }
 
-    private static int Run(string modelDirectory, string inputsPath, string outputPath, string? headName, bool backward)
+    private static int Run(string modelDirectory, string inputsPath, string outputPath, string? headName, bool backward, Device device)
     {
         var model = BiGSHeads.FromPretrained(modelDirectory, headName is null ? null : BiGSHeads.Parse(headName));
-        var input = ReadInput(inputsPath);
+        model.To(device);
+        var input = ReadInput(inputsPath, device);
         if (backward && input.Labels is null && input.StartPositions is null)
             throw new ArgumentException($"{inputsPath}: --backward needs a 'labels' tensor (or start_positions/end_positions)");
         var results = new List<CheckpointTensor>();
@@ -54,10 +56,10 @@ public static class ForwardCommand
         return 0;
     }
 
-    private static BiGSInput ReadInput(string path)
+    private static BiGSInput ReadInput(string path, Device device)
     {
         var tensors = SafeTensorsReader.ReadAll(path);
-        Tensor? Optional(string name) => tensors.TryGetValue(name, out var t) ? ToTensor(t) : null;
+        Tensor? Optional(string name) => tensors.TryGetValue(name, out var t) ? ToTensor(t).To(device) : null;
         var ids = Optional("input_ids") ?? throw new KeyNotFoundException($"{path}: no 'input_ids' tensor");
         return new BiGSInput(ids)
         {

@@ -85,15 +85,7 @@ public static class TokenizeCommand
             throw new ArgumentException("give either --vocab or --model, not both");
         if (vocabPath is not null)
             return BertTokenizer.FromVocab(vocabPath);
-        if (modelDirectory is null)
-            return BertTokenizer.BertBaseUncased();
-        if (!Directory.Exists(modelDirectory))
-            throw new DirectoryNotFoundException($"model directory not found: {modelDirectory}");
-        string tokenizerJson = Path.Combine(modelDirectory, "tokenizer.json");
-        string vocabTxt = Path.Combine(modelDirectory, "vocab.txt");
-        if (File.Exists(tokenizerJson)) return BertTokenizer.FromTokenizerJson(tokenizerJson);
-        if (File.Exists(vocabTxt)) return BertTokenizer.FromVocab(vocabTxt);
-        throw new FileNotFoundException($"model directory {modelDirectory} has neither tokenizer.json nor vocab.txt");
+        return modelDirectory is null ? BertTokenizer.BertBaseUncased() : BertTokenizer.FromPretrained(modelDirectory);
     }
 
     private static TokenEncoding Encode(BertTokenizer tokenizer, Request request) =>

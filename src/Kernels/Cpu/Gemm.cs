@@ -1,7 +1,5 @@
 using System.Runtime.CompilerServices;
 
-[assembly: InternalsVisibleTo("BiGS.Native.Tests")]
-
 namespace BiGS.Native.Kernels.Cpu;
 
 /// <summary>
@@ -49,15 +47,18 @@ public static unsafe class Gemm
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc) =>
         SgemmBatched(1, transA, transB, m, n, k, alpha, a, lda, 0, b, ldb, 0, beta, c, ldc, 0, nameof(Sgemm), kernelPath);
 
-    /// <param name="kernelPath">null picks the direct path for small products and the best micro-kernel otherwise.</param>
+    /// <summary>
+    /// The shared implementation of the entry points above: <paramref name="method"/> names the caller in errors;
+    /// a null <paramref name="kernelPath"/> picks the direct path for small products and the best micro-kernel otherwise.
+    /// </summary>
     private static void SgemmBatched(int batch, bool transA, bool transB, int m, int n, int k, float alpha,
         ReadOnlySpan<float> a, int lda, long strideA, ReadOnlySpan<float> b, int ldb, long strideB,
         float beta, Span<float> c, int ldc, long strideC, string method, GemmKernelPath? kernelPath)
     {
-        var shape = new GemmArguments(method, batch, m, n, k);
-        shape.RequireOperand("A", "transA", transA, m, k, lda, strideA, a.Length);
-        shape.RequireOperand("B", "transB", transB, k, n, ldb, strideB, b.Length);
-        shape.RequireOperand("C", transName: null, transposed: false, m, n, ldc, strideC, c.Length);
+        var arguments = new GemmArguments(method, batch, m, n, k);
+        arguments.RequireOperand("A", "transA", transA, m, k, lda, strideA, a.Length);
+        arguments.RequireOperand("B", "transB", transB, k, n, ldb, strideB, b.Length);
+        arguments.RequireOperand("C", transName: null, transposed: false, m, n, ldc, strideC, c.Length);
         if (batch > 1 && strideC == 0 && m > 0 && n > 0)
             throw new ArgumentException($"{method}: strideC is 0 for batch {batch}, so every product would write the same C");
         if (batch == 0 || m == 0 || n == 0) return;
@@ -66,19 +67,15 @@ public static unsafe class Gemm
         {
             var first = new GemmOperands(transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
             var batchOffsets = (A: (nint)strideA, B: (nint)strideB, C: (nint)strideC);
-            if (kernelPath is null && first.MultiplyAdds < DirectPathMaxMultiplyAdds && batch > 1)
+            // Products too small to split over threads themselves are instead spread over the threads whole.
+            long minProductsPerThread = batch > 1 && first.MultiplyAdds < 2 * GemmBlocking.MinMultiplyAddsPerThread
+                ? Math.Max(1, GemmBlocking.MinMultiplyAddsPerThread / Math.Max(1, first.MultiplyAdds))
+                : batch;
+            CpuParallel.ForBlocks(batch, (int)Math.Min(batch, minProductsPerThread), (begin, end) =>
             {
-                // Many small products: spread whole products over the threads instead.
-                long minProductsPerThread = Math.Max(1, (1L << 20) / Math.Max(1, first.MultiplyAdds));
-                CpuParallel.ForBlocks(batch, (int)Math.Min(batch, minProductsPerThread), (begin, end) =>
-                {
-                    for (int i = begin; i < end; i++)
-                        Multiply(first.Offset(i * batchOffsets.A, i * batchOffsets.B, i * batchOffsets.C), kernelPath: null);
-                });
-                return;
-            }
-            for (int i = 0; i < batch; i++)
-                Multiply(first.Offset(i * batchOffsets.A, i * batchOffsets.B, i * batchOffsets.C), kernelPath);
+                for (int i = begin; i < end; i++)
+                    Multiply(first.Offset(i * batchOffsets.A, i * batchOffsets.B, i * batchOffsets.C), kernelPath);
+            });
         }
     }
 

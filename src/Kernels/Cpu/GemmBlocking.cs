@@ -36,8 +36,12 @@ internal static unsafe class GemmBlocking
     /// <summary>Floats in the packed B panel buffer.</summary>
     public const int PackedBPanelFloats = KC * NC;
 
-    /// <summary>Below this many multiply-adds per thread, splitting over threads costs more than it saves.</summary>
-    private const long MinMultiplyAddsPerThread = 1L << 20;
+    /// <summary>
+    /// Below this many multiply-adds per thread (about a millisecond of work), splitting over threads costs
+    /// more than it saves: on a busy machine waking a second worker can take longer than the work itself
+    /// (measured with gemm-vs-openblas: 256^3 ran slower on two threads than on one under load).
+    /// </summary>
+    public const long MinMultiplyAddsPerThread = 1L << 24;
 
     /// <summary>Computes the whole product, split over <see cref="CpuParallel.ThreadCount"/> threads when large enough.</summary>
     public static void Run(in GemmOperands op, GemmKernelPath path)

@@ -12,7 +12,13 @@ public interface IGpuDevice : IDisposable
     /// <summary>The largest number of threads one group may have on this device.</summary>
     int MaxGroupSize { get; }
 
-    /// <summary>Allocates <paramref name="bytes"/> of device memory (contents undefined).</summary>
+    /// <summary>Bytes held by this device's live buffers (allocated and not yet disposed or finalized).</summary>
+    long AllocatedBytes { get; }
+
+    /// <summary>
+    /// Allocates <paramref name="bytes"/> of device memory (contents undefined); throws
+    /// <see cref="GpuOutOfMemoryException"/> when the device cannot provide it.
+    /// </summary>
     IGpuBuffer Allocate(long bytes);
 
     /// <summary>Sets every byte of the buffer to zero.</summary>

@@ -12,6 +12,7 @@ public sealed class DevicesTests
     {
         Assert.Same(Device.Cpu, Devices.FromName("cpu"));
         Assert.Same(Device.Cpu, Devices.FromName(" CPU "));
+        Assert.True(Devices.IsValidName("OpenCL:2") && Devices.IsValidName("cuda"));
     }
 
     [Theory]
@@ -19,10 +20,12 @@ public sealed class DevicesTests
     [InlineData("opencl:x")]
     [InlineData("opencl:-1")]
     [InlineData("cuda:0:1")]
+    [InlineData("cpu:1")]
     public void MalformedNamesAreRejectedWithTheName(string name)
     {
         var error = Assert.Throws<ArgumentException>(() => Devices.FromName(name));
         Assert.Contains(name, error.Message);
+        Assert.False(Devices.IsValidName(name));
     }
 
     [Fact]

@@ -24,6 +24,24 @@ public sealed class GpuTargetAttribute(DeviceKind kind) : Attribute
 [AttributeUsage(AttributeTargets.Method)]
 public sealed class GpuFactAttribute : FactAttribute;
 
+/// <summary>
+/// A theory whose data rows run on the device of the concrete class: a class with a <see cref="GpuTargetAttribute"/>
+/// is skipped like <see cref="GpuFactAttribute"/>; a class without one runs on the CPU and is never skipped. Lets one
+/// abstract test family be instantiated per backend.
+/// </summary>
+[XunitTestCaseDiscoverer("BiGS.Native.Tests.Gpu.GpuTheoryDiscoverer", "BiGS.Native.Tests")]
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class GpuTheoryAttribute : TheoryAttribute;
+
+/// <summary>Creates one <see cref="GpuTestCase"/> per data row (the rows here are all serializable).</summary>
+public sealed class GpuTheoryDiscoverer(IMessageSink diagnostics) : TheoryDiscoverer(diagnostics)
+{
+    /// <inheritdoc />
+    protected override IEnumerable<IXunitTestCase> CreateTestCasesForDataRow(ITestFrameworkDiscoveryOptions options,
+        ITestMethod testMethod, IAttributeInfo theoryAttribute, object[] dataRow) =>
+        [new GpuTestCase(DiagnosticMessageSink, options.MethodDisplayOrDefault(), options.MethodDisplayOptionsOrDefault(), testMethod, dataRow)];
+}
+
 /// <summary>Creates <see cref="GpuTestCase"/>s so the skip decision can see the concrete test class.</summary>
 public sealed class GpuFactDiscoverer(IMessageSink diagnostics) : IXunitTestCaseDiscoverer
 {
@@ -40,15 +58,36 @@ public sealed class GpuTestCase : XunitTestCase
     public GpuTestCase() { }
 
     /// <summary>Creates the test case.</summary>
-    public GpuTestCase(IMessageSink diagnostics, TestMethodDisplay display, TestMethodDisplayOptions displayOptions, ITestMethod testMethod)
-        : base(diagnostics, display, displayOptions, testMethod) { }
+    public GpuTestCase(IMessageSink diagnostics, TestMethodDisplay display, TestMethodDisplayOptions displayOptions,
+        ITestMethod testMethod, object[]? arguments = null)
+        : base(diagnostics, display, displayOptions, testMethod, arguments) { }
 
     /// <inheritdoc />
-    protected override string? GetSkipReason(IAttributeInfo factAttribute)
+    protected override string? GetSkipReason(IAttributeInfo factAttribute) =>
+        TestDevices.TargetOf(TestMethod.TestClass.Class.ToRuntimeType()) is { } kind ? GpuAvailability.SkipReason(kind) : null;
+}
+
+/// <summary>The device a test class runs on, from its <see cref="GpuTargetAttribute"/> (the CPU without one).</summary>
+public static class TestDevices
+{
+    /// <summary>The GPU kind the class targets, or null for a CPU class.</summary>
+    public static DeviceKind? TargetOf(Type testClass) =>
+        testClass.GetCustomAttributes(typeof(GpuTargetAttribute), true).Cast<GpuTargetAttribute>().SingleOrDefault()?.Kind;
+
+    /// <summary>
+    /// Opens the class's device: CUDA device 0, the OpenCL device BIGS_DEVICE names (opencl:N, default 0), or the CPU.
+    /// </summary>
+    public static Device For(Type testClass) => TargetOf(testClass) switch
     {
-        var target = TestMethod.TestClass.Class.ToRuntimeType().GetCustomAttributes(typeof(GpuTargetAttribute), true)
-            .Cast<GpuTargetAttribute>().Single();
-        return GpuAvailability.SkipReason(target.Kind);
+        DeviceKind.Cuda => Devices.Cuda(),
+        DeviceKind.OpenCL => Devices.OpenCL(OpenClIndex()),
+        _ => Device.Cpu,
+    };
+
+    private static int OpenClIndex()
+    {
+        string? name = Environment.GetEnvironmentVariable(Devices.EnvironmentVariable);
+        return name is not null && name.StartsWith("opencl:", StringComparison.OrdinalIgnoreCase) ? int.Parse(name[7..]) : 0;
     }
 }
 

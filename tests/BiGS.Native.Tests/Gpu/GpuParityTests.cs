@@ -13,14 +13,7 @@ public abstract class GpuParityTests
     public static readonly int[] AwkwardSizes = [1, 3, 17, 255, 1000];
 
     /// <summary>The device under test.</summary>
-    protected Device Gpu
-    {
-        get
-        {
-            var kind = ((GpuTargetAttribute)Attribute.GetCustomAttribute(GetType(), typeof(GpuTargetAttribute))!).Kind;
-            return kind == DeviceKind.Cuda ? Devices.Cuda() : Devices.OpenCL(OpenClIndex());
-        }
-    }
+    protected Device Gpu => TestDevices.For(GetType());
 
     /// <summary>Deterministic random source per test.</summary>
     protected Rng Rng { get; } = new(20231);
@@ -50,11 +43,5 @@ public abstract class GpuParityTests
             if (!(Math.Abs(actual[i] - expected[i]) <= tolerance) && !(float.IsNaN(expected[i]) && float.IsNaN(actual[i])))
                 Assert.Fail($"{what} {cpu.ShapeString}: element {i} is {actual[i]} on {gpu.Device}, {expected[i]} on the CPU (tolerance {tolerance})");
         }
-    }
-
-    private static int OpenClIndex()
-    {
-        string? name = Environment.GetEnvironmentVariable(Devices.EnvironmentVariable);
-        return name is not null && name.StartsWith("opencl:", StringComparison.OrdinalIgnoreCase) ? int.Parse(name[7..]) : 0;
     }
 }

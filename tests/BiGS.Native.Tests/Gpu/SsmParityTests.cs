@@ -33,10 +33,44 @@ public abstract class SsmParityTests : GpuParityTests
         }
     }
 
+    /// <summary>
+    /// Long kernels: at L = 4096 the phase l dt A_im reaches thousands of radians (and a clipped mode does not decay),
+    /// where a plain float evaluation of exp(l dt A) loses its fractional bits.
+    /// </summary>
+    [GpuFact]
+    public void KernelGenerationAndBackwardAtLongLength()
+    {
+        const int length = 4096, modes = 64;
+        // S4D-Lin with dt = 0.1: A_im up to 63 pi puts l dt A_im near 8e4 rad; the last mode is clipped (no decay).
+        var aRe = Tensor.FromArray(Enumerable.Range(0, modes).Select(n => n == modes - 1 ? 0.2f : -0.5f).ToArray());
+        var aIm = Tensor.FromArray(Enumerable.Range(0, modes).Select(n => MathF.PI * n).ToArray());
+        var (c, logStep) = (Random(modes, 2), Tensor.FromArray([MathF.Log(0.1f)]));
+        var k = Tensor.SsmKernel(aRe, aIm, c, logStep, length);
+        var gk = Tensor.SsmKernel(OnGpu(aRe), OnGpu(aIm), OnGpu(c), OnGpu(logStep), length);
+        AssertClose(k, gk, 2e-5f, 2e-5f, $"K L={length}");
+        var dk = Random(length) * 0.01f;
+        var cpu = Tensor.SsmKernelBackward(aRe, aIm, c, logStep, dk);
+        var gpu = Tensor.SsmKernelBackward(OnGpu(aRe), OnGpu(aIm), OnGpu(c), OnGpu(logStep), OnGpu(dk));
+        // Per tensor, as the fixture README bounds SSM gradients: max |diff| <= 1e-3 max |cpu|.
+        AssertCloseToScale(cpu.DARe, gpu.DARe, 1e-3, "dA_re");
+        AssertCloseToScale(cpu.DAIm, gpu.DAIm, 1e-3, "dA_im");
+        AssertCloseToScale(cpu.DC, gpu.DC, 1e-3, "dC");
+        AssertClose(cpu.DLogStep, gpu.DLogStep, 1e-4f, 1e-3f, "dlog_step");
+    }
+
+    private static void AssertCloseToScale(Tensor cpu, Tensor gpu, double relative, string what)
+    {
+        var (expected, actual) = (cpu.ToArray(), gpu.ToArray());
+        double scale = expected.Max(v => Math.Abs((double)v));
+        double worst = expected.Select((v, i) => Math.Abs((double)v - actual[i])).Max();
+        Assert.True(worst <= relative * scale, $"{what}: max |diff| {worst:G3} exceeds {relative} x {scale:G3}");
+    }
+
     [GpuFact]
     public void ConvolutionForwardAndBackward()
     {
-        int[][] shapes = [[1, 1, 1], [2, 17, 3], [1, 255, 5]];
+        // Direct kernels up to L = 32, FFT beyond: awkward lengths on both sides, odd column counts (packing pairs).
+        int[][] shapes = [[1, 1, 1], [2, 3, 3], [2, 40, 3], [1, 255, 5], [3, 1000, 1], [1, 4096, 2]];
         foreach (var s in shapes)
         {
             var u = Random(s);

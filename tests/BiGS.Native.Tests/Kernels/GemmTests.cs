@@ -80,8 +80,8 @@ public class GemmTests
     }
 
     [Theory]
-    [InlineData(600, 20, 300)]  // taller than wide: threads split the rows
-    [InlineData(20, 600, 300)]  // wider than tall: threads split the columns
+    [InlineData(1300, 48, 700)]  // taller than wide: two threads split the rows
+    [InlineData(48, 1300, 700)]  // wider than tall: two threads split the columns
     [InlineData(7, 4100, 5)]    // more columns than one packed B panel holds
     public void Sgemm_BlockBoundariesAndThreadSplits(int m, int n, int k) =>
         new GemmCase(false, false, m, n, k, alpha: 1f, beta: 0f).RunSgemm();
@@ -109,9 +109,11 @@ public class GemmTests
     }
 
     [Theory]
-    [InlineData(3, 20, 30, 40, false)]    // blocked path per product
-    [InlineData(3000, 8, 9, 10, false)]   // many small products spread over threads
+    [InlineData(3, 20, 30, 40, false)]      // direct path per product
+    [InlineData(3000, 8, 9, 10, false)]     // many tiny products spread over the threads
     [InlineData(5, 33, 17, 40, true)]
+    [InlineData(140, 64, 48, 80, true)]     // blocked products spread over the threads
+    [InlineData(2, 1300, 48, 700, false)]   // products large enough to split over the threads themselves
     public void SgemmBatched_MatchesPerProductReference(int batch, int m, int n, int k, bool transposes)
     {
         foreach (var (broadcastA, broadcastB) in new[] { (false, false), (true, false), (false, true) })

@@ -24,24 +24,26 @@ internal static class TinyFixture
 
     public static BiGSConfig Config => BiGSConfig.Load(Directory);
 
-    /// <summary>A model of the given head filled from one of the two weight files.</summary>
-    public static T Load<T>(Func<BiGSConfig, T> create, string weightsFile) where T : BiGSPreTrainedModel
+    /// <summary>A model of the given head filled from one of the two weight files, moved to <paramref name="device"/>.</summary>
+    public static T Load<T>(Func<BiGSConfig, T> create, string weightsFile, Device device) where T : BiGSPreTrainedModel
     {
         var model = create(Config);
         PretrainedLoader.LoadWeights(model, Path.Combine(Directory, weightsFile));
         model.Eval();
+        model.To(device);
         return model;
     }
 
-    public static BiGSInput Input(int length, Tensor? labels = null) => new(IntTensor(Golden[$"L{length}.input_ids"]))
+    /// <summary>The fixture batch of length <paramref name="length"/> with its ids and mask on <paramref name="device"/>.</summary>
+    public static BiGSInput Input(int length, Device device, Tensor? labels = null) => new(IntTensor(Golden[$"L{length}.input_ids"], device))
     {
-        TokenTypeIds = IntTensor(Golden[$"L{length}.token_type_ids"]),
-        AttentionMask = IntTensor(Golden[$"L{length}.attention_mask"]),
+        TokenTypeIds = IntTensor(Golden[$"L{length}.token_type_ids"], device),
+        AttentionMask = IntTensor(Golden[$"L{length}.attention_mask"], device),
         Labels = labels,
         OutputHiddenStates = true,
     };
 
-    public static Tensor IntTensor(CheckpointTensor t) => Tensor.FromInts(t.Ints!, t.Shape);
+    public static Tensor IntTensor(CheckpointTensor t, Device device) => Tensor.FromInts(t.Ints!, t.Shape).To(device);
 
     /// <summary>Forward tolerance of the README: |a - b| &lt;= 2e-5 + 2e-5 |b| elementwise.</summary>
     public static void AssertForward(string goldenName, Tensor actual)

@@ -24,7 +24,7 @@ public enum MsgPackKind
 }
 
 /// <summary>
-/// One msgpack value header as read by <see cref="MsgPackReader.ReadToken"/>. Scalars and strings are
+/// One msgpack value header as read by <see cref="MsgPackReader.ReadToken()"/>. Scalars and strings are
 /// complete; for Binary and Extension the <see cref="Length"/> payload bytes follow in the stream, and
 /// for Array / Map the <see cref="Length"/> elements (key-value pairs for maps) follow.
 /// </summary>

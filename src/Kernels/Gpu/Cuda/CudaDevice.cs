@@ -14,6 +14,7 @@ public sealed unsafe class CudaDevice : IGpuDevice
     private readonly nint module;
     private readonly Dictionary<string, nint> functions = [];
     private readonly object gate = new();
+    private long allocatedBytes;
     private bool disposed;
 
     private CudaDevice(int index)
@@ -67,16 +68,23 @@ public sealed unsafe class CudaDevice : IGpuDevice
     public int MaxGroupSize { get; }
 
     /// <inheritdoc />
+    public long AllocatedBytes => Interlocked.Read(ref allocatedBytes);
+
+    /// <inheritdoc />
     public IGpuBuffer Allocate(long bytes)
     {
+        long size = Math.Max(bytes, 4);
         lock (gate)
         {
             MakeCurrent();
             ulong pointer;
-            int status = cuMemAlloc_v2(&pointer, (nuint)Math.Max(bytes, 4));
-            if (status != Success)
-                throw new CudaException("cuMemAlloc", status, $"allocating {bytes} bytes on {Description} (out of device memory?)");
-            return new CudaBuffer(this, pointer, bytes);
+            int status = cuMemAlloc_v2(&pointer, (nuint)size);
+            if (status == ErrorOutOfMemory)
+                throw new GpuOutOfMemoryException(Description, bytes, AllocatedBytes, "the driver refused it",
+                    new CudaException("cuMemAlloc", status));
+            Check(status, "cuMemAlloc", $"allocating {bytes} bytes on {Description}");
+            Interlocked.Add(ref allocatedBytes, size);
+            return new CudaBuffer(this, pointer, size);
         }
     }
 
@@ -178,10 +186,11 @@ public sealed unsafe class CudaDevice : IGpuDevice
     }
 
     /// <summary>Frees device memory; waits for launches first, as one may still be using it.</summary>
-    internal void Free(ulong pointer)
+    internal void Free(ulong pointer, long bytes)
     {
         lock (gate)
         {
+            Interlocked.Add(ref allocatedBytes, -bytes);
             if (disposed) return;
             MakeCurrent();
             cuCtxSynchronize();
@@ -239,6 +248,6 @@ internal sealed class CudaBuffer : IGpuBuffer
     private void Free()
     {
         ulong p = Interlocked.Exchange(ref pointer, 0);
-        if (p != 0) Owner.Free(p);
+        if (p != 0) Owner.Free(p, Bytes);
     }
 }

@@ -10,6 +10,7 @@ internal static unsafe class CudaNative
 {
     public const int Success = 0;
     public const int ErrorNoDevice = 100;
+    public const int ErrorOutOfMemory = 2;
     public const int AttributeMaxThreadsPerBlock = 1;
 
     static CudaNative() => GpuLibraryResolver.EnsureRegistered();

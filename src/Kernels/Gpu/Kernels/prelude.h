@@ -12,6 +12,10 @@
 
 #ifdef __OPENCL_VERSION__
 /* ---------------------------------------------------------------- OpenCL C 1.2 */
+#ifdef cl_khr_fp64
+#pragma OPENCL EXTENSION cl_khr_fp64 : enable
+#define HAS_FP64 1   /* double arithmetic available (a few kernels use it for one precision-critical value) */
+#endif
 #define KERNEL __kernel
 #define GLOBAL __global
 #define LOCAL __local
@@ -33,6 +37,8 @@ typedef long i64;
 #define gpu_fabs(x) fabs(x)
 #define gpu_fmax(a, b) fmax(a, b)
 #define gpu_fmin(a, b) fmin(a, b)
+#define gpu_fma(a, b, c) fma(a, b, c)
+#define gpu_rint(x) rint(x)
 #define GPU_INFINITY INFINITY
 
 #else
@@ -48,6 +54,7 @@ typedef long i64;
 #define LOCAL_SIZE(d) CUDA_XYZ(__nvvm_read_ptx_sreg_ntid, d)
 #define NUM_GROUPS(d) CUDA_XYZ(__nvvm_read_ptx_sreg_nctaid, d)
 #define BARRIER() __syncthreads()
+#define HAS_FP64 1
 typedef long long i64;
 #define GPU_INFINITY __builtin_inff()
 
@@ -59,6 +66,9 @@ DEVICE_FN float gpu_sqrt(float x) { return __nvvm_sqrt_rn_f(x); }
 DEVICE_FN float gpu_fabs(float x) { return __builtin_fabsf(x); }
 DEVICE_FN float gpu_fmax(float a, float b) { return __builtin_fmaxf(a, b); }
 DEVICE_FN float gpu_fmin(float a, float b) { return __builtin_fminf(a, b); }
+/* a b + c with one rounding (fma.rn.f32) and round to nearest integer (cvt.rni). */
+DEVICE_FN float gpu_fma(float a, float b, float c) { return __builtin_fmaf(a, b, c); }
+DEVICE_FN float gpu_rint(float x) { return __builtin_rintf(x); }
 /* tanh(x) = sign(x) (1 - 2 / (e^(2|x|) + 1)), exact to float rounding for all x (no overflow: e^inf gives 1). */
 DEVICE_FN float gpu_tanh(float x)
 {

@@ -14,13 +14,86 @@ DEVICE_FN void zoh_bbar(float dt, float a_re, float a_im, float* re, float* im)
     *im = (num_im * a_re - num_re * a_im) / denom;
 }
 
+/* One mode's powers z^l = exp(l dt A) = exp(l dt A_re) (cos + i sin)(2 pi frac(l t)), t = dt A_im / (2 pi).
+   The phase is where float fails for long kernels: l dt A_im reaches 1e4..1e5 rad at L = 8192, and a float holding
+   that has no fractional bits left. So t is kept as an unevaluated sum t_hi + t_lo (about 48 bits, built from
+   dt = dt_hi + dt_lo and A_im with fma), and the whole turns of l t_hi are removed exactly before rounding: with
+   k = rint(l t_hi), fma(l, t_hi, -k) is l t_hi - k rounded once, a number in [-1/2, 1/2]. The angle handed to sin/cos
+   is then below pi and accurate to ~1e-7 rad for any l < 2^24. (The magnitude needs no such care: an error in
+   l dt A_re only matters while exp(l dt A_re) is not negligible.) */
+typedef struct
+{
+    float log_mag;    /* dt A_re */
+    float turns_hi;   /* t = dt A_im / (2 pi) = turns_hi + turns_lo */
+    float turns_lo;
+} s4d_mode_t;
+
+#ifdef HAS_FP64
+/* e^x in double without a math library (CUDA here links none): x = n ln2 + r with |r| <= ln2/2 (ln2_hi has trailing
+   zero bits, so n ln2_hi is exact), e^r by its Taylor series to r^13/13! (truncation < 1e-17), then times 2^n. */
+DEVICE_FN double exp_f64(double x)
+{
+    const double ln2_hi = 6.93147180369123816490e-01, ln2_lo = 1.90821492927058770002e-10;
+    double scaled = x * 1.4426950408889634;
+    int n = (int)(scaled < 0.0 ? scaled - 0.5 : scaled + 0.5);
+    double r = (x - n * ln2_hi) - n * ln2_lo;
+    double term = 1.0, sum = 1.0;
+    for (int k = 1; k <= 13; k++)
+    {
+        term *= r / k;
+        sum += term;
+    }
+    for (; n > 0; n--) sum *= 2.0;
+    for (; n < 0; n++) sum *= 0.5;
+    return sum;
+}
+#endif
+
+/* dt = exp(log_step) as dt_hi + dt_lo: the float dt alone is off by up to half an ulp (3e-8), which the phase
+   l dt A_im multiplies into ~1e-3 rad at L = 4096. Where the device has no double, dt_lo is 0. */
+DEVICE_FN void s4d_step(float log_step, float* dt_hi, float* dt_lo)
+{
+#ifdef HAS_FP64
+    double dt = exp_f64((double)log_step);
+    *dt_hi = (float)dt;
+    *dt_lo = (float)(dt - (double)*dt_hi);
+#else
+    *dt_hi = gpu_exp(log_step);
+    *dt_lo = 0.0f;
+#endif
+}
+
+DEVICE_FN s4d_mode_t s4d_mode(float dt_hi, float dt_lo, float a_re, float a_im)
+{
+    const float inv_2pi_hi = 1.591549367e-1f, inv_2pi_lo = 6.420638243e-9f;   /* 1/(2 pi) = hi + lo */
+    s4d_mode_t m;
+    m.log_mag = dt_hi * a_re;
+    float w_hi = dt_hi * a_im, w_lo = gpu_fma(dt_hi, a_im, -w_hi) + dt_lo * a_im;   /* dt A_im = w_hi + w_lo */
+    m.turns_hi = w_hi * inv_2pi_hi;
+    m.turns_lo = gpu_fma(w_hi, inv_2pi_hi, -m.turns_hi) + w_hi * inv_2pi_lo + w_lo * inv_2pi_hi;
+    return m;
+}
+
+/* z^l = exp(l dt A) into (re, im). */
+DEVICE_FN void s4d_power(s4d_mode_t m, int l, float* re, float* im)
+{
+    float fl = (float)l;
+    float whole = gpu_rint(fl * m.turns_hi);
+    float fraction = gpu_fma(fl, m.turns_hi, -whole) + fl * m.turns_lo;
+    float angle = 6.283185482f * fraction;
+    float mag = gpu_exp(fl * m.log_mag);
+    *re = mag * gpu_cos(angle);
+    *im = mag * gpu_sin(angle);
+}
+
 /* K[l] = Re( sum_n C_n Bbar_n exp(l dt A_n) ); one thread per l, looping over the N modes. */
 KERNEL void s4d_kernel(GLOBAL const float* a_re, int a_re0, GLOBAL const float* a_im, int a_im0, GLOBAL const float* c, int c0,
     GLOBAL const float* log_step, int log_step0, int modes, int length, GLOBAL float* conv_kernel, int conv_kernel0)
 {
     int l = global_index();
     if (l >= length) return;
-    float dt = gpu_exp(log_step[log_step0]);
+    float dt, dt_lo;
+    s4d_step(log_step[log_step0], &dt, &dt_lo);
     float total = 0.0f;
     for (int n = 0; n < modes; n++)
     {
@@ -29,8 +102,9 @@ KERNEL void s4d_kernel(GLOBAL const float* a_re, int a_re0, GLOBAL const float* 
         zoh_bbar(dt, are, aim, &b_re, &b_im);
         float cb_re = c[c0 + 2 * n] * b_re - c[c0 + 2 * n + 1] * b_im;
         float cb_im = c[c0 + 2 * n] * b_im + c[c0 + 2 * n + 1] * b_re;
-        float mag = gpu_exp(l * dt * are), angle = l * dt * aim;
-        total += cb_re * mag * gpu_cos(angle) - cb_im * mag * gpu_sin(angle);
+        float zl_re, zl_im;
+        s4d_power(s4d_mode(dt, dt_lo, are, aim), l, &zl_re, &zl_im);
+        total += cb_re * zl_re - cb_im * zl_im;
     }
     conv_kernel[conv_kernel0 + l] = total;
 }
@@ -46,14 +120,16 @@ KERNEL void s4d_kernel_backward(GLOBAL const float* a_re, int a_re0, GLOBAL cons
 {
     LOCAL float scratch[MAX_GROUP];
     int n = GROUP_ID(0);
-    float dt = gpu_exp(log_step[log_step0]);
+    float dt, dt_lo;
+    s4d_step(log_step[log_step0], &dt, &dt_lo);
     float raw_re = a_re[a_re0 + n];
     float are = clipped_a_re(raw_re), aim = a_im[a_im0 + n];
+    s4d_mode_t mode = s4d_mode(dt, dt_lo, are, aim);
     float w_re = 0.0f, w_im = 0.0f, v_re = 0.0f, v_im = 0.0f;
     for (int l = LOCAL_ID(0); l < length; l += LOCAL_SIZE(0))
     {
-        float mag = gpu_exp(l * dt * are), angle = l * dt * aim;
-        float zl_re = mag * gpu_cos(angle), zl_im = mag * gpu_sin(angle), g = dk[dk0 + l];
+        float zl_re, zl_im, g = dk[dk0 + l];
+        s4d_power(mode, l, &zl_re, &zl_im);
         w_re += g * zl_re;
         w_im += g * zl_im;
         v_re += g * l * zl_re;

@@ -16,6 +16,8 @@ public sealed unsafe class OpenClDevice : IGpuDevice
     private readonly nint program;
     private readonly Dictionary<string, nint> kernels = [];
     private readonly object launchGate = new();
+    private readonly ulong maxAllocation;
+    private long allocatedBytes;
     private bool disposed;
 
     private OpenClDevice(int index, OpenClDeviceInfo info)
@@ -25,6 +27,9 @@ public sealed unsafe class OpenClDevice : IGpuDevice
         nuint maxGroup;
         OpenClException.Check(clGetDeviceInfo(device, DeviceMaxWorkGroupSize, (nuint)sizeof(nuint), &maxGroup, null), "clGetDeviceInfo");
         MaxGroupSize = (int)Math.Min((ulong)maxGroup, int.MaxValue);
+        ulong maxAlloc;
+        OpenClException.Check(clGetDeviceInfo(device, DeviceMaxMemAllocSize, sizeof(ulong), &maxAlloc, null), "clGetDeviceInfo");
+        maxAllocation = maxAlloc;
 
         int error;
         nint handle = device;
@@ -56,14 +61,23 @@ public sealed unsafe class OpenClDevice : IGpuDevice
     public int MaxGroupSize { get; }
 
     /// <inheritdoc />
+    public long AllocatedBytes => Interlocked.Read(ref allocatedBytes);
+
+    /// <inheritdoc />
     public IGpuBuffer Allocate(long bytes)
     {
+        long size = Math.Max(bytes, 4);
+        if ((ulong)size > maxAllocation)
+            throw new GpuOutOfMemoryException(Description, bytes, AllocatedBytes,
+                $"the device's largest single buffer (CL_DEVICE_MAX_MEM_ALLOC_SIZE) is {maxAllocation} bytes");
         int error;
-        nint buffer = clCreateBuffer(context, MemReadWrite, (nuint)Math.Max(bytes, 4), null, &error);
-        if (error == -4 || error == -61)
-            throw new OpenClException("clCreateBuffer", error, $"out of device memory allocating {bytes} bytes on {Description}");
+        nint buffer = clCreateBuffer(context, MemReadWrite, (nuint)size, null, &error);
+        if (error is -4 or -6 or -61)
+            throw new GpuOutOfMemoryException(Description, bytes, AllocatedBytes, "the driver refused it",
+                new OpenClException("clCreateBuffer", error));
         OpenClException.Check(error, "clCreateBuffer");
-        return new OpenClBuffer(buffer, bytes);
+        Interlocked.Add(ref allocatedBytes, size);
+        return new OpenClBuffer(buffer, bytes, () => Interlocked.Add(ref allocatedBytes, -size));
     }
 
     /// <inheritdoc />
@@ -194,13 +208,16 @@ public sealed unsafe class OpenClDevice : IGpuDevice
         buffer as OpenClBuffer ?? throw new ArgumentException($"an OpenCL device got a foreign buffer ({buffer.GetType().Name})");
 }
 
-/// <summary>An OpenCL memory object; released on Dispose (or by the finalizer if forgotten).</summary>
+/// <summary>An OpenCL memory object; released on Dispose (or by the finalizer if forgotten), then reported to its device.</summary>
 internal sealed class OpenClBuffer : SafeHandle, IGpuBuffer
 {
-    public OpenClBuffer(nint handle, long bytes) : base(0, ownsHandle: true)
+    private readonly Action released;
+
+    public OpenClBuffer(nint handle, long bytes, Action released) : base(0, ownsHandle: true)
     {
         SetHandle(handle);
         Bytes = bytes;
+        this.released = released;
     }
 
     public long Bytes { get; }
@@ -209,5 +226,9 @@ internal sealed class OpenClBuffer : SafeHandle, IGpuBuffer
 
     public override bool IsInvalid => handle == 0;
 
-    protected override bool ReleaseHandle() => OpenClNative.clReleaseMemObject(handle) == 0;
+    protected override bool ReleaseHandle()
+    {
+        released();
+        return OpenClNative.clReleaseMemObject(handle) == 0;
+    }
 }

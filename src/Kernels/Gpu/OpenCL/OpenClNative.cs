@@ -9,6 +9,7 @@ internal static unsafe class OpenClNative
     public const uint PlatformName = 0x0902;
     public const uint DeviceName = 0x102B;
     public const uint DeviceMaxWorkGroupSize = 0x1004;
+    public const uint DeviceMaxMemAllocSize = 0x1010;
     public const uint ProgramBuildLog = 0x1183;
     public const ulong MemReadWrite = 1 << 0;
 

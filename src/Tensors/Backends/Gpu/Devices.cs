@@ -24,16 +24,29 @@ public static class Devices
     /// <summary>Parses "cpu", "opencl[:N]" or "cuda[:N]" (case-insensitive) and opens that device.</summary>
     public static Device FromName(string name)
     {
+        var (kind, index) = Parse(name) ?? throw new ArgumentException($"device '{name}' is not of the form cpu, opencl[:N] or cuda[:N]", nameof(name));
+        return kind switch
+        {
+            DeviceKind.OpenCL => OpenCL(index),
+            DeviceKind.Cuda => Cuda(index),
+            _ => Device.Cpu,
+        };
+    }
+
+    /// <summary>True when <paramref name="name"/> has the form cpu, opencl[:N] or cuda[:N] (without opening anything).</summary>
+    public static bool IsValidName(string name) => Parse(name) is not null;
+
+    private static (DeviceKind Kind, int Index)? Parse(string name)
+    {
         var parts = name.Trim().ToLowerInvariant().Split(':');
         int index = 0;
-        if (parts.Length > 2 || (parts.Length == 2 && !int.TryParse(parts[1], out index)) || index < 0)
-            throw new ArgumentException($"device '{name}' is not of the form cpu, opencl[:N] or cuda[:N]", nameof(name));
+        if (parts.Length > 2 || (parts.Length == 2 && !int.TryParse(parts[1], out index)) || index < 0) return null;
         return parts[0] switch
         {
-            "cpu" when parts.Length == 1 || index == 0 => Device.Cpu,
-            "opencl" => OpenCL(index),
-            "cuda" => Cuda(index),
-            _ => throw new ArgumentException($"device '{name}' is not of the form cpu, opencl[:N] or cuda[:N]", nameof(name)),
+            "cpu" when index == 0 => (DeviceKind.Cpu, 0),
+            "opencl" => (DeviceKind.OpenCL, index),
+            "cuda" => (DeviceKind.Cuda, index),
+            _ => null,
         };
     }
 

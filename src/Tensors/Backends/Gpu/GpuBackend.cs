@@ -10,7 +10,7 @@ namespace BiGS.Native.Tensors.Backends.Gpu;
 /// Tensors arrive contiguous (except where <see cref="ITensorBackend"/> says otherwise) but may start at an
 /// element offset inside their buffer; every kernel takes (buffer, offset) pairs.
 /// </summary>
-public abstract class GpuBackend : ITensorBackend, IDisposable
+public abstract partial class GpuBackend : ITensorBackend, IDisposable
 {
     private const int LinearGroup = 64;
     private const int MaxReductionGroup = 256;   // MAX_GROUP in prelude.h
@@ -231,18 +231,33 @@ public abstract class GpuBackend : ITensorBackend, IDisposable
     }
 
     /// <inheritdoc />
-    public void SsmConvolution(Tensor u, Tensor kernel, Tensor d, Tensor y) =>
+    /// <remarks>Direct O(L^2) kernel up to <see cref="DirectConvolutionMaxLength"/>, FFT convolution beyond.</remarks>
+    public void SsmConvolution(Tensor u, Tensor kernel, Tensor d, Tensor y)
+    {
+        if (u.Size(1) > DirectConvolutionMaxLength)
+        {
+            FftConvolution(u, kernel, d, y);
+            return;
+        }
         Linear("ssm_conv_direct", y.Length, [Arg(u), u.Offset, u.Size(1), u.Size(2), Arg(kernel), kernel.Offset, Arg(d), d.Offset,
             Arg(y), y.Offset, y.Length]);
+    }
 
     /// <inheritdoc />
     public void SsmConvolutionBackward(Tensor u, Tensor kernel, Tensor d, Tensor dy, Tensor du, Tensor dKernel, Tensor dD)
     {
         int batch = u.Size(0), length = u.Size(1), channels = u.Size(2);
-        Linear("ssm_conv_direct_input_grad", du.Length, [Arg(dy), dy.Offset, length, channels, Arg(kernel), kernel.Offset,
-            Arg(d), d.Offset, Arg(du), du.Offset, du.Length]);
-        PerGroup("ssm_conv_direct_kernel_grad", length, batch * length * channels,
-            [Arg(u), u.Offset, Arg(dy), dy.Offset, batch, length, channels, Arg(dKernel), dKernel.Offset]);
+        if (length > DirectConvolutionMaxLength)
+        {
+            FftConvolutionBackward(u, kernel, d, dy, du, dKernel);
+        }
+        else
+        {
+            Linear("ssm_conv_direct_input_grad", du.Length, [Arg(dy), dy.Offset, length, channels, Arg(kernel), kernel.Offset,
+                Arg(d), d.Offset, Arg(du), du.Offset, du.Length]);
+            PerGroup("ssm_conv_direct_kernel_grad", length, batch * length * channels,
+                [Arg(u), u.Offset, Arg(dy), dy.Offset, batch, length, channels, Arg(dKernel), dKernel.Offset]);
+        }
         // dD = sum u dy: per-group partial dot products, then one reduction into dD.
         using var partials = Gpu.Allocate(DotPartials * sizeof(float));
         Gpu.Launch("dot_partial", GpuGrid.Linear(DotPartials, MaxReductionGroup),

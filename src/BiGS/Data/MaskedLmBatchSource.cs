@@ -1,0 +1,132 @@
+using System.Text.Json.Nodes;
+using BiGS.Native.Modeling;
+using BiGS.Native.Tensors;
+using BiGS.Native.Training;
+
+namespace BiGS.Native.Data;
+
+/// <summary>
+/// Endless masked-LM batches over packed sequences: each epoch visits every sequence once in an order shuffled
+/// by Rng(seed, epoch), and each batch is masked afresh (dynamic masking) from the source's own generator. The
+/// state (seed, epoch, position, generator) restores the exact continuation.
+/// </summary>
+public sealed class MaskedLmBatchSource : IBatchSource
+{
+    private const string Kind = "masked-lm";
+    private readonly IReadOnlyList<int[]> sequences;
+    private readonly MlmMasking masking;
+    private readonly int padId;
+    private ulong seed;
+    private Rng rng;
+    private int epoch;
+    private int position;
+    private int[] order;
+
+    /// <summary>Creates the source; <paramref name="padId"/> marks padding (attention mask 0).</summary>
+    public MaskedLmBatchSource(IReadOnlyList<int[]> sequences, MlmMasking masking, int padId, int batchSize, ulong seed)
+    {
+        if (sequences.Count == 0) throw new ArgumentException("no training sequences");
+        if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "the batch size must be at least 1");
+        this.sequences = sequences;
+        this.masking = masking;
+        this.padId = padId;
+        BatchSize = batchSize;
+        this.seed = seed;
+        rng = new Rng(seed);
+        order = ShuffledOrder(0);
+    }
+
+    /// <summary>Sequences per batch.</summary>
+    public int BatchSize { get; }
+
+    /// <summary>Completed passes over the data.</summary>
+    public int Epoch => epoch;
+
+    /// <inheritdoc />
+    public BiGSInput Next()
+    {
+        var batch = new List<MaskedSequence>(BatchSize);
+        while (batch.Count < BatchSize)
+        {
+            if (position == order.Length)
+            {
+                epoch++;
+                position = 0;
+                order = ShuffledOrder(epoch);
+            }
+            batch.Add(masking.Apply(sequences[order[position++]], rng));
+        }
+        return ToInput(batch, padId);
+    }
+
+    /// <summary>
+    /// Fixed evaluation batches: every sequence once, in order, masked with Rng(<paramref name="seed"/>) so each
+    /// evaluation scores the same predictions.
+    /// </summary>
+    public static List<BiGSInput> EvaluationBatches(IReadOnlyList<int[]> sequences, MlmMasking masking, int padId, int batchSize, ulong seed)
+    {
+        var rng = new Rng(seed);
+        return sequences.Select(s => masking.Apply(s, rng)).Chunk(batchSize).Select(chunk => ToInput(chunk, padId)).ToList();
+    }
+
+    /// <inheritdoc />
+    public JsonObject GetState() => new()
+    {
+        ["kind"] = Kind,
+        ["sequences"] = sequences.Count,
+        ["seed"] = seed,
+        ["epoch"] = epoch,
+        ["position"] = position,
+        ["rng"] = new JsonArray(rng.GetState().Select(s => (JsonNode)JsonValue.Create(s)).ToArray()),
+    };
+
+    /// <inheritdoc />
+    public void SetState(JsonObject state)
+    {
+        if ((string?)state["kind"] != Kind) throw new InvalidDataException($"data state is not a {Kind} position");
+        int count = Field(state, "sequences").GetValue<int>();
+        if (count != sequences.Count)
+            throw new InvalidDataException($"the checkpoint was trained on {count} sequences, this corpus packs into {sequences.Count}; use the same corpus, vocabulary and max length");
+        seed = Field(state, "seed").GetValue<ulong>();
+        epoch = Field(state, "epoch").GetValue<int>();
+        order = ShuffledOrder(epoch);
+        position = Field(state, "position").GetValue<int>();
+        if (position < 0 || position > order.Length) throw new InvalidDataException($"data position {position} is outside 0..{order.Length}");
+        rng = new Rng(0);
+        rng.SetState(Field(state, "rng").AsArray().Select(n => n!.GetValue<ulong>()).ToArray());
+    }
+
+    private static JsonNode Field(JsonObject state, string name) =>
+        state[name] ?? throw new InvalidDataException($"data state has no \"{name}\"");
+
+    /// <summary>A Fisher-Yates shuffle of 0..n-1 by a generator seeded from (seed, epoch).</summary>
+    private int[] ShuffledOrder(int epochIndex)
+    {
+        var shuffle = new Rng(seed ^ (0x9E3779B97F4A7C15UL * (ulong)(epochIndex + 1)));
+        int[] result = Enumerable.Range(0, sequences.Count).ToArray();
+        for (int i = result.Length - 1; i > 0; i--)
+        {
+            int j = shuffle.NextInt(i + 1);
+            (result[i], result[j]) = (result[j], result[i]);
+        }
+        return result;
+    }
+
+    /// <summary>Stacks masked sequences into (B, L) input ids, attention mask (1 except [PAD]) and labels.</summary>
+    private static BiGSInput ToInput(IReadOnlyList<MaskedSequence> batch, int padId)
+    {
+        int length = batch[0].InputIds.Length;
+        int[] ids = new int[batch.Count * length], mask = new int[ids.Length], labels = new int[ids.Length];
+        for (int b = 0; b < batch.Count; b++)
+        {
+            batch[b].InputIds.CopyTo(ids, b * length);
+            batch[b].Labels.CopyTo(labels, b * length);
+        }
+        for (int i = 0; i < ids.Length; i++) mask[i] = ids[i] == padId && labels[i] == MlmMasking.IgnoreLabel ? 0 : 1;
+        return new BiGSInput(Tensor.FromInts(ids, batch.Count, length))
+        {
+            AttentionMask = Tensor.FromInts(mask, batch.Count, length),
+            Labels = Tensor.FromInts(labels, batch.Count, length),
+        };
+    }
+}

@@ -1,0 +1,237 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using BiGS.Native.Modeling;
+using BiGS.Native.Training;
+
+namespace BiGS.Native.Tasks;
+
+/// <summary>
+/// Fine-tuning settings. Defaults are the authors' GLUE recipe (TRAINING.md): AdamW lr 2e-5, weight decay 0.01
+/// (not on biases and LayerNorm), 3 epochs, batch 16, linear warm-up over the first 10% of updates then linear
+/// decay to 0, inputs padded to the model's maximum length.
+/// </summary>
+public sealed record FineTuneOptions
+{
+    /// <summary>Peak learning rate.</summary>
+    public float LearningRate { get; init; } = 2e-5f;
+
+    /// <summary>Passes over the training examples.</summary>
+    public int Epochs { get; init; } = 3;
+
+    /// <summary>Examples per update.</summary>
+    public int BatchSize { get; init; } = 16;
+
+    /// <summary>Token limit per example (truncation longest-first); null for the model's max_position_embeddings.</summary>
+    public int? MaxLength { get; init; }
+
+    /// <summary>Pad every batch to the max length (the authors' setting) rather than to its longest example.</summary>
+    public bool PadToMaxLength { get; init; } = true;
+
+    /// <summary>Fraction of the updates spent warming the learning rate up from 0.</summary>
+    public float WarmupRatio { get; init; } = 0.1f;
+
+    /// <summary>Decoupled weight decay of weights and embeddings.</summary>
+    public float WeightDecay { get; init; } = 0.01f;
+
+    /// <summary>Global gradient-norm limit (Hugging Face Trainer's default 1); null for none.</summary>
+    public float? GradientClipNorm { get; init; } = 1f;
+
+    /// <summary>Seed of the new classifier, dropout and the data order.</summary>
+    public ulong Seed { get; init; } = 42;
+
+    /// <summary>Evaluate on dev every this many updates; null for once per epoch.</summary>
+    public int? EvalEvery { get; init; }
+
+    /// <summary>Train on only the first this many examples of the training file; null for all.</summary>
+    public int? MaxTrainExamples { get; init; }
+
+    /// <summary>Examples per evaluation batch.</summary>
+    public int EvalBatchSize { get; init; } = 32;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
+    public void Validate()
+    {
+        if (!(LearningRate > 0)) throw new ArgumentException($"--lr must be positive, got {LearningRate}");
+        if (Epochs < 1) throw new ArgumentException($"--epochs must be at least 1, got {Epochs}");
+        if (BatchSize < 1) throw new ArgumentException($"--batch-size must be at least 1, got {BatchSize}");
+        if (MaxLength is < 4) throw new ArgumentException($"--max-length must be at least 4, got {MaxLength}");
+        if (!(WarmupRatio is >= 0 and <= 1)) throw new ArgumentException($"--warmup-ratio must be in [0, 1], got {WarmupRatio}");
+        if (!(WeightDecay >= 0)) throw new ArgumentException($"--weight-decay cannot be negative, got {WeightDecay}");
+        if (GradientClipNorm is { } clip && !(clip > 0)) throw new ArgumentException($"the gradient clipping norm must be positive, got {clip}");
+        if (EvalEvery is < 1) throw new ArgumentException($"--eval-every must be at least 1, got {EvalEvery}");
+        if (MaxTrainExamples is < 1) throw new ArgumentException($"--max-train-examples must be at least 1, got {MaxTrainExamples}");
+        if (EvalBatchSize < 1) throw new ArgumentException($"the evaluation batch size must be at least 1, got {EvalBatchSize}");
+    }
+}
+
+/// <summary>The best development-set evaluation of a run.</summary>
+/// <param name="Step">Update after which it was measured.</param>
+/// <param name="Result">Its loss and metrics.</param>
+public sealed record BestEvaluation(int Step, TaskEvaluationResult Result);
+
+/// <summary>How a fine-tuning run ended.</summary>
+/// <param name="Training">The trainer's result (steps, cancellation, last checkpoint, metrics log).</param>
+/// <param name="Best">The best dev evaluation, whose model is in the output directory (null when none ran).</param>
+public sealed record FineTuneResult(TrainingResult Training, BestEvaluation? Best);
+
+/// <summary>
+/// Fine-tunes a BiGS checkpoint on a task with the shared <see cref="Trainer"/>: reads and tokenises the train and
+/// dev files, builds the classifier (<see cref="TaskModels.ForFineTuning"/>), trains with AdamW and a linear
+/// schedule, evaluates on dev every epoch (or every N updates) and keeps the best model by the task's main metric
+/// in the output directory: <c>config.json</c>, <c>model.safetensors</c>, the tokenizer file and
+/// <c>best_eval.json</c>, beside the trainer's <c>metrics.jsonl</c>, <c>loss.svg</c> and <c>checkpoints/</c>.
+/// </summary>
+public sealed class FineTuning
+{
+    /// <summary>File with the best evaluation (step, metrics), written after the best model.</summary>
+    public const string BestEvalFile = "best_eval.json";
+
+    private readonly string modelDirectory;
+    private readonly string outputDirectory;
+    private readonly Trainer trainer;
+    private readonly TaskEncoder encoder;
+    private readonly IReadOnlyList<EncodedExample> devExamples;
+    private readonly int evalBatchSize;
+    private BestEvaluation? best;
+
+    /// <summary>
+    /// Prepares a run (reads data, loads the model, sets up the trainer); nothing trains until <see cref="Run"/>.
+    /// A custom classification task without labels takes them from the training file.
+    /// </summary>
+    public FineTuning(GlueTask task, string dataDirectory, string modelDirectory, string outputDirectory, FineTuneOptions options)
+    {
+        options.Validate();
+        this.modelDirectory = modelDirectory;
+        this.outputDirectory = outputDirectory;
+        evalBatchSize = options.EvalBatchSize;
+        string trainFile = GlueTask.DataFile(dataDirectory, "train");
+        DevFile = GlueTask.DataFile(dataDirectory, task.DevSplits[0]);
+        if (!task.IsRegression && task.Labels is null) task = task with { Labels = TaskData.DistinctLabels(task, trainFile) };
+        Task = task;
+
+        var tokenizer = ModelTokenizer.Load(modelDirectory);
+        var loaded = TaskModels.ForFineTuning(modelDirectory, task, options.Seed);
+        Model = loaded.Model;
+        HeadNote = loaded.HeadNote;
+        ModelTokenizer.RequireFits(tokenizer, Model.Config, modelDirectory);
+        int maxLength = options.MaxLength ?? Model.Config.MaxPositionEmbeddings;
+        if (maxLength > Model.Config.MaxPositionEmbeddings)
+            throw new ArgumentException($"--max-length {maxLength} exceeds the model's max_position_embeddings {Model.Config.MaxPositionEmbeddings}");
+        encoder = new TaskEncoder(tokenizer, maxLength, options.PadToMaxLength);
+
+        var trainExamples = TaskData.Read(task, trainFile);
+        if (options.MaxTrainExamples is { } limit) trainExamples = [.. trainExamples.Take(limit)];
+        TrainExamples = trainExamples.Count;
+        devExamples = encoder.Encode(TaskData.Read(task, DevFile));
+        var data = new TaskBatchSource(encoder.Encode(trainExamples), encoder, task.IsRegression, options.BatchSize, options.Seed + 1);
+        TotalSteps = options.Epochs * data.BatchesPerEpoch;
+
+        var optimizer = AdamW.ForModel(Model, new AdamWOptions { Beta1 = 0.9f, Beta2 = 0.999f, Epsilon = 1e-6f, WeightDecay = options.WeightDecay });
+        int warmup = (int)Math.Round(options.WarmupRatio * TotalSteps);
+        var schedule = new LearningRateSchedule(options.LearningRate, warmup, TotalSteps, ScheduleKind.Linear);
+        trainer = new Trainer(Model, data, optimizer, schedule, new ModelLossObjective(), new TrainerOptions
+        {
+            Steps = TotalSteps,
+            GradientClipNorm = options.GradientClipNorm,
+            EvalEvery = options.EvalEvery ?? data.BatchesPerEpoch,
+            OutputDirectory = outputDirectory,
+        })
+        {
+            Evaluate = EvaluateAndKeepBest,
+        };
+    }
+
+    /// <summary>The task (with its labels resolved).</summary>
+    public GlueTask Task { get; }
+
+    /// <summary>The model being fine-tuned.</summary>
+    public BiGSForSequenceClassification Model { get; }
+
+    /// <summary>Why (part of) the classifier is newly initialised, or null when it came from the checkpoint.</summary>
+    public string? HeadNote { get; }
+
+    /// <summary>The development file the best model is chosen on.</summary>
+    public string DevFile { get; }
+
+    /// <summary>Examples trained on per epoch.</summary>
+    public int TrainExamples { get; }
+
+    /// <summary>Examples in the development file.</summary>
+    public int DevExamples => devExamples.Count;
+
+    /// <summary>Tokens per example after truncation (and padding, when on).</summary>
+    public int MaxLength => encoder.MaxLength;
+
+    /// <summary>Updates of the whole run: epochs × ceil(train examples / batch size).</summary>
+    public int TotalSteps { get; }
+
+    /// <summary>
+    /// Continues an interrupted run from the newest checkpoint in the output directory (model, optimizer, data
+    /// position) and the best evaluation recorded there. Returns the checkpoint directory.
+    /// </summary>
+    public string Resume()
+    {
+        string checkpoint = trainer.Resume(outputDirectory);
+        best = ReadBest();
+        return checkpoint;
+    }
+
+    /// <summary>Trains; cancellation stops between updates and saves a checkpoint (the best model is already saved).</summary>
+    public FineTuneResult Run(IProgress<TrainingProgress>? progress = null, CancellationToken cancellation = default)
+    {
+        var training = trainer.Run(progress, cancellation);
+        return new FineTuneResult(training, best);
+    }
+
+    /// <summary>Scores the dev set; a better main metric than any before saves the model (first time: always).</summary>
+    private IReadOnlyDictionary<string, double> EvaluateAndKeepBest(BiGSPreTrainedModel model)
+    {
+        var result = TaskEvaluation.Evaluate(model, Task, encoder, devExamples, evalBatchSize);
+        if (best is null || IsBetter(result.Scores.Main, best.Result.Scores.Main))
+        {
+            best = new BestEvaluation(trainer.Step, result);
+            SaveBest(model, best);
+        }
+        return result.ToDictionary();
+    }
+
+    /// <summary>Higher is better for every GLUE metric; any number beats NaN (a correlation of constant predictions).</summary>
+    private static bool IsBetter(double candidate, double incumbent) =>
+        candidate > incumbent || (double.IsNaN(incumbent) && !double.IsNaN(candidate));
+
+    /// <summary>
+    /// Writes the model (model.safetensors then config.json, each atomically: the config is the same at every save,
+    /// so the pair is always consistent), the tokenizer file, then best_eval.json.
+    /// </summary>
+    private void SaveBest(BiGSPreTrainedModel model, BestEvaluation evaluation)
+    {
+        model.SavePretrained(outputDirectory);
+        ModelTokenizer.CopyFile(modelDirectory, outputDirectory);
+        var metrics = new JsonObject();
+        foreach (var (name, value) in evaluation.Result.ToDictionary())
+            metrics[name] = double.IsFinite(value) ? value : null;
+        var record = new JsonObject
+        {
+            ["task"] = Task.Name,
+            ["step"] = evaluation.Step,
+            ["dev_file"] = Path.GetFileName(DevFile),
+            ["main_metric"] = Metrics.Key(Task.MainMetric),
+            ["metrics"] = metrics,
+        };
+        AtomicFile.WriteAllText(Path.Combine(outputDirectory, BestEvalFile), record.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+    }
+
+    /// <summary>The best evaluation recorded in the output directory by an earlier session, if any.</summary>
+    private BestEvaluation? ReadBest()
+    {
+        string path = Path.Combine(outputDirectory, BestEvalFile);
+        if (!File.Exists(path)) return null;
+        var record = JsonNode.Parse(File.ReadAllText(path))?.AsObject() ?? throw new InvalidDataException($"{path}: not a JSON object");
+        var metrics = record["metrics"]?.AsObject() ?? throw new InvalidDataException($"{path}: no \"metrics\"");
+        double Read(TaskMetric metric) => metrics[Metrics.Key(metric)]?.GetValue<double>() ?? double.NaN;
+        var scores = new TaskScores([.. Task.Metrics.Select(m => (m, Read(m)))]);
+        double loss = metrics["loss"]?.GetValue<double>() ?? double.NaN;
+        int step = record["step"]?.GetValue<int>() ?? throw new InvalidDataException($"{path}: no \"step\"");
+        return new BestEvaluation(step, new TaskEvaluationResult(scores, loss));
+    }
+}

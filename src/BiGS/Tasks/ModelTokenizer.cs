@@ -1,0 +1,50 @@
+using BiGS.Native.Modeling;
+using BiGS.Native.Tokenization;
+
+namespace BiGS.Native.Tasks;
+
+/// <summary>
+/// The tokenizer that goes with a model directory: its <c>tokenizer.json</c>, else its <c>vocab.txt</c>, else the
+/// embedded bert-base-uncased vocabulary (what the authors' checkpoints and our default pretraining use).
+/// </summary>
+public static class ModelTokenizer
+{
+    /// <summary>File name of a Hugging Face tokenizer.</summary>
+    public const string TokenizerJsonFile = "tokenizer.json";
+
+    /// <summary>File name of a WordPiece vocabulary.</summary>
+    public const string VocabFile = "vocab.txt";
+
+    /// <summary>The tokenizer file of a model directory (tokenizer.json preferred), or null when it has none.</summary>
+    public static string? FileIn(string modelDirectory) =>
+        new[] { TokenizerJsonFile, VocabFile }.Select(name => Path.Combine(modelDirectory, name)).FirstOrDefault(File.Exists);
+
+    /// <summary>Loads the directory's tokenizer, or the embedded bert-base-uncased one when there is none.</summary>
+    public static BertTokenizer Load(string modelDirectory) =>
+        FileIn(modelDirectory) switch
+        {
+            null => BertTokenizer.BertBaseUncased(),
+            var path when path.EndsWith(".json", StringComparison.Ordinal) => BertTokenizer.FromTokenizerJson(path),
+            var path => BertTokenizer.FromVocab(path),
+        };
+
+    /// <summary>Throws when the tokenizer can produce ids the model has no embedding for.</summary>
+    public static void RequireFits(BertTokenizer tokenizer, BiGSConfig config, string modelDirectory)
+    {
+        if (tokenizer.VocabSize > config.VocabSize)
+            throw new ArgumentException($"the tokenizer has {tokenizer.VocabSize} tokens but the model in {modelDirectory} embeds only {config.VocabSize} (vocab_size); give the model its own {VocabFile}");
+    }
+
+    /// <summary>Copies the tokenizer file of one model directory (if it has one) into another, atomically.</summary>
+    public static void CopyFile(string fromDirectory, string toDirectory)
+    {
+        if (FileIn(fromDirectory) is not { } source) return;
+        string target = Path.Combine(toDirectory, Path.GetFileName(source));
+        if (Path.GetFullPath(source) == Path.GetFullPath(target)) return;
+        AtomicFile.Write(target, stream =>
+        {
+            using var input = File.OpenRead(source);
+            input.CopyTo(stream);
+        });
+    }
+}

@@ -1,0 +1,86 @@
+using BiGS.Native.Cli;
+using BiGS.Native.Training;
+using Xunit;
+
+namespace BiGS.Native.Tests.Training;
+
+/// <summary>Runs <c>bigs pretrain</c> in-process on a tiny model with the console redirected (plain progress lines).</summary>
+[Collection("Console")]
+public class PretrainCommandTests
+{
+    private static (int ExitCode, string Output, string Error) Run(params string[] args)
+    {
+        var (originalOut, originalError) = (Console.Out, Console.Error);
+        var (output, error) = (new StringWriter(), new StringWriter());
+        Console.SetOut(output);
+        Console.SetError(error);
+        try
+        {
+            return (Program.BuildRoot().Parse(args).Invoke(), output.ToString(), error.ToString());
+        }
+        finally
+        {
+            Console.SetOut(originalOut);
+            Console.SetError(originalError);
+        }
+    }
+
+    /// <summary>A vocabulary file, a corpus file and a tiny config.json in a fresh directory.</summary>
+    private static (string Vocab, string Corpus, string Config, string Root) TinyInputs()
+    {
+        string root = TrainingTestKit.TempDirectory();
+        string vocab = Path.Combine(root, "vocab.txt"), corpus = Path.Combine(root, "corpus.txt"), config = Path.Combine(root, "config.json");
+        File.WriteAllLines(vocab, TrainingTestKit.Tokenizer.Vocabulary.Tokens);
+        File.WriteAllText(corpus, TrainingTestKit.CorpusText(60));
+        File.WriteAllText(config, TrainingTestKit.Config().ToJson());
+        return (vocab, corpus, config, root);
+    }
+
+    private static string[] TinyArgs((string Vocab, string Corpus, string Config, string Root) inputs, string output, int steps) =>
+        ["pretrain", "--corpus", inputs.Corpus, "--vocab", inputs.Vocab, "--config", inputs.Config, "--steps", steps.ToString(),
+         "--batch-size", "2", "--max-length", "16", "--eval-every", "2", "--out", output];
+
+    [Fact]
+    public void Three_steps_write_checkpoint_log_and_plot_then_resume_continues()
+    {
+        var inputs = TinyInputs();
+        string output = Path.Combine(inputs.Root, "run");
+        var (exit, stdout, stderr) = Run(TinyArgs(inputs, output, 3));
+        Assert.True(exit == 0, stderr + stdout);
+        Assert.Contains("step 3/3", stdout);
+        Assert.Contains("fill-mask (top 5):", stdout);
+        string checkpoint = TrainingCheckpoint.DirectoryFor(Path.Combine(output, Trainer.CheckpointFolder), 3);
+        Assert.True(TrainingCheckpoint.IsComplete(checkpoint));
+        Assert.Contains(checkpoint, stdout);
+        var log = File.ReadAllLines(Path.Combine(output, MetricsLog.LogFile));
+        Assert.Equal(3, log.Count(l => l.Contains("\"loss\"") && !l.Contains("\"eval\"")));
+        Assert.Contains(log, l => l.Contains("\"eval\""));
+        Assert.StartsWith("<svg", File.ReadAllText(Path.Combine(output, MetricsLog.PlotFile)));
+
+        var (resumedExit, resumedOut, resumedError) = Run([.. TinyArgs(inputs, output, 5), "--resume", output]);
+        Assert.True(resumedExit == 0, resumedError + resumedOut);
+        Assert.Contains("at step 3", resumedOut);
+        Assert.Equal(5, File.ReadAllLines(Path.Combine(output, MetricsLog.LogFile)).Count(l => !l.Contains("\"eval\"")));
+    }
+
+    [Fact]
+    public void Unwritable_output_bad_config_and_missing_corpus_fail_with_a_message()
+    {
+        var inputs = TinyInputs();
+        string blocker = Path.Combine(inputs.Root, "a-file");
+        File.WriteAllText(blocker, "");
+        var (exit, _, error) = Run(TinyArgs(inputs, Path.Combine(blocker, "run"), 1));
+        Assert.Equal(1, exit);
+        Assert.Contains("--out", error);
+
+        File.WriteAllText(inputs.Config, "{ \"hidden_size\": ");
+        (exit, _, error) = Run(TinyArgs(inputs, Path.Combine(inputs.Root, "run"), 1));
+        Assert.Equal(1, exit);
+        Assert.StartsWith("error:", error);
+
+        var missing = inputs with { Corpus = Path.Combine(inputs.Root, "missing.txt"), Config = TinyInputs().Config };
+        (exit, _, error) = Run(TinyArgs(missing, Path.Combine(inputs.Root, "run"), 1));
+        Assert.Equal(1, exit);
+        Assert.Contains("missing.txt", error);
+    }
+}

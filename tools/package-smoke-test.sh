@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Proves the NuGet packages are complete on their own: packs every package under src/ into a temporary local
+# folder feed, then, outside the repository,
+#   1. creates a fresh console project (dotnet new console), adds BiGS.Native from that feed only (package source
+#      mapping sends BiGS.Native* to the local feed and nothing else there), builds it and runs a tiny model forward,
+#      a save/load round trip and the built-in tokenizer;
+#   2. installs the BiGS.Native.Cli .NET tool from the same feed and runs `bigs ssm-walkthrough`.
+# Any error fails the script (exit code non-zero). Other packages (MathNet.Numerics) come from nuget.org, or from
+# this machine's NuGet cache when it already holds them. Packages restore into a private folder, so a stale copy of
+# BiGS.Native in the machine's cache can never stand in for the one just packed.
+#   tools/package-smoke-test.sh
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+version="$(dotnet msbuild "$root/src/BiGS" -getProperty:Version)"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+feed="$work/feed"
+machine_cache="$(dotnet nuget locals global-packages --list | sed 's/^global-packages: //')"
+mkdir -p "$machine_cache"
+export NUGET_PACKAGES="$work/packages"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+echo "== packing into $feed"
+for project in Kernels Tensors Autograd BiGS Cli; do
+    dotnet pack "$root/src/$project" -c Release -o "$feed" --nologo -v quiet
+done
+ls "$feed"
+
+cat > "$work/nuget.config" <<EOF
+<?xml version="1.0" encoding="utf-8"?>
+<configuration>
+  <packageSources>
+    <clear />
+    <add key="local" value="$feed" />
+    <add key="machine-cache" value="$machine_cache" />
+    <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
+  </packageSources>
+  <packageSourceMapping>
+    <packageSource key="local"><package pattern="BiGS.Native*" /></packageSource>
+    <packageSource key="machine-cache"><package pattern="*" /></packageSource>
+    <packageSource key="nuget.org"><package pattern="*" /></packageSource>
+  </packageSourceMapping>
+</configuration>
+EOF
+
+echo "== a fresh console project using BiGS.Native $version"
+cd "$work"
+dotnet new console -o app --framework net10.0 >/dev/null
+dotnet add app package BiGS.Native --version "$version" >/dev/null
+cat > app/Program.cs <<'EOF'
+using BiGS.Native.Autograd;
+using BiGS.Native.Modeling;
+using BiGS.Native.Tensors;
+using BiGS.Native.Tokenization;
+
+static void Require(bool condition, string what)
+{
+    if (!condition) throw new Exception("smoke test failed: " + what);
+}
+
+var tokenizer = BertTokenizer.BertBaseUncased();
+var ids = tokenizer.Encode("hello world").InputIds;
+Require(ids.SequenceEqual([101, 7592, 2088, 102]), $"tokenizer ids [{string.Join(", ", ids)}]");
+
+var config = new BiGSConfig { VocabSize = 64, HiddenSize = 16, IntermediateSize = 32, NumHiddenLayers = 2, NumSsm = 8, MaxPositionEmbeddings = 32 };
+var model = new BiGSForMaskedLM(config, seed: 7);
+model.Eval();
+var input = new BiGSInput(Tensor.FromInts([1, 5, 9, 2, 7, 3], 2, 3));
+float[] logits;
+using (GradMode.NoGrad())
+{
+    var output = model.Forward(input).Logits!.Value;
+    Require(output.ShapeArray().SequenceEqual([2, 3, 64]), $"logits shape ({string.Join(", ", output.ShapeArray())})");
+    logits = output.ToArray();
+}
+Require(logits.All(float.IsFinite) && logits.Any(v => v != 0f), "logits are finite and not all zero");
+
+string directory = Path.Combine(Path.GetTempPath(), "bigs-smoke-" + Guid.NewGuid().ToString("N"));
+try
+{
+    model.SavePretrained(directory);
+    var reloaded = BiGSForMaskedLM.FromPretrained(directory);
+    using (GradMode.NoGrad())
+        Require(reloaded.Forward(input).Logits!.Value.ToArray().SequenceEqual(logits), "save/load round trip gives the same logits");
+}
+finally
+{
+    Directory.Delete(directory, recursive: true);
+}
+Console.WriteLine($"ok: BiGS.Native from the local feed, {model.ParameterCount()} parameters, logits (2, 3, 64)");
+EOF
+dotnet build app -c Release --nologo -v quiet
+# The package restored is byte for byte the one just packed.
+cmp "$feed/BiGS.Native.$version.nupkg" "$NUGET_PACKAGES/bigs.native/$version/bigs.native.$version.nupkg"
+dotnet run --project app -c Release --no-build
+
+echo "== the bigs .NET tool from the same feed"
+dotnet tool install BiGS.Native.Cli --version "$version" --tool-path "$work/tool" >/dev/null
+"$work/tool/bigs" ssm-walkthrough --length 64 --out "$work/kernel.svg" | tail -n 2
+test -s "$work/kernel.svg"
+echo "package smoke test passed"
