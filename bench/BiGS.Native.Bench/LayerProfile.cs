@@ -46,8 +46,8 @@ public sealed class LayerProfile : ISideBySide
             rows.Add(("bs4 (SSM conv)", Time(() => layer.BackwardSsm.Forward(xd))));
             rows.Add(("duc_f (d->d)", Time(() => layer.ForwardOut.Forward(xd))));
             rows.Add(("duc_b (d->d)", Time(() => layer.BackwardOut.Forward(xd))));
-            rows.Add(("flip x2", Time(() => { Ops.Flip(x, 1); Ops.Flip(xd, 1); })));
-            rows.Add(("c_f * c_b", Time(() => Ops.Mul(xd, xd2))));
+            rows.Add(("flip(x) made contiguous", Time(() => Ops.Flip(x, 1).Value.Contiguous())));
+            rows.Add(("c_f * flip(c_b)", Time(() => Ops.Mul(xd, Ops.Flip(xd2, 1)))));
             rows.Add(("dol + gelu (d->I)", Time(() => layer.Mix.ForwardGelu(xd, GeluKind.Tanh))));
             rows.Add(("mixed * v", Time(() => Ops.Mul(xi, xi))));
             rows.Add(("do (I->d)", Time(() => layer.Output.Forward(xi))));

@@ -41,6 +41,9 @@ public sealed class ModelBenchmark
         }
     }
 
+    /// <summary>The randomly initialised model being measured.</summary>
+    public BiGSForMaskedLM Model => model;
+
     /// <summary>Runs the warm-up steps, then the timed ones, and reports their times and the peak memory.</summary>
     public ModelBenchmarkResult Run()
     {
