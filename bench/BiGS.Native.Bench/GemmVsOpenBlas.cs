@@ -8,7 +8,9 @@ namespace BiGS.Native.Bench;
 /// GFLOP/s of each (timed in alternating phases, see <see cref="MeasureInPhases"/>), the ratio ours/OpenBLAS,
 /// and checks the two results agree.
 /// Optional arguments: <c>--trans XY</c> with X, Y in {N, T} to transpose A and/or B (default NN);
-/// <c>--threads N</c> to run both on N threads (default <see cref="CpuParallel.ThreadCount"/>).
+/// <c>--threads N</c> to run both on N threads (default <see cref="CpuParallel.ThreadCount"/>);
+/// <c>--bigs-base-forward T</c> to run instead the products of a BiGS-base forward step on T tokens
+/// (<see cref="ModelGemmShapes"/>, op NT) and add the step's GEMM total: all its FLOPs over all its GEMM time.
 /// </summary>
 public sealed class GemmVsOpenBlas : ISideBySide
 {
@@ -40,13 +42,19 @@ public sealed class GemmVsOpenBlas : ISideBySide
         }
         if (OptionValue(args, "--threads") is string threads)
             CpuParallel.ThreadCount = int.Parse(threads);
+        var modelTokens = OptionValue(args, "--bigs-base-forward");
+        if (modelTokens is not null) trans = "NT";
+        var shapes = modelTokens is null
+            ? GemmShape.Standard.Select(s => (Shape: s, Calls: 1)).ToList()
+            : [.. ModelGemmShapes.BaseForward(int.Parse(modelTokens))];
         bool transA = trans[0] == 'T', transB = trans[1] == 'T';
         blas.SetThreads(CpuParallel.ThreadCount);
         Console.WriteLine($"threads {CpuParallel.ThreadCount}, op {trans}, median of runs in alternating phases");
         Console.WriteLine($"{"m x k x n",-16} {"ours GFLOP/s",13} {"OpenBLAS",10} {"ratio",7} {"max |diff|",11}");
 
         bool allAgree = true;
-        foreach (var shape in GemmShape.Standard)
+        double stepFlops = 0, oursStepSeconds = 0, theirsStepSeconds = 0;
+        foreach (var (shape, calls) in shapes)
         {
             var (a, lda, b, ldb, ours) = shape.CreateOperands(transA, transB);
             float[] theirs = new float[ours.Length];
@@ -61,6 +69,14 @@ public sealed class GemmVsOpenBlas : ISideBySide
             double oursGflops = shape.Flops / oursSeconds / 1e9, theirsGflops = shape.Flops / theirsSeconds / 1e9;
             Console.WriteLine($"{shape,-16} {oursGflops,13:F1} {theirsGflops,10:F1} {oursGflops / theirsGflops,7:F2} " +
                 $"{maxDiff,11:E1}{(agree ? "" : "  DISAGREE")}");
+            stepFlops += calls * shape.Flops;
+            oursStepSeconds += calls * oursSeconds;
+            theirsStepSeconds += calls * theirsSeconds;
+        }
+        if (modelTokens is not null)
+        {
+            double oursGflops = stepFlops / oursStepSeconds / 1e9, theirsGflops = stepFlops / theirsStepSeconds / 1e9;
+            Console.WriteLine($"{"forward step, all GEMMs",-26} {oursGflops,13:F1} {theirsGflops,10:F1} {oursGflops / theirsGflops,7:F2}");
         }
         return allAgree ? 0 : 3;
     }

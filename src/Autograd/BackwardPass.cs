@@ -5,6 +5,9 @@ namespace BiGS.Native.Autograd;
 /// <summary>
 /// Reverse-mode sweep: order the recorded nodes so every node comes after all nodes that consume its output,
 /// then push gradients from the root towards the leaves (the chain rule, one node at a time).
+/// Memory is released as the sweep goes, as soon as nothing can read it again: each node's backward runs in its
+/// own <see cref="TensorScope"/> (its temporaries are freed when it returns; only the gradients it hands on are
+/// kept), and a gradient the pass itself allocated is freed once every variable it was pending for is done.
 /// </summary>
 internal static class BackwardPass
 {
@@ -12,29 +15,83 @@ internal static class BackwardPass
     {
         if (!root.RequiresGrad)
             throw new InvalidOperationException("Backward: the output does not require grad (no parameter or input requires grad, or it was computed under NoGrad)");
-        var pending = new Dictionary<Variable, Tensor>(ReferenceEqualityComparer.Instance) { [root] = rootGrad };
+        var pending = new PendingGradients();
+        pending.Add(root, rootGrad, ownedByPass: false);
         foreach (var variable in ReverseTopologicalOrder(root))
         {
-            if (!pending.Remove(variable, out var grad)) continue;
+            if (!pending.TryTake(variable, out var grad)) continue;
             if (variable.IsLeaf)
             {
                 variable.AccumulateLeafGrad(grad);
-                continue;
             }
-            var node = variable.Node!;
-            var inputGrads = node.Backward(grad);
-            for (int i = 0; i < node.Inputs.Length; i++)
-                Accumulate(pending, node.Inputs[i], inputGrads[i], node.Name);
+            else
+            {
+                var node = variable.Node!;
+                using var nodeScope = new TensorScope();
+                var inputGrads = node.Backward(grad);
+                for (int i = 0; i < node.Inputs.Length; i++)
+                    Accumulate(pending, nodeScope, node.Inputs[i], inputGrads[i], node.Name);
+            }
+            pending.Release(grad);
         }
     }
 
-    private static void Accumulate(Dictionary<Variable, Tensor> pending, Variable input, Tensor? grad, string nodeName)
+    private static void Accumulate(PendingGradients pending, TensorScope nodeScope, Variable input, Tensor? grad, string nodeName)
     {
         if (grad is null || !input.RequiresGrad) return;
         if (!grad.Shape.SequenceEqual(input.Shape))
             throw new InvalidOperationException($"{nodeName} backward produced a gradient of shape {grad.ShapeString} for an input of shape {input.Value.ShapeString}");
-        // Sums out of place: a backward may hand the same tensor to several inputs.
-        pending[input] = pending.TryGetValue(input, out var existing) ? existing + grad : grad;
+        bool allocatedByNode = nodeScope.Owns(grad.Storage);
+        if (allocatedByNode) grad.Keep();
+        pending.Add(input, grad, allocatedByNode);
+    }
+
+    /// <summary>
+    /// The gradients waiting for their variable's turn, with a count of pending entries per storage (a backward may
+    /// hand one tensor, or views of it, to several inputs). Storages the pass allocated are disposed when their
+    /// count drops to zero; the caller's root gradient and tensors a backward returned from elsewhere never are.
+    /// </summary>
+    private sealed class PendingGradients
+    {
+        private readonly Dictionary<Variable, Tensor> byVariable = new(ReferenceEqualityComparer.Instance);
+        private readonly Dictionary<TensorStorage, int> uses = new(ReferenceEqualityComparer.Instance);
+        private readonly HashSet<TensorStorage> ownedByPass = new(ReferenceEqualityComparer.Instance);
+
+        public void Add(Variable variable, Tensor grad, bool ownedByPass)
+        {
+            if (ownedByPass) this.ownedByPass.Add(grad.Storage);
+            AddUse(grad);
+            if (byVariable.Remove(variable, out var existing))
+            {
+                // Sums out of place into a fresh tensor the pass owns (kept past the node's scope); both addends
+                // lose their use.
+                var sum = (existing + grad).Keep();
+                this.ownedByPass.Add(sum.Storage);
+                AddUse(sum);
+                Release(existing);
+                Release(grad);
+                grad = sum;
+            }
+            byVariable[variable] = grad;
+        }
+
+        public bool TryTake(Variable variable, out Tensor grad) => byVariable.Remove(variable, out grad!);
+
+        /// <summary>Drops one use of the gradient's storage, disposing it if the pass owns it and no use is left.</summary>
+        public void Release(Tensor grad)
+        {
+            var storage = grad.Storage;
+            if (!uses.TryGetValue(storage, out int count)) return;
+            if (count > 1)
+            {
+                uses[storage] = count - 1;
+                return;
+            }
+            uses.Remove(storage);
+            if (ownedByPass.Remove(storage)) storage.Dispose();
+        }
+
+        private void AddUse(Tensor grad) => uses[grad.Storage] = uses.GetValueOrDefault(grad.Storage) + 1;
     }
 
     /// <summary>Depth-first post-order from the root, reversed: consumers before producers.</summary>

@@ -22,8 +22,7 @@ public static partial class Ops
     /// </summary>
     public static Variable Linear(Variable x, Variable weight, Variable? bias)
     {
-        var y = Tensor.MatMul(x.Value, weight.Value, transposeB: true);
-        if (bias != null) y = y + bias.Value;
+        var y = bias is null ? Tensor.MatMul(x.Value, weight.Value, transposeB: true) : AffineWithBias(x.Value, weight.Value, bias.Value);
         Variable[] inputs = bias is null ? [x, weight] : [x, weight, bias];
         return Record("Linear", y, inputs, dy => LinearBackward(x, weight, bias, dy, dy));
     }
@@ -43,6 +42,21 @@ public static partial class Ops
             var grads = LinearBackward(x, weight, null, dz, dz);
             return [grads[0], grads[1], dbias];
         });
+    }
+
+    /// <summary>
+    /// x W^T + b without a temporary for the product: every row of y starts as b, then the GEMM accumulates into it
+    /// (C = 1 * A B^T + 1 * C).
+    /// </summary>
+    private static Tensor AffineWithBias(Tensor x, Tensor weight, Tensor bias)
+    {
+        int outFeatures = weight.Size(0), inFeatures = weight.Size(1);
+        int[] shape = [.. x.Shape[..^1], outFeatures];
+        var y = Tensor.Empty(DType.Float32, x.Device, shape);
+        var rows = y.Reshape(-1, outFeatures);
+        rows.CopyFrom(bias.Expand(rows.Size(0), outFeatures));
+        Tensor.MatMulInto(x.Contiguous().Reshape(-1, inFeatures), false, weight, true, rows, 1f, 1f);
+        return y;
     }
 
     private static Tensor?[] LinearBackward(Variable x, Variable weight, Variable? bias, Tensor dy, Tensor dz)

@@ -25,6 +25,9 @@ public sealed class TensorScope : IDisposable
     /// <summary>Number of storages this scope will release.</summary>
     public int Count => owned.Count;
 
+    /// <summary>True if this scope (not an enclosing one) will release <paramref name="storage"/>: it was allocated while this scope was the innermost one and not kept.</summary>
+    public bool Owns(TensorStorage storage) => owned.Contains(storage);
+
     internal static void Register(TensorStorage storage) => current?.owned.Add(storage);
 
     /// <summary>Moves a storage out of the innermost scope that owns it into that scope's parent.</summary>

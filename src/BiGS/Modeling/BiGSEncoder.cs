@@ -26,10 +26,22 @@ public sealed class BiGSEncoder : Module
         var hidden = collectHiddenStates ? new List<Variable>() : null;
         foreach (var layer in layers)
         {
-            x = layer.Forward(x);
+            x = GradMode.IsEnabled ? layer.Forward(x) : ForwardReleasingIntermediates(layer, x);
             hidden?.Add(x);
         }
         return (x, hidden);
+    }
+
+    /// <summary>
+    /// Without gradients nothing reads a layer's intermediates after it returns: running it in its own scope hands
+    /// them back to the pool at once, so inference holds one layer's temporaries at a time, not the whole stack's.
+    /// </summary>
+    private static Variable ForwardReleasingIntermediates(BiGSLayer layer, Variable x)
+    {
+        using var scope = new TensorScope();
+        var output = layer.Forward(x);
+        output.Value.Keep();
+        return output;
     }
 }
 

@@ -15,5 +15,6 @@ internal static class CommandCatalog
         FinetuneCommand.Create(),
         EvalCommand.Create(),
         FillMaskCommand.Create(),
+        BenchCommand.Create(),
     ];
 }

@@ -1,0 +1,200 @@
+"""BiGS in plain PyTorch, written from the project's model specification (BIGS.md), Flax semantics:
+tanh GELU inside the layers, erf GELU in the MLM head transform, FFT convolution with n = 2L, one S4D kernel per
+SSM shared by all channels. A yardstick for `bigs bench`, never a dependency of the product or its tests.
+
+Prints one JSON object with the same fields as `bigs bench --json`:
+    /usr/bin/python3 bigs_torch.py --batch 8 --length 128 [--train] --threads 2 --warmup 1 --runs 5
+"""
+import argparse
+import json
+import math
+import resource
+import statistics
+import time
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+BASE = dict(layers=12, hidden=768, inner=3072, state=64, vocab=30522)
+LARGE = dict(layers=23, hidden=1024, inner=3072, state=64, vocab=30522)
+INIT_STD = 0.02
+LAYER_NORM_EPS = 1e-12
+IGNORE_INDEX = -100
+
+
+def dense(d_in, d_out):
+    """y = x W^T + b with W ~ N(0, 0.02), b = 0 (BIGS.md 5.1)."""
+    layer = nn.Linear(d_in, d_out)
+    nn.init.normal_(layer.weight, std=INIT_STD)
+    nn.init.zeros_(layer.bias)
+    return layer
+
+
+class S4D(nn.Module):
+    """One S4D SSM shared by every channel: K[l] = Re(sum_n C_n (exp(dt A_n) - 1) / A_n exp(l dt A_n)),
+    y = K * u + D u (causal), computed with real FFTs of length 2L. HiPPO-LegS diagonal init (BIGS.md 5.2)."""
+
+    def __init__(self, state):
+        super().__init__()
+        self.A_re = nn.Parameter(torch.full((state,), -0.5))
+        self.A_im = nn.Parameter(hippo_imaginary_parts(state))
+        self.C = nn.Parameter(torch.randn(state, 2) * math.sqrt(0.5))
+        self.D = nn.Parameter(torch.ones(1))
+        self.log_step = nn.Parameter(torch.empty(1).uniform_(math.log(0.01), math.log(1.0)))
+
+    def kernel(self, length):
+        a = torch.complex(torch.clamp(self.A_re, max=-1e-4), self.A_im)
+        c = torch.complex(self.C[:, 0], self.C[:, 1])
+        dt_a = torch.exp(self.log_step) * a
+        steps = torch.arange(length, dtype=torch.float32)
+        vandermonde = torch.exp(dt_a.unsqueeze(1) * steps)  # (N, L)
+        return torch.einsum("n,nl->l", c * (torch.exp(dt_a) - 1) / a, vandermonde).real
+
+    def forward(self, u):  # u (B, L, d)
+        length = u.shape[1]
+        k_hat = torch.fft.rfft(self.kernel(length), n=2 * length)
+        u_hat = torch.fft.rfft(u.transpose(1, 2), n=2 * length)  # (B, d, L+1)
+        y = torch.fft.irfft(u_hat * k_hat, n=2 * length)[..., :length].transpose(1, 2)
+        return y + self.D * u
+
+
+def hippo_imaginary_parts(state):
+    """Eigenvalues (ascending) of -i S for the normal part S of HiPPO-LegS (BIGS.md 5.2)."""
+    n = torch.arange(state, dtype=torch.float64)
+    p = torch.sqrt(1 + 2 * n)
+    q = torch.sqrt(n + 0.5)
+    s = -(torch.tril(torch.outer(p, p)) - torch.diag(n)) + torch.outer(q, q)
+    return torch.linalg.eigvalsh(-1j * s.to(torch.complex128)).to(torch.float32)
+
+
+class BiGSLayer(nn.Module):
+    """Pre-norm residual block x + F(LayerNorm(x)), F as in BIGS.md 2.2."""
+
+    def __init__(self, hidden, inner, state):
+        super().__init__()
+        self.LayerNorm = nn.LayerNorm(hidden, eps=LAYER_NORM_EPS)
+        self.fs4, self.bs4 = S4D(state), S4D(state)
+        self.dv, self.dol, self.do = dense(hidden, inner), dense(hidden, inner), dense(inner, hidden)
+        self.du_forward, self.du_backward = dense(hidden, hidden), dense(hidden, hidden)
+        self.duc_forward, self.duc_backward = dense(hidden, hidden), dense(hidden, hidden)
+
+    def forward(self, h):
+        x = self.LayerNorm(h)
+        v = F.gelu(self.dv(x), approximate="tanh")
+        forward = self.duc_forward(self.fs4(F.gelu(self.du_forward(x), approximate="tanh")))
+        flipped = F.gelu(self.du_backward(torch.flip(x, [1])), approximate="tanh")
+        backward = torch.flip(self.duc_backward(self.bs4(flipped)), [1])
+        mixed = F.gelu(self.dol(forward * backward), approximate="tanh")
+        return h + self.do(mixed * v)
+
+
+class BiGSForMaskedLM(nn.Module):
+    """Embeddings, encoder, and the MLM head tied to the word embeddings."""
+
+    def __init__(self, layers, hidden, inner, state, vocab, positions):
+        super().__init__()
+        self.word = nn.Embedding(vocab, hidden)
+        self.position = nn.Embedding(positions, hidden)
+        self.token_type = nn.Embedding(2, hidden)
+        for table in (self.word, self.position, self.token_type):
+            nn.init.normal_(table.weight, std=INIT_STD)
+        self.embeddings_norm = nn.LayerNorm(hidden, eps=LAYER_NORM_EPS)
+        self.dropout = nn.Dropout(0.1)
+        self.layers = nn.ModuleList(BiGSLayer(hidden, inner, state) for _ in range(layers))
+        self.transform = dense(hidden, hidden)
+        self.transform_norm = nn.LayerNorm(hidden, eps=LAYER_NORM_EPS)
+        self.decoder_bias = nn.Parameter(torch.zeros(vocab))
+
+    def encode(self, ids):
+        positions = torch.arange(ids.shape[1]).unsqueeze(0)
+        h = self.word(ids) + self.position(positions) + self.token_type(torch.zeros_like(ids))
+        h = self.dropout(self.embeddings_norm(h))
+        for layer in self.layers:
+            h = layer(h)
+        return h
+
+    def predict(self, h):
+        """MLM logits: LayerNorm(gelu_erf(dense(h))) E_word^T + bias."""
+        t = self.transform_norm(F.gelu(self.transform(h)))
+        return t @ self.word.weight.t() + self.decoder_bias
+
+
+def masked_lm_loss(model, ids, labels):
+    """Mean CE over labelled positions; only those rows go through the head (as `bigs bench --train` does)."""
+    hidden = model.encode(ids).reshape(-1, model.word.weight.shape[1])
+    flat = labels.reshape(-1)
+    rows = torch.nonzero(flat != IGNORE_INDEX).squeeze(1)
+    return F.cross_entropy(model.predict(hidden[rows]), flat[rows])
+
+
+def optimizer_for(model):
+    """AdamW as in the project's training recipe: b 0.9/0.98, eps 1e-6, decay 0.05 except biases and LayerNorms."""
+    decayed, undecayed = [], []
+    for name, parameter in model.named_parameters():
+        (undecayed if name.endswith("bias") or "norm" in name.lower() else decayed).append(parameter)
+    groups = [dict(params=decayed, weight_decay=0.05), dict(params=undecayed, weight_decay=0.0)]
+    return torch.optim.AdamW(groups, lr=1e-4, betas=(0.9, 0.98), eps=1e-6)
+
+
+def synthetic_batch(batch, length, vocab, fraction, generator):
+    ids = torch.randint(vocab, (batch, length), generator=generator)
+    labels = torch.full((batch * length,), IGNORE_INDEX, dtype=torch.long)
+    masked = max(1, round(fraction * batch * length))
+    positions = torch.randperm(batch * length, generator=generator)[:masked]
+    labels[positions] = torch.randint(vocab, (masked,), generator=generator)
+    return ids, labels.reshape(batch, length)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", choices=["base", "large"], default="base")
+    parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument("--length", type=int, default=128)
+    parser.add_argument("--train", action="store_true")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--warmup", type=int, default=1)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(1)
+    shape = BASE if args.config == "base" else LARGE
+    model = BiGSForMaskedLM(**shape, positions=max(512, args.length))
+    ids, labels = synthetic_batch(args.batch, args.length, shape["vocab"], 0.15, torch.Generator().manual_seed(2))
+    if args.train:
+        model.train()
+        optimizer = optimizer_for(model)
+
+        def step():
+            optimizer.zero_grad(set_to_none=False)
+            masked_lm_loss(model, ids, labels).backward()
+            optimizer.step()
+    else:
+        model.eval()
+
+        def step():
+            with torch.no_grad():
+                model.predict(model.encode(ids))
+
+    for _ in range(args.warmup):
+        step()
+    seconds, cpu_seconds = [], []
+    for _ in range(args.runs):
+        start, cpu_start = time.perf_counter(), time.process_time()
+        step()
+        seconds.append(time.perf_counter() - start)
+        cpu_seconds.append(time.process_time() - cpu_start)
+    median, cpu_median = statistics.median(seconds), statistics.median(cpu_seconds)
+    print(json.dumps(dict(
+        implementation="pytorch-" + torch.__version__, mode="train" if args.train else "forward",
+        batch=args.batch, length=args.length, layers=shape["layers"], hidden_size=shape["hidden"],
+        threads=torch.get_num_threads(), warmup=args.warmup, runs=args.runs,
+        tokens_per_second=args.batch * args.length / median, median_step_ms=1000 * median,
+        step_ms=[1000 * s for s in seconds],
+        tokens_per_cpu_second=args.batch * args.length / cpu_median, median_step_cpu_ms=1000 * cpu_median,
+        step_cpu_ms=[1000 * s for s in cpu_seconds],
+        peak_rss_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0)))
+
+
+if __name__ == "__main__":
+    main()

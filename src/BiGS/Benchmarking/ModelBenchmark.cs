@@ -1,0 +1,111 @@
+using System.Diagnostics;
+using BiGS.Native.Autograd;
+using BiGS.Native.Kernels.Cpu;
+using BiGS.Native.Modeling;
+using BiGS.Native.Tensors;
+using BiGS.Native.Training;
+
+namespace BiGS.Native.Benchmarking;
+
+/// <summary>
+/// Times whole-model steps of a randomly initialised <see cref="BiGSForMaskedLM"/> on a synthetic batch:
+/// forward-only inference (no gradients), or full training steps (masked-LM loss on a fraction of the positions,
+/// backward, AdamW update). Every step runs in its own <see cref="TensorScope"/>, as a real loop would.
+/// </summary>
+public sealed class ModelBenchmark
+{
+    private const float LearningRate = 1e-4f;
+    private readonly ModelBenchmarkOptions options;
+    private readonly BiGSForMaskedLM model;
+    private readonly BiGSInput batch;
+    private readonly MaskedLanguageModelingObjective objective = new();
+    private readonly AdamW? optimizer;
+
+    /// <summary>Builds the model (its position table widened to the benchmark length if needed) and the batch.</summary>
+    public ModelBenchmark(ModelBenchmarkOptions options)
+    {
+        options.Validate();
+        this.options = options;
+        var config = options.Config.Clone();
+        config.MaxPositionEmbeddings = Math.Max(config.MaxPositionEmbeddings, options.Length);
+        model = new BiGSForMaskedLM(config, options.Seed);
+        batch = SyntheticBatch(config.VocabSize, options, new Rng(options.Seed + 1));
+        if (options.Train)
+        {
+            model.Train();
+            optimizer = AdamW.ForModel(model, new AdamWOptions());
+        }
+        else
+        {
+            model.Eval();
+        }
+    }
+
+    /// <summary>The randomly initialised model being measured.</summary>
+    public BiGSForMaskedLM Model => model;
+
+    /// <summary>Runs the warm-up steps, then the timed ones, and reports their times and the peak memory.</summary>
+    public ModelBenchmarkResult Run()
+    {
+        for (int i = 0; i < options.Warmup; i++) Step();
+        var seconds = new double[options.Runs];
+        var cpuSeconds = new double[options.Runs];
+        using var process = Process.GetCurrentProcess();
+        for (int i = 0; i < options.Runs; i++)
+        {
+            process.Refresh();
+            var cpuBefore = process.TotalProcessorTime;
+            var watch = Stopwatch.StartNew();
+            Step();
+            seconds[i] = watch.Elapsed.TotalSeconds;
+            process.Refresh();
+            cpuSeconds[i] = (process.TotalProcessorTime - cpuBefore).TotalSeconds;
+        }
+        process.Refresh();
+        return new ModelBenchmarkResult(options, CpuParallel.ThreadCount, seconds, cpuSeconds, process.PeakWorkingSet64);
+    }
+
+    /// <summary>One forward pass, or one training update.</summary>
+    private void Step()
+    {
+        using var scope = new TensorScope();
+        if (optimizer is null)
+        {
+            using (GradMode.NoGrad()) model.Forward(batch with { Labels = null });
+            return;
+        }
+        optimizer.ZeroGrad();
+        objective.Compute(model, batch).Loss.Backward();
+        optimizer.Step(LearningRate);
+    }
+
+    /// <summary>
+    /// Uniformly random token ids, and labels (random ids) at round(fraction * B * L) distinct random positions
+    /// (at least one), -100 elsewhere.
+    /// </summary>
+    internal static BiGSInput SyntheticBatch(int vocabSize, ModelBenchmarkOptions options, Rng rng)
+    {
+        int count = options.Batch * options.Length;
+        var ids = new int[count];
+        for (int i = 0; i < count; i++) ids[i] = rng.NextInt(vocabSize);
+        var labels = Enumerable.Repeat(PredictionAccuracy.IgnoreIndex, count).ToArray();
+        int masked = Math.Max(1, (int)Math.Round(options.MaskedFraction * count));
+        foreach (int position in ShuffledPositions(count, rng).Take(masked)) labels[position] = rng.NextInt(vocabSize);
+        return new BiGSInput(Tensor.FromInts(ids, options.Batch, options.Length).KeepAlive())
+        {
+            Labels = Tensor.FromInts(labels, options.Batch, options.Length).KeepAlive(),
+        };
+    }
+
+    /// <summary>0..count-1 in a random order (Fisher-Yates).</summary>
+    private static int[] ShuffledPositions(int count, Rng rng)
+    {
+        var order = Enumerable.Range(0, count).ToArray();
+        for (int i = count - 1; i > 0; i--)
+        {
+            int j = rng.NextInt(i + 1);
+            (order[i], order[j]) = (order[j], order[i]);
+        }
+        return order;
+    }
+}

@@ -1,0 +1,71 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+
+namespace BiGS.Native.Benchmarking;
+
+/// <summary>The timings of a <see cref="ModelBenchmark"/> run.</summary>
+/// <param name="Options">What was measured.</param>
+/// <param name="Threads">Worker threads the kernels used.</param>
+/// <param name="StepSeconds">Wall time of each timed step, in order.</param>
+/// <param name="StepCpuSeconds">
+/// CPU time (user + system, all threads) of each timed step: on a machine shared with other work it varies far less
+/// than wall time.
+/// </param>
+/// <param name="PeakResidentBytes">Peak resident set size of the process (Linux VmHWM) after the runs.</param>
+public sealed record ModelBenchmarkResult(ModelBenchmarkOptions Options, int Threads, IReadOnlyList<double> StepSeconds,
+    IReadOnlyList<double> StepCpuSeconds, long PeakResidentBytes)
+{
+    /// <summary>Median wall time of a step in seconds.</summary>
+    public double MedianStepSeconds => Median(StepSeconds);
+
+    /// <summary>Median CPU time of a step in seconds.</summary>
+    public double MedianStepCpuSeconds => Median(StepCpuSeconds);
+
+    /// <summary>Tokens per second at the median step time: B * L / median.</summary>
+    public double TokensPerSecond => Options.Batch * Options.Length / MedianStepSeconds;
+
+    /// <summary>Tokens per CPU second at the median CPU time of a step: B * L / median CPU time.</summary>
+    public double TokensPerCpuSecond => Options.Batch * Options.Length / MedianStepCpuSeconds;
+
+    /// <summary>Peak resident set size in MiB.</summary>
+    public double PeakResidentMiB => PeakResidentBytes / (1024.0 * 1024.0);
+
+    /// <summary>"forward" or "train".</summary>
+    public string Mode => Options.Train ? "train" : "forward";
+
+    /// <summary>One line for people: mode, shape, tokens/s, time per step, peak memory.</summary>
+    public string Describe() => string.Create(CultureInfo.InvariantCulture,
+        $"{Mode} {Options.Batch}x{Options.Length} ({Options.Config.NumHiddenLayers} layers, d {Options.Config.HiddenSize}, {Threads} threads): "
+        + $"{TokensPerSecond:F1} tokens/s, {1000 * MedianStepSeconds:F1} ms/step (median of {StepSeconds.Count}), {1000 * MedianStepCpuSeconds:F1} CPU ms/step, peak RSS {PeakResidentMiB:F0} MiB");
+
+    /// <summary>The result as one JSON object (times in milliseconds, memory in MiB).</summary>
+    public JsonObject ToJson() => new()
+    {
+        ["implementation"] = "bigs-native",
+        ["mode"] = Mode,
+        ["batch"] = Options.Batch,
+        ["length"] = Options.Length,
+        ["layers"] = Options.Config.NumHiddenLayers,
+        ["hidden_size"] = Options.Config.HiddenSize,
+        ["threads"] = Threads,
+        ["warmup"] = Options.Warmup,
+        ["runs"] = StepSeconds.Count,
+        ["tokens_per_second"] = TokensPerSecond,
+        ["median_step_ms"] = 1000 * MedianStepSeconds,
+        ["step_ms"] = Milliseconds(StepSeconds),
+        ["tokens_per_cpu_second"] = TokensPerCpuSecond,
+        ["median_step_cpu_ms"] = 1000 * MedianStepCpuSeconds,
+        ["step_cpu_ms"] = Milliseconds(StepCpuSeconds),
+        ["peak_rss_mib"] = PeakResidentMiB,
+    };
+
+    /// <summary>The median (the mean of the two middle values for an even count).</summary>
+    private static double Median(IReadOnlyList<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        int middle = sorted.Length / 2;
+        return sorted.Length % 2 == 1 ? sorted[middle] : 0.5 * (sorted[middle - 1] + sorted[middle]);
+    }
+
+    private static JsonArray Milliseconds(IEnumerable<double> seconds) => new(seconds.Select(s => (JsonNode?)(1000 * s)).ToArray());
+}

@@ -1,0 +1,59 @@
+using System.CommandLine;
+using BiGS.Native.Benchmarking;
+using BiGS.Native.Kernels.Cpu;
+
+namespace BiGS.Native.Cli.Commands;
+
+/// <summary>
+/// <c>bigs bench</c>: times forward-only or training steps of a randomly initialised masked-LM model and prints
+/// tokens per second (median over runs), time per step and peak resident memory, or one JSON object with --json.
+/// </summary>
+public static class BenchCommand
+{
+    /// <summary>Builds the command.</summary>
+    public static Command Create()
+    {
+        var config = new Option<string>("--config") { Description = "base, large, or a config.json file", DefaultValueFactory = _ => "base" };
+        var batch = new Option<int>("--batch") { Description = "Sequences per step", DefaultValueFactory = _ => 8 };
+        var length = new Option<int>("--length") { Description = "Tokens per sequence", DefaultValueFactory = _ => 128 };
+        var train = new Option<bool>("--train") { Description = "Full training steps (MLM loss on 15% of positions, backward, AdamW) instead of forward only" };
+        var threads = new Option<int>("--threads") { Description = "Worker threads (default: all cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var warmup = new Option<int>("--warmup") { Description = "Untimed steps first", DefaultValueFactory = _ => 1 };
+        var runs = new Option<int>("--runs") { Description = "Timed steps (the median is reported)", DefaultValueFactory = _ => 5 };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a line of text" };
+        var command = new Command("bench", "Measure model throughput: tokens/s, time per step and peak memory");
+        foreach (var option in new Option[] { config, batch, length, train, threads, warmup, runs, json }) command.Options.Add(option);
+        command.SetAction(r => CliErrors.Guard(() =>
+        {
+            var options = new ModelBenchmarkOptions
+            {
+                Config = BenchmarkConfigs.Resolve(r.GetValue(config)!),
+                Batch = r.GetValue(batch),
+                Length = r.GetValue(length),
+                Train = r.GetValue(train),
+                Warmup = r.GetValue(warmup),
+                Runs = r.GetValue(runs),
+            };
+            return Run(options, r.GetValue(threads), r.GetValue(json));
+        }));
+        return command;
+    }
+
+    private static int Run(ModelBenchmarkOptions options, int threads, bool json)
+    {
+        if (threads < 1) throw new ArgumentException($"--threads must be at least 1, got {threads}");
+        options.Validate();
+        int previousThreads = CpuParallel.ThreadCount;
+        CpuParallel.ThreadCount = threads;
+        try
+        {
+            var result = new ModelBenchmark(options).Run();
+            Console.WriteLine(json ? result.ToJson().ToJsonString() : result.Describe());
+            return 0;
+        }
+        finally
+        {
+            CpuParallel.ThreadCount = previousThreads;
+        }
+    }
+}

@@ -1,0 +1,127 @@
+using System.Text.Json.Nodes;
+using BiGS.Native.Benchmarking;
+using BiGS.Native.Modeling;
+using BiGS.Native.Tensors;
+using BiGS.Native.Tests.Cli;
+
+namespace BiGS.Native.Tests.Benchmarking;
+
+/// <summary><c>bigs bench</c> and the model benchmark behind it, on a tiny model so each run takes milliseconds.</summary>
+[Collection("Console")]
+public sealed class ModelBenchmarkTests : IDisposable
+{
+    private readonly string work = Path.Combine(Path.GetTempPath(), "bigs-bench-" + Guid.NewGuid().ToString("N"));
+
+    public ModelBenchmarkTests() => Directory.CreateDirectory(work);
+
+    public void Dispose() => Directory.Delete(work, recursive: true);
+
+    private static BiGSConfig Tiny() => new()
+    {
+        NumHiddenLayers = 2, HiddenSize = 16, IntermediateSize = 24, NumSsm = 4, VocabSize = 50, MaxPositionEmbeddings = 8,
+    };
+
+    private string TinyConfigFile()
+    {
+        Tiny().Save(work);
+        return Path.Combine(work, "config.json");
+    }
+
+    [Fact]
+    public void Json_output_reports_the_shape_every_step_and_tokens_per_second_at_the_median_step()
+    {
+        // Length 12 exceeds the config's 8 positions: the benchmark widens the position table.
+        var (code, output, error) = CliRunner.Run("bench", "--config", TinyConfigFile(), "--batch", "3", "--length", "12",
+            "--train", "--threads", "1", "--warmup", "0", "--runs", "3", "--json");
+        Assert.True(code == 0, error);
+        var json = JsonNode.Parse(output)!.AsObject();
+        Assert.Equal("train", (string)json["mode"]!);
+        Assert.Equal(3, (int)json["batch"]!);
+        Assert.Equal(12, (int)json["length"]!);
+        Assert.Equal(2, (int)json["layers"]!);
+        Assert.Equal(1, (int)json["threads"]!);
+        var steps = json["step_ms"]!.AsArray().Select(s => (double)s!).ToArray();
+        Assert.Equal(3, steps.Length);
+        Assert.All(steps, s => Assert.True(s > 0));
+        double median = steps.Order().ElementAt(1);
+        Assert.Equal(median, (double)json["median_step_ms"]!, 9);
+        Assert.Equal(36 / (median / 1000), (double)json["tokens_per_second"]!, 6);
+        Assert.Equal(3, json["step_cpu_ms"]!.AsArray().Count);
+        Assert.True((double)json["peak_rss_mib"]! > 1);
+    }
+
+    [Fact]
+    public void Text_output_names_the_mode_and_shape()
+    {
+        var (code, output, error) = CliRunner.Run("bench", "--config", TinyConfigFile(), "--batch", "2", "--length", "5",
+            "--threads", "1", "--warmup", "1", "--runs", "1");
+        Assert.True(code == 0, error);
+        Assert.StartsWith("forward 2x5 (2 layers, d 16, 1 threads): ", output);
+        Assert.Contains("tokens/s", output);
+        Assert.Contains("peak RSS", output);
+    }
+
+    [Theory]
+    [InlineData("--runs", "0", "runs must be at least 1")]
+    [InlineData("--batch", "0", "batch must be at least 1")]
+    [InlineData("--threads", "0", "--threads must be at least 1")]
+    public void Bad_options_are_one_line_errors(string option, string value, string message)
+    {
+        var (code, _, error) = CliRunner.Run("bench", "--config", TinyConfigFile(), option, value);
+        Assert.Equal(1, code);
+        Assert.Contains(message, error);
+    }
+
+    [Fact]
+    public void A_missing_config_file_is_named()
+    {
+        string missing = Path.Combine(work, "nope.json");
+        var (code, _, error) = CliRunner.Run("bench", "--config", missing);
+        Assert.Equal(1, code);
+        Assert.Contains(missing, error);
+    }
+
+    [Fact]
+    public void Named_configs_have_the_issue_sizes()
+    {
+        var (baseConfig, large) = (BenchmarkConfigs.Resolve("base"), BenchmarkConfigs.Resolve("large"));
+        Assert.Equal((12, 768, 3072, 64, 30522), (baseConfig.NumHiddenLayers, baseConfig.HiddenSize, baseConfig.IntermediateSize, baseConfig.NumSsm, baseConfig.VocabSize));
+        Assert.Equal((23, 1024, 3072, 64, 30522), (large.NumHiddenLayers, large.HiddenSize, large.IntermediateSize, large.NumSsm, large.VocabSize));
+    }
+
+    [Fact]
+    public void The_synthetic_batch_labels_fifteen_percent_of_distinct_positions_with_in_vocabulary_ids()
+    {
+        var options = new ModelBenchmarkOptions { Config = Tiny(), Batch = 4, Length = 50 };
+        var batch = ModelBenchmark.SyntheticBatch(50, options, new Rng(7));
+        int[] ids = batch.InputIds.ToIntArray(), labels = batch.Labels!.ToIntArray();
+        Assert.Equal(new[] { 4, 50 }, batch.InputIds.ShapeArray());
+        Assert.All(ids, id => Assert.InRange(id, 0, 49));
+        var labelled = labels.Where(l => l != -100).ToArray();
+        Assert.Equal(30, labelled.Length); // round(0.15 * 200)
+        Assert.All(labelled, l => Assert.InRange(l, 0, 49));
+    }
+
+    [Fact]
+    public void A_training_step_changes_the_weights_and_a_forward_step_does_not()
+    {
+        foreach (bool train in new[] { false, true })
+        {
+            var benchmark = new ModelBenchmark(new ModelBenchmarkOptions { Config = Tiny(), Batch = 2, Length = 6, Train = train, Warmup = 0, Runs = 1 });
+            var weight = benchmark.Model.Bigs.Encoder.Layers[0].Output.Weight.Value;
+            float[] before = weight.ToArray();
+            benchmark.Run();
+            Assert.Equal(train, !before.SequenceEqual(weight.ToArray()));
+        }
+    }
+
+    [Fact]
+    public void The_median_of_an_even_count_is_the_mean_of_the_middle_two()
+    {
+        var options = new ModelBenchmarkOptions { Config = Tiny(), Batch = 2, Length = 10 };
+        var result = new ModelBenchmarkResult(options, 1, [4.0, 1.0, 3.0, 2.0], [1.0, 1.0, 1.0, 1.0], 1 << 20);
+        Assert.Equal(2.5, result.MedianStepSeconds);
+        Assert.Equal(20 / 2.5, result.TokensPerSecond);
+        Assert.Equal(1.0, result.PeakResidentMiB);
+    }
+}
