@@ -1,4 +1,3 @@
-using BiGS.Native.Cli;
 using BiGS.Native.Modeling;
 
 namespace BiGS.Native.Tests.Tasks;
@@ -49,23 +48,7 @@ internal sealed class TinyTaskSetup : IDisposable
     }
 
     /// <summary>Runs <c>bigs</c> in-process with the console captured (callers must be in the "Console" collection).</summary>
-    public static (int ExitCode, string Output, string Error) Run(params string[] args)
-    {
-        var (originalOut, originalError) = (Console.Out, Console.Error);
-        var (output, error) = (new StringWriter(), new StringWriter());
-        Console.SetOut(output);
-        Console.SetError(error);
-        try
-        {
-            int exitCode = Program.BuildRoot().Parse(args).Invoke();
-            return (exitCode, output.ToString(), error.ToString());
-        }
-        finally
-        {
-            Console.SetOut(originalOut);
-            Console.SetError(originalError);
-        }
-    }
+    public static (int ExitCode, string Output, string Error) Run(params string[] args) => Cli.CliRunner.Run(args);
 
     public void Dispose() => Files.Dispose();
 }
