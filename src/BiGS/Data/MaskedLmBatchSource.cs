@@ -99,18 +99,7 @@ public sealed class MaskedLmBatchSource : IBatchSource
     private static JsonNode Field(JsonObject state, string name) =>
         state[name] ?? throw new InvalidDataException($"data state has no \"{name}\"");
 
-    /// <summary>A Fisher-Yates shuffle of 0..n-1 by a generator seeded from (seed, epoch).</summary>
-    private int[] ShuffledOrder(int epochIndex)
-    {
-        var shuffle = new Rng(seed ^ (0x9E3779B97F4A7C15UL * (ulong)(epochIndex + 1)));
-        int[] result = Enumerable.Range(0, sequences.Count).ToArray();
-        for (int i = result.Length - 1; i > 0; i--)
-        {
-            int j = shuffle.NextInt(i + 1);
-            (result[i], result[j]) = (result[j], result[i]);
-        }
-        return result;
-    }
+    private int[] ShuffledOrder(int epochIndex) => EpochShuffle.Order(sequences.Count, seed, epochIndex);
 
     /// <summary>Stacks masked sequences into (B, L) input ids, attention mask (1 except [PAD]) and labels.</summary>
     private static BiGSInput ToInput(IReadOnlyList<MaskedSequence> batch, int padId)

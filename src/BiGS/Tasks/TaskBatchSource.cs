@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
+using BiGS.Native.Data;
 using BiGS.Native.Modeling;
-using BiGS.Native.Tensors;
 using BiGS.Native.Training;
 
 namespace BiGS.Native.Tasks;
@@ -81,16 +81,5 @@ public sealed class TaskBatchSource : IBatchSource
     private static int Field(JsonObject state, string name) =>
         state[name]?.GetValue<int>() ?? throw new InvalidDataException($"data state has no \"{name}\"");
 
-    /// <summary>A Fisher-Yates shuffle of 0..n-1 by a generator seeded from (seed, epoch).</summary>
-    private int[] ShuffledOrder(int epochIndex)
-    {
-        var shuffle = new Rng(seed ^ (0x9E3779B97F4A7C15UL * (ulong)(epochIndex + 1)));
-        int[] result = Enumerable.Range(0, examples.Count).ToArray();
-        for (int i = result.Length - 1; i > 0; i--)
-        {
-            int j = shuffle.NextInt(i + 1);
-            (result[i], result[j]) = (result[j], result[i]);
-        }
-        return result;
-    }
+    private int[] ShuffledOrder(int epochIndex) => EpochShuffle.Order(examples.Count, seed, epochIndex);
 }
