@@ -21,12 +21,7 @@ public static class ModelTokenizer
 
     /// <summary>Loads the directory's tokenizer, or the embedded bert-base-uncased one when there is none.</summary>
     public static BertTokenizer Load(string modelDirectory) =>
-        FileIn(modelDirectory) switch
-        {
-            null => BertTokenizer.BertBaseUncased(),
-            var path when path.EndsWith(".json", StringComparison.Ordinal) => BertTokenizer.FromTokenizerJson(path),
-            var path => BertTokenizer.FromVocab(path),
-        };
+        FileIn(modelDirectory) is null ? BertTokenizer.BertBaseUncased() : BertTokenizer.FromPretrained(modelDirectory);
 
     /// <summary>Throws when the tokenizer can produce ids the model has no embedding for.</summary>
     public static void RequireFits(BertTokenizer tokenizer, BiGSConfig config, string modelDirectory)
