@@ -53,7 +53,7 @@ public static class GradCheck
 
     private static Tensor[] AnalyticGradients(Func<Variable[], Variable> function, Tensor[] inputs, Tensor weights)
     {
-        var variables = inputs.Select(t => new Variable(t.Clone(), requiresGrad: t.DType == DType.Float32)).ToArray();
+        var variables = inputs.Select(t => new Variable(t, requiresGrad: t.DType == DType.Float32)).ToArray();
         Objective(function, variables, weights).Backward();
         return variables.Select(v => v.Grad ?? Tensor.ZerosLike(v.Value)).ToArray();
     }

@@ -46,7 +46,7 @@ public sealed partial class Tensor
 
     private static void CheckSsmParameters(Tensor aRe, Tensor aIm, Tensor c, Tensor logStep)
     {
-        int n = aRe.Count > 0 ? (int)aRe.Count : 0;
+        int n = (int)aRe.Count;
         if (aRe.Rank != 1 || aIm.Rank != 1 || aIm.Size(0) != n || c.Count != 2L * n || logStep.Count != 1)
             throw new ArgumentException(
                 $"SsmKernel: expected A_re (N), A_im (N), C (N,2), log_step (1) but got {aRe.ShapeString}, {aIm.ShapeString}, {c.ShapeString}, {logStep.ShapeString}");
