@@ -6,11 +6,16 @@ using Xunit;
 
 namespace BiGS.Native.Tests.Data;
 
-public class CorpusInputTests
+public class CorpusInputTests : IDisposable
 {
-    private static string Write(string name, byte[] bytes)
+    private readonly TemporaryDirectory work = new();
+
+    /// <inheritdoc />
+    public void Dispose() => work.Dispose();
+
+    private string Write(string name, byte[] bytes)
     {
-        string path = Path.Combine(TrainingTestKit.TempDirectory(), name);
+        string path = Path.Combine(work.Subdirectory(), name);
         File.WriteAllBytes(path, bytes);
         return path;
     }
@@ -48,7 +53,7 @@ public class CorpusInputTests
     [Fact]
     public void Gzip_blank_line_documents_and_crlf_are_read()
     {
-        string path = Path.Combine(TrainingTestKit.TempDirectory(), "c.txt.gz");
+        string path = Path.Combine(work.Subdirectory(), "c.txt.gz");
         using (var gz = new GZipStream(File.Create(path), CompressionLevel.Fastest))
             gz.Write(Encoding.UTF8.GetBytes("\uFEFFthe lord\r\n\r\ngod said\r\nlet there be light"));
         var lines = TextCorpus.ReadLines(path).ToList();

@@ -1,5 +1,5 @@
 using BiGS.Native.Checkpoints;
-using BiGS.Native.Cli;
+using BiGS.Native.Tests.Cli;
 using BiGS.Native.Tensors;
 using BiGS.Native.Tests.Modeling;
 using Xunit;
@@ -56,19 +56,8 @@ public abstract class ForwardCommandDeviceTests : GpuParityTests
 
     private static (int ExitCode, string Error) Run(params string[] args)
     {
-        var (originalOut, originalError) = (Console.Out, Console.Error);
-        var error = new StringWriter();
-        Console.SetOut(new StringWriter());
-        Console.SetError(error);
-        try
-        {
-            return (Program.BuildRoot().Parse(args).Invoke(), error.ToString());
-        }
-        finally
-        {
-            Console.SetOut(originalOut);
-            Console.SetError(originalError);
-        }
+        var (exitCode, _, error) = CliRunner.Run(args);
+        return (exitCode, error);
     }
 }
 

@@ -6,8 +6,13 @@ using Xunit;
 
 namespace BiGS.Native.Tests.Training;
 
-public class AdamWTests
+public class AdamWTests : IDisposable
 {
+    private readonly TemporaryDirectory work = new();
+
+    /// <inheritdoc />
+    public void Dispose() => work.Dispose();
+
     /// <summary>Plain double AdamW, the textbook equations, for one parameter.</summary>
     private static void ReferenceStep(double[] p, double[] g, double[] m, double[] v, double lr, double b1, double b2, double eps, double wd, int t)
     {
@@ -79,7 +84,7 @@ public class AdamWTests
         p.Grad = Tensor.FromArray([0.5f, 0.1f, -0.3f], 3);
         first.Step(0.1f);
         first.Step(0.1f);
-        string path = Path.Combine(TrainingTestKit.TempDirectory(), "optimizer.safetensors");
+        string path = Path.Combine(work.Subdirectory(), "optimizer.safetensors");
         first.SaveState(path);
 
         var q = new Parameter("w", p.Value.Clone());
@@ -96,7 +101,7 @@ public class AdamWTests
     public void Loading_state_of_another_shape_names_the_tensor()
     {
         var p = new Parameter("w", Tensor.Zeros(3));
-        string path = Path.Combine(TrainingTestKit.TempDirectory(), "optimizer.safetensors");
+        string path = Path.Combine(work.Subdirectory(), "optimizer.safetensors");
         new AdamW([new ParameterGroup([p], 1f, 0f)], new AdamWOptions(), new Dictionary<Parameter, string> { [p] = "w" }).SaveState(path);
         var other = new Parameter("w", Tensor.Zeros(4));
         var error = Assert.Throws<BiGS.Native.Checkpoints.CheckpointFormatException>(() =>

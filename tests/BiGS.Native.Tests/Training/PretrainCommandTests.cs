@@ -1,4 +1,4 @@
-using BiGS.Native.Cli;
+using BiGS.Native.Tests.Cli;
 using BiGS.Native.Training;
 using Xunit;
 
@@ -6,29 +6,19 @@ namespace BiGS.Native.Tests.Training;
 
 /// <summary>Runs <c>bigs pretrain</c> in-process on a tiny model with the console redirected (plain progress lines).</summary>
 [Collection("Console")]
-public class PretrainCommandTests
+public class PretrainCommandTests : IDisposable
 {
-    private static (int ExitCode, string Output, string Error) Run(params string[] args)
-    {
-        var (originalOut, originalError) = (Console.Out, Console.Error);
-        var (output, error) = (new StringWriter(), new StringWriter());
-        Console.SetOut(output);
-        Console.SetError(error);
-        try
-        {
-            return (Program.BuildRoot().Parse(args).Invoke(), output.ToString(), error.ToString());
-        }
-        finally
-        {
-            Console.SetOut(originalOut);
-            Console.SetError(originalError);
-        }
-    }
+    private readonly TemporaryDirectory work = new();
+
+    /// <inheritdoc />
+    public void Dispose() => work.Dispose();
+
+    private static (int ExitCode, string Output, string Error) Run(params string[] args) => CliRunner.Run(args);
 
     /// <summary>A vocabulary file, a corpus file and a tiny config.json in a fresh directory.</summary>
-    private static (string Vocab, string Corpus, string Config, string Root) TinyInputs()
+    private (string Vocab, string Corpus, string Config, string Root) TinyInputs()
     {
-        string root = TrainingTestKit.TempDirectory();
+        string root = work.Subdirectory();
         string vocab = Path.Combine(root, "vocab.txt"), corpus = Path.Combine(root, "corpus.txt"), config = Path.Combine(root, "config.json");
         File.WriteAllLines(vocab, TrainingTestKit.Tokenizer.Vocabulary.Tokens);
         File.WriteAllText(corpus, TrainingTestKit.CorpusText(60));

@@ -7,8 +7,13 @@ using Xunit;
 
 namespace BiGS.Native.Tests.Training;
 
-public class TrainerTests
+public class TrainerTests : IDisposable
 {
+    private readonly TemporaryDirectory work = new();
+
+    /// <inheritdoc />
+    public void Dispose() => work.Dispose();
+
     private static readonly PretrainingCorpus Corpus = TrainingTestKit.Corpus();
 
     private static double[] Losses(TrainingResult result) => result.Log.Steps.Select(s => s.Loss).ToArray();
@@ -16,7 +21,7 @@ public class TrainerTests
     [Fact]
     public void Resumed_run_repeats_the_uninterrupted_loss_sequence_exactly()
     {
-        string straightDir = TrainingTestKit.TempDirectory(), splitDir = TrainingTestKit.TempDirectory();
+        string straightDir = work.Subdirectory(), splitDir = work.Subdirectory();
         var options = new TrainerOptions { Steps = 6, OutputDirectory = straightDir, SaveEvery = 0 };
         var straight = TrainingTestKit.Create(Corpus, options).Trainer.Run();
 
@@ -43,7 +48,7 @@ public class TrainerTests
     [Fact]
     public void Cancellation_saves_a_loadable_checkpoint()
     {
-        string dir = TrainingTestKit.TempDirectory();
+        string dir = work.Subdirectory();
         using var cancelled = new CancellationTokenSource();
         var (trainer, _) = TrainingTestKit.Create(Corpus, new TrainerOptions { Steps = 10, OutputDirectory = dir });
         var result = trainer.Run(new Inline(p => { if (p.Step == 2) cancelled.Cancel(); }), cancelled.Token);
@@ -57,7 +62,7 @@ public class TrainerTests
     [Fact]
     public void A_failed_checkpoint_write_leaves_the_previous_checkpoint_loadable()
     {
-        string dir = TrainingTestKit.TempDirectory();
+        string dir = work.Subdirectory();
         string root = Path.Combine(dir, Trainer.CheckpointFolder);
         // the step-4 save fails after the model and optimizer files are written, as if the disk filled up
         var (trainer, _) = TrainingTestKit.Create(Corpus, new TrainerOptions { Steps = 4, SaveEvery = 2, OutputDirectory = dir },
@@ -69,7 +74,7 @@ public class TrainerTests
 
         string latest = TrainingCheckpoint.FindLatest(dir);
         Assert.Equal(TrainingCheckpoint.DirectoryFor(root, 2), latest);
-        var (resumed, _) = TrainingTestKit.Create(Corpus, new TrainerOptions { Steps = 4, OutputDirectory = TrainingTestKit.TempDirectory() });
+        var (resumed, _) = TrainingTestKit.Create(Corpus, new TrainerOptions { Steps = 4, OutputDirectory = work.Subdirectory() });
         resumed.Resume(dir);
         Assert.Equal(2, resumed.Step);
     }

@@ -47,11 +47,4 @@ internal static class TrainingTestKit
         IBatchSource source = Source(corpus, batchSize);
         return (new Trainer(model, wrapSource?.Invoke(source) ?? source, optimizer, schedule, new MaskedLanguageModelingObjective(), options), model);
     }
-
-    public static string TempDirectory()
-    {
-        string path = Path.Combine(Path.GetTempPath(), $"bigs-train-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(path);
-        return path;
-    }
 }
