@@ -33,13 +33,23 @@ public static class ModelTokenizer
     /// <summary>Copies the tokenizer file of one model directory (if it has one) into another, atomically.</summary>
     public static void CopyFile(string fromDirectory, string toDirectory)
     {
-        if (FileIn(fromDirectory) is not { } source) return;
-        string target = Path.Combine(toDirectory, Path.GetFileName(source));
-        if (Path.GetFullPath(source) == Path.GetFullPath(target)) return;
+        if (FileIn(fromDirectory) is { } source) SaveFile(source, toDirectory);
+    }
+
+    /// <summary>
+    /// Copies a tokenizer file into a model directory atomically, under the name loaders look for:
+    /// tokenizer.json for a .json file, else vocab.txt. Returns the copy's path.
+    /// </summary>
+    public static string SaveFile(string tokenizerFile, string modelDirectory)
+    {
+        bool isJson = tokenizerFile.EndsWith(".json", StringComparison.OrdinalIgnoreCase);
+        string target = Path.Combine(modelDirectory, isJson ? TokenizerJsonFile : VocabFile);
+        if (Path.GetFullPath(tokenizerFile) == Path.GetFullPath(target)) return target;
         AtomicFile.Write(target, stream =>
         {
-            using var input = File.OpenRead(source);
+            using var input = File.OpenRead(tokenizerFile);
             input.CopyTo(stream);
         });
+        return target;
     }
 }

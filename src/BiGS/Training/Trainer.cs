@@ -182,5 +182,5 @@ public sealed class Trainer
     }
 
     private string? SaveCheckpoint() =>
-        CheckpointRoot is { } root ? TrainingCheckpoint.Save(root, Step, model, optimizer, data) : null;
+        CheckpointRoot is { } root ? TrainingCheckpoint.Save(root, Step, model, optimizer, data, options.TokenizerFile) : null;
 }

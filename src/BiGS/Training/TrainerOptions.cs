@@ -24,6 +24,12 @@ public sealed record TrainerOptions
     /// </summary>
     public string? OutputDirectory { get; init; }
 
+    /// <summary>
+    /// The tokenizer file (vocab.txt or tokenizer.json) the model was trained with, copied into every checkpoint so
+    /// that a checkpoint tokenises on its own; null when it is the embedded bert-base-uncased vocabulary.
+    /// </summary>
+    public string? TokenizerFile { get; init; }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate()
     {

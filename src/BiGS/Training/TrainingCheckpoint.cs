@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using BiGS.Native.Checkpoints;
 using BiGS.Native.Modeling;
+using BiGS.Native.Tasks;
 
 namespace BiGS.Native.Training;
 
@@ -27,8 +28,11 @@ public static class TrainingCheckpoint
     /// <summary>The directory a checkpoint of <paramref name="step"/> gets under <paramref name="root"/>.</summary>
     public static string DirectoryFor(string root, int step) => Path.Combine(root, Prefix + step.ToString("D6", CultureInfo.InvariantCulture));
 
-    /// <summary>Writes a checkpoint under <paramref name="root"/>, then removes the older ones; returns its directory.</summary>
-    public static string Save(string root, int step, BiGSPreTrainedModel model, AdamW optimizer, IBatchSource data)
+    /// <summary>
+    /// Writes a checkpoint under <paramref name="root"/> (with a copy of <paramref name="tokenizerFile"/> when given),
+    /// then removes the older ones; returns its directory.
+    /// </summary>
+    public static string Save(string root, int step, BiGSPreTrainedModel model, AdamW optimizer, IBatchSource data, string? tokenizerFile = null)
     {
         string directory = DirectoryFor(root, step);
         if (IsComplete(directory)) return directory;
@@ -36,6 +40,7 @@ public static class TrainingCheckpoint
         Directory.CreateDirectory(directory);
         model.SavePretrained(directory);
         optimizer.SaveState(Path.Combine(directory, OptimizerFile));
+        if (tokenizerFile is not null) ModelTokenizer.SaveFile(tokenizerFile, directory);
         var state = new JsonObject
         {
             ["format"] = FormatName,

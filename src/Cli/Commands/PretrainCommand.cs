@@ -5,6 +5,7 @@ using BiGS.Native.Cli.Progress;
 using BiGS.Native.Data;
 using BiGS.Native.Inference;
 using BiGS.Native.Modeling;
+using BiGS.Native.Tasks;
 using BiGS.Native.Tokenization;
 using BiGS.Native.Training;
 
@@ -57,7 +58,7 @@ public static class PretrainCommand
     public static Command Create()
     {
         var corpus = new Option<string[]>("--corpus") { Description = "Text files (.txt or .txt.gz; one document a line or blank-line separated); default: the embedded KJV", AllowMultipleArgumentsPerToken = true };
-        var vocab = new Option<string?>("--vocab") { Description = "vocab.txt or tokenizer.json (default: embedded bert-base-uncased)" };
+        var vocab = new Option<string?>("--vocab") { Description = "vocab.txt or tokenizer.json, copied into each checkpoint (default: on --resume the checkpoint's, else embedded bert-base-uncased)" };
         var config = new Option<string?>("--config") { Description = "config.json of the model (default: 4 layers, hidden 128, L 128; on --resume: the checkpoint's)" };
         var steps = new Option<int>("--steps") { Description = "Optimizer updates", DefaultValueFactory = _ => 300 };
         var batchSize = new Option<int>("--batch-size") { Description = "Sequences per micro-batch", DefaultValueFactory = _ => 16 };
@@ -126,8 +127,9 @@ public static class PretrainCommand
     {
         Validate(s);
         CliErrors.RequireWritableDirectory(s.Out, "--out");
-        var tokenizer = LoadTokenizer(s.Vocab);
         string? resumeFrom = s.Resume is null ? null : TrainingCheckpoint.FindLatest(s.Resume);
+        string? tokenizerFile = KeepTokenizerFile(s.Vocab ?? (resumeFrom is null ? null : ModelTokenizer.FileIn(resumeFrom)), s.Out);
+        var tokenizer = LoadTokenizer(tokenizerFile);
         var config = LoadConfig(s, resumeFrom);
         if (config.VocabSize < tokenizer.VocabSize)
             throw new ArgumentException($"the model's vocab_size {config.VocabSize} is smaller than the vocabulary's {tokenizer.VocabSize} tokens");
@@ -154,6 +156,7 @@ public static class PretrainCommand
             EvalEvery = s.EvalEvery ?? Math.Max(1, s.Steps / 5),
             SaveEvery = s.SaveEvery ?? Math.Max(1, s.Steps / 2),
             OutputDirectory = s.Out,
+            TokenizerFile = tokenizerFile,
         })
         {
             Evaluate = m => Evaluation.Run(m, objective, evalBatches),
@@ -197,6 +200,17 @@ public static class PretrainCommand
         if (s.GradClip < 0) throw new ArgumentException($"--grad-clip cannot be negative, got {s.GradClip}");
         if (s.Accumulate < 1) throw new ArgumentException($"--accumulate must be at least 1, got {s.Accumulate}");
         if (s.Dropout is { } d && !(d >= 0 && d < 1)) throw new ArgumentException($"--dropout must be in [0, 1), got {d}");
+    }
+
+    /// <summary>
+    /// The tokenizer file (--vocab, else the resumed checkpoint's own; null: the embedded vocabulary) copied into the
+    /// run directory, from where every checkpoint gets its copy: older checkpoints are deleted as the run goes on.
+    /// </summary>
+    private static string? KeepTokenizerFile(string? source, string runDirectory)
+    {
+        if (source is null) return null;
+        Directory.CreateDirectory(runDirectory);
+        return ModelTokenizer.SaveFile(source, runDirectory);
     }
 
     private static BertTokenizer LoadTokenizer(string? path) =>
