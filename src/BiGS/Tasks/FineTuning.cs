@@ -139,6 +139,7 @@ public sealed class FineTuning
             GradientClipNorm = options.GradientClipNorm,
             EvalEvery = options.EvalEvery ?? data.BatchesPerEpoch,
             OutputDirectory = outputDirectory,
+            TokenizerFile = ModelTokenizer.FileIn(modelDirectory),
         })
         {
             Evaluate = EvaluateAndKeepBest,

@@ -1,5 +1,8 @@
 using System.Text.Json;
+using BiGS.Native.Tasks;
 using BiGS.Native.Tests.Tasks;
+using BiGS.Native.Tests.Training;
+using BiGS.Native.Training;
 
 namespace BiGS.Native.Tests.Cli;
 
@@ -41,6 +44,34 @@ public class FinetuneCommandTests
         Assert.Equal(bestAccuracy, dev.GetProperty("accuracy").GetDouble(), 12);
         Assert.Equal(best.RootElement.GetProperty("metrics").GetProperty("loss").GetDouble(), dev.GetProperty("loss").GetDouble(), 5);
     }
+
+    [Fact]
+    public void A_run_interrupted_then_continued_with_resume_repeats_the_uninterrupted_losses()
+    {
+        using var setup = new TinyTaskSetup();
+        string straight = Path.Combine(setup.Files.Root, "straight"), split = Path.Combine(setup.Files.Root, "split");
+        var (exitCode, stdout, error) = TinyTaskSetup.Run(Finetune(setup, straight));
+        Assert.True(exitCode == 0, error + stdout);
+
+        // the same settings as Finetune(...), stopped after update 7 of 15 as Ctrl-C would stop it
+        var options = new FineTuneOptions { Epochs = 3, BatchSize = 8, LearningRate = 1e-2f, WarmupRatio = 0.1f };
+        using var cancellation = new CancellationTokenSource();
+        var interrupted = new FineTuning(GlueTasks.Get("sst2"), setup.DataDirectory, setup.ModelDirectory, split, options)
+            .Run(new InlineProgress(p => { if (p.Step == 7) cancellation.Cancel(); }), cancellation.Token);
+        Assert.True(interrupted.Training.Cancelled);
+
+        (exitCode, stdout, error) = TinyTaskSetup.Run([.. Finetune(setup, split), "--resume"]);
+        Assert.True(exitCode == 0, error + stdout);
+        Assert.Contains("resumed from", stdout);
+        Assert.Equal(TrainingLosses(straight), TrainingLosses(split));
+        Assert.Equal(File.ReadAllText(Path.Combine(straight, FineTuning.BestEvalFile)), File.ReadAllText(Path.Combine(split, FineTuning.BestEvalFile)));
+    }
+
+    private static double[] TrainingLosses(string runDirectory) =>
+        [.. File.ReadAllLines(Path.Combine(runDirectory, MetricsLog.LogFile))
+            .Select(line => JsonDocument.Parse(line).RootElement)
+            .Where(record => !record.TryGetProperty("eval", out _))
+            .Select(record => record.GetProperty("loss").GetDouble())];
 
     [Fact]
     public void An_unwritable_out_fails_before_training_and_names_the_option()
