@@ -16,46 +16,30 @@ public sealed class MaskedLmBatchSource : IBatchSource
     private readonly IReadOnlyList<int[]> sequences;
     private readonly MlmMasking masking;
     private readonly int padId;
-    private ulong seed;
-    private Rng rng;
-    private int epoch;
-    private int position;
-    private int[] order;
+    private readonly EpochCursor cursor;
 
     /// <summary>Creates the source; <paramref name="padId"/> marks padding (attention mask 0).</summary>
     public MaskedLmBatchSource(IReadOnlyList<int[]> sequences, MlmMasking masking, int padId, int batchSize, ulong seed)
     {
-        if (sequences.Count == 0) throw new ArgumentException("no training sequences");
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "the batch size must be at least 1");
         this.sequences = sequences;
         this.masking = masking;
         this.padId = padId;
         BatchSize = batchSize;
-        this.seed = seed;
-        rng = new Rng(seed);
-        order = ShuffledOrder(0);
+        cursor = new EpochCursor(sequences.Count, seed, "sequences");
     }
 
     /// <summary>Sequences per batch.</summary>
     public int BatchSize { get; }
 
     /// <summary>Completed passes over the data.</summary>
-    public int Epoch => epoch;
+    public int Epoch => cursor.Epoch;
 
     /// <inheritdoc />
     public BiGSInput Next()
     {
-        var batch = new List<MaskedSequence>(BatchSize);
-        while (batch.Count < BatchSize)
-        {
-            if (position == order.Length)
-            {
-                epoch++;
-                position = 0;
-                order = ShuffledOrder(epoch);
-            }
-            batch.Add(masking.Apply(sequences[order[position++]], rng));
-        }
+        var batch = new MaskedSequence[BatchSize];
+        for (int b = 0; b < BatchSize; b++) batch[b] = masking.Apply(sequences[cursor.Next()], cursor.Rng);
         return ToInput(batch, padId);
     }
 
@@ -70,39 +54,17 @@ public sealed class MaskedLmBatchSource : IBatchSource
     }
 
     /// <inheritdoc />
-    public JsonObject GetState() => new()
-    {
-        ["kind"] = Kind,
-        ["sequences"] = sequences.Count,
-        ["seed"] = seed,
-        ["epoch"] = epoch,
-        ["position"] = position,
-        ["rng"] = new JsonArray(rng.GetState().Select(s => (JsonNode)JsonValue.Create(s)).ToArray()),
-    };
+    public JsonObject GetState() => cursor.WriteState(new JsonObject { ["kind"] = Kind });
 
     /// <inheritdoc />
     public void SetState(JsonObject state)
     {
         if ((string?)state["kind"] != Kind) throw new InvalidDataException($"data state is not a {Kind} position");
-        int count = Field(state, "sequences").GetValue<int>();
-        if (count != sequences.Count)
-            throw new InvalidDataException($"the checkpoint was trained on {count} sequences, this corpus packs into {sequences.Count}; use the same corpus, vocabulary and max length");
-        seed = Field(state, "seed").GetValue<ulong>();
-        epoch = Field(state, "epoch").GetValue<int>();
-        order = ShuffledOrder(epoch);
-        position = Field(state, "position").GetValue<int>();
-        if (position < 0 || position > order.Length) throw new InvalidDataException($"data position {position} is outside 0..{order.Length}");
-        rng = new Rng(0);
-        rng.SetState(Field(state, "rng").AsArray().Select(n => n!.GetValue<ulong>()).ToArray());
+        cursor.ReadState(state);
     }
 
-    private static JsonNode Field(JsonObject state, string name) =>
-        state[name] ?? throw new InvalidDataException($"data state has no \"{name}\"");
-
-    private int[] ShuffledOrder(int epochIndex) => EpochShuffle.Order(sequences.Count, seed, epochIndex);
-
     /// <summary>Stacks masked sequences into (B, L) input ids, attention mask (1 except [PAD]) and labels.</summary>
-    private static BiGSInput ToInput(IReadOnlyList<MaskedSequence> batch, int padId)
+    internal static BiGSInput ToInput(IReadOnlyList<MaskedSequence> batch, int padId)
     {
         int length = batch[0].InputIds.Length;
         int[] ids = new int[batch.Count * length], mask = new int[ids.Length], labels = new int[ids.Length];

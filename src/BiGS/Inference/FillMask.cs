@@ -24,12 +24,14 @@ public sealed record MaskPrediction(int Position, IReadOnlyList<FillMaskCandidat
 /// </summary>
 public sealed class FillMask
 {
-    private readonly BiGSForMaskedLM model;
+    private readonly BiGSPreTrainingHeadModel model;
     private readonly BertTokenizer tokenizer;
 
-    /// <summary>Wraps a model and its tokenizer.</summary>
-    public FillMask(BiGSForMaskedLM model, BertTokenizer tokenizer)
+    /// <summary>Wraps a model with a masked-LM head (<see cref="BiGSForMaskedLM"/> or <see cref="BiGSForPreTraining"/>) and its tokenizer.</summary>
+    /// <exception cref="ArgumentException">The model has no masked-LM head.</exception>
+    public FillMask(BiGSPreTrainingHeadModel model, BertTokenizer tokenizer)
     {
+        if (model.Cls.Predictions is null) throw new ArgumentException($"fill-mask needs a masked-LM head; {model.GetType().Name} has none", nameof(model));
         this.model = model;
         this.tokenizer = tokenizer;
     }

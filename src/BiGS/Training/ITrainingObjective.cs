@@ -8,7 +8,17 @@ namespace BiGS.Native.Training;
 /// <param name="Loss">Mean loss over the batch's targets (a scalar).</param>
 /// <param name="Targets">Number of predictions the loss averages (labelled tokens, or examples).</param>
 /// <param name="Correct">Predictions whose arg-max is the label (0 for regression).</param>
-public sealed record ObjectiveResult(Variable Loss, int Targets, int Correct);
+public sealed record ObjectiveResult(Variable Loss, int Targets, int Correct)
+{
+    /// <summary>The next-sentence part of a pretraining loss, or null when the objective has none.</summary>
+    public NextSentenceCounts? NextSentence { get; init; }
+}
+
+/// <summary>The parts of a masked-LM + next-sentence loss.</summary>
+/// <param name="MaskedLmLoss">The masked-LM loss alone (the total minus the next-sentence CE).</param>
+/// <param name="Pairs">Sentence pairs in the batch.</param>
+/// <param name="Correct">Pairs whose arg-max next-sentence prediction is the label.</param>
+public sealed record NextSentenceCounts(double MaskedLmLoss, int Pairs, int Correct);
 
 /// <summary>What a <see cref="Trainer"/> minimises: the loss of a model on a labelled batch.</summary>
 public interface ITrainingObjective

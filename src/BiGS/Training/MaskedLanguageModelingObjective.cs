@@ -10,33 +10,54 @@ namespace BiGS.Native.Training;
 /// those M rows go through the MLM head and its (d x V) vocabulary projection. The loss, mean CE over the masked
 /// tokens, equals <see cref="BiGSForMaskedLM.Forward"/>'s, and so do the gradients (the gather's backward
 /// scatters dL/dh_m back to its rows, zero elsewhere), at about M/(B L) of the head's cost.
+/// A batch with next-sentence labels (and a <see cref="BiGSForPreTraining"/>) adds BERT's second objective:
+/// L = L_MLM + CE(seq_relationship(pooled), next_sentence_label), as <see cref="BiGSForPreTraining.Forward"/> does.
 /// </summary>
 public sealed class MaskedLanguageModelingObjective : ITrainingObjective
 {
     /// <inheritdoc />
     public ObjectiveResult Compute(BiGSPreTrainedModel model, BiGSInput batch)
     {
-        var masked = model as BiGSForMaskedLM
-            ?? throw new ArgumentException($"masked-LM training needs a {nameof(BiGSForMaskedLM)}, got {model.GetType().Name}");
+        var heads = model as BiGSPreTrainingHeadModel is { Cls.Predictions: not null } withMlmHead ? withMlmHead
+            : throw new ArgumentException($"masked-LM training needs a {nameof(BiGSForMaskedLM)} or {nameof(BiGSForPreTraining)}, got {model.GetType().Name}");
         var labels = batch.Labels ?? throw new ArgumentException("a masked-LM batch needs labels");
         var (positions, targets) = MaskedPositions(labels);
         if (positions.Length == 0) throw new ArgumentException("a masked-LM batch has no masked token (every label is -100)");
-        var logits = LogitsAt(masked, batch, positions);
+        var encoded = heads.Bigs.Forward(batch with { Labels = null, NextSentenceLabel = null });
+        var logits = LogitsAt(heads, encoded.LastHiddenState, positions);
         var targetTensor = Tensor.FromInts(targets, targets.Length);
-        var loss = Ops.CrossEntropy(logits, targetTensor);
-        return new ObjectiveResult(loss, targets.Length, PredictionAccuracy.CountCorrect(logits.Value, targetTensor));
+        var maskedLmLoss = Ops.CrossEntropy(logits, targetTensor);
+        var maskedLm = new ObjectiveResult(maskedLmLoss, targets.Length, PredictionAccuracy.CountCorrect(logits.Value, targetTensor));
+        return batch.NextSentenceLabel is { } nextLabels ? WithNextSentence(heads, encoded, maskedLm, nextLabels) : maskedLm;
     }
 
     /// <summary>
     /// MLM logits (M, V) at the given flat positions b*L + l only: the encoder's last hidden state, its rows at
     /// those positions, then the MLM head. Labels in <paramref name="input"/> are ignored.
     /// </summary>
-    public static Variable LogitsAt(BiGSForMaskedLM model, BiGSInput input, int[] flatPositions)
+    public static Variable LogitsAt(BiGSPreTrainingHeadModel model, BiGSInput input, int[] flatPositions) =>
+        LogitsAt(model, model.Bigs.Forward(input with { Labels = null, NextSentenceLabel = null }).LastHiddenState, flatPositions);
+
+    private static Variable LogitsAt(BiGSPreTrainingHeadModel model, Variable hidden, int[] flatPositions)
     {
-        var hidden = model.Bigs.Forward(input with { Labels = null }).LastHiddenState;
+        var predictions = model.Cls.Predictions ?? throw new ArgumentException($"{model.GetType().Name} has no masked-LM head");
         int width = hidden.Shape[^1];
         var rows = Ops.Embedding(Ops.Reshape(hidden, -1, width), Tensor.FromInts(flatPositions, flatPositions.Length));
-        return model.Cls.Predictions!.Forward(rows);
+        return predictions.Forward(rows);
+    }
+
+    /// <summary>Adds the next-sentence loss of the pooled output to the masked-LM result.</summary>
+    private static ObjectiveResult WithNextSentence(BiGSPreTrainingHeadModel model, BiGSOutput encoded, ObjectiveResult maskedLm, Tensor nextLabels)
+    {
+        var classifier = model.Cls.SeqRelationship
+            ?? throw new ArgumentException($"next-sentence labels need a {nameof(BiGSForPreTraining)}, got {model.GetType().Name}");
+        var nextLogits = classifier.Forward(encoded.PoolerOutput!);
+        var loss = Ops.Add(maskedLm.Loss, Ops.CrossEntropy(nextLogits, nextLabels));
+        return maskedLm with
+        {
+            Loss = loss,
+            NextSentence = new NextSentenceCounts(maskedLm.Loss.Value.Item(), nextLabels.Length, PredictionAccuracy.CountCorrect(nextLogits.Value, nextLabels)),
+        };
     }
 
     /// <inheritdoc />

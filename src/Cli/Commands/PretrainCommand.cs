@@ -52,6 +52,8 @@ public static class PretrainCommand
         public string Out { get; init; } = "runs/pretrain";
         public string? Resume { get; init; }
         public string? Device { get; init; }
+        public bool NextSentence { get; init; }
+        public string? Init { get; init; }
     }
 
     /// <summary>Builds the command.</summary>
@@ -78,10 +80,12 @@ public static class PretrainCommand
         var output = new Option<string>("--out") { Description = "Run directory (checkpoints, metrics.jsonl, loss.svg)", DefaultValueFactory = _ => "runs/pretrain" };
         var resume = new Option<string?>("--resume") { Description = "Continue from a checkpoint (or a run directory's newest)" };
         var device = DeviceOption.Create();
+        var nextSentence = new Option<bool>("--next-sentence") { Description = "Add BERT's next-sentence prediction: each example is two corpus lines, the second following the first or (half the time) a random line; trains a BiGSForPreTraining" };
+        var init = new Option<string?>("--init") { Description = "Start from this model's weights (heads it lacks are newly initialised) with a fresh optimizer and schedule" };
 
         var command = new Command("pretrain", "Masked-LM pretraining of BiGS (default: a small model on the embedded KJV corpus, a few minutes on CPU)");
         foreach (var option in new Option[] { corpus, vocab, config, steps, batchSize, maxLength, lr, warmup, schedule, weightDecay, ssmLr,
-                     gradClip, accumulate, dropout, seed, evalEvery, saveEvery, output, resume, device })
+                     gradClip, accumulate, dropout, seed, evalEvery, saveEvery, output, resume, init, nextSentence, device })
             command.Options.Add(option);
         command.SetAction(r => CliErrors.Guard(() => Run(new Settings
         {
@@ -105,6 +109,8 @@ public static class PretrainCommand
             SaveEvery = r.GetValue(saveEvery),
             Out = r.GetValue(output)!,
             Resume = r.GetValue(resume),
+            Init = r.GetValue(init),
+            NextSentence = r.GetValue(nextSentence),
         })));
         return command;
     }
@@ -130,19 +136,17 @@ public static class PretrainCommand
         string? resumeFrom = s.Resume is null ? null : TrainingCheckpoint.FindLatest(s.Resume);
         string? tokenizerFile = KeepTokenizerFile(s.Vocab ?? (resumeFrom is null ? null : ModelTokenizer.FileIn(resumeFrom)), s.Out);
         var tokenizer = LoadTokenizer(tokenizerFile);
-        var config = LoadConfig(s, resumeFrom);
+        var config = LoadConfig(s, resumeFrom ?? s.Init);
         if (config.VocabSize < tokenizer.VocabSize)
             throw new ArgumentException($"the model's vocab_size {config.VocabSize} is smaller than the vocabulary's {tokenizer.VocabSize} tokens");
         if (s.MaxLength > config.MaxPositionEmbeddings)
             throw new ArgumentException($"--max-length {s.MaxLength} exceeds the model's max_position_embeddings {config.MaxPositionEmbeddings}");
 
         Console.WriteLine($"corpus: {(s.Corpus.Length == 0 ? EmbeddedCorpusName : string.Join(", ", s.Corpus))}");
-        var corpus = LoadCorpus(s.Corpus, tokenizer, s.MaxLength);
         var masking = new MlmMasking(tokenizer, MlmMasking.DefaultMaxPredictions(s.MaxLength));
-        var data = new MaskedLmBatchSource(corpus.Train, masking, tokenizer.PadId, s.BatchSize, s.Seed + 1);
-        var evalBatches = MaskedLmBatchSource.EvaluationBatches(corpus.HeldOut.Take(128).ToList(), masking, tokenizer.PadId, s.BatchSize, s.Seed + 2);
+        var (data, evalBatches, dataNote) = s.NextSentence ? SentencePairData(s, tokenizer, masking) : PackedData(s, tokenizer, masking);
 
-        var model = new BiGSForMaskedLM(config, s.Seed);
+        var model = CreateModel(s, config);
         model.To(DeviceOption.Resolve(s.Device));
         var optimizer = AdamW.ForModel(model, new AdamWOptions { WeightDecay = s.WeightDecay, SsmLearningRateMultiplier = s.SsmLrMultiplier });
         var schedule = new LearningRateSchedule(s.LearningRate, s.Warmup ?? s.Steps / 10, s.Steps, LearningRateSchedule.ParseKind(s.Schedule),
@@ -163,7 +167,7 @@ public static class PretrainCommand
         };
         if (resumeFrom is not null) Console.WriteLine($"resumed from {trainer.Resume(resumeFrom)} at step {trainer.Step}");
         Console.WriteLine($"model: {config.NumHiddenLayers} layers, hidden {config.HiddenSize}, intermediate {config.IntermediateSize}, "
-            + $"{model.ParameterCount():N0} parameters on {model.Device}; {corpus.Train.Count} training / {corpus.HeldOut.Count} held-out sequences of {s.MaxLength} tokens");
+            + $"{model.ParameterCount():N0} parameters on {model.Device}; {dataNote}");
 
         var result = TrainingDisplay.ShowUntilCancelled((progress, cancellation) => trainer.Run(progress, cancellation));
         Console.WriteLine(result.Cancelled
@@ -229,12 +233,47 @@ public static class PretrainCommand
         return config;
     }
 
-    private static PretrainingCorpus LoadCorpus(string[] files, BertTokenizer tokenizer, int maxLength)
+    /// <summary>A new model, or --init's weights; with --next-sentence the MLM and next-sentence heads, else MLM only.</summary>
+    private static BiGSPreTrainingHeadModel CreateModel(Settings s, BiGSConfig config) => (s.NextSentence, s.Init) switch
     {
-        if (files.Length > 0) return PretrainingCorpus.Load(files, tokenizer, maxLength);
+        (true, null) => new BiGSForPreTraining(config, s.Seed),
+        (true, { } init) => BiGSForPreTraining.FromPretrained(init),
+        (false, null) => new BiGSForMaskedLM(config, s.Seed),
+        (false, { } init) => BiGSForMaskedLM.FromPretrained(init),
+    };
+
+    /// <summary>Masked-LM batches of the corpus packed into max-length sequences; held-out: up to 128 of them.</summary>
+    private static (IBatchSource, List<BiGSInput>, string) PackedData(Settings s, BertTokenizer tokenizer, MlmMasking masking)
+    {
+        var (lines, description) = ReadCorpus(s.Corpus);
+        var corpus = PretrainingCorpus.FromLines(lines, tokenizer, s.MaxLength, description);
+        var data = new MaskedLmBatchSource(corpus.Train, masking, tokenizer.PadId, s.BatchSize, s.Seed + 1);
+        var evalBatches = MaskedLmBatchSource.EvaluationBatches(corpus.HeldOut.Take(128).ToList(), masking, tokenizer.PadId, s.BatchSize, s.Seed + 2);
+        return (data, evalBatches, $"{corpus.Train.Count} training / {corpus.HeldOut.Count} held-out sequences of {s.MaxLength} tokens");
+    }
+
+    /// <summary>Masked-LM + next-sentence batches of line pairs; held-out: pairs from up to 512 held-out lines.</summary>
+    private static (IBatchSource, List<BiGSInput>, string) SentencePairData(Settings s, BertTokenizer tokenizer, MlmMasking masking)
+    {
+        var (lines, description) = ReadCorpus(s.Corpus);
+        var corpus = LineCorpus.Split(lines, description);
+        var data = new NextSentenceBatchSource(corpus.Train, tokenizer, masking, s.MaxLength, s.BatchSize, s.Seed + 1);
+        var evalBatches = NextSentenceBatchSource.EvaluationBatches(corpus.HeldOut.Take(512).ToList(), tokenizer, masking, s.MaxLength, s.BatchSize, s.Seed + 2);
+        return (data, evalBatches, $"sentence pairs from {corpus.Train.Count} training / {corpus.HeldOut.Count} held-out lines, {s.MaxLength} tokens");
+    }
+
+    /// <summary>The lines of the --corpus files, else of the embedded KJV, and a name for errors.</summary>
+    private static (IEnumerable<CorpusLine> Lines, string Description) ReadCorpus(string[] files)
+    {
+        if (files.Length > 0) return (files.SelectMany(TextCorpus.ReadLines), string.Join(", ", files));
+        return (ReadEmbeddedCorpus(), EmbeddedCorpusName);
+    }
+
+    private static IEnumerable<CorpusLine> ReadEmbeddedCorpus()
+    {
         using var resource = typeof(PretrainCommand).Assembly.GetManifestResourceStream(EmbeddedCorpus)
             ?? throw new InvalidOperationException($"the {EmbeddedCorpusName} is missing from this build");
         using var text = new GZipStream(resource, CompressionMode.Decompress);
-        return PretrainingCorpus.FromLines(TextCorpus.ReadLines(text, EmbeddedCorpusName), tokenizer, maxLength, EmbeddedCorpusName);
+        foreach (var line in TextCorpus.ReadLines(text, EmbeddedCorpusName)) yield return line;
     }
 }

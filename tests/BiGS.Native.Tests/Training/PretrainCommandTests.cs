@@ -1,4 +1,5 @@
 using BiGS.Native.Tests.Cli;
+using BiGS.Native.Modeling;
 using BiGS.Native.Tasks;
 using BiGS.Native.Training;
 using Xunit;
@@ -55,6 +56,28 @@ public class PretrainCommandTests : IDisposable
         Assert.True(resumedExit == 0, resumedError + resumedOut);
         Assert.Contains("at step 3", resumedOut);
         Assert.Equal(5, File.ReadAllLines(Path.Combine(output, MetricsLog.LogFile)).Count(l => !l.Contains("\"eval\"")));
+    }
+
+    [Fact]
+    public void Next_sentence_pretraining_reports_its_accuracy_and_its_checkpoint_initialises_a_masked_lm_run()
+    {
+        var inputs = TinyInputs();
+        string pairs = Path.Combine(inputs.Root, "pairs"), continued = Path.Combine(inputs.Root, "continued");
+        var (exit, stdout, stderr) = Run([.. TinyArgs(inputs, pairs, 2), "--next-sentence"]);
+        Assert.True(exit == 0, stderr + stdout);
+        Assert.Contains("sentence pairs from", stdout);
+        Assert.Contains(File.ReadAllLines(Path.Combine(pairs, MetricsLog.LogFile)), l => l.Contains("\"next_sentence_accuracy\""));
+        string checkpoint = TrainingCheckpoint.FindLatest(pairs);
+        using (var weights = BiGS.Native.Checkpoints.SafeTensorsReader.Open(Path.Combine(checkpoint, PretrainedLoader.SafeTensorsFile)))
+            Assert.Contains("cls.seq_relationship.weight", weights.Shapes.Keys);
+
+        // the MLM-only run takes the encoder and MLM head from the pair run's checkpoint and drops its other head
+        var initialised = BiGSForMaskedLM.FromPretrained(checkpoint);
+        (exit, stdout, stderr) = Run([.. TinyArgs(inputs, continued, 1), "--init", checkpoint, "--lr", "1e-30", "--dropout", "0"]);
+        Assert.True(exit == 0, stderr + stdout);
+        var after = BiGSForMaskedLM.FromPretrained(TrainingCheckpoint.FindLatest(continued));
+        var word = (Before: initialised.Bigs.Embeddings.WordEmbeddings.Weight.Value.ToArray(), After: after.Bigs.Embeddings.WordEmbeddings.Weight.Value.ToArray());
+        Assert.Equal(word.Before, word.After, (a, b) => Math.Abs(a - b) <= 1e-6f * Math.Max(1, Math.Abs(a)));
     }
 
     [Fact]
