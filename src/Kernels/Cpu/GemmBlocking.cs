@@ -15,8 +15,9 @@ namespace BiGS.Native.Kernels.Cpu;
 /// </code>
 /// k is cut into about equal blocks (<see cref="EvenBlock"/>), so no pass over C is spent on a short last block.
 /// The first k block applies the caller's beta to C; later k blocks accumulate into it (beta = 1).
-/// Threads each take their own range of C's columns (or rows, when C is taller than wide) and run
-/// the whole loop nest on it with their own pack buffers, so no two threads write the same C element.
+/// When C is at least as wide as tall, threads each take their own range of C's columns and run the whole
+/// loop nest on it with their own pack buffers; when it is taller, they take ranges of rows and share
+/// packed chunks of op(B) (<see cref="RunRowsSharingB"/>). Either way no two threads write the same C element.
 /// The loops are compiled fully optimized on first call (AggressiveOptimization) so that early products,
 /// such as the first training steps, do not run through slow tier-0 code.
 /// </summary>
@@ -56,6 +57,12 @@ internal static unsafe class GemmBlocking
         int tiles = CeilDiv(splitColumns ? op.N : op.M, tileWidth);
         long multiplyAddsPerTile = op.MultiplyAdds / tiles;
         int minTilesPerThread = (int)Math.Min(tiles, CeilDiv(MinMultiplyAddsPerThread, Math.Max(1, multiplyAddsPerTile)));
+        bool severalThreads = CpuParallel.ThreadCount > 1 && tiles / minTilesPerThread > 1;
+        if (severalThreads && !splitColumns && SharedBColumns(op.K) >= NR)
+        {
+            RunRowsSharingB(op, path, tiles, minTilesPerThread);
+            return;
+        }
         CpuParallel.ForBlocks(tiles, minTilesPerThread, (first, end) =>
         {
             int begin = first * tileWidth;
@@ -71,7 +78,7 @@ internal static unsafe class GemmBlocking
     private static void RunRange(in GemmOperands op, int rowBegin, int rowEnd, int colBegin, int colEnd, GemmKernelPath path)
     {
         var buffers = GemmPackBuffers.ForCurrentThread();
-        int kStep = EvenBlock(op.K, KC);
+        int kStep = KStep(op.K);
         for (int jc = colBegin; jc < colEnd; jc += NC)
         {
             int nc = Math.Min(NC, colEnd - jc);
@@ -84,25 +91,83 @@ internal static unsafe class GemmBlocking
                 {
                     int mc = Math.Min(MC, rowEnd - ic);
                     GemmPacking.PackA(op, ic, mc, pc, kc, buffers.PackedA);
-                    MacroKernel(path, mc, nc, kc, buffers, op.CAt(ic, jc), op.Ldc, op.Alpha, beta);
+                    MacroKernel(path, mc, nc, kc, buffers.PackedA, buffers.PackedB, buffers.EdgeTile,
+                        op.CAt(ic, jc), op.Ldc, op.Alpha, beta);
                 }
             }
         }
     }
 
+    /// <summary>
+    /// C taller than wide on several threads. Split by rows, every thread would need all of op(B) and pack it
+    /// for itself; instead op(B) is taken in chunks of columns, each chunk (all k blocks of it) packed once by
+    /// the threads together into the calling thread's B buffer, and then the threads multiply their own
+    /// rows, packing only their own A blocks, against that shared packed chunk.
+    /// </summary>
+    private static void RunRowsSharingB(GemmOperands op, GemmKernelPath path, int rowTiles, int minTilesPerThread)
+    {
+        float* packedB = GemmPackBuffers.ForCurrentThread().PackedB;
+        int kStep = KStep(op.K);
+        int kBlocks = CeilDiv(op.K, kStep);
+        int chunkStep = EvenBlock(op.N, SharedBColumns(op.K), NR);
+        for (int jc = 0; jc < op.N; jc += chunkStep)
+        {
+            int nc = Math.Min(chunkStep, op.N - jc);
+            int panels = CeilDiv(nc, NR);
+            // k block b of the chunk starts at packedB + b * kStep * panels * NR; micro-panel q of it q * kc * NR further.
+            CpuParallel.ForBlocks(kBlocks * panels, 1, (first, end) =>
+            {
+                for (int item = first; item < end; item++)
+                {
+                    (int block, int panel) = Math.DivRem(item, panels);
+                    int pc = block * kStep, kc = Math.Min(kStep, op.K - pc);
+                    float* dst = packedB + (nint)block * kStep * panels * NR + panel * kc * NR;
+                    GemmPacking.PackB(op, pc, kc, jc + panel * NR, Math.Min(NR, nc - panel * NR), dst);
+                }
+            });
+            CpuParallel.ForBlocks(rowTiles, minTilesPerThread, (first, end) =>
+            {
+                var buffers = GemmPackBuffers.ForCurrentThread();
+                int rowEnd = Math.Min(end * MR, op.M);
+                for (int ic = first * MR; ic < rowEnd; ic += MC)
+                {
+                    int mc = Math.Min(MC, rowEnd - ic);
+                    for (int block = 0; block < kBlocks; block++)
+                    {
+                        int pc = block * kStep, kc = Math.Min(kStep, op.K - pc);
+                        GemmPacking.PackA(op, ic, mc, pc, kc, buffers.PackedA);
+                        MacroKernel(path, mc, nc, kc, buffers.PackedA, packedB + (nint)block * kStep * panels * NR,
+                            buffers.EdgeTile, op.CAt(ic, jc), op.Ldc, op.Alpha, block == 0 ? op.Beta : 1f);
+                    }
+                }
+            });
+        }
+    }
+
+    /// <summary>
+    /// Most columns of op(B) whose packed k blocks, all of them, fit the B buffer at once (a multiple of NR;
+    /// less than NR when k is too deep for even one micro-panel column).
+    /// </summary>
+    private static int SharedBColumns(int k)
+    {
+        int kStep = KStep(k);
+        long floatsPerColumn = (long)CeilDiv(k, kStep) * kStep; // every k block reserves kStep floats per column
+        return (int)(PackedBPanelFloats / floatsPerColumn) / NR * NR;
+    }
+
     /// <summary>Multiplies the packed A block (mc x kc) by the packed B panel (kc x nc) into the C block at <paramref name="c"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void MacroKernel(GemmKernelPath path, int mc, int nc, int kc, GemmPackBuffers buffers,
-        float* c, nint ldc, float alpha, float beta)
+    private static void MacroKernel(GemmKernelPath path, int mc, int nc, int kc, float* packedA, float* packedB,
+        float* edgeTile, float* c, nint ldc, float alpha, float beta)
     {
         for (int jr = 0; jr < nc; jr += NR)
         {
             int cols = Math.Min(NR, nc - jr);
-            float* bPanel = buffers.PackedB + jr * kc;
+            float* bPanel = packedB + jr * kc;
             for (int ir = 0; ir < mc; ir += MR)
             {
                 int rows = Math.Min(MR, mc - ir);
-                float* aPanel = buffers.PackedA + ir * kc;
+                float* aPanel = packedA + ir * kc;
                 float* cTile = c + ir * ldc + jr;
                 if (rows == MR && cols == NR)
                 {
@@ -110,8 +175,8 @@ internal static unsafe class GemmBlocking
                     continue;
                 }
                 // Edge tile: compute the full zero-padded tile aside, then merge only the part inside C.
-                GemmMicroKernel.Run(path, kc, aPanel, bPanel, buffers.EdgeTile, NR, 1f, 0f);
-                MergeEdgeTile(buffers.EdgeTile, cTile, ldc, rows, cols, alpha, beta);
+                GemmMicroKernel.Run(path, kc, aPanel, bPanel, edgeTile, NR, 1f, 0f);
+                MergeEdgeTile(edgeTile, cTile, ldc, rows, cols, alpha, beta);
             }
         }
     }
@@ -126,14 +191,21 @@ internal static unsafe class GemmBlocking
     }
 
     /// <summary>
-    /// Block size that cuts <paramref name="total"/> into the fewest blocks of at most <paramref name="max"/>
-    /// (a multiple of 8), about equal and rounded up to a multiple of 8 so the packing's 8-step transposes
-    /// cover all but the last block: e.g. 768 with max 384 gives 384 + 384, and 400 gives 200 + 200 rather than 384 + 16.
+    /// Depth of the k blocks for a product of depth <paramref name="k"/>: at most KC, equal but for the last,
+    /// and a multiple of 8 because the packing transposes 8 k steps at a time.
     /// </summary>
-    private static int EvenBlock(int total, int max)
+    private static int KStep(int k) => EvenBlock(k, KC, granularity: 8);
+
+    /// <summary>
+    /// Block size that cuts <paramref name="total"/> into the fewest blocks of at most <paramref name="max"/>
+    /// (a multiple of <paramref name="granularity"/>), about equal and rounded up to a multiple of
+    /// <paramref name="granularity"/>: e.g. k = 768 with max 384 and granularity 8 (the packing's transposes
+    /// take 8 k steps at a time) gives 384 + 384, and k = 400 gives 200 + 200 rather than 384 + 16.
+    /// </summary>
+    private static int EvenBlock(int total, int max, int granularity)
     {
         int blocks = CeilDiv(Math.Max(total, 1), max);
-        return (CeilDiv(total, blocks) + 7) & ~7;
+        return CeilDiv(CeilDiv(total, blocks), granularity) * granularity;
     }
 
     private static int CeilDiv(int value, int divisor) => (value + divisor - 1) / divisor;

@@ -86,6 +86,28 @@ public class GemmTests
     public void Sgemm_BlockBoundariesAndThreadSplits(int m, int n, int k) =>
         new GemmCase(false, false, m, n, k, alpha: 1f, beta: 0f).RunSgemm();
 
+    /// <summary>
+    /// C taller than wide on several threads: the threads pack chunks of op(B) together and share them. With k this
+    /// deep only 64 columns of B fit the shared buffer, so 80 columns take two chunks (48 + 32, the second ending
+    /// in a partial micro-panel), each over several k blocks. Three threads split the rows unevenly.
+    /// </summary>
+    [Theory]
+    [InlineData(false, true)]
+    [InlineData(true, false)]
+    public void Sgemm_TallCOnSeveralThreads_SharesPackedBChunks(bool transA, bool transB)
+    {
+        int threads = CpuParallel.ThreadCount;
+        try
+        {
+            CpuParallel.ThreadCount = 3;
+            new GemmCase(transA, transB, 100, 80, 20000, alpha: 1f, beta: 0.5f, rowPadding: 1).RunSgemm();
+        }
+        finally
+        {
+            CpuParallel.ThreadCount = threads;
+        }
+    }
+
     /// <summary>Kernel paths this CPU can run (each forced through the blocked driver).</summary>
     public static TheoryData<string> SupportedKernelPaths()
     {
