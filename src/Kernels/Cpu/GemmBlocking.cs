@@ -13,11 +13,12 @@ namespace BiGS.Native.Kernels.Cpu;
 ///       for jr in steps of NR over the B panel       one B micro-panel (KC x NR = 24 KiB) stays in L1
 ///         for ir in steps of MR over the A block     micro-kernel: an MR x NR tile of C in registers
 /// </code>
-/// k is cut into about equal blocks (<see cref="EvenBlock"/>), so no pass over C is spent on a short last block.
+/// k is cut into about equal blocks (<see cref="KStep"/>), so no pass over C is spent on a short last block.
 /// The first k block applies the caller's beta to C; later k blocks accumulate into it (beta = 1).
 /// When C is at least as wide as tall, threads each take their own range of C's columns and run the whole
-/// loop nest on it with their own pack buffers; when it is taller, they take ranges of rows and share
-/// packed chunks of op(B) (<see cref="RunRowsSharingB"/>). Either way no two threads write the same C element.
+/// loop nest on it with their own pack buffers; when it is taller, they take ranges of rows and, if all of
+/// op(B) fits the B buffer, share one packed copy of it (<see cref="RunRowsSharingB"/>). Either way no two
+/// threads write the same C element.
 /// The loops are compiled fully optimized on first call (AggressiveOptimization) so that early products,
 /// such as the first training steps, do not run through slow tier-0 code.
 /// </summary>
@@ -58,7 +59,7 @@ internal static unsafe class GemmBlocking
         long multiplyAddsPerTile = op.MultiplyAdds / tiles;
         int minTilesPerThread = (int)Math.Min(tiles, CeilDiv(MinMultiplyAddsPerThread, Math.Max(1, multiplyAddsPerTile)));
         bool severalThreads = CpuParallel.ThreadCount > 1 && tiles / minTilesPerThread > 1;
-        if (severalThreads && !splitColumns && SharedBColumns(op.K) >= NR)
+        if (severalThreads && !splitColumns && PackedBFits(op.K, op.N))
         {
             RunRowsSharingB(op, path, tiles, minTilesPerThread);
             return;
@@ -99,61 +100,51 @@ internal static unsafe class GemmBlocking
     }
 
     /// <summary>
-    /// C taller than wide on several threads. Split by rows, every thread would need all of op(B) and pack it
-    /// for itself; instead op(B) is taken in chunks of columns, each chunk (all k blocks of it) packed once by
-    /// the threads together into the calling thread's B buffer, and then the threads multiply their own
-    /// rows, packing only their own A blocks, against that shared packed chunk.
+    /// C taller than wide on several threads, with all of op(B) fitting the B buffer. Split by rows, every thread
+    /// would need all of op(B) and pack it for itself; instead the threads first pack op(B) (every k block) once,
+    /// together, into the calling thread's B buffer, and then multiply their own rows, packing only their own
+    /// A blocks, against that shared copy. (When op(B) does not fit, packing it in chunks would mean packing
+    /// every A block once per chunk, which costs more than it saves.)
     /// </summary>
     private static void RunRowsSharingB(GemmOperands op, GemmKernelPath path, int rowTiles, int minTilesPerThread)
     {
         float* packedB = GemmPackBuffers.ForCurrentThread().PackedB;
         int kStep = KStep(op.K);
         int kBlocks = CeilDiv(op.K, kStep);
-        int chunkStep = EvenBlock(op.N, SharedBColumns(op.K), NR);
-        for (int jc = 0; jc < op.N; jc += chunkStep)
+        int panels = CeilDiv(op.N, NR);
+        // k block b starts at packedB + b * kStep * panels * NR; micro-panel q of it q * kc * NR further on.
+        nint blockFloats = (nint)kStep * panels * NR;
+        CpuParallel.ForBlocks(kBlocks * panels, 1, (first, end) =>
         {
-            int nc = Math.Min(chunkStep, op.N - jc);
-            int panels = CeilDiv(nc, NR);
-            // k block b of the chunk starts at packedB + b * kStep * panels * NR; micro-panel q of it q * kc * NR further.
-            CpuParallel.ForBlocks(kBlocks * panels, 1, (first, end) =>
+            for (int item = first; item < end; item++)
             {
-                for (int item = first; item < end; item++)
+                (int block, int panel) = Math.DivRem(item, panels);
+                int pc = block * kStep, kc = Math.Min(kStep, op.K - pc);
+                GemmPacking.PackB(op, pc, kc, panel * NR, Math.Min(NR, op.N - panel * NR),
+                    packedB + block * blockFloats + panel * kc * NR);
+            }
+        });
+        CpuParallel.ForBlocks(rowTiles, minTilesPerThread, (first, end) =>
+        {
+            var buffers = GemmPackBuffers.ForCurrentThread();
+            int rowEnd = Math.Min(end * MR, op.M);
+            for (int ic = first * MR; ic < rowEnd; ic += MC)
+            {
+                int mc = Math.Min(MC, rowEnd - ic);
+                for (int block = 0; block < kBlocks; block++)
                 {
-                    (int block, int panel) = Math.DivRem(item, panels);
                     int pc = block * kStep, kc = Math.Min(kStep, op.K - pc);
-                    float* dst = packedB + (nint)block * kStep * panels * NR + panel * kc * NR;
-                    GemmPacking.PackB(op, pc, kc, jc + panel * NR, Math.Min(NR, nc - panel * NR), dst);
+                    GemmPacking.PackA(op, ic, mc, pc, kc, buffers.PackedA);
+                    MacroKernel(path, mc, op.N, kc, buffers.PackedA, packedB + block * blockFloats,
+                        buffers.EdgeTile, op.CAt(ic, 0), op.Ldc, op.Alpha, block == 0 ? op.Beta : 1f);
                 }
-            });
-            CpuParallel.ForBlocks(rowTiles, minTilesPerThread, (first, end) =>
-            {
-                var buffers = GemmPackBuffers.ForCurrentThread();
-                int rowEnd = Math.Min(end * MR, op.M);
-                for (int ic = first * MR; ic < rowEnd; ic += MC)
-                {
-                    int mc = Math.Min(MC, rowEnd - ic);
-                    for (int block = 0; block < kBlocks; block++)
-                    {
-                        int pc = block * kStep, kc = Math.Min(kStep, op.K - pc);
-                        GemmPacking.PackA(op, ic, mc, pc, kc, buffers.PackedA);
-                        MacroKernel(path, mc, nc, kc, buffers.PackedA, packedB + (nint)block * kStep * panels * NR,
-                            buffers.EdgeTile, op.CAt(ic, jc), op.Ldc, op.Alpha, block == 0 ? op.Beta : 1f);
-                    }
-                }
-            });
-        }
+            }
+        });
     }
 
-    /// <summary>
-    /// Most columns of op(B) whose packed k blocks, all of them, fit the B buffer at once (a multiple of NR;
-    /// less than NR when k is too deep for even one micro-panel column).
-    /// </summary>
-    private static int SharedBColumns(int k)
-    {
-        int kStep = KStep(k);
-        long floatsPerColumn = (long)CeilDiv(k, kStep) * kStep; // every k block reserves kStep floats per column
-        return (int)(PackedBPanelFloats / floatsPerColumn) / NR * NR;
-    }
+    /// <summary>Whether op(B), k by <paramref name="n"/>, packed in k blocks of <see cref="KStep"/>, fits the B buffer.</summary>
+    private static bool PackedBFits(int k, int n) =>
+        (long)CeilDiv(k, KStep(k)) * KStep(k) * CeilDiv(n, NR) * NR <= PackedBPanelFloats;
 
     /// <summary>Multiplies the packed A block (mc x kc) by the packed B panel (kc x nc) into the C block at <paramref name="c"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -191,21 +182,14 @@ internal static unsafe class GemmBlocking
     }
 
     /// <summary>
-    /// Depth of the k blocks for a product of depth <paramref name="k"/>: at most KC, equal but for the last,
-    /// and a multiple of 8 because the packing transposes 8 k steps at a time.
+    /// Depth of the k blocks for a product of depth <paramref name="k"/>: the fewest blocks of at most KC, about
+    /// equal and rounded up to a multiple of 8 (the packing transposes 8 k steps at a time), the last taking the
+    /// rest: e.g. k = 768 gives 384 + 384, and k = 400 gives 200 + 200 rather than 384 + 16.
     /// </summary>
-    private static int KStep(int k) => EvenBlock(k, KC, granularity: 8);
-
-    /// <summary>
-    /// Block size that cuts <paramref name="total"/> into the fewest blocks of at most <paramref name="max"/>
-    /// (a multiple of <paramref name="granularity"/>), about equal and rounded up to a multiple of
-    /// <paramref name="granularity"/>: e.g. k = 768 with max 384 and granularity 8 (the packing's transposes
-    /// take 8 k steps at a time) gives 384 + 384, and k = 400 gives 200 + 200 rather than 384 + 16.
-    /// </summary>
-    private static int EvenBlock(int total, int max, int granularity)
+    private static int KStep(int k)
     {
-        int blocks = CeilDiv(Math.Max(total, 1), max);
-        return CeilDiv(CeilDiv(total, blocks), granularity) * granularity;
+        int blocks = CeilDiv(Math.Max(k, 1), KC);
+        return (CeilDiv(k, blocks) + 7) & ~7;
     }
 
     private static int CeilDiv(int value, int divisor) => (value + divisor - 1) / divisor;

@@ -87,20 +87,19 @@ public class GemmTests
         new GemmCase(false, false, m, n, k, alpha: 1f, beta: 0f).RunSgemm();
 
     /// <summary>
-    /// C taller than wide on several threads: the threads pack chunks of op(B) together and share them. With k this
-    /// deep only 64 columns of B fit the shared buffer, so 80 columns take two chunks (48 + 32, the second ending
-    /// in a partial micro-panel), each over several k blocks. Three threads split the rows unevenly.
+    /// C taller than wide on several threads: the threads pack op(B) together and share it. k takes several
+    /// k blocks, the last B micro-panel is partial (75 = 4 * 16 + 11 columns) and three threads split the rows.
     /// </summary>
     [Theory]
     [InlineData(false, true)]
     [InlineData(true, false)]
-    public void Sgemm_TallCOnSeveralThreads_SharesPackedBChunks(bool transA, bool transB)
+    public void Sgemm_TallCOnSeveralThreads_SharesPackedB(bool transA, bool transB)
     {
         int threads = CpuParallel.ThreadCount;
         try
         {
             CpuParallel.ThreadCount = 3;
-            new GemmCase(transA, transB, 100, 80, 20000, alpha: 1f, beta: 0.5f, rowPadding: 1).RunSgemm();
+            new GemmCase(transA, transB, 400, 75, 2000, alpha: 1f, beta: 0.5f, rowPadding: 1).RunSgemm();
         }
         finally
         {
