@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using BiGS.Native.Kernels.Cpu;
 
 namespace BiGS.Native.Bench;
@@ -10,9 +11,11 @@ namespace BiGS.Native.Bench;
 /// Optional arguments: <c>--trans XY</c> with X, Y in {N, T} to transpose A and/or B (default NN);
 /// <c>--threads N</c> to run both on N threads (default <see cref="CpuParallel.ThreadCount"/>);
 /// <c>--bigs-base-forward T</c> to run instead the products of a BiGS-base forward step on T tokens
-/// (<see cref="ModelGemmShapes"/>, op NT) and add the step's GEMM total: all its FLOPs over all its GEMM time.
+/// (<see cref="ModelGemmShapes"/>, op NT) and add the step's GEMM total: all its FLOPs over all its GEMM time;
+/// <c>--cpu-time</c> (with <c>--threads 1</c>, where both libraries compute on the calling thread) to time by that
+/// thread's CPU time instead of wall time, so that on a busy machine time spent descheduled is not counted.
 /// </summary>
-public sealed class GemmVsOpenBlas : ISideBySide
+public sealed unsafe class GemmVsOpenBlas : ISideBySide
 {
     private const double SecondsPerMeasurement = 1.5;
     private const int Phases = 3, MinRunsPerPhase = 3, MaxRunsPerPhase = 100;
@@ -42,6 +45,13 @@ public sealed class GemmVsOpenBlas : ISideBySide
         }
         if (OptionValue(args, "--threads") is string threads)
             CpuParallel.ThreadCount = int.Parse(threads);
+        bool cpuTime = args.Contains("--cpu-time");
+        if (cpuTime && CpuParallel.ThreadCount != 1)
+        {
+            Console.Error.WriteLine("--cpu-time needs --threads 1: it counts only the calling thread's CPU time");
+            return 2;
+        }
+        Func<Action, double> time = cpuTime ? CpuSeconds : WallSeconds;
         var modelTokens = OptionValue(args, "--bigs-base-forward");
         if (modelTokens is not null) trans = "NT";
         var shapes = modelTokens is null
@@ -49,7 +59,8 @@ public sealed class GemmVsOpenBlas : ISideBySide
             : [.. ModelGemmShapes.BaseForward(int.Parse(modelTokens))];
         bool transA = trans[0] == 'T', transB = trans[1] == 'T';
         blas.SetThreads(CpuParallel.ThreadCount);
-        Console.WriteLine($"threads {CpuParallel.ThreadCount}, op {trans}, median of runs in alternating phases");
+        Console.WriteLine($"threads {CpuParallel.ThreadCount}, op {trans}, {(cpuTime ? "thread CPU" : "wall")} time, " +
+            "median of runs in alternating phases");
         Console.WriteLine($"{"m x k x n",-16} {"ours GFLOP/s",13} {"OpenBLAS",10} {"ratio",7} {"max |diff|",11}");
 
         bool allAgree = true;
@@ -61,7 +72,7 @@ public sealed class GemmVsOpenBlas : ISideBySide
             void RunOurs() => Gemm.Sgemm(transA, transB, shape.M, shape.N, shape.K, 1f, a, lda, b, ldb, 0f, ours, shape.N);
             void RunTheirs() => blas.Sgemm(transA, transB, shape.M, shape.N, shape.K, 1f, a, lda, b, ldb, 0f, theirs, shape.N);
 
-            var (oursSeconds, theirsSeconds) = MeasureInPhases(RunOurs, RunTheirs);
+            var (oursSeconds, theirsSeconds) = MeasureInPhases(RunOurs, RunTheirs, time);
             double maxDiff = ours.Zip(theirs, (x, y) => (double)Math.Abs(x - y)).Max();
             // Values lie in [-1, 1), so 1e-5 * k bounds the rounding difference of two float summation orders.
             bool agree = maxDiff <= 1e-5 * shape.K;
@@ -93,34 +104,60 @@ public sealed class GemmVsOpenBlas : ISideBySide
     /// threads stop spinning (they busy-wait for new work for a while after each call and would otherwise steal a
     /// core from the other library), and with one untimed warm-up call.
     /// </summary>
-    private static (double First, double Second) MeasureInPhases(Action first, Action second)
+    private static (double First, double Second) MeasureInPhases(Action first, Action second, Func<Action, double> time)
     {
-        double perCall = Time(first) + Time(second);
+        double perCall = time(first) + time(second);
         int runsPerPhase = (int)Math.Clamp(SecondsPerMeasurement / Phases / perCall, MinRunsPerPhase, MaxRunsPerPhase);
         var firstTimes = new List<double>();
         var secondTimes = new List<double>();
         for (int phase = 0; phase < Phases; phase++)
         {
-            TimePhase(first, runsPerPhase, firstTimes);
-            TimePhase(second, runsPerPhase, secondTimes);
+            TimePhase(first, runsPerPhase, firstTimes, time);
+            TimePhase(second, runsPerPhase, secondTimes, time);
         }
         return (Median(firstTimes), Median(secondTimes));
     }
 
-    private static void TimePhase(Action action, int runs, List<double> times)
+    private static void TimePhase(Action action, int runs, List<double> times, Func<Action, double> time)
     {
         Thread.Sleep(PauseBetweenPhases);
         action();
         for (int i = 0; i < runs; i++)
-            times.Add(Time(action));
+            times.Add(time(action));
     }
 
-    private static double Time(Action action)
+    private static double WallSeconds(Action action)
     {
         long start = Stopwatch.GetTimestamp();
         action();
         return Stopwatch.GetElapsedTime(start).TotalSeconds;
     }
+
+    /// <summary>CPU seconds the calling thread spent in <paramref name="action"/> (Linux CLOCK_THREAD_CPUTIME_ID).</summary>
+    private static double CpuSeconds(Action action)
+    {
+        double start = ThreadCpuSeconds();
+        action();
+        return ThreadCpuSeconds() - start;
+    }
+
+    private const int ClockThreadCpuTime = 3;
+
+    private static double ThreadCpuSeconds()
+    {
+        TimeSpec now;
+        if (clock_gettime(ClockThreadCpuTime, &now) != 0)
+            throw new InvalidOperationException("clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed");
+        return now.Seconds + now.Nanoseconds * 1e-9;
+    }
+
+    private struct TimeSpec
+    {
+        public long Seconds, Nanoseconds;
+    }
+
+    [DllImport("libc", EntryPoint = "clock_gettime")]
+    private static extern int clock_gettime(int clock, TimeSpec* time);
 
     private static double Median(List<double> values)
     {

@@ -17,7 +17,7 @@ public class GemmTests
     private static readonly (int M, int N, int K)[] AwkwardSizes =
     [
         (1, 1, 1), (3, 17, 1), (1, 255, 17), (255, 1, 17), (17, 3, 255), (32, 32, 32),
-        (1000, 17, 40), (40, 1000, 17), (17, 40, 1000), (255, 255, 300),
+        (1000, 17, 40), (40, 1000, 17), (17, 40, 1000), (255, 255, 500),
     ];
 
     /// <summary>Every awkward size with every transpose combination.</summary>
@@ -38,7 +38,7 @@ public class GemmTests
 
     [Theory]
     [InlineData(8, 8, 8)]       // direct path
-    [InlineData(70, 90, 300)]   // blocked path, two k blocks
+    [InlineData(70, 90, GemmBlocking.KC + 116)]   // blocked path, two k blocks
     public void Sgemm_BetaZero_IgnoresNaNInC(int m, int n, int k)
     {
         var test = new GemmCase(false, true, m, n, k, alpha: 0.75f, beta: 0f, fillC: float.NaN);
@@ -48,9 +48,9 @@ public class GemmTests
 
     [Theory]
     [InlineData(1f, 1f, 8, 8, 8)]
-    [InlineData(1f, 1f, 70, 90, 300)]
+    [InlineData(1f, 1f, 70, 90, GemmBlocking.KC + 116)]
     [InlineData(-2f, 0.5f, 8, 8, 8)]
-    [InlineData(-2f, 0.5f, 70, 90, 300)]
+    [InlineData(-2f, 0.5f, 70, 90, GemmBlocking.KC + 116)]
     public void Sgemm_AlphaBetaVariants(float alpha, float beta, int m, int n, int k) =>
         new GemmCase(true, false, m, n, k, alpha, beta).RunSgemm();
 
@@ -86,6 +86,27 @@ public class GemmTests
     public void Sgemm_BlockBoundariesAndThreadSplits(int m, int n, int k) =>
         new GemmCase(false, false, m, n, k, alpha: 1f, beta: 0f).RunSgemm();
 
+    /// <summary>
+    /// C taller than wide on several threads: the threads pack op(B) together and share it. k takes several
+    /// k blocks, the last B micro-panel is partial (75 = 4 * 16 + 11 columns) and three threads split the rows.
+    /// </summary>
+    [Theory]
+    [InlineData(false, true)]
+    [InlineData(true, false)]
+    public void Sgemm_TallCOnSeveralThreads_SharesPackedB(bool transA, bool transB)
+    {
+        int threads = CpuParallel.ThreadCount;
+        try
+        {
+            CpuParallel.ThreadCount = 3;
+            new GemmCase(transA, transB, 400, 75, 2000, alpha: 1f, beta: 0.5f, rowPadding: 1).RunSgemm();
+        }
+        finally
+        {
+            CpuParallel.ThreadCount = threads;
+        }
+    }
+
     /// <summary>Kernel paths this CPU can run (each forced through the blocked driver).</summary>
     public static TheoryData<string> SupportedKernelPaths()
     {
@@ -103,9 +124,23 @@ public class GemmTests
         foreach (bool transA in new[] { false, true })
             foreach (bool transB in new[] { false, true })
             {
-                new GemmCase(transA, transB, 13, 37, 300, alpha: 1.25f, beta: 0.5f, rowPadding: 2).RunBlocked(path);
+                new GemmCase(transA, transB, 13, 37, GemmBlocking.KC + 116, alpha: 1.25f, beta: 0.5f, rowPadding: 2).RunBlocked(path);
                 new GemmCase(transA, transB, 12, 16, 5, alpha: 1f, beta: 0f, fillC: float.NaN).RunBlocked(path);
             }
+    }
+
+    /// <summary>
+    /// A not transposed and B transposed are packed by 8 x 8 transposes of 8 k steps at a time: every remainder of k
+    /// mod 8 (left to the scalar tail), A panels of MR and fewer rows, and B panels whose second or first group of
+    /// 8 columns is partly or wholly padding.
+    /// </summary>
+    [Theory]
+    [InlineData(17, 26)]  // A panels of 6, 6, 5 rows; B panels of 16 and 10 columns (second group 2 of 8)
+    [InlineData(4, 7)]    // one A panel of 4 rows; one B panel of 7 columns (first group partial, second empty)
+    public void SgemmBlocked_TransposingPack_AllStepRemaindersAndPartialPanels(int m, int n)
+    {
+        for (int k = 40; k < 48; k++)
+            new GemmCase(false, true, m, n, k, alpha: 1f, beta: 0.5f, rowPadding: 3).RunBlocked(GemmMicroKernel.BestPath);
     }
 
     [Theory]
