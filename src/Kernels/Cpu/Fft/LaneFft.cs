@@ -55,21 +55,39 @@ internal sealed class LaneFft
     public void Forward(Span<Vector256<float>> re, Span<Vector256<float>> im)
     {
         CheckLengths(re, im);
-        int smallestGeneralHalf = Length >= 4 ? 4 : 1;
-        for (int half = Length / 2; half >= smallestGeneralHalf; half /= 2)
-            ForwardStage(re, im, half);
-        if (Length >= 4)
-            ForwardLastTwoStages(re, im);
+        if (Length < 4)
+        {
+            if (Length == 2)
+                ForwardStage(re, im, 1);
+            return;
+        }
+        int half = Length / 2;
+        for (; half >= 8; half /= 4)
+            ForwardTwoStages(re, im, half);
+        if (half == 4)
+            ForwardStage(re, im, 4);
+        ForwardLastTwoStages(re, im);
     }
 
     /// <summary>Inverse transform in place without the 1/n factor: spectrum in bit-reversed order, samples out in natural order.</summary>
     public void InverseUnscaled(Span<Vector256<float>> re, Span<Vector256<float>> im)
     {
         CheckLengths(re, im);
-        if (Length >= 4)
-            InverseFirstTwoStages(re, im);
-        for (int half = Length >= 4 ? 4 : 1; half < Length; half *= 2)
+        if (Length < 4)
+        {
+            if (Length == 2)
+                InverseStage(re, im, 1);
+            return;
+        }
+        InverseFirstTwoStages(re, im);
+        int half = 4;
+        if (BitOperations.Log2((uint)Length) % 2 == 1)
+        {
             InverseStage(re, im, half);
+            half *= 2;
+        }
+        for (; half < Length; half *= 4)
+            InverseTwoStages(re, im, half);
     }
 
     // Decimation in frequency, on each block of 2h with a = x[s+j], b = x[s+j+h]:
@@ -119,6 +137,84 @@ internal sealed class LaneFft
             }
         }
     }
+
+    // The stages h and q = h/2 together (radix 2^2), on each block of 2h = 4q with x0..x3 = x[s+j + {0, q, 2q, 3q}], j < q.
+    // Stage h pairs x0 with x2 and x1 with x3, whose twiddle is w_h(j + q) = -i w_h(j); stage q then works within each half:
+    //   a0 = x0 + x2,   a2 = (x0 - x2) w_h(j),   a1 = x1 + x3,   a3 = -i (x1 - x3) w_h(j)
+    //   x0 = a0 + a1,   x1 = (a0 - a1) w_q(j),   x2 = a2 + a3,   x3 = (a2 - a3) w_q(j)
+    // One pass instead of two halves the loads and stores.
+    private void ForwardTwoStages(Span<Vector256<float>> re, Span<Vector256<float>> im, int half)
+    {
+        int quarter = half / 2;
+        for (int start = 0; start < Length; start += 2 * half)
+        {
+            var r = re.Slice(start, 2 * half);
+            var i = im.Slice(start, 2 * half);
+            for (int j = 0; j < quarter; j++)
+            {
+                int j1 = j + quarter, j2 = j + half, j3 = j + half + quarter;
+                var (wHr, wHi) = Twiddle(half, j);
+                var (wQr, wQi) = Twiddle(quarter, j);
+                var (a0r, a0i) = (r[j] + r[j2], i[j] + i[j2]);
+                var (a1r, a1i) = (r[j1] + r[j3], i[j1] + i[j3]);
+                var (a2r, a2i) = Multiply(r[j] - r[j2], i[j] - i[j2], wHr, wHi);
+                var (d3r, d3i) = Multiply(r[j1] - r[j3], i[j1] - i[j3], wHr, wHi);
+                var (a3r, a3i) = (d3i, -d3r); // -i (r + i s) = s - i r
+                (r[j], i[j]) = (a0r + a1r, a0i + a1i);
+                (r[j1], i[j1]) = Multiply(a0r - a1r, a0i - a1i, wQr, wQi);
+                (r[j2], i[j2]) = (a2r + a3r, a2i + a3i);
+                (r[j3], i[j3]) = Multiply(a2r - a3r, a2i - a3i, wQr, wQi);
+            }
+        }
+    }
+
+    // The inverse stages q and h = 2q together, on each block of 2h = 4q with x0..x3 = x[s+j + {0, q, 2q, 3q}], j < q.
+    // Stage q pairs x0 with x1 and x2 with x3; stage h then pairs a0 with a2 and a1 with a3, whose twiddle is
+    // conj(w_h(j + q)) = i conj(w_h(j)):
+    //   b1 = conj(w_q(j)) x1,  a0 = x0 + b1,  a1 = x0 - b1,   b3 = conj(w_q(j)) x3,  a2 = x2 + b3,  a3 = x2 - b3
+    //   c2 = conj(w_h(j)) a2,  x0 = a0 + c2,  x2 = a0 - c2,   c3 = i conj(w_h(j)) a3,  x1 = a1 + c3,  x3 = a1 - c3
+    private void InverseTwoStages(Span<Vector256<float>> re, Span<Vector256<float>> im, int quarter)
+    {
+        int half = 2 * quarter;
+        for (int start = 0; start < Length; start += 2 * half)
+        {
+            var r = re.Slice(start, 2 * half);
+            var i = im.Slice(start, 2 * half);
+            for (int j = 0; j < quarter; j++)
+            {
+                int j1 = j + quarter, j2 = j + half, j3 = j + half + quarter;
+                var (wHr, wHi) = Twiddle(half, j);
+                var (wQr, wQi) = Twiddle(quarter, j);
+                var (b1r, b1i) = MultiplyConjugate(r[j1], i[j1], wQr, wQi);
+                var (b3r, b3i) = MultiplyConjugate(r[j3], i[j3], wQr, wQi);
+                var (a0r, a0i) = (r[j] + b1r, i[j] + b1i);
+                var (a1r, a1i) = (r[j] - b1r, i[j] - b1i);
+                var (a2r, a2i) = (r[j2] + b3r, i[j2] + b3i);
+                var (a3r, a3i) = (r[j2] - b3r, i[j2] - b3i);
+                var (c2r, c2i) = MultiplyConjugate(a2r, a2i, wHr, wHi);
+                var (e3r, e3i) = MultiplyConjugate(a3r, a3i, wHr, wHi);
+                var (c3r, c3i) = (-e3i, e3r); // i (r + i s) = -s + i r
+                (r[j], i[j]) = (a0r + c2r, a0i + c2i);
+                (r[j2], i[j2]) = (a0r - c2r, a0i - c2i);
+                (r[j1], i[j1]) = (a1r + c3r, a1i + c3i);
+                (r[j3], i[j3]) = (a1r - c3r, a1i - c3i);
+            }
+        }
+    }
+
+    // w_h(j) = exp(-i pi j / h), broadcast to every lane.
+    private (Vector256<float> Re, Vector256<float> Im) Twiddle(int half, int j) =>
+        (Vector256.Create(twiddleRe[half + j]), Vector256.Create(twiddleIm[half + j]));
+
+    // (ar + i ai)(wr + i wi)
+    private static (Vector256<float> Re, Vector256<float> Im) Multiply(
+        Vector256<float> ar, Vector256<float> ai, Vector256<float> wr, Vector256<float> wi) =>
+        (ar * wr - ai * wi, ar * wi + ai * wr);
+
+    // (ar + i ai) conj(wr + i wi)
+    private static (Vector256<float> Re, Vector256<float> Im) MultiplyConjugate(
+        Vector256<float> ar, Vector256<float> ai, Vector256<float> wr, Vector256<float> wi) =>
+        (ar * wr + ai * wi, ai * wr - ar * wi);
 
     // The stages h = 2 and h = 1 together on each group of four (their twiddles are 1 and -i: no multiplies):
     //   h = 2:  a0 = x0 + x2,  a1 = x1 + x3,  a2 = x0 - x2,  a3 = -i (x1 - x3)      (-i (r + i s) = s - i r)
