@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics;
 using System.Runtime.Intrinsics;
 using BiGS.Native.Kernels.Cpu.Fft;
@@ -12,7 +13,9 @@ namespace BiGS.Native.Kernels.Cpu.Ssm;
 /// </code>
 /// <see cref="Forward"/> and <see cref="Backward"/> use FFTs at a power-of-two length n &gt;= 2L - 1, where
 /// circular convolution of the zero-padded signals equals the causal (linear) one:
-/// y = IFFT( FFT(pad(u, n)) * FFT(pad(K, n)) )[:L] + D u. <see cref="ForwardDirect"/> is the plain O(L^2) loop.
+/// y = IFFT( FFT(pad(u, n)) * FFT(pad(K, n)) )[:L] + D u. The skip is folded into the kernel as K'[0] = K[0] + D
+/// (D u is the lag-0 term of a convolution), so it costs no extra pass. <see cref="ForwardDirect"/> is the plain
+/// O(L^2) loop.
 /// <para>
 /// Channels are transformed 16 at a time (a tile of one batch row), with no transposition: because u is channels
 /// last, time step t of channels h0..h0+15 is 16 adjacent floats. They become one complex sample per lane of a
@@ -39,7 +42,7 @@ public static class SsmConvolution
 
         var layout = new TileLayout(batch, length, channels);
         var fft = layout.Fft;
-        using var kernelSpectrum = new LaneSharedSpectrum(fft, kernel, conjugate: false);
+        using var kernelSpectrum = SkipKernelSpectrum(fft, kernel, d, conjugate: false);
         fixed (float* uStart = u, yStart = y)
         {
             float* uAddress = uStart, yAddress = yStart;
@@ -53,11 +56,11 @@ public static class SsmConvolution
                 {
                     var tile = layout.Tile(index);
                     layout.Gather(tile, uAll, z);
-                    // y = IFFT(FFT(u) * FFT(K)) + D u   (the 1/n of the inverse is folded into the kernel's bins)
+                    // y = IFFT(FFT(u) * FFT(K'))   (the 1/n of the inverse is folded into the kernel's bins)
                     fft.Forward(z.Re, z.Im);
                     kernelSpectrum.MultiplyInto(z);
                     fft.InverseUnscaled(z.Re, z.Im);
-                    layout.ScatterAddScaled(tile, z, d, uAll, yAll);
+                    layout.Scatter(tile, z, yAll);
                 }
             });
         }
@@ -87,7 +90,7 @@ public static class SsmConvolution
 
         var layout = new TileLayout(batch, length, channels);
         var fft = layout.Fft;
-        using var conjugateKernelSpectrum = new LaneSharedSpectrum(fft, kernel, conjugate: true);
+        using var conjugateKernelSpectrum = SkipKernelSpectrum(fft, kernel, d, conjugate: true);
         using var dKernelSpectrum = new LaneSignals(fft.Length);
         double dDTotal = 0;
         var sync = new object();
@@ -114,10 +117,10 @@ public static class SsmConvolution
                     fft.Forward(zdy.Re, zdy.Im);
                     // dK spectrum += DY * conj(U)
                     dKernelBlock.AddProductWithConjugate(zdy, zu);
-                    // du = IFFT(DY * conj(K)) + D dy
+                    // du = IFFT(DY * conj(FFT(K')))
                     conjugateKernelSpectrum.MultiplyInto(zdy);
                     fft.InverseUnscaled(zdy.Re, zdy.Im);
-                    layout.ScatterAddScaled(tile, zdy, d, dyAll, duAll);
+                    layout.Scatter(tile, zdy, duAll);
                 }
                 lock (sync)
                 {
@@ -165,6 +168,25 @@ public static class SsmConvolution
     /// <summary>The FFT length used for sequences of <paramref name="length"/>: the smallest power of two &gt;= 2L - 1.</summary>
     public static int FftLength(int length) => (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(1, 2 * length - 1));
 
+    // The spectrum of K' = K + D delta (K'[0] = K[0] + D): D u[t] is the lag-0 term of a convolution, so
+    //   conv(u, K) + D u = conv(u, K')   and   corr(dy, K) + D dy = corr(dy, K'),
+    // and the skip costs nothing on top of the FFTs.
+    private static LaneSharedSpectrum SkipKernelSpectrum(LaneFft fft, ReadOnlySpan<float> kernel, float d, bool conjugate)
+    {
+        float[] withSkip = ArrayPool<float>.Shared.Rent(kernel.Length);
+        try
+        {
+            var skipKernel = withSkip.AsSpan(0, kernel.Length);
+            kernel.CopyTo(skipKernel);
+            skipKernel[0] += d;
+            return new LaneSharedSpectrum(fft, skipKernel, conjugate);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(withSkip);
+        }
+    }
+
     private static void CheckShapes(ReadOnlySpan<float> u, int batch, int length, int channels, ReadOnlySpan<float> kernel)
     {
         SsmShapes.CheckSequence(nameof(u), u.Length, batch, length, channels);
@@ -202,47 +224,52 @@ public static class SsmConvolution
             im[length..].Clear();
         }
 
-        // target[b, t, h0 + c] = z[t] (real parts, then imaginary parts) + scale * addend[b, t, h0 + c]
-        public void ScatterAddScaled(ChannelTile tile, LaneSignals z, float scale, ReadOnlySpan<float> addend, Span<float> target)
+        // target[b, t, h0 + c] = z[t] in lane c (real parts, then imaginary parts) for t < L
+        public void Scatter(ChannelTile tile, LaneSignals z, Span<float> target)
         {
             Span<Vector256<float>> re = z.Re, im = z.Im;
-            var scaleV = Vector256.Create(scale);
             for (int t = 0; t < length; t++)
-            {
-                int start = RowStart(tile, t);
-                var (addRe, addIm) = LoadRow(addend.Slice(start, tile.Width));
-                StoreRow(re[t] + scaleV * addRe, im[t] + scaleV * addIm, target.Slice(start, tile.Width));
-            }
+                StoreRow(re[t], im[t], target.Slice(RowStart(tile, t), tile.Width));
         }
 
         private int RowStart(ChannelTile tile, int t) => (tile.Batch * length + t) * channels + tile.FirstChannel;
 
-        // The first 8 floats of a tile row as real parts, the next 8 as imaginary parts; a short row is zero-padded.
-        private static (Vector256<float> Re, Vector256<float> Im) LoadRow(ReadOnlySpan<float> row)
-        {
-            if (row.Length < TileChannels)
-            {
-                Span<float> padded = stackalloc float[TileChannels];
-                padded.Clear();
-                row.CopyTo(padded);
-                return (Vector256.Create<float>(padded), Vector256.Create<float>(padded[LaneFft.Lanes..]));
-            }
-            return (Vector256.Create(row), Vector256.Create(row[LaneFft.Lanes..]));
-        }
+        // The first 8 floats of a tile row as real parts, the next 8 as imaginary parts.
+        private static (Vector256<float> Re, Vector256<float> Im) LoadRow(ReadOnlySpan<float> row) =>
+            row.Length == TileChannels
+                ? (Vector256.Create(row), Vector256.Create(row[LaneFft.Lanes..]))
+                : LoadShortRow(row);
 
-        // The inverse of LoadRow: a short row keeps only its own channels.
+        // The inverse of LoadRow.
         private static void StoreRow(Vector256<float> re, Vector256<float> im, Span<float> row)
         {
-            if (row.Length < TileChannels)
+            if (row.Length == TileChannels)
             {
-                Span<float> padded = stackalloc float[TileChannels];
-                re.CopyTo(padded);
-                im.CopyTo(padded[LaneFft.Lanes..]);
-                padded[..row.Length].CopyTo(row);
-                return;
+                re.CopyTo(row);
+                im.CopyTo(row[LaneFft.Lanes..]);
             }
-            re.CopyTo(row);
-            im.CopyTo(row[LaneFft.Lanes..]);
+            else
+            {
+                StoreShortRow(re, im, row);
+            }
+        }
+
+        // The last tile of a row when H is not a multiple of 16: missing channels read as zero.
+        private static (Vector256<float> Re, Vector256<float> Im) LoadShortRow(ReadOnlySpan<float> row)
+        {
+            Span<float> padded = stackalloc float[TileChannels];
+            padded.Clear();
+            row.CopyTo(padded);
+            return (Vector256.Create<float>(padded), Vector256.Create<float>(padded[LaneFft.Lanes..]));
+        }
+
+        // The last tile of a row when H is not a multiple of 16: lanes past H are dropped.
+        private static void StoreShortRow(Vector256<float> re, Vector256<float> im, Span<float> row)
+        {
+            Span<float> padded = stackalloc float[TileChannels];
+            re.CopyTo(padded);
+            im.CopyTo(padded[LaneFft.Lanes..]);
+            padded[..row.Length].CopyTo(row);
         }
     }
 }
