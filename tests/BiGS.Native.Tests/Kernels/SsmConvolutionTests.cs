@@ -12,6 +12,8 @@ public class SsmConvolutionTests
     {
         { 1, 1, 1 }, { 2, 3, 5 }, { 1, 17, 16 }, { 2, 40, 33 }, { 1, 64, 3 }, { 1, 255, 20 },
         { 8, 64, 64 }, // enough tiles for more than one worker block
+        // Channel counts that are not multiples of 8 (a 16-channel tile holds two groups of 8 lanes) at odd lengths:
+        { 3, 9, 7 }, { 2, 31, 9 }, { 1, 127, 23 }, { 2, 65, 40 },
     };
 
     [Theory]

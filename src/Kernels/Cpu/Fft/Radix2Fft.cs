@@ -132,14 +132,11 @@ internal sealed class Radix2Fft
 
     private static (int[] First, int[] Second) BitReversalSwaps(int length)
     {
-        int bits = BitOperations.Log2((uint)length);
-        var reversed = new int[length];
+        var reversed = BitReversal(length);
         var first = new List<int>();
         var second = new List<int>();
         for (int i = 1; i < length; i++)
         {
-            // reverse(i) = reverse(i / 2) / 2 with i's lowest bit moved to the top.
-            reversed[i] = (reversed[i >> 1] >> 1) | ((i & 1) << (bits - 1));
             if (i < reversed[i])
             {
                 first.Add(i);
@@ -149,7 +146,24 @@ internal sealed class Radix2Fft
         return (first.ToArray(), second.ToArray());
     }
 
-    private static (float[] Re, float[] Im) StageTwiddles(int length)
+    /// <summary>reversed[i] = i with its log2(n) bits in reverse order, for a power-of-two <paramref name="length"/>.</summary>
+    internal static int[] BitReversal(int length)
+    {
+        int bits = BitOperations.Log2((uint)length);
+        var reversed = new int[length];
+        for (int i = 1; i < length; i++)
+        {
+            // reverse(i) = reverse(i / 2) / 2 with i's lowest bit moved to the top.
+            reversed[i] = (reversed[i >> 1] >> 1) | ((i & 1) << (bits - 1));
+        }
+        return reversed;
+    }
+
+    /// <summary>
+    /// Twiddles of every radix-2 stage of a power-of-two <paramref name="length"/>: the stage that combines
+    /// halves of size h reads w_j = exp(-i pi j / h) at index h + j (computed in double, stored as float).
+    /// </summary>
+    internal static (float[] Re, float[] Im) StageTwiddles(int length)
     {
         var re = new float[Math.Max(1, length)];
         var im = new float[Math.Max(1, length)];

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Numerics;
+using System.Runtime.Intrinsics;
 using BiGS.Native.Kernels.Cpu.Fft;
 
 namespace BiGS.Native.Kernels.Cpu.Ssm;
@@ -12,12 +13,20 @@ namespace BiGS.Native.Kernels.Cpu.Ssm;
 /// </code>
 /// <see cref="Forward"/> and <see cref="Backward"/> use FFTs at a power-of-two length n &gt;= 2L - 1, where
 /// circular convolution of the zero-padded signals equals the causal (linear) one:
-/// y = irfft( rfft(pad(u, n)) * rfft(pad(K, n)) )[:L]. <see cref="ForwardDirect"/> is the plain O(L^2) loop.
+/// y = IFFT( FFT(pad(u, n)) * FFT(pad(K, n)) )[:L] + D u. The skip is folded into the kernel as K'[0] = K[0] + D
+/// (D u is the lag-0 term of a convolution), so it costs no extra pass. <see cref="ForwardDirect"/> is the plain
+/// O(L^2) loop.
+/// <para>
+/// Channels are transformed 16 at a time (a tile of one batch row), with no transposition: because u is channels
+/// last, time step t of channels h0..h0+15 is 16 adjacent floats. They become one complex sample per lane of a
+/// <see cref="LaneFft"/>, z[t] = u[t, h0+c] + i u[t, h0+8+c] for lane c = 0..7. K is real, so the convolution acts
+/// on real and imaginary parts separately, conv(a + i b, K) = conv(a, K) + i conv(b, K): one complex FFT convolves
+/// two channels, and 8 lanes make it 16.
+/// </para>
 /// </summary>
 public static class SsmConvolution
 {
-    // Channels gathered together: one row of a tile is 16 adjacent floats of u, so gathering and
-    // scattering read whole cache lines instead of one float per row.
+    // Channels of a tile: the real parts of the 8 lanes, then their imaginary parts.
     private const int TileChannels = 16;
 
     // Below this many FFT samples of work a block is not worth a thread of its own.
@@ -31,43 +40,29 @@ public static class SsmConvolution
         SsmShapes.CheckSequence(nameof(y), y.Length, batch, length, channels);
         if (u.IsEmpty) return;
 
-        var layout = new TileLayout(batch, length, channels, FftLength(length));
-        var plan = layout.Plan;
-        float[] kernelSpectrum = ArrayPool<float>.Shared.Rent(plan.SpectrumLength);
-        try
+        var layout = new TileLayout(batch, length, channels);
+        var fft = layout.Fft;
+        using var kernelSpectrum = SkipKernelSpectrum(fft, kernel, d, conjugate: false);
+        fixed (float* uStart = u, yStart = y)
         {
-            PaddedSpectrum(plan, kernel, kernelSpectrum.AsSpan(0, plan.SpectrumLength));
-            fixed (float* uStart = u, yStart = y)
+            float* uAddress = uStart, yAddress = yStart;
+            int total = u.Length;
+            CpuParallel.ForBlocks(layout.TileCount, layout.MinTilesPerBlock, (begin, end) =>
             {
-                float* uAddress = uStart, yAddress = yStart;
-                int total = u.Length;
-                CpuParallel.ForBlocks(layout.TileCount, layout.MinTilesPerBlock, (begin, end) =>
+                var uAll = new ReadOnlySpan<float>(uAddress, total);
+                var yAll = new Span<float>(yAddress, total);
+                using var z = new LaneSignals(fft.Length);
+                for (int index = begin; index < end; index++)
                 {
-                    var uAll = new ReadOnlySpan<float>(uAddress, total);
-                    var yAll = new Span<float>(yAddress, total);
-                    var kernelSpec = new ReadOnlySpan<float>(kernelSpectrum, 0, plan.SpectrumLength);
-                    using var work = new TileWorkspace(plan, withGradients: false);
-                    for (int index = begin; index < end; index++)
-                    {
-                        var tile = layout.Tile(index);
-                        layout.Gather(tile, uAll, work.Signals);
-                        for (int j = 0; j < tile.Width; j++)
-                        {
-                            // Y = U * K in the frequency domain; back to time in place.
-                            var column = work.Column(work.Signals, j);
-                            plan.Forward(column, work.SpectrumA);
-                            Spectrum.ComplexMultiply(work.SpectrumA, kernelSpec, work.SpectrumA);
-                            plan.Inverse(work.SpectrumA, column);
-                        }
-                        // y = conv + D u
-                        layout.ScatterAddScaled(tile, work.Signals, d, uAll, yAll);
-                    }
-                });
-            }
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(kernelSpectrum);
+                    var tile = layout.Tile(index);
+                    layout.Gather(tile, uAll, z);
+                    // y = IFFT(FFT(u) * FFT(K'))   (the 1/n of the inverse is folded into the kernel's bins)
+                    fft.Forward(z.Re, z.Im);
+                    kernelSpectrum.MultiplyInto(z);
+                    fft.InverseUnscaled(z.Re, z.Im);
+                    layout.Scatter(tile, z, yAll);
+                }
+            });
         }
     }
 
@@ -78,7 +73,7 @@ public static class SsmConvolution
     ///   dK[l]     = sum_{b,h} sum_{t>=l} dy[b,t,h] u[b,t-l,h]       (correlation of dy with u)
     ///   dD        = sum_{b,t,h} dy[b,t,h] u[b,t,h]
     /// </code>
-    /// A correlation is a product with a conjugate spectrum: irfft(DY * conj(X))[s] = sum_t dy[t] x[t-s], where
+    /// A correlation is a product with a conjugate spectrum: IFFT(DY * conj(X))[s] = sum_t dy[t] x[t-s], where
     /// negative lags wrap to indices &gt;= n - L + 1 &gt;= L, which hit zero padding. dK sums its spectra over all
     /// channels first and needs one inverse FFT. Outputs are overwritten, not accumulated.
     /// </summary>
@@ -93,68 +88,56 @@ public static class SsmConvolution
         dD = 0f;
         if (u.IsEmpty) return;
 
-        var layout = new TileLayout(batch, length, channels, FftLength(length));
-        var plan = layout.Plan;
-        float[] kernelSpectrum = ArrayPool<float>.Shared.Rent(plan.SpectrumLength);
-        float[] dKernelSpectrum = ArrayPool<float>.Shared.Rent(plan.SpectrumLength);
-        float[] dKernelSignal = ArrayPool<float>.Shared.Rent(plan.Length);
-        try
+        var layout = new TileLayout(batch, length, channels);
+        var fft = layout.Fft;
+        using var conjugateKernelSpectrum = SkipKernelSpectrum(fft, kernel, d, conjugate: true);
+        using var dKernelSpectrum = new LaneSignals(fft.Length);
+        double dDTotal = 0;
+        var sync = new object();
+        fixed (float* uStart = u, dyStart = dy, duStart = du)
         {
-            PaddedSpectrum(plan, kernel, kernelSpectrum.AsSpan(0, plan.SpectrumLength));
-            Array.Clear(dKernelSpectrum);
-            double dDTotal = 0;
-            var sync = new object();
-            fixed (float* uStart = u, dyStart = dy, duStart = du)
+            float* uAddress = uStart, dyAddress = dyStart, duAddress = duStart;
+            int total = u.Length;
+            CpuParallel.ForBlocks(layout.TileCount, layout.MinTilesPerBlock, (begin, end) =>
             {
-                float* uAddress = uStart, dyAddress = dyStart, duAddress = duStart;
-                int total = u.Length;
-                CpuParallel.ForBlocks(layout.TileCount, layout.MinTilesPerBlock, (begin, end) =>
+                var uAll = new ReadOnlySpan<float>(uAddress, total);
+                var dyAll = new ReadOnlySpan<float>(dyAddress, total);
+                var duAll = new Span<float>(duAddress, total);
+                using var zu = new LaneSignals(fft.Length);
+                using var zdy = new LaneSignals(fft.Length);
+                using var dKernelBlock = new LaneSignals(fft.Length);
+                double dDBlock = 0;
+                for (int index = begin; index < end; index++)
                 {
-                    var uAll = new ReadOnlySpan<float>(uAddress, total);
-                    var dyAll = new ReadOnlySpan<float>(dyAddress, total);
-                    var duAll = new Span<float>(duAddress, total);
-                    var kernelSpec = new ReadOnlySpan<float>(kernelSpectrum, 0, plan.SpectrumLength);
-                    using var work = new TileWorkspace(plan, withGradients: true);
-                    var dKernelSpec = work.SpectrumSum;
-                    double dDBlock = 0;
-                    for (int index = begin; index < end; index++)
-                    {
-                        var tile = layout.Tile(index);
-                        layout.Gather(tile, uAll, work.Signals);
-                        layout.Gather(tile, dyAll, work.Gradients);
-                        for (int j = 0; j < tile.Width; j++)
-                        {
-                            plan.Forward(work.Column(work.Signals, j), work.SpectrumA);
-                            var gradientColumn = work.Column(work.Gradients, j);
-                            plan.Forward(gradientColumn, work.SpectrumB);
-                            // dK spectrum += DY * conj(U)
-                            Spectrum.ComplexMultiplyConjugateAdd(work.SpectrumB, work.SpectrumA, dKernelSpec);
-                            // du (without the skip) = irfft(DY * conj(K)), written over the dy column.
-                            Spectrum.ComplexMultiplyConjugate(work.SpectrumB, kernelSpec, work.SpectrumB);
-                            plan.Inverse(work.SpectrumB, gradientColumn);
-                        }
-                        // du = correlation + D dy
-                        layout.ScatterAddScaled(tile, work.Gradients, d, dyAll, duAll);
-                        dDBlock += layout.TileDot(tile, dyAll, uAll);
-                    }
-                    lock (sync)
-                    {
-                        Add(dKernelSpec, dKernelSpectrum.AsSpan(0, plan.SpectrumLength));
-                        dDTotal += dDBlock;
-                    }
-                });
-            }
-            var dKernelFull = dKernelSignal.AsSpan(0, plan.Length);
-            plan.Inverse(dKernelSpectrum.AsSpan(0, plan.SpectrumLength), dKernelFull);
-            dKernelFull[..length].CopyTo(dKernel);
-            dD = (float)dDTotal;
+                    var tile = layout.Tile(index);
+                    layout.Gather(tile, uAll, zu);
+                    layout.Gather(tile, dyAll, zdy);
+                    dDBlock += LaneSignals.RealDot(zu, zdy, length);
+                    fft.Forward(zu.Re, zu.Im);
+                    fft.Forward(zdy.Re, zdy.Im);
+                    // dK spectrum += DY * conj(U)
+                    dKernelBlock.AddProductWithConjugate(zdy, zu);
+                    // du = IFFT(DY * conj(FFT(K')))
+                    conjugateKernelSpectrum.MultiplyInto(zdy);
+                    fft.InverseUnscaled(zdy.Re, zdy.Im);
+                    layout.Scatter(tile, zdy, duAll);
+                }
+                lock (sync)
+                {
+                    dKernelSpectrum.Add(dKernelBlock);
+                    dDTotal += dDBlock;
+                }
+            });
         }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(kernelSpectrum);
-            ArrayPool<float>.Shared.Return(dKernelSpectrum);
-            ArrayPool<float>.Shared.Return(dKernelSignal);
-        }
+        // With z = a + i b per lane, DY_z conj(U_z) = DY_a conj(U_a) + DY_b conj(U_b) + i (DY_b conj(U_a) - DY_a conj(U_b)).
+        // The first two are spectra of real correlations and the bracket is one too, times i, so the real part of the
+        // inverse is exactly the sum of the per-channel correlations we want; lanes are summed after the (linear) inverse.
+        fft.InverseUnscaled(dKernelSpectrum.Re, dKernelSpectrum.Im);
+        float scale = 1f / fft.Length;
+        var dKernelLanes = dKernelSpectrum.Re;
+        for (int l = 0; l < length; l++)
+            dKernel[l] = scale * Vector256.Sum(dKernelLanes[l]);
+        dD = (float)dDTotal;
     }
 
     /// <summary>
@@ -185,48 +168,45 @@ public static class SsmConvolution
     /// <summary>The FFT length used for sequences of <paramref name="length"/>: the smallest power of two &gt;= 2L - 1.</summary>
     public static int FftLength(int length) => (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(1, 2 * length - 1));
 
+    // The spectrum of K' = K + D delta (K'[0] = K[0] + D): D u[t] is the lag-0 term of a convolution, so
+    //   conv(u, K) + D u = conv(u, K')   and   corr(dy, K) + D dy = corr(dy, K'),
+    // and the skip costs nothing on top of the FFTs.
+    private static LaneSharedSpectrum SkipKernelSpectrum(LaneFft fft, ReadOnlySpan<float> kernel, float d, bool conjugate)
+    {
+        float[] withSkip = ArrayPool<float>.Shared.Rent(kernel.Length);
+        try
+        {
+            var skipKernel = withSkip.AsSpan(0, kernel.Length);
+            kernel.CopyTo(skipKernel);
+            skipKernel[0] += d;
+            return new LaneSharedSpectrum(fft, skipKernel, conjugate);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(withSkip);
+        }
+    }
+
     private static void CheckShapes(ReadOnlySpan<float> u, int batch, int length, int channels, ReadOnlySpan<float> kernel)
     {
         SsmShapes.CheckSequence(nameof(u), u.Length, batch, length, channels);
         SsmShapes.CheckKernel(nameof(kernel), kernel.Length, length);
     }
 
-    // spectrum = rfft(pad(x, n))
-    private static void PaddedSpectrum(RealFft plan, ReadOnlySpan<float> x, Span<float> spectrum)
-    {
-        float[] padded = ArrayPool<float>.Shared.Rent(plan.Length);
-        try
-        {
-            var signal = padded.AsSpan(0, plan.Length);
-            x.CopyTo(signal);
-            signal[x.Length..].Clear();
-            plan.Forward(signal, spectrum);
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(padded);
-        }
-    }
-
-    private static void Add(ReadOnlySpan<float> source, Span<float> target)
-    {
-        for (int i = 0; i < source.Length; i++)
-            target[i] += source[i];
-    }
 
     /// <summary>Up to <see cref="TileChannels"/> adjacent channels of one batch row.</summary>
     private readonly record struct ChannelTile(int Batch, int FirstChannel, int Width);
 
-    /// <summary>How (B, L, H) is cut into channel tiles, and moving tiles between the sequence and padded columns.</summary>
-    private sealed class TileLayout(int batch, int length, int channels, int fftLength)
+    /// <summary>How (B, L, H) is cut into channel tiles, and moving tiles between the sequence and lane signals.</summary>
+    private sealed class TileLayout(int batch, int length, int channels)
     {
         private readonly int tilesPerBatch = (channels + TileChannels - 1) / TileChannels;
 
-        public RealFft Plan { get; } = RealFft.ForLength(fftLength);
+        public LaneFft Fft { get; } = LaneFft.ForLength(FftLength(length));
 
         public int TileCount => batch * tilesPerBatch;
 
-        public int MinTilesPerBlock => Math.Max(1, MinSamplesPerBlock / (TileChannels * fftLength));
+        public int MinTilesPerBlock => Math.Max(1, MinSamplesPerBlock / (TileChannels * Fft.Length));
 
         public ChannelTile Tile(int index)
         {
@@ -234,88 +214,62 @@ public static class SsmConvolution
             return new ChannelTile(index / tilesPerBatch, first, Math.Min(TileChannels, channels - first));
         }
 
-        // columns[j][t] = x[b, t, h0 + j] for t < L, zero for L <= t < n.
-        public void Gather(ChannelTile tile, ReadOnlySpan<float> x, Span<float> columns)
+        // z[t] = x[b, t, h0 + c] + i x[b, t, h0 + 8 + c] in lane c for t < L (channels past H read as 0); zero for L <= t < n.
+        public void Gather(ChannelTile tile, ReadOnlySpan<float> x, LaneSignals z)
         {
-            for (int j = 0; j < tile.Width; j++)
-                columns.Slice(j * fftLength + length, fftLength - length).Clear();
+            Span<Vector256<float>> re = z.Re, im = z.Im;
             for (int t = 0; t < length; t++)
-            {
-                var row = x.Slice(RowStart(tile, t), tile.Width);
-                for (int j = 0; j < tile.Width; j++)
-                    columns[j * fftLength + t] = row[j];
-            }
+                (re[t], im[t]) = LoadRow(x.Slice(RowStart(tile, t), tile.Width));
+            re[length..].Clear();
+            im[length..].Clear();
         }
 
-        // target[b, t, h0 + j] = columns[j][t] + scale * addend[b, t, h0 + j]
-        public void ScatterAddScaled(ChannelTile tile, ReadOnlySpan<float> columns, float scale,
-                                     ReadOnlySpan<float> addend, Span<float> target)
+        // target[b, t, h0 + c] = z[t] in lane c (real parts, then imaginary parts) for t < L
+        public void Scatter(ChannelTile tile, LaneSignals z, Span<float> target)
         {
+            Span<Vector256<float>> re = z.Re, im = z.Im;
             for (int t = 0; t < length; t++)
-            {
-                int start = RowStart(tile, t);
-                for (int j = 0; j < tile.Width; j++)
-                    target[start + j] = columns[j * fftLength + t] + scale * addend[start + j];
-            }
-        }
-
-        // sum over the tile of x * y, in double.
-        public double TileDot(ChannelTile tile, ReadOnlySpan<float> x, ReadOnlySpan<float> y)
-        {
-            double sum = 0;
-            for (int t = 0; t < length; t++)
-            {
-                int start = RowStart(tile, t);
-                for (int j = 0; j < tile.Width; j++)
-                    sum += (double)x[start + j] * y[start + j];
-            }
-            return sum;
+                StoreRow(re[t], im[t], target.Slice(RowStart(tile, t), tile.Width));
         }
 
         private int RowStart(ChannelTile tile, int t) => (tile.Batch * length + t) * channels + tile.FirstChannel;
-    }
 
-    /// <summary>
-    /// Per-thread buffers (rented from the shared pool): a tile of padded input columns, for the backward pass
-    /// a tile of gradient columns too, and three spectra.
-    /// </summary>
-    private sealed class TileWorkspace : IDisposable
-    {
-        private readonly RealFft plan;
-        private readonly float[] signals;
-        private readonly float[] gradients;
-        private readonly float[] spectra;
+        // The first 8 floats of a tile row as real parts, the next 8 as imaginary parts.
+        private static (Vector256<float> Re, Vector256<float> Im) LoadRow(ReadOnlySpan<float> row) =>
+            row.Length == TileChannels
+                ? (Vector256.Create(row), Vector256.Create(row[LaneFft.Lanes..]))
+                : LoadShortRow(row);
 
-        public TileWorkspace(RealFft plan, bool withGradients)
+        // The inverse of LoadRow.
+        private static void StoreRow(Vector256<float> re, Vector256<float> im, Span<float> row)
         {
-            this.plan = plan;
-            signals = ArrayPool<float>.Shared.Rent(TileChannels * plan.Length);
-            gradients = withGradients ? ArrayPool<float>.Shared.Rent(TileChannels * plan.Length) : [];
-            spectra = ArrayPool<float>.Shared.Rent(3 * plan.SpectrumLength);
-            SpectrumSum.Clear();
+            if (row.Length == TileChannels)
+            {
+                re.CopyTo(row);
+                im.CopyTo(row[LaneFft.Lanes..]);
+            }
+            else
+            {
+                StoreShortRow(re, im, row);
+            }
         }
 
-        /// <summary>Padded input columns of a tile, column j at [j n, (j + 1) n).</summary>
-        public Span<float> Signals => signals.AsSpan(0, TileChannels * plan.Length);
-
-        /// <summary>Padded gradient columns of a tile, same layout as <see cref="Signals"/>.</summary>
-        public Span<float> Gradients => gradients.AsSpan(0, TileChannels * plan.Length);
-
-        public Span<float> SpectrumA => spectra.AsSpan(0, plan.SpectrumLength);
-
-        public Span<float> SpectrumB => spectra.AsSpan(plan.SpectrumLength, plan.SpectrumLength);
-
-        /// <summary>A spectrum accumulator, zeroed when the workspace is created.</summary>
-        public Span<float> SpectrumSum => spectra.AsSpan(2 * plan.SpectrumLength, plan.SpectrumLength);
-
-        public Span<float> Column(Span<float> columns, int j) => columns.Slice(j * plan.Length, plan.Length);
-
-        public void Dispose()
+        // The last tile of a row when H is not a multiple of 16: missing channels read as zero.
+        private static (Vector256<float> Re, Vector256<float> Im) LoadShortRow(ReadOnlySpan<float> row)
         {
-            ArrayPool<float>.Shared.Return(signals);
-            if (gradients.Length > 0)
-                ArrayPool<float>.Shared.Return(gradients);
-            ArrayPool<float>.Shared.Return(spectra);
+            Span<float> padded = stackalloc float[TileChannels];
+            padded.Clear();
+            row.CopyTo(padded);
+            return (Vector256.Create<float>(padded), Vector256.Create<float>(padded[LaneFft.Lanes..]));
+        }
+
+        // The last tile of a row when H is not a multiple of 16: lanes past H are dropped.
+        private static void StoreShortRow(Vector256<float> re, Vector256<float> im, Span<float> row)
+        {
+            Span<float> padded = stackalloc float[TileChannels];
+            re.CopyTo(padded);
+            im.CopyTo(padded[LaneFft.Lanes..]);
+            padded[..row.Length].CopyTo(row);
         }
     }
 }
