@@ -41,7 +41,7 @@ public static partial class Ops
             var dz = Tensor.BiasGeluBackward(kind, z, bias.Value, dy, dbias);
             var grads = LinearBackward(x, weight, null, dz, dz);
             return [grads[0], grads[1], dbias];
-        });
+        }, z);
     }
 
     /// <summary>
