@@ -8,32 +8,38 @@ namespace BiGS.Native.Autograd;
 /// Memory is released as the sweep goes, as soon as nothing can read it again: each node's backward runs in its
 /// own <see cref="TensorScope"/> (its temporaries are freed when it returns; only the gradients it hands on are
 /// kept), and a gradient the pass itself allocated is freed once every variable it was pending for is done.
+/// A releasing pass also frees the graph's forward memory as it goes (see <see cref="GraphRelease"/>).
 /// </summary>
 internal static class BackwardPass
 {
-    public static void Run(Variable root, Tensor rootGrad)
+    public static void Run(Variable root, Tensor rootGrad, bool releaseGraph)
     {
         if (!root.RequiresGrad)
             throw new InvalidOperationException("Backward: the output does not require grad (no parameter or input requires grad, or it was computed under NoGrad)");
+        var order = ReverseTopologicalOrder(root);
+        if (order.FirstOrDefault(v => v.Node is { Released: true }) is { } released)
+            throw new InvalidOperationException($"Backward: the graph through {released.Node!.Name} was already released by a Backward(releaseGraph: true); run the forward again");
+        var release = releaseGraph ? new GraphRelease(root, rootGrad, order) : null;
         var pending = new PendingGradients();
         pending.Add(root, rootGrad, ownedByPass: false);
-        foreach (var variable in ReverseTopologicalOrder(root))
+        foreach (var variable in order)
         {
-            if (!pending.TryTake(variable, out var grad)) continue;
-            if (variable.IsLeaf)
+            if (pending.TryTake(variable, out var grad))
             {
-                variable.AccumulateLeafGrad(grad);
+                if (variable.IsLeaf) variable.AccumulateLeafGrad(grad);
+                else PropagateThroughNode(pending, variable.Node!, grad);
+                pending.Release(grad);
             }
-            else
-            {
-                var node = variable.Node!;
-                using var nodeScope = new TensorScope();
-                var inputGrads = node.Backward(grad);
-                for (int i = 0; i < node.Inputs.Length; i++)
-                    Accumulate(pending, nodeScope, node.Inputs[i], inputGrads[i], node.Name);
-            }
-            pending.Release(grad);
+            release?.Done(variable);
         }
+    }
+
+    private static void PropagateThroughNode(PendingGradients pending, GradNode node, Tensor grad)
+    {
+        using var nodeScope = new TensorScope();
+        var inputGrads = node.Backward(grad);
+        for (int i = 0; i < node.Inputs.Length; i++)
+            Accumulate(pending, nodeScope, node.Inputs[i], inputGrads[i], node.Name);
     }
 
     private static void Accumulate(PendingGradients pending, TensorScope nodeScope, Variable input, Tensor? grad, string nodeName)
@@ -92,6 +98,58 @@ internal static class BackwardPass
         }
 
         private void AddUse(Tensor grad) => uses[grad.Storage] = uses.GetValueOrDefault(grad.Storage) + 1;
+    }
+
+    /// <summary>
+    /// Frees forward memory during the sweep, as PyTorch frees a graph's saved tensors: the value of a variable made
+    /// by an operation, and its node's saved temporaries, are needed only until that node's backward has run (every
+    /// consumer ran before it). Values are counted per storage, since views share one; a storage is disposed when
+    /// the last variable or node using it is done. Leaves (parameters, inputs, constants), the root and the root
+    /// gradient are never freed, nor anything sharing their storage.
+    /// </summary>
+    private sealed class GraphRelease
+    {
+        private readonly HashSet<TensorStorage> kept = new(ReferenceEqualityComparer.Instance);
+        private readonly Dictionary<TensorStorage, int> remainingUses = new(ReferenceEqualityComparer.Instance);
+
+        public GraphRelease(Variable root, Tensor rootGrad, List<Variable> order)
+        {
+            kept.Add(root.Value.Storage);
+            kept.Add(rootGrad.Storage);
+            foreach (var variable in order)
+            {
+                if (variable.Node is not { } node)
+                {
+                    kept.Add(variable.Value.Storage);
+                    continue;
+                }
+                foreach (var input in node.Inputs)
+                    if (input.IsLeaf) kept.Add(input.Value.Storage);
+                foreach (var tensor in ValuesOf(variable)) remainingUses[tensor.Storage] = remainingUses.GetValueOrDefault(tensor.Storage) + 1;
+            }
+        }
+
+        /// <summary>Called once the sweep has finished with a variable (whether or not a gradient reached it).</summary>
+        public void Done(Variable variable)
+        {
+            if (variable.Node is not { } node) return;
+            node.Released = true;
+            foreach (var tensor in ValuesOf(variable))
+            {
+                var storage = tensor.Storage;
+                int left = remainingUses[storage] - 1;
+                if (left > 0)
+                {
+                    remainingUses[storage] = left;
+                    continue;
+                }
+                remainingUses.Remove(storage);
+                if (!kept.Contains(storage)) storage.Dispose();
+            }
+        }
+
+        /// <summary>The variable's value and its node's saved temporaries.</summary>
+        private static IEnumerable<Tensor> ValuesOf(Variable variable) => variable.Node!.Saved.Prepend(variable.Value);
     }
 
     /// <summary>Depth-first post-order from the root, reversed: consumers before producers.</summary>

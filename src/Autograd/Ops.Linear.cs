@@ -41,7 +41,7 @@ public static partial class Ops
             var dz = Tensor.BiasGeluBackward(kind, z, bias.Value, dy, dbias);
             var grads = LinearBackward(x, weight, null, dz, dz);
             return [grads[0], grads[1], dbias];
-        });
+        }, z);
     }
 
     /// <summary>
@@ -55,7 +55,9 @@ public static partial class Ops
         var y = Tensor.Empty(DType.Float32, x.Device, shape);
         var rows = y.Reshape(-1, outFeatures);
         rows.CopyFrom(bias.Expand(rows.Size(0), outFeatures));
-        Tensor.MatMulInto(x.Contiguous().Reshape(-1, inFeatures), false, weight, true, rows, 1f, 1f);
+        var packedX = x.Contiguous();
+        Tensor.MatMulInto(packedX.Reshape(-1, inFeatures), false, weight, true, rows, 1f, 1f);
+        Tensor.ReleaseCopy(packedX, x);
         return y;
     }
 

@@ -15,7 +15,7 @@ public static partial class Ops
             var dbeta = Tensor.ZerosLike(beta.Value);
             var dx = Tensor.LayerNormBackward(x.Value, gamma.Value, stats, dy, dgamma, dbeta);
             return [dx, dgamma, dbeta];
-        });
+        }, stats.Mean, stats.Rstd);
     }
 
     /// <summary>Softmax over the last dim.</summary>
@@ -44,7 +44,7 @@ public static partial class Ops
         {
             float scale = count == 0 ? 0f : dy.Item() / count;
             return [Tensor.CrossEntropyBackward(logits.Value, labels, logSumExp, ignoreIndex, scale)];
-        });
+        }, logSumExp);
     }
 
     /// <summary>Mean squared error mean((x - target)^2).</summary>

@@ -24,6 +24,6 @@ public static partial class Ops
             var (du, dK, dD) = Tensor.SsmConvolutionBackward(u.Value, kernel, d.Value, dy);
             var (dARe, dAIm, dC, dLogStep) = Tensor.SsmKernelBackward(aRe.Value, aIm.Value, c.Value, logStep.Value, dK);
             return [du, dARe, dAIm, dC, dLogStep, dD];
-        });
+        }, kernel);
     }
 }

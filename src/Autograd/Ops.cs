@@ -10,10 +10,13 @@ namespace BiGS.Native.Autograd;
 /// </summary>
 public static partial class Ops
 {
-    /// <summary>Wraps a result, recording its backward when any input requires grad and grad mode is on.</summary>
-    internal static Variable Record(string name, Tensor value, Variable[] inputs, Func<Tensor, Tensor?[]> backward) =>
+    /// <summary>
+    /// Wraps a result, recording its backward when any input requires grad and grad mode is on. <paramref name="saved"/>
+    /// lists the temporaries the backward reads besides the inputs' and the result's values (see <see cref="GradNode.Saved"/>).
+    /// </summary>
+    internal static Variable Record(string name, Tensor value, Variable[] inputs, Func<Tensor, Tensor?[]> backward, params Tensor[] saved) =>
         GradMode.IsEnabled && inputs.Any(v => v.RequiresGrad)
-            ? new Variable(value, new GradNode(name, inputs, backward))
+            ? new Variable(value, new GradNode(name, inputs, backward, saved))
             : new Variable(value);
 
     /// <summary>a + b (broadcasting). d/da = dy summed to a's shape; same for b.</summary>

@@ -28,6 +28,8 @@ public sealed partial class Tensor
         var b3 = b.Contiguous().Reshape((int)ShapeUtil.Count(batchB), b.Size(-2), b.Size(-1));
         var c = Empty(DType.Float32, a.Device, batchCount, m, n);
         a.Backend.MatMul(a3, transposeA, b3, transposeB, c, 1f, 0f);
+        ReleaseCopy(a3, a);
+        ReleaseCopy(b3, b);
         return c.Reshape([.. batch, m, n]);
     }
 
@@ -39,6 +41,8 @@ public sealed partial class Tensor
         var b3 = b.Contiguous().Reshape(1, b.Size(0), b.Size(1));
         var c = Empty(DType.Float32, a.Device, 1, rows, n);
         a.Backend.MatMul(a3, false, b3, transposeB, c, 1f, 0f);
+        ReleaseCopy(a3, a);
+        ReleaseCopy(b3, b);
         return c.Reshape([.. a.shape[..^2], m, n]);
     }
 
@@ -60,6 +64,9 @@ public sealed partial class Tensor
         if (k != kb) throw new ArgumentException($"matmul: {a.ShapeString} x {b.ShapeString}: inner dimensions {k} and {kb} differ");
         if (c.Size(0) != m || c.Size(1) != n)
             throw new ArgumentException($"MatMulInto: result is ({m},{n}) but the target is {c.ShapeString}");
-        a.Backend.MatMul(a.Contiguous().Unsqueeze(0), transposeA, b.Contiguous().Unsqueeze(0), transposeB, c.Unsqueeze(0), alpha, beta);
+        var (packedA, packedB) = (a.Contiguous(), b.Contiguous());
+        a.Backend.MatMul(packedA.Unsqueeze(0), transposeA, packedB.Unsqueeze(0), transposeB, c.Unsqueeze(0), alpha, beta);
+        ReleaseCopy(packedA, a);
+        ReleaseCopy(packedB, b);
     }
 }

@@ -102,6 +102,16 @@ public sealed partial class Tensor : IDisposable
         return result;
     }
 
+    /// <summary>
+    /// Frees <paramref name="contiguous"/> (a result of <paramref name="source"/>.Contiguous(), or a view of it) if it
+    /// is a copy rather than <paramref name="source"/>'s own memory: a kernel's packed operand need not live until the
+    /// enclosing scope closes.
+    /// </summary>
+    public static void ReleaseCopy(Tensor contiguous, Tensor source)
+    {
+        if (!ReferenceEquals(contiguous.Storage, source.Storage)) contiguous.Storage.Dispose();
+    }
+
     /// <summary>A contiguous copy that never shares storage with this tensor.</summary>
     public Tensor Clone()
     {
