@@ -142,7 +142,8 @@ public sealed class Trainer
             var result = objective.Compute(model, batch);
             // the update's loss is sum_i (n_i / N) loss_i = the mean over all N targets
             float weight = (float)result.Targets / totalTargets;
-            result.Loss.Backward(Tensor.Full(result.Loss.Value.Device, weight, result.Loss.Value.ShapeArray()));
+            // releaseGraph: each op's output and saved tensors are freed once the backward is past it (peak memory)
+            result.Loss.Backward(Tensor.Full(result.Loss.Value.Device, weight, result.Loss.Value.ShapeArray()), releaseGraph: true);
             loss += weight * (double)result.Loss.Value.Item();
             correct += result.Correct;
             counted += result.Targets;
