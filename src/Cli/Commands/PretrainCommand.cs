@@ -62,7 +62,7 @@ public static class PretrainCommand
         var corpus = new Option<string[]>("--corpus") { Description = "Text files (.txt or .txt.gz; one document a line or blank-line separated); default: the embedded KJV", AllowMultipleArgumentsPerToken = true };
         var vocab = new Option<string?>("--vocab") { Description = "vocab.txt or tokenizer.json, copied into each checkpoint (default: on --resume the checkpoint's, else embedded bert-base-uncased)" };
         var config = new Option<string?>("--config") { Description = "config.json of the model (default: 4 layers, hidden 128, L 128; on --resume: the checkpoint's)" };
-        var steps = new Option<int>("--steps") { Description = "Optimizer updates", DefaultValueFactory = _ => 300 };
+        var steps = new Option<int>("--steps") { Description = "Optimizer updates", DefaultValueFactory = _ => 600 };
         var batchSize = new Option<int>("--batch-size") { Description = "Sequences per micro-batch", DefaultValueFactory = _ => 16 };
         var maxLength = new Option<int>("--max-length") { Description = "Tokens per packed sequence", DefaultValueFactory = _ => 128 };
         var lr = new Option<float>("--lr") { Description = "Peak learning rate", DefaultValueFactory = _ => 2e-3f };
