@@ -23,6 +23,10 @@ public static class ModelTokenizer
     public static BertTokenizer Load(string modelDirectory) =>
         FileIn(modelDirectory) is null ? BertTokenizer.BertBaseUncased() : BertTokenizer.FromPretrained(modelDirectory);
 
+    /// <summary>Loads a tokenizer file: a Hugging Face tokenizer.json if its name ends in .json, else a vocab.txt.</summary>
+    public static BertTokenizer LoadFile(string tokenizerFile) =>
+        IsTokenizerJson(tokenizerFile) ? BertTokenizer.FromTokenizerJson(tokenizerFile) : BertTokenizer.FromVocab(tokenizerFile);
+
     /// <summary>Throws when the tokenizer can produce ids the model has no embedding for.</summary>
     public static void RequireFits(BertTokenizer tokenizer, BiGSConfig config, string modelDirectory)
     {
@@ -42,8 +46,7 @@ public static class ModelTokenizer
     /// </summary>
     public static string SaveFile(string tokenizerFile, string modelDirectory)
     {
-        bool isJson = tokenizerFile.EndsWith(".json", StringComparison.OrdinalIgnoreCase);
-        string target = Path.Combine(modelDirectory, isJson ? TokenizerJsonFile : VocabFile);
+        string target = Path.Combine(modelDirectory, IsTokenizerJson(tokenizerFile) ? TokenizerJsonFile : VocabFile);
         if (Path.GetFullPath(tokenizerFile) == Path.GetFullPath(target)) return target;
         AtomicFile.Write(target, stream =>
         {
@@ -52,4 +55,6 @@ public static class ModelTokenizer
         });
         return target;
     }
+
+    private static bool IsTokenizerJson(string tokenizerFile) => tokenizerFile.EndsWith(".json", StringComparison.OrdinalIgnoreCase);
 }

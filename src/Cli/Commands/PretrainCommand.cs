@@ -218,9 +218,7 @@ public static class PretrainCommand
     }
 
     private static BertTokenizer LoadTokenizer(string? path) =>
-        path is null ? BertTokenizer.BertBaseUncased()
-        : path.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? BertTokenizer.FromTokenizerJson(path)
-        : BertTokenizer.FromVocab(path);
+        path is null ? BertTokenizer.BertBaseUncased() : ModelTokenizer.LoadFile(path);
 
     /// <summary>--config, else the resumed checkpoint's config, else the default small model; then --dropout.</summary>
     private static BiGSConfig LoadConfig(Settings s, string? resumeFrom)
