@@ -18,7 +18,7 @@ public sealed record LineCorpus(IReadOnlyList<string> Train, IReadOnlyList<strin
         var texts = lines.Select(line => line.Text).ToList();
         if (texts.Count < 2 * MinimumLines)
             throw new InvalidDataException($"corpus {description} has {texts.Count} lines; sentence pairs need at least {2 * MinimumLines} (training + held out)");
-        int heldOut = Math.Max(MinimumLines, (int)(texts.Count * PretrainingCorpus.HeldOutFraction));
+        int heldOut = PretrainingCorpus.HeldOutCount(texts.Count, MinimumLines);
         return new LineCorpus(texts[..^heldOut], texts[^heldOut..]);
     }
 }

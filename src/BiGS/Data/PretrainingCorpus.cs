@@ -35,7 +35,10 @@ public sealed class PretrainingCorpus
         if (sequences.Count == 0) throw new InvalidDataException($"corpus {description} is empty or only whitespace");
         if (sequences.Count < 2)
             throw new InvalidDataException($"corpus {description} packs into only {sequences.Count} sequence of {maxLength} tokens; need at least 2 (training + held out)");
-        int heldOut = Math.Max(1, (int)(sequences.Count * HeldOutFraction));
+        int heldOut = HeldOutCount(sequences.Count, minimum: 1);
         return new PretrainingCorpus(sequences[..^heldOut], sequences[^heldOut..]);
     }
+
+    /// <summary>How many of <paramref name="total"/> items the held-out tail takes: the fraction, at least <paramref name="minimum"/>.</summary>
+    internal static int HeldOutCount(int total, int minimum) => Math.Max(minimum, (int)(total * HeldOutFraction));
 }
