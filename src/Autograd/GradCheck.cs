@@ -10,7 +10,7 @@ namespace BiGS.Native.Autograd;
 public sealed record GradCheckResult(int Input, double MaxAbsError, double MaxRelativeError, int Probes);
 
 /// <summary>
-/// Compares the gradients from <see cref="Variable.Backward()"/> with central differences
+/// Compares the gradients from <see cref="Variable.Backward(bool)"/> with central differences
 /// (f(x + eps e_i) - f(x - eps e_i)) / 2 eps. A non-scalar output is first reduced to the scalar sum(w * f(x))
 /// with fixed random weights w, so every output element contributes. Float32 limits how tight this can be:
 /// use it with eps around 1e-2 .. 1e-3 and relative tolerances around 1e-2.

@@ -4,7 +4,7 @@ namespace BiGS.Native.Autograd;
 
 /// <summary>
 /// A tensor that remembers how it was made. Operations in <see cref="Ops"/> on variables that require grad record
-/// a <see cref="GradNode"/>; <see cref="Backward()"/> on a scalar walks those records in reverse and accumulates
+/// a <see cref="GradNode"/>; <see cref="Backward(bool)"/> on a scalar walks those records in reverse and accumulates
 /// d(output)/d(leaf) into each leaf's <see cref="Grad"/>.
 /// </summary>
 public class Variable
@@ -45,33 +45,26 @@ public class Variable
     /// <summary>Resets the gradient to zero (keeps the buffer).</summary>
     public void ZeroGrad() => Grad?.FillInPlace(0f);
 
-    /// <summary>Back-propagates from this scalar: every leaf that requires grad accumulates d(this)/d(leaf).</summary>
-    public void Backward() => Backward(releaseGraph: false);
-
-    /// <summary>Back-propagates a given output gradient (same shape as the value).</summary>
-    public void Backward(Tensor outputGrad) => BackwardPass.Run(this, outputGrad, releaseGraph: false);
-
     /// <summary>
-    /// Back-propagates from this scalar; with <paramref name="releaseGraph"/> the forward memory is freed during the
+    /// Back-propagates from this scalar: every leaf that requires grad accumulates d(this)/d(leaf).
+    /// With <paramref name="releaseGraph"/> the forward memory is freed during the
     /// sweep, as soon as nothing reads it again (as PyTorch frees a graph's saved tensors). A training step's peak
     /// memory then stays near the end of its forward pass instead of adding the whole backward on top. Afterwards
     /// only this variable's value and the leaves' (parameters, inputs) remain readable: read any other value
     /// (logits, hidden states) before calling, and the graph cannot be back-propagated again.
     /// </summary>
-    public void Backward(bool releaseGraph)
-    {
-        RequireScalar();
-        Backward(Tensor.Full(Value.Device, 1f, Value.ShapeArray()), releaseGraph);
-    }
-
-    /// <summary>Back-propagates a given output gradient, releasing the graph's forward memory when asked (see <see cref="Backward(bool)"/>).</summary>
-    public void Backward(Tensor outputGrad, bool releaseGraph) => BackwardPass.Run(this, outputGrad, releaseGraph);
-
-    private void RequireScalar()
+    public void Backward(bool releaseGraph = false)
     {
         if (Value.Count != 1)
             throw new InvalidOperationException($"Backward needs a scalar output, got shape {Value.ShapeString}; reduce it first (e.g. Ops.Sum)");
+        Backward(Tensor.Full(Value.Device, 1f, Value.ShapeArray()), releaseGraph);
     }
+
+    /// <summary>
+    /// Back-propagates a given output gradient (same shape as the value), releasing the graph's forward memory when
+    /// asked (see <see cref="Backward(bool)"/>).
+    /// </summary>
+    public void Backward(Tensor outputGrad, bool releaseGraph = false) => BackwardPass.Run(this, outputGrad, releaseGraph);
 
     /// <summary>Adds a gradient into the leaf's persistent buffer (allocated on first use, outside any scope).</summary>
     internal void AccumulateLeafGrad(Tensor g)
