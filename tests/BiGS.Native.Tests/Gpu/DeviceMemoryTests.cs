@@ -40,10 +40,12 @@ public abstract class DeviceMemoryTests : GpuParityTests
     }
 }
 
-/// <summary>Device memory on OpenCL.</summary>
+/// <summary>Device memory on OpenCL (the device's byte count is shared by every test using it, hence the collection).</summary>
 [GpuTarget(DeviceKind.OpenCL)]
+[Collection(MemoryCountersCollection.Name)]
 public sealed class DeviceMemoryOpenClTests : DeviceMemoryTests;
 
-/// <summary>Device memory on CUDA.</summary>
+/// <summary>Device memory on CUDA (the device's byte count is shared by every test using it, hence the collection).</summary>
 [GpuTarget(DeviceKind.Cuda)]
+[Collection(MemoryCountersCollection.Name)]
 public sealed class DeviceMemoryCudaTests : DeviceMemoryTests;

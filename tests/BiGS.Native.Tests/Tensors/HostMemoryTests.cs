@@ -7,10 +7,7 @@ using BiGS.Native.Training;
 namespace BiGS.Native.Tests.Tensors;
 
 /// <summary>The host memory counters are process-wide, so these tests run alone (no other test allocating meanwhile).</summary>
-[CollectionDefinition(nameof(HostMemoryTests), DisableParallelization = true)]
-public class HostMemoryCollection;
-
-[Collection(nameof(HostMemoryTests))]
+[Collection(MemoryCountersCollection.Name)]
 public class HostMemoryTests
 {
     [Fact]
