@@ -13,48 +13,56 @@ namespace BiGS.Native.Cli.Commands;
 /// </summary>
 public static class FinetuneCommand
 {
+    /// <summary>The command's options, each declared once with its default (the authors' recipe) and range.</summary>
+    private sealed class Options : CommandOptions
+    {
+        private static readonly FineTuneOptions Defaults = new();
+
+        public TaskOptions Task { get; } = TaskOptions.Create();
+        public Option<string> Data { get; } = new("--data") { Description = "Task data directory (train and dev .tsv or .csv)", Required = true };
+        public Option<string> Model { get; } = new("--model") { Description = "Checkpoint to start from (MLM/pretraining: a new classifier; classification: its head if the labels match)", Required = true };
+        public Option<string> Out { get; } = new("--out") { Description = "Output directory: the best model (config.json, model.safetensors, best_eval.json), metrics.jsonl, loss.svg, checkpoints/", Required = true };
+        public Option<float> LearningRate { get; } = new Option<float>("--lr") { Description = "Peak learning rate", DefaultValueFactory = _ => Defaults.LearningRate }.Positive();
+        public Option<int> Epochs { get; } = new Option<int>("--epochs") { Description = "Passes over the training data", DefaultValueFactory = _ => Defaults.Epochs }.AtLeast(1);
+        public Option<int> BatchSize { get; } = new Option<int>("--batch-size") { Description = "Examples per update", DefaultValueFactory = _ => Defaults.BatchSize }.AtLeast(1);
+        public Option<int?> MaxLength { get; } = new Option<int?>("--max-length") { Description = "Token limit per example (default: the model's max_position_embeddings)" }.AtLeast(4);
+        public Option<bool> NoPad { get; } = new("--no-pad") { Description = "Pad each batch to its longest example instead of to --max-length" };
+        public Option<float> WarmupRatio { get; } = new Option<float>("--warmup-ratio") { Description = "Fraction of updates of linear warm-up", DefaultValueFactory = _ => Defaults.WarmupRatio }.InRange(0, 1, includeHigh: true);
+        public Option<float> WeightDecay { get; } = new Option<float>("--weight-decay") { Description = "AdamW decay (not on biases and LayerNorm)", DefaultValueFactory = _ => Defaults.WeightDecay }.NonNegative();
+        public Option<float> GradClip { get; } = new Option<float>("--grad-clip") { Description = "Global gradient norm limit (0: off)", DefaultValueFactory = _ => Defaults.GradientClipNorm ?? 0 }.NonNegative();
+        public Option<ulong> Seed { get; } = new("--seed") { Description = "Seed of the new classifier, dropout and data order", DefaultValueFactory = _ => Defaults.Seed };
+        public Option<int?> EvalEvery { get; } = new Option<int?>("--eval-every") { Description = "Evaluate on dev every N updates (default: every epoch)" }.AtLeast(1);
+        public Option<int?> MaxTrainExamples { get; } = new Option<int?>("--max-train-examples") { Description = "Train on only the first N examples of train" }.AtLeast(1);
+        public Option<bool> Resume { get; } = new("--resume") { Description = "Continue the interrupted run in --out (same options)" };
+        public Option<string?> Device { get; } = DeviceOption.Create();
+
+        /// <summary>The fine-tuning settings the options give.</summary>
+        public FineTuneOptions Read(ParseResult r) => new()
+        {
+            LearningRate = r.GetValue(LearningRate),
+            Epochs = r.GetValue(Epochs),
+            BatchSize = r.GetValue(BatchSize),
+            MaxLength = r.GetValue(MaxLength),
+            PadToMaxLength = !r.GetValue(NoPad),
+            WarmupRatio = r.GetValue(WarmupRatio),
+            WeightDecay = r.GetValue(WeightDecay),
+            GradientClipNorm = r.GetValue(GradClip) is > 0 and var clip ? clip : null,
+            Seed = r.GetValue(Seed),
+            EvalEvery = r.GetValue(EvalEvery),
+            MaxTrainExamples = r.GetValue(MaxTrainExamples),
+            Device = DeviceOption.Resolve(r.GetValue(Device)),
+        };
+    }
+
     /// <summary>Builds the command.</summary>
     public static Command Create()
     {
-        var defaults = new FineTuneOptions();
-        var task = TaskOptions.Create();
-        var data = new Option<string>("--data") { Description = "Task data directory (train and dev .tsv or .csv)", Required = true };
-        var model = new Option<string>("--model") { Description = "Checkpoint to start from (MLM/pretraining: a new classifier; classification: its head if the labels match)", Required = true };
-        var output = new Option<string>("--out") { Description = "Output directory: the best model (config.json, model.safetensors, best_eval.json), metrics.jsonl, loss.svg, checkpoints/", Required = true };
-        var lr = new Option<float>("--lr") { Description = "Peak learning rate", DefaultValueFactory = _ => defaults.LearningRate };
-        var epochs = new Option<int>("--epochs") { Description = "Passes over the training data", DefaultValueFactory = _ => defaults.Epochs };
-        var batchSize = new Option<int>("--batch-size") { Description = "Examples per update", DefaultValueFactory = _ => defaults.BatchSize };
-        var maxLength = new Option<int?>("--max-length") { Description = "Token limit per example (default: the model's max_position_embeddings)" };
-        var noPad = new Option<bool>("--no-pad") { Description = "Pad each batch to its longest example instead of to --max-length" };
-        var warmupRatio = new Option<float>("--warmup-ratio") { Description = "Fraction of updates of linear warm-up", DefaultValueFactory = _ => defaults.WarmupRatio };
-        var weightDecay = new Option<float>("--weight-decay") { Description = "AdamW decay (not on biases and LayerNorm)", DefaultValueFactory = _ => defaults.WeightDecay };
-        var gradClip = new Option<float>("--grad-clip") { Description = "Global gradient norm limit (0: off)", DefaultValueFactory = _ => defaults.GradientClipNorm ?? 0 };
-        var seed = new Option<ulong>("--seed") { Description = "Seed of the new classifier, dropout and data order", DefaultValueFactory = _ => defaults.Seed };
-        var device = DeviceOption.Create();
-        var evalEvery = new Option<int?>("--eval-every") { Description = "Evaluate on dev every N updates (default: every epoch)" };
-        var maxTrain = new Option<int?>("--max-train-examples") { Description = "Train on only the first N examples of train" };
-        var resume = new Option<bool>("--resume") { Description = "Continue the interrupted run in --out (same options)" };
-
+        var options = new Options();
         var command = new Command("finetune", "Fine-tune BiGS on a GLUE-style task, keeping the best model by the task's metric");
-        foreach (var option in task.All.Concat([data, model, output, lr, epochs, batchSize, maxLength, noPad, warmupRatio, weightDecay,
-                     gradClip, seed, evalEvery, maxTrain, resume, device]))
-            command.Options.Add(option);
-        command.SetAction(r => CliErrors.Guard(() => Run(task.Read(r), r.GetValue(data)!, r.GetValue(model)!, r.GetValue(output)!,
-            new FineTuneOptions
-            {
-                LearningRate = r.GetValue(lr),
-                Epochs = r.GetValue(epochs),
-                BatchSize = r.GetValue(batchSize),
-                MaxLength = r.GetValue(maxLength),
-                PadToMaxLength = !r.GetValue(noPad),
-                WarmupRatio = r.GetValue(warmupRatio),
-                WeightDecay = r.GetValue(weightDecay),
-                GradientClipNorm = r.GetValue(gradClip) is > 0 and var clip ? clip : null,
-                Seed = r.GetValue(seed),
-                EvalEvery = r.GetValue(evalEvery),
-                MaxTrainExamples = r.GetValue(maxTrain),
-                Device = DeviceOption.Resolve(r.GetValue(device)),
-            }, r.GetValue(resume))));
+        foreach (var option in options.Task.All) command.Options.Add(option);
+        options.AddTo(command);
+        command.SetAction(r => CliErrors.Guard(() =>
+            Run(options.Task.Read(r), r.GetValue(options.Data)!, r.GetValue(options.Model)!, r.GetValue(options.Out)!, options.Read(r), r.GetValue(options.Resume))));
         return command;
     }
 
@@ -68,7 +76,7 @@ public static class FinetuneCommand
             + $"max length {run.MaxLength} ({(options.PadToMaxLength ? "padded to it" : "padded per batch")})");
         Console.WriteLine($"model {modelDirectory}: {run.Model.Config.NumHiddenLayers} layers, hidden {run.Model.Config.HiddenSize}, {run.Model.ParameterCount():N0} parameters");
         if (run.HeadNote is not null) Console.WriteLine(run.HeadNote);
-        Console.WriteLine($"{run.TotalSteps} updates ({options.Epochs} epochs, batch {options.BatchSize}), lr {options.LearningRate.ToString(CultureInfo.InvariantCulture)}, "
+        Console.WriteLine($"{run.TotalSteps} updates ({options.Epochs} epoch{(options.Epochs == 1 ? "" : "s")}, batch {options.BatchSize}), lr {TrainingDisplay.FormatRate(options.LearningRate)}, "
             + $"warm-up {options.WarmupRatio.ToString(CultureInfo.InvariantCulture)}, weight decay {options.WeightDecay.ToString(CultureInfo.InvariantCulture)}, seed {options.Seed}");
         if (resume) Console.WriteLine($"resumed from {run.Resume()}");
 

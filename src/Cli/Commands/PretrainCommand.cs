@@ -29,89 +29,40 @@ public static class PretrainCommand
         "For God so loved the [MASK], that he gave his only begotten Son.",
     ];
 
-    /// <summary>The settings of a run (the command's options after defaults).</summary>
-    private sealed record Settings
+    /// <summary>The command's options, each declared once with its default and range.</summary>
+    private sealed class Options : CommandOptions
     {
-        public string[] Corpus { get; init; } = [];
-        public string? Vocab { get; init; }
-        public string? Config { get; init; }
-        public int Steps { get; init; }
-        public int BatchSize { get; init; }
-        public int MaxLength { get; init; }
-        public float LearningRate { get; init; }
-        public int? Warmup { get; init; }
-        public string Schedule { get; init; } = "cosine";
-        public float WeightDecay { get; init; }
-        public float? SsmLrMultiplier { get; init; }
-        public float GradClip { get; init; }
-        public int Accumulate { get; init; }
-        public float? Dropout { get; init; }
-        public ulong Seed { get; init; }
-        public int? EvalEvery { get; init; }
-        public int? SaveEvery { get; init; }
-        public string Out { get; init; } = "runs/pretrain";
-        public string? Resume { get; init; }
-        public string? Device { get; init; }
-        public bool NextSentence { get; init; }
-        public string? Init { get; init; }
+        public Option<string[]> Corpus { get; } = new("--corpus") { Description = "Text files (.txt or .txt.gz; one document a line or blank-line separated); default: the embedded KJV", AllowMultipleArgumentsPerToken = true };
+        public Option<string?> Vocab { get; } = new("--vocab") { Description = "vocab.txt or tokenizer.json, copied into each checkpoint (default: on --resume the checkpoint's, else embedded bert-base-uncased)" };
+        public Option<string?> Config { get; } = new("--config") { Description = "config.json of the model (default: 4 layers, hidden 128, L 128; on --resume: the checkpoint's)" };
+        public Option<int> Steps { get; } = new Option<int>("--steps") { Description = "Optimizer updates", DefaultValueFactory = _ => 600 }.AtLeast(1);
+        public Option<int> BatchSize { get; } = new Option<int>("--batch-size") { Description = "Sequences per micro-batch", DefaultValueFactory = _ => 16 }.AtLeast(1);
+        public Option<int> MaxLength { get; } = new Option<int>("--max-length") { Description = "Tokens per packed sequence", DefaultValueFactory = _ => 128 }.AtLeast(3);
+        public Option<float> LearningRate { get; } = new Option<float>("--lr") { Description = "Peak learning rate", DefaultValueFactory = _ => 2e-3f }.Positive();
+        public Option<int?> Warmup { get; } = new Option<int?>("--warmup") { Description = "Warm-up updates (default: 10% of --steps)" }.AtLeast(0);
+        public Option<string> Schedule { get; } = new Option<string>("--schedule") { Description = "Decay after warm-up (cosine decays to 0.1 x peak)", DefaultValueFactory = _ => "cosine" }.AcceptOnlyFromAmong("linear", "cosine", "constant");
+        public Option<float> WeightDecay { get; } = new Option<float>("--weight-decay") { Description = "AdamW decay (not on biases and LayerNorm)", DefaultValueFactory = _ => 0.05f }.NonNegative();
+        public Option<float?> SsmLrMultiplier { get; } = new Option<float?>("--ssm-lr-multiplier") { Description = "Own group for A_re, A_im, log_step at this lr multiple, no decay" }.Positive();
+        public Option<float> GradClip { get; } = new Option<float>("--grad-clip") { Description = "Global gradient norm limit (0: off)", DefaultValueFactory = _ => 1f }.NonNegative();
+        public Option<int> Accumulate { get; } = new Option<int>("--accumulate") { Description = "Micro-batches per update", DefaultValueFactory = _ => 1 }.AtLeast(1);
+        public Option<float?> Dropout { get; } = new Option<float?>("--dropout") { Description = "Hidden dropout (overrides the config's)" }.InRange(0, 1);
+        public Option<ulong> Seed { get; } = new("--seed") { Description = "Seed of initialisation, dropout, data order and masking", DefaultValueFactory = _ => 0UL };
+        public Option<int?> EvalEvery { get; } = new Option<int?>("--eval-every") { Description = "Evaluate on the held-out split every N updates (default: --steps / 5)" }.AtLeast(1);
+        public Option<int?> SaveEvery { get; } = new Option<int?>("--save-every") { Description = "Checkpoint every N updates (default: --steps / 2; always at the end)" }.AtLeast(1);
+        public Option<string> Out { get; } = new("--out") { Description = "Run directory (checkpoints, metrics.jsonl, loss.svg)", DefaultValueFactory = _ => "runs/pretrain" };
+        public Option<string?> Resume { get; } = new("--resume") { Description = "Continue from a checkpoint (or a run directory's newest)" };
+        public Option<string?> Init { get; } = new("--init") { Description = "Start from this model's weights (heads it lacks are newly initialised) with a fresh optimizer and schedule" };
+        public Option<bool> NextSentence { get; } = new("--next-sentence") { Description = "Add BERT's next-sentence prediction: each example is two corpus lines, the second following the first or (half the time) a random line; trains a BiGSForPreTraining" };
+        public Option<string?> Device { get; } = DeviceOption.Create();
     }
 
     /// <summary>Builds the command.</summary>
     public static Command Create()
     {
-        var corpus = new Option<string[]>("--corpus") { Description = "Text files (.txt or .txt.gz; one document a line or blank-line separated); default: the embedded KJV", AllowMultipleArgumentsPerToken = true };
-        var vocab = new Option<string?>("--vocab") { Description = "vocab.txt or tokenizer.json, copied into each checkpoint (default: on --resume the checkpoint's, else embedded bert-base-uncased)" };
-        var config = new Option<string?>("--config") { Description = "config.json of the model (default: 4 layers, hidden 128, L 128; on --resume: the checkpoint's)" };
-        var steps = new Option<int>("--steps") { Description = "Optimizer updates", DefaultValueFactory = _ => 600 };
-        var batchSize = new Option<int>("--batch-size") { Description = "Sequences per micro-batch", DefaultValueFactory = _ => 16 };
-        var maxLength = new Option<int>("--max-length") { Description = "Tokens per packed sequence", DefaultValueFactory = _ => 128 };
-        var lr = new Option<float>("--lr") { Description = "Peak learning rate", DefaultValueFactory = _ => 2e-3f };
-        var warmup = new Option<int?>("--warmup") { Description = "Warm-up updates (default: 10% of --steps)" };
-        var schedule = new Option<string>("--schedule") { Description = "Decay after warm-up (cosine decays to 0.1 x peak)", DefaultValueFactory = _ => "cosine" };
-        schedule.AcceptOnlyFromAmong("linear", "cosine", "constant");
-        var weightDecay = new Option<float>("--weight-decay") { Description = "AdamW decay (not on biases and LayerNorm)", DefaultValueFactory = _ => 0.05f };
-        var ssmLr = new Option<float?>("--ssm-lr-multiplier") { Description = "Own group for A_re, A_im, log_step at this lr multiple, no decay" };
-        var gradClip = new Option<float>("--grad-clip") { Description = "Global gradient norm limit (0: off)", DefaultValueFactory = _ => 1f };
-        var accumulate = new Option<int>("--accumulate") { Description = "Micro-batches per update", DefaultValueFactory = _ => 1 };
-        var dropout = new Option<float?>("--dropout") { Description = "Hidden dropout (overrides the config's)" };
-        var seed = new Option<ulong>("--seed") { Description = "Seed of initialisation, dropout, data order and masking", DefaultValueFactory = _ => 0UL };
-        var evalEvery = new Option<int?>("--eval-every") { Description = "Evaluate on the held-out split every N updates (default: --steps / 5)" };
-        var saveEvery = new Option<int?>("--save-every") { Description = "Checkpoint every N updates (default: --steps / 2; always at the end)" };
-        var output = new Option<string>("--out") { Description = "Run directory (checkpoints, metrics.jsonl, loss.svg)", DefaultValueFactory = _ => "runs/pretrain" };
-        var resume = new Option<string?>("--resume") { Description = "Continue from a checkpoint (or a run directory's newest)" };
-        var device = DeviceOption.Create();
-        var nextSentence = new Option<bool>("--next-sentence") { Description = "Add BERT's next-sentence prediction: each example is two corpus lines, the second following the first or (half the time) a random line; trains a BiGSForPreTraining" };
-        var init = new Option<string?>("--init") { Description = "Start from this model's weights (heads it lacks are newly initialised) with a fresh optimizer and schedule" };
-
+        var options = new Options();
         var command = new Command("pretrain", "Masked-LM pretraining of BiGS (default: a small model on the embedded KJV corpus, a few minutes on CPU)");
-        foreach (var option in new Option[] { corpus, vocab, config, steps, batchSize, maxLength, lr, warmup, schedule, weightDecay, ssmLr,
-                     gradClip, accumulate, dropout, seed, evalEvery, saveEvery, output, resume, init, nextSentence, device })
-            command.Options.Add(option);
-        command.SetAction(r => CliErrors.Guard(() => Run(new Settings
-        {
-            Corpus = r.GetValue(corpus) ?? [],
-            Vocab = r.GetValue(vocab),
-            Config = r.GetValue(config),
-            Steps = r.GetValue(steps),
-            BatchSize = r.GetValue(batchSize),
-            MaxLength = r.GetValue(maxLength),
-            LearningRate = r.GetValue(lr),
-            Warmup = r.GetValue(warmup),
-            Schedule = r.GetValue(schedule)!,
-            WeightDecay = r.GetValue(weightDecay),
-            SsmLrMultiplier = r.GetValue(ssmLr),
-            GradClip = r.GetValue(gradClip),
-            Accumulate = r.GetValue(accumulate),
-            Dropout = r.GetValue(dropout),
-            Seed = r.GetValue(seed),
-            EvalEvery = r.GetValue(evalEvery),
-            Device = r.GetValue(device),
-            SaveEvery = r.GetValue(saveEvery),
-            Out = r.GetValue(output)!,
-            Resume = r.GetValue(resume),
-            Init = r.GetValue(init),
-            NextSentence = r.GetValue(nextSentence),
-        })));
+        options.AddTo(command);
+        command.SetAction(r => CliErrors.Guard(() => Run(options, r)));
         return command;
     }
 
@@ -129,37 +80,43 @@ public static class PretrainCommand
         Architectures = [nameof(BiGSForMaskedLM)],
     };
 
-    private static int Run(Settings s)
+    private static int Run(Options o, ParseResult r)
     {
-        Validate(s);
-        CliErrors.RequireWritableDirectory(s.Out, "--out");
-        string? resumeFrom = s.Resume is null ? null : TrainingCheckpoint.FindLatest(s.Resume);
-        string? tokenizerFile = KeepTokenizerFile(s.Vocab ?? (resumeFrom is null ? null : ModelTokenizer.FileIn(resumeFrom)), s.Out);
+        string output = r.GetValue(o.Out)!;
+        int steps = r.GetValue(o.Steps), maxLength = r.GetValue(o.MaxLength);
+        string[] corpusFiles = r.GetValue(o.Corpus) ?? [];
+        string? init = r.GetValue(o.Init), vocab = r.GetValue(o.Vocab);
+        bool nextSentence = r.GetValue(o.NextSentence);
+        CliErrors.RequireWritableDirectory(output, "--out");
+        string? resumeFrom = r.GetValue(o.Resume) is { } resume ? TrainingCheckpoint.FindLatest(resume) : null;
+        string? tokenizerFile = KeepTokenizerFile(vocab ?? (resumeFrom is null ? null : ModelTokenizer.FileIn(resumeFrom)), output);
         var tokenizer = LoadTokenizer(tokenizerFile);
-        var config = LoadConfig(s, resumeFrom ?? s.Init);
+        var config = LoadConfig(r.GetValue(o.Config), resumeFrom ?? init, r.GetValue(o.Dropout));
         if (config.VocabSize < tokenizer.VocabSize)
             throw new ArgumentException($"the model's vocab_size {config.VocabSize} is smaller than the vocabulary's {tokenizer.VocabSize} tokens");
-        if (s.MaxLength > config.MaxPositionEmbeddings)
-            throw new ArgumentException($"--max-length {s.MaxLength} exceeds the model's max_position_embeddings {config.MaxPositionEmbeddings}");
+        if (maxLength > config.MaxPositionEmbeddings)
+            throw new ArgumentException($"--max-length {maxLength} exceeds the model's max_position_embeddings {config.MaxPositionEmbeddings}");
 
-        Console.WriteLine($"corpus: {(s.Corpus.Length == 0 ? EmbeddedCorpusName : string.Join(", ", s.Corpus))}");
-        var masking = new MlmMasking(tokenizer, MlmMasking.DefaultMaxPredictions(s.MaxLength));
-        var (data, evalBatches, dataNote) = s.NextSentence ? SentencePairData(s, tokenizer, masking) : PackedData(s, tokenizer, masking);
+        Console.WriteLine($"corpus: {(corpusFiles.Length == 0 ? EmbeddedCorpusName : string.Join(", ", corpusFiles))}");
+        var batching = new Batching(ReadCorpus(corpusFiles), tokenizer, new MlmMasking(tokenizer, MlmMasking.DefaultMaxPredictions(maxLength)),
+            maxLength, r.GetValue(o.BatchSize), r.GetValue(o.Seed));
+        var (data, evalBatches, dataNote) = nextSentence ? SentencePairData(batching) : PackedData(batching);
 
-        var model = CreateModel(s, config);
-        model.To(DeviceOption.Resolve(s.Device));
-        var optimizer = AdamW.ForModel(model, new AdamWOptions { WeightDecay = s.WeightDecay, SsmLearningRateMultiplier = s.SsmLrMultiplier });
-        var schedule = new LearningRateSchedule(s.LearningRate, s.Warmup ?? s.Steps / 10, s.Steps, LearningRateSchedule.ParseKind(s.Schedule),
-            minRatio: s.Schedule == "cosine" ? 0.1f : 0f);
+        var model = CreateModel(nextSentence, init, config, r.GetValue(o.Seed));
+        model.To(DeviceOption.Resolve(r.GetValue(o.Device)));
+        var optimizer = AdamW.ForModel(model, new AdamWOptions { WeightDecay = r.GetValue(o.WeightDecay), SsmLearningRateMultiplier = r.GetValue(o.SsmLrMultiplier) });
+        string scheduleName = r.GetValue(o.Schedule)!;
+        var schedule = new LearningRateSchedule(r.GetValue(o.LearningRate), r.GetValue(o.Warmup) ?? steps / 10, steps, LearningRateSchedule.ParseKind(scheduleName),
+            minRatio: scheduleName == "cosine" ? 0.1f : 0f);
         var objective = new MaskedLanguageModelingObjective();
         var trainer = new Trainer(model, data, optimizer, schedule, objective, new TrainerOptions
         {
-            Steps = s.Steps,
-            AccumulationSteps = s.Accumulate,
-            GradientClipNorm = s.GradClip > 0 ? s.GradClip : null,
-            EvalEvery = s.EvalEvery ?? Math.Max(1, s.Steps / 5),
-            SaveEvery = s.SaveEvery ?? Math.Max(1, s.Steps / 2),
-            OutputDirectory = s.Out,
+            Steps = steps,
+            AccumulationSteps = r.GetValue(o.Accumulate),
+            GradientClipNorm = r.GetValue(o.GradClip) is > 0 and var clip ? clip : null,
+            EvalEvery = r.GetValue(o.EvalEvery) ?? Math.Max(1, steps / 5),
+            SaveEvery = r.GetValue(o.SaveEvery) ?? Math.Max(1, steps / 2),
+            OutputDirectory = output,
             TokenizerFile = tokenizerFile,
         })
         {
@@ -175,10 +132,14 @@ public static class PretrainCommand
             : $"finished {result.Step} steps; final loss {result.Log.Steps.LastOrDefault()?.Loss.ToString("0.0000", CultureInfo.InvariantCulture) ?? "-"}");
         if (!result.Cancelled) PrintFillMask(new FillMask(model, tokenizer));
         Console.WriteLine($"checkpoint: {result.CheckpointPath}");
-        Console.WriteLine($"metrics log: {Path.Combine(s.Out, MetricsLog.LogFile)}");
-        Console.WriteLine($"loss plot: {Path.Combine(s.Out, MetricsLog.PlotFile)}");
+        Console.WriteLine($"metrics log: {Path.Combine(output, MetricsLog.LogFile)}");
+        Console.WriteLine($"loss plot: {Path.Combine(output, MetricsLog.PlotFile)}");
         return result.Cancelled ? 130 : 0;
     }
+
+    /// <summary>What the batch sources are built from: corpus lines, tokenizer, masking, sizes and the run's seed.</summary>
+    private sealed record Batching((IEnumerable<CorpusLine> Lines, string Description) Corpus, BertTokenizer Tokenizer, MlmMasking Masking,
+        int MaxLength, int BatchSize, ulong Seed);
 
     private static void PrintFillMask(FillMask fillMask)
     {
@@ -190,20 +151,6 @@ public static class PretrainCommand
             Console.WriteLine("    " + string.Join("  ", prediction.Candidates.Select(c =>
                 $"{c.Token} ({c.Probability.ToString("0.000", CultureInfo.InvariantCulture)})")));
         }
-    }
-
-    private static void Validate(Settings s)
-    {
-        if (s.Steps < 1) throw new ArgumentException($"--steps must be at least 1, got {s.Steps}");
-        if (s.BatchSize < 1) throw new ArgumentException($"--batch-size must be at least 1, got {s.BatchSize}");
-        if (s.MaxLength < 3) throw new ArgumentException($"--max-length must be at least 3, got {s.MaxLength}");
-        if (!(s.LearningRate > 0)) throw new ArgumentException($"--lr must be positive, got {s.LearningRate}");
-        if (s.Warmup < 0) throw new ArgumentException($"--warmup cannot be negative, got {s.Warmup}");
-        if (s.WeightDecay < 0) throw new ArgumentException($"--weight-decay cannot be negative, got {s.WeightDecay}");
-        if (s.SsmLrMultiplier is { } m && !(m > 0)) throw new ArgumentException($"--ssm-lr-multiplier must be positive, got {m}");
-        if (s.GradClip < 0) throw new ArgumentException($"--grad-clip cannot be negative, got {s.GradClip}");
-        if (s.Accumulate < 1) throw new ArgumentException($"--accumulate must be at least 1, got {s.Accumulate}");
-        if (s.Dropout is { } d && !(d >= 0 && d < 1)) throw new ArgumentException($"--dropout must be in [0, 1), got {d}");
     }
 
     /// <summary>
@@ -221,43 +168,41 @@ public static class PretrainCommand
         path is null ? BertTokenizer.BertBaseUncased() : ModelTokenizer.LoadFile(path);
 
     /// <summary>--config, else the resumed checkpoint's config, else the default small model; then --dropout.</summary>
-    private static BiGSConfig LoadConfig(Settings s, string? resumeFrom)
+    private static BiGSConfig LoadConfig(string? configFile, string? resumeFrom, float? dropout)
     {
-        var config = s.Config is not null ? BiGSConfig.Load(s.Config)
+        var config = configFile is not null ? BiGSConfig.Load(configFile)
             : resumeFrom is not null ? BiGSConfig.Load(resumeFrom)
             : DefaultConfig();
-        if (s.Dropout is { } dropout) config.HiddenDropoutProb = dropout;
+        if (dropout is { } p) config.HiddenDropoutProb = p;
         config.Validate();
         return config;
     }
 
     /// <summary>A new model, or --init's weights; with --next-sentence the MLM and next-sentence heads, else MLM only.</summary>
-    private static BiGSPreTrainingHeadModel CreateModel(Settings s, BiGSConfig config) => (s.NextSentence, s.Init) switch
+    private static BiGSPreTrainingHeadModel CreateModel(bool nextSentence, string? init, BiGSConfig config, ulong seed) => (nextSentence, init) switch
     {
-        (true, null) => new BiGSForPreTraining(config, s.Seed),
-        (true, { } init) => BiGSForPreTraining.FromPretrained(init),
-        (false, null) => new BiGSForMaskedLM(config, s.Seed),
-        (false, { } init) => BiGSForMaskedLM.FromPretrained(init),
+        (true, null) => new BiGSForPreTraining(config, seed),
+        (true, { } directory) => BiGSForPreTraining.FromPretrained(directory),
+        (false, null) => new BiGSForMaskedLM(config, seed),
+        (false, { } directory) => BiGSForMaskedLM.FromPretrained(directory),
     };
 
     /// <summary>Masked-LM batches of the corpus packed into max-length sequences; held-out: up to 128 of them.</summary>
-    private static (IBatchSource, List<BiGSInput>, string) PackedData(Settings s, BertTokenizer tokenizer, MlmMasking masking)
+    private static (IBatchSource, List<BiGSInput>, string) PackedData(Batching b)
     {
-        var (lines, description) = ReadCorpus(s.Corpus);
-        var corpus = PretrainingCorpus.FromLines(lines, tokenizer, s.MaxLength, description);
-        var data = new MaskedLmBatchSource(corpus.Train, masking, tokenizer.PadId, s.BatchSize, s.Seed + 1);
-        var evalBatches = MaskedLmBatchSource.EvaluationBatches(corpus.HeldOut.Take(128).ToList(), masking, tokenizer.PadId, s.BatchSize, s.Seed + 2);
-        return (data, evalBatches, $"{corpus.Train.Count} training / {corpus.HeldOut.Count} held-out sequences of {s.MaxLength} tokens");
+        var corpus = PretrainingCorpus.FromLines(b.Corpus.Lines, b.Tokenizer, b.MaxLength, b.Corpus.Description);
+        var data = new MaskedLmBatchSource(corpus.Train, b.Masking, b.Tokenizer.PadId, b.BatchSize, b.Seed + 1);
+        var evalBatches = MaskedLmBatchSource.EvaluationBatches(corpus.HeldOut.Take(128).ToList(), b.Masking, b.Tokenizer.PadId, b.BatchSize, b.Seed + 2);
+        return (data, evalBatches, $"{corpus.Train.Count} training / {corpus.HeldOut.Count} held-out sequences of {b.MaxLength} tokens");
     }
 
     /// <summary>Masked-LM + next-sentence batches of line pairs; held-out: pairs from up to 512 held-out lines.</summary>
-    private static (IBatchSource, List<BiGSInput>, string) SentencePairData(Settings s, BertTokenizer tokenizer, MlmMasking masking)
+    private static (IBatchSource, List<BiGSInput>, string) SentencePairData(Batching b)
     {
-        var (lines, description) = ReadCorpus(s.Corpus);
-        var corpus = LineCorpus.Split(lines, description);
-        var data = new NextSentenceBatchSource(corpus.Train, tokenizer, masking, s.MaxLength, s.BatchSize, s.Seed + 1);
-        var evalBatches = NextSentenceBatchSource.EvaluationBatches(corpus.HeldOut.Take(512).ToList(), tokenizer, masking, s.MaxLength, s.BatchSize, s.Seed + 2);
-        return (data, evalBatches, $"sentence pairs from {corpus.Train.Count} training / {corpus.HeldOut.Count} held-out lines, {s.MaxLength} tokens");
+        var corpus = LineCorpus.Split(b.Corpus.Lines, b.Corpus.Description);
+        var data = new NextSentenceBatchSource(corpus.Train, b.Tokenizer, b.Masking, b.MaxLength, b.BatchSize, b.Seed + 1);
+        var evalBatches = NextSentenceBatchSource.EvaluationBatches(corpus.HeldOut.Take(512).ToList(), b.Tokenizer, b.Masking, b.MaxLength, b.BatchSize, b.Seed + 2);
+        return (data, evalBatches, $"sentence pairs from {corpus.Train.Count} training / {corpus.HeldOut.Count} held-out lines, {b.MaxLength} tokens");
     }
 
     /// <summary>The lines of the --corpus files, else of the embedded KJV, and a name for errors.</summary>

@@ -111,7 +111,7 @@ internal sealed class TrainingDisplay : IProgress<TrainingProgress>
     }
 
     private static string StepLine(TrainingProgress p) =>
-        $"step {p.Step}/{p.TotalSteps}  loss {Format(p.Latest.Loss)}  acc {Format(p.Latest.Accuracy)}  lr {p.Latest.LearningRate:0.###e0}  "
+        $"step {p.Step}/{p.TotalSteps}  loss {Format(p.Latest.Loss)}  acc {Format(p.Latest.Accuracy)}  lr {FormatRate(p.Latest.LearningRate)}  "
         + $"{p.Latest.TokensPerSecond:0} tok/s  elapsed {Clock(p.Elapsed)}  eta {Clock(p.Remaining)}";
 
     private void Render()
@@ -122,7 +122,7 @@ internal sealed class TrainingDisplay : IProgress<TrainingProgress>
         AddRow("step", p is null ? "starting" : $"{p.Step} / {p.TotalSteps}");
         AddRow("loss", p is null ? "-" : Format(p.Latest.Loss));
         AddRow(accuracyName, p is null ? "-" : Format(p.Latest.Accuracy));
-        AddRow("learning rate", p is null ? "-" : p.Latest.LearningRate.ToString("0.###e0", CultureInfo.InvariantCulture));
+        AddRow("learning rate", p is null ? "-" : FormatRate(p.Latest.LearningRate));
         AddRow("tokens/s", p is null ? "-" : p.Latest.TokensPerSecond.ToString("0", CultureInfo.InvariantCulture));
         AddRow("elapsed / ETA", p is null ? "-" : $"{Clock(p.Elapsed)} / {Clock(p.Remaining)}");
         AddRow("last eval", evalText);
@@ -132,6 +132,9 @@ internal sealed class TrainingDisplay : IProgress<TrainingProgress>
     private void AddRow(string name, string value) => table!.AddRow(new Text(name), new Text(value));
 
     private static string Format(double value) => double.IsFinite(value) ? value.ToString("0.0000", CultureInfo.InvariantCulture) : "-";
+
+    /// <summary>A learning rate in short scientific notation ("2e-5"), and zero (the end of a linear decay) as "0".</summary>
+    public static string FormatRate(double rate) => rate == 0 ? "0" : rate.ToString("0.###e0", CultureInfo.InvariantCulture);
 
     private static string Clock(TimeSpan t) => t.ToString(t.TotalHours >= 1 ? @"h\:mm\:ss" : @"m\:ss", CultureInfo.InvariantCulture);
 }

@@ -16,7 +16,7 @@ internal static class CliRunner
         Console.SetError(error);
         try
         {
-            int exitCode = Program.BuildRoot().Parse(args).Invoke();
+            int exitCode = Program.Run(args);
             return (exitCode, output.ToString(), error.ToString());
         }
         finally
