@@ -15,20 +15,20 @@ internal sealed unsafe class GemmPackBuffers
     [ThreadStatic]
     private static GemmPackBuffers? current;
 
-    /// <summary>Packed A block: MC/MR micro-panels, each KC steps of MR floats.</summary>
+    /// <summary>Packed A block: MC x KC floats, as micro-panels of the kernel's tile rows.</summary>
     public float* PackedA { get; }
 
-    /// <summary>Packed B panel: NC/NR micro-panels, each KC steps of NR floats.</summary>
+    /// <summary>Packed B panel: KC x NC floats, as micro-panels of the kernel's tile columns.</summary>
     public float* PackedB { get; }
 
-    /// <summary>Scratch MR x NR tile for edge tiles that do not fit the matrix C.</summary>
+    /// <summary>Scratch tile (room for any micro-kernel's) for edge tiles that do not fit the matrix C.</summary>
     public float* EdgeTile { get; }
 
     private GemmPackBuffers()
     {
         PackedA = Allocate(GemmBlocking.PackedABlockFloats);
         PackedB = Allocate(GemmBlocking.PackedBPanelFloats);
-        EdgeTile = Allocate(GemmMicroKernel.MR * GemmMicroKernel.NR);
+        EdgeTile = Allocate(GemmMicroKernel.MaxTileFloats);
     }
 
     /// <summary>The calling thread's buffers, created on first use.</summary>

@@ -2,14 +2,14 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
-using static BiGS.Native.Kernels.Cpu.GemmMicroKernel;
 
 namespace BiGS.Native.Kernels.Cpu;
 
 /// <summary>
 /// Copies blocks of op(A) and op(B) into the contiguous micro-panel layout the micro-kernel streams through.
 /// Packing reads each operand in its stored orientation, so transposes cost nothing extra, and pads
-/// partial panels with zeros so edge tiles run the same full-size kernel.
+/// partial panels with zeros so edge tiles run the same full-size kernel. The panel widths MR and NR are the
+/// micro-kernel's tile rows and columns (<see cref="GemmMicroKernel.TileRows"/>, <see cref="GemmMicroKernel.TileColumns"/>).
 /// <list type="bullet">
 /// <item>A block (mc x kc of op(A)) becomes ceil(mc/MR) micro-panels; panel q holds, for each step p,
 /// the MR values op(A)[q*MR + r, p] at <c>dst[q*MR*kc + p*MR + r]</c>.</item>
@@ -19,35 +19,35 @@ namespace BiGS.Native.Kernels.Cpu;
 /// </summary>
 internal static unsafe class GemmPacking
 {
-    /// <summary>Packs op(A)[rowBegin .. rowBegin+mc, kBegin .. kBegin+kc) into MR-row micro-panels.</summary>
-    public static void PackA(in GemmOperands op, int rowBegin, int mc, int kBegin, int kc, float* dst)
+    /// <summary>Packs op(A)[rowBegin .. rowBegin+mc, kBegin .. kBegin+kc) into micro-panels of <paramref name="mr"/> rows.</summary>
+    public static void PackA(in GemmOperands op, int rowBegin, int mc, int kBegin, int kc, float* dst, int mr)
     {
-        for (int r0 = 0; r0 < mc; r0 += MR, dst += MR * kc)
+        for (int r0 = 0; r0 < mc; r0 += mr, dst += mr * kc)
         {
-            int rows = Math.Min(MR, mc - r0);
+            int rows = Math.Min(mr, mc - r0);
             int row = rowBegin + r0;
             if (op.TransA)
                 // op(A)[i, p] = A[p, i]: each step's MR values are contiguous in A's row p.
-                CopyStrips(op.A + (nint)kBegin * op.Lda + row, op.Lda, 1, kc, rows, dst, MR);
+                CopyStrips(op.A + (nint)kBegin * op.Lda + row, op.Lda, 1, kc, rows, dst, mr);
             else
                 // op(A)[i, p] = A[i, p]: walk each of the MR rows of A along k.
-                CopyStrips(op.A + (nint)row * op.Lda + kBegin, 1, op.Lda, kc, rows, dst, MR);
+                CopyStrips(op.A + (nint)row * op.Lda + kBegin, 1, op.Lda, kc, rows, dst, mr);
         }
     }
 
-    /// <summary>Packs op(B)[kBegin .. kBegin+kc, colBegin .. colBegin+nc) into NR-column micro-panels.</summary>
-    public static void PackB(in GemmOperands op, int kBegin, int kc, int colBegin, int nc, float* dst)
+    /// <summary>Packs op(B)[kBegin .. kBegin+kc, colBegin .. colBegin+nc) into micro-panels of <paramref name="nr"/> columns.</summary>
+    public static void PackB(in GemmOperands op, int kBegin, int kc, int colBegin, int nc, float* dst, int nr)
     {
-        for (int c0 = 0; c0 < nc; c0 += NR, dst += NR * kc)
+        for (int c0 = 0; c0 < nc; c0 += nr, dst += nr * kc)
         {
-            int cols = Math.Min(NR, nc - c0);
+            int cols = Math.Min(nr, nc - c0);
             int col = colBegin + c0;
             if (op.TransB)
                 // op(B)[p, j] = B[j, p]: walk each of the NR rows of B along k.
-                CopyStrips(op.B + (nint)col * op.Ldb + kBegin, 1, op.Ldb, kc, cols, dst, NR);
+                CopyStrips(op.B + (nint)col * op.Ldb + kBegin, 1, op.Ldb, kc, cols, dst, nr);
             else
                 // op(B)[p, j] = B[p, j]: each step's NR values are contiguous in B's row p.
-                CopyStrips(op.B + (nint)kBegin * op.Ldb + col, op.Ldb, 1, kc, cols, dst, NR);
+                CopyStrips(op.B + (nint)kBegin * op.Ldb + col, op.Ldb, 1, kc, cols, dst, nr);
         }
     }
 
@@ -87,7 +87,7 @@ internal static unsafe class GemmPacking
     /// <summary>
     /// The vectorised case of <see cref="CopyStrips"/> for lanes that are contiguous along the steps
     /// (A not transposed, or B transposed), for <paramref name="steps"/> a multiple of 8. The panel's lanes
-    /// are taken in groups of 8 (a group of a 6-lane A panel has 6): for each 8 steps, row r of an 8 x 8 block
+    /// are taken in groups of 8 (the last group of a 6- or 12-lane A panel has 6 or 4): for each 8 steps, row r of an 8 x 8 block
     /// is 8 steps of lane r; after the transpose, row t holds step t of all 8 lanes, which is where the panel
     /// wants it. Lanes past <paramref name="lanes"/> load as zeros, so padding comes out of the same code.
     /// </summary>
@@ -130,8 +130,8 @@ internal static unsafe class GemmPacking
         lane < lanes ? Vector256.Load(block + lane * laneStride) : Vector256<float>.Zero;
 
     /// <summary>
-    /// Stores the first <paramref name="count"/> floats of <paramref name="lanes"/>: all 8 (a B panel group),
-    /// or 6 (an A panel, <see cref="GemmMicroKernel.MR"/>) as 4 + 2 so nothing past the panel is written.
+    /// Stores the first <paramref name="count"/> floats of <paramref name="lanes"/>: all 8 (a B panel group), or
+    /// the 4 or 6 of an A panel's last group (panels of 6 or 12 rows), so nothing past the panel is written.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void StoreLanes(Vector256<float> lanes, float* dst, int count)
@@ -141,9 +141,10 @@ internal static unsafe class GemmPacking
             Vector256.Store(lanes, dst);
             return;
         }
-        Debug.Assert(count == MR, "panel groups are 8 lanes wide (B) or MR lanes wide (A)");
+        Debug.Assert(count is 4 or 6, "panel groups are 8 lanes wide, or 4 or 6 for the last group of an A panel");
         Vector128.Store(lanes.GetLower(), dst);
-        Sse2.StoreScalar((double*)(dst + 4), lanes.GetUpper().AsDouble());
+        if (count == 6)
+            Sse2.StoreScalar((double*)(dst + 4), lanes.GetUpper().AsDouble());
     }
 
     /// <summary>

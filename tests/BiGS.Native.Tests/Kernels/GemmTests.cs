@@ -113,6 +113,7 @@ public class GemmTests
         var data = new TheoryData<string> { nameof(GemmKernelPath.Scalar) };
         if (Vector128.IsHardwareAccelerated) data.Add(nameof(GemmKernelPath.Vector128));
         if (Avx2.IsSupported && Fma.IsSupported) data.Add(nameof(GemmKernelPath.Avx2Fma));
+        if (Avx512F.IsSupported) data.Add(nameof(GemmKernelPath.Avx512));
         return data;
     }
 
@@ -131,16 +132,32 @@ public class GemmTests
 
     /// <summary>
     /// A not transposed and B transposed are packed by 8 x 8 transposes of 8 k steps at a time: every remainder of k
-    /// mod 8 (left to the scalar tail), A panels of MR and fewer rows, and B panels whose second or first group of
-    /// 8 columns is partly or wholly padding.
+    /// mod 8 (left to the scalar tail), A panels of MR and fewer rows, and B panels whose groups of 8 columns are
+    /// partly or wholly padding, for the tile of each kernel path (6 x 16 for AVX2, 12 x 32 for AVX-512).
     /// </summary>
-    [Theory]
-    [InlineData(17, 26)]  // A panels of 6, 6, 5 rows; B panels of 16 and 10 columns (second group 2 of 8)
-    [InlineData(4, 7)]    // one A panel of 4 rows; one B panel of 7 columns (first group partial, second empty)
-    public void SgemmBlocked_TransposingPack_AllStepRemaindersAndPartialPanels(int m, int n)
+    public static TheoryData<int, int, string> PartialPanelsOfSupportedPaths()
     {
+        var data = new TheoryData<int, int, string>();
+        if (Avx2.IsSupported && Fma.IsSupported)
+        {
+            data.Add(17, 26, nameof(GemmKernelPath.Avx2Fma)); // A panels of 6, 6, 5 rows; B panels of 16 and 10 columns (second group 2 of 8)
+            data.Add(4, 7, nameof(GemmKernelPath.Avx2Fma));   // one A panel of 4 rows; one B panel of 7 columns (first group partial, second empty)
+        }
+        if (Avx512F.IsSupported)
+        {
+            data.Add(29, 70, nameof(GemmKernelPath.Avx512));  // A panels of 12, 12, 5 rows; B panels of 32, 32, 6 columns
+            data.Add(11, 45, nameof(GemmKernelPath.Avx512));  // one A panel of 11 rows (second group 3 of 4); B panels of 32 and 13
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(PartialPanelsOfSupportedPaths))]
+    public void SgemmBlocked_TransposingPack_AllStepRemaindersAndPartialPanels(int m, int n, string pathName)
+    {
+        var path = Enum.Parse<GemmKernelPath>(pathName);
         for (int k = 40; k < 48; k++)
-            new GemmCase(false, true, m, n, k, alpha: 1f, beta: 0.5f, rowPadding: 3).RunBlocked(GemmMicroKernel.BestPath);
+            new GemmCase(false, true, m, n, k, alpha: 1f, beta: 0.5f, rowPadding: 3).RunBlocked(path);
     }
 
     [Theory]
