@@ -86,6 +86,9 @@ public sealed record FineTuneResult(TrainingResult Training, BestEvaluation? Bes
 /// </summary>
 public sealed class FineTuning
 {
+    /// <summary>The kind of run directory fine-tuning writes (<see cref="RunDirectory.Kind"/>).</summary>
+    public const string RunKind = "finetune";
+
     /// <summary>File with the best evaluation (step, metrics), written after the best model.</summary>
     public const string BestEvalFile = "best_eval.json";
 
@@ -139,6 +142,7 @@ public sealed class FineTuning
             GradientClipNorm = options.GradientClipNorm,
             EvalEvery = options.EvalEvery ?? data.BatchesPerEpoch,
             OutputDirectory = outputDirectory,
+            RunKind = RunKind,
             TokenizerFile = ModelTokenizer.FileIn(modelDirectory),
         })
         {
@@ -171,14 +175,15 @@ public sealed class FineTuning
     public int TotalSteps { get; }
 
     /// <summary>
-    /// Continues an interrupted run from the newest checkpoint in the output directory (model, optimizer, data
-    /// position) and the best evaluation recorded there. Returns the checkpoint directory.
+    /// Continues an interrupted run from <paramref name="checkpoint"/> (a checkpoint, or a run directory: its
+    /// newest; default: the output directory's newest) with its model, optimizer and data position, and the best
+    /// evaluation recorded in the output directory. Returns the checkpoint directory.
     /// </summary>
-    public string Resume()
+    public string Resume(string? checkpoint = null)
     {
-        string checkpoint = trainer.Resume(outputDirectory);
+        string directory = trainer.Resume(checkpoint ?? outputDirectory);
         best = ReadBest();
-        return checkpoint;
+        return directory;
     }
 
     /// <summary>Trains; cancellation stops between updates and saves a checkpoint (the best model is already saved).</summary>

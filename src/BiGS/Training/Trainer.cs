@@ -24,7 +24,7 @@ public sealed record TrainingResult(int Step, bool Cancelled, string? Checkpoint
 public sealed class Trainer
 {
     /// <summary>The folder of the output directory that holds checkpoints.</summary>
-    public const string CheckpointFolder = "checkpoints";
+    public const string CheckpointFolder = RunDirectory.CheckpointFolder;
 
     private readonly BiGSPreTrainedModel model;
     private readonly IBatchSource data;
@@ -33,6 +33,7 @@ public sealed class Trainer
     private readonly ITrainingObjective objective;
     private readonly TrainerOptions options;
     private readonly MetricsLog log;
+    private readonly RunDirectory? run;
 
     /// <summary>Sets up a run; nothing happens until <see cref="Run"/>.</summary>
     public Trainer(BiGSPreTrainedModel model, IBatchSource data, AdamW optimizer, LearningRateSchedule schedule,
@@ -46,6 +47,7 @@ public sealed class Trainer
         this.objective = objective;
         this.options = options;
         log = new MetricsLog(options.OutputDirectory);
+        run = options.OutputDirectory is { } directory ? RunDirectory.Open(directory, options.RunKind) : null;
     }
 
     /// <summary>
@@ -58,7 +60,7 @@ public sealed class Trainer
     public int Step { get; private set; }
 
     /// <summary>Where checkpoints go (null without an output directory).</summary>
-    public string? CheckpointRoot => options.OutputDirectory is { } dir ? Path.Combine(dir, CheckpointFolder) : null;
+    public string? CheckpointRoot => run?.CheckpointsPath;
 
     /// <summary>
     /// Continues from a checkpoint (a step-NNNNNN directory, or a run directory: its newest checkpoint is used):
@@ -183,5 +185,5 @@ public sealed class Trainer
     }
 
     private string? SaveCheckpoint() =>
-        CheckpointRoot is { } root ? TrainingCheckpoint.Save(root, Step, model, optimizer, data, options.TokenizerFile) : null;
+        run is null ? null : TrainingCheckpoint.Save(run, Step, model, optimizer, data, options.TokenizerFile);
 }

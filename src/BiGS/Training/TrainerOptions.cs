@@ -19,10 +19,14 @@ public sealed record TrainerOptions
     public int SaveEvery { get; init; }
 
     /// <summary>
-    /// Directory of the run: metrics.jsonl, loss.svg and checkpoints/step-NNNNNN (only the newest complete
-    /// checkpoint is kept). Null records nothing to disk.
+    /// Directory of the run (a <see cref="RunDirectory"/>): metrics.jsonl, loss.svg and checkpoints/step-NNNNNN
+    /// (only the newest checkpoint is kept; only checkpoints the run directory lists are ever deleted). Null
+    /// records nothing to disk.
     /// </summary>
     public string? OutputDirectory { get; init; }
+
+    /// <summary>The kind a new run directory is marked with (an existing one keeps its own).</summary>
+    public string RunKind { get; init; } = "training";
 
     /// <summary>
     /// The tokenizer file (vocab.txt or tokenizer.json) the model was trained with, copied into every checkpoint so

@@ -9,10 +9,10 @@ namespace BiGS.Native.Training;
 
 /// <summary>
 /// Resumable training checkpoints. Each is a directory <c>step-NNNNNN</c> holding the model (config.json +
-/// model.safetensors), the optimizer state (optimizer.safetensors) and <c>trainer_state.json</c> (step, model RNG,
-/// data position). Every file is written atomically and trainer_state.json last: it is the commit marker, so a
-/// directory without it (a crash or a full disk mid-save) is never loaded, and older checkpoints are deleted only
-/// after the new one is committed.
+/// model.safetensors), the optimizer state (optimizer.safetensors), the tokenizer file when the run has one, and
+/// <c>trainer_state.json</c> (step, model RNG, data position). The directory appears whole or not at all
+/// (<see cref="RunDirectory.SaveCheckpoint"/>); trainer_state.json is still written last, so a directory without
+/// it (copied by hand, or left by an older version) is never loaded.
 /// </summary>
 public static class TrainingCheckpoint
 {
@@ -25,34 +25,28 @@ public static class TrainingCheckpoint
     private const string Prefix = "step-";
     private const string FormatName = "bigs-trainer-state";
 
-    /// <summary>The directory a checkpoint of <paramref name="step"/> gets under <paramref name="root"/>.</summary>
-    public static string DirectoryFor(string root, int step) => Path.Combine(root, Prefix + step.ToString("D6", CultureInfo.InvariantCulture));
+    /// <summary>The directory a checkpoint of <paramref name="step"/> gets under <paramref name="root"/> (a checkpoints/ folder).</summary>
+    public static string DirectoryFor(string root, int step) => RunDirectory.CheckpointDirectory(root, step);
 
     /// <summary>
-    /// Writes a checkpoint under <paramref name="root"/> (with a copy of <paramref name="tokenizerFile"/> when given),
-    /// then removes the older ones; returns its directory.
+    /// Writes a checkpoint into <paramref name="run"/> (with a copy of <paramref name="tokenizerFile"/> when given);
+    /// the run directory then deletes its older ones. Returns the checkpoint's directory.
     /// </summary>
-    public static string Save(string root, int step, BiGSPreTrainedModel model, AdamW optimizer, IBatchSource data, string? tokenizerFile = null)
-    {
-        string directory = DirectoryFor(root, step);
-        if (IsComplete(directory)) return directory;
-        if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true); // an uncommitted leftover
-        Directory.CreateDirectory(directory);
-        model.SavePretrained(directory);
-        optimizer.SaveState(Path.Combine(directory, OptimizerFile));
-        if (tokenizerFile is not null) ModelTokenizer.SaveFile(tokenizerFile, directory);
-        var state = new JsonObject
+    public static string Save(RunDirectory run, int step, BiGSPreTrainedModel model, AdamW optimizer, IBatchSource data, string? tokenizerFile = null) =>
+        run.SaveCheckpoint(step, directory =>
         {
-            ["format"] = FormatName,
-            ["step"] = step,
-            ["model_rng"] = new JsonArray(model.Rng.GetState().Select(s => (JsonNode)JsonValue.Create(s)).ToArray()),
-            ["data"] = data.GetState(),
-        };
-        AtomicFile.WriteAllText(Path.Combine(directory, StateFile), state.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-        foreach (string older in CheckpointDirectories(root).Where(d => d != directory))
-            Directory.Delete(older, recursive: true);
-        return directory;
-    }
+            model.SavePretrained(directory);
+            optimizer.SaveState(Path.Combine(directory, OptimizerFile));
+            if (tokenizerFile is not null) ModelTokenizer.SaveFile(tokenizerFile, directory);
+            var state = new JsonObject
+            {
+                ["format"] = FormatName,
+                ["step"] = step,
+                ["model_rng"] = new JsonArray(model.Rng.GetState().Select(s => (JsonNode)JsonValue.Create(s)).ToArray()),
+                ["data"] = data.GetState(),
+            };
+            AtomicFile.WriteAllText(Path.Combine(directory, StateFile), state.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        });
 
     /// <summary>True when the directory holds a committed checkpoint.</summary>
     public static bool IsComplete(string directory) => File.Exists(Path.Combine(directory, StateFile));
@@ -66,12 +60,11 @@ public static class TrainingCheckpoint
     {
         if (IsComplete(path)) return path;
         if (!Directory.Exists(path)) throw new DirectoryNotFoundException($"checkpoint directory not found: {path}");
-        return new[] { path, Path.Combine(path, Trainer.CheckpointFolder) }
+        return new[] { path, Path.Combine(path, RunDirectory.CheckpointFolder) }
             .Where(Directory.Exists)
             .SelectMany(CheckpointDirectories)
             .Where(IsComplete)
-            .OrderByDescending(d => Path.GetFileName(d), StringComparer.Ordinal)
-            .FirstOrDefault()
+            .MaxBy(StepOf)
             ?? throw new DirectoryNotFoundException($"no complete checkpoint (a directory with {StateFile}) in {path}");
     }
 
@@ -115,6 +108,10 @@ public static class TrainingCheckpoint
 
     private static JsonNode Required(JsonObject state, string field) =>
         state[field] ?? throw new InvalidDataException($"no \"{field}\" field");
+
+    /// <summary>The step a step-NNNNNN directory is named after (more than six digits past step 999999).</summary>
+    private static long StepOf(string directory) =>
+        long.TryParse(Path.GetFileName(directory).AsSpan(Prefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out long step) ? step : -1;
 
     private static IEnumerable<string> CheckpointDirectories(string root) =>
         Directory.Exists(root) ? Directory.EnumerateDirectories(root, Prefix + "*") : [];

@@ -13,6 +13,8 @@ namespace BiGS.Native.Cli.Commands;
 /// </summary>
 public static class FinetuneCommand
 {
+    private const string Kind = FineTuning.RunKind;
+
     /// <summary>The command's options, each declared once with its default (the authors' recipe) and range.</summary>
     private sealed class Options : CommandOptions
     {
@@ -21,7 +23,8 @@ public static class FinetuneCommand
         public TaskOptions Task { get; } = TaskOptions.Create();
         public Option<string> Data { get; } = new("--data") { Description = "Task data directory (train and dev .tsv or .csv)", Required = true };
         public Option<string> Model { get; } = new("--model") { Description = "Checkpoint to start from (MLM/pretraining: a new classifier; classification: its head if the labels match)", Required = true };
-        public Option<string> Out { get; } = new("--out") { Description = "Output directory: the best model (config.json, model.safetensors, best_eval.json), metrics.jsonl, loss.svg, checkpoints/", Required = true };
+        public Option<string?> Out { get; } = new("--out") { Description = "Run directory: the best model (config.json, model.safetensors, best_eval.json), metrics.jsonl, loss.svg, checkpoints/ (default with --resume DIR: DIR's run directory)" };
+        public Option<bool> Overwrite { get; } = RunOutput.CreateOverwriteOption(Kind);
         public Option<float> LearningRate { get; } = new Option<float>("--lr") { Description = "Peak learning rate", DefaultValueFactory = _ => Defaults.LearningRate }.Positive();
         public Option<int> Epochs { get; } = new Option<int>("--epochs") { Description = "Passes over the training data", DefaultValueFactory = _ => Defaults.Epochs }.AtLeast(1);
         public Option<int> BatchSize { get; } = new Option<int>("--batch-size") { Description = "Examples per update", DefaultValueFactory = _ => Defaults.BatchSize }.AtLeast(1);
@@ -33,7 +36,11 @@ public static class FinetuneCommand
         public Option<ulong> Seed { get; } = new("--seed") { Description = "Seed of the new classifier, dropout and data order", DefaultValueFactory = _ => Defaults.Seed };
         public Option<int?> EvalEvery { get; } = new Option<int?>("--eval-every") { Description = "Evaluate on dev every N updates (default: every epoch)" }.AtLeast(1);
         public Option<int?> MaxTrainExamples { get; } = new Option<int?>("--max-train-examples") { Description = "Train on only the first N examples of train" }.AtLeast(1);
-        public Option<bool> Resume { get; } = new("--resume") { Description = "Continue the interrupted run in --out (same options)" };
+        public Option<string?> Resume { get; } = new("--resume")
+        {
+            Description = "Continue an interrupted run (same options) from its run directory or a checkpoint in it; alone: from --out",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
         public Option<string?> Device { get; } = DeviceOption.Create();
 
         /// <summary>The fine-tuning settings the options give.</summary>
@@ -61,15 +68,29 @@ public static class FinetuneCommand
         var command = new Command("finetune", "Fine-tune BiGS on a GLUE-style task, keeping the best model by the task's metric");
         foreach (var option in options.Task.All) command.Options.Add(option);
         options.AddTo(command);
-        command.SetAction(r => CliErrors.Guard(() =>
-            Run(options.Task.Read(r), r.GetValue(options.Data)!, r.GetValue(options.Model)!, r.GetValue(options.Out)!, options.Read(r), r.GetValue(options.Resume))));
+        command.SetAction(r => CliErrors.Guard(() => Run(options, r)));
         return command;
     }
 
-    private static int Run(GlueTask task, string dataDirectory, string modelDirectory, string outputDirectory, FineTuneOptions options, bool resume)
+    /// <summary>The run directory and, when continuing, the checkpoint: --out, else the --resume checkpoint's run directory.</summary>
+    private static (string Output, string? ResumeFrom) Locate(Options o, ParseResult r)
     {
-        options.Validate();
-        CliErrors.RequireWritableDirectory(outputDirectory, "--out");
+        bool resuming = r.GetResult(o.Resume) is not null;
+        string? resumeFrom = resuming ? r.GetValue(o.Resume) ?? r.GetValue(o.Out) : null;
+        string? output = r.GetValue(o.Out) ?? (resumeFrom is null ? null : RunDirectory.Containing(TrainingCheckpoint.FindLatest(resumeFrom)));
+        return output is null
+            ? throw new ArgumentException(resuming ? "--resume needs a run directory (or --out)" : "give --out, the run directory to write")
+            : (output, resumeFrom);
+    }
+
+    private static int Run(Options o, ParseResult r)
+    {
+        var task = o.Task.Read(r);
+        var options = o.Read(r);
+        string dataDirectory = r.GetValue(o.Data)!, modelDirectory = r.GetValue(o.Model)!;
+        var (outputDirectory, resumeFrom) = Locate(o, r);
+        RunOutput.RequireApart(outputDirectory, modelDirectory, "--model");
+        var runDirectory = RunOutput.Claim(outputDirectory, Kind, r.GetValue(o.Overwrite));
         var clock = Stopwatch.StartNew();
         var run = new FineTuning(task, dataDirectory, modelDirectory, outputDirectory, options);
         Console.WriteLine($"task {run.Task.Name}: {run.TrainExamples} training examples, {run.DevExamples} dev examples ({Path.GetFileName(run.DevFile)}); "
@@ -78,12 +99,12 @@ public static class FinetuneCommand
         if (run.HeadNote is not null) Console.WriteLine(run.HeadNote);
         Console.WriteLine($"{run.TotalSteps} updates ({options.Epochs} epoch{(options.Epochs == 1 ? "" : "s")}, batch {options.BatchSize}), lr {TrainingDisplay.FormatRate(options.LearningRate)}, "
             + $"warm-up {options.WarmupRatio.ToString(CultureInfo.InvariantCulture)}, weight decay {options.WeightDecay.ToString(CultureInfo.InvariantCulture)}, seed {options.Seed}");
-        if (resume) Console.WriteLine($"resumed from {run.Resume()}");
+        if (resumeFrom is not null) Console.WriteLine($"resumed from {run.Resume(resumeFrom)}");
 
         var result = TrainingDisplay.ShowUntilCancelled((progress, cancellation) => run.Run(progress, cancellation), accuracyName: "training accuracy");
         var training = result.Training;
         Console.WriteLine(training.Cancelled
-            ? $"interrupted at step {training.Step}; continue with the same command and --resume (checkpoint {training.CheckpointPath})"
+            ? $"interrupted at step {training.Step}; continue with: {RunOutput.ResumeCommand(r, runDirectory.Path)}"
             : $"finished {training.Step} updates in {clock.Elapsed.TotalMinutes.ToString("0.0", CultureInfo.InvariantCulture)} min");
         if (result.Best is { } best)
             Console.WriteLine($"best dev ({Path.GetFileName(run.DevFile)}, step {best.Step}): {best.Result.Scores}; model saved in {outputDirectory}");

@@ -18,6 +18,8 @@ namespace BiGS.Native.Cli.Commands;
 /// </summary>
 public static class PretrainCommand
 {
+    private const string Kind = "pretrain";
+    private const string DefaultOut = "runs/pretrain";
     private const string EmbeddedCorpus = "BiGS.Native.Cli.kjv.txt.gz";
     private const string EmbeddedCorpusName = "embedded King James Bible (kjv.txt.gz)";
 
@@ -49,8 +51,9 @@ public static class PretrainCommand
         public Option<ulong> Seed { get; } = new("--seed") { Description = "Seed of initialisation, dropout, data order and masking", DefaultValueFactory = _ => 0UL };
         public Option<int?> EvalEvery { get; } = new Option<int?>("--eval-every") { Description = "Evaluate on the held-out split every N updates (default: --steps / 5)" }.AtLeast(1);
         public Option<int?> SaveEvery { get; } = new Option<int?>("--save-every") { Description = "Checkpoint every N updates (default: --steps / 2; always at the end)" }.AtLeast(1);
-        public Option<string> Out { get; } = new("--out") { Description = "Run directory (checkpoints, metrics.jsonl, loss.svg)", DefaultValueFactory = _ => "runs/pretrain" };
-        public Option<string?> Resume { get; } = new("--resume") { Description = "Continue from a checkpoint (or a run directory's newest)" };
+        public Option<string?> Out { get; } = new("--out") { Description = $"Run directory: checkpoints, metrics.jsonl, loss.svg (default: the --resume run's, else {DefaultOut})" };
+        public Option<bool> Overwrite { get; } = RunOutput.CreateOverwriteOption(Kind);
+        public Option<string?> Resume { get; } = new("--resume") { Description = "Continue a run: its run directory (newest checkpoint) or a checkpoint in it; the run goes on in that directory unless --out says otherwise" };
         public Option<string?> Init { get; } = new("--init") { Description = "Start from this model's weights (heads it lacks are newly initialised) with a fresh optimizer and schedule" };
         public Option<bool> NextSentence { get; } = new("--next-sentence") { Description = "Add BERT's next-sentence prediction: each example is two corpus lines, the second following the first or (half the time) a random line; trains a BiGSForPreTraining" };
         public Option<string?> Device { get; } = DeviceOption.Create();
@@ -82,13 +85,14 @@ public static class PretrainCommand
 
     private static int Run(Options o, ParseResult r)
     {
-        string output = r.GetValue(o.Out)!;
         int steps = r.GetValue(o.Steps), maxLength = r.GetValue(o.MaxLength);
         string[] corpusFiles = r.GetValue(o.Corpus) ?? [];
         string? init = r.GetValue(o.Init), vocab = r.GetValue(o.Vocab);
         bool nextSentence = r.GetValue(o.NextSentence);
-        CliErrors.RequireWritableDirectory(output, "--out");
         string? resumeFrom = r.GetValue(o.Resume) is { } resume ? TrainingCheckpoint.FindLatest(resume) : null;
+        string output = r.GetValue(o.Out) ?? (resumeFrom is null ? null : RunDirectory.Containing(resumeFrom)) ?? DefaultOut;
+        if (init is not null) RunOutput.RequireApart(output, init, "--init");
+        var run = RunOutput.Claim(output, Kind, r.GetValue(o.Overwrite));
         string? tokenizerFile = KeepTokenizerFile(vocab ?? (resumeFrom is null ? null : ModelTokenizer.FileIn(resumeFrom)), output);
         var tokenizer = LoadTokenizer(tokenizerFile);
         var config = LoadConfig(r.GetValue(o.Config), resumeFrom ?? init, r.GetValue(o.Dropout));
@@ -117,6 +121,7 @@ public static class PretrainCommand
             EvalEvery = r.GetValue(o.EvalEvery) ?? Math.Max(1, steps / 5),
             SaveEvery = r.GetValue(o.SaveEvery) ?? Math.Max(1, steps / 2),
             OutputDirectory = output,
+            RunKind = Kind,
             TokenizerFile = tokenizerFile,
         })
         {
@@ -128,7 +133,7 @@ public static class PretrainCommand
 
         var result = TrainingDisplay.ShowUntilCancelled((progress, cancellation) => trainer.Run(progress, cancellation));
         Console.WriteLine(result.Cancelled
-            ? $"interrupted at step {result.Step}; continue with --resume {result.CheckpointPath}"
+            ? $"interrupted at step {result.Step}; continue with: {RunOutput.ResumeCommand(r, run.Path)}"
             : $"finished {result.Step} steps; final loss {result.Log.Steps.LastOrDefault()?.Loss.ToString("0.0000", CultureInfo.InvariantCulture) ?? "-"}");
         if (!result.Cancelled) PrintFillMask(new FillMask(model, tokenizer));
         Console.WriteLine($"checkpoint: {result.CheckpointPath}");

@@ -17,20 +17,9 @@ public class PretrainCommandTests : IDisposable
 
     private static (int ExitCode, string Output, string Error) Run(params string[] args) => CliRunner.Run(args);
 
-    /// <summary>A vocabulary file, a corpus file and a tiny config.json in a fresh directory.</summary>
-    private (string Vocab, string Corpus, string Config, string Root) TinyInputs()
-    {
-        string root = work.Subdirectory();
-        string vocab = Path.Combine(root, "vocab.txt"), corpus = Path.Combine(root, "corpus.txt"), config = Path.Combine(root, "config.json");
-        File.WriteAllLines(vocab, TrainingTestKit.Tokenizer.Vocabulary.Tokens);
-        File.WriteAllText(corpus, TrainingTestKit.CorpusText(60));
-        File.WriteAllText(config, TrainingTestKit.Config().ToJson());
-        return (vocab, corpus, config, root);
-    }
+    private TinyPretrainInputs TinyInputs() => TinyPretrainInputs.Create(work);
 
-    private static string[] TinyArgs((string Vocab, string Corpus, string Config, string Root) inputs, string output, int steps) =>
-        ["pretrain", "--corpus", inputs.Corpus, "--vocab", inputs.Vocab, "--config", inputs.Config, "--steps", steps.ToString(),
-         "--batch-size", "2", "--max-length", "16", "--eval-every", "2", "--out", output];
+    private static string[] TinyArgs(TinyPretrainInputs inputs, string output, int steps) => inputs.Args(output, steps);
 
     [Fact]
     public void Three_steps_write_checkpoint_log_and_plot_then_resume_continues()
