@@ -12,7 +12,7 @@ namespace BiGS.Native.Autograd;
 /// </summary>
 internal static class BackwardPass
 {
-    public static void Run(Variable root, Tensor rootGrad, bool releaseGraph)
+    public static void Run(Variable root, Tensor rootGrad, bool releaseGraph, Action<Variable>? leafGradReady = null)
     {
         if (!root.RequiresGrad)
             throw new InvalidOperationException("Backward: the output does not require grad (no parameter or input requires grad, or it was computed under NoGrad)");
@@ -26,7 +26,12 @@ internal static class BackwardPass
         {
             if (pending.TryTake(variable, out var grad))
             {
-                if (variable.IsLeaf) variable.AccumulateLeafGrad(grad);
+                if (variable.IsLeaf)
+                {
+                    // every consumer of a leaf comes before it in the order: its gradient is now complete
+                    variable.AccumulateLeafGrad(grad);
+                    leafGradReady?.Invoke(variable);
+                }
                 else PropagateThroughNode(pending, variable.Node!, grad);
                 pending.Release(grad);
             }

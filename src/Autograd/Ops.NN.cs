@@ -73,13 +73,17 @@ public static partial class Ops
 
     /// <summary>
     /// Inverted dropout: zero each element with probability p and scale survivors by 1/(1-p), so the expected
-    /// value is unchanged. The identity when p is 0.
+    /// value is unchanged. The identity when p is 0. Inside a <see cref="BatchShard"/> the mask is this shard's
+    /// rows of the mask the whole batch would draw (one generator value per element, row-major).
     /// </summary>
     public static Variable Dropout(Variable x, float p, Rng rng)
     {
         if (p <= 0f) return x;
         if (p >= 1f) throw new ArgumentOutOfRangeException(nameof(p), p, "dropout probability must be below 1");
+        var (before, after) = BatchShard.Current is { } shard ? shard.ValuesAround(x.Shape) : (0L, 0L);
+        rng.Discard(before);
         var mask = Tensor.Bernoulli(rng, 1f - p, x.Value.ShapeArray()) * (1f / (1f - p));
+        rng.Discard(after);
         return Mul(x, new Variable(mask.To(x.Value.Device)));
     }
 }

@@ -62,9 +62,11 @@ public class Variable
 
     /// <summary>
     /// Back-propagates a given output gradient (same shape as the value), releasing the graph's forward memory when
-    /// asked (see <see cref="Backward(bool)"/>).
+    /// asked (see <see cref="Backward(bool)"/>). <paramref name="leafGradReady"/>, when given, is called with each
+    /// leaf as soon as this pass has finished adding to its <see cref="Grad"/> (data parallelism starts reducing it).
     /// </summary>
-    public void Backward(Tensor outputGrad, bool releaseGraph = false) => BackwardPass.Run(this, outputGrad, releaseGraph);
+    public void Backward(Tensor outputGrad, bool releaseGraph = false, Action<Variable>? leafGradReady = null) =>
+        BackwardPass.Run(this, outputGrad, releaseGraph, leafGradReady);
 
     /// <summary>Adds a gradient into the leaf's persistent buffer (allocated on first use, outside any scope).</summary>
     internal void AccumulateLeafGrad(Tensor g)

@@ -60,6 +60,12 @@ public sealed class Rng
         return Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2.0 * Math.PI * u2);
     }
 
+    /// <summary>Advances the stream by <paramref name="count"/> raw values, as if they had been drawn.</summary>
+    public void Discard(long count)
+    {
+        for (long i = 0; i < count; i++) NextUInt64();
+    }
+
     /// <summary>A generator for a sub-task, derived from this one's stream.</summary>
     public Rng Fork() => new(NextUInt64());
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using BiGS.Native.Autograd;
+using BiGS.Native.Distributed;
 using BiGS.Native.Modeling;
 using BiGS.Native.Tensors;
 
@@ -20,6 +21,10 @@ public sealed record TrainingResult(int Step, bool Cancelled, string? Checkpoint
 /// scheduled rate. Every update runs inside a <see cref="TensorScope"/>, so its intermediates return to the pool.
 /// Evaluations, the metrics log, the plot and checkpoints follow the options; cancellation ends the loop between
 /// updates and still saves a checkpoint.
+/// With <see cref="TrainerOptions.Parallel"/> every rank runs this loop on its shard of each batch (the targets
+/// counted over the whole batch, so the weights sum to 1 over all ranks), the last micro-batch's backward pass
+/// hands each finished gradient to the bucketed all-reduce, and the logged loss and counts are summed over the
+/// ranks; rank 0 alone evaluates and writes the log, plot and checkpoints.
 /// </summary>
 public sealed class Trainer
 {
@@ -34,6 +39,7 @@ public sealed class Trainer
     private readonly TrainerOptions options;
     private readonly MetricsLog log;
     private readonly RunDirectory? run;
+    private readonly DataParallel? parallel;
 
     /// <summary>Sets up a run; nothing happens until <see cref="Run"/>.</summary>
     public Trainer(BiGSPreTrainedModel model, IBatchSource data, AdamW optimizer, LearningRateSchedule schedule,
@@ -46,8 +52,10 @@ public sealed class Trainer
         this.schedule = schedule;
         this.objective = objective;
         this.options = options;
-        log = new MetricsLog(options.OutputDirectory);
-        run = options.OutputDirectory is { } directory ? RunDirectory.Open(directory, options.RunKind) : null;
+        parallel = options.Parallel;
+        parallel?.Attach(optimizer.Parameters());
+        log = new MetricsLog(IsRoot ? options.OutputDirectory : null);
+        run = IsRoot && options.OutputDirectory is { } directory ? RunDirectory.Open(directory, options.RunKind) : null;
     }
 
     /// <summary>
@@ -95,7 +103,7 @@ public sealed class Trainer
 
         while (Step < options.Steps)
         {
-            if (cancellation.IsCancellationRequested)
+            if (StopRequested(cancellation))
             {
                 cancelled = true;
                 break;
@@ -135,22 +143,29 @@ public sealed class Trainer
         for (int i = 0; i < options.AccumulationSteps; i++) batches.Add(data.Next());
         int totalTargets = batches.Sum(objective.CountTargets);
         if (totalTargets == 0) throw new InvalidOperationException($"update {Step + 1} has no labelled targets");
-        double loss = 0;
-        int correct = 0, counted = 0;
-        long tokens = 0;
-        foreach (var batch in batches)
+        Span<double> sums = [0, 0, 0, 0]; // loss, correct, counted, tokens (summed over ranks when parallel)
+        for (int i = 0; i < batches.Count; i++)
         {
             using var microScope = new TensorScope();
-            var result = objective.Compute(model, batch);
-            // the update's loss is sum_i (n_i / N) loss_i = the mean over all N targets
+            (BiGSInput rows, BatchShard? shard) = parallel is null ? (batches[i], null) : parallel.Shard(batches[i]);
+            ObjectiveResult result;
+            using (shard) result = objective.Compute(model, rows);
+            // the update's loss is sum_i (n_i / N) loss_i = the mean over all N targets (of all ranks' shards)
             float weight = (float)result.Targets / totalTargets;
+            Action<Variable>? reduceWhenReady = parallel is not null && i == batches.Count - 1 ? parallel.GradientReady : null;
             // releaseGraph: each op's output and saved tensors are freed once the backward is past it (peak memory)
-            result.Loss.Backward(Tensor.Full(result.Loss.Value.Device, weight, result.Loss.Value.ShapeArray()), releaseGraph: true);
-            loss += weight * (double)result.Loss.Value.Item();
-            correct += result.Correct;
-            counted += result.Targets;
-            tokens += batch.InputIds.Count;
+            result.Loss.Backward(Tensor.Full(result.Loss.Value.Device, weight, result.Loss.Value.ShapeArray()), releaseGraph: true, reduceWhenReady);
+            sums[0] += weight * (double)result.Loss.Value.Item();
+            sums[1] += result.Correct;
+            sums[2] += result.Targets;
+            sums[3] += rows.InputIds.Count;
         }
+        if (parallel is not null)
+        {
+            parallel.FinishGradients();
+            parallel.Sum(sums);
+        }
+        double loss = sums[0], correct = sums[1], counted = sums[2], tokens = sums[3];
         if (!double.IsFinite(loss))
             throw new InvalidOperationException($"the loss became {loss} at update {Step + 1}; lower the learning rate or enable gradient clipping");
         double norm = options.GradientClipNorm is { } clip
@@ -160,15 +175,23 @@ public sealed class Trainer
         optimizer.Step(learningRate);
         Step++;
         double seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-        double accuracy = correct == 0 && IsRegression(batches[0]) ? double.NaN : (double)correct / counted;
+        parallel?.StepDone(seconds);
+        double accuracy = correct == 0 && IsRegression(batches[0]) ? double.NaN : correct / counted;
         return new StepMetrics(Step, loss, accuracy, learningRate, norm, tokens / Math.Max(seconds, 1e-9));
     }
 
     private static bool IsRegression(BiGSInput batch) => batch.Labels?.DType == DType.Float32;
 
+    /// <summary>True when this process writes the run's files and evaluates: always, except on ranks other than 0.</summary>
+    private bool IsRoot => parallel?.IsRoot ?? true;
+
+    /// <summary>Cancellation of this process, or of any rank when parallel (every rank stops at the same update).</summary>
+    private bool StopRequested(CancellationToken cancellation) =>
+        parallel?.AnyRank(cancellation.IsCancellationRequested) ?? cancellation.IsCancellationRequested;
+
     private IReadOnlyDictionary<string, double>? RunEvaluation()
     {
-        if (Evaluate is null) return null;
+        if (Evaluate is null || !IsRoot) return null;
         model.Eval();
         try
         {

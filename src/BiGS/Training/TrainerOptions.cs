@@ -34,6 +34,12 @@ public sealed record TrainerOptions
     /// </summary>
     public string? TokenizerFile { get; init; }
 
+    /// <summary>
+    /// The ranks this run is shared with (data parallelism: each computes its shard of every batch, gradients are
+    /// summed over the ranks, rank 0 alone writes the output directory and evaluates); null for a single process.
+    /// </summary>
+    public Distributed.DataParallel? Parallel { get; init; }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate()
     {

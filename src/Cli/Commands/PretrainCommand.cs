@@ -3,6 +3,7 @@ using System.Globalization;
 using System.IO.Compression;
 using BiGS.Native.Cli.Progress;
 using BiGS.Native.Data;
+using BiGS.Native.Distributed;
 using BiGS.Native.Inference;
 using BiGS.Native.Modeling;
 using BiGS.Native.Tasks;
@@ -83,17 +84,22 @@ public static class PretrainCommand
         Architectures = [nameof(BiGSForMaskedLM)],
     };
 
-    private static int Run(Options o, ParseResult r)
+    private static int Run(Options o, ParseResult r) => DistributedRun.Run(parallel => Train(o, r, parallel));
+
+    private static int Train(Options o, ParseResult r, DataParallel? parallel)
     {
         int steps = r.GetValue(o.Steps), maxLength = r.GetValue(o.MaxLength);
         string[] corpusFiles = r.GetValue(o.Corpus) ?? [];
         string? init = r.GetValue(o.Init), vocab = r.GetValue(o.Vocab);
         bool nextSentence = r.GetValue(o.NextSentence);
+        DistributedRun.RequireDivisible(r.GetValue(o.BatchSize), parallel);
         string? resumeFrom = r.GetValue(o.Resume) is { } resume ? TrainingCheckpoint.FindLatest(resume) : null;
         string output = r.GetValue(o.Out) ?? (resumeFrom is null ? null : RunDirectory.Containing(resumeFrom)) ?? DefaultOut;
         if (init is not null) RunOutput.RequireApart(output, init, "--init");
-        var run = RunOutput.Claim(output, Kind, r.GetValue(o.Overwrite));
-        string? tokenizerFile = KeepTokenizerFile(vocab ?? (resumeFrom is null ? null : ModelTokenizer.FileIn(resumeFrom)), output);
+        bool writes = parallel is not { IsRoot: false };   // rank 0 alone claims and writes the run directory
+        var run = writes ? RunOutput.Claim(output, Kind, r.GetValue(o.Overwrite)) : null;
+        string? tokenizerSource = vocab ?? (resumeFrom is null ? null : ModelTokenizer.FileIn(resumeFrom));
+        string? tokenizerFile = writes ? KeepTokenizerFile(tokenizerSource, output) : tokenizerSource;
         var tokenizer = LoadTokenizer(tokenizerFile);
         var config = LoadConfig(r.GetValue(o.Config), resumeFrom ?? init, r.GetValue(o.Dropout));
         if (config.VocabSize < tokenizer.VocabSize)
@@ -123,6 +129,7 @@ public static class PretrainCommand
             OutputDirectory = output,
             RunKind = Kind,
             TokenizerFile = tokenizerFile,
+            Parallel = parallel,
         })
         {
             Evaluate = m => Evaluation.Run(m, objective, evalBatches),
@@ -133,9 +140,10 @@ public static class PretrainCommand
 
         var result = TrainingDisplay.ShowUntilCancelled((progress, cancellation) => trainer.Run(progress, cancellation));
         Console.WriteLine(result.Cancelled
-            ? $"interrupted at step {result.Step}; continue with: {RunOutput.ResumeCommand(r, run.Path)}"
+            ? $"interrupted at step {result.Step}; continue with: {RunOutput.ResumeCommand(r, run?.Path ?? output)}"
             : $"finished {result.Step} steps; final loss {result.Log.Steps.LastOrDefault()?.Loss.ToString("0.0000", CultureInfo.InvariantCulture) ?? "-"}");
-        if (!result.Cancelled) PrintFillMask(new FillMask(model, tokenizer));
+        if (parallel is not null) DistributedRun.PrintReductionCost(parallel);
+        if (!result.Cancelled && writes) PrintFillMask(new FillMask(model, tokenizer));
         Console.WriteLine($"checkpoint: {result.CheckpointPath}");
         Console.WriteLine($"metrics log: {Path.Combine(output, MetricsLog.LogFile)}");
         Console.WriteLine($"loss plot: {Path.Combine(output, MetricsLog.PlotFile)}");

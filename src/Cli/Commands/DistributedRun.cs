@@ -1,0 +1,52 @@
+using BiGS.Native.Distributed;
+
+namespace BiGS.Native.Cli.Commands;
+
+/// <summary>
+/// Runs a training command on every rank of <c>mpirun -np N bigs ...</c> (and as one plain process without a
+/// launcher): rank 0 alone prints; a failure on any rank prints its error and aborts every rank (MPI_Abort), so no
+/// rank waits forever for a dead peer. A rank killed outright is caught by mpirun, which ends the others.
+/// </summary>
+internal static class DistributedRun
+{
+    /// <summary>Runs <paramref name="train"/> with the run's ranks (null for a single process); returns its exit code.</summary>
+    public static int Run(Func<DataParallel?, int> train)
+    {
+        var communicator = MpiLaunch.Join();
+        if (communicator.Size == 1) return train(null);
+        if (communicator.Rank != 0) Console.SetOut(TextWriter.Null);
+        else Console.WriteLine($"data-parallel over {communicator.Size} MPI ranks (Open MPI)");
+        try
+        {
+            int code = train(new DataParallel(communicator));
+            communicator.Dispose();
+            return code;
+        }
+        catch (Exception e)
+        {
+            Console.Error.WriteLine($"error: rank {communicator.Rank} of {communicator.Size} failed, stopping every rank: {e.Message}");
+            Console.Error.WriteLine(e.StackTrace);
+            communicator.Abort(1);
+            throw; // not reached: MPI_Abort ends the process
+        }
+    }
+
+    /// <summary>Rank 0's gradient-reduction cost: bytes per update, time waiting, CPU time per update.</summary>
+    public static void PrintReductionCost(DataParallel parallel)
+    {
+        var stats = parallel.Statistics;
+        if (stats.Steps == 0) return;
+        Console.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"all-reduce (rank 0): {stats.BytesPerStep / 1048576.0:0.00} MiB per update; waiting {1000 * stats.WaitSeconds / stats.Steps:0.0} ms "
+            + $"of {1000 * stats.StepSeconds / stats.Steps:0.0} ms per update ({100 * stats.WaitShare:0.0}%); "
+            + $"CPU {1000 * stats.CpuSeconds / stats.Steps:0.0} ms per update"));
+    }
+
+    /// <summary>The global batch must split evenly over the ranks; the error names the option.</summary>
+    public static void RequireDivisible(int batchSize, DataParallel? parallel)
+    {
+        int ranks = parallel?.Communicator.Size ?? 1;
+        if (batchSize % ranks != 0)
+            throw new ArgumentException($"--batch-size {batchSize} is the global batch and must divide by the {ranks} ranks of this run");
+    }
+}
