@@ -51,6 +51,12 @@ public sealed record FineTuneOptions
     /// <summary>Examples per evaluation batch.</summary>
     public int EvalBatchSize { get; init; } = 32;
 
+    /// <summary>
+    /// The ranks of a data-parallel run (<see cref="BatchSize"/> stays the global batch; rank 0 evaluates and
+    /// writes); null for a single process.
+    /// </summary>
+    public Distributed.DataParallel? Parallel { get; init; }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate()
     {
@@ -131,6 +137,7 @@ public sealed class FineTuning
         TrainExamples = trainExamples.Count;
         devExamples = encoder.Encode(TaskData.Read(task, DevFile));
         var data = new TaskBatchSource(encoder.Encode(trainExamples), encoder, task.IsRegression, options.BatchSize, options.Seed + 1);
+        RequireEveryRankHasExamples(trainExamples.Count, options);
         TotalSteps = options.Epochs * data.BatchesPerEpoch;
 
         var optimizer = AdamW.ForModel(Model, new AdamWOptions { Beta1 = 0.9f, Beta2 = 0.999f, Epsilon = 1e-6f, WeightDecay = options.WeightDecay });
@@ -144,6 +151,7 @@ public sealed class FineTuning
             OutputDirectory = outputDirectory,
             RunKind = RunKind,
             TokenizerFile = ModelTokenizer.FileIn(modelDirectory),
+            Parallel = options.Parallel,
         })
         {
             Evaluate = EvaluateAndKeepBest,
@@ -203,6 +211,15 @@ public sealed class FineTuning
             SaveBest(model, best);
         }
         return result.ToDictionary();
+    }
+
+    /// <summary>Each rank computes a share of every batch, the epoch's last (partial) batch too, so it needs one example per rank.</summary>
+    private static void RequireEveryRankHasExamples(int examples, FineTuneOptions options)
+    {
+        int ranks = options.Parallel?.Communicator.Size ?? 1, last = examples % options.BatchSize;
+        if (last is > 0 && last < ranks)
+            throw new ArgumentException($"the last batch of each epoch has {last} of the {examples} training examples, fewer than the {ranks} ranks; "
+                + "change --batch-size or --max-train-examples so that every rank gets one");
     }
 
     /// <summary>Higher is better for every GLUE metric; any number beats NaN (a correlation of constant predictions).</summary>

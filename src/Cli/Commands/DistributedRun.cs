@@ -24,8 +24,8 @@ internal static class DistributedRun
         }
         catch (Exception e)
         {
-            Console.Error.WriteLine($"error: rank {communicator.Rank} of {communicator.Size} failed, stopping every rank: {e.Message}");
-            Console.Error.WriteLine(e.StackTrace);
+            bool userError = e is ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException;
+            Console.Error.WriteLine($"error: rank {communicator.Rank} of {communicator.Size} failed, stopping every rank: {(userError ? e.Message : e.ToString())}");
             communicator.Abort(1);
             throw; // not reached: MPI_Abort ends the process
         }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using BiGS.Native.Cli.Progress;
+using BiGS.Native.Distributed;
 using BiGS.Native.Tasks;
 using BiGS.Native.Training;
 
@@ -83,14 +84,18 @@ public static class FinetuneCommand
             : (output, resumeFrom);
     }
 
-    private static int Run(Options o, ParseResult r)
+    private static int Run(Options o, ParseResult r) => DistributedRun.Run(parallel => Train(o, r, parallel));
+
+    private static int Train(Options o, ParseResult r, DataParallel? parallel)
     {
         var task = o.Task.Read(r);
-        var options = o.Read(r);
+        var options = o.Read(r) with { Parallel = parallel };
+        DistributedRun.RequireDivisible(options.BatchSize, parallel);
         string dataDirectory = r.GetValue(o.Data)!, modelDirectory = r.GetValue(o.Model)!;
         var (outputDirectory, resumeFrom) = Locate(o, r);
         RunOutput.RequireApart(outputDirectory, modelDirectory, "--model");
-        var runDirectory = RunOutput.Claim(outputDirectory, Kind, r.GetValue(o.Overwrite));
+        // rank 0 alone claims and writes the run directory
+        var runDirectory = parallel is { IsRoot: false } ? null : RunOutput.Claim(outputDirectory, Kind, r.GetValue(o.Overwrite));
         var clock = Stopwatch.StartNew();
         var run = new FineTuning(task, dataDirectory, modelDirectory, outputDirectory, options);
         Console.WriteLine($"task {run.Task.Name}: {run.TrainExamples} training examples, {run.DevExamples} dev examples ({Path.GetFileName(run.DevFile)}); "
@@ -103,8 +108,9 @@ public static class FinetuneCommand
 
         var result = TrainingDisplay.ShowUntilCancelled((progress, cancellation) => run.Run(progress, cancellation), accuracyName: "training accuracy");
         var training = result.Training;
+        if (parallel is not null) DistributedRun.PrintReductionCost(parallel);
         Console.WriteLine(training.Cancelled
-            ? $"interrupted at step {training.Step}; continue with: {RunOutput.ResumeCommand(r, runDirectory.Path)}"
+            ? $"interrupted at step {training.Step}; continue with: {RunOutput.ResumeCommand(r, runDirectory?.Path ?? outputDirectory)}"
             : $"finished {training.Step} updates in {clock.Elapsed.TotalMinutes.ToString("0.0", CultureInfo.InvariantCulture)} min");
         if (result.Best is { } best)
             Console.WriteLine($"best dev ({Path.GetFileName(run.DevFile)}, step {best.Step}): {best.Result.Scores}; model saved in {outputDirectory}");
