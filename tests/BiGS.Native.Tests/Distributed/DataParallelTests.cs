@@ -123,6 +123,10 @@ public sealed class DataParallelTests(SingleProcessPretraining single) : IClassF
         Assert.Contains("exited on signal 9", run.Output);
         Assert.False(BigsProcess.IsAlive(ranks[0]), "rank 0 outlived the killed rank");
 
+        // checkpoints appear whole: every step-N directory is complete, whatever the kill interrupted
+        var checkpoints = Directory.GetDirectories(Path.Combine(output, "checkpoints"), "step-*");
+        Assert.NotEmpty(checkpoints);
+        Assert.All(checkpoints, c => Assert.True(TrainingCheckpoint.IsComplete(c), $"{c} is incomplete"));
         string checkpoint = TrainingCheckpoint.FindLatest(output);
         int step = int.Parse(Path.GetFileName(checkpoint)["step-".Length..]);
         var (resumedExit, resumedLog) = BigsProcess.Run(1, single.Pretrain(output, "--resume", output, "--steps", (step + 1).ToString()));
