@@ -13,7 +13,12 @@ namespace BiGS.Native.Bench;
 /// <c>--bigs-base-forward T</c> to run instead the products of a BiGS-base forward step on T tokens
 /// (<see cref="ModelGemmShapes"/>, op NT) and add the step's GEMM total: all its FLOPs over all its GEMM time;
 /// <c>--cpu-time</c> (with <c>--threads 1</c>, where both libraries compute on the calling thread) to time by that
-/// thread's CPU time instead of wall time, so that on a busy machine time spent descheduled is not counted.
+/// thread's CPU time instead of wall time, so that on a busy machine time spent descheduled is not counted;
+/// <c>--openblas-coretype X</c> to give OpenBLAS another kernel than the one that fits the processor
+/// (<see cref="OpenBlas.FittingCoreType"/>: SKYLAKEX with AVX-512, HASWELL with AVX2; run the bench with
+/// <c>DOTNET_EnableAVX512=0</c> to compare the AVX2 paths of both).
+/// Before the shapes it measures OpenBLAS alone at 1024^3 (<see cref="AnchorCheck"/>) and prints that rate; when it
+/// is implausibly low for the instruction set, OpenBLAS runs a misdetected kernel and no ratio is reported.
 /// </summary>
 public sealed unsafe class GemmVsOpenBlas : ISideBySide
 {
@@ -30,7 +35,7 @@ public sealed unsafe class GemmVsOpenBlas : ISideBySide
     /// <inheritdoc />
     public int Run(string[] args)
     {
-        var blas = OpenBlas.TryLoad();
+        var blas = OpenBlas.TryLoad(OptionValue(args, "--openblas-coretype")?.ToUpperInvariant());
         if (blas is null)
         {
             Console.Error.WriteLine($"OpenBLAS is not installed: could not load {OpenBlas.LibraryName}. " +
@@ -61,6 +66,9 @@ public sealed unsafe class GemmVsOpenBlas : ISideBySide
         blas.SetThreads(CpuParallel.ThreadCount);
         Console.WriteLine($"threads {CpuParallel.ThreadCount}, op {trans}, {(cpuTime ? "thread CPU" : "wall")} time, " +
             "median of runs in alternating phases");
+        Console.WriteLine($"OpenBLAS core type {blas.CoreTypeNote}; our micro-kernel {Gemm.MicroKernel}");
+        if (!AnchorCheck.Passes(blas, CpuParallel.ThreadCount, time))
+            return 4;
         Console.WriteLine($"{"m x k x n",-16} {"ours GFLOP/s",13} {"OpenBLAS",10} {"ratio",7} {"max |diff|",11}");
 
         bool allAgree = true;

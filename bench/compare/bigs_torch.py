@@ -146,6 +146,24 @@ def synthetic_batch(batch, length, vocab, fraction, generator):
     return ids, labels.reshape(batch, length)
 
 
+def sgemm_gflops(size=1024, runs=10):
+    """
+    PyTorch's own float32 matmul rate at size^3, which shows which BLAS kernel the anchor runs: GFLOP/s by wall time
+    and per CPU-second of all threads (the kernel's rate per core, little changed by other work on the machine).
+    """
+    generator = torch.Generator().manual_seed(3)
+    a, b = torch.rand(size, size, generator=generator), torch.rand(size, size, generator=generator)
+    torch.mm(a, b)
+    flops = 2.0 * size ** 3
+    wall, cpu = [], []
+    for _ in range(runs):
+        start, cpu_start = time.perf_counter(), time.process_time()
+        torch.mm(a, b)
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - cpu_start)
+    return flops / min(wall) / 1e9, flops / min(cpu) / 1e9
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", choices=["base", "large"], default="base")
@@ -155,8 +173,14 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--sgemm", action="store_true", help="only print the float32 matmul GFLOP/s at 1024^3")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    if args.sgemm:
+        wall, per_cpu_second = sgemm_gflops()
+        print(json.dumps(dict(sgemm_gflops=wall, sgemm_gflops_per_cpu_second=per_cpu_second,
+                              threads=torch.get_num_threads())))
+        return
     torch.manual_seed(1)
     shape = BASE if args.config == "base" else LARGE
     model = BiGSForMaskedLM(**shape, positions=max(512, args.length))

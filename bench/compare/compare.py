@@ -7,6 +7,13 @@ and run this with Debian's interpreter, from the repository root:
     dotnet build src/Cli -c Release
     /usr/bin/python3 bench/compare/compare.py [--rounds 2] [--runs 3] [--threads 2] [--shapes 8x128 2x512] [--modes forward train]
 Each measurement is a fresh process, so its peak resident memory (ru_maxrss / VmHWM) is its own.
+
+The anchor runs at its best: Debian's OpenBLAS 0.3.21 does not recognise recent processors and falls back to a slow
+kernel, so PyTorch's processes get OPENBLAS_CORETYPE set to the kernel that fits (SKYLAKEX with AVX-512, HASWELL with
+AVX2, whatever the environment held; --openblas-coretype to choose another). Before the shapes, PyTorch's float32
+matmul rate at 1024^3 is measured and printed; below a floor per thread for the instruction set (the floors of the
+gemm-vs-openblas bench) the anchor runs a misdetected kernel and no ratio is reported.
+--avx2 compares the AVX2 paths: bigs with AVX-512 disabled (DOTNET_EnableAVX512=0) against OpenBLAS's HASWELL.
 """
 import argparse
 import json
@@ -22,6 +29,44 @@ DEFAULT_SHAPES = ["8x128", "2x512", "1x1024", "1x4096"]
 
 DEFAULT_BIGS = os.path.join(ROOT, "src", "Cli", "bin", "Release", "net10.0", "bigs.dll")
 
+# Lowest plausible OpenBLAS SGEMM GFLOP/s per thread at 1024^3 (see bench/BiGS.Native.Bench/AnchorCheck.cs):
+# fitting kernels gave 150-220 (SKYLAKEX) and ~90 (HASWELL on AVX2), misdetected ones 30-44.
+SGEMM_FLOOR_PER_THREAD = {"avx512": 100.0, "avx2": 40.0}
+
+
+def cpu_flags():
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("flags"):
+                return set(line.split(":", 1)[1].split())
+    return set()
+
+
+def instruction_set(avx2_only):
+    """The widest instruction set both sides use: avx512, avx2, or None (neither: no core type is forced)."""
+    flags = cpu_flags()
+    if "avx512f" in flags and not avx2_only:
+        return "avx512"
+    return "avx2" if {"avx2", "fma"} <= flags else None
+
+
+def environments(isa, coretype):
+    """Process environments (bigs, torch): the OpenBLAS core type for torch, AVX-512 off for bigs with --avx2."""
+    bigs, torch = dict(os.environ), dict(os.environ)
+    chosen = coretype or {"avx512": "SKYLAKEX", "avx2": "HASWELL"}.get(isa)
+    before = os.environ.get("OPENBLAS_CORETYPE")
+    if chosen:
+        torch["OPENBLAS_CORETYPE"] = chosen
+    if isa == "avx2":
+        bigs["DOTNET_EnableAVX512"] = "0"
+    why = "--openblas-coretype" if coretype else f"fits {isa}" if isa else "no fitting core type: left as is"
+    print(f"OpenBLAS core type for PyTorch: {chosen or before} ({why}; the environment had {before or 'none'})"
+          + ("; bigs with DOTNET_EnableAVX512=0" if isa == "avx2" else ""))
+    if "OPENBLAS_L2_SIZE" in os.environ:
+        print(f"OPENBLAS_L2_SIZE={os.environ['OPENBLAS_L2_SIZE']} in the environment, passed on unchanged "
+              "(OpenBLAS 0.3.21 does not read it)")
+    return bigs, torch
+
 
 def bigs_command(dll, args):
     if not os.path.exists(dll):
@@ -33,8 +78,8 @@ def torch_command(args):
     return ["/usr/bin/python3", os.path.join(HERE, "bigs_torch.py")] + args
 
 
-def measure(command):
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
+def measure(command, env):
+    result = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
     if result.returncode != 0:
         sys.exit(f"{' '.join(command)} failed ({result.returncode}):\n{result.stderr}")
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -46,14 +91,30 @@ def compare(shape, mode, options):
               "--warmup", str(options.warmup), "--runs", str(options.runs)] + (["--train"] if mode == "train" else [])
     ours, theirs = [], []
     for _ in range(options.rounds):
-        theirs.append(measure(torch_command(common)))
-        ours.append(measure(bigs_command(options.bigs, common)))
+        theirs.append(measure(torch_command(common), options.torch_env))
+        ours.append(measure(bigs_command(options.bigs, common), options.bigs_env))
     median = lambda runs, key: statistics.median(r[key] for r in runs)
     row = dict(shape=shape, mode=mode, bigs=ours, torch=theirs)
     for key in ("tokens_per_second", "tokens_per_cpu_second"):
         row[key + "_ratio"] = median(ours, key) / median(theirs, key)
     row["peak_rss_ratio"] = max(r["peak_rss_mib"] for r in ours) / max(r["peak_rss_mib"] for r in theirs)
     return row
+
+
+def check_anchor(isa, options):
+    """
+    Prints PyTorch's SGEMM rate and exits when its rate per CPU-second (one core's rate, steady under other load) is
+    below the floor per thread: the anchor would run a misdetected kernel, and ratios against it would flatter us.
+    """
+    rates = measure(torch_command(["--sgemm", "--threads", str(options.threads)]), options.torch_env)
+    wall, per_core = rates["sgemm_gflops"], rates["sgemm_gflops_per_cpu_second"]
+    floor = SGEMM_FLOOR_PER_THREAD.get(isa, 0.0)
+    print(f"PyTorch SGEMM 1024^3 alone: {wall:.1f} GFLOP/s on {options.threads} threads, "
+          f"{per_core:.1f} per CPU-second (plausible floor {floor:.0f})")
+    if per_core < floor:
+        sys.exit(f"PyTorch's SGEMM runs at {per_core:.1f} GFLOP/s per core, below the {floor:.0f} of any fitting "
+                 "OpenBLAS kernel: it runs a misdetected kernel (or the machine is too busy to tell). No ratio is reported; "
+                 "choose the kernel with --openblas-coretype.")
 
 
 def main():
@@ -66,8 +127,13 @@ def main():
     parser.add_argument("--runs", type=int, default=3, help="timed steps per process (median)")
     parser.add_argument("--bigs", default=DEFAULT_BIGS, help="bigs.dll to run (default: the Release build of src/Cli)")
     parser.add_argument("--json", help="also write every measurement to this file")
+    parser.add_argument("--avx2", action="store_true", help="AVX2 paths: bigs without AVX-512, OpenBLAS HASWELL")
+    parser.add_argument("--openblas-coretype", help="OpenBLAS kernel for PyTorch instead of the fitting one")
     options = parser.parse_args()
     print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; {options.threads} threads each")
+    isa = instruction_set(options.avx2)
+    options.bigs_env, options.torch_env = environments(isa, options.openblas_coretype)
+    check_anchor(isa, options)
     print("tokens/s by wall time (the goal's measure) and by CPU time (steadier on a shared machine); ratios are bigs / torch")
     print(f"{'mode':8} {'shape':7} {'bigs tok/s':>11} {'torch tok/s':>12} {'ratio':>6} "
           f"{'bigs tok/cpu-s':>15} {'torch tok/cpu-s':>16} {'ratio':>6} {'bigs MiB':>9} {'torch MiB':>10} {'ratio':>6}")

@@ -14,6 +14,13 @@ public static unsafe class Gemm
     private const long DirectPathMaxMultiplyAdds = 32 * 32 * 32;
 
     /// <summary>
+    /// The micro-kernel large products run on this processor, with its tile, e.g. "Avx512 12x32" or "Avx2Fma 6x16":
+    /// AVX-512 where the runtime enables it (not with <c>DOTNET_EnableAVX512=0</c>), else AVX2, 128-bit or scalar.
+    /// </summary>
+    public static string MicroKernel { get; } = $"{GemmMicroKernel.BestPath} " +
+        $"{GemmMicroKernel.TileRows(GemmMicroKernel.BestPath)}x{GemmMicroKernel.TileColumns(GemmMicroKernel.BestPath)}";
+
+    /// <summary>
     /// <c>C[m,n] = alpha * op(A)[m,k] * op(B)[k,n] + beta * C[m,n]</c>, where <c>op(X)</c> is X or its transpose.
     /// A is stored (m,k) if not <paramref name="transA"/>, else (k,m); B is stored (k,n) if not
     /// <paramref name="transB"/>, else (n,k). All matrices are row-major with row strides
