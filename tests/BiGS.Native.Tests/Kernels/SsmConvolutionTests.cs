@@ -1,3 +1,4 @@
+using BiGS.Native.Kernels.Cpu.Fft;
 using BiGS.Native.Kernels.Cpu.Ssm;
 using Xunit;
 using static BiGS.Native.Tests.Kernels.FftTestSupport;
@@ -8,23 +9,34 @@ public class SsmConvolutionTests
 {
     private const float Skip = 0.37f;
 
-    public static TheoryData<int, int, int> Shapes => new()
+    private static readonly (int Batch, int Length, int Channels)[] ShapeList =
+    [
+        (1, 1, 1), (2, 3, 5), (1, 17, 16), (2, 40, 33), (1, 64, 3), (1, 255, 20),
+        (8, 64, 64), // enough tiles for more than one worker block
+        // Channel counts that are not multiples of the lanes (a tile holds two groups of 8 or 16 lanes) at odd lengths:
+        (3, 9, 7), (2, 31, 9), (1, 127, 23), (2, 65, 40), (1, 33, 50),
+    ];
+
+    /// <summary>Every shape with 8 lanes (the AVX2 path) and 16 (the AVX-512 path).</summary>
+    public static TheoryData<int, int, int, int> Shapes()
     {
-        { 1, 1, 1 }, { 2, 3, 5 }, { 1, 17, 16 }, { 2, 40, 33 }, { 1, 64, 3 }, { 1, 255, 20 },
-        { 8, 64, 64 }, // enough tiles for more than one worker block
-        // Channel counts that are not multiples of 8 (a 16-channel tile holds two groups of 8 lanes) at odd lengths:
-        { 3, 9, 7 }, { 2, 31, 9 }, { 1, 127, 23 }, { 2, 65, 40 },
-    };
+        var data = new TheoryData<int, int, int, int>();
+        foreach (var (batch, length, channels) in ShapeList)
+            foreach (int lanes in new[] { 8, 16 })
+                data.Add(batch, length, channels, lanes);
+        return data;
+    }
 
     [Theory]
     [MemberData(nameof(Shapes))]
-    public void FftForwardMatchesDirectSum(int batch, int length, int channels)
+    public void FftForwardMatchesDirectSum(int batch, int length, int channels, int lanes)
     {
         var u = RandomSignal(batch * length * channels, seed: length);
         var kernel = RandomSignal(length, seed: 100 + length);
         var y = new float[u.Length];
 
-        SsmConvolution.Forward(u, batch, length, channels, kernel, Skip, y);
+        if (lanes == 8) SsmConvolution.Forward<Lanes8>(u, batch, length, channels, kernel, Skip, y);
+        else SsmConvolution.Forward<Lanes16>(u, batch, length, channels, kernel, Skip, y);
 
         var expected = ReferenceForward(u, batch, length, channels, kernel, Skip);
         Assert.True(MaxRelativeDifference(y, expected) <= 1e-5, $"error {MaxRelativeDifference(y, expected):E2}");
@@ -46,7 +58,7 @@ public class SsmConvolutionTests
 
     [Theory]
     [MemberData(nameof(Shapes))]
-    public void BackwardMatchesDirectFormulas(int batch, int length, int channels)
+    public void BackwardMatchesDirectFormulas(int batch, int length, int channels, int lanes)
     {
         var u = RandomSignal(batch * length * channels, seed: 2 * length);
         var dy = RandomSignal(u.Length, seed: 3 * length);
@@ -54,7 +66,9 @@ public class SsmConvolutionTests
         var du = new float[u.Length];
         var dKernel = new float[length];
 
-        SsmConvolution.Backward(u, dy, batch, length, channels, kernel, Skip, du, dKernel, out float dD);
+        float dD;
+        if (lanes == 8) SsmConvolution.Backward<Lanes8>(u, dy, batch, length, channels, kernel, Skip, du, dKernel, out dD);
+        else SsmConvolution.Backward<Lanes16>(u, dy, batch, length, channels, kernel, Skip, du, dKernel, out dD);
 
         // du[b,s,h] = sum_{t>=s} K[t-s] dy[b,t,h] + D dy[b,s,h];  dK[l] = sum_{b,h} sum_{t>=l} dy[b,t,h] u[b,t-l,h]
         var expectedDu = new double[u.Length];

@@ -1,11 +1,11 @@
 using System.Collections.Concurrent;
 using System.Numerics;
-using System.Runtime.Intrinsics;
 
 namespace BiGS.Native.Kernels.Cpu.Fft;
 
 /// <summary>
-/// Complex FFTs of <see cref="Lanes"/> independent signals at once, for a power-of-two length n. Sample j of all
+/// Complex FFTs of <see cref="Lanes"/> independent signals at once (8 in a <see cref="Lanes8"/>, 16 in a
+/// <see cref="Lanes16"/>), for a power-of-two length n. Sample j of all
 /// the signals is one pair of vectors (re[j], im[j]) whose lane c belongs to signal c, so every butterfly is one
 /// SIMD operation over all the signals and each twiddle is a scalar broadcast to every lane:
 /// <code>
@@ -18,9 +18,9 @@ namespace BiGS.Native.Kernels.Cpu.Fft;
 /// natural order and no bit-reversal pass is ever run.
 /// Plans are immutable and safe to share between threads; get them from <see cref="ForLength"/>.
 /// </summary>
-internal sealed class LaneFft
+internal sealed class LaneFft<TLanes> where TLanes : struct, ILaneVector<TLanes>
 {
-    private static readonly ConcurrentDictionary<int, LaneFft> Plans = new();
+    private static readonly ConcurrentDictionary<int, LaneFft<TLanes>> Plans = new();
 
     // The stage that combines halves of size h reads w_j = exp(-i pi j / h) at index h + j.
     private readonly float[] twiddleRe;
@@ -34,25 +34,25 @@ internal sealed class LaneFft
         reversed = Radix2Fft.BitReversal(length);
     }
 
-    /// <summary>Signals transformed together: the lanes of a <see cref="Vector256{T}"/> of floats.</summary>
-    public static int Lanes => Vector256<float>.Count;
+    /// <summary>Signals transformed together: the lanes of one vector.</summary>
+    public static int Lanes => TLanes.Count;
 
     /// <summary>Transform length n (a power of two).</summary>
     public int Length { get; }
 
     /// <summary>The cached plan for a power-of-two <paramref name="length"/> (created on first use, thread-safe).</summary>
-    public static LaneFft ForLength(int length)
+    public static LaneFft<TLanes> ForLength(int length)
     {
         if (length < 1 || !BitOperations.IsPow2(length))
             throw new ArgumentOutOfRangeException(nameof(length), length, "lane FFT length must be a power of two");
-        return Plans.GetOrAdd(length, static n => new LaneFft(n));
+        return Plans.GetOrAdd(length, static n => new LaneFft<TLanes>(n));
     }
 
     /// <summary>The frequency bin that position <paramref name="position"/> of a bit-reversed spectrum holds.</summary>
     public int BitReversedIndex(int position) => reversed[position];
 
     /// <summary>Forward transform in place: samples in natural order, spectrum out in bit-reversed order.</summary>
-    public void Forward(Span<Vector256<float>> re, Span<Vector256<float>> im)
+    public void Forward(Span<TLanes> re, Span<TLanes> im)
     {
         CheckLengths(re, im);
         if (Length < 4)
@@ -70,7 +70,7 @@ internal sealed class LaneFft
     }
 
     /// <summary>Inverse transform in place without the 1/n factor: spectrum in bit-reversed order, samples out in natural order.</summary>
-    public void InverseUnscaled(Span<Vector256<float>> re, Span<Vector256<float>> im)
+    public void InverseUnscaled(Span<TLanes> re, Span<TLanes> im)
     {
         CheckLengths(re, im);
         if (Length < 4)
@@ -92,7 +92,7 @@ internal sealed class LaneFft
 
     // Decimation in frequency, on each block of 2h with a = x[s+j], b = x[s+j+h]:
     //   x[s+j] = a + b,   x[s+j+h] = (a - b) w_j
-    private void ForwardStage(Span<Vector256<float>> re, Span<Vector256<float>> im, int half)
+    private void ForwardStage(Span<TLanes> re, Span<TLanes> im, int half)
     {
         for (int start = 0; start < Length; start += 2 * half)
         {
@@ -102,8 +102,8 @@ internal sealed class LaneFft
             var bottomIm = im.Slice(start + half, half);
             for (int j = 0; j < half; j++)
             {
-                var wr = Vector256.Create(twiddleRe[half + j]);
-                var wi = Vector256.Create(twiddleIm[half + j]);
+                var wr = TLanes.Broadcast(twiddleRe[half + j]);
+                var wi = TLanes.Broadcast(twiddleIm[half + j]);
                 var dr = topRe[j] - bottomRe[j];
                 var di = topIm[j] - bottomIm[j];
                 topRe[j] += bottomRe[j];
@@ -116,7 +116,7 @@ internal sealed class LaneFft
 
     // Decimation in time with conjugate twiddles, on each block of 2h with a = x[s+j], b = conj(w_j) x[s+j+h]:
     //   x[s+j] = a + b,   x[s+j+h] = a - b          (conj(w) (r + i s) = (wr r + wi s) + i (wr s - wi r))
-    private void InverseStage(Span<Vector256<float>> re, Span<Vector256<float>> im, int half)
+    private void InverseStage(Span<TLanes> re, Span<TLanes> im, int half)
     {
         for (int start = 0; start < Length; start += 2 * half)
         {
@@ -126,8 +126,8 @@ internal sealed class LaneFft
             var bottomIm = im.Slice(start + half, half);
             for (int j = 0; j < half; j++)
             {
-                var wr = Vector256.Create(twiddleRe[half + j]);
-                var wi = Vector256.Create(twiddleIm[half + j]);
+                var wr = TLanes.Broadcast(twiddleRe[half + j]);
+                var wi = TLanes.Broadcast(twiddleIm[half + j]);
                 var br = bottomRe[j] * wr + bottomIm[j] * wi;
                 var bi = bottomIm[j] * wr - bottomRe[j] * wi;
                 bottomRe[j] = topRe[j] - br;
@@ -143,7 +143,7 @@ internal sealed class LaneFft
     //   a0 = x0 + x2,   a2 = (x0 - x2) w_h(j),   a1 = x1 + x3,   a3 = -i (x1 - x3) w_h(j)
     //   x0 = a0 + a1,   x1 = (a0 - a1) w_q(j),   x2 = a2 + a3,   x3 = (a2 - a3) w_q(j)
     // One pass instead of two halves the loads and stores.
-    private void ForwardTwoStages(Span<Vector256<float>> re, Span<Vector256<float>> im, int half)
+    private void ForwardTwoStages(Span<TLanes> re, Span<TLanes> im, int half)
     {
         int quarter = half / 2;
         for (int start = 0; start < Length; start += 2 * half)
@@ -173,7 +173,7 @@ internal sealed class LaneFft
     // conj(w_h(j + q)) = i conj(w_h(j)):
     //   b1 = conj(w_q(j)) x1,  a0 = x0 + b1,  a1 = x0 - b1,   b3 = conj(w_q(j)) x3,  a2 = x2 + b3,  a3 = x2 - b3
     //   c2 = conj(w_h(j)) a2,  x0 = a0 + c2,  x2 = a0 - c2,   c3 = i conj(w_h(j)) a3,  x1 = a1 + c3,  x3 = a1 - c3
-    private void InverseTwoStages(Span<Vector256<float>> re, Span<Vector256<float>> im, int quarter)
+    private void InverseTwoStages(Span<TLanes> re, Span<TLanes> im, int quarter)
     {
         int half = 2 * quarter;
         for (int start = 0; start < Length; start += 2 * half)
@@ -203,23 +203,23 @@ internal sealed class LaneFft
     }
 
     // w_h(j) = exp(-i pi j / h), broadcast to every lane.
-    private (Vector256<float> Re, Vector256<float> Im) Twiddle(int half, int j) =>
-        (Vector256.Create(twiddleRe[half + j]), Vector256.Create(twiddleIm[half + j]));
+    private (TLanes Re, TLanes Im) Twiddle(int half, int j) =>
+        (TLanes.Broadcast(twiddleRe[half + j]), TLanes.Broadcast(twiddleIm[half + j]));
 
     // (ar + i ai)(wr + i wi)
-    private static (Vector256<float> Re, Vector256<float> Im) Multiply(
-        Vector256<float> ar, Vector256<float> ai, Vector256<float> wr, Vector256<float> wi) =>
+    private static (TLanes Re, TLanes Im) Multiply(
+        TLanes ar, TLanes ai, TLanes wr, TLanes wi) =>
         (ar * wr - ai * wi, ar * wi + ai * wr);
 
     // (ar + i ai) conj(wr + i wi)
-    private static (Vector256<float> Re, Vector256<float> Im) MultiplyConjugate(
-        Vector256<float> ar, Vector256<float> ai, Vector256<float> wr, Vector256<float> wi) =>
+    private static (TLanes Re, TLanes Im) MultiplyConjugate(
+        TLanes ar, TLanes ai, TLanes wr, TLanes wi) =>
         (ar * wr + ai * wi, ai * wr - ar * wi);
 
     // The stages h = 2 and h = 1 together on each group of four (their twiddles are 1 and -i: no multiplies):
     //   h = 2:  a0 = x0 + x2,  a1 = x1 + x3,  a2 = x0 - x2,  a3 = -i (x1 - x3)      (-i (r + i s) = s - i r)
     //   h = 1:  X0 = a0 + a1,  X1 = a0 - a1,  X2 = a2 + a3,  X3 = a2 - a3
-    private void ForwardLastTwoStages(Span<Vector256<float>> re, Span<Vector256<float>> im)
+    private void ForwardLastTwoStages(Span<TLanes> re, Span<TLanes> im)
     {
         for (int start = 0; start < Length; start += 4)
         {
@@ -243,7 +243,7 @@ internal sealed class LaneFft
     // The stages h = 1 and h = 2 of the inverse together on each group of four (conjugate twiddles 1 and +i):
     //   h = 1:  a0 = x0 + x1,  a1 = x0 - x1,  a2 = x2 + x3,  a3 = x2 - x3
     //   h = 2:  x0 = a0 + a2,  x2 = a0 - a2,  x1 = a1 + i a3,  x3 = a1 - i a3      (i (r + i s) = -s + i r)
-    private void InverseFirstTwoStages(Span<Vector256<float>> re, Span<Vector256<float>> im)
+    private void InverseFirstTwoStages(Span<TLanes> re, Span<TLanes> im)
     {
         for (int start = 0; start < Length; start += 4)
         {
@@ -264,7 +264,7 @@ internal sealed class LaneFft
         }
     }
 
-    private void CheckLengths(Span<Vector256<float>> re, Span<Vector256<float>> im)
+    private void CheckLengths(Span<TLanes> re, Span<TLanes> im)
     {
         if (re.Length != Length || im.Length != Length)
             throw new ArgumentException(

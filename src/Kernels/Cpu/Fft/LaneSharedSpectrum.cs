@@ -1,25 +1,24 @@
 using System.Buffers;
-using System.Runtime.Intrinsics;
 
 namespace BiGS.Native.Kernels.Cpu.Fft;
 
 /// <summary>
-/// The spectrum of one real signal k, zero-padded to the length n of a <see cref="LaneFft"/>, in its bit-reversed
+/// The spectrum of one real signal k, zero-padded to the length n of a <see cref="LaneFft{TLanes}"/>, in its bit-reversed
 /// order and scaled by 1/n, as factors to multiply every lane by:
 /// <code>
 ///   F[p] = FFT(pad(k, n))[reverse(p)] / n          (or its conjugate)
 /// </code>
-/// Multiplying a lane spectrum by F and running <see cref="LaneFft.InverseUnscaled"/> convolves every lane with k
+/// Multiplying a lane spectrum by F and running <see cref="LaneFft{TLanes}.InverseUnscaled"/> convolves every lane with k
 /// (correlates, with the conjugate). Its arrays are rented from the shared pool and returned on dispose.
 /// </summary>
-internal sealed class LaneSharedSpectrum : IDisposable
+internal sealed class LaneSharedSpectrum<TLanes> : IDisposable where TLanes : struct, ILaneVector<TLanes>
 {
     private readonly float[] factorRe;
     private readonly float[] factorIm;
     private readonly int length;
 
     /// <summary>Transforms <paramref name="signal"/> (at most n values) for <paramref name="fft"/>, conjugated if asked.</summary>
-    public LaneSharedSpectrum(LaneFft fft, ReadOnlySpan<float> signal, bool conjugate)
+    public LaneSharedSpectrum(LaneFft<TLanes> fft, ReadOnlySpan<float> signal, bool conjugate)
     {
         length = fft.Length;
         if (signal.Length > length)
@@ -52,15 +51,15 @@ internal sealed class LaneSharedSpectrum : IDisposable
     }
 
     /// <summary>z[p] *= F[p] for every bin p and lane.</summary>
-    public void MultiplyInto(LaneSignals z)
+    public void MultiplyInto(LaneSignals<TLanes> z)
     {
-        Span<Vector256<float>> re = z.Re, im = z.Im;
+        Span<TLanes> re = z.Re, im = z.Im;
         if (re.Length != length)
             throw new ArgumentException($"lane signals of {re.Length} samples; the spectrum has {length} bins", nameof(z));
         for (int p = 0; p < length; p++)
         {
-            var fr = Vector256.Create(factorRe[p]);
-            var fi = Vector256.Create(factorIm[p]);
+            var fr = TLanes.Broadcast(factorRe[p]);
+            var fi = TLanes.Broadcast(factorIm[p]);
             var zr = re[p];
             var zi = im[p];
             re[p] = zr * fr - zi * fi;

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Numerics;
-using System.Runtime.Intrinsics;
 using BiGS.Native.Kernels.Cpu.Fft;
 
 namespace BiGS.Native.Kernels.Cpu.Ssm;
@@ -17,30 +16,38 @@ namespace BiGS.Native.Kernels.Cpu.Ssm;
 /// (D u is the lag-0 term of a convolution), so it costs no extra pass. <see cref="ForwardDirect"/> is the plain
 /// O(L^2) loop.
 /// <para>
-/// Channels are transformed 16 at a time (a tile of one batch row), with no transposition: because u is channels
-/// last, time step t of channels h0..h0+15 is 16 adjacent floats. They become one complex sample per lane of a
-/// <see cref="LaneFft"/>, z[t] = u[t, h0+c] + i u[t, h0+8+c] for lane c = 0..7. K is real, so the convolution acts
-/// on real and imaginary parts separately, conv(a + i b, K) = conv(a, K) + i conv(b, K): one complex FFT convolves
-/// two channels, and 8 lanes make it 16.
+/// Channels are transformed 2 V at a time (a tile of one batch row; V = 16 lanes with AVX-512, else 8), with no
+/// transposition: because u is channels last, time step t of channels h0..h0+2V-1 is 2V adjacent floats. They
+/// become one complex sample per lane of a <see cref="LaneFft{TLanes}"/>, z[t] = u[t, h0+c] + i u[t, h0+V+c] for
+/// lane c &lt; V. K is real, so the convolution acts on real and imaginary parts separately,
+/// conv(a + i b, K) = conv(a, K) + i conv(b, K): one complex FFT convolves two channels, and V lanes make it 2V.
 /// </para>
 /// </summary>
 public static class SsmConvolution
 {
-    // Channels of a tile: the real parts of the 8 lanes, then their imaginary parts.
-    private const int TileChannels = 16;
-
     // Below this many FFT samples of work a block is not worth a thread of its own.
     private const int MinSamplesPerBlock = 1 << 15;
 
     /// <summary>y (B, L, H) = causal convolution of u (B, L, H) with <paramref name="kernel"/> (L) plus D u, by FFT.</summary>
-    public static unsafe void Forward(ReadOnlySpan<float> u, int batch, int length, int channels,
-                                      ReadOnlySpan<float> kernel, float d, Span<float> y)
+    public static void Forward(ReadOnlySpan<float> u, int batch, int length, int channels,
+                               ReadOnlySpan<float> kernel, float d, Span<float> y)
+    {
+        if (Lanes.UseWide)
+            Forward<Lanes16>(u, batch, length, channels, kernel, d, y);
+        else
+            Forward<Lanes8>(u, batch, length, channels, kernel, d, y);
+    }
+
+    /// <summary><see cref="Forward"/> with the lane vector chosen by the caller (lets tests run both on any CPU).</summary>
+    internal static unsafe void Forward<TLanes>(ReadOnlySpan<float> u, int batch, int length, int channels,
+                                                ReadOnlySpan<float> kernel, float d, Span<float> y)
+        where TLanes : struct, ILaneVector<TLanes>
     {
         CheckShapes(u, batch, length, channels, kernel);
         SsmShapes.CheckSequence(nameof(y), y.Length, batch, length, channels);
         if (u.IsEmpty) return;
 
-        var layout = new TileLayout(batch, length, channels);
+        var layout = new TileLayout<TLanes>(batch, length, channels);
         var fft = layout.Fft;
         using var kernelSpectrum = SkipKernelSpectrum(fft, kernel, d, conjugate: false);
         fixed (float* uStart = u, yStart = y)
@@ -51,7 +58,7 @@ public static class SsmConvolution
             {
                 var uAll = new ReadOnlySpan<float>(uAddress, total);
                 var yAll = new Span<float>(yAddress, total);
-                using var z = new LaneSignals(fft.Length);
+                using var z = new LaneSignals<TLanes>(fft.Length);
                 for (int index = begin; index < end; index++)
                 {
                     var tile = layout.Tile(index);
@@ -77,8 +84,19 @@ public static class SsmConvolution
     /// negative lags wrap to indices &gt;= n - L + 1 &gt;= L, which hit zero padding. dK sums its spectra over all
     /// channels first and needs one inverse FFT. Outputs are overwritten, not accumulated.
     /// </summary>
-    public static unsafe void Backward(ReadOnlySpan<float> u, ReadOnlySpan<float> dy, int batch, int length, int channels,
-                                       ReadOnlySpan<float> kernel, float d, Span<float> du, Span<float> dKernel, out float dD)
+    public static void Backward(ReadOnlySpan<float> u, ReadOnlySpan<float> dy, int batch, int length, int channels,
+                                ReadOnlySpan<float> kernel, float d, Span<float> du, Span<float> dKernel, out float dD)
+    {
+        if (Lanes.UseWide)
+            Backward<Lanes16>(u, dy, batch, length, channels, kernel, d, du, dKernel, out dD);
+        else
+            Backward<Lanes8>(u, dy, batch, length, channels, kernel, d, du, dKernel, out dD);
+    }
+
+    /// <summary><see cref="Backward"/> with the lane vector chosen by the caller (lets tests run both on any CPU).</summary>
+    internal static unsafe void Backward<TLanes>(ReadOnlySpan<float> u, ReadOnlySpan<float> dy, int batch, int length,
+        int channels, ReadOnlySpan<float> kernel, float d, Span<float> du, Span<float> dKernel, out float dD)
+        where TLanes : struct, ILaneVector<TLanes>
     {
         CheckShapes(u, batch, length, channels, kernel);
         SsmShapes.CheckSequence(nameof(dy), dy.Length, batch, length, channels);
@@ -88,10 +106,10 @@ public static class SsmConvolution
         dD = 0f;
         if (u.IsEmpty) return;
 
-        var layout = new TileLayout(batch, length, channels);
+        var layout = new TileLayout<TLanes>(batch, length, channels);
         var fft = layout.Fft;
         using var conjugateKernelSpectrum = SkipKernelSpectrum(fft, kernel, d, conjugate: true);
-        using var dKernelSpectrum = new LaneSignals(fft.Length);
+        using var dKernelSpectrum = new LaneSignals<TLanes>(fft.Length);
         double dDTotal = 0;
         var sync = new object();
         fixed (float* uStart = u, dyStart = dy, duStart = du)
@@ -103,16 +121,16 @@ public static class SsmConvolution
                 var uAll = new ReadOnlySpan<float>(uAddress, total);
                 var dyAll = new ReadOnlySpan<float>(dyAddress, total);
                 var duAll = new Span<float>(duAddress, total);
-                using var zu = new LaneSignals(fft.Length);
-                using var zdy = new LaneSignals(fft.Length);
-                using var dKernelBlock = new LaneSignals(fft.Length);
+                using var zu = new LaneSignals<TLanes>(fft.Length);
+                using var zdy = new LaneSignals<TLanes>(fft.Length);
+                using var dKernelBlock = new LaneSignals<TLanes>(fft.Length);
                 double dDBlock = 0;
                 for (int index = begin; index < end; index++)
                 {
                     var tile = layout.Tile(index);
                     layout.Gather(tile, uAll, zu);
                     layout.Gather(tile, dyAll, zdy);
-                    dDBlock += LaneSignals.RealDot(zu, zdy, length);
+                    dDBlock += LaneSignals<TLanes>.RealDot(zu, zdy, length);
                     fft.Forward(zu.Re, zu.Im);
                     fft.Forward(zdy.Re, zdy.Im);
                     // dK spectrum += DY * conj(U)
@@ -136,7 +154,7 @@ public static class SsmConvolution
         float scale = 1f / fft.Length;
         var dKernelLanes = dKernelSpectrum.Re;
         for (int l = 0; l < length; l++)
-            dKernel[l] = scale * Vector256.Sum(dKernelLanes[l]);
+            dKernel[l] = scale * dKernelLanes[l].Sum();
         dD = (float)dDTotal;
     }
 
@@ -171,7 +189,8 @@ public static class SsmConvolution
     // The spectrum of K' = K + D delta (K'[0] = K[0] + D): D u[t] is the lag-0 term of a convolution, so
     //   conv(u, K) + D u = conv(u, K')   and   corr(dy, K) + D dy = corr(dy, K'),
     // and the skip costs nothing on top of the FFTs.
-    private static LaneSharedSpectrum SkipKernelSpectrum(LaneFft fft, ReadOnlySpan<float> kernel, float d, bool conjugate)
+    private static LaneSharedSpectrum<TLanes> SkipKernelSpectrum<TLanes>(LaneFft<TLanes> fft, ReadOnlySpan<float> kernel,
+        float d, bool conjugate) where TLanes : struct, ILaneVector<TLanes>
     {
         float[] withSkip = ArrayPool<float>.Shared.Rent(kernel.Length);
         try
@@ -179,7 +198,7 @@ public static class SsmConvolution
             var skipKernel = withSkip.AsSpan(0, kernel.Length);
             kernel.CopyTo(skipKernel);
             skipKernel[0] += d;
-            return new LaneSharedSpectrum(fft, skipKernel, conjugate);
+            return new LaneSharedSpectrum<TLanes>(fft, skipKernel, conjugate);
         }
         finally
         {
@@ -194,15 +213,18 @@ public static class SsmConvolution
     }
 
 
-    /// <summary>Up to <see cref="TileChannels"/> adjacent channels of one batch row.</summary>
+    /// <summary>Up to 2 V adjacent channels of one batch row (V lanes of the lane vector).</summary>
     private readonly record struct ChannelTile(int Batch, int FirstChannel, int Width);
 
     /// <summary>How (B, L, H) is cut into channel tiles, and moving tiles between the sequence and lane signals.</summary>
-    private sealed class TileLayout(int batch, int length, int channels)
+    private sealed class TileLayout<TLanes>(int batch, int length, int channels) where TLanes : struct, ILaneVector<TLanes>
     {
+        // Channels of a tile: the real parts of the lanes, then their imaginary parts.
+        private static int TileChannels => 2 * TLanes.Count;
+
         private readonly int tilesPerBatch = (channels + TileChannels - 1) / TileChannels;
 
-        public LaneFft Fft { get; } = LaneFft.ForLength(FftLength(length));
+        public LaneFft<TLanes> Fft { get; } = LaneFft<TLanes>.ForLength(FftLength(length));
 
         public int TileCount => batch * tilesPerBatch;
 
@@ -214,10 +236,10 @@ public static class SsmConvolution
             return new ChannelTile(index / tilesPerBatch, first, Math.Min(TileChannels, channels - first));
         }
 
-        // z[t] = x[b, t, h0 + c] + i x[b, t, h0 + 8 + c] in lane c for t < L (channels past H read as 0); zero for L <= t < n.
-        public void Gather(ChannelTile tile, ReadOnlySpan<float> x, LaneSignals z)
+        // z[t] = x[b, t, h0 + c] + i x[b, t, h0 + V + c] in lane c for t < L (channels past H read as 0); zero for L <= t < n.
+        public void Gather(ChannelTile tile, ReadOnlySpan<float> x, LaneSignals<TLanes> z)
         {
-            Span<Vector256<float>> re = z.Re, im = z.Im;
+            Span<TLanes> re = z.Re, im = z.Im;
             for (int t = 0; t < length; t++)
                 (re[t], im[t]) = LoadRow(x.Slice(RowStart(tile, t), tile.Width));
             re[length..].Clear();
@@ -225,28 +247,28 @@ public static class SsmConvolution
         }
 
         // target[b, t, h0 + c] = z[t] in lane c (real parts, then imaginary parts) for t < L
-        public void Scatter(ChannelTile tile, LaneSignals z, Span<float> target)
+        public void Scatter(ChannelTile tile, LaneSignals<TLanes> z, Span<float> target)
         {
-            Span<Vector256<float>> re = z.Re, im = z.Im;
+            Span<TLanes> re = z.Re, im = z.Im;
             for (int t = 0; t < length; t++)
                 StoreRow(re[t], im[t], target.Slice(RowStart(tile, t), tile.Width));
         }
 
         private int RowStart(ChannelTile tile, int t) => (tile.Batch * length + t) * channels + tile.FirstChannel;
 
-        // The first 8 floats of a tile row as real parts, the next 8 as imaginary parts.
-        private static (Vector256<float> Re, Vector256<float> Im) LoadRow(ReadOnlySpan<float> row) =>
+        // The first V floats of a tile row as real parts, the next V as imaginary parts.
+        private static (TLanes Re, TLanes Im) LoadRow(ReadOnlySpan<float> row) =>
             row.Length == TileChannels
-                ? (Vector256.Create(row), Vector256.Create(row[LaneFft.Lanes..]))
+                ? (TLanes.Load(row), TLanes.Load(row[TLanes.Count..]))
                 : LoadShortRow(row);
 
         // The inverse of LoadRow.
-        private static void StoreRow(Vector256<float> re, Vector256<float> im, Span<float> row)
+        private static void StoreRow(TLanes re, TLanes im, Span<float> row)
         {
             if (row.Length == TileChannels)
             {
-                re.CopyTo(row);
-                im.CopyTo(row[LaneFft.Lanes..]);
+                re.Store(row);
+                im.Store(row[TLanes.Count..]);
             }
             else
             {
@@ -254,21 +276,21 @@ public static class SsmConvolution
             }
         }
 
-        // The last tile of a row when H is not a multiple of 16: missing channels read as zero.
-        private static (Vector256<float> Re, Vector256<float> Im) LoadShortRow(ReadOnlySpan<float> row)
+        // The last tile of a row when H is not a multiple of 2 V: missing channels read as zero.
+        private static (TLanes Re, TLanes Im) LoadShortRow(ReadOnlySpan<float> row)
         {
             Span<float> padded = stackalloc float[TileChannels];
             padded.Clear();
             row.CopyTo(padded);
-            return (Vector256.Create<float>(padded), Vector256.Create<float>(padded[LaneFft.Lanes..]));
+            return (TLanes.Load(padded), TLanes.Load(padded[TLanes.Count..]));
         }
 
-        // The last tile of a row when H is not a multiple of 16: lanes past H are dropped.
-        private static void StoreShortRow(Vector256<float> re, Vector256<float> im, Span<float> row)
+        // The last tile of a row when H is not a multiple of 2 V: lanes past H are dropped.
+        private static void StoreShortRow(TLanes re, TLanes im, Span<float> row)
         {
             Span<float> padded = stackalloc float[TileChannels];
-            re.CopyTo(padded);
-            im.CopyTo(padded[LaneFft.Lanes..]);
+            re.Store(padded);
+            im.Store(padded[TLanes.Count..]);
             padded[..row.Length].CopyTo(row);
         }
     }
