@@ -124,6 +124,51 @@ public sealed class BiGSConfig
         RequireOneOf("pooler_type", PoolerType, "non_padding_mean", "mean");
         if (ProblemType != null)
             RequireOneOf("problem_type", ProblemType, "regression", "single_label_classification", "multi_label_classification");
+        RequireSizesFit(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes);
+    }
+
+    /// <summary>The largest element count of one tensor (lengths and offsets are 32-bit).</summary>
+    public const long MaxTensorElements = int.MaxValue;
+
+    /// <summary>
+    /// Parameters of the base model with its pooler (<see cref="BiGSModel"/>), counted in 64 bits: embeddings
+    /// (V + P + T) d + 2d; per layer a LayerNorm 2d, two S4D SSMs of 4N + 2 each, four d x d maps with biases and
+    /// three d x I maps (2 dI + 2I + Id + d); the pooler d^2 + d.
+    /// </summary>
+    public long ParameterCount()
+    {
+        long d = HiddenSize, inner = IntermediateSize, n = NumSsm;
+        long embeddings = ((long)VocabSize + MaxPositionEmbeddings + TypeVocabSize) * d + 2 * d;
+        long layer = 2 * d + 2 * (4 * n + 2) + 4 * (d * d + d) + 3 * d * inner + 2 * inner + d;
+        return embeddings + NumHiddenLayers * layer + d * d + d;
+    }
+
+    /// <summary>
+    /// Refuses sizes that cannot work before anything is allocated: a weight matrix or the activation of one
+    /// sequence at max_position_embeddings over <see cref="MaxTensorElements"/>, or float32 weights, gradients and
+    /// AdamW moments (16 bytes a parameter) over <paramref name="memoryBytes"/>. The message names the fields.
+    /// </summary>
+    internal void RequireSizesFit(long memoryBytes)
+    {
+        RequireElements("vocab_size x hidden_size (word embeddings)", (long)VocabSize * HiddenSize);
+        RequireElements("max_position_embeddings x hidden_size (position embeddings)", (long)MaxPositionEmbeddings * HiddenSize);
+        RequireElements("type_vocab_size x hidden_size (token type embeddings)", (long)TypeVocabSize * HiddenSize);
+        RequireElements("hidden_size x intermediate_size (a layer's dv, dol, do)", (long)HiddenSize * IntermediateSize);
+        RequireElements("num_labels x hidden_size (classifier)", (long)NumLabels * HiddenSize);
+        RequireElements("max_position_embeddings x vocab_size (the MLM logits of one sequence)", (long)MaxPositionEmbeddings * VocabSize);
+        RequireElements("max_position_embeddings x intermediate_size (a layer's activation for one sequence)", (long)MaxPositionEmbeddings * IntermediateSize);
+        RequireElements("4 x max_position_embeddings (the longest FFT of the SSM convolution)", 4L * MaxPositionEmbeddings);
+        long parameters = ParameterCount();
+        if (parameters > memoryBytes / 16)
+            throw new ConfigException(string.Create(CultureInfo.InvariantCulture,
+                $"the model would have {parameters:N0} parameters (num_hidden_layers {NumHiddenLayers}, hidden_size {HiddenSize}, intermediate_size {IntermediateSize}, vocab_size {VocabSize}); training needs {16.0 * parameters / (1L << 30):N1} GiB for them, more than the {(double)memoryBytes / (1L << 30):N1} GiB of memory available"));
+    }
+
+    private static void RequireElements(string what, long elements)
+    {
+        if (elements > MaxTensorElements)
+            throw new ConfigException(string.Create(CultureInfo.InvariantCulture,
+                $"{what} = {elements:N0} elements, more than a tensor can hold ({MaxTensorElements:N0})"));
     }
 
     /// <summary>Writes <c>config.json</c> into a directory (atomically: temp file, then rename).</summary>

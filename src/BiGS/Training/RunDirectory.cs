@@ -61,6 +61,10 @@ public sealed class RunDirectory
     /// <summary>True when <paramref name="path"/> holds a run directory's state file.</summary>
     public static bool IsRunDirectory(string path) => File.Exists(System.IO.Path.Combine(path, StateFile));
 
+    /// <summary>The kind of run that owns <paramref name="path"/>, or null when it is no run directory; changes nothing.</summary>
+    /// <exception cref="InvalidDataException">The state file is unreadable.</exception>
+    public static string? KindOf(string path) => TryRead(path)?.Kind;
+
     /// <summary>
     /// Opens the run directory at <paramref name="path"/> (and removes stale temporaries of a killed session), or
     /// makes it one of <paramref name="kind"/> when it has no state file yet. Whether a directory may be taken

@@ -38,7 +38,7 @@ public sealed class Trainer
     private readonly ITrainingObjective objective;
     private readonly TrainerOptions options;
     private readonly MetricsLog log;
-    private readonly RunDirectory? run;
+    private RunDirectory? run;
     private readonly DataParallel? parallel;
 
     /// <summary>Sets up a run; nothing happens until <see cref="Run"/>.</summary>
@@ -55,7 +55,6 @@ public sealed class Trainer
         parallel = options.Parallel;
         parallel?.Attach(optimizer.Parameters());
         log = new MetricsLog(IsRoot ? options.OutputDirectory : null);
-        run = IsRoot && options.OutputDirectory is { } directory ? RunDirectory.Open(directory, options.RunKind) : null;
     }
 
     /// <summary>
@@ -68,7 +67,7 @@ public sealed class Trainer
     public int Step { get; private set; }
 
     /// <summary>Where checkpoints go (null without an output directory).</summary>
-    public string? CheckpointRoot => run?.CheckpointsPath;
+    public string? CheckpointRoot => options.OutputDirectory is { } directory ? Path.Combine(directory, CheckpointFolder) : null;
 
     /// <summary>
     /// Continues from a checkpoint (a step-NNNNNN directory, or a run directory: its newest checkpoint is used):
@@ -86,6 +85,8 @@ public sealed class Trainer
     /// <summary>Trains up to <see cref="TrainerOptions.Steps"/> updates, reporting to <paramref name="progress"/>.</summary>
     public TrainingResult Run(IProgress<TrainingProgress>? progress = null, CancellationToken cancellation = default)
     {
+        // opened when the run starts writing: the run directory is made (or stale temporaries cleaned) only then
+        run ??= IsRoot && options.OutputDirectory is { } directory ? RunDirectory.Open(directory, options.RunKind) : null;
         log.Start(Step);
         model.Train();
         var clock = Stopwatch.StartNew();

@@ -15,7 +15,7 @@ internal static class CliErrors
         }
         catch (Exception e) when (IsUserError(e))
         {
-            Console.Error.WriteLine($"error: {e.Message}");
+            Console.Error.WriteLine($"error: {OneLine(e)}");
             return 1;
         }
     }
@@ -34,6 +34,14 @@ internal static class CliErrors
         {
             throw new IOException($"{option} {directory} is not a writable directory: {e.Message}", e);
         }
+    }
+
+    /// <summary>The message's first line, without the " (Parameter 'x')" an ArgumentException appends.</summary>
+    private static string OneLine(Exception e)
+    {
+        string message = e.Message.Split('\n')[0].TrimEnd();
+        string suffix = e is ArgumentException { ParamName: { } name } ? $" (Parameter '{name}')" : "";
+        return suffix.Length > 0 && message.EndsWith(suffix, StringComparison.Ordinal) ? message[..^suffix.Length] : message;
     }
 
     private static bool IsUserError(Exception e) =>

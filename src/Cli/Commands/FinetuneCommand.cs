@@ -94,10 +94,11 @@ public static class FinetuneCommand
         string dataDirectory = r.GetValue(o.Data)!, modelDirectory = r.GetValue(o.Model)!;
         var (outputDirectory, resumeFrom) = Locate(o, r);
         RunOutput.RequireApart(outputDirectory, modelDirectory, "--model");
-        // rank 0 alone claims and writes the run directory
-        var runDirectory = parallel is { IsRoot: false } ? null : RunOutput.Claim(outputDirectory, Kind, r.GetValue(o.Overwrite));
+        RunOutput.RequireClaimable(outputDirectory, Kind, r.GetValue(o.Overwrite));
         var clock = Stopwatch.StartNew();
         var run = new FineTuning(task, dataDirectory, modelDirectory, outputDirectory, options);
+        // rank 0 alone claims and writes the run directory
+        var runDirectory = parallel is { IsRoot: false } ? null : RunOutput.Claim(outputDirectory, Kind, r.GetValue(o.Overwrite));
         Console.WriteLine($"task {run.Task.Name}: {run.TrainExamples} training examples, {run.DevExamples} dev examples ({Path.GetFileName(run.DevFile)}); "
             + $"max length {run.MaxLength} ({(options.PadToMaxLength ? "padded to it" : "padded per batch")})");
         Console.WriteLine($"model {modelDirectory}: {run.Model.Config.NumHiddenLayers} layers, hidden {run.Model.Config.HiddenSize}, {run.Model.ParameterCount():N0} parameters");

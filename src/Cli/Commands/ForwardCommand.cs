@@ -34,7 +34,7 @@ public static class ForwardCommand
     {
         var model = BiGSHeads.FromPretrained(modelDirectory, headName is null ? null : BiGSHeads.Parse(headName));
         model.To(device);
-        var input = ReadInput(inputsPath, device);
+        var input = ReadInput(inputsPath, model.Config, device);
         if (backward && input.Labels is null && input.StartPositions is null)
             throw new ArgumentException($"{inputsPath}: --backward needs a 'labels' tensor (or start_positions/end_positions)");
         var results = new List<CheckpointTensor>();
@@ -56,11 +56,23 @@ public static class ForwardCommand
         return 0;
     }
 
-    private static BiGSInput ReadInput(string path, Device device)
+    /// <summary>Optional inputs that must have the shape (batch, length) of input_ids, and be integers.</summary>
+    private static readonly string[] PerTokenInputs = ["token_type_ids", "attention_mask", "position_ids"];
+
+    /// <summary>Optional inputs with one value per sequence: shape (batch).</summary>
+    private static readonly string[] PerSequenceInputs = ["next_sentence_label", "start_positions", "end_positions"];
+
+    private static BiGSInput ReadInput(string path, BiGSConfig config, Device device)
     {
         var tensors = SafeTensorsReader.ReadAll(path);
+        RequireShapes(tensors, path);
+        RequireInRange(tensors, "input_ids", config.VocabSize, "vocab_size", path);
+        RequireInRange(tensors, "token_type_ids", config.TypeVocabSize, "type_vocab_size", path);
+        RequireInRange(tensors, "position_ids", config.MaxPositionEmbeddings, "max_position_embeddings", path);
+        if (tensors["input_ids"].Shape[1] > config.MaxPositionEmbeddings)
+            throw new InvalidDataException($"{path}: input_ids has {tensors["input_ids"].Shape[1]} tokens per sequence, more than the model's max_position_embeddings {config.MaxPositionEmbeddings}");
         Tensor? Optional(string name) => tensors.TryGetValue(name, out var t) ? ToTensor(t).To(device) : null;
-        var ids = Optional("input_ids") ?? throw new KeyNotFoundException($"{path}: no 'input_ids' tensor");
+        var ids = Optional("input_ids")!;
         return new BiGSInput(ids)
         {
             TokenTypeIds = Optional("token_type_ids"),
@@ -73,6 +85,39 @@ public static class ForwardCommand
             OutputHiddenStates = true,
         };
     }
+
+    /// <summary>
+    /// input_ids is an integer (batch, length) tensor; token_type_ids, attention_mask and position_ids have its
+    /// shape; labels has its batch first (per sequence, per token or per label); the rest are one per sequence.
+    /// </summary>
+    private static void RequireShapes(IReadOnlyDictionary<string, CheckpointTensor> tensors, string path)
+    {
+        if (!tensors.TryGetValue("input_ids", out var ids)) throw new KeyNotFoundException($"{path}: no 'input_ids' tensor");
+        if (ids.Shape.Length != 2 || ids.Floats is not null)
+            throw new InvalidDataException($"{path}: input_ids must be an integer tensor of shape (batch, length), got {Describe(ids)}");
+        foreach (string name in PerTokenInputs.Where(tensors.ContainsKey))
+            if (!tensors[name].Shape.SequenceEqual(ids.Shape) || tensors[name].Floats is not null)
+                throw new InvalidDataException($"{path}: {name} must be an integer tensor of input_ids' shape {ShapeText(ids.Shape)}, got {Describe(tensors[name])}");
+        foreach (string name in PerSequenceInputs.Where(tensors.ContainsKey))
+            if (!tensors[name].Shape.SequenceEqual([ids.Shape[0]]))
+                throw new InvalidDataException($"{path}: {name} must have shape ({ids.Shape[0]}), one value per sequence of input_ids, got {Describe(tensors[name])}");
+        if (tensors.TryGetValue("labels", out var labels) && (labels.Shape.Length is < 1 or > 2 || labels.Shape[0] != ids.Shape[0]))
+            throw new InvalidDataException($"{path}: labels must have input_ids' batch {ids.Shape[0]} as its first of at most two dimensions, got {Describe(labels)}");
+    }
+
+    /// <summary>Every value of an integer tensor (when present) in [0, <paramref name="limit"/>), the config field named.</summary>
+    private static void RequireInRange(IReadOnlyDictionary<string, CheckpointTensor> tensors, string name, int limit, string field, string path)
+    {
+        if (!tensors.TryGetValue(name, out var t)) return;
+        long[] values = t.Longs ?? t.Ints!.Select(v => (long)v).ToArray();
+        int bad = Array.FindIndex(values, v => v < 0 || v >= limit);
+        if (bad >= 0)
+            throw new InvalidDataException($"{path}: {name} holds {values[bad]} at flat index {bad}, outside [0, {limit}) of the model's {field}");
+    }
+
+    private static string Describe(CheckpointTensor t) => $"{(t.Floats is null ? "integer" : "float")} {ShapeText(t.Shape)}";
+
+    private static string ShapeText(IEnumerable<int> shape) => $"({string.Join(", ", shape)})";
 
     private static Tensor ToTensor(CheckpointTensor t) =>
         t.Floats is { } f ? Tensor.FromArray(f, t.Shape)

@@ -96,11 +96,9 @@ public static class PretrainCommand
         string? resumeFrom = r.GetValue(o.Resume) is { } resume ? TrainingCheckpoint.FindLatest(resume) : null;
         string output = r.GetValue(o.Out) ?? (resumeFrom is null ? null : RunDirectory.Containing(resumeFrom)) ?? DefaultOut;
         if (init is not null) RunOutput.RequireApart(output, init, "--init");
-        bool writes = parallel is not { IsRoot: false };   // rank 0 alone claims and writes the run directory
-        var run = writes ? RunOutput.Claim(output, Kind, r.GetValue(o.Overwrite)) : null;
+        RunOutput.RequireClaimable(output, Kind, r.GetValue(o.Overwrite));
         string? tokenizerSource = vocab ?? (resumeFrom is null ? null : ModelTokenizer.FileIn(resumeFrom));
-        string? tokenizerFile = writes ? KeepTokenizerFile(tokenizerSource, output) : tokenizerSource;
-        var tokenizer = LoadTokenizer(tokenizerFile);
+        var tokenizer = LoadTokenizer(tokenizerSource);
         var config = LoadConfig(r.GetValue(o.Config), resumeFrom ?? init, r.GetValue(o.Dropout));
         if (config.VocabSize < tokenizer.VocabSize)
             throw new ArgumentException($"the model's vocab_size {config.VocabSize} is smaller than the vocabulary's {tokenizer.VocabSize} tokens");
@@ -114,6 +112,10 @@ public static class PretrainCommand
 
         var model = CreateModel(nextSentence, init, config, r.GetValue(o.Seed));
         model.To(DeviceOption.Resolve(r.GetValue(o.Device)));
+        // nothing is written before the inputs are known good; rank 0 alone claims and writes the run directory
+        bool writes = parallel is not { IsRoot: false };
+        var run = writes ? RunOutput.Claim(output, Kind, r.GetValue(o.Overwrite)) : null;
+        string? tokenizerFile = writes ? KeepTokenizerFile(tokenizerSource, output) : tokenizerSource;
         var optimizer = AdamW.ForModel(model, new AdamWOptions { WeightDecay = r.GetValue(o.WeightDecay), SsmLearningRateMultiplier = r.GetValue(o.SsmLrMultiplier) });
         string scheduleName = r.GetValue(o.Schedule)!;
         var schedule = new LearningRateSchedule(r.GetValue(o.LearningRate), r.GetValue(o.Warmup) ?? steps / 10, steps, LearningRateSchedule.ParseKind(scheduleName),

@@ -18,22 +18,28 @@ internal static class RunOutput
     };
 
     /// <summary>
-    /// Opens <paramref name="directory"/> as the run directory of a <paramref name="kind"/> run: a missing or empty
-    /// directory, or one a <paramref name="kind"/> run made, is taken; anything else only with <paramref name="overwrite"/>.
+    /// Opens <paramref name="directory"/> as the run directory of a <paramref name="kind"/> run, after
+    /// <see cref="RequireClaimable"/>; a directory that is not yet a <paramref name="kind"/> run directory becomes one.
     /// </summary>
     public static RunDirectory Claim(string directory, string kind, bool overwrite)
     {
+        RequireClaimable(directory, kind, overwrite);
         CliErrors.RequireWritableDirectory(directory, "--out");
+        return RunDirectory.KindOf(directory) == kind ? RunDirectory.Open(directory, kind) : RunDirectory.Create(directory, kind);
+    }
+
+    /// <summary>
+    /// Refuses, writing nothing, a <paramref name="directory"/> a <paramref name="kind"/> run may not take: one that
+    /// exists, is not empty and is not a <paramref name="kind"/> run directory, unless <paramref name="overwrite"/>.
+    /// </summary>
+    public static void RequireClaimable(string directory, string kind, bool overwrite)
+    {
+        if (File.Exists(directory)) throw new IOException($"--out {directory} is a file, not a directory");
+        if (overwrite || !Directory.Exists(directory) || !Directory.EnumerateFileSystemEntries(directory).Any()) return;
         string takeOver = "choose a new directory, or give --overwrite to write into it (files of the names written are replaced; nothing else is deleted)";
-        if (RunDirectory.IsRunDirectory(directory))
-        {
-            var run = RunDirectory.Open(directory, kind);
-            if (run.Kind == kind) return run;
-            return overwrite ? RunDirectory.Create(directory, kind)
-                : throw new IOException($"--out {directory} is a {run.Kind} run directory, not a {kind} one; {takeOver}");
-        }
-        if (!Directory.EnumerateFileSystemEntries(directory).Any() || overwrite) return RunDirectory.Create(directory, kind);
-        throw new IOException($"--out {directory} exists and is not a {kind} run directory (it has no {RunDirectory.StateFile}); {takeOver}");
+        string owner = RunDirectory.KindOf(directory)
+            ?? throw new IOException($"--out {directory} exists and is not a {kind} run directory (it has no {RunDirectory.StateFile}); {takeOver}");
+        if (owner != kind) throw new IOException($"--out {directory} is a {owner} run directory, not a {kind} one; {takeOver}");
     }
 
     /// <summary>Refuses an output directory that is, holds or lies inside the model a run starts from.</summary>
