@@ -15,7 +15,7 @@ namespace BiGS.Native.Tests.Training;
 /// </summary>
 public class CheckpointKillTests : IDisposable
 {
-    private const int Steps = 24;
+    private const int Steps = 40;
     private const int Kills = 5;
     private readonly TemporaryDirectory work = new();
 
@@ -31,12 +31,13 @@ public class CheckpointKillTests : IDisposable
         Assert.True(exit == 0, output);
 
         var random = new Random(16);
-        for (int kill = 0; kill < Kills; kill++)
+        // the kills stop half-way at the latest, so that the interrupted session below still has updates to run
+        for (int kill = 0; kill < Kills && (LatestCheckpoint(run) is not { } reached || StepOf(reached) < Steps / 2); kill++)
         {
             string? latest = LatestCheckpoint(run);
             using var child = Child.Start([.. inputs.Args(run, Steps), "--save-every", "1", .. ResumeArgs(latest, run)], work.Path);
             child.WaitForLine(line => line.StartsWith("model:", StringComparison.Ordinal));   // printed as training starts
-            Thread.Sleep(random.Next(0, 1500));
+            Thread.Sleep(random.Next(0, 800));
             string killedOutput = child.Kill();
             if (latest is not null && killedOutput.Contains("resumed from"))
                 Assert.Contains($"resumed from {latest} at step {StepOf(latest)}", killedOutput);
@@ -47,7 +48,7 @@ public class CheckpointKillTests : IDisposable
         using (var child = Child.Start([.. inputs.Args(run, Steps), "--save-every", "1", .. ResumeArgs(LatestCheckpoint(run), run)], work.Path))
         {
             child.WaitForLine(line => line.StartsWith("model:", StringComparison.Ordinal));
-            Thread.Sleep(random.Next(100, 400));
+            Thread.Sleep(random.Next(0, 300));
             (exit, output) = child.Interrupt();
             Assert.True(exit == 130, output);
             AssertEveryCheckpointWhole(run);
