@@ -32,8 +32,9 @@ public static class EvalCommand
         return command;
     }
 
-    private static int Run(GlueTask task, string modelDirectory, string dataDirectory, string split, bool asJson, int batchSize, int? maxLength, bool pad, string? device)
+    private static int Run(GlueTask task, string modelPath, string dataDirectory, string split, bool asJson, int batchSize, int? maxLength, bool pad, string? device)
     {
+        string modelDirectory = ModelPath.Resolve(modelPath);
         if (batchSize < 1) throw new ArgumentException($"--batch-size must be at least 1, got {batchSize}");
         var files = task.SplitFiles(split).Select(stem => GlueTask.DataFile(dataDirectory, stem)).ToList();
         var (model, resolvedTask) = TaskModels.ForEvaluation(modelDirectory, task);

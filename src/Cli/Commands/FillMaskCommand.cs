@@ -11,8 +11,8 @@ namespace BiGS.Native.Cli.Commands;
 
 /// <summary>
 /// <c>bigs fill-mask</c>: the most probable tokens for every [MASK] of a text, from a masked-LM checkpoint (ours
-/// or the authors'). The input is padded to the model's maximum length, as the authors' example does, unless
-/// --no-pad is given; BiGS reads the padding in both directions, so the two can differ.
+/// or the authors'). The input is not padded, as in the predictions `pretrain` prints; --pad pads it to the
+/// model's maximum length as the authors' example does. BiGS reads the padding in both directions, so the two differ.
 /// </summary>
 public static class FillMaskCommand
 {
@@ -24,19 +24,20 @@ public static class FillMaskCommand
         var model = new Option<string>("--model") { Description = "Masked-LM model directory (config.json + model.safetensors or flax_model.msgpack)", Required = true };
         var topK = new Option<int>("--top-k") { Description = "Candidates per [MASK]", DefaultValueFactory = _ => 10 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object" };
-        var noPad = new Option<bool>("--no-pad") { Description = "Do not pad the input to the model's max_position_embeddings" };
+        var pad = new Option<bool>("--pad") { Description = "Pad the input to the model's max_position_embeddings, as the authors' example does (default: no padding, as pretrain's predictions)" };
         var device = DeviceOption.Create();
         var text = new Argument<string>("text") { Description = "Text with one or more [MASK] tokens" };
         var command = new Command("fill-mask", "Predict the tokens behind [MASK] with a masked-LM checkpoint");
-        foreach (var option in new Option[] { model, topK, json, noPad, device }) command.Options.Add(option);
+        foreach (var option in new Option[] { model, topK, json, pad, device }) command.Options.Add(option);
         command.Arguments.Add(text);
-        command.SetAction(r => CliErrors.Guard(() => Run(r.GetValue(model)!, r.GetValue(text)!, r.GetValue(topK), r.GetValue(json), !r.GetValue(noPad), r.GetValue(device))));
+        command.SetAction(r => CliErrors.Guard(() => Run(r.GetValue(model)!, r.GetValue(text)!, r.GetValue(topK), r.GetValue(json), r.GetValue(pad), r.GetValue(device))));
         return command;
     }
 
-    private static int Run(string modelDirectory, string text, int topK, bool asJson, bool pad, string? device)
+    private static int Run(string modelPath, string text, int topK, bool asJson, bool pad, string? device)
     {
         if (topK < 1) throw new ArgumentException($"--top-k must be at least 1, got {topK}");
+        string modelDirectory = ModelPath.Resolve(modelPath);
         var model = BiGSForMaskedLM.FromPretrained(modelDirectory);
         if (model.LoadReport!.NewlyInitialized.Any(n => n.StartsWith("cls.", StringComparison.Ordinal)))
             throw new ArgumentException($"{modelDirectory} has no masked-LM head (it holds {string.Join(", ", model.Config.Architectures.DefaultIfEmpty("an encoder"))})");

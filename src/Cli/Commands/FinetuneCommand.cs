@@ -91,7 +91,7 @@ public static class FinetuneCommand
         var task = o.Task.Read(r);
         var options = o.Read(r) with { Parallel = parallel };
         DistributedRun.RequireDivisible(options.BatchSize, parallel);
-        string dataDirectory = r.GetValue(o.Data)!, modelDirectory = r.GetValue(o.Model)!;
+        string dataDirectory = r.GetValue(o.Data)!, modelDirectory = ModelPath.Resolve(r.GetValue(o.Model)!);
         var (outputDirectory, resumeFrom) = Locate(o, r);
         RunOutput.RequireApart(outputDirectory, modelDirectory, "--model");
         RunOutput.RequireClaimable(outputDirectory, Kind, r.GetValue(o.Overwrite));

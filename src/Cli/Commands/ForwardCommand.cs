@@ -32,7 +32,7 @@ public static class ForwardCommand
 
     private static int Run(string modelDirectory, string inputsPath, string outputPath, string? headName, bool backward, Device device)
     {
-        var model = BiGSHeads.FromPretrained(modelDirectory, headName is null ? null : BiGSHeads.Parse(headName));
+        var model = BiGSHeads.FromPretrained(ModelPath.Resolve(modelDirectory), headName is null ? null : BiGSHeads.Parse(headName));
         model.To(device);
         var input = ReadInput(inputsPath, model.Config, device);
         if (backward && input.Labels is null && input.StartPositions is null)

@@ -90,7 +90,7 @@ public static class PretrainCommand
     {
         int steps = r.GetValue(o.Steps), maxLength = r.GetValue(o.MaxLength);
         string[] corpusFiles = r.GetValue(o.Corpus) ?? [];
-        string? init = r.GetValue(o.Init), vocab = r.GetValue(o.Vocab);
+        string? init = r.GetValue(o.Init) is { } initPath ? ModelPath.Resolve(initPath) : null, vocab = r.GetValue(o.Vocab);
         bool nextSentence = r.GetValue(o.NextSentence);
         DistributedRun.RequireDivisible(r.GetValue(o.BatchSize), parallel);
         string? resumeFrom = r.GetValue(o.Resume) is { } resume ? TrainingCheckpoint.FindLatest(resume) : null;

@@ -29,7 +29,7 @@ public static class SsmWalkthroughCommand
     private static int Run(string? modelDirectory, int layerIndex, string direction, int length, string svgPath)
     {
         if (length < 1) throw new ArgumentException($"--length must be at least 1, got {length}");
-        var walkthrough = modelDirectory is null ? SsmWalkthrough.Untrained() : FromModel(modelDirectory, layerIndex, direction);
+        var walkthrough = modelDirectory is null ? SsmWalkthrough.Untrained() : FromModel(ModelPath.Resolve(modelDirectory), layerIndex, direction);
         Console.WriteLine("1. Discretisation (zero-order hold): Abar = exp(dt A), Bbar = (exp(dt A) - 1) / A");
         Console.WriteLine(walkthrough.Describe());
         var kernel = walkthrough.Kernel(length);

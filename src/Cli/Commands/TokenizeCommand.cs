@@ -3,6 +3,7 @@ using System.CommandLine;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Unicode;
+using BiGS.Native.Tasks;
 using BiGS.Native.Tokenization;
 using TokenEncoding = BiGS.Native.Tokenization.Encoding;
 
@@ -19,8 +20,8 @@ public static class TokenizeCommand
     /// <summary>Builds the command.</summary>
     public static Command Create()
     {
-        var vocab = new Option<string?>("--vocab") { Description = "WordPiece vocab.txt (one token per line, line n = id n)" };
-        var model = new Option<string?>("--model") { Description = "Directory holding tokenizer.json or vocab.txt (tokenizer.json preferred)" };
+        var vocab = new Option<string?>("--vocab") { Description = "vocab.txt (one token per line, line n = id n) or tokenizer.json, as pretrain --vocab takes" };
+        var model = new Option<string?>("--model") { Description = "Model or run directory: its tokenizer.json or vocab.txt, else the built-in bert-base-uncased vocabulary" };
         var pair = new Option<string?>("--pair") { Description = "Second sequence of a text pair" };
         var maxLength = new Option<int?>("--max-length") { Description = "Length limit in tokens, special tokens included" };
         var padding = new Option<string?>("--padding") { Description = "max_length: pad on the right with [PAD] up to --max-length" };
@@ -69,6 +70,7 @@ public static class TokenizeCommand
             if (request.Text is null)
                 throw new ArgumentException("give the TEXT to tokenize, or --jsonl FILE");
             var encoding = Encode(tokenizer, request);
+            WarnIfTooLong(encoding, request);
             Console.Out.WriteLine(asJson ? ToJson(encoding) : ToTable(encoding));
             return 0;
         }
@@ -84,8 +86,17 @@ public static class TokenizeCommand
         if (vocabPath is not null && modelDirectory is not null)
             throw new ArgumentException("give either --vocab or --model, not both");
         if (vocabPath is not null)
-            return BertTokenizer.FromVocab(vocabPath);
-        return modelDirectory is null ? BertTokenizer.BertBaseUncased() : BertTokenizer.FromPretrained(modelDirectory);
+            return ModelTokenizer.LoadFile(vocabPath);
+        if (modelDirectory is not null && !Directory.Exists(modelDirectory))
+            throw new DirectoryNotFoundException($"--model directory not found: {modelDirectory}");
+        return modelDirectory is null ? BertTokenizer.BertBaseUncased() : ModelTokenizer.Load(ModelPath.Resolve(modelDirectory));
+    }
+
+    /// <summary>Says on standard error when the text is longer than --max-length and --truncation was not asked for.</summary>
+    private static void WarnIfTooLong(TokenEncoding encoding, Request request)
+    {
+        if (request.MaxLength is { } limit && !request.Truncation && encoding.InputIds.Length > limit)
+            Console.Error.WriteLine($"warning: {encoding.InputIds.Length} tokens, more than --max-length {limit}; add --truncation to cut the text to it");
     }
 
     private static TokenEncoding Encode(BertTokenizer tokenizer, Request request) =>

@@ -18,7 +18,7 @@ public class FillMaskCommandTests
     {
         using var setup = new TinyTaskSetup();
         const string text = "the cat is [MASK] .";
-        string[] args = ["fill-mask", "--model", setup.ModelDirectory, "--top-k", "3", "--json", .. (pad ? Array.Empty<string>() : ["--no-pad"]), text];
+        string[] args = ["fill-mask", "--model", setup.ModelDirectory, "--top-k", "3", "--json", .. (pad ? ["--pad"] : Array.Empty<string>()), text];
         var (exitCode, output, error) = TinyTaskSetup.Run(args);
         Assert.True(exitCode == 0, error);
         using var result = JsonDocument.Parse(output);

@@ -36,8 +36,8 @@ public class CheckpointKillTests : IDisposable
         {
             string? latest = LatestCheckpoint(run);
             using var child = Child.Start([.. inputs.Args(run, Steps), "--save-every", "1", .. ResumeArgs(latest, run)], work.Path);
-            child.WaitForLine(line => line.StartsWith("model:", StringComparison.Ordinal));   // printed as training starts
-            Thread.Sleep(random.Next(0, 800));
+            child.WaitForLine(IsSavedLine);   // this session has saved once: the kill falls amid its next updates and saves
+            Thread.Sleep(random.Next(0, 400));
             string killedOutput = child.Kill();
             if (latest is not null && killedOutput.Contains("resumed from"))
                 Assert.Contains($"resumed from {latest} at step {StepOf(latest)}", killedOutput);
@@ -47,7 +47,7 @@ public class CheckpointKillTests : IDisposable
         Assert.NotNull(LatestCheckpoint(run));
         using (var child = Child.Start([.. inputs.Args(run, Steps), "--save-every", "1", .. ResumeArgs(LatestCheckpoint(run), run)], work.Path))
         {
-            child.WaitForLine(line => line.StartsWith("model:", StringComparison.Ordinal));
+            child.WaitForLine(IsSavedLine);
             Thread.Sleep(random.Next(0, 300));
             (exit, output) = child.Interrupt();
             Assert.True(exit == 130, output);
@@ -68,6 +68,9 @@ public class CheckpointKillTests : IDisposable
         Assert.Equal([Path.GetFileName(finished)], Directory.GetFileSystemEntries(Path.Combine(run, RunDirectory.CheckpointFolder)).Select(Path.GetFileName));
         Assert.DoesNotContain(Directory.GetFiles(run), f => Path.GetFileName(f).EndsWith(".tmp", StringComparison.Ordinal));
     }
+
+    /// <summary>The line bigs prints (standard output redirected) after each checkpoint it saves.</summary>
+    private static bool IsSavedLine(string line) => line.StartsWith("saved checkpoint", StringComparison.Ordinal);
 
     private static string[] ResumeArgs(string? latest, string run) => latest is null ? [] : ["--resume", run];
 
