@@ -21,7 +21,7 @@ export NUGET_PACKAGES="$work/packages"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 echo "== packing into $feed"
-for project in Kernels Tensors Autograd BiGS Cli; do
+for project in Kernels Tensors Gpu Autograd BiGS Cli; do
     dotnet pack "$root/src/$project" -c Release -o "$feed" --nologo -v quiet
 done
 ls "$feed"
@@ -93,9 +93,16 @@ dotnet build app -c Release --nologo -v quiet
 # The package restored is byte for byte the one just packed.
 cmp "$feed/BiGS.Native.$version.nupkg" "$NUGET_PACKAGES/bigs.native/$version/bigs.native.$version.nupkg"
 dotnet run --project app -c Release --no-build
+# A CPU-only user does not pay for the GPU devices: BiGS.Native brings neither BiGS.Native.Gpu nor ILGPU.
+if ls "$NUGET_PACKAGES" | grep -qi -e '^ilgpu' -e '^bigs.native.gpu$'; then
+    echo "smoke test failed: BiGS.Native pulled in the GPU packages" >&2
+    exit 1
+fi
 
 echo "== the bigs .NET tool from the same feed"
 dotnet tool install BiGS.Native.Cli --version "$version" --tool-path "$work/tool" >/dev/null
 "$work/tool/bigs" ssm-walkthrough --length 64 --out "$work/kernel.svg" | tail -n 2
 test -s "$work/kernel.svg"
+# The tool carries the GPU devices: its device list names them (ILGPU's CPU accelerator needs no driver).
+"$work/tool/bigs" forward --help | grep -q "ilgpu-cpu"
 echo "package smoke test passed"

@@ -39,12 +39,12 @@ public static partial class Ops
     public static Variable CrossEntropy(Variable logits, Tensor labels, int ignoreIndex = -100)
     {
         var (loss, logSumExp, count) = Tensor.CrossEntropy(logits.Value, labels, ignoreIndex);
-        var value = Tensor.Full(logits.Value.Device, loss);
-        return Record("CrossEntropy", value, [logits], dy =>
+        return Record("CrossEntropy", loss, [logits], dy =>
         {
-            float scale = count == 0 ? 0f : dy.Item() / count;
+            // scale = dy / count on the device (count 0 means every row is ignored and dlogits is 0 whatever the scale).
+            var scale = dy / Tensor.BinaryScalar(BinaryOp.Max, count, 1f, scalarFirst: false);
             return [Tensor.CrossEntropyBackward(logits.Value, labels, logSumExp, ignoreIndex, scale)];
-        }, logSumExp);
+        }, logSumExp, count);
     }
 
     /// <summary>Mean squared error mean((x - target)^2).</summary>
@@ -80,10 +80,11 @@ public static partial class Ops
     {
         if (p <= 0f) return x;
         if (p >= 1f) throw new ArgumentOutOfRangeException(nameof(p), p, "dropout probability must be below 1");
-        var (before, after) = BatchShard.Current is { } shard ? shard.ValuesAround(x.Shape) : (0L, 0L);
-        rng.Discard(before);
-        var mask = Tensor.Bernoulli(rng, 1f - p, x.Value.ShapeArray()) * (1f / (1f - p));
-        rng.Discard(after);
-        return Mul(x, new Variable(mask.To(x.Value.Device)));
+        // One draw from the host generator keys the device's counter-based generator: no mask crosses the bus. In a
+        // batch shard (data parallelism) the shard's elements take the whole batch's counters from its first row on,
+        // so every rank draws exactly the mask a single process would.
+        var (before, _) = BatchShard.Current is { } shard ? shard.ValuesAround(x.Shape) : (0L, 0L);
+        var mask = Tensor.DropoutMask(x.Value.Device, 1f - p, rng.NextUInt64(), before, x.Value.ShapeArray());
+        return Mul(x, new Variable(mask));
     }
 }

@@ -5,10 +5,12 @@ public enum DeviceKind
 {
     /// <summary>Host memory, SIMD kernels.</summary>
     Cpu,
-    /// <summary>An OpenCL device (GPU, or the CPU through PoCL).</summary>
+    /// <summary>An OpenCL 2.0+ device through ILGPU.</summary>
     OpenCL,
-    /// <summary>An NVIDIA GPU through the CUDA driver API.</summary>
+    /// <summary>An NVIDIA GPU through ILGPU's CUDA accelerator (only the driver is needed).</summary>
     Cuda,
+    /// <summary>ILGPU's CPU accelerator: the GPU kernels run on host threads (slow; for tests and debugging).</summary>
+    IlgpuCpu,
 }
 
 /// <summary>A device: where a tensor's memory lives and which backend computes on it.</summary>
@@ -46,5 +48,10 @@ public sealed class Device : IEquatable<Device>
     public override int GetHashCode() => HashCode.Combine(Kind, Index);
 
     /// <inheritdoc />
-    public override string ToString() => Kind == DeviceKind.Cpu ? "cpu" : $"{Kind.ToString().ToLowerInvariant()}:{Index}";
+    public override string ToString() => Kind switch
+    {
+        DeviceKind.Cpu => "cpu",
+        DeviceKind.IlgpuCpu => "ilgpu-cpu",
+        _ => $"{Kind.ToString().ToLowerInvariant()}:{Index}",
+    };
 }

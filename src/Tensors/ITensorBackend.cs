@@ -72,17 +72,32 @@ public interface ITensorBackend
     /// <summary>Backward of <see cref="Softmax"/> from its output y.</summary>
     void SoftmaxBackward(Tensor y, Tensor dy, Tensor dx, bool log);
 
-    /// <summary>Mean cross-entropy over rows whose int32 label is not ignoreIndex; writes logSumExp (rows).</summary>
-    float CrossEntropy(Tensor logits, Tensor labels, int ignoreIndex, Tensor logSumExp, out int count);
+    /// <summary>
+    /// Mean cross-entropy over rows whose int32 label is not ignoreIndex, into the one-element <paramref name="loss"/>
+    /// (0 when no row is used) and the number of rows used into the one-element <paramref name="count"/> (a float);
+    /// writes logSumExp (rows). Nothing is read back to the host: a label outside [0, cols) that is not the ignore
+    /// index is reported by an <see cref="ArgumentOutOfRangeException"/> at once on the CPU and, on a GPU, when the
+    /// host next reads from the device.
+    /// </summary>
+    void CrossEntropy(Tensor logits, Tensor labels, int ignoreIndex, Tensor logSumExp, Tensor loss, Tensor count);
 
-    /// <summary>dlogits = scale * (softmax - onehot) on used rows, 0 elsewhere.</summary>
-    void CrossEntropyBackward(Tensor logits, Tensor labels, Tensor logSumExp, int ignoreIndex, float scale, Tensor dlogits);
+    /// <summary>dlogits = scale[0] * (softmax - onehot) on used rows, 0 elsewhere; scale is a one-element tensor.</summary>
+    void CrossEntropyBackward(Tensor logits, Tensor labels, Tensor logSumExp, int ignoreIndex, Tensor scale, Tensor dlogits);
 
-    /// <summary>y[i] = table[ids[i]]; ids int32.</summary>
+    /// <summary>
+    /// y[i] = table[ids[i]]; ids int32. An id outside the table is an <see cref="ArgumentOutOfRangeException"/>, raised
+    /// like a bad label in <see cref="CrossEntropy"/>.
+    /// </summary>
     void EmbeddingGather(Tensor table, Tensor ids, Tensor y);
 
     /// <summary>dtable[ids[i]] (+=) dy[i].</summary>
     void EmbeddingScatterAdd(Tensor dy, Tensor ids, Tensor dtable);
+
+    /// <summary>
+    /// Inverted-dropout mask: mask[i] = 1 / keep where uniform number firstIndex + i of the Philox4x32-10 stream with
+    /// key <paramref name="seed"/> is below <paramref name="keep"/>, else 0 (the same values on every device).
+    /// </summary>
+    void DropoutMask(Tensor mask, float keep, ulong seed, long firstIndex);
 
     /// <summary>One AdamW update of a parameter in place (decoupled decay, bias-corrected, step &gt;= 1).</summary>
     void AdamWStep(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps, float weightDecay, int step);

@@ -69,23 +69,44 @@ public sealed partial class Tensor
 
     /// <summary>
     /// Mean cross-entropy of logits (..., C) against integer labels (...), skipping labels equal to
-    /// <paramref name="ignoreIndex"/>. Returns the loss, the per-row log-sum-exp (for the backward) and the count used.
+    /// <paramref name="ignoreIndex"/>. Returns the loss, the per-row log-sum-exp (for the backward) and the number of
+    /// rows used, all on the logits' device (one-element tensors for loss and count): nothing is read back.
     /// </summary>
-    public static (float Loss, Tensor LogSumExp, int Count) CrossEntropy(Tensor logits, Tensor labels, int ignoreIndex = -100)
+    public static (Tensor Loss, Tensor LogSumExp, Tensor Count) CrossEntropy(Tensor logits, Tensor labels, int ignoreIndex = -100)
     {
         var (rows, cols, ids) = CrossEntropyShapes(logits, labels);
         var logSumExp = Empty(DType.Float32, logits.Device, rows);
-        float loss = logits.Backend.CrossEntropy(logits.Contiguous().Reshape(rows, cols), ids, ignoreIndex, logSumExp, out int count);
+        var loss = Empty(DType.Float32, logits.Device);
+        var count = Empty(DType.Float32, logits.Device);
+        logits.Backend.CrossEntropy(logits.Contiguous().Reshape(rows, cols), ids, ignoreIndex, logSumExp, loss, count);
         return (loss, logSumExp, count);
     }
 
-    /// <summary>d(scale * summed CE)/dlogits without a one-hot: scale * (softmax - onehot) on used rows.</summary>
-    public static Tensor CrossEntropyBackward(Tensor logits, Tensor labels, Tensor logSumExp, int ignoreIndex, float scale)
+    /// <summary>
+    /// d(scale * summed CE)/dlogits without a one-hot: scale * (softmax - onehot) on used rows; <paramref name="scale"/>
+    /// is a one-element tensor on the logits' device (so a loss gradient never has to visit the host).
+    /// </summary>
+    public static Tensor CrossEntropyBackward(Tensor logits, Tensor labels, Tensor logSumExp, int ignoreIndex, Tensor scale)
     {
         var (rows, cols, ids) = CrossEntropyShapes(logits, labels);
+        if (scale.Count != 1) throw new ArgumentException($"CrossEntropyBackward: scale must have one element, got shape {scale.ShapeString}");
         var dlogits = Empty(DType.Float32, logits.Device, logits.shape);
-        logits.Backend.CrossEntropyBackward(logits.Contiguous().Reshape(rows, cols), ids, logSumExp, ignoreIndex, scale, dlogits.Reshape(rows, cols));
+        logits.Backend.CrossEntropyBackward(logits.Contiguous().Reshape(rows, cols), ids, logSumExp, ignoreIndex, scale.Contiguous(), dlogits.Reshape(rows, cols));
         return dlogits;
+    }
+
+    /// <summary>
+    /// An inverted-dropout mask of <paramref name="shape"/> on <paramref name="device"/>: 1/keep with probability
+    /// <paramref name="keep"/>, else 0, drawn on the device from the counter-based Philox generator keyed by
+    /// <paramref name="seed"/> (the same mask on every device for the same seed). Element i takes the generator's value
+    /// number <paramref name="firstIndex"/> + i, so a slice of a batch can draw its part of the whole batch's mask.
+    /// </summary>
+    public static Tensor DropoutMask(Device device, float keep, ulong seed, long firstIndex, params int[] shape)
+    {
+        if (!(keep > 0f && keep <= 1f)) throw new ArgumentOutOfRangeException(nameof(keep), keep, "DropoutMask: the keep probability must be in (0, 1]");
+        var mask = Empty(DType.Float32, device, shape);
+        device.Backend.DropoutMask(mask, keep, seed, firstIndex);
+        return mask;
     }
 
     /// <summary>

@@ -47,5 +47,5 @@ internal static class CliErrors
     private static bool IsUserError(Exception e) =>
         e is IOException or UnauthorizedAccessException or InvalidDataException or ArgumentException
             or CheckpointFormatException or ConfigException or KeyNotFoundException or FormatException
-            or InvalidOperationException or System.Text.Json.JsonException or Kernels.Gpu.GpuOutOfMemoryException;
+            or InvalidOperationException or System.Text.Json.JsonException or Gpu.GpuOutOfMemoryException;
 }

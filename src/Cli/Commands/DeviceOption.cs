@@ -4,7 +4,7 @@ using BiGS.Native.Tensors;
 namespace BiGS.Native.Cli.Commands;
 
 /// <summary>
-/// The <c>--device cpu|opencl[:N]|cuda[:N]</c> option every compute command shares. Without it the BIGS_DEVICE
+/// The <c>--device cpu|cuda[:N]|opencl[:N]|ilgpu-cpu</c> option every compute command shares. Without it the BIGS_DEVICE
 /// environment variable decides, and without that the CPU. Usage in a command:
 /// <code>
 /// var device = DeviceOption.Create();
@@ -19,14 +19,15 @@ internal static class DeviceOption
     {
         var option = new Option<string?>("--device")
         {
-            Description = $"Device to compute on: cpu, opencl[:N] or cuda[:N] (default: ${Devices.EnvironmentVariable}, else cpu)",
+            Description = $"Device to compute on: cpu, cuda[:N], opencl[:N] (OpenCL 2.0+) or ilgpu-cpu (the GPU kernels on " +
+                $"host threads through ILGPU's CPU accelerator: slow, for testing and debugging) (default: ${Devices.EnvironmentVariable}, else cpu)",
             HelpName = "device",
         };
         option.Validators.Add(result =>
         {
             string? name = result.GetValueOrDefault<string?>();
             if (name is not null && !Devices.IsValidName(name))
-                result.AddError($"--device '{name}' is not of the form cpu, opencl[:N] or cuda[:N]");
+                result.AddError($"--device '{name}' is not of the form {Devices.NameForms}");
         });
         return option;
     }

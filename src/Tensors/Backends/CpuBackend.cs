@@ -1,5 +1,6 @@
 using BiGS.Native.Kernels.Cpu;
 using BiGS.Native.Kernels.Cpu.Ssm;
+using BiGS.Native.Kernels.Random;
 
 namespace BiGS.Native.Tensors.Backends;
 
@@ -131,12 +132,15 @@ public sealed class CpuBackend : ITensorBackend
     }
 
     /// <inheritdoc />
-    public float CrossEntropy(Tensor logits, Tensor labels, int ignoreIndex, Tensor logSumExp, out int count) =>
-        CrossEntropyKernel.Forward(F(logits), labels.AsSpan<int>(), logits.Size(0), logits.Size(1), ignoreIndex, F(logSumExp), out count);
+    public void CrossEntropy(Tensor logits, Tensor labels, int ignoreIndex, Tensor logSumExp, Tensor loss, Tensor count)
+    {
+        F(loss)[0] = CrossEntropyKernel.Forward(F(logits), labels.AsSpan<int>(), logits.Size(0), logits.Size(1), ignoreIndex, F(logSumExp), out int used);
+        F(count)[0] = used;
+    }
 
     /// <inheritdoc />
-    public void CrossEntropyBackward(Tensor logits, Tensor labels, Tensor logSumExp, int ignoreIndex, float scale, Tensor dlogits) =>
-        CrossEntropyKernel.Backward(F(logits), labels.AsSpan<int>(), F(logSumExp), logits.Size(0), logits.Size(1), ignoreIndex, scale, F(dlogits));
+    public void CrossEntropyBackward(Tensor logits, Tensor labels, Tensor logSumExp, int ignoreIndex, Tensor scale, Tensor dlogits) =>
+        CrossEntropyKernel.Backward(F(logits), labels.AsSpan<int>(), F(logSumExp), logits.Size(0), logits.Size(1), ignoreIndex, F(scale)[0], F(dlogits));
 
     /// <inheritdoc />
     public void EmbeddingGather(Tensor table, Tensor ids, Tensor y) =>
@@ -145,6 +149,9 @@ public sealed class CpuBackend : ITensorBackend
     /// <inheritdoc />
     public void EmbeddingScatterAdd(Tensor dy, Tensor ids, Tensor dtable) =>
         EmbeddingKernel.ScatterAdd(F(dy), ids.AsSpan<int>(), dtable.Size(0), dtable.Size(1), F(dtable));
+
+    /// <inheritdoc />
+    public void DropoutMask(Tensor mask, float keep, ulong seed, long firstIndex) => Philox.DropoutMask(F(mask), keep, seed, firstIndex);
 
     /// <inheritdoc />
     public void AdamWStep(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps, float weightDecay, int step) =>

@@ -1,44 +1,50 @@
-using BiGS.Native.Kernels.Gpu;
+using BiGS.Native.Gpu;
 using BiGS.Native.Tensors;
-using BiGS.Native.Tensors.Backends.Gpu;
 using Xunit;
 
 namespace BiGS.Native.Tests.Gpu;
 
-/// <summary>Device memory: scopes and Dispose give buffers back to the driver; running out is a clear error.</summary>
+/// <summary>Device memory: scopes and Dispose give buffers back to the pool; running out is a clear error.</summary>
 public abstract class DeviceMemoryTests : GpuParityTests
 {
-    private IGpuDevice Driver => ((GpuBackend)Gpu.Backend).Gpu;
+    private IlgpuBackend Backend => (IlgpuBackend)Gpu.Backend;
+
+    private long LiveBytes => Backend.Memory.LiveBytes;
 
     [GpuFact]
     public void A_tensor_scope_releases_the_device_buffers_of_its_intermediates()
     {
         var x = OnGpu(Random(64, 32)).KeepAlive();
-        long before = Driver.AllocatedBytes;
+        long before = LiveBytes;
         Tensor kept;
         using (new TensorScope())
         {
             var y = Tensor.MatMul(x, x, transposeB: true).Exp();
-            Assert.True(Driver.AllocatedBytes >= before + 2 * 64 * 64 * sizeof(float), "the scope's tensors should hold device memory");
+            Assert.True(LiveBytes >= before + 2 * 64 * 64 * sizeof(float), "the scope's tensors should hold device memory");
             kept = y.Sum(1).Keep();
         }
-        Assert.Equal(before + 64 * sizeof(float), Driver.AllocatedBytes);
+        Assert.Equal(before + 64 * sizeof(float), LiveBytes);
         Assert.Equal(64, kept.ToArray().Length);
         kept.Dispose();
         x.Dispose();
-        Assert.Equal(before - 64 * 32 * sizeof(float), Driver.AllocatedBytes);
+        Assert.Equal(before - 64 * 32 * sizeof(float), LiveBytes);
     }
 
     [GpuFact]
     public void Running_out_of_device_memory_names_the_size()
     {
         const long petabyte = 1L << 50;
-        var error = Assert.Throws<GpuOutOfMemoryException>(() => Driver.Allocate(petabyte));
+        var error = Assert.Throws<GpuOutOfMemoryException>(() => Backend.Memory.Rent(petabyte));
         Assert.Equal(petabyte, error.Bytes);
         Assert.Contains($"cannot allocate {petabyte} bytes", error.Message);
-        Assert.Contains(Driver.Description, error.Message);
+        Assert.Contains(Backend.Description, error.Message);
     }
 }
+
+/// <summary>Device memory on ILGPU's CPU accelerator (every kernel, in CI) (the device's byte count is shared by every test using it, hence the collection).</summary>
+[GpuTarget(DeviceKind.IlgpuCpu)]
+[Collection(MemoryCountersCollection.Name)]
+public sealed class DeviceMemoryIlgpuCpuTests : DeviceMemoryTests;
 
 /// <summary>Device memory on OpenCL (the device's byte count is shared by every test using it, hence the collection).</summary>
 [GpuTarget(DeviceKind.OpenCL)]

@@ -82,6 +82,10 @@ public abstract class ElementwiseParityTests : GpuParityTests
     }
 }
 
+/// <summary>Elementwise parity on ILGPU's CPU accelerator (every kernel, in CI).</summary>
+[GpuTarget(DeviceKind.IlgpuCpu)]
+public sealed class ElementwiseIlgpuCpuTests : ElementwiseParityTests;
+
 /// <summary>Elementwise parity on OpenCL.</summary>
 [GpuTarget(DeviceKind.OpenCL)]
 public sealed class ElementwiseOpenClTests : ElementwiseParityTests;

@@ -49,7 +49,7 @@ public abstract class ForwardCommandDeviceTests : GpuParityTests
     {
         var (exitCode, error) = Run("forward", "--model", TinyFixture.Directory, "--inputs", "x", "--output", "y", "--device", "gpu:one");
         Assert.NotEqual(0, exitCode);
-        Assert.Contains("--device 'gpu:one' is not of the form cpu, opencl[:N] or cuda[:N]", error);
+        Assert.Contains("--device 'gpu:one' is not of the form cpu, cuda[:N], opencl[:N] or ilgpu-cpu", error);
     }
 
     private static string TempPath(string what) => Path.Combine(Path.GetTempPath(), $"bigs-device-{what}-{Guid.NewGuid():N}.safetensors");
@@ -60,6 +60,10 @@ public abstract class ForwardCommandDeviceTests : GpuParityTests
         return (exitCode, error);
     }
 }
+
+/// <summary>The command on ILGPU's CPU accelerator (every kernel, in CI).</summary>
+[GpuTarget(DeviceKind.IlgpuCpu)]
+public sealed class ForwardCommandIlgpuCpuTests : ForwardCommandDeviceTests;
 
 /// <summary>The command on OpenCL.</summary>
 [GpuTarget(DeviceKind.OpenCL)]

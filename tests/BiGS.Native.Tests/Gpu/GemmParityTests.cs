@@ -46,6 +46,10 @@ public abstract class GemmParityTests : GpuParityTests
     }
 }
 
+/// <summary>GEMM parity on ILGPU's CPU accelerator (every kernel, in CI).</summary>
+[GpuTarget(DeviceKind.IlgpuCpu)]
+public sealed class GemmIlgpuCpuTests : GemmParityTests;
+
 /// <summary>GEMM parity on OpenCL.</summary>
 [GpuTarget(DeviceKind.OpenCL)]
 public sealed class GemmOpenClTests : GemmParityTests;

@@ -1,5 +1,3 @@
-using BiGS.Native.Kernels.Gpu.Cuda;
-using BiGS.Native.Kernels.Gpu.OpenCL;
 using BiGS.Native.Tensors;
 using Xunit;
 using Xunit.Abstractions;
@@ -17,8 +15,8 @@ public sealed class GpuTargetAttribute(DeviceKind kind) : Attribute
 
 /// <summary>
 /// A fact that runs on the GPU backend named by its class's <see cref="GpuTargetAttribute"/> and is skipped, with
-/// the reason, where that backend cannot run: CUDA without a driver/device always; OpenCL without a device only
-/// outside CI (with CI=true a missing OpenCL device makes the tests fail instead).
+/// the reason, where that backend cannot run (CUDA or OpenCL without a device). ILGPU's CPU accelerator runs
+/// everywhere, so every kernel is tested on every machine.
 /// </summary>
 [XunitTestCaseDiscoverer("BiGS.Native.Tests.Gpu.GpuFactDiscoverer", "BiGS.Native.Tests")]
 [AttributeUsage(AttributeTargets.Method)]
@@ -74,32 +72,19 @@ public static class TestDevices
     public static DeviceKind? TargetOf(Type testClass) =>
         testClass.GetCustomAttributes(typeof(GpuTargetAttribute), true).Cast<GpuTargetAttribute>().SingleOrDefault()?.Kind;
 
-    /// <summary>
-    /// Opens the class's device: CUDA device 0, the OpenCL device BIGS_DEVICE names (opencl:N, default 0), or the CPU.
-    /// </summary>
+    /// <summary>Opens the class's device: CUDA device 0, OpenCL device 0, ILGPU's CPU accelerator, or the CPU.</summary>
     public static Device For(Type testClass) => TargetOf(testClass) switch
     {
         DeviceKind.Cuda => Devices.Cuda(),
-        DeviceKind.OpenCL => Devices.OpenCL(OpenClIndex()),
+        DeviceKind.OpenCL => Devices.OpenCL(),
+        DeviceKind.IlgpuCpu => Devices.IlgpuCpu(),
         _ => Device.Cpu,
     };
-
-    private static int OpenClIndex()
-    {
-        string? name = Environment.GetEnvironmentVariable(Devices.EnvironmentVariable);
-        return name is not null && name.StartsWith("opencl:", StringComparison.OrdinalIgnoreCase) ? int.Parse(name[7..]) : 0;
-    }
 }
 
 /// <summary>Whether each GPU backend can run here.</summary>
 public static class GpuAvailability
 {
     /// <summary>Null when tests on <paramref name="kind"/> should run, otherwise why they are skipped.</summary>
-    public static string? SkipReason(DeviceKind kind)
-    {
-        if (kind == DeviceKind.Cuda) return CudaDevice.Unavailability();
-        bool inCi = string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
-        if (inCi || OpenClPlatforms.Devices().Count > 0) return null;
-        return "no OpenCL device (install pocl-opencl-icd); these tests are required in CI (CI=true)";
-    }
+    public static string? SkipReason(DeviceKind kind) => Devices.Unavailability(kind);
 }

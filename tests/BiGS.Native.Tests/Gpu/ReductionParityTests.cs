@@ -38,6 +38,10 @@ public abstract class ReductionParityTests : GpuParityTests
     }
 }
 
+/// <summary>Reduction parity on ILGPU's CPU accelerator (every kernel, in CI).</summary>
+[GpuTarget(DeviceKind.IlgpuCpu)]
+public sealed class ReductionIlgpuCpuTests : ReductionParityTests;
+
 /// <summary>Reduction parity on OpenCL.</summary>
 [GpuTarget(DeviceKind.OpenCL)]
 public sealed class ReductionOpenClTests : ReductionParityTests;

@@ -88,6 +88,10 @@ public abstract class SsmParityTests : GpuParityTests
     }
 }
 
+/// <summary>SSM parity on ILGPU's CPU accelerator (every kernel, in CI).</summary>
+[GpuTarget(DeviceKind.IlgpuCpu)]
+public sealed class SsmIlgpuCpuTests : SsmParityTests;
+
 /// <summary>SSM parity on OpenCL.</summary>
 [GpuTarget(DeviceKind.OpenCL)]
 public sealed class SsmOpenClTests : SsmParityTests;

@@ -157,7 +157,11 @@ public abstract class FixtureParityTests
 /// <summary>The fixture parity family on the CPU backend.</summary>
 public sealed class CpuFixtureParityTests : FixtureParityTests;
 
-/// <summary>The fixture parity family on OpenCL (PoCL in CI).</summary>
+/// <summary>The fixture parity family on ILGPU's CPU accelerator (every kernel, in CI).</summary>
+[GpuTarget(DeviceKind.IlgpuCpu)]
+public sealed class IlgpuCpuFixtureParityTests : FixtureParityTests;
+
+/// <summary>The fixture parity family on OpenCL.</summary>
 [GpuTarget(DeviceKind.OpenCL)]
 public sealed class OpenClFixtureParityTests : FixtureParityTests;
 

@@ -1,4 +1,5 @@
 using System.Numerics;
+using BiGS.Native.Kernels.Ssm;
 
 namespace BiGS.Native.Kernels.Cpu.Ssm;
 
@@ -15,7 +16,7 @@ namespace BiGS.Native.Kernels.Cpu.Ssm;
 public sealed class S4DDiscretization
 {
     /// <summary>Upper bound of Re(A): larger values of A_re are clipped to it.</summary>
-    public const double MaxRealPart = -1e-4;
+    public const double MaxRealPart = S4DMath.MaxRealPart;
 
     private S4DDiscretization(int stateSize)
     {
@@ -57,17 +58,25 @@ public sealed class S4DDiscretization
         var ssm = new S4DDiscretization(n) { Step = Math.Exp(logStep) };
         for (int i = 0; i < n; i++)
         {
-            ssm.A[i] = new Complex(Math.Min(aRe[i], MaxRealPart), aIm[i]);
+            ssm.A[i] = new Complex(S4DMath.ClippedRealPart(aRe[i]), aIm[i]);
             ssm.StepA[i] = ssm.Step * ssm.A[i];
-            ssm.ABar[i] = Complex.Exp(ssm.StepA[i]);
-            ssm.BBar[i] = (ssm.ABar[i] - 1) / ssm.A[i];
+            ssm.ABar[i] = ssm.Power(i, 1);
+            S4DMath.BBar(ssm.ABar[i].Real, ssm.ABar[i].Imaginary, ssm.A[i].Real, ssm.A[i].Imaginary, out double re, out double im);
+            ssm.BBar[i] = new Complex(re, im);
             ssm.C[i] = new Complex(c[2 * i], c[2 * i + 1]);
         }
         return ssm;
     }
 
     /// <summary>True where A_re is above the clip, so min() picks the constant and A_re gets no gradient.</summary>
-    public static bool IsClipped(float aRe) => aRe > MaxRealPart;
+    public static bool IsClipped(float aRe) => S4DMath.IsClipped(aRe);
+
+    /// <summary>Abar_n^l = exp(l dt A_n), evaluated directly (<see cref="S4DMath.Power"/>).</summary>
+    public Complex Power(int n, int l)
+    {
+        S4DMath.Power(StepA[n].Real, StepA[n].Imaginary, l, out double re, out double im);
+        return new Complex(re, im);
+    }
 
     /// <summary>
     /// powers[j] = Abar_n^(first + j). The first power is exp((first) dt A_n) computed directly, the rest by
@@ -75,7 +84,7 @@ public sealed class S4DDiscretization
     /// </summary>
     public void FillPowers(int n, int first, Span<Complex> powers)
     {
-        Complex power = Complex.Exp(first * StepA[n]);
+        Complex power = Power(n, first);
         for (int j = 0; j < powers.Length; j++)
         {
             powers[j] = power;

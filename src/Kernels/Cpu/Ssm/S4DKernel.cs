@@ -1,4 +1,5 @@
 using System.Numerics;
+using BiGS.Native.Kernels.Ssm;
 
 namespace BiGS.Native.Kernels.Cpu.Ssm;
 
@@ -89,7 +90,8 @@ public static class S4DKernel
             dC[2 * n + 1] = (float)-dCn.Imaginary;
 
             // dG/dA_n = C_n ( (dt z - Bbar) / A W_n + Bbar_n dt V_n )
-            Complex dBBarDA = (dt * z - bBar) / a;
+            S4DMath.BBarDerivative(dt, z.Real, z.Imaginary, bBar.Real, bBar.Imaginary, a.Real, a.Imaginary, out double dbRe, out double dbIm);
+            var dBBarDA = new Complex(dbRe, dbIm);
             Complex dA = cn * (dBBarDA * w + bBar * dt * v);
             dARe[n] = S4DDiscretization.IsClipped(aRe[n]) ? 0f : (float)dA.Real;
             dAIm[n] = (float)-dA.Imaginary;

@@ -1,0 +1,147 @@
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace BiGS.Native.Gpu;
+
+/// <summary>
+/// Device buffers by size class: four classes per doubling (2^k times 1, 1.25, 1.5, 1.75; at least 256 bytes), so a
+/// buffer is at most a quarter larger than asked. Giving a buffer back files it under its class for the next
+/// allocation of that class and never synchronises the device: every kernel and copy runs on the accelerator's one
+/// stream, so whatever reuses the memory is ordered after everything that used it before. Memory goes back to the
+/// driver only when an allocation fails (then the pool is emptied and the allocation retried) or on Dispose.
+/// </summary>
+public sealed class DeviceMemoryPool : IDisposable
+{
+    private const long MinimumBytes = 256;
+
+    private readonly Accelerator accelerator;
+    private readonly string description;
+    private readonly Dictionary<long, Stack<MemoryBuffer1D<byte, Stride1D.Dense>>> free = [];
+    private readonly object gate = new();
+    private long liveBytes;
+
+    /// <summary>A pool over <paramref name="accelerator"/>'s memory.</summary>
+    public DeviceMemoryPool(Accelerator accelerator, string description)
+    {
+        this.accelerator = accelerator;
+        this.description = description;
+    }
+
+    /// <summary>Bytes asked for by the buffers handed out and not yet given back.</summary>
+    public long LiveBytes => Interlocked.Read(ref liveBytes);
+
+    /// <summary>Bytes held in the pool's free lists.</summary>
+    public long CachedBytes
+    {
+        get
+        {
+            lock (gate) return free.Sum(pair => pair.Key * pair.Value.Count);
+        }
+    }
+
+    /// <summary>
+    /// A buffer of at least <paramref name="bytes"/> (contents undefined); throws <see cref="GpuOutOfMemoryException"/>
+    /// when the device cannot provide it even after the pool is emptied.
+    /// </summary>
+    public PooledBuffer Rent(long bytes)
+    {
+        long size = SizeClass(bytes);
+        MemoryBuffer1D<byte, Stride1D.Dense>? buffer = null;
+        lock (gate)
+        {
+            if (free.TryGetValue(size, out var stack) && stack.Count > 0) buffer = stack.Pop();
+        }
+        buffer ??= AllocateOrTrim(size, bytes);
+        Interlocked.Add(ref liveBytes, bytes);
+        return new PooledBuffer(this, buffer, bytes);
+    }
+
+    /// <summary>Files the buffer under its size class (no synchronisation).</summary>
+    internal void Return(MemoryBuffer1D<byte, Stride1D.Dense> buffer, long bytes)
+    {
+        Interlocked.Add(ref liveBytes, -bytes);
+        lock (gate)
+        {
+            if (!free.TryGetValue(buffer.Length, out var stack)) free[buffer.Length] = stack = new Stack<MemoryBuffer1D<byte, Stride1D.Dense>>();
+            stack.Push(buffer);
+        }
+    }
+
+    /// <summary>The size class of a request: the smallest 2^k (1 + j/4) &gt;= bytes, at least 256.</summary>
+    public static long SizeClass(long bytes)
+    {
+        if (bytes <= MinimumBytes) return MinimumBytes;
+        long power = (long)System.Numerics.BitOperations.RoundUpToPowerOf2((ulong)bytes) / 2;
+        for (int quarter = 5; quarter <= 8; quarter++)
+        {
+            long size = power / 4 * quarter;
+            if (size >= bytes) return size;
+        }
+        return 2 * power;
+    }
+
+    /// <summary>Frees every cached buffer (the driver may synchronise here; only done on failure and disposal).</summary>
+    public void Trim()
+    {
+        lock (gate)
+        {
+            foreach (var stack in free.Values)
+                while (stack.Count > 0) stack.Pop().Dispose();
+            free.Clear();
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => Trim();
+
+    private MemoryBuffer1D<byte, Stride1D.Dense> AllocateOrTrim(long size, long bytes)
+    {
+        try
+        {
+            return accelerator.Allocate1D<byte>(size);
+        }
+        catch (Exception first) when (IsOutOfMemory(first))
+        {
+            Trim();
+            try
+            {
+                return accelerator.Allocate1D<byte>(size);
+            }
+            catch (Exception second) when (IsOutOfMemory(second))
+            {
+                throw new GpuOutOfMemoryException(bytes, description, LiveBytes, second);
+            }
+        }
+    }
+
+    private static bool IsOutOfMemory(Exception e) =>
+        e is OutOfMemoryException or AcceleratorException or ArgumentOutOfRangeException or OverflowException;
+}
+
+/// <summary>A buffer rented from a <see cref="DeviceMemoryPool"/>; disposing it gives it back.</summary>
+public sealed class PooledBuffer : IDisposable
+{
+    private readonly DeviceMemoryPool pool;
+    private MemoryBuffer1D<byte, Stride1D.Dense>? buffer;
+
+    internal PooledBuffer(DeviceMemoryPool pool, MemoryBuffer1D<byte, Stride1D.Dense> buffer, long bytes)
+    {
+        this.pool = pool;
+        this.buffer = buffer;
+        Bytes = bytes;
+    }
+
+    /// <summary>Bytes asked for (the buffer may be larger).</summary>
+    public long Bytes { get; }
+
+    /// <summary>The memory as elements of <typeparamref name="T"/> (as many as fit in <see cref="Bytes"/>).</summary>
+    public ArrayView<T> As<T>() where T : unmanaged =>
+        (buffer ?? throw new ObjectDisposedException(nameof(PooledBuffer))).View.AsContiguous().SubView(0, Bytes).Cast<T>();
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        var returned = Interlocked.Exchange(ref buffer, null);
+        if (returned != null) pool.Return(returned, Bytes);
+    }
+}

@@ -1,0 +1,371 @@
+using System.Numerics;
+using BiGS.Native.Gpu.Kernels;
+using BiGS.Native.Kernels.Cpu;
+using BiGS.Native.Tensors;
+using ILGPU;
+using ILGPU.Runtime;
+using Device = BiGS.Native.Tensors.Device;
+
+namespace BiGS.Native.Gpu;
+
+/// <summary>
+/// The tensor backend on one ILGPU accelerator (CUDA, OpenCL or ILGPU's CPU accelerator): every primitive is a launch
+/// of a C# kernel from <see cref="Kernels"/>, compiled by ILGPU for that accelerator on first use. All work goes on
+/// the accelerator's default stream, so launches and frees never wait; the host waits only when it reads device
+/// memory (<see cref="CopyToHost{T}"/>), which is also when input errors found by kernels (a label or id out of range)
+/// are raised.
+/// </summary>
+public sealed partial class IlgpuBackend : ITensorBackend, IDisposable
+{
+    /// <summary>Threads per group of the row kernels on a GPU.</summary>
+    private const int GpuRowGroup = 128;
+
+    /// <summary>
+    /// Threads per group of the row kernels on ILGPU's CPU accelerator, which runs a group's threads as host threads
+    /// meeting at every barrier: small groups keep that cheap (the kernels stride over rows of any length).
+    /// </summary>
+    private const int CpuAcceleratorRowGroup = 4;
+
+    private readonly Context context;
+    private readonly KernelLibrary kernels;
+    private readonly DeviceMemoryPool pool;
+    private readonly MemoryBuffer1D<int, Stride1D.Dense> errors;
+    private readonly int rowGroup;
+    private long deviceToHostCopies;
+
+    internal IlgpuBackend(DeviceKind kind, int index, Context context, Accelerator accelerator)
+    {
+        this.context = context;
+        Accelerator = accelerator;
+        Device = Tensors.Device.Create(kind, index, this);
+        Name = Device.ToString();
+        Description = $"{Device} ({accelerator.Name})";
+        kernels = new KernelLibrary(accelerator);
+        rowGroup = accelerator.AcceleratorType == AcceleratorType.CPU ? CpuAcceleratorRowGroup : GpuRowGroup;
+        pool = new DeviceMemoryPool(accelerator, Description);
+        errors = accelerator.Allocate1D<int>(DeviceErrors.Length);
+        errors.View.MemSetToZero();
+    }
+
+    /// <summary>The ILGPU accelerator.</summary>
+    public Accelerator Accelerator { get; }
+
+    /// <summary>The tensor-level device this backend computes for.</summary>
+    public Device Device { get; }
+
+    /// <inheritdoc />
+    public string Name { get; }
+
+    /// <summary>The device name and the accelerator's own description, for messages.</summary>
+    public string Description { get; }
+
+    /// <summary>The device memory pool (live and cached bytes).</summary>
+    public DeviceMemoryPool Memory => pool;
+
+    /// <summary>How many device-to-host copies the callers of this backend have asked for so far.</summary>
+    public long DeviceToHostCopies => Interlocked.Read(ref deviceToHostCopies);
+
+    /// <inheritdoc />
+    public TensorStorage Allocate(DType dtype, long length, bool zeroed)
+    {
+        var buffer = pool.Rent(Math.Max(length, 1) * dtype.ElementSize());
+        if (zeroed) buffer.As<byte>().MemSetToZero();
+        return new IlgpuStorage(this, dtype, length, buffer);
+    }
+
+    /// <inheritdoc />
+    public void CopyFromHost<T>(ReadOnlySpan<T> source, TensorStorage destination, long offset) where T : unmanaged
+    {
+        if (!source.IsEmpty) Buffer(destination).As<T>().SubView(offset, source.Length).CopyFromCPU(source);
+    }
+
+    /// <inheritdoc />
+    public void CopyToHost<T>(TensorStorage source, long offset, Span<T> destination) where T : unmanaged
+    {
+        Interlocked.Increment(ref deviceToHostCopies);
+        if (!destination.IsEmpty) Buffer(source).As<T>().SubView(offset, destination.Length).CopyToCPU(destination);
+        ThrowRecordedError();
+    }
+
+    /// <inheritdoc />
+    public void Fill(Tensor destination, float value) => Run(kernels.Fill, destination.Length, F(destination), value);
+
+    /// <inheritdoc />
+    public void CopyStrided(Tensor source, Tensor destination)
+    {
+        var view = View(source);
+        if (source.DType == DType.Int64) Run(kernels.CopyStrided64, destination.Length, Whole<long>(source), view, V<long>(destination));
+        else Run(kernels.CopyStrided32, destination.Length, Whole<int>(source), view, V<int>(destination));
+    }
+
+    /// <inheritdoc />
+    public void Unary(UnaryOp op, Tensor x, Tensor y) => Run(kernels.Unary(op), y.Length, F(x), F(y));
+
+    /// <inheritdoc />
+    public void UnaryBackward(UnaryOp op, Tensor x, Tensor y, Tensor dy, Tensor dx) =>
+        Run(kernels.UnaryBackward(op), dx.Length, F(x), F(y), F(dy), F(dx));
+
+    /// <inheritdoc />
+    public void Binary(BinaryOp op, Tensor a, Tensor b, Tensor y) =>
+        Run(kernels.Binary(op), y.Length, Whole<float>(a), View(a), Whole<float>(b), View(b), F(y));
+
+    /// <inheritdoc />
+    public void BinaryScalar(BinaryOp op, Tensor a, float s, bool scalarFirst, Tensor y) =>
+        Run(kernels.BinaryScalar(op), y.Length, F(a), s, scalarFirst ? 1 : 0, F(y));
+
+    /// <inheritdoc />
+    public void AddScaled(Tensor x, float alpha, Tensor y) => Run(kernels.AddScaled, y.Length, F(x), alpha, F(y));
+
+    /// <inheritdoc />
+    public void MatMul(Tensor a, bool transposeA, Tensor b, bool transposeB, Tensor c, float alpha, float beta)
+    {
+        int batch = c.Size(0), m = c.Size(1), n = c.Size(2);
+        int k = transposeA ? a.Size(1) : a.Size(2);
+        long strideA = a.Size(0) == 1 ? 0 : (long)a.Size(1) * a.Size(2);
+        long strideB = b.Size(0) == 1 ? 0 : (long)b.Size(1) * b.Size(2);
+        if (batch == 0 || m == 0 || n == 0) return;
+        var shape = new GemmShape(transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, a.Size(2), b.Size(2), strideA, strideB, alpha, beta);
+        var grid = new Index3D(Groups(n, GemmKernel.Tile), Groups(m, GemmKernel.Tile), batch);
+        kernels.Sgemm(new KernelConfig(grid, new Index3D(GemmKernel.Threads, GemmKernel.Threads, 1)), F(a), F(b), F(c), shape);
+    }
+
+    /// <inheritdoc />
+    public void Reduce(ReduceKind kind, Tensor x, int outer, int axis, int inner, Tensor y) =>
+        PerRow(kernels.ReduceAxis, outer * inner, axis, F(x), (int)kind, axis, inner, F(y));
+
+    /// <inheritdoc />
+    public void ReduceToShape(Tensor source, Tensor destination)
+    {
+        // kept: destination's shape with the source's strides; reduced: only the summed dims (size > 1 in source).
+        var sourceStrides = source.Strides;
+        var reducedShape = new List<int>();
+        var reducedStrides = new List<int>();
+        for (int d = 0; d < source.Rank; d++)
+        {
+            if (destination.Size(d) != 1 || source.Size(d) == 1) continue;
+            reducedShape.Add(source.Size(d));
+            reducedStrides.Add(sourceStrides[d]);
+        }
+        var kept = StridedView.Create(destination.Shape, sourceStrides, 0);
+        var reduced = StridedView.Create(reducedShape.ToArray(), reducedStrides.ToArray(), 0);
+        int reducedCount = reducedShape.Aggregate(1, (p, s) => p * s);
+        Run(kernels.ReduceToShape, destination.Length, F(source), kept, reduced, reducedCount, F(destination));
+    }
+
+    /// <inheritdoc />
+    public void BiasGelu(GeluKind kind, Tensor x, Tensor bias, Tensor y) =>
+        Run(kernels.BiasGelu(kind), y.Length, F(x), F(bias), x.Size(1), F(y));
+
+    /// <inheritdoc />
+    public void BiasGeluBackward(GeluKind kind, Tensor x, Tensor bias, Tensor dy, Tensor dx, Tensor dbias)
+    {
+        Run(kernels.BiasGeluBackward(kind), dx.Length, F(x), F(bias), F(dy), x.Size(1), F(dx));
+        Run(kernels.ColumnSumsAccumulate, x.Size(1), F(dx), x.Size(0), x.Size(1), F(dbias));
+    }
+
+    /// <inheritdoc />
+    public void LayerNorm(Tensor x, Tensor gamma, Tensor beta, float eps, Tensor y, Tensor mean, Tensor rstd) =>
+        PerRow(kernels.LayerNorm, x.Size(0), x.Size(1), F(x), F(gamma), F(beta), x.Size(1), eps, F(y), F(mean), F(rstd));
+
+    /// <inheritdoc />
+    public void LayerNormBackward(Tensor x, Tensor gamma, Tensor mean, Tensor rstd, Tensor dy, Tensor dx, Tensor dgamma, Tensor dbeta)
+    {
+        int rows = x.Size(0), cols = x.Size(1);
+        PerRow(kernels.LayerNormBackward, rows, cols, F(x), F(gamma), F(mean), F(rstd), F(dy), cols, F(dx));
+        Run(kernels.LayerNormParameterGradients, cols, F(x), F(mean), F(rstd), F(dy), rows, cols, F(dgamma), F(dbeta));
+    }
+
+    /// <inheritdoc />
+    public void Softmax(Tensor x, Tensor y, bool log) => PerRow(kernels.Softmax, x.Size(0), x.Size(1), F(x), x.Size(1), log ? 1 : 0, F(y));
+
+    /// <inheritdoc />
+    public void SoftmaxBackward(Tensor y, Tensor dy, Tensor dx, bool log) =>
+        PerRow(kernels.SoftmaxBackward, y.Size(0), y.Size(1), F(y), F(dy), y.Size(1), log ? 1 : 0, F(dx));
+
+    /// <inheritdoc />
+    public void CrossEntropy(Tensor logits, Tensor labels, int ignoreIndex, Tensor logSumExp, Tensor loss, Tensor count)
+    {
+        int rows = logits.Size(0), cols = logits.Size(1);
+        using var lossRows = pool.Rent((long)Math.Max(rows, 1) * sizeof(float));
+        PerRow(kernels.CrossEntropyRows, rows, cols, F(logits), V<int>(labels), cols, ignoreIndex, F(logSumExp), lossRows.As<float>(), errors.View.AsContiguous());
+        kernels.CrossEntropyMean(new KernelConfig(1, GroupFor(rows)), lossRows.As<float>(), V<int>(labels), rows, ignoreIndex, F(loss), F(count));
+    }
+
+    /// <inheritdoc />
+    public void CrossEntropyBackward(Tensor logits, Tensor labels, Tensor logSumExp, int ignoreIndex, Tensor scale, Tensor dlogits) =>
+        Run(kernels.CrossEntropyBackward, dlogits.Length, F(logits), V<int>(labels), F(logSumExp), logits.Size(1), ignoreIndex, F(scale), F(dlogits));
+
+    /// <inheritdoc />
+    public void EmbeddingGather(Tensor table, Tensor ids, Tensor y) =>
+        Run(kernels.EmbeddingGather, y.Length, F(table), V<int>(ids), table.Size(1), table.Size(0), F(y), errors.View.AsContiguous());
+
+    /// <inheritdoc />
+    /// <remarks>Deterministic without atomics or host sorting: see <see cref="EmbeddingKernels"/>.</remarks>
+    public void EmbeddingScatterAdd(Tensor dy, Tensor ids, Tensor dtable)
+    {
+        int count = ids.Length, dim = dtable.Size(1);
+        if (count == 0 || dim == 0) return;
+        int slots = (int)BitOperations.RoundUpToPowerOf2((uint)count);
+        using var keyBuffer = pool.Rent((long)slots * sizeof(long));
+        var keys = keyBuffer.As<long>();
+        Run(kernels.SortKeys, slots, V<int>(ids), count, keys);
+        for (int block = 2; block <= slots; block *= 2)
+            for (int distance = block / 2; distance > 0; distance /= 2)
+                Run(kernels.BitonicStage, slots, keys, block, distance);
+        Run(kernels.ScatterRuns, (long)count * dim, keys, count, dim, dtable.Size(0), F(dy), F(dtable));
+    }
+
+    /// <inheritdoc />
+    public void DropoutMask(Tensor mask, float keep, ulong seed, long firstIndex) =>
+        Run(kernels.DropoutMask, mask.Length, F(mask), keep, seed, firstIndex);
+
+    /// <inheritdoc />
+    public void AdamWStep(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps, float weightDecay, int step)
+    {
+        // Bias corrections 1 - beta^t in double on the host, as the kernel only sees the step through them.
+        var settings = new AdamWSettings(lr, beta1, beta2, eps, weightDecay, (float)(1 - Math.Pow(beta1, step)), (float)(1 - Math.Pow(beta2, step)));
+        Run(kernels.AdamW, param.Length, F(param), F(grad), F(m), F(v), settings);
+    }
+
+    /// <inheritdoc />
+    public void SsmKernel(Tensor aRe, Tensor aIm, Tensor c, Tensor logStep, Tensor kernel) =>
+        Run(kernels.S4DGenerate, kernel.Length, F(aRe), F(aIm), F(c), F(logStep), aRe.Length, F(kernel));
+
+    /// <inheritdoc />
+    public void SsmKernelBackward(Tensor aRe, Tensor aIm, Tensor c, Tensor logStep, Tensor dKernel,
+        Tensor dARe, Tensor dAIm, Tensor dC, Tensor dLogStep)
+    {
+        int modes = aRe.Length;
+        using var stepParts = pool.Rent((long)Math.Max(modes, 1) * sizeof(float));
+        var parts = stepParts.As<float>().SubView(0, modes);
+        PerRow(kernels.S4DBackward, modes, dKernel.Length, F(aRe), F(aIm), F(c), F(logStep), F(dKernel), F(dARe), F(dAIm), F(dC), parts);
+        kernels.S4DStepGradient(new KernelConfig(1, GroupFor(modes)), parts, F(logStep), F(dLogStep));
+    }
+
+    /// <summary>Releases the device memory, the accelerator and its ILGPU context.</summary>
+    public void Dispose()
+    {
+        pool.Dispose();
+        errors.Dispose();
+        Accelerator.Dispose();
+        context.Dispose();
+    }
+
+    /// <summary>Raises (once) the first input error a kernel recorded since the last check.</summary>
+    private void ThrowRecordedError()
+    {
+        Span<int> word = stackalloc int[DeviceErrors.Length];
+        errors.View.AsContiguous().CopyToCPU(word);
+        if (word[0] == DeviceErrors.None) return;
+        errors.View.MemSetToZero();
+        throw DeviceErrors.ToException(word);
+    }
+
+    /// <summary>Launches an auto-grouped kernel over <paramref name="count"/> threads (nothing when 0).</summary>
+    private static void Run<T1>(Action<Index1D, T1> kernel, long count, T1 a1) where T1 : struct
+    {
+        if (count > 0) kernel(checked((int)count), a1);
+    }
+
+    private static void Run<T1, T2>(Action<Index1D, T1, T2> kernel, long count, T1 a1, T2 a2) where T1 : struct where T2 : struct
+    {
+        if (count > 0) kernel(checked((int)count), a1, a2);
+    }
+
+    private static void Run<T1, T2, T3>(Action<Index1D, T1, T2, T3> kernel, long count, T1 a1, T2 a2, T3 a3)
+        where T1 : struct where T2 : struct where T3 : struct
+    {
+        if (count > 0) kernel(checked((int)count), a1, a2, a3);
+    }
+
+    private static void Run<T1, T2, T3, T4>(Action<Index1D, T1, T2, T3, T4> kernel, long count, T1 a1, T2 a2, T3 a3, T4 a4)
+        where T1 : struct where T2 : struct where T3 : struct where T4 : struct
+    {
+        if (count > 0) kernel(checked((int)count), a1, a2, a3, a4);
+    }
+
+    private static void Run<T1, T2, T3, T4, T5>(Action<Index1D, T1, T2, T3, T4, T5> kernel, long count, T1 a1, T2 a2, T3 a3, T4 a4, T5 a5)
+        where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct
+    {
+        if (count > 0) kernel(checked((int)count), a1, a2, a3, a4, a5);
+    }
+
+    private static void Run<T1, T2, T3, T4, T5, T6>(Action<Index1D, T1, T2, T3, T4, T5, T6> kernel, long count,
+        T1 a1, T2 a2, T3 a3, T4 a4, T5 a5, T6 a6)
+        where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct where T6 : struct
+    {
+        if (count > 0) kernel(checked((int)count), a1, a2, a3, a4, a5, a6);
+    }
+
+    private static void Run<T1, T2, T3, T4, T5, T6, T7>(Action<Index1D, T1, T2, T3, T4, T5, T6, T7> kernel, long count,
+        T1 a1, T2 a2, T3 a3, T4 a4, T5 a5, T6 a6, T7 a7)
+        where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct where T6 : struct where T7 : struct
+    {
+        if (count > 0) kernel(checked((int)count), a1, a2, a3, a4, a5, a6, a7);
+    }
+
+    private static void Run<T1, T2, T3, T4, T5, T6, T7, T8>(Action<Index1D, T1, T2, T3, T4, T5, T6, T7, T8> kernel, long count,
+        T1 a1, T2 a2, T3 a3, T4 a4, T5 a5, T6 a6, T7 a7, T8 a8)
+        where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct where T6 : struct where T7 : struct where T8 : struct
+    {
+        if (count > 0) kernel(checked((int)count), a1, a2, a3, a4, a5, a6, a7, a8);
+    }
+
+    /// <summary>
+    /// Launches a one-group-per-row kernel over <paramref name="rows"/> groups, each of the power of two covering the
+    /// row's <paramref name="work"/> up to the accelerator's row group (short rows get small groups).
+    /// </summary>
+    private void PerRow<T1, T2, T3, T4>(Action<KernelConfig, T1, T2, T3, T4> kernel, int rows, int work, T1 a1, T2 a2, T3 a3, T4 a4)
+        where T1 : struct where T2 : struct where T3 : struct where T4 : struct
+    {
+        if (rows > 0) kernel(new KernelConfig(rows, GroupFor(work)), a1, a2, a3, a4);
+    }
+
+    private void PerRow<T1, T2, T3, T4, T5>(Action<KernelConfig, T1, T2, T3, T4, T5> kernel, int rows, int work, T1 a1, T2 a2, T3 a3, T4 a4, T5 a5)
+        where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct
+    {
+        if (rows > 0) kernel(new KernelConfig(rows, GroupFor(work)), a1, a2, a3, a4, a5);
+    }
+
+    private void PerRow<T1, T2, T3, T4, T5, T6, T7>(Action<KernelConfig, T1, T2, T3, T4, T5, T6, T7> kernel, int rows, int work,
+        T1 a1, T2 a2, T3 a3, T4 a4, T5 a5, T6 a6, T7 a7)
+        where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct where T6 : struct where T7 : struct
+    {
+        if (rows > 0) kernel(new KernelConfig(rows, GroupFor(work)), a1, a2, a3, a4, a5, a6, a7);
+    }
+
+    private void PerRow<T1, T2, T3, T4, T5, T6, T7, T8>(Action<KernelConfig, T1, T2, T3, T4, T5, T6, T7, T8> kernel, int rows, int work,
+        T1 a1, T2 a2, T3 a3, T4 a4, T5 a5, T6 a6, T7 a7, T8 a8)
+        where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct where T6 : struct where T7 : struct where T8 : struct
+    {
+        if (rows > 0) kernel(new KernelConfig(rows, GroupFor(work)), a1, a2, a3, a4, a5, a6, a7, a8);
+    }
+
+    private void PerRow<T1, T2, T3, T4, T5, T6, T7, T8, T9>(Action<KernelConfig, T1, T2, T3, T4, T5, T6, T7, T8, T9> kernel, int rows, int work,
+        T1 a1, T2 a2, T3 a3, T4 a4, T5 a5, T6 a6, T7 a7, T8 a8, T9 a9)
+        where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct where T6 : struct where T7 : struct where T8 : struct where T9 : struct
+    {
+        if (rows > 0) kernel(new KernelConfig(rows, GroupFor(work)), a1, a2, a3, a4, a5, a6, a7, a8, a9);
+    }
+
+    /// <summary>The power of two covering <paramref name="work"/>, clamped to [1, the accelerator's row group].</summary>
+    private int GroupFor(int work) => (int)BitOperations.RoundUpToPowerOf2((uint)Math.Clamp(work, 1, rowGroup));
+
+    private static int Groups(int count, int per) => (count + per - 1) / per;
+
+    /// <summary>A contiguous float tensor's elements.</summary>
+    private ArrayView<float> F(Tensor t) => V<float>(t);
+
+    /// <summary>A contiguous tensor's elements as <typeparamref name="T"/>.</summary>
+    private ArrayView<T> V<T>(Tensor t) where T : unmanaged => Buffer(t.Storage).As<T>().SubView(t.Offset, t.Length);
+
+    /// <summary>The whole storage behind a (possibly strided) tensor, addressed through <see cref="View"/>.</summary>
+    private ArrayView<T> Whole<T>(Tensor t) where T : unmanaged => Buffer(t.Storage).As<T>().SubView(0, t.Storage.Length);
+
+    private static StridedView View(Tensor t) => StridedView.Create(t.Shape, t.Strides, t.Offset);
+
+    private PooledBuffer Buffer(TensorStorage storage) =>
+        storage is IlgpuStorage gpu && ReferenceEquals(gpu.Backend, this)
+            ? gpu.Buffer
+            : throw new ArgumentException($"the {Device} backend got a tensor on {storage.Device}; copy it with To({Device}) first");
+}

@@ -1,0 +1,196 @@
+using BiGS.Native.Gpu.Kernels;
+using BiGS.Native.Kernels.Cpu;
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace BiGS.Native.Gpu;
+
+/// <summary>
+/// Every kernel of one accelerator as a typed delegate, compiled by ILGPU on first use (lazily: a command that never
+/// runs a kernel never compiles it) and then kept. The delegate types make the compiler check each launch's
+/// arguments against the kernel's parameters.
+/// </summary>
+internal sealed class KernelLibrary(Accelerator accelerator)
+{
+    private readonly Dictionary<string, Delegate> generic = [];
+
+    public Accelerator Accelerator { get; } = accelerator;
+
+    // ---------------------------------------------------------------- elementwise (auto-grouped)
+    public Action<Index1D, ArrayView<float>, float> Fill => Auto(ref fill, ElementwiseKernels.Fill);
+    public Action<Index1D, ArrayView<int>, StridedView, ArrayView<int>> CopyStrided32 => Auto(ref copyStrided32, ElementwiseKernels.CopyStrided32);
+    public Action<Index1D, ArrayView<long>, StridedView, ArrayView<long>> CopyStrided64 => Auto(ref copyStrided64, ElementwiseKernels.CopyStrided64);
+    public Action<Index1D, ArrayView<float>, float, ArrayView<float>> AddScaled => Auto(ref addScaled, ElementwiseKernels.AddScaled);
+    public Action<Index1D, ArrayView<float>, int, int, ArrayView<float>> ColumnSumsAccumulate => Auto(ref columnSums, ElementwiseKernels.ColumnSumsAccumulate);
+    public Action<Index1D, ArrayView<float>, float, ulong, long> DropoutMask => Auto(ref dropoutMask, ElementwiseKernels.DropoutMask);
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdamWSettings> AdamW => Auto(ref adamW, ElementwiseKernels.AdamW);
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>> Unary(UnaryOp op) => op switch
+    {
+        UnaryOp.Neg => Generic($"unary-{op}", ElementwiseKernels.Unary<NegFunction>),
+        UnaryOp.Abs => Generic($"unary-{op}", ElementwiseKernels.Unary<AbsFunction>),
+        UnaryOp.Exp => Generic($"unary-{op}", ElementwiseKernels.Unary<ExpFunction>),
+        UnaryOp.Log => Generic($"unary-{op}", ElementwiseKernels.Unary<LogFunction>),
+        UnaryOp.Sqrt => Generic($"unary-{op}", ElementwiseKernels.Unary<SqrtFunction>),
+        UnaryOp.Rsqrt => Generic($"unary-{op}", ElementwiseKernels.Unary<RsqrtFunction>),
+        UnaryOp.Square => Generic($"unary-{op}", ElementwiseKernels.Unary<SquareFunction>),
+        UnaryOp.Reciprocal => Generic($"unary-{op}", ElementwiseKernels.Unary<ReciprocalFunction>),
+        UnaryOp.Tanh => Generic($"unary-{op}", ElementwiseKernels.Unary<TanhFunction>),
+        UnaryOp.Sigmoid => Generic($"unary-{op}", ElementwiseKernels.Unary<SigmoidFunction>),
+        UnaryOp.Relu => Generic($"unary-{op}", ElementwiseKernels.Unary<ReluFunction>),
+        UnaryOp.GeluTanh => Generic($"unary-{op}", ElementwiseKernels.Unary<GeluTanhFunction>),
+        _ => Generic($"unary-{op}", ElementwiseKernels.Unary<GeluErfFunction>),
+    };
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> UnaryBackward(UnaryOp op) => op switch
+    {
+        UnaryOp.Neg => Generic($"unary-backward-{op}", ElementwiseKernels.UnaryBackward<NegFunction>),
+        UnaryOp.Abs => Generic($"unary-backward-{op}", ElementwiseKernels.UnaryBackward<AbsFunction>),
+        UnaryOp.Exp => Generic($"unary-backward-{op}", ElementwiseKernels.UnaryBackward<ExpFunction>),
+        UnaryOp.Log => Generic($"unary-backward-{op}", ElementwiseKernels.UnaryBackward<LogFunction>),
+        UnaryOp.Sqrt => Generic($"unary-backward-{op}", ElementwiseKernels.UnaryBackward<SqrtFunction>),
+        UnaryOp.Rsqrt => Generic($"unary-backward-{op}", ElementwiseKernels.UnaryBackward<RsqrtFunction>),
+        UnaryOp.Square => Generic($"unary-backward-{op}", ElementwiseKernels.UnaryBackward<SquareFunction>),
+        UnaryOp.Reciprocal => Generic($"unary-backward-{op}", ElementwiseKernels.UnaryBackward<ReciprocalFunction>),
+        UnaryOp.Tanh => Generic($"unary-backward-{op}", ElementwiseKernels.UnaryBackward<TanhFunction>),
+        UnaryOp.Sigmoid => Generic($"unary-backward-{op}", ElementwiseKernels.UnaryBackward<SigmoidFunction>),
+        UnaryOp.Relu => Generic($"unary-backward-{op}", ElementwiseKernels.UnaryBackward<ReluFunction>),
+        UnaryOp.GeluTanh => Generic($"unary-backward-{op}", ElementwiseKernels.UnaryBackward<GeluTanhFunction>),
+        _ => Generic($"unary-backward-{op}", ElementwiseKernels.UnaryBackward<GeluErfFunction>),
+    };
+
+    public Action<Index1D, ArrayView<float>, StridedView, ArrayView<float>, StridedView, ArrayView<float>> Binary(BinaryOp op) => op switch
+    {
+        BinaryOp.Add => Generic($"binary-{op}", ElementwiseKernels.Binary<AddFunction>),
+        BinaryOp.Sub => Generic($"binary-{op}", ElementwiseKernels.Binary<SubFunction>),
+        BinaryOp.Mul => Generic($"binary-{op}", ElementwiseKernels.Binary<MulFunction>),
+        BinaryOp.Div => Generic($"binary-{op}", ElementwiseKernels.Binary<DivFunction>),
+        BinaryOp.Max => Generic($"binary-{op}", ElementwiseKernels.Binary<MaxFunction>),
+        _ => Generic($"binary-{op}", ElementwiseKernels.Binary<MinFunction>),
+    };
+
+    public Action<Index1D, ArrayView<float>, float, int, ArrayView<float>> BinaryScalar(BinaryOp op) => op switch
+    {
+        BinaryOp.Add => Generic($"binary-scalar-{op}", ElementwiseKernels.BinaryScalar<AddFunction>),
+        BinaryOp.Sub => Generic($"binary-scalar-{op}", ElementwiseKernels.BinaryScalar<SubFunction>),
+        BinaryOp.Mul => Generic($"binary-scalar-{op}", ElementwiseKernels.BinaryScalar<MulFunction>),
+        BinaryOp.Div => Generic($"binary-scalar-{op}", ElementwiseKernels.BinaryScalar<DivFunction>),
+        BinaryOp.Max => Generic($"binary-scalar-{op}", ElementwiseKernels.BinaryScalar<MaxFunction>),
+        _ => Generic($"binary-scalar-{op}", ElementwiseKernels.BinaryScalar<MinFunction>),
+    };
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, int, ArrayView<float>> BiasGelu(GeluKind kind) => kind == GeluKind.Tanh
+        ? Generic($"bias-gelu-{kind}", ElementwiseKernels.BiasGelu<GeluTanhFunction>)
+        : Generic($"bias-gelu-{kind}", ElementwiseKernels.BiasGelu<GeluErfFunction>);
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, ArrayView<float>> BiasGeluBackward(GeluKind kind) => kind == GeluKind.Tanh
+        ? Generic($"bias-gelu-backward-{kind}", ElementwiseKernels.BiasGeluBackward<GeluTanhFunction>)
+        : Generic($"bias-gelu-backward-{kind}", ElementwiseKernels.BiasGeluBackward<GeluErfFunction>);
+
+    // ---------------------------------------------------------------- rows and reductions (one group per row)
+    public Action<KernelConfig, ArrayView<float>, int, int, int, ArrayView<float>> ReduceAxis => Grouped(ref reduceAxis, RowKernels.ReduceAxis);
+    public Action<Index1D, ArrayView<float>, StridedView, StridedView, int, ArrayView<float>> ReduceToShape => Auto(ref reduceToShape, RowKernels.ReduceToShape);
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, ArrayView<float>, ArrayView<float>, ArrayView<float>> LayerNorm =>
+        Grouped(ref layerNorm, RowKernels.LayerNorm);
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, ArrayView<float>> LayerNormBackward =>
+        Grouped(ref layerNormBackward, RowKernels.LayerNormBackward);
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, ArrayView<float>, ArrayView<float>> LayerNormParameterGradients =>
+        Auto(ref layerNormParameters, RowKernels.LayerNormParameterGradients);
+    public Action<KernelConfig, ArrayView<float>, int, int, ArrayView<float>> Softmax => Grouped(ref softmax, RowKernels.Softmax);
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, int, int, ArrayView<float>> SoftmaxBackward => Grouped(ref softmaxBackward, RowKernels.SoftmaxBackward);
+    public Action<KernelConfig, ArrayView<float>, ArrayView<int>, int, int, ArrayView<float>, ArrayView<float>, ArrayView<int>> CrossEntropyRows =>
+        Grouped(ref crossEntropyRows, RowKernels.CrossEntropyRows);
+    public Action<KernelConfig, ArrayView<float>, ArrayView<int>, int, int, ArrayView<float>, ArrayView<float>> CrossEntropyMean =>
+        Grouped(ref crossEntropyMean, RowKernels.CrossEntropyMean);
+    public Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int, ArrayView<float>, ArrayView<float>> CrossEntropyBackward =>
+        Auto(ref crossEntropyBackward, RowKernels.CrossEntropyBackward);
+
+    // ---------------------------------------------------------------- embeddings
+    public Action<Index1D, ArrayView<float>, ArrayView<int>, int, int, ArrayView<float>, ArrayView<int>> EmbeddingGather => Auto(ref gather, EmbeddingKernels.Gather);
+    public Action<Index1D, ArrayView<int>, int, ArrayView<long>> SortKeys => Auto(ref sortKeys, EmbeddingKernels.SortKeys);
+    public Action<Index1D, ArrayView<long>, int, int> BitonicStage => Auto(ref bitonicStage, EmbeddingKernels.BitonicStage);
+    public Action<Index1D, ArrayView<long>, int, int, int, ArrayView<float>, ArrayView<float>> ScatterRuns => Auto(ref scatterRuns, EmbeddingKernels.ScatterRuns);
+
+    // ---------------------------------------------------------------- SSM, FFT, GEMM
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, ArrayView<float>> S4DGenerate => Auto(ref s4dGenerate, SsmKernels.Generate);
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> S4DBackward =>
+        Grouped(ref s4dBackward, SsmKernels.Backward);
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>> S4DStepGradient => Grouped(ref s4dStep, SsmKernels.StepGradient);
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>> FoldSkip => Auto(ref foldSkip, FftKernels.FoldSkip);
+    public Action<Index1D, ArrayView<float>, int, int, int, int, ArrayView<float>> PackColumns => Auto(ref packColumns, FftKernels.PackColumns);
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, float> Radix2Stage => Auto(ref radix2Stage, FftKernels.Radix2Stage);
+    public Action<Index1D, ArrayView<float>, int, ArrayView<float>, int> MultiplySpectrum => Auto(ref multiplySpectrum, FftKernels.MultiplySpectrum);
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, ArrayView<float>> CrossSpectrum => Auto(ref crossSpectrum, FftKernels.CrossSpectrum);
+    public Action<Index1D, ArrayView<float>, int, float, int, int, ArrayView<float>> UnpackColumns => Auto(ref unpackColumns, FftKernels.UnpackColumns);
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape> Sgemm => Grouped(ref sgemm, GemmKernel.Sgemm);
+
+    private Action<Index1D, ArrayView<float>, float>? fill;
+    private Action<Index1D, ArrayView<int>, StridedView, ArrayView<int>>? copyStrided32;
+    private Action<Index1D, ArrayView<long>, StridedView, ArrayView<long>>? copyStrided64;
+    private Action<Index1D, ArrayView<float>, float, ArrayView<float>>? addScaled;
+    private Action<Index1D, ArrayView<float>, int, int, ArrayView<float>>? columnSums;
+    private Action<Index1D, ArrayView<float>, float, ulong, long>? dropoutMask;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdamWSettings>? adamW;
+    private Action<KernelConfig, ArrayView<float>, int, int, int, ArrayView<float>>? reduceAxis;
+    private Action<Index1D, ArrayView<float>, StridedView, StridedView, int, ArrayView<float>>? reduceToShape;
+    private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, ArrayView<float>, ArrayView<float>, ArrayView<float>>? layerNorm;
+    private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, ArrayView<float>>? layerNormBackward;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, ArrayView<float>, ArrayView<float>>? layerNormParameters;
+    private Action<KernelConfig, ArrayView<float>, int, int, ArrayView<float>>? softmax;
+    private Action<KernelConfig, ArrayView<float>, ArrayView<float>, int, int, ArrayView<float>>? softmaxBackward;
+    private Action<KernelConfig, ArrayView<float>, ArrayView<int>, int, int, ArrayView<float>, ArrayView<float>, ArrayView<int>>? crossEntropyRows;
+    private Action<KernelConfig, ArrayView<float>, ArrayView<int>, int, int, ArrayView<float>, ArrayView<float>>? crossEntropyMean;
+    private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int, ArrayView<float>, ArrayView<float>>? crossEntropyBackward;
+    private Action<Index1D, ArrayView<float>, ArrayView<int>, int, int, ArrayView<float>, ArrayView<int>>? gather;
+    private Action<Index1D, ArrayView<int>, int, ArrayView<long>>? sortKeys;
+    private Action<Index1D, ArrayView<long>, int, int>? bitonicStage;
+    private Action<Index1D, ArrayView<long>, int, int, int, ArrayView<float>, ArrayView<float>>? scatterRuns;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, ArrayView<float>>? s4dGenerate;
+    private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? s4dBackward;
+    private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>>? s4dStep;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>>? foldSkip;
+    private Action<Index1D, ArrayView<float>, int, int, int, int, ArrayView<float>>? packColumns;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, float>? radix2Stage;
+    private Action<Index1D, ArrayView<float>, int, ArrayView<float>, int>? multiplySpectrum;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, ArrayView<float>>? crossSpectrum;
+    private Action<Index1D, ArrayView<float>, int, float, int, int, ArrayView<float>>? unpackColumns;
+    private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape>? sgemm;
+
+    /// <summary>Compiles an auto-grouped kernel once (ILGPU infers the delegate type from the method).</summary>
+    private TDelegate Auto<TDelegate>(ref TDelegate? slot, Delegate kernel) where TDelegate : Delegate
+    {
+        lock (generic) return slot ??= (TDelegate)Load(kernel, autoGrouped: true);
+    }
+
+    /// <summary>Compiles an explicitly grouped kernel once (launched with a <see cref="KernelConfig"/>).</summary>
+    private TDelegate Grouped<TDelegate>(ref TDelegate? slot, Delegate kernel) where TDelegate : Delegate
+    {
+        lock (generic) return slot ??= (TDelegate)Load(kernel, autoGrouped: false);
+    }
+
+    /// <summary>Compiles one instantiation of a generic auto-grouped kernel once per key.</summary>
+    private TDelegate Generic<TDelegate>(string key, TDelegate kernel) where TDelegate : Delegate
+    {
+        lock (generic)
+        {
+            if (!generic.TryGetValue(key, out var loaded)) generic[key] = loaded = Load(kernel, autoGrouped: true);
+            return (TDelegate)loaded;
+        }
+    }
+
+    /// <summary>
+    /// Compiles <paramref name="kernel"/> with ILGPU's loader of the matching arity (its generic arguments are the kernel's
+    /// parameter types): <c>LoadAutoGroupedStreamKernel</c> gives Action&lt;Index1D, ...&gt;, <c>LoadStreamKernel</c>
+    /// gives Action&lt;KernelConfig, ...&gt;. The result is cast to the declared delegate type by the caller, so a
+    /// mismatch fails on first use and every launch site is checked by the compiler against that declaration.
+    /// </summary>
+    private Delegate Load(Delegate kernel, bool autoGrouped)
+    {
+        var types = kernel.Method.GetParameters().Select(p => p.ParameterType).ToArray();
+        string loader = autoGrouped ? "LoadAutoGroupedStreamKernel" : "LoadStreamKernel";
+        var loaderMethod = typeof(KernelLoaders).GetMethods()
+            .Single(m => m.Name == loader && m.IsGenericMethodDefinition && m.GetGenericArguments().Length == types.Length
+                && m.GetParameters().Length == 2 && m.GetParameters()[1].ParameterType.Name.StartsWith("Action", StringComparison.Ordinal));
+        return (Delegate)loaderMethod.MakeGenericMethod(types).Invoke(null, [Accelerator, kernel])!;
+    }
+}

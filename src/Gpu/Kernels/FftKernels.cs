@@ -1,0 +1,100 @@
+using ILGPU;
+using ILGPU.Algorithms;
+
+namespace BiGS.Native.Gpu.Kernels;
+
+/// <summary>
+/// The SSM convolution along L by FFT (spec BIGS.md 2.3). Complex data is interleaved (re, im), one sequence of
+/// n = 2^m values after another. Two real columns share one complex sequence p = a + i b: K is real, so
+/// conv(K, p) = conv(K, a) + i conv(K, b) and one complex FFT, product and inverse convolve two columns at once. Zero
+/// padding to n &gt;= 2L - 1 makes the circular convolution (and correlation) equal the linear one on [0, L).
+/// All launches are auto-grouped, one thread per value or butterfly.
+/// </summary>
+public static class FftKernels
+{
+    /// <summary>K'[l] = K[l] + D [l == 0]: the skip D u is the lag-0 term of a convolution, so conv(u, K') = conv(u, K) + D u.</summary>
+    public static void FoldSkip(Index1D l, ArrayView<float> kernel, ArrayView<float> d, ArrayView<float> folded) =>
+        folded[l] = l == 0 ? kernel[0] + d[0] : kernel[l];
+
+    /// <summary>
+    /// Packs the columns of x (B, L, H) (column c = b H + h) two per complex sequence of length n, zero padded:
+    /// sequence s = column 2s + i column 2s+1 (imaginary part 0 for an odd last column).
+    /// </summary>
+    public static void PackColumns(Index1D i, ArrayView<float> x, int columns, int length, int channels, int n, ArrayView<float> packed)
+    {
+        int s = i / n, t = i % n, c = 2 * s;
+        float re = 0f, im = 0f;
+        if (t < length)
+        {
+            re = x[ColumnElement(c, t, length, channels)];
+            if (c + 1 < columns) im = x[ColumnElement(c + 1, t, length, channels)];
+        }
+        packed[2 * i] = re;
+        packed[2 * i + 1] = im;
+    }
+
+    /// <summary>
+    /// One radix-2 Stockham stage (out of place, self-sorting: after log2 n stages the spectrum is in natural order).
+    /// At stride s, for p &lt; n/2s and q &lt; s: y[q + 2sp] = a + b, y[q + s(2p+1)] = (a - b) w^p, with
+    /// a = x[q + sp], b = x[q + s(p + n/2s)], w = exp(direction 2 pi i s / n); direction -1 forward, +1 inverse
+    /// (unscaled). The twiddle angle is a fraction of a turn, ps/n &lt; 1/2, which a float holds exactly.
+    /// </summary>
+    public static void Radix2Stage(Index1D i, ArrayView<float> x, ArrayView<float> y, int n, int stride, float direction)
+    {
+        int butterflies = n / 2;
+        int sequence = i / butterflies, j = i % butterflies;
+        int q = j % stride, p = j / stride, half = butterflies / stride;
+        long first = 2L * sequence * n;
+        long ia = first + 2 * (q + stride * p), ib = first + 2 * (q + stride * (p + half));
+        float aRe = x[ia], aIm = x[ia + 1], bRe = x[ib], bIm = x[ib + 1];
+        float angle = 6.2831855f * ((float)(p * stride) / n);
+        float wRe = XMath.Cos(angle), wIm = direction * XMath.Sin(angle);
+        float dRe = aRe - bRe, dIm = aIm - bIm;
+        long o0 = first + 2 * (q + stride * 2 * p), o1 = first + 2 * (q + stride * (2 * p + 1));
+        y[o0] = aRe + bRe;
+        y[o0 + 1] = aIm + bIm;
+        y[o1] = dRe * wRe - dIm * wIm;
+        y[o1 + 1] = dRe * wIm + dIm * wRe;
+    }
+
+    /// <summary>spectra[s][f] *= K^[f], or its conjugate for a correlation (<paramref name="conjugate"/> not 0).</summary>
+    public static void MultiplySpectrum(Index1D i, ArrayView<float> spectra, int n, ArrayView<float> kernelSpectrum, int conjugate)
+    {
+        int f = i % n;
+        float kRe = kernelSpectrum[2 * f], kIm = conjugate != 0 ? -kernelSpectrum[2 * f + 1] : kernelSpectrum[2 * f + 1];
+        float xRe = spectra[2 * i], xIm = spectra[2 * i + 1];
+        spectra[2 * i] = xRe * kRe - xIm * kIm;
+        spectra[2 * i + 1] = xRe * kIm + xIm * kRe;
+    }
+
+    /// <summary>
+    /// cross[f] = sum_s Q_s[f] conj(P_s[f]): the spectrum of the correlation r[k] = sum_t q[t] conj(p[t - k]) summed over
+    /// the packed sequences, whose real part sums a_dy[t] a_u[t-k] + b_dy[t] b_u[t-k] over both columns of each.
+    /// </summary>
+    public static void CrossSpectrum(Index1D f, ArrayView<float> p, ArrayView<float> q, int sequences, int n, ArrayView<float> cross)
+    {
+        float re = 0f, im = 0f;
+        for (int s = 0; s < sequences; s++)
+        {
+            long i = 2L * ((long)s * n + f);
+            re += q[i] * p[i] + q[i + 1] * p[i + 1];
+            im += q[i + 1] * p[i] - q[i] * p[i + 1];
+        }
+        cross[2 * f] = re;
+        cross[2 * f + 1] = im;
+    }
+
+    /// <summary>
+    /// The inverse of <see cref="PackColumns"/> after an unscaled inverse FFT: y[b, t, h] = scale (Re or Im of sequence
+    /// c/2)[t] for t &lt; L, c = b H + h.
+    /// </summary>
+    public static void UnpackColumns(Index1D i, ArrayView<float> packed, int n, float scale, int length, int channels, ArrayView<float> y)
+    {
+        int h = i % channels, t = i / channels % length, b = i / (channels * length);
+        int c = b * channels + h;
+        y[i] = scale * packed[2 * ((long)(c / 2) * n + t) + c % 2];
+    }
+
+    private static long ColumnElement(int column, int t, int length, int channels) =>
+        ((long)(column / channels) * length + t) * channels + column % channels;
+}
