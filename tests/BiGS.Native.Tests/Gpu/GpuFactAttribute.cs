@@ -31,13 +31,29 @@ public sealed class GpuFactAttribute : FactAttribute;
 [AttributeUsage(AttributeTargets.Method)]
 public sealed class GpuTheoryAttribute : TheoryAttribute;
 
+/// <summary>
+/// Limits a <see cref="GpuTheoryAttribute"/> family on one class to the data rows made only of the given values (for a
+/// slow device, a representative subset of the rows the other devices run).
+/// </summary>
+[AttributeUsage(AttributeTargets.Class)]
+public sealed class DataRowsOfAttribute(params object[] values) : Attribute
+{
+    /// <summary>True when every element of <paramref name="row"/> is one of the values.</summary>
+    public bool Admits(object[] row) => row.All(element => values.Contains(element));
+}
+
 /// <summary>Creates one <see cref="GpuTestCase"/> per data row (the rows here are all serializable).</summary>
 public sealed class GpuTheoryDiscoverer(IMessageSink diagnostics) : TheoryDiscoverer(diagnostics)
 {
     /// <inheritdoc />
     protected override IEnumerable<IXunitTestCase> CreateTestCasesForDataRow(ITestFrameworkDiscoveryOptions options,
-        ITestMethod testMethod, IAttributeInfo theoryAttribute, object[] dataRow) =>
-        [new GpuTestCase(DiagnosticMessageSink, options.MethodDisplayOrDefault(), options.MethodDisplayOptionsOrDefault(), testMethod, dataRow)];
+        ITestMethod testMethod, IAttributeInfo theoryAttribute, object[] dataRow)
+    {
+        var filter = testMethod.TestClass.Class.ToRuntimeType().GetCustomAttributes(typeof(DataRowsOfAttribute), true)
+            .Cast<DataRowsOfAttribute>().SingleOrDefault();
+        if (filter is not null && !filter.Admits(dataRow)) return [];
+        return [new GpuTestCase(DiagnosticMessageSink, options.MethodDisplayOrDefault(), options.MethodDisplayOptionsOrDefault(), testMethod, dataRow)];
+    }
 }
 
 /// <summary>Creates <see cref="GpuTestCase"/>s so the skip decision can see the concrete test class.</summary>

@@ -17,12 +17,12 @@ public sealed class PhiloxTests
     public void A_dropout_mask_keeps_about_the_asked_fraction_scaled_by_its_inverse()
     {
         var mask = new float[20000];
-        Philox.DropoutMask(mask, 0.9f, 12345);
+        Philox.DropoutMask(mask, 0.9f, 12345, 0);
         Assert.All(mask, v => Assert.True(v == 0f || v == 1f / 0.9f));
         double kept = mask.Count(v => v != 0f) / (double)mask.Length;
         Assert.InRange(kept, 0.89, 0.91);   // binomial sd 0.002
         var other = new float[mask.Length];
-        Philox.DropoutMask(other, 0.9f, 12346);
+        Philox.DropoutMask(other, 0.9f, 12346, 0);
         Assert.NotEqual(mask, other);
     }
 }
