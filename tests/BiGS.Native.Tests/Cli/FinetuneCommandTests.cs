@@ -24,7 +24,7 @@ public class FinetuneCommandTests
         var (exitCode, stdout, error) = TinyTaskSetup.Run(Finetune(setup, output));
         Assert.True(exitCode == 0, error + stdout);
         Assert.Contains("newly initialised (not in the checkpoint): bigs.pooler.dense.weight, bigs.pooler.dense.bias, classifier.weight, classifier.bias", stdout);
-        Assert.Contains("15 updates (3 epochs, batch 8)", stdout);   // 3 x ceil(40 / 8)
+        Assert.Contains("15 updates (3 epochs, batch 8), lr 1e-2,", stdout);   // 3 x ceil(40 / 8)
         foreach (string file in new[] { "config.json", "model.safetensors", "vocab.txt", "best_eval.json", "metrics.jsonl", "loss.svg" })
             Assert.True(File.Exists(Path.Combine(output, file)), $"missing {file}");
 
