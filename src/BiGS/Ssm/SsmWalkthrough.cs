@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using BiGS.Native.Kernels.Cpu.Ssm;
+using BiGS.Native.Modeling;
 using BiGS.Native.Plotting;
 using BiGS.Native.Tensors;
 
@@ -26,6 +27,22 @@ public sealed class SsmWalkthrough
     /// <summary>A fresh HiPPO-initialised SSM (what training starts from), for a tour without a checkpoint.</summary>
     public static SsmWalkthrough Untrained(int stateSize = 64, ulong seed = 0) =>
         new(new S4DKernelParameters(stateSize, "hippo", new Rng(seed)), 1f, $"untrained HiPPO S4D (N={stateSize})");
+
+    /// <summary>
+    /// The SSM of one layer of a checkpoint (any head; only the encoder is read): <paramref name="direction"/>
+    /// <c>fs4</c> is the left-to-right SSM, <c>bs4</c> the right-to-left one.
+    /// </summary>
+    /// <exception cref="ArgumentException">The layer index is out of range or the direction is neither fs4 nor bs4.</exception>
+    public static SsmWalkthrough FromPretrained(string modelDirectory, int layer = 0, string direction = "fs4")
+    {
+        if (direction is not ("fs4" or "bs4"))
+            throw new ArgumentException($"the SSM direction must be fs4 (left to right) or bs4 (right to left), got '{direction}'", nameof(direction));
+        var encoder = ((BiGSModel)BiGSHeads.FromPretrained(modelDirectory, BiGSHead.Base)).Encoder;
+        if (layer < 0 || layer >= encoder.Layers.Count)
+            throw new ArgumentException($"layer {layer} is out of range: the model in {modelDirectory} has {encoder.Layers.Count} layers", nameof(layer));
+        var ssm = direction == "fs4" ? encoder.Layers[layer].ForwardSsm : encoder.Layers[layer].BackwardSsm;
+        return new SsmWalkthrough(ssm.Kernel, ssm.D.Value.Item(), $"layer {layer}, {direction}");
+    }
 
     /// <summary>What is being shown (e.g. "layer 3, fs4").</summary>
     public string Name { get; }

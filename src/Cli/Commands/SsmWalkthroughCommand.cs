@@ -1,5 +1,4 @@
 using System.CommandLine;
-using BiGS.Native.Modeling;
 using BiGS.Native.Ssm;
 
 namespace BiGS.Native.Cli.Commands;
@@ -29,7 +28,7 @@ public static class SsmWalkthroughCommand
     private static int Run(string? modelDirectory, int layerIndex, string direction, int length, string svgPath)
     {
         if (length < 1) throw new ArgumentException($"--length must be at least 1, got {length}");
-        var walkthrough = modelDirectory is null ? SsmWalkthrough.Untrained() : FromModel(ModelPath.Resolve(modelDirectory), layerIndex, direction);
+        var walkthrough = modelDirectory is null ? SsmWalkthrough.Untrained() : SsmWalkthrough.FromPretrained(ModelPath.Resolve(modelDirectory), layerIndex, direction);
         Console.WriteLine("1. Discretisation (zero-order hold): Abar = exp(dt A), Bbar = (exp(dt A) - 1) / A");
         Console.WriteLine(walkthrough.Describe());
         var kernel = walkthrough.Kernel(length);
@@ -41,15 +40,5 @@ public static class SsmWalkthroughCommand
         Console.WriteLine("3. y = K * u + D u (FFT convolution) versus x_k = Abar x_{k-1} + Bbar u_k, y_k = Re(C x_k) + D u_k (recurrence)");
         Console.WriteLine($"   on random u of length {length}: max |difference| = {maxAbs:G3} ({maxRelative:G3} of the largest output)");
         return 0;
-    }
-
-    private static SsmWalkthrough FromModel(string directory, int layerIndex, string direction)
-    {
-        var model = BiGSHeads.FromPretrained(directory, BiGSHead.Base);
-        var encoder = ((BiGSModel)model).Encoder;
-        if (layerIndex < 0 || layerIndex >= encoder.Layers.Count)
-            throw new ArgumentException($"--layer {layerIndex} is out of range: the model has {encoder.Layers.Count} layers");
-        var ssm = direction == "fs4" ? encoder.Layers[layerIndex].ForwardSsm : encoder.Layers[layerIndex].BackwardSsm;
-        return new SsmWalkthrough(ssm.Kernel, ssm.D.Value.Item(), $"layer {layerIndex}, {direction}");
     }
 }
