@@ -87,8 +87,9 @@ public static class PretrainedLoader
     /// <param name="model">The model whose parameters receive the weights.</param>
     /// <param name="path">A model.safetensors or flax_model.msgpack file.</param>
     /// <param name="progress">
-    /// Receives, after each tensor copied, the number of parameter values loaded so far; the total is at most
-    /// <see cref="Nn.Module.ParameterCount"/> (less when a head is newly initialised).
+    /// Receives, after each tensor copied, the number of parameter values in place so far, and last the model's
+    /// whole <see cref="Nn.Module.ParameterCount"/>: values the checkpoint lacks (a newly initialised head) count
+    /// once every tensor is loaded. Reports are made on the loading thread.
     /// </param>
     /// <param name="cancellationToken">Checked before each tensor is read.</param>
     /// <exception cref="OperationCanceledException">The token was cancelled; the model is then partly loaded.</exception>
@@ -127,6 +128,8 @@ public static class PretrainedLoader
         if (missing.Count > 0 || unknown.Count > 0 || mismatched.Count > 0)
             throw new CheckpointFormatException(
                 "checkpoint does not match the model:\n" + new CheckpointComparison(missing, unknown, mismatched).Describe(), path);
+        if (absent.Count > 0)
+            progress?.Report(valuesLoaded + absent.Sum(name => parameters[name].Value.Count));
         return new LoadReport(absent, ignored);
     }
 

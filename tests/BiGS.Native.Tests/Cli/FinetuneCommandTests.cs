@@ -57,7 +57,7 @@ public class FinetuneCommandTests
         var options = new FineTuneOptions { Epochs = 3, BatchSize = 8, LearningRate = 1e-2f, WarmupRatio = 0.1f };
         using var cancellation = new CancellationTokenSource();
         var interrupted = new FineTuning(GlueTasks.Get("sst2"), setup.DataDirectory, setup.ModelDirectory, split, options)
-            .Run(new InlineProgress(p => { if (p.Step == 7) cancellation.Cancel(); }), cancellation.Token);
+            .Run(new InlineProgress<TrainingProgress>(p => { if (p.Step == 7) cancellation.Cancel(); }), cancellation.Token);
         Assert.True(interrupted.Training.Cancelled);
 
         (exitCode, stdout, error) = TinyTaskSetup.Run([.. Finetune(setup, split), "--resume"]);

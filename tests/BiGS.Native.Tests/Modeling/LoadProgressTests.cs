@@ -26,13 +26,25 @@ public class LoadProgressTests
         var progress = new RecordingProgress();
         var report = PretrainedLoader.LoadWeights(model, Path.Combine(TinyFixture.Directory, weightsFile), progress);
 
-        // Expected total from the model's own parameters: all of them except those the checkpoint lacked.
-        long expectedTotal = model.NamedParameters()
-            .Where(p => !report.NewlyInitialized.Contains(p.Name))
-            .Sum(p => p.Parameter.Value.Count);
+        // Expected total from the model's own parameters, not from the loader.
+        long expectedTotal = model.NamedParameters().Sum(p => p.Parameter.Value.Count);
+        Assert.Empty(report.NewlyInitialized);
         Assert.True(progress.Reports.Count > 1, $"only {progress.Reports.Count} report(s)");
         Assert.All(progress.Reports.Zip(progress.Reports.Skip(1)), pair => Assert.True(pair.Second > pair.First));
         Assert.Equal(expectedTotal, progress.Reports[^1]);
+    }
+
+    [Fact]
+    public void The_last_report_counts_a_newly_initialised_head_too()
+    {
+        var model = new BiGSForQuestionAnswering(TinyFixture.Config);
+        var progress = new RecordingProgress();
+        var report = PretrainedLoader.LoadWeights(model, Path.Combine(TinyFixture.Directory, "model.safetensors"), progress);
+
+        long newHeadValues = model.NamedParameters().Where(p => report.NewlyInitialized.Contains(p.Name)).Sum(p => p.Parameter.Value.Count);
+        Assert.True(newHeadValues > 0, "the checkpoint was expected to lack the question-answering head");
+        Assert.Equal(progress.Reports[^2] + newHeadValues, progress.Reports[^1]);
+        Assert.Equal(model.ParameterCount(), progress.Reports[^1]);
     }
 
     [Fact]

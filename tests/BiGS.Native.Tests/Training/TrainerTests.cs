@@ -28,7 +28,7 @@ public class TrainerTests : IDisposable
         var first = TrainingTestKit.Create(Corpus, options with { Steps = 6, OutputDirectory = splitDir });
         using (var stopAfterThree = new CancellationTokenSource())
         {
-            var progress = new InlineProgress(p => { if (p.Event == TrainingEvent.Step && p.Step == 3) stopAfterThree.Cancel(); });
+            var progress = new InlineProgress<TrainingProgress>(p => { if (p.Event == TrainingEvent.Step && p.Step == 3) stopAfterThree.Cancel(); });
             var partial = first.Trainer.Run(progress, stopAfterThree.Token);
             Assert.True(partial.Cancelled);
             Assert.Equal(3, partial.Step);
@@ -51,7 +51,7 @@ public class TrainerTests : IDisposable
         string dir = work.Subdirectory();
         using var cancelled = new CancellationTokenSource();
         var (trainer, _) = TrainingTestKit.Create(Corpus, new TrainerOptions { Steps = 10, OutputDirectory = dir });
-        var result = trainer.Run(new InlineProgress(p => { if (p.Step == 2) cancelled.Cancel(); }), cancelled.Token);
+        var result = trainer.Run(new InlineProgress<TrainingProgress>(p => { if (p.Step == 2) cancelled.Cancel(); }), cancelled.Token);
         Assert.True(result.Cancelled);
         Assert.Equal(TrainingCheckpoint.DirectoryFor(Path.Combine(dir, Trainer.CheckpointFolder), 2), result.CheckpointPath);
         Assert.True(TrainingCheckpoint.IsComplete(result.CheckpointPath!));
