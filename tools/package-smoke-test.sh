@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Proves the NuGet packages are complete on their own: packs every package under src/ into a temporary local
-# folder feed, then, outside the repository,
-#   1. creates a fresh console project (dotnet new console), adds BiGS.Native from that feed only (package source
-#      mapping sends BiGS.Native* to the local feed and nothing else there), builds it and runs a tiny model forward,
-#      a save/load round trip and the built-in tokenizer;
+# Proves the NuGet packages are complete on their own, consumed the way README.md's Quick start says before they
+# are published: `dotnet pack -c Release -o FEED` in the repository root, `dotnet nuget add source FEED`, then
+# `dotnet add package BiGS.Native` and `dotnet tool install BiGS.Native.Cli`. Here FEED is a temporary folder and the
+# source is added to a nuget.config beside the test project (not to this machine's own NuGet settings). Outside the
+# repository it
+#   1. creates a fresh console project (dotnet new console), adds BiGS.Native, builds it and runs a tiny model
+#      forward, a save/load round trip and the built-in tokenizer;
 #   2. installs the BiGS.Native.Cli .NET tool from the same feed and runs `bigs ssm-walkthrough`.
 # Any error fails the script (exit code non-zero). Other packages (MathNet.Numerics) come from nuget.org, or from
-# this machine's NuGet cache when it already holds them. Packages restore into a private folder, so a stale copy of
-# BiGS.Native in the machine's cache can never stand in for the one just packed.
+# this machine's NuGet cache when it already holds them. Packages restore into a private folder, and the package
+# restored is compared byte for byte with the one just packed, so a stale copy of BiGS.Native can never stand in.
 #   tools/package-smoke-test.sh
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -20,10 +22,8 @@ mkdir -p "$machine_cache"
 export NUGET_PACKAGES="$work/packages"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
-echo "== packing into $feed"
-for project in Kernels Tensors Gpu Autograd BiGS Cli; do
-    dotnet pack "$root/src/$project" -c Release -o "$feed" --nologo -v quiet
-done
+echo "== packing into $feed (README: dotnet pack -c Release -o ./nupkg)"
+(cd "$root" && dotnet pack -c Release -o "$feed" --nologo -v quiet)
 ls "$feed"
 
 cat > "$work/nuget.config" <<EOF
@@ -31,22 +31,18 @@ cat > "$work/nuget.config" <<EOF
 <configuration>
   <packageSources>
     <clear />
-    <add key="local" value="$feed" />
     <add key="machine-cache" value="$machine_cache" />
     <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
   </packageSources>
-  <packageSourceMapping>
-    <packageSource key="local"><package pattern="BiGS.Native*" /></packageSource>
-    <packageSource key="machine-cache"><package pattern="*" /></packageSource>
-    <packageSource key="nuget.org"><package pattern="*" /></packageSource>
-  </packageSourceMapping>
 </configuration>
 EOF
+echo "== adding the feed as a package source (README: dotnet nuget add source ./nupkg --name bigs-local)"
+dotnet nuget add source "$feed" --name bigs-local --configfile "$work/nuget.config" >/dev/null
 
 echo "== a fresh console project using BiGS.Native $version"
 cd "$work"
 dotnet new console -o app --framework net10.0 >/dev/null
-dotnet add app package BiGS.Native --version "$version" >/dev/null
+dotnet add app package BiGS.Native >/dev/null
 cat > app/Program.cs <<'EOF'
 using BiGS.Native.Autograd;
 using BiGS.Native.Modeling;
@@ -100,7 +96,7 @@ if grep -qi -e '"ILGPU/' -e '"BiGS.Native.Gpu/' app/obj/project.assets.json; the
 fi
 
 echo "== the bigs .NET tool from the same feed"
-dotnet tool install BiGS.Native.Cli --version "$version" --tool-path "$work/tool" >/dev/null
+dotnet tool install BiGS.Native.Cli --tool-path "$work/tool" >/dev/null
 "$work/tool/bigs" ssm-walkthrough --length 64 --out "$work/kernel.svg" | tail -n 2
 test -s "$work/kernel.svg"
 # The tool carries the GPU devices: its device list names them (ILGPU's CPU accelerator needs no driver).
