@@ -14,7 +14,12 @@ namespace BiGS.Native.Tokenization;
 /// </list>
 /// There is no compatibility (NFKC) step: "ﬁ", "²" and "½" stay as they are.
 /// </summary>
-public sealed class BertNormalizer
+/// <remarks>
+/// A Microsoft.ML.Tokenizers <see cref="Microsoft.ML.Tokenizers.Normalizer"/>, but not the library's own
+/// <c>BertNormalizer</c>: that one deletes tabs and newlines instead of treating them as spaces (so "a\tb" becomes
+/// one word "ab"), and leaves Hangul syllables composed where NFD splits them into jamo.
+/// </remarks>
+public sealed class BertNormalizer : Microsoft.ML.Tokenizers.Normalizer
 {
     /// <summary>Creates a normaliser. <paramref name="stripAccents"/> null means "strip when lowercasing" (the BERT default).</summary>
     public BertNormalizer(bool cleanText = true, bool handleChineseChars = true, bool? stripAccents = null, bool lowercase = true)
@@ -37,21 +42,32 @@ public sealed class BertNormalizer
     /// <summary>Whether text is lowercased.</summary>
     public bool Lowercase { get; }
 
-    /// <summary>Returns the normalised form of <paramref name="text"/>.</summary>
-    public string Normalize(string text)
+    /// <summary>Returns the normalised form of <paramref name="original"/>.</summary>
+    public override string Normalize(string original) => Normalize(original.AsSpan());
+
+    /// <summary>Returns the normalised form of <paramref name="original"/>.</summary>
+    public override string Normalize(ReadOnlySpan<char> original)
     {
-        var output = new CharBuffer(text.Length);
-        Normalize(text, output, new CharBuffer(text.Length));
+        var output = new CharBuffer(original.Length);
+        Normalize(original, output, new CharBuffer(original.Length));
         return output.Span.ToString();
     }
 
     /// <summary>Writes the normalised form of <paramref name="text"/> into <paramref name="output"/>, using <paramref name="scratch"/> as working space.</summary>
     internal void Normalize(ReadOnlySpan<char> text, CharBuffer output, CharBuffer scratch)
     {
+        output.Clear();
+        if (text.IndexOfAnyExceptInRange(' ', '~') < 0)
+        {
+            // Printable ASCII, most text: nothing to clean, no ideograph, no accent, so only lowercasing applies.
+            var destination = output.AppendUninitialized(text.Length);
+            if (Lowercase) Ascii.ToLower(text, destination, out _);
+            else text.CopyTo(destination);
+            return;
+        }
         scratch.Clear();
         CleanAndIsolateIdeographs(text, scratch);
 
-        output.Clear();
         ReadOnlySpan<char> cleaned = scratch.Span;
         if (StripAccents && !cleaned.IsNormalized(NormalizationForm.FormD))
             Decompose(cleaned, output);

@@ -1,4 +1,5 @@
 using System.Text;
+using Microsoft.ML.Tokenizers;
 
 namespace BiGS.Native.Tokenization;
 
@@ -8,8 +9,31 @@ namespace BiGS.Native.Tokenization;
 /// Punctuation means the Unicode P* categories plus every ASCII symbol (<c>!</c>–<c>/</c>, <c>:</c>–<c>@</c>,
 /// <c>[</c>–<c>`</c>, <c>{</c>–<c>~</c>), so <c>$ + &lt; = &gt; ^ ` | ~</c> count too.
 /// </summary>
-public static class BertPreTokenizer
+/// <remarks>
+/// A Microsoft.ML.Tokenizers <see cref="PreTokenizer"/> (<see cref="Instance"/>), but not the library's BERT
+/// pre-tokenizer: that one keeps only letters, digits and Unicode punctuation, dropping the symbols that are not
+/// punctuation (<c>$ + &lt; = &gt; ^ | ~</c>, emoji, <c>½</c>) where Hugging Face keeps them as words.
+/// </remarks>
+public sealed class BertPreTokenizer : PreTokenizer
 {
+    private BertPreTokenizer()
+    {
+    }
+
+    /// <summary>The pre-tokenizer (it has no settings).</summary>
+    public static BertPreTokenizer Instance { get; } = new();
+
+    /// <summary>The (offset, length) of each word of <paramref name="text"/>.</summary>
+    public override IEnumerable<(int Offset, int Length)> PreTokenize(string text) => PreTokenize(text.AsSpan());
+
+    /// <summary>The (offset, length) of each word of <paramref name="text"/>.</summary>
+    public override IEnumerable<(int Offset, int Length)> PreTokenize(ReadOnlySpan<char> text)
+    {
+        var words = new List<(int Start, int Length)>();
+        Split(text, words);
+        return words;
+    }
+
     /// <summary>Returns the words of <paramref name="text"/>.</summary>
     public static IReadOnlyList<string> Split(string text)
     {
@@ -25,7 +49,12 @@ public static class BertPreTokenizer
         int i = 0;
         while (i < text.Length)
         {
-            Rune.DecodeFromUtf16(text[i..], out Rune rune, out int consumed);
+            Rune rune;
+            int consumed = 1;
+            if (text[i] < '\u0080')
+                rune = new Rune(text[i]); // ASCII, the common case, without decoding
+            else
+                Rune.DecodeFromUtf16(text[i..], out rune, out consumed);
             if (Rune.IsWhiteSpace(rune))
             {
                 CloseWord(words, ref wordStart, i);

@@ -1,17 +1,29 @@
+using System.Buffers;
 using System.Runtime.InteropServices;
 using System.Text;
 using BiGS.Native.Kernels.Cpu;
+using Microsoft.ML.Tokenizers;
 
 namespace BiGS.Native.Tokenization;
 
 /// <summary>
-/// The BERT uncased WordPiece tokenizer (as used by the BiGS checkpoints). Encoding runs:
+/// The BERT uncased WordPiece tokenizer (as used by the BiGS checkpoints), exact to Hugging Face's. Encoding runs:
 /// special tokens found in the raw text → <see cref="BertNormalizer"/> → <see cref="BertPreTokenizer"/> →
 /// <see cref="WordPiece"/> → optional <see cref="LongestFirstTruncation"/> → template
 /// <c>[CLS] A [SEP]</c> / <c>[CLS] A [SEP] B [SEP]</c> → optional right padding with <c>[PAD]</c>.
 /// Instances are immutable and safe to use from several threads at once.
 /// </summary>
-public sealed class BertTokenizer
+/// <remarks>
+/// A Microsoft.ML.Tokenizers <see cref="Tokenizer"/>, so code written against that API takes it: its
+/// <c>EncodeToIds</c>, <c>EncodeToTokens</c> (offsets into the normalised text), <c>CountTokens</c> and
+/// <c>Decode</c> give what <see cref="Encode"/> and <see cref="Decode(IReadOnlyList{int}, bool)"/> give. The WordPiece
+/// search is the library's (<see cref="WordPiece.Model"/>). The rest is ours, because the library's
+/// <c>BertTokenizer</c> differs from Hugging Face's where it matters (58 of the 70 golden cases match): see
+/// <see cref="BertNormalizer"/> and <see cref="BertPreTokenizer"/>; it also finds special tokens after lowercasing
+/// (so "[mask]" becomes <c>[MASK]</c>, where here special tokens match as written), and it has no tokenizer.json
+/// loader, pair truncation or padding.
+/// </remarks>
+public sealed class BertTokenizer : Tokenizer
 {
     /// <summary>Manifest name of the embedded bert-base-uncased <c>vocab.txt</c>.</summary>
     public const string BertBaseUncasedResourceName = "BiGS.Native.Tokenization.bert-base-uncased-vocab.txt";
@@ -45,7 +57,10 @@ public sealed class BertTokenizer
     public Vocabulary Vocabulary { get; }
 
     /// <summary>The text normaliser.</summary>
-    public BertNormalizer Normalizer { get; }
+    public override BertNormalizer Normalizer { get; }
+
+    /// <summary>The word splitter applied to normalised text (<see cref="BertPreTokenizer.Instance"/>).</summary>
+    public override BertPreTokenizer PreTokenizer => BertPreTokenizer.Instance;
 
     /// <summary>The word → pieces model.</summary>
     public WordPiece WordPiece { get; }
@@ -202,6 +217,56 @@ public sealed class BertTokenizer
     public string Decode(IReadOnlyList<int> ids, bool skipSpecialTokens = false) =>
         decoder.Decode(ConvertIdsToTokens(ids).Where((_, i) => !(skipSpecialTokens && specialIds.Contains(ids[i]))));
 
+    /// <summary>Decodes as <see cref="Decode(IReadOnlyList{int}, bool)"/> does, keeping special tokens.</summary>
+    public override string Decode(IEnumerable<int> ids) => Decode([.. ids]);
+
+    /// <summary>
+    /// Writes <see cref="Decode(IEnumerable{int})"/>'s text into <paramref name="destination"/> when it fits whole;
+    /// otherwise writes nothing and returns <see cref="OperationStatus.DestinationTooSmall"/>.
+    /// </summary>
+    public override OperationStatus Decode(IEnumerable<int> ids, Span<char> destination, out int idsConsumed, out int charsWritten)
+    {
+        int[] all = [.. ids];
+        string text = Decode(all);
+        bool fits = text.AsSpan().TryCopyTo(destination);
+        (idsConsumed, charsWritten) = fits ? (all.Length, text.Length) : (0, 0);
+        return fits ? OperationStatus.Done : OperationStatus.DestinationTooSmall;
+    }
+
+    /// <summary>
+    /// The Microsoft.ML.Tokenizers encoding: <c>[CLS]</c>, the pieces, <c>[SEP]</c>, at most
+    /// <see cref="EncodeSettings.MaxTokenCount"/> of them, each with its offsets into the normalised text (returned
+    /// as <see cref="EncodeResults{T}.NormalizedText"/>: each stretch between special tokens normalised, special
+    /// tokens as written). <c>[CLS]</c> and <c>[SEP]</c> take no characters. Turning normalisation or
+    /// pre-tokenisation off in the settings skips that step.
+    /// </summary>
+    protected override EncodeResults<EncodedToken> EncodeToTokens(string? text, ReadOnlySpan<char> textSpan, EncodeSettings settings)
+    {
+        var sink = new TokenSink();
+        sink.Tokens.Add(new EncodedToken(ClsId, Vocabulary.GetToken(ClsId), new Range(0, 0)));
+        ReadOnlySpan<char> input = text is null ? textSpan : text.AsSpan();
+        int segmentStart = 0;
+        while (specialTokens.TryFindNext(input, segmentStart, out int start, out int length, out int id))
+        {
+            AppendOrdinaryTextTokens(input[segmentStart..start], sink, settings);
+            int offset = sink.Text.Length;
+            sink.Text.Append(input.Slice(start, length));
+            sink.Tokens.Add(new EncodedToken(id, Vocabulary.GetToken(id), new Range(offset, offset + length)));
+            segmentStart = start + length;
+        }
+        AppendOrdinaryTextTokens(input[segmentStart..], sink, settings);
+        int end = sink.Text.Length;
+        sink.Tokens.Add(new EncodedToken(SepId, Vocabulary.GetToken(SepId), new Range(end, end)));
+
+        var kept = sink.Tokens.Count > settings.MaxTokenCount ? sink.Tokens[..settings.MaxTokenCount] : sink.Tokens;
+        return new EncodeResults<EncodedToken>
+        {
+            Tokens = kept,
+            NormalizedText = settings.ConsiderNormalization ? sink.Text.ToString() : null,
+            CharsConsumed = kept.Count == 0 ? 0 : kept[^1].Offset.End.GetOffset(end),
+        };
+    }
+
     /// <summary>The vocabulary string of each id; throws <see cref="ArgumentOutOfRangeException"/> naming the first invalid id.</summary>
     public string[] ConvertIdsToTokens(IReadOnlyList<int> ids)
     {
@@ -240,6 +305,18 @@ public sealed class BertTokenizer
         BertPreTokenizer.Split(normalized, workspace.Words);
         foreach (var (start, length) in workspace.Words)
             WordPiece.AppendIds(normalized.Slice(start, length), ids);
+    }
+
+    /// <summary>Adds the pieces of a stretch without special tokens, and its normalised text, to <paramref name="sink"/>.</summary>
+    private void AppendOrdinaryTextTokens(ReadOnlySpan<char> text, TokenSink sink, EncodeSettings settings)
+    {
+        string normalized = settings.ConsiderNormalization ? Normalizer.Normalize(text) : text.ToString();
+        int offset = sink.Text.Length;
+        sink.Text.Append(normalized);
+        if (normalized.Length == 0) return;
+        IEnumerable<(int Offset, int Length)> words = settings.ConsiderPreTokenization ? PreTokenizer.PreTokenize(normalized) : [(0, normalized.Length)];
+        foreach (var (start, length) in words)
+            WordPiece.AppendTokens(normalized.AsSpan(start, length), offset + start, sink.Tokens);
     }
 
     /// <summary>Lays out <c>[CLS] A [SEP]</c> (type 0) and, for a pair, <c>B [SEP]</c> (type 1), then <c>[PAD]</c> (type 0, mask 0) up to <paramref name="totalLength"/>.</summary>
@@ -299,6 +376,13 @@ public sealed class BertTokenizer
             ?? throw new InvalidOperationException($"embedded resource '{BertBaseUncasedResourceName}' is missing from {typeof(BertTokenizer).Assembly.GetName().Name}");
         using var reader = new StreamReader(stream, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true));
         return FromVocab(reader, "embedded bert-base-uncased vocab.txt");
+    }
+
+    /// <summary>What <see cref="EncodeToTokens"/> builds: the pieces with offsets, and the text those offsets refer to.</summary>
+    private sealed class TokenSink
+    {
+        public List<EncodedToken> Tokens { get; } = [];
+        public StringBuilder Text { get; } = new();
     }
 
     /// <summary>Per-thread reusable buffers, so encoding allocates only its result arrays.</summary>

@@ -63,7 +63,7 @@ internal static class ConsoleProgram
         return compilation.Emit(image).Diagnostics;
     }
 
-    /// <summary>The shared framework this test runs on, plus the BiGS.Native assemblies (as a package would bring).</summary>
+    /// <summary>The shared framework this test runs on, plus the assemblies the BiGS.Native package brings.</summary>
     private static MetadataReference[] LoadReferences()
     {
         string frameworkDirectory = Path.GetDirectoryName(typeof(object).Assembly.Location)!;
@@ -74,6 +74,7 @@ internal static class ConsoleProgram
             typeof(BiGS.Native.Autograd.Variable).Assembly,   // BiGS.Native.Autograd
             typeof(BiGS.Native.Tensors.Tensor).Assembly,      // BiGS.Native.Tensors
             typeof(BiGS.Native.Kernels.Cpu.Gemm).Assembly,    // BiGS.Native.Kernels
+            typeof(Microsoft.ML.Tokenizers.Tokenizer).Assembly, // Microsoft.ML.Tokenizers, a dependency of BiGS.Native
         }.Select(a => a.Location);
         return framework.Concat(ours).Select(path => (MetadataReference)MetadataReference.CreateFromFile(path)).ToArray();
     }
