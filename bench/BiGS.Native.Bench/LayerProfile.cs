@@ -8,7 +8,7 @@ using BiGS.Native.Tensors;
 namespace BiGS.Native.Bench;
 
 /// <summary>
-/// Where the time of one BiGS-base layer forward goes, op by op, on one thread: each op of BIGS.md 2.2 is run
+/// Where the time of one BiGS-base layer forward goes, op by op, on one thread: each op of docs/BIGS.md 2.2 is run
 /// separately on inputs of the right shape and timed by the calling thread's CPU time (clock_gettime of
 /// CLOCK_THREAD_CPUTIME_ID: with one worker thread every kernel runs on the caller, and a loaded machine distorts CPU
 /// time far less than wall time). Also times the whole layer forward and forward + backward.

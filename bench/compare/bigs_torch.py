@@ -1,4 +1,4 @@
-"""BiGS in plain PyTorch, written from the project's model specification (BIGS.md), Flax semantics:
+"""BiGS in plain PyTorch, written from the project's model specification (docs/BIGS.md), Flax semantics:
 tanh GELU inside the layers, erf GELU in the MLM head transform, FFT convolution with n = 2L, one S4D kernel per
 SSM shared by all channels. A yardstick for `bigs bench`, never a dependency of the product or its tests.
 
@@ -24,7 +24,7 @@ IGNORE_INDEX = -100
 
 
 def dense(d_in, d_out):
-    """y = x W^T + b with W ~ N(0, 0.02), b = 0 (BIGS.md 5.1)."""
+    """y = x W^T + b with W ~ N(0, 0.02), b = 0 (docs/BIGS.md 5.1)."""
     layer = nn.Linear(d_in, d_out)
     nn.init.normal_(layer.weight, std=INIT_STD)
     nn.init.zeros_(layer.bias)
@@ -33,7 +33,7 @@ def dense(d_in, d_out):
 
 class S4D(nn.Module):
     """One S4D SSM shared by every channel: K[l] = Re(sum_n C_n (exp(dt A_n) - 1) / A_n exp(l dt A_n)),
-    y = K * u + D u (causal), computed with real FFTs of length 2L. HiPPO-LegS diagonal init (BIGS.md 5.2)."""
+    y = K * u + D u (causal), computed with real FFTs of length 2L. HiPPO-LegS diagonal init (docs/BIGS.md 5.2)."""
 
     def __init__(self, state):
         super().__init__()
@@ -60,7 +60,7 @@ class S4D(nn.Module):
 
 
 def hippo_imaginary_parts(state):
-    """Eigenvalues (ascending) of -i S for the normal part S of HiPPO-LegS (BIGS.md 5.2)."""
+    """Eigenvalues (ascending) of -i S for the normal part S of HiPPO-LegS (docs/BIGS.md 5.2)."""
     n = torch.arange(state, dtype=torch.float64)
     p = torch.sqrt(1 + 2 * n)
     q = torch.sqrt(n + 0.5)
@@ -69,7 +69,7 @@ def hippo_imaginary_parts(state):
 
 
 class BiGSLayer(nn.Module):
-    """Pre-norm residual block x + F(LayerNorm(x)), F as in BIGS.md 2.2."""
+    """Pre-norm residual block x + F(LayerNorm(x)), F as in docs/BIGS.md 2.2."""
 
     def __init__(self, hidden, inner, state):
         super().__init__()

@@ -2,7 +2,7 @@ namespace BiGS.Native.Checkpoints;
 
 /// <summary>
 /// Maps Flax checkpoint paths (<c>s4_bert/encoder/layer/0/dv/kernel</c>) to the PyTorch-port names
-/// (<c>bigs.encoder.layer.0.dv.weight</c>) and back, per BIGS.md section 4. The rules depend only on
+/// (<c>bigs.encoder.layer.0.dv.weight</c>) and back, per docs/BIGS.md section 4. The rules depend only on
 /// the last two path segments, so any head maps predictably:
 /// <list type="bullet">
 /// <item>top-level <c>s4_bert</c> is renamed <c>bigs</c>; other top-level names are kept; <c>/</c> becomes <c>.</c></item>

@@ -9,7 +9,7 @@ namespace BiGS.Native.Data;
 public sealed record MaskedSequence(int[] InputIds, int[] Labels);
 
 /// <summary>
-/// BERT's dynamic masking (TRAINING.md): choose round(0.15 n) of the n non-special tokens (at least 1, at most
+/// BERT's dynamic masking (docs/TRAINING.md): choose round(0.15 n) of the n non-special tokens (at least 1, at most
 /// max_predictions), uniformly without replacement; each chosen token becomes [MASK] with probability 0.8, a
 /// uniformly random vocabulary id with 0.1, and stays with 0.1. Every draw comes from the given generator.
 /// </summary>

@@ -4,7 +4,7 @@ namespace BiGS.Native.Modeling;
 
 /// <summary>
 /// A batch for a BiGS model. Ids are integer tensors (B, L) ((B, C, L) for multiple choice). Optional tensors
-/// default as in BIGS.md 2: token types 0, positions 0..L-1, attention mask all ones.
+/// default as in docs/BIGS.md 2: token types 0, positions 0..L-1, attention mask all ones.
 /// </summary>
 public sealed record BiGSInput(Tensor InputIds)
 {

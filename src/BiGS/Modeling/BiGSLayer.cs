@@ -7,7 +7,7 @@ using BiGS.Native.Tensors;
 namespace BiGS.Native.Modeling;
 
 /// <summary>
-/// One bidirectional gated SSM layer (BIGS.md 2.2). For x (B, L, d), with flip reversing the sequence axis:
+/// One bidirectional gated SSM layer (docs/BIGS.md 2.2). For x (B, L, d), with flip reversing the sequence axis:
 /// <code>
 /// v   = gelu(dv(x))                          gate branch (B, L, I)
 /// u_f = gelu(du_forward(x))                  forward SSM input
@@ -75,7 +75,7 @@ public sealed class BiGSLayer : Module
     public Variable Forward(Variable x) =>
         preNorm ? Ops.Add(x, GatedBidirectionalMixing(LayerNorm.Forward(x))) : LayerNorm.Forward(Ops.Add(x, GatedBidirectionalMixing(x)));
 
-    /// <summary>F(x): the gated bidirectional SSM mixing of BIGS.md 2.2.</summary>
+    /// <summary>F(x): the gated bidirectional SSM mixing of docs/BIGS.md 2.2.</summary>
     private Variable GatedBidirectionalMixing(Variable x)
     {
         var gate = Gate.ForwardGelu(x, GeluKind.Tanh);

@@ -16,7 +16,7 @@ public sealed class BiGSModel : BiGSPreTrainedModel
     public static BiGSModel FromPretrained(string directory, IProgress<long>? progress = null, CancellationToken cancellationToken = default) =>
         Load(directory, config => new BiGSModel(config), progress, cancellationToken);
 
-    /// <summary>Creates a randomly initialised encoder (BIGS.md 5) from a seed.</summary>
+    /// <summary>Creates a randomly initialised encoder (docs/BIGS.md 5) from a seed.</summary>
     public BiGSModel(BiGSConfig config, ulong seed = 0, bool addPooler = true) : this(config, new Rng(seed), addPooler) { }
 
     internal BiGSModel(BiGSConfig config, Rng rng, bool addPooler) : base(config, rng)

@@ -4,7 +4,7 @@ using MathNet.Numerics.LinearAlgebra;
 namespace BiGS.Native.Ssm;
 
 /// <summary>
-/// Initial values of the diagonal state matrix A = A_re + i A_im of an S4D SSM (BIGS.md 5.2).
+/// Initial values of the diagonal state matrix A = A_re + i A_im of an S4D SSM (docs/BIGS.md 5.2).
 /// </summary>
 public static class SsmInitialization
 {

@@ -1,7 +1,7 @@
 namespace BiGS.Native.Tasks;
 
 /// <summary>
-/// The GLUE tasks as the authors fine-tune them (TRAINING.md): columns by header name (CoLA by position, it has no
+/// The GLUE tasks as the authors fine-tune them (docs/TRAINING.md): columns by header name (CoLA by position, it has no
 /// header), labels in the order of the Hugging Face <c>glue</c> datasets, and the metrics GLUE reports, the first
 /// of which picks the best checkpoint. <see cref="Custom"/> describes any other TSV/CSV file with a header.
 /// </summary>

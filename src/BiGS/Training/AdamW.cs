@@ -5,7 +5,7 @@ using BiGS.Native.Tensors;
 
 namespace BiGS.Native.Training;
 
-/// <summary>AdamW hyper-parameters (defaults: the BiGS authors' pretraining recipe, TRAINING.md).</summary>
+/// <summary>AdamW hyper-parameters (defaults: the BiGS authors' pretraining recipe, docs/TRAINING.md).</summary>
 public sealed record AdamWOptions
 {
     /// <summary>First-moment decay b1.</summary>
@@ -66,7 +66,7 @@ public sealed class AdamW
     }
 
     /// <summary>
-    /// The groups for a model (TRAINING.md decay mask): weight decay on every parameter except biases and
+    /// The groups for a model (docs/TRAINING.md decay mask): weight decay on every parameter except biases and
     /// LayerNorm weights; with <see cref="AdamWOptions.SsmLearningRateMultiplier"/> set, a third group of SSM
     /// parameters with that multiplier and no decay. State names are the model's parameter names.
     /// </summary>

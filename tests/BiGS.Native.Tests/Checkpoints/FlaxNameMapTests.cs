@@ -3,7 +3,7 @@ using Xunit;
 
 namespace BiGS.Native.Tests.Checkpoints;
 
-/// <summary>Name rules of BIGS.md section 4 beyond the tiny fixture: other heads, generic Dense maps, unknown paths.</summary>
+/// <summary>Name rules of docs/BIGS.md section 4 beyond the tiny fixture: other heads, generic Dense maps, unknown paths.</summary>
 public class FlaxNameMapTests
 {
     [Theory]
