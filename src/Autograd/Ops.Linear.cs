@@ -24,7 +24,7 @@ public static partial class Ops
     {
         var y = bias is null ? Tensor.MatMul(x.Value, weight.Value, transposeB: true) : AffineWithBias(x.Value, weight.Value, bias.Value);
         Variable[] inputs = bias is null ? [x, weight] : [x, weight, bias];
-        return Record("Linear", y, inputs, dy => LinearBackward(x, weight, bias, dy, dy));
+        return Record("Linear", y, inputs, dy => LinearBackward(x, weight, bias, dy));
     }
 
     /// <summary>
@@ -39,7 +39,7 @@ public static partial class Ops
         {
             var dbias = Tensor.Zeros(bias.Value.Device, bias.Value.ShapeArray());
             var dz = Tensor.BiasGeluBackward(kind, z, bias.Value, dy, dbias);
-            var grads = LinearBackward(x, weight, null, dz, dz);
+            var grads = LinearBackward(x, weight, null, dz);
             return [grads[0], grads[1], dbias];
         }, z);
     }
@@ -61,7 +61,12 @@ public static partial class Ops
         return y;
     }
 
-    private static Tensor?[] LinearBackward(Variable x, Variable weight, Variable? bias, Tensor dy, Tensor dz)
+    /// <summary>
+    /// Gradients of z = x W^T + b given dz, the gradient of z: dx = dz W, dW = dz^T x (rows folded), db = column
+    /// sums of dz. For Linear, z is the output (dz = dy); LinearGelu passes the gradient before its activation, with
+    /// no bias (its bias gradient comes out of the fused activation backward).
+    /// </summary>
+    private static Tensor?[] LinearBackward(Variable x, Variable weight, Variable? bias, Tensor dz)
     {
         int outFeatures = weight.Value.Size(0), inFeatures = weight.Value.Size(1);
         var dz2 = dz.Reshape(-1, outFeatures);
@@ -72,7 +77,7 @@ public static partial class Ops
             dw = Tensor.Empty(DType.Float32, weight.Value.Device, outFeatures, inFeatures);
             Tensor.MatMulInto(dz2, true, x.Value.Reshape(-1, inFeatures), false, dw, 1f, 0f);
         }
-        Tensor? db = bias is { RequiresGrad: true } ? dy.Reshape(-1, outFeatures).Sum(0) : null;
+        Tensor? db = bias is { RequiresGrad: true } ? dz2.Sum(0) : null;
         return bias is null ? [dx, dw] : [dx, dw, db];
     }
 

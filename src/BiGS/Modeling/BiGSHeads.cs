@@ -1,89 +1,56 @@
-using BiGS.Native.Autograd;
-using BiGS.Native.Kernels.Cpu;
-using BiGS.Native.Nn;
-using BiGS.Native.Tensors;
-
 namespace BiGS.Native.Modeling;
 
-/// <summary>
-/// The MLM transform and decoder (names cls.predictions.*): logits = LayerNorm(act(dense(h))) E^T + bias, with E
-/// the word embedding matrix when tied (its gradient then flows into the embedding) or an own decoder weight.
-/// </summary>
-public sealed class MlmPredictionHead : Module
+/// <summary>Creates or loads the model class of a <see cref="BiGSHead"/>.</summary>
+public static class BiGSHeads
 {
-    private readonly Parameter decoderWeight;
-    private readonly Linear transformDense;
-    private readonly LayerNorm transformNorm;
-    private readonly string activation;
+    private static readonly (BiGSHead Head, string Name, string ClassName)[] Table =
+    [
+        (BiGSHead.Base, "base", nameof(BiGSModel)),
+        (BiGSHead.MaskedLM, "mlm", nameof(BiGSForMaskedLM)),
+        (BiGSHead.PreTraining, "pretraining", nameof(BiGSForPreTraining)),
+        (BiGSHead.NextSentencePrediction, "nsp", nameof(BiGSForNextSentencePrediction)),
+        (BiGSHead.SequenceClassification, "sequence-classification", nameof(BiGSForSequenceClassification)),
+        (BiGSHead.TokenClassification, "token-classification", nameof(BiGSForTokenClassification)),
+        (BiGSHead.QuestionAnswering, "question-answering", nameof(BiGSForQuestionAnswering)),
+        (BiGSHead.MultipleChoice, "multiple-choice", nameof(BiGSForMultipleChoice)),
+    ];
 
-    /// <summary>Creates the head; <paramref name="wordEmbeddings"/> is the tied decoder when the config ties them.</summary>
-    public MlmPredictionHead(BiGSConfig config, Parameter wordEmbeddings, Rng rng)
+    /// <summary>Command-line names of every head.</summary>
+    public static IEnumerable<string> Names => Table.Select(t => t.Name);
+
+    /// <summary>Parses a command-line head name.</summary>
+    public static BiGSHead Parse(string name) =>
+        Table.FirstOrDefault(t => t.Name == name) is { ClassName: not null } entry
+            ? entry.Head
+            : throw new ArgumentException($"unknown head \"{name}\"; choose one of {string.Join(", ", Names)}");
+
+    /// <summary>The command-line name of a head.</summary>
+    public static string NameOf(BiGSHead head) => Table.First(t => t.Head == head).Name;
+
+    /// <summary>The head a config's <c>architectures</c> names first (masked LM when none is named).</summary>
+    public static BiGSHead FromConfig(BiGSConfig config) =>
+        config.Architectures.Select(a => Table.FirstOrDefault(t => t.ClassName == a))
+            .FirstOrDefault(t => t.ClassName != null) is { ClassName: not null } entry ? entry.Head : BiGSHead.MaskedLM;
+
+    /// <summary>A randomly initialised model of the head.</summary>
+    public static BiGSPreTrainedModel Create(BiGSHead head, BiGSConfig config, ulong seed = 0) => head switch
     {
-        activation = config.HiddenAct;
-        var transform = AddModule("transform", new TransformBlock(config, rng));
-        transformDense = transform.DenseLayer;
-        transformNorm = transform.Norm;
-        Bias = AddParameter("bias", Tensor.Zeros(config.VocabSize));
-        decoderWeight = config.TieWordEmbeddings
-            ? wordEmbeddings
-            : AddModule("decoder", new DecoderWeight(config, rng)).Weight;
-    }
-
-    /// <summary>The output bias (V).</summary>
-    public Parameter Bias { get; }
-
-    /// <summary>Logits (..., V) for hidden states (..., d).</summary>
-    public Variable Forward(Variable hidden)
-    {
-        var transformed = transformNorm.Forward(Activate(hidden));
-        return Ops.Linear(transformed, decoderWeight, Bias);
-    }
-
-    /// <summary>dense then hidden_act ("gelu" is the exact erf form, as in the Flax head).</summary>
-    private Variable Activate(Variable hidden) => activation switch
-    {
-        "relu" => Ops.Relu(transformDense.Forward(hidden)),
-        "gelu" => transformDense.ForwardGelu(hidden, GeluKind.Erf),
-        _ => transformDense.ForwardGelu(hidden, GeluKind.Tanh),
+        BiGSHead.Base => new BiGSModel(config, seed),
+        BiGSHead.MaskedLM => new BiGSForMaskedLM(config, seed),
+        BiGSHead.PreTraining => new BiGSForPreTraining(config, seed),
+        BiGSHead.NextSentencePrediction => new BiGSForNextSentencePrediction(config, seed),
+        BiGSHead.SequenceClassification => new BiGSForSequenceClassification(config, seed),
+        BiGSHead.TokenClassification => new BiGSForTokenClassification(config, seed),
+        BiGSHead.QuestionAnswering => new BiGSForQuestionAnswering(config, seed),
+        _ => new BiGSForMultipleChoice(config, seed),
     };
 
-    /// <summary>cls.predictions.transform: dense and LayerNorm.</summary>
-    private sealed class TransformBlock : Module
-    {
-        public TransformBlock(BiGSConfig config, Rng rng)
-        {
-            DenseLayer = AddModule("dense", new Linear(config.HiddenSize, config.HiddenSize, config.InitializerRange, rng));
-            Norm = AddModule("LayerNorm", new LayerNorm(config.HiddenSize, config.LayerNormEps));
-        }
-
-        public Linear DenseLayer { get; }
-
-        public LayerNorm Norm { get; }
-    }
-
-    /// <summary>cls.predictions.decoder.weight when the decoder is not tied.</summary>
-    private sealed class DecoderWeight : Module
-    {
-        public DecoderWeight(BiGSConfig config, Rng rng) =>
-            Weight = AddParameter("weight", Tensor.RandomNormal(rng, 0f, config.InitializerRange, config.VocabSize, config.HiddenSize));
-
-        public Parameter Weight { get; }
-    }
-}
-
-/// <summary>The "cls" container of the pre-training heads: MLM predictions and/or the next-sentence classifier.</summary>
-public sealed class PreTrainingHeads : Module
-{
-    /// <summary>Creates the requested heads.</summary>
-    public PreTrainingHeads(BiGSConfig config, Parameter wordEmbeddings, Rng rng, bool masked, bool nextSentence)
-    {
-        Predictions = masked ? AddModule("predictions", new MlmPredictionHead(config, wordEmbeddings, rng)) : null;
-        SeqRelationship = nextSentence ? AddModule("seq_relationship", new Linear(config.HiddenSize, 2, config.InitializerRange, rng)) : null;
-    }
-
-    /// <summary>The MLM head, when present.</summary>
-    public MlmPredictionHead? Predictions { get; }
-
-    /// <summary>The next-sentence classifier (d -> 2), when present.</summary>
-    public Linear? SeqRelationship { get; }
+    /// <summary>Loads a model directory into the given head (or the head its config names).</summary>
+    /// <param name="directory">A directory with config.json and model.safetensors or flax_model.msgpack.</param>
+    /// <param name="head">The head to build; null for the one config.json names.</param>
+    /// <param name="progress">Receives the number of parameter values loaded so far.</param>
+    /// <param name="cancellationToken">Checked between tensors.</param>
+    public static BiGSPreTrainedModel FromPretrained(string directory, BiGSHead? head = null,
+        IProgress<long>? progress = null, CancellationToken cancellationToken = default) =>
+        PretrainedLoader.Load(directory, c => Create(head ?? FromConfig(c), c), progress, cancellationToken);
 }
