@@ -26,7 +26,7 @@ public static class FinetuneCommand
         public Option<string> Model { get; } = new("--model") { Description = "Checkpoint to start from (MLM/pretraining: a new classifier; classification: its head if the labels match)", Required = true };
         public Option<string?> Out { get; } = new("--out") { Description = "Run directory: the best model (config.json, model.safetensors, best_eval.json), metrics.jsonl, loss.svg, checkpoints/ (default with --resume DIR: DIR's run directory)" };
         public Option<bool> Overwrite { get; } = RunOutput.CreateOverwriteOption(Kind);
-        public Option<float> LearningRate { get; } = new Option<float>("--lr") { Description = "Peak learning rate", DefaultValueFactory = _ => Defaults.LearningRate }.Positive();
+        public Option<float?> LearningRate { get; } = new Option<float?>("--lr") { Description = "Peak learning rate (default: the authors' 2e-5 for models of hidden size 768 or more, 5e-4 for smaller ones)" }.Positive();
         public Option<int> Epochs { get; } = new Option<int>("--epochs") { Description = "Passes over the training data", DefaultValueFactory = _ => Defaults.Epochs }.AtLeast(1);
         public Option<int> BatchSize { get; } = new Option<int>("--batch-size") { Description = "Examples per update", DefaultValueFactory = _ => Defaults.BatchSize }.AtLeast(1);
         public Option<int?> MaxLength { get; } = new Option<int?>("--max-length") { Description = "Token limit per example (default: the model's max_position_embeddings)" }.AtLeast(4);
@@ -103,7 +103,7 @@ public static class FinetuneCommand
             + $"max length {run.MaxLength} ({(options.PadToMaxLength ? "padded to it" : "padded per batch")})");
         Console.WriteLine($"model {modelDirectory}: {run.Model.Config.NumHiddenLayers} layers, hidden {run.Model.Config.HiddenSize}, {run.Model.ParameterCount():N0} parameters");
         if (run.HeadNote is not null) Console.WriteLine(run.HeadNote);
-        Console.WriteLine($"{run.TotalSteps} updates ({options.Epochs} epoch{(options.Epochs == 1 ? "" : "s")}, batch {options.BatchSize}), lr {TrainingDisplay.FormatRate(options.LearningRate)}, "
+        Console.WriteLine($"{run.TotalSteps} updates ({options.Epochs} epoch{(options.Epochs == 1 ? "" : "s")}, batch {options.BatchSize}), lr {TrainingDisplay.FormatRate(run.LearningRate)}, "
             + $"warm-up {options.WarmupRatio.ToString(CultureInfo.InvariantCulture)}, weight decay {options.WeightDecay.ToString(CultureInfo.InvariantCulture)}, seed {options.Seed}");
         if (resumeFrom is not null) Console.WriteLine($"resumed from {run.Resume(resumeFrom)}");
 

@@ -46,6 +46,25 @@ public class FinetuneCommandTests
     }
 
     [Fact]
+    public void Without_lr_a_model_smaller_than_the_authors_gets_the_small_model_rate()
+    {
+        using var setup = new TinyTaskSetup();   // hidden size 32
+        string output = Path.Combine(setup.Files.Root, "out");
+        var (exitCode, stdout, error) = TinyTaskSetup.Run("finetune", "--task", "sst2", "--data", setup.DataDirectory,
+            "--model", setup.ModelDirectory, "--out", output, "--epochs", "1", "--batch-size", "20");
+        Assert.True(exitCode == 0, error + stdout);
+        Assert.Contains("2 updates (1 epoch, batch 20), lr 5e-4,", stdout);
+    }
+
+    [Theory]
+    [InlineData(128, 5e-4f)]    // the default bigs pretrain model
+    [InlineData(767, 5e-4f)]
+    [InlineData(768, 2e-5f)]    // BiGS-base: the authors' recipe (docs/TRAINING.md)
+    [InlineData(1024, 2e-5f)]   // BiGS-large, the released checkpoints
+    public void The_default_learning_rate_follows_the_hidden_size(int hiddenSize, float expected) =>
+        Assert.Equal(expected, FineTuneOptions.DefaultLearningRate(new BiGS.Native.Modeling.BiGSConfig { HiddenSize = hiddenSize }));
+
+    [Fact]
     public void A_run_interrupted_then_continued_with_resume_repeats_the_uninterrupted_losses()
     {
         using var setup = new TinyTaskSetup();
