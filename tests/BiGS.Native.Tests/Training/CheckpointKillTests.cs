@@ -37,7 +37,7 @@ public class CheckpointKillTests : IDisposable
             string? latest = LatestCheckpoint(run);
             using var child = Child.Start([.. inputs.Args(run, Steps), "--save-every", "1", .. ResumeArgs(latest, run)], work.Path);
             child.WaitForLine(IsSavedLine);   // this session has saved once: the kill falls amid its next updates and saves
-            Thread.Sleep(random.Next(0, 400));
+            SleepIntoNextCycle(child, random);
             string killedOutput = child.Kill();
             if (latest is not null && killedOutput.Contains("resumed from"))
                 Assert.Contains($"resumed from {latest} at step {StepOf(latest)}", killedOutput);
@@ -48,7 +48,7 @@ public class CheckpointKillTests : IDisposable
         using (var child = Child.Start([.. inputs.Args(run, Steps), "--save-every", "1", .. ResumeArgs(LatestCheckpoint(run), run)], work.Path))
         {
             child.WaitForLine(IsSavedLine);
-            Thread.Sleep(random.Next(0, 300));
+            SleepIntoNextCycle(child, random);
             (exit, output) = child.Interrupt();
             Assert.True(exit == 130, output);
             AssertEveryCheckpointWhole(run);
@@ -67,6 +67,18 @@ public class CheckpointKillTests : IDisposable
         Assert.Equal(Losses(reference), Losses(run));
         Assert.Equal([Path.GetFileName(finished)], Directory.GetFileSystemEntries(Path.Combine(run, RunDirectory.CheckpointFolder)).Select(Path.GetFileName));
         Assert.DoesNotContain(Directory.GetFiles(run), f => Path.GetFileName(f).EndsWith(".tmp", StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// Times one update-and-save cycle (up to the next saved line), then sleeps a random part of another: the signal
+    /// that follows lands at a random instant of the cycle after, however fast or loaded the machine is, and a session
+    /// never runs far past its resume point (a fixed sleep let a quiet machine finish the run before the signal).
+    /// </summary>
+    private static void SleepIntoNextCycle(Child child, Random random)
+    {
+        var cycle = Stopwatch.StartNew();
+        child.WaitForLine(IsSavedLine);
+        Thread.Sleep(TimeSpan.FromTicks((long)(random.NextDouble() * cycle.Elapsed.Ticks)));
     }
 
     /// <summary>The line bigs prints (standard output redirected) after each checkpoint it saves.</summary>
