@@ -34,7 +34,7 @@ internal sealed class LaneSharedSpectrum<TLanes> : IDisposable where TLanes : st
             signal.CopyTo(re);
             re[signal.Length..].Clear();
             im.Clear();
-            ComplexFft.ForLength(length).Forward(re, im);
+            Radix2Fft.ForLength(length).Forward(re, im);
             float scale = 1f / length, imaginarySign = conjugate ? -scale : scale;
             for (int p = 0; p < length; p++)
             {

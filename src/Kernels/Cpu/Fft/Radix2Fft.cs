@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Numerics;
 using System.Runtime.InteropServices;
 
@@ -7,9 +8,14 @@ namespace BiGS.Native.Kernels.Cpu.Fft;
 /// In-place complex FFT for power-of-two lengths: iterative radix-2, decimation in time, on split
 /// storage (real parts in one span, imaginary parts in another, which keeps the butterflies SIMD-friendly):
 /// <code>X[k] = sum_j x[j] exp(-2 pi i j k / n)</code>
+/// It computes the one spectrum the SSM convolution shares across channels (<see cref="LaneSharedSpectrum{TLanes}"/>);
+/// <see cref="LaneFft{TLanes}"/> reuses its bit reversal and twiddles. Plans are immutable and safe to share between
+/// threads; get them from <see cref="ForLength"/>.
 /// </summary>
 internal sealed class Radix2Fft
 {
+    private static readonly ConcurrentDictionary<int, Radix2Fft> Plans = new();
+
     // Index pairs (i, j) with i &lt; j whose elements are exchanged to put the input in bit-reversed order.
     private readonly int[] swapFirst;
     private readonly int[] swapSecond;
@@ -20,7 +26,7 @@ internal sealed class Radix2Fft
     private readonly float[] twiddleIm;
 
     /// <summary>Builds the plan (bit-reversal pairs and twiddles) for a power-of-two <paramref name="length"/>.</summary>
-    public Radix2Fft(int length)
+    private Radix2Fft(int length)
     {
         if (length < 1 || !BitOperations.IsPow2(length))
             throw new ArgumentOutOfRangeException(nameof(length), length, "radix-2 FFT length must be a power of two");
@@ -31,6 +37,9 @@ internal sealed class Radix2Fft
 
     /// <summary>Transform length n (a power of two).</summary>
     public int Length { get; }
+
+    /// <summary>The cached plan for a power-of-two <paramref name="length"/> (created on first use, thread-safe).</summary>
+    public static Radix2Fft ForLength(int length) => Plans.GetOrAdd(length, static n => new Radix2Fft(n));
 
     /// <summary>Forward transform in place (no scaling).</summary>
     public void Forward(Span<float> re, Span<float> im)
@@ -50,12 +59,6 @@ internal sealed class Radix2Fft
                 MergeStage(re, im, half);
         }
     }
-
-    /// <summary>
-    /// Inverse transform in place without the 1/n factor, using IDFT(x) = swap(DFT(swap(x))),
-    /// where swap exchanges real and imaginary parts.
-    /// </summary>
-    public void InverseUnscaled(Span<float> re, Span<float> im) => Forward(im, re);
 
     private void SwapIntoBitReversedOrder(Span<float> re, Span<float> im)
     {

@@ -1,43 +1,7 @@
 using BenchmarkDotNet.Attributes;
-using BiGS.Native.Kernels.Cpu.Fft;
 using BiGS.Native.Kernels.Cpu.Ssm;
 
 namespace BiGS.Native.Bench;
-
-/// <summary>Real FFT forward at power-of-two and other lengths.</summary>
-[MemoryDiagnoser]
-public class FftBenchmarks
-{
-    private RealFft plan = null!;
-    private float[] signal = [];
-    private float[] spectrum = [];
-
-    /// <summary>Signal length n.</summary>
-    [Params(1024, 8192, 6000)]
-    public int Length { get; set; }
-
-    /// <summary>Builds the plan and a random signal.</summary>
-    [GlobalSetup]
-    public void Setup()
-    {
-        plan = RealFft.ForLength(Length);
-        signal = RandomValues(Length, seed: 1);
-        spectrum = new float[plan.SpectrumLength];
-    }
-
-    /// <summary>One forward transform.</summary>
-    [Benchmark]
-    public void RealForward() => plan.Forward(signal, spectrum);
-
-    internal static float[] RandomValues(int count, int seed)
-    {
-        var random = new Random(seed);
-        var values = new float[count];
-        for (int i = 0; i < count; i++)
-            values[i] = (float)(2 * random.NextDouble() - 1);
-        return values;
-    }
-}
 
 /// <summary>The SSM's FFT causal convolution over (B, L, H) at BiGS sizes.</summary>
 [MemoryDiagnoser]
@@ -64,10 +28,10 @@ public class FftSsmConvolutionBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        input = FftBenchmarks.RandomValues(Batch * Length * Channels, seed: 2);
-        kernel = FftBenchmarks.RandomValues(Length, seed: 3);
+        input = RandomValues(Batch * Length * Channels, seed: 2);
+        kernel = RandomValues(Length, seed: 3);
         output = new float[input.Length];
-        outputGradient = FftBenchmarks.RandomValues(input.Length, seed: 4);
+        outputGradient = RandomValues(input.Length, seed: 4);
         inputGradient = new float[input.Length];
         kernelGradient = new float[Length];
     }
@@ -82,5 +46,14 @@ public class FftSsmConvolutionBenchmarks
     {
         SsmConvolution.Backward(input, outputGradient, Batch, Length, Channels, kernel, 0.5f, inputGradient, kernelGradient, out float dD);
         return dD;
+    }
+
+    private static float[] RandomValues(int count, int seed)
+    {
+        var random = new Random(seed);
+        var values = new float[count];
+        for (int i = 0; i < count; i++)
+            values[i] = (float)(2 * random.NextDouble() - 1);
+        return values;
     }
 }
