@@ -27,7 +27,7 @@ public sealed class BatchShard : IDisposable
     /// <summary>First row of the shard in the whole batch.</summary>
     public int Start { get; }
 
-    /// <summary>Rows of the shard.</summary>
+    /// <summary>Number of rows of the whole batch this shard holds, from <see cref="Start"/> on.</summary>
     public int Rows { get; }
 
     /// <summary>Rows of the whole batch.</summary>

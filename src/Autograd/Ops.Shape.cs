@@ -19,7 +19,7 @@ public static partial class Ops
         return Record("Permute", x.Value.Permute(order), [x], dy => [dy.Permute(inverse).Contiguous()]);
     }
 
-    /// <summary>Swaps two dims.</summary>
+    /// <summary>Swaps dimensions <paramref name="dim0"/> and <paramref name="dim1"/>; the gradient is swapped back the same way.</summary>
     public static Variable Transpose(Variable x, int dim0, int dim1) =>
         Record("Transpose", x.Value.Transpose(dim0, dim1), [x], dy => [dy.Transpose(dim0, dim1).Contiguous()]);
 
@@ -57,7 +57,7 @@ public static partial class Ops
         return Record("Sum", x.Value.Sum(d, keepDim), [x], dy => [dy.Reshape(KeptShape(shape, d)).Expand(shape).Contiguous()]);
     }
 
-    /// <summary>Mean along an axis.</summary>
+    /// <summary>Mean along <paramref name="axis"/>, which is dropped unless <paramref name="keepDim"/>; each input gets dy / n of the gradient.</summary>
     public static Variable Mean(Variable x, int axis, bool keepDim = false)
     {
         int d = ShapeUtil.NormalizeAxis("Mean", axis, x.Value.Rank);

@@ -19,7 +19,7 @@ public class Variable
 
     internal Variable(Tensor value, GradNode node) : this(value, requiresGrad: true) => Node = node;
 
-    /// <summary>The value.</summary>
+    /// <summary>The tensor this variable holds: a forward result, or a parameter's current weights.</summary>
     public Tensor Value { get; protected set; }
 
     /// <summary>The accumulated gradient of a leaf (null until a backward reaches it).</summary>

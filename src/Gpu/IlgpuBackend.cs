@@ -47,7 +47,7 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDisposable
         errors.View.MemSetToZero();
     }
 
-    /// <summary>The ILGPU accelerator.</summary>
+    /// <summary>The ILGPU accelerator (CUDA, OpenCL or ILGPU's CPU accelerator) that runs the kernels and holds the device memory.</summary>
     public Accelerator Accelerator { get; }
 
     /// <summary>The tensor-level device this backend computes for.</summary>

@@ -14,7 +14,7 @@ public enum DType
 /// <summary>Size and naming helpers for <see cref="DType"/>.</summary>
 public static class DTypeExtensions
 {
-    /// <summary>Bytes per element.</summary>
+    /// <summary>Bytes one element of the type takes: 4 for float32 and int32, 8 for int64.</summary>
     public static int ElementSize(this DType dtype) => dtype switch
     {
         DType.Float32 or DType.Int32 => 4,

@@ -23,13 +23,13 @@ public sealed class Device : IEquatable<Device>
         Backend = backend;
     }
 
-    /// <summary>The host CPU.</summary>
+    /// <summary>The host CPU (index 0), computing with <see cref="Backends.CpuBackend"/>.</summary>
     public static Device Cpu { get; } = new(DeviceKind.Cpu, 0, Backends.CpuBackend.Instance);
 
     /// <summary>Creates a device for a backend a GPU layer provides.</summary>
     public static Device Create(DeviceKind kind, int index, ITensorBackend backend) => new(kind, index, backend);
 
-    /// <summary>Kind of device.</summary>
+    /// <summary>Whether this is the host CPU or a GPU layer's device; with <see cref="Index"/> it names the device.</summary>
     public DeviceKind Kind { get; }
 
     /// <summary>Index among devices of its kind.</summary>

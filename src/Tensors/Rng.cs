@@ -28,7 +28,7 @@ public sealed class Rng
         (s0, s1, s2, s3) = (state[0], state[1], state[2], state[3]);
     }
 
-    /// <summary>Next raw 64-bit value.</summary>
+    /// <summary>The next 64 uniformly distributed bits of the xoshiro256** sequence (advances the state by one step).</summary>
     public ulong NextUInt64()
     {
         ulong result = RotateLeft(s1 * 5, 7) * 9;

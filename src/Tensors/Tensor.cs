@@ -23,13 +23,13 @@ public sealed partial class Tensor : IDisposable
     /// <summary>The memory this tensor views.</summary>
     public TensorStorage Storage { get; }
 
-    /// <summary>Element type.</summary>
+    /// <summary>Element type, the storage's (views share it).</summary>
     public DType DType => Storage.DType;
 
     /// <summary>Device holding the storage.</summary>
     public Device Device => Storage.Device;
 
-    /// <summary>Dimensions.</summary>
+    /// <summary>Size of each dimension, outermost first (row-major order of the logical elements).</summary>
     public ReadOnlySpan<int> Shape => shape;
 
     /// <summary>Element strides per dimension (0 on broadcast dims, negative on flipped dims).</summary>
@@ -38,10 +38,10 @@ public sealed partial class Tensor : IDisposable
     /// <summary>Index of the first element in the storage.</summary>
     public int Offset { get; }
 
-    /// <summary>Number of dimensions.</summary>
+    /// <summary>Number of dimensions: the length of <see cref="Shape"/>.</summary>
     public int Rank => shape.Length;
 
-    /// <summary>Number of elements.</summary>
+    /// <summary>Number of logical elements: the product of <see cref="Shape"/>, not the storage's length.</summary>
     public long Count => ShapeUtil.Count(shape);
 
     /// <summary>Number of elements as an int (tensors here stay below 2^31 elements).</summary>

@@ -14,10 +14,10 @@ public abstract class TensorStorage : IDisposable
         TensorScope.Register(this);
     }
 
-    /// <summary>Element type.</summary>
+    /// <summary>Element type of every value in the buffer (fixed at allocation).</summary>
     public DType DType { get; }
 
-    /// <summary>Number of elements.</summary>
+    /// <summary>Number of elements the buffer holds (not bytes; a tensor may view only part of them).</summary>
     public long Length { get; }
 
     /// <summary>The device this memory lives on.</summary>

@@ -30,7 +30,7 @@ public sealed record ModelBenchmarkResult(ModelBenchmarkOptions Options, int Thr
     /// <summary>Peak resident set size in MiB.</summary>
     public double PeakResidentMiB => PeakResidentBytes / (1024.0 * 1024.0);
 
-    /// <summary>"forward" or "train".</summary>
+    /// <summary>"forward" (inference) or "train" (training steps), as the result's JSON and summary line name it.</summary>
     public string Mode => Options.Train ? "train" : "forward";
 
     /// <summary>One line for people: mode, shape, tokens/s, time per step, peak memory.</summary>

@@ -17,10 +17,10 @@ public sealed class PretrainingCorpus
         HeldOut = heldOut;
     }
 
-    /// <summary>Training sequences.</summary>
+    /// <summary>Token-id sequences to train on (about 1 - <see cref="HeldOutFraction"/> of the corpus).</summary>
     public IReadOnlyList<int[]> Train { get; }
 
-    /// <summary>Held-out sequences.</summary>
+    /// <summary>Token-id sequences kept out of training to measure held-out loss and accuracy (<see cref="HeldOutFraction"/>).</summary>
     public IReadOnlyList<int[]> HeldOut { get; }
 
     /// <summary>Reads, tokenises and packs the files in order, then splits off the held-out tail.</summary>

@@ -40,7 +40,7 @@ public sealed class DataParallel
         this.bucketBytes = bucketBytes;
     }
 
-    /// <summary>The ranks.</summary>
+    /// <summary>The ranks' communicator, through which gradients are all-reduced.</summary>
     public ICommunicator Communicator { get; }
 
     /// <summary>True on rank 0, the rank that writes logs, plots and checkpoints.</summary>

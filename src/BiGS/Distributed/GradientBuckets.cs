@@ -48,7 +48,7 @@ public sealed class GradientBuckets
             for (int i = 0; i < bucket.Parameters.Count; i++) place[bucket.Parameters[i]] = (bucket, i);
     }
 
-    /// <summary>Number of buckets.</summary>
+    /// <summary>Number of buckets, each all-reduced (summed over ranks) as one message.</summary>
     public int BucketCount => buckets.Length;
 
     /// <summary>Floats each step reduces (gradients plus one flag per parameter).</summary>

@@ -10,7 +10,7 @@ public interface ICommunicator : IDisposable
     /// <summary>This process's index, 0..<see cref="Size"/>-1; rank 0 writes the run's files.</summary>
     int Rank { get; }
 
-    /// <summary>Number of processes.</summary>
+    /// <summary>Number of processes (ranks) in the job; ranks are numbered 0 to Size - 1.</summary>
     int Size { get; }
 
     /// <summary>Replaces <paramref name="values"/> on every rank by their element-wise sum over all ranks.</summary>

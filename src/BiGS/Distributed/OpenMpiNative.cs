@@ -13,7 +13,6 @@ internal sealed unsafe class OpenMpiNative
     /// <summary>MPI_THREAD_FUNNELED: only the thread that initialised MPI calls it.</summary>
     public const int ThreadFunneled = 1;
 
-    /// <summary>MPI_SUCCESS.</summary>
     public const int Success = 0;
 
     private const int MaxErrorString = 256;
@@ -48,22 +47,16 @@ internal sealed unsafe class OpenMpiNative
         ErrorString = (delegate* unmanaged<int, byte*, int*, int>)Symbol("MPI_Error_string");
     }
 
-    /// <summary>MPI_COMM_WORLD.</summary>
     public IntPtr CommWorld { get; }
 
-    /// <summary>MPI_FLOAT.</summary>
     public IntPtr Float { get; }
 
-    /// <summary>MPI_DOUBLE.</summary>
     public IntPtr Double { get; }
 
-    /// <summary>MPI_BYTE.</summary>
     public IntPtr Byte { get; }
 
-    /// <summary>MPI_SUM.</summary>
     public IntPtr Sum { get; }
 
-    /// <summary>MPI_MAX.</summary>
     public IntPtr Max { get; }
 
     /// <summary>MPI_ERRORS_RETURN: calls return error codes instead of aborting.</summary>

@@ -15,10 +15,10 @@ public sealed class BiGSConfig
     /// <summary>WordPiece vocabulary size.</summary>
     public int VocabSize { get; set; } = 30522;
 
-    /// <summary>Model width d.</summary>
+    /// <summary>Model width d: the length of each token's vector between layers (default 768).</summary>
     public int HiddenSize { get; set; } = 768;
 
-    /// <summary>Number of BiGS layers.</summary>
+    /// <summary>Number of BiGS layers stacked in the encoder (default 24).</summary>
     public int NumHiddenLayers { get; set; } = 24;
 
     /// <summary>Width I of the gate branch.</summary>
@@ -42,7 +42,7 @@ public sealed class BiGSConfig
     /// <summary>Standard deviation of the normal initialisation of Dense kernels and embeddings.</summary>
     public float InitializerRange { get; set; } = 0.02f;
 
-    /// <summary>LayerNorm epsilon.</summary>
+    /// <summary>Epsilon added to the variance in every LayerNorm (1e-12 as in BERT).</summary>
     public float LayerNormEps { get; set; } = 1e-12f;
 
     /// <summary>Id of the padding token.</summary>
@@ -69,7 +69,7 @@ public sealed class BiGSConfig
     /// <summary>"regression", "single_label_classification", "multi_label_classification" or null (inferred).</summary>
     public string? ProblemType { get; set; }
 
-    /// <summary>Label names by id.</summary>
+    /// <summary>Label names by class id, saved as id2label (and label2id) in config.json; reading it raises NumLabels to its size.</summary>
     public Dictionary<int, string> Id2Label { get; set; } = new() { [0] = "LABEL_0", [1] = "LABEL_1" };
 
     /// <summary>Architectures the checkpoint was saved from (e.g. "BiGSForMaskedLM").</summary>
@@ -213,7 +213,7 @@ public sealed class BiGSConfig
         return o.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
 
-    /// <summary>A deep copy.</summary>
+    /// <summary>A deep copy, made through the JSON form so that it holds exactly what a saved config.json would.</summary>
     public BiGSConfig Clone() => Parse(ToJson());
 
     private bool TryReadField(string key, JsonNode? node)
@@ -294,6 +294,6 @@ public sealed class BiGSConfig
 /// <summary>A config.json that cannot be used; the message names the file and field.</summary>
 public sealed class ConfigException : Exception
 {
-    /// <summary>Creates the exception.</summary>
+    /// <summary>Creates the exception; <paramref name="message"/> names the file and field at fault.</summary>
     public ConfigException(string message, Exception? inner = null) : base(message, inner) { }
 }

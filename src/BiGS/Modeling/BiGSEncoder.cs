@@ -17,7 +17,7 @@ public sealed class BiGSEncoder : Module
             layers.Add(list.Add(new BiGSLayer(config, rng)));
     }
 
-    /// <summary>The layers in order.</summary>
+    /// <summary>The BiGS layers, first (nearest the embeddings) to last.</summary>
     public IReadOnlyList<BiGSLayer> Layers => layers;
 
     /// <summary>Runs every layer; returns the last output and, when asked, every layer's output.</summary>

@@ -16,10 +16,10 @@ public abstract class BiGSPreTrainingHeadModel : BiGSPreTrainedModel
         Cls = AddModule("cls", new PreTrainingHeads(config, Bigs.Embeddings.WordEmbeddings.Weight, Rng, masked, nextSentence));
     }
 
-    /// <summary>The encoder.</summary>
+    /// <summary>The BiGS encoder under the pretraining heads (its parameters are named "bigs.*").</summary>
     public BiGSModel Bigs { get; }
 
-    /// <summary>The heads ("cls").</summary>
+    /// <summary>The requested pretraining heads (masked LM, next sentence), their parameters named "cls.*"; the masked-LM decoder shares the word embeddings.</summary>
     public PreTrainingHeads Cls { get; }
 }
 

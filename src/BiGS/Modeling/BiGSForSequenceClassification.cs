@@ -18,7 +18,7 @@ public abstract class BiGSClassifierModel : BiGSPreTrainedModel
         Classifier = AddModule("classifier", new Linear(config.HiddenSize, outFeatures, config.InitializerRange, Rng));
     }
 
-    /// <summary>The encoder.</summary>
+    /// <summary>The BiGS encoder under the classification head (its parameters are named "bigs.*").</summary>
     public BiGSModel Bigs { get; }
 
     /// <summary>Dropout before the classifier.</summary>

@@ -8,7 +8,7 @@ namespace BiGS.Native.Modeling;
 /// </summary>
 public sealed record BiGSInput(Tensor InputIds)
 {
-    /// <summary>Segment ids (B, L).</summary>
+    /// <summary>Segment ids (B, L): 0 for the first text, 1 for the second of a pair; null means all 0.</summary>
     public Tensor? TokenTypeIds { get; init; }
 
     /// <summary>1 for real tokens, 0 for padding (B, L); only the pooler uses it.</summary>

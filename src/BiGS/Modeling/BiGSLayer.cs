@@ -41,7 +41,7 @@ public sealed class BiGSLayer : Module
         Output = AddModule("do", new Linear(inner, d, std, rng));
     }
 
-    /// <summary>The layer's LayerNorm.</summary>
+    /// <summary>LayerNorm over d: of the input before F (pre-norm) or of x + F(x) (post-norm).</summary>
     public LayerNorm LayerNorm { get; }
 
     /// <summary>fs4: the left-to-right SSM.</summary>

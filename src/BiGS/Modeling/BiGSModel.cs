@@ -26,10 +26,10 @@ public sealed class BiGSModel : BiGSPreTrainedModel
         Pooler = addPooler ? AddModule("pooler", new BiGSPooler(config, rng)) : null;
     }
 
-    /// <summary>The embedding block.</summary>
+    /// <summary>Word, position and segment embeddings, summed and normalised: the input to the first layer.</summary>
     public BiGSEmbeddings Embeddings { get; }
 
-    /// <summary>The layer stack.</summary>
+    /// <summary>The <see cref="BiGSConfig.NumHiddenLayers"/> BiGS layers, applied in order.</summary>
     public BiGSEncoder Encoder { get; }
 
     /// <summary>The pooler, absent in masked-LM models.</summary>

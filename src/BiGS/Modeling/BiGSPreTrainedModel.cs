@@ -17,7 +17,7 @@ public abstract class BiGSPreTrainedModel : Module
         Rng = rng;
     }
 
-    /// <summary>The hyper-parameters.</summary>
+    /// <summary>The hyper-parameters the model was built from, saved as its config.json.</summary>
     public BiGSConfig Config { get; }
 
     /// <summary>The generator used for initialisation and then for dropout masks (saved with training state).</summary>

@@ -46,7 +46,7 @@ public sealed class BiGSForQuestionAnswering : BiGSPreTrainedModel
         QaOutputs = AddModule("qa_outputs", new Linear(config.HiddenSize, 2, config.InitializerRange, Rng));
     }
 
-    /// <summary>The encoder.</summary>
+    /// <summary>The BiGS encoder the task heads read (its parameters are named "bigs.*").</summary>
     public BiGSModel Bigs { get; }
 
     /// <summary>The span classifier (d -> 2).</summary>

@@ -17,10 +17,10 @@ public sealed class LayerNorm : Module
     /// <summary>Epsilon added to the variance.</summary>
     public float Eps { get; }
 
-    /// <summary>Scale (Flax: "scale").</summary>
+    /// <summary>Scale (size), multiplying the normalised values; Flax: "scale"; starts at 1.</summary>
     public Parameter Weight { get; }
 
-    /// <summary>Shift.</summary>
+    /// <summary>Shift (size), added after the scale; Flax: "bias"; starts at 0.</summary>
     public Parameter Bias { get; }
 
     /// <summary>Normalises x (..., size).</summary>

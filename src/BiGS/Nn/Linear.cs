@@ -16,16 +16,16 @@ public sealed class Linear : Module
         Bias = bias ? AddParameter("bias", Tensor.Zeros(outFeatures)) : null;
     }
 
-    /// <summary>Input width.</summary>
+    /// <summary>Input width: the size of x's last dimension.</summary>
     public int InFeatures { get; }
 
-    /// <summary>Output width.</summary>
+    /// <summary>Output width: the size of the result's last dimension.</summary>
     public int OutFeatures { get; }
 
     /// <summary>W (out, in).</summary>
     public Parameter Weight { get; }
 
-    /// <summary>b (out), or null.</summary>
+    /// <summary>b (out), or null for a layer built without bias.</summary>
     public Parameter? Bias { get; }
 
     /// <summary>Applies the layer to x (..., in).</summary>

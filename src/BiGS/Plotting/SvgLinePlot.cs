@@ -41,7 +41,7 @@ public sealed class SvgLinePlot
         return this;
     }
 
-    /// <summary>The SVG document.</summary>
+    /// <summary>The whole SVG document as text (axes, series, legend); points that are not finite are left out.</summary>
     public string Render()
     {
         var points = series.SelectMany(s => s.X.Zip(s.Y)).Where(p => double.IsFinite(p.First) && double.IsFinite(p.Second)).ToList();

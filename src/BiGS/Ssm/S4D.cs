@@ -24,7 +24,7 @@ public sealed class S4DKernelParameters : Module
     /// <summary>Real parts of A (clipped to at most -1e-4 when used).</summary>
     public Parameter ARe { get; }
 
-    /// <summary>Imaginary parts of A.</summary>
+    /// <summary>Imaginary parts of A (N): each mode's oscillation frequency, in radians per unit of time (scaled by dt per step).</summary>
     public Parameter AIm { get; }
 
     /// <summary>C as (N, 2): [real, imaginary].</summary>
@@ -54,7 +54,7 @@ public sealed class S4D : Module
     /// <summary>The kernel's parameters.</summary>
     public S4DKernelParameters Kernel { get; }
 
-    /// <summary>The skip weight D (1).</summary>
+    /// <summary>The skip weight D (shape (1), initialised to 1): y = K * u + D u.</summary>
     public Parameter D { get; }
 
     /// <summary>Applies the SSM to u (B, L, H) along L.</summary>

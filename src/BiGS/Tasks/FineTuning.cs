@@ -32,7 +32,7 @@ public sealed record FineTuneOptions
     /// <summary>Passes over the training examples.</summary>
     public int Epochs { get; init; } = 3;
 
-    /// <summary>Examples per update.</summary>
+    /// <summary>Examples per update (default 16).</summary>
     public int BatchSize { get; init; } = 16;
 
     /// <summary>Token limit per example (truncation longest-first); null for the model's max_position_embeddings.</summary>

@@ -17,7 +17,7 @@ public sealed record EncodedExample(int[] InputIds, int[] TokenTypeIds, float La
 /// </summary>
 public sealed class TaskEncoder
 {
-    /// <summary>Creates an encoder.</summary>
+    /// <summary>An encoder that truncates examples to <paramref name="maxLength"/> tokens (at least 4) and pads batches to it or to their longest example.</summary>
     public TaskEncoder(BertTokenizer tokenizer, int maxLength, bool padToMaxLength)
     {
         if (maxLength < 4) throw new ArgumentOutOfRangeException(nameof(maxLength), maxLength, "max length must be at least 4 tokens");
@@ -26,7 +26,7 @@ public sealed class TaskEncoder
         PadToMaxLength = padToMaxLength;
     }
 
-    /// <summary>The tokenizer.</summary>
+    /// <summary>The tokenizer that turns texts into ids; its special tokens frame each example.</summary>
     public BertTokenizer Tokenizer { get; }
 
     /// <summary>Length limit in tokens, special tokens included.</summary>

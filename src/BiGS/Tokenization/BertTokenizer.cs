@@ -53,7 +53,7 @@ public sealed class BertTokenizer : Tokenizer
         decoder = new WordPieceDecoder(wordPiece.ContinuingSubwordPrefix);
     }
 
-    /// <summary>The token ↔ id table.</summary>
+    /// <summary>The token-to-id table (ids 0 to Count - 1) that WordPiece searches and ids decode through.</summary>
     public Vocabulary Vocabulary { get; }
 
     /// <summary>The text normaliser.</summary>

@@ -15,7 +15,7 @@ public sealed class Vocabulary
         idsBySpan = ids.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
-    /// <summary>Number of tokens.</summary>
+    /// <summary>Number of tokens; ids run from 0 to Count - 1.</summary>
     public int Count => tokens.Length;
 
     /// <summary>The tokens in id order.</summary>

@@ -107,10 +107,10 @@ public sealed class AdamW
         return local is "A_re" or "A_im" or "log_step";
     }
 
-    /// <summary>The parameter groups.</summary>
+    /// <summary>The parameter groups, each with its own learning-rate multiplier and weight decay (see <see cref="IsDecayed"/>, <see cref="IsSsmParameter"/>).</summary>
     public IReadOnlyList<ParameterGroup> Groups { get; }
 
-    /// <summary>The hyper-parameters.</summary>
+    /// <summary>The hyper-parameters shared by every group (betas, epsilon, weight decay, the SSM learning-rate multiplier).</summary>
     public AdamWOptions Options { get; }
 
     /// <summary>Number of updates applied so far (t of the bias correction of the last update).</summary>

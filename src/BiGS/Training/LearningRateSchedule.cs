@@ -41,7 +41,7 @@ public sealed class LearningRateSchedule
     /// <summary>Number of updates the decay spans (the rate stays at its floor afterwards).</summary>
     public int TotalSteps { get; }
 
-    /// <summary>Shape of the decay.</summary>
+    /// <summary>How the rate falls from the peak after warm-up: linear, cosine or constant.</summary>
     public ScheduleKind Kind { get; }
 
     /// <summary>The final rate as a fraction of the peak (linear and cosine).</summary>

@@ -11,10 +11,10 @@ namespace BiGS.Native.Training;
 /// </summary>
 public sealed class MetricsLog
 {
-    /// <summary>File name of the log.</summary>
+    /// <summary>File name of the metrics log in the run directory: one JSON object per line, per update or evaluation.</summary>
     public const string LogFile = "metrics.jsonl";
 
-    /// <summary>File name of the plot.</summary>
+    /// <summary>File name of the SVG plot of the loss curves, next to the log.</summary>
     public const string PlotFile = "loss.svg";
 
     private readonly string? directory;
@@ -24,7 +24,7 @@ public sealed class MetricsLog
     /// <summary>A log writing into <paramref name="directory"/>, or only in memory when null.</summary>
     public MetricsLog(string? directory) => this.directory = directory;
 
-    /// <summary>Every update recorded.</summary>
+    /// <summary>Every update recorded, in step order.</summary>
     public IReadOnlyList<StepMetrics> Steps => steps;
 
     /// <summary>Every evaluation recorded.</summary>
@@ -50,7 +50,7 @@ public sealed class MetricsLog
         AtomicFile.WriteAllText(path, kept.Count == 0 ? "" : string.Join('\n', kept) + "\n");
     }
 
-    /// <summary>Records an update.</summary>
+    /// <summary>Records an update and appends it as one JSON line (step, loss, accuracy, lr, grad_norm, tokens_per_second).</summary>
     public void Add(StepMetrics m)
     {
         steps.Add(m);
@@ -65,7 +65,7 @@ public sealed class MetricsLog
         });
     }
 
-    /// <summary>Records an evaluation.</summary>
+    /// <summary>Records an evaluation after <paramref name="step"/> updates and appends it as one JSON line {"step", "eval": {metric: value}}.</summary>
     public void AddEvaluation(int step, IReadOnlyDictionary<string, double> metrics)
     {
         evaluations.Add((step, metrics));

@@ -39,7 +39,7 @@ public sealed class RunDirectory
         this.checkpoints = checkpoints;
     }
 
-    /// <summary>The directory.</summary>
+    /// <summary>The run directory's path, as given.</summary>
     public string Path { get; }
 
     /// <summary>What kind of run owns the directory, as the command that made it is named ("pretrain", "finetune").</summary>
@@ -48,7 +48,7 @@ public sealed class RunDirectory
     /// <summary>Names (step-NNNNNN) of the checkpoints this run directory wrote and still holds, oldest first.</summary>
     public IReadOnlyList<string> Checkpoints => checkpoints;
 
-    /// <summary>Where checkpoints go.</summary>
+    /// <summary>The folder under <see cref="Path"/> that holds the run's checkpoints, one step-NNNNNN folder each.</summary>
     public string CheckpointsPath => System.IO.Path.Combine(Path, CheckpointFolder);
 
     /// <summary>The newest listed checkpoint that exists, or null.</summary>

@@ -17,7 +17,7 @@ public sealed record TrainingProgress
     /// <summary>What this report is about.</summary>
     public required TrainingEvent Event { get; init; }
 
-    /// <summary>Updates done.</summary>
+    /// <summary>Updates (optimiser steps) done so far.</summary>
     public required int Step { get; init; }
 
     /// <summary>Updates of the whole run.</summary>

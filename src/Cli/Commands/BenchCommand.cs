@@ -10,7 +10,7 @@ namespace BiGS.Native.Cli.Commands;
 /// </summary>
 public static class BenchCommand
 {
-    /// <summary>Builds the command.</summary>
+    /// <summary>The <c>bigs bench</c> command, its options bound to their handler, for the root command to add.</summary>
     public static Command Create()
     {
         var config = new Option<string>("--config") { Description = "base, large, or a config.json file", DefaultValueFactory = _ => "base" };

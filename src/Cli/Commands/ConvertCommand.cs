@@ -10,7 +10,7 @@ namespace BiGS.Native.Cli.Commands;
 /// </summary>
 public static class ConvertCommand
 {
-    /// <summary>Builds the command.</summary>
+    /// <summary>The <c>bigs convert</c> command, its options bound to their handler, for the root command to add.</summary>
     public static Command Create()
     {
         var from = new Option<string>("--from") { Description = "Model directory holding flax_model.msgpack and config.json, or the .msgpack file", Required = true };

@@ -12,7 +12,7 @@ namespace BiGS.Native.Cli.Commands;
 /// </summary>
 public static class EvalCommand
 {
-    /// <summary>Builds the command.</summary>
+    /// <summary>The <c>bigs eval</c> command, its options bound to their handler, for the root command to add.</summary>
     public static Command Create()
     {
         var task = TaskOptions.Create();
@@ -90,7 +90,6 @@ internal sealed class TaskOptions
 
     private TaskOptions() => task.AcceptOnlyFromAmong([.. GlueTasks.Names]);
 
-    /// <summary>Creates the options.</summary>
     public static TaskOptions Create() => new();
 
     /// <summary>Every option, to add to a command.</summary>

@@ -18,7 +18,7 @@ public static class FillMaskCommand
 {
     private static readonly JsonSerializerOptions OutputJson = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    /// <summary>Builds the command.</summary>
+    /// <summary>The <c>bigs fill-mask</c> command, its options bound to their handler, for the root command to add.</summary>
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "Masked-LM model directory (config.json + model.safetensors or flax_model.msgpack)", Required = true };

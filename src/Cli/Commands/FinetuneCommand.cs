@@ -62,7 +62,7 @@ public static class FinetuneCommand
         };
     }
 
-    /// <summary>Builds the command.</summary>
+    /// <summary>The <c>bigs finetune</c> command, its options bound to their handler, for the root command to add.</summary>
     public static Command Create()
     {
         var options = new Options();

@@ -13,7 +13,7 @@ namespace BiGS.Native.Cli.Commands;
 /// </summary>
 public static class ForwardCommand
 {
-    /// <summary>Builds the command.</summary>
+    /// <summary>The <c>bigs forward</c> command, its options bound to their handler, for the root command to add.</summary>
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "Model directory (config.json + model.safetensors or flax_model.msgpack)", Required = true };

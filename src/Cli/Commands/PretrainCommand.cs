@@ -60,7 +60,7 @@ public static class PretrainCommand
         public Option<string?> Device { get; } = DeviceOption.Create();
     }
 
-    /// <summary>Builds the command.</summary>
+    /// <summary>The <c>bigs pretrain</c> command, its options bound to their handler, for the root command to add.</summary>
     public static Command Create()
     {
         var options = new Options();

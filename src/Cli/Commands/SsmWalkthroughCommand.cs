@@ -9,7 +9,7 @@ namespace BiGS.Native.Cli.Commands;
 /// </summary>
 public static class SsmWalkthroughCommand
 {
-    /// <summary>Builds the command.</summary>
+    /// <summary>The <c>bigs ssm-walkthrough</c> command, its options bound to their handler, for the root command to add.</summary>
     public static Command Create()
     {
         var model = new Option<string?>("--model") { Description = "Model directory (default: an untrained HiPPO-initialised SSM)" };

@@ -17,7 +17,7 @@ public static class TokenizeCommand
 {
     private static readonly JsonWriterOptions OutputJsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    /// <summary>Builds the command.</summary>
+    /// <summary>The <c>bigs tokenize</c> command, its options bound to their handler, for the root command to add.</summary>
     public static Command Create()
     {
         var vocab = new Option<string?>("--vocab") { Description = "vocab.txt (one token per line, line n = id n) or tokenizer.json, as pretrain --vocab takes" };

@@ -12,7 +12,7 @@ public interface IUnaryFunction
     float Derivative(float x, float y);
 }
 
-/// <summary>A binary function.</summary>
+/// <summary>A function of two floats for the elementwise kernels, passed as a struct type argument so that ILGPU compiles it inline.</summary>
 public interface IBinaryFunction
 {
     /// <summary>a op b.</summary>

@@ -15,10 +15,8 @@ public enum GeluKind
 /// <summary>A GELU variant: its value and its derivative on 8 floats.</summary>
 internal interface IGeluFunction
 {
-    /// <summary>gelu(x).</summary>
     static abstract Vector256<float> Value(Vector256<float> x);
 
-    /// <summary>gelu'(x).</summary>
     static abstract Vector256<float> Derivative(Vector256<float> x);
 }
 
@@ -63,7 +61,6 @@ internal readonly struct GeluErf : IGeluFunction
         SimdMath.MulAdd(x, SimdMath.NormalPdf(x), SimdMath.NormalCdf(x));
 }
 
-/// <summary>y = gelu(x).</summary>
 internal readonly struct GeluOperator<TGelu> : IUnaryOperator where TGelu : IGeluFunction
 {
     public Vector256<float> Invoke(Vector256<float> x) => TGelu.Value(x);

@@ -45,12 +45,12 @@ internal readonly unsafe struct GemmOperands
     /// <summary>Number of multiply-adds of the product, m * n * k.</summary>
     public long MultiplyAdds => (long)M * N * K;
 
-    /// <summary>op(A)[i, p].</summary>
+    // op(A)[i, p]: A transposed or not.
     public float AAt(int i, int p) => TransA ? A[(nint)p * Lda + i] : A[(nint)i * Lda + p];
 
-    /// <summary>op(B)[p, j].</summary>
+    // op(B)[p, j]: B transposed or not.
     public float BAt(int p, int j) => TransB ? B[(nint)j * Ldb + p] : B[(nint)p * Ldb + j];
 
-    /// <summary>Pointer to C[i, j].</summary>
+    // Pointer to C[i, j] (row stride Ldc).
     public float* CAt(int i, int j) => C + (nint)i * Ldc + j;
 }

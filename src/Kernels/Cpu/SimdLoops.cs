@@ -34,7 +34,6 @@ internal interface ITernaryOperator
 /// </summary>
 internal static unsafe class SimdLoops
 {
-    /// <summary>Floats in one vector.</summary>
     public const int Width = 8;
 
     /// <summary>Elements a parallel block should at least hold to be worth a thread.</summary>
@@ -253,7 +252,6 @@ internal readonly unsafe struct RawSpan<T> where T : unmanaged
         Length = length;
     }
 
-    /// <summary>Number of elements.</summary>
     public int Length { get; }
 
     /// <summary>The span [begin, begin + count), bounds-checked against the pinned length.</summary>

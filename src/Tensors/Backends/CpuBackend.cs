@@ -12,7 +12,7 @@ public sealed class CpuBackend : ITensorBackend
 {
     private CpuBackend() { }
 
-    /// <summary>The single instance.</summary>
+    /// <summary>The one CPU backend (stateless, shared by every CPU tensor).</summary>
     public static CpuBackend Instance { get; } = new();
 
     /// <inheritdoc />

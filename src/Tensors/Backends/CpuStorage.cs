@@ -27,13 +27,13 @@ public sealed class CpuStorage : TensorStorage
         get { ThrowIfDisposed(); return floats ?? throw WrongType(DType.Float32); }
     }
 
-    /// <summary>The int32 elements.</summary>
+    /// <summary>The int32 elements, the array itself (not a copy); throws if the storage holds another type or is disposed.</summary>
     public int[] Ints
     {
         get { ThrowIfDisposed(); return ints ?? throw WrongType(DType.Int32); }
     }
 
-    /// <summary>The int64 elements.</summary>
+    /// <summary>The int64 elements, the array itself (not a copy); throws if the storage holds another type or is disposed.</summary>
     public long[] Longs
     {
         get { ThrowIfDisposed(); return longs ?? throw WrongType(DType.Int64); }

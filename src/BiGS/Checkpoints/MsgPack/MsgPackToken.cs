@@ -30,13 +30,13 @@ public enum MsgPackKind
 /// </summary>
 public readonly record struct MsgPackToken
 {
-    /// <summary>The value's family.</summary>
+    /// <summary>The value's family, which says which of the other properties carries it.</summary>
     public MsgPackKind Kind { get; init; }
 
     /// <summary>Byte offset of the value's type byte.</summary>
     public long Offset { get; init; }
 
-    /// <summary>Value of a Boolean.</summary>
+    /// <summary>The value when <see cref="Kind"/> is Boolean (false otherwise).</summary>
     public bool Boolean { get; init; }
 
     /// <summary>Value of an Integer (a uint64 above <see cref="long.MaxValue"/> is rejected by the reader).</summary>

@@ -23,22 +23,17 @@ internal interface ILaneVector<TSelf> where TSelf : struct, ILaneVector<TSelf>
     /// <summary>Writes the lanes to the first <see cref="Count"/> floats of <paramref name="destination"/>.</summary>
     void Store(Span<float> destination);
 
-    /// <summary>The sum of the lanes.</summary>
     float Sum();
 
     /// <summary>sum over samples j and lanes c of x[j][c] y[j][c], with products and sums in double.</summary>
     static abstract double WideDot(ReadOnlySpan<TSelf> x, ReadOnlySpan<TSelf> y);
 
-    /// <summary>Lane-wise sum.</summary>
     static abstract TSelf operator +(TSelf a, TSelf b);
 
-    /// <summary>Lane-wise difference.</summary>
     static abstract TSelf operator -(TSelf a, TSelf b);
 
-    /// <summary>Lane-wise product.</summary>
     static abstract TSelf operator *(TSelf a, TSelf b);
 
-    /// <summary>Lane-wise negation.</summary>
     static abstract TSelf operator -(TSelf a);
 }
 

@@ -27,7 +27,7 @@ public sealed class S4DDiscretization
         C = new Complex[stateSize];
     }
 
-    /// <summary>State size N.</summary>
+    /// <summary>State size N: the number of complex modes A_n.</summary>
     public int StateSize => A.Length;
 
     /// <summary>dt = exp(log_step).</summary>
