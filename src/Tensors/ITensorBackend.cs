@@ -119,10 +119,10 @@ public interface ITensorBackend
 /// <summary>Reductions along one axis.</summary>
 public enum ReduceKind
 {
-    /// <summary>Sum.</summary>
+    /// <summary>Sum over the axis; the output keeps the outer and inner dimensions.</summary>
     Sum,
-    /// <summary>Arithmetic mean.</summary>
+    /// <summary>The sum over the axis divided by the axis length.</summary>
     Mean,
-    /// <summary>Maximum.</summary>
+    /// <summary>Largest element along the axis (no index is returned).</summary>
     Max,
 }

@@ -29,7 +29,7 @@ public sealed class MaskedLmBatchSource : IBatchSource
         cursor = new EpochCursor(sequences.Count, seed, "sequences");
     }
 
-    /// <summary>Sequences per batch.</summary>
+    /// <summary>Masked sequences in each batch (the whole global batch; data-parallel ranks take their rows of it).</summary>
     public int BatchSize { get; }
 
     /// <summary>Completed passes over the data.</summary>

@@ -37,7 +37,7 @@ public sealed class NextSentenceBatchSource : IBatchSource
         cursor = new EpochCursor(lines.Count - 1, seed, "pairs");
     }
 
-    /// <summary>Pairs per batch.</summary>
+    /// <summary>Line pairs in each batch (the whole global batch; data-parallel ranks take their rows of it).</summary>
     public int BatchSize { get; }
 
     /// <inheritdoc />

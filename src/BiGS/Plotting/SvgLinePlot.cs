@@ -24,7 +24,7 @@ public sealed class SvgLinePlot
         YLabel = yLabel;
     }
 
-    /// <summary>Chart title.</summary>
+    /// <summary>Text centred above the chart; XML-escaped when written.</summary>
     public string Title { get; }
 
     /// <summary>Label of the horizontal axis.</summary>

@@ -34,7 +34,7 @@ public sealed class TaskBatchSource : IBatchSource
         order = ShuffledOrder(0);
     }
 
-    /// <summary>Examples per batch.</summary>
+    /// <summary>Examples in each full batch; an epoch's last batch holds the remainder.</summary>
     public int BatchSize { get; }
 
     /// <summary>Batches in one pass over the data: ceil(examples / batch size).</summary>

@@ -56,7 +56,7 @@ public sealed class BertTokenizer : Tokenizer
     /// <summary>The token-to-id table (ids 0 to Count - 1) that WordPiece searches and ids decode through.</summary>
     public Vocabulary Vocabulary { get; }
 
-    /// <summary>The text normaliser.</summary>
+    /// <summary>Hugging Face's BERT normalisation (clean text, CJK spacing, lowercasing, accent stripping), applied before splitting.</summary>
     public override BertNormalizer Normalizer { get; }
 
     /// <summary>The word splitter applied to normalised text (<see cref="BertPreTokenizer.Instance"/>).</summary>
@@ -68,19 +68,19 @@ public sealed class BertTokenizer : Tokenizer
     /// <summary>Number of tokens in the vocabulary.</summary>
     public int VocabSize => Vocabulary.Count;
 
-    /// <summary>Id of <c>[PAD]</c>.</summary>
+    /// <summary>Id of <c>[PAD]</c>, which padding fills in; the vocabulary must hold the token.</summary>
     public int PadId { get; }
 
     /// <summary>Id of the unknown token <c>[UNK]</c>.</summary>
     public int UnkId => WordPiece.UnknownId;
 
-    /// <summary>Id of <c>[CLS]</c>.</summary>
+    /// <summary>Id of <c>[CLS]</c>, put first in every encoding; the vocabulary must hold the token.</summary>
     public int ClsId { get; }
 
-    /// <summary>Id of <c>[SEP]</c>.</summary>
+    /// <summary>Id of <c>[SEP]</c>, closing each segment of an encoding; the vocabulary must hold the token.</summary>
     public int SepId { get; }
 
-    /// <summary>Id of <c>[MASK]</c>.</summary>
+    /// <summary>Id of <c>[MASK]</c>, matched in text case-sensitively as one token; the vocabulary must hold it.</summary>
     public int MaskId { get; }
 
     /// <summary>

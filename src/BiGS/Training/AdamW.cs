@@ -8,7 +8,7 @@ namespace BiGS.Native.Training;
 /// <summary>AdamW hyper-parameters (defaults: the BiGS authors' pretraining recipe, docs/TRAINING.md).</summary>
 public sealed record AdamWOptions
 {
-    /// <summary>First-moment decay b1.</summary>
+    /// <summary>Decay b1 of the running gradient mean m = b1 m + (1 - b1) g.</summary>
     public float Beta1 { get; init; } = 0.9f;
 
     /// <summary>Second-moment decay b2.</summary>
