@@ -11,7 +11,7 @@ namespace BiGS.Native.Tests.Distributed;
 /// </summary>
 public sealed class SingleProcessPretraining : IDisposable
 {
-    public const int Steps = 10;
+    public const int Steps = 60;   // room for the interrupt tests: a quiet machine runs a dozen updates between a poll and the signal
 
     public SingleProcessPretraining()
     {

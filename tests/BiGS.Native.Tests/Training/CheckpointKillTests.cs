@@ -4,6 +4,7 @@ using System.Text.Json;
 using BiGS.Native.Checkpoints;
 using BiGS.Native.Modeling;
 using BiGS.Native.Training;
+using BiGS.Native.Tests.Distributed;
 
 namespace BiGS.Native.Tests.Training;
 
@@ -15,7 +16,8 @@ namespace BiGS.Native.Tests.Training;
 /// </summary>
 public class CheckpointKillTests : IDisposable
 {
-    private const int Steps = 40;
+    private const int Steps = 80;
+    private const int SigInt = 2;
     private const int Kills = 5;
     private readonly TemporaryDirectory work = new();
 
@@ -187,7 +189,7 @@ public class CheckpointKillTests : IDisposable
         /// <summary>SIGINT (what Ctrl-C sends), then its exit code and everything it wrote.</summary>
         public (int ExitCode, string Output) Interrupt()
         {
-            using (var kill = Process.Start("kill", ["-INT", process.Id.ToString()])) kill.WaitForExit();
+            BigsProcess.Signal(process.Id, SigInt);   // at once: starting a kill(1) process let a quiet machine finish the run first
             string text = Finish();
             return (process.ExitCode, text);
         }
