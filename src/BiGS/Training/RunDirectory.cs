@@ -111,7 +111,7 @@ public sealed class RunDirectory
             checkpoints.Add(name);   // listed before it appears: a kill leaves at most a listed name with no directory
             WriteState();
         }
-        if (Directory.Exists(final)) Directory.Delete(final, recursive: true);   // ours (listed), from an earlier session
+        if (Directory.Exists(final)) DeleteWhole(final);   // ours (listed), from an earlier session
         Directory.Move(partial, final);
         DirectorySync.Flush(CheckpointsPath);
         savedThisSession.Add(name);
@@ -135,12 +135,25 @@ public sealed class RunDirectory
 
     private string CheckpointPath(string name) => System.IO.Path.Combine(CheckpointsPath, name);
 
+    /// <summary>
+    /// Deletes a checkpoint so that it disappears whole: renamed first (atomic) to a partial name that
+    /// <see cref="RemoveStaleTemporaries"/> cleans, then deleted file by file. A kill amid a recursive delete would
+    /// otherwise leave a step-N directory with some of its files.
+    /// </summary>
+    private void DeleteWhole(string checkpoint)
+    {
+        string doomed = System.IO.Path.Combine(CheckpointsPath, PartialPrefix + System.IO.Path.GetFileName(checkpoint) + ".deleted");
+        if (Directory.Exists(doomed)) Directory.Delete(doomed, recursive: true);
+        Directory.Move(checkpoint, doomed);
+        Directory.Delete(doomed, recursive: true);
+    }
+
     private void DeleteCheckpointsOtherThan(string kept)
     {
         var older = checkpoints.Where(n => n != kept).ToList();
         if (older.Count == 0) return;
         foreach (string name in older)
-            if (Directory.Exists(CheckpointPath(name))) Directory.Delete(CheckpointPath(name), recursive: true);
+            if (Directory.Exists(CheckpointPath(name))) DeleteWhole(CheckpointPath(name));
         checkpoints.RemoveAll(older.Contains);
         WriteState();
     }

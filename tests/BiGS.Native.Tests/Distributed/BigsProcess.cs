@@ -22,6 +22,7 @@ internal sealed class BigsProcess : IDisposable
         start.Environment["DOTNET_PROCESSOR_COUNT"] = "1";
         start.RedirectStandardOutput = start.RedirectStandardError = true;
         start.UseShellExecute = false;
+        LetChildrenTakeSigInt();
         process = Process.Start(start) ?? throw new InvalidOperationException("could not start " + start.FileName);
         process.OutputDataReceived += (_, e) => Append(e.Data);
         process.ErrorDataReceived += (_, e) => Append(e.Data);
@@ -144,4 +145,14 @@ internal sealed class BigsProcess : IDisposable
 
     [DllImport("libc", SetLastError = true)]
     private static extern int kill(int pid, int signal);
+
+    /// <summary>
+    /// Gives the processes started from now on the default SIGINT disposition. A test run started in the background
+    /// (as CI may start it) inherits SIGINT ignored, an ignored signal stays ignored across exec, and .NET then installs
+    /// no Ctrl-C handler: bigs would never see the interrupt a test sends.
+    /// </summary>
+    public static void LetChildrenTakeSigInt() => signal(2, IntPtr.Zero);   // SIG_DFL
+
+    [DllImport("libc")]
+    private static extern IntPtr signal(int signal, IntPtr handler);
 }

@@ -154,6 +154,7 @@ public class CheckpointKillTests : IDisposable
             };
             start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "bigs.dll"));
             foreach (string arg in args) start.ArgumentList.Add(arg);
+            BigsProcess.LetChildrenTakeSigInt();
             var child = new Child(Process.Start(start)!);
             child.process.ErrorDataReceived += (_, e) => { lock (child.output) child.output.AppendLine(e.Data); };
             child.process.BeginErrorReadLine();
