@@ -27,7 +27,15 @@ public sealed record ReductionStatistics(int Steps, long BytesPerStep, double Wa
 /// </summary>
 public sealed class DataParallel
 {
+    /// <summary>
+    /// Test seam, read once at construction: <c>BIGS_TEST_HANG_RANK=r</c> makes rank r of a multi-rank run stop
+    /// responding (sleep forever, alive) when it comes to finish its first update's gradient reduction, as a hung
+    /// rank would; the tests check that the other ranks then give up after their collective timeout.
+    /// </summary>
+    public const string HangRankVariable = "BIGS_TEST_HANG_RANK";
+
     private readonly int bucketBytes;
+    private readonly bool hangs;
     private GradientBuckets? buckets;
     private int steps;
     private double stepSeconds;
@@ -38,6 +46,7 @@ public sealed class DataParallel
     {
         Communicator = communicator;
         this.bucketBytes = bucketBytes;
+        hangs = communicator.Size > 1 && int.TryParse(Environment.GetEnvironmentVariable(HangRankVariable), out int rank) && rank == communicator.Rank;
     }
 
     /// <summary>The ranks' communicator, through which gradients are all-reduced.</summary>
@@ -57,7 +66,11 @@ public sealed class DataParallel
     public void GradientReady(Variable leaf) => Buckets.GradientReady(leaf);
 
     /// <summary>Completes the update's gradient reductions: every gradient is then the sum over ranks.</summary>
-    public void FinishGradients() => Buckets.Finish();
+    public void FinishGradients()
+    {
+        if (hangs) Thread.Sleep(Timeout.Infinite);
+        Buckets.Finish();
+    }
 
     /// <summary>Records an update's wall time (for <see cref="Statistics"/>).</summary>
     public void StepDone(double seconds)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -5,27 +6,41 @@ namespace BiGS.Native.Distributed;
 
 /// <summary>
 /// MPI_COMM_WORLD of Open MPI: initialised with MPI_THREAD_FUNNELED (only the training thread calls MPI), errors
-/// returned rather than fatal so that each call is checked and reported with MPI's message. Dispose finalises MPI
-/// (after a barrier, so that no rank finalises while another still reduces); on a failure call
-/// <see cref="Abort"/> instead, which ends every rank.
+/// returned rather than fatal so that each call is checked and reported with MPI's message. Every collective is
+/// nonblocking underneath and waited for by polling MPI_Test against <see cref="CollectiveTimeout"/>: a rank that
+/// hangs (alive but silent) makes the others throw <see cref="CollectiveTimeoutException"/> instead of waiting
+/// forever. Dispose finalises MPI (after a barrier, so that no rank finalises while another still reduces); on a
+/// failure call <see cref="Abort"/> instead, which ends every rank.
 /// </summary>
 public sealed unsafe class MpiCommunicator : ICommunicator
 {
+    /// <summary>
+    /// The default <see cref="CollectiveTimeout"/>: 30 minutes, PyTorch's default for its process groups. A wait
+    /// includes whatever rank 0 does alone in between (evaluation, checkpoints), so it must exceed those.
+    /// </summary>
+    public static readonly TimeSpan DefaultCollectiveTimeout = TimeSpan.FromMinutes(30);
+
     private readonly OpenMpiNative mpi;
     private bool finalized;
 
-    private MpiCommunicator(OpenMpiNative mpi, int rank, int size)
+    private MpiCommunicator(OpenMpiNative mpi, int rank, int size, TimeSpan collectiveTimeout)
     {
         this.mpi = mpi;
         Rank = rank;
         Size = size;
+        CollectiveTimeout = collectiveTimeout;
     }
 
-    /// <summary>Initialises MPI (once per process) and joins MPI_COMM_WORLD.</summary>
+    /// <summary>
+    /// Initialises MPI (once per process) and joins MPI_COMM_WORLD; a collective that has not completed after
+    /// <paramref name="collectiveTimeout"/> (default <see cref="DefaultCollectiveTimeout"/>) throws.
+    /// </summary>
     /// <exception cref="DllNotFoundException">Open MPI is not installed.</exception>
     /// <exception cref="MpiException">MPI failed to start.</exception>
-    public static MpiCommunicator Initialize()
+    public static MpiCommunicator Initialize(TimeSpan? collectiveTimeout = null)
     {
+        var timeout = collectiveTimeout ?? DefaultCollectiveTimeout;
+        if (timeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(collectiveTimeout), timeout, "the collective timeout must be positive");
         var mpi = OpenMpiNative.Load();
         int initialized = 0, provided = 0, rank = 0, size = 0;
         mpi.Check(mpi.Initialized(&initialized), "MPI_Initialized");
@@ -36,8 +51,11 @@ public sealed unsafe class MpiCommunicator : ICommunicator
         mpi.Check(mpi.CommSetErrhandler(mpi.CommWorld, mpi.ErrorsReturn), "MPI_Comm_set_errhandler");
         mpi.Check(mpi.CommRank(mpi.CommWorld, &rank), "MPI_Comm_rank");
         mpi.Check(mpi.CommSize(mpi.CommWorld, &size), "MPI_Comm_size");
-        return new MpiCommunicator(mpi, rank, size);
+        return new MpiCommunicator(mpi, rank, size, timeout);
     }
+
+    /// <summary>How long a rank waits for a collective to complete before it gives up on its peers.</summary>
+    public TimeSpan CollectiveTimeout { get; }
 
     /// <inheritdoc />
     public int Rank { get; }
@@ -49,7 +67,11 @@ public sealed unsafe class MpiCommunicator : ICommunicator
     public void AllReduceSum(Span<double> values)
     {
         fixed (double* data = values)
-            mpi.Check(mpi.Allreduce(InPlace, data, values.Length, mpi.Double, mpi.Sum, mpi.CommWorld), "MPI_Allreduce");
+        {
+            IntPtr request;
+            mpi.Check(mpi.Iallreduce(InPlace, data, values.Length, mpi.Double, mpi.Sum, mpi.CommWorld, &request), "MPI_Iallreduce");
+            WaitFor(request, "all-reduce");
+        }
     }
 
     /// <inheritdoc />
@@ -59,18 +81,27 @@ public sealed unsafe class MpiCommunicator : ICommunicator
         void* data = Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buffer));
         IntPtr request;
         mpi.Check(mpi.Iallreduce(InPlace, data, count, mpi.Float, mpi.Sum, mpi.CommWorld, &request), "MPI_Iallreduce");
-        return new Request(mpi, request, buffer);
+        return new Request(this, request, buffer);
     }
 
     /// <inheritdoc />
     public void Broadcast(Span<byte> data, int root)
     {
         fixed (byte* bytes = data)
-            mpi.Check(mpi.Bcast(bytes, data.Length, mpi.Byte, root, mpi.CommWorld), "MPI_Bcast");
+        {
+            IntPtr request;
+            mpi.Check(mpi.Ibcast(bytes, data.Length, mpi.Byte, root, mpi.CommWorld, &request), "MPI_Ibcast");
+            WaitFor(request, "broadcast");
+        }
     }
 
     /// <inheritdoc />
-    public void Barrier() => mpi.Check(mpi.Barrier(mpi.CommWorld), "MPI_Barrier");
+    public void Barrier()
+    {
+        IntPtr request;
+        mpi.Check(mpi.Ibarrier(mpi.CommWorld, &request), "MPI_Ibarrier");
+        WaitFor(request, "barrier");
+    }
 
     /// <inheritdoc />
     public void Abort(int exitCode)
@@ -93,8 +124,32 @@ public sealed unsafe class MpiCommunicator : ICommunicator
     /// <summary>MPI_IN_PLACE, ((void *) 1) in Open MPI's mpi.h.</summary>
     private static void* InPlace => (void*)1;
 
+    /// <summary>
+    /// Polls <paramref name="request"/> with MPI_Test (which also drives Open MPI's progress) until it completes,
+    /// yielding the core between polls; throws once <see cref="CollectiveTimeout"/> has passed without completion.
+    /// </summary>
+    private void WaitFor(IntPtr request, string collective)
+    {
+        long started = Stopwatch.GetTimestamp();
+        while (!TestOnce(ref request))
+        {
+            if (Stopwatch.GetElapsedTime(started) > CollectiveTimeout)
+                throw new CollectiveTimeoutException(collective, CollectiveTimeout);
+            Thread.Yield();
+        }
+    }
+
+    /// <summary>One MPI_Test of <paramref name="request"/> (MPI sets it to MPI_REQUEST_NULL once complete); true when complete.</summary>
+    private bool TestOnce(ref IntPtr request)
+    {
+        int done = 0;
+        fixed (IntPtr* handle = &request)
+            mpi.Check(mpi.Test(handle, &done, IntPtr.Zero), "MPI_Test");
+        return done != 0;
+    }
+
     /// <summary>An MPI_Request of an MPI_Iallreduce; keeps its buffer referenced until complete.</summary>
-    private sealed class Request(OpenMpiNative mpi, IntPtr handle, float[] buffer) : IPendingReduction
+    private sealed class Request(MpiCommunicator communicator, IntPtr handle, float[] buffer) : IPendingReduction
     {
         private IntPtr handle = handle;
         private float[]? buffer = buffer;
@@ -102,21 +157,23 @@ public sealed unsafe class MpiCommunicator : ICommunicator
         public bool Test()
         {
             if (buffer is null) return true;
-            int done = 0;
-            IntPtr request = handle;
-            mpi.Check(mpi.Test(&request, &done, IntPtr.Zero), "MPI_Test");
-            handle = request;
-            if (done != 0) buffer = null;
-            return done != 0;
+            if (!communicator.TestOnce(ref handle)) return false;
+            buffer = null;
+            return true;
         }
 
         public void Wait()
         {
             if (buffer is null) return;
-            IntPtr request = handle;
-            mpi.Check(mpi.Wait(&request, IntPtr.Zero), "MPI_Wait");
-            handle = request;
+            communicator.WaitFor(handle, "all-reduce");
             buffer = null;
         }
     }
 }
+
+/// <summary>
+/// A collective did not complete within the communicator's timeout: some rank has stopped taking part (hung, or
+/// far slower than the rest). The run cannot go on; abort every rank.
+/// </summary>
+public sealed class CollectiveTimeoutException(string collective, TimeSpan timeout)
+    : Exception(FormattableString.Invariant($"no progress in {collective} for {timeout.TotalSeconds:0.###} s: another rank has stopped responding (the limit is the collective timeout: bigs --collective-timeout)"));

@@ -16,7 +16,10 @@ public static class MpiLaunch
 
     /// <summary>
     /// Open MPI's world when a launcher started more than one rank (<c>mpirun -np N</c>, N &gt; 1), else a
-    /// <see cref="SingleProcess"/> that never loads MPI.
+    /// <see cref="SingleProcess"/> that never loads MPI. A collective still incomplete after
+    /// <paramref name="collectiveTimeout"/> (default <see cref="MpiCommunicator.DefaultCollectiveTimeout"/>) throws
+    /// <see cref="CollectiveTimeoutException"/>.
     /// </summary>
-    public static ICommunicator Join() => LaunchedSize() is > 1 ? MpiCommunicator.Initialize() : new SingleProcess();
+    public static ICommunicator Join(TimeSpan? collectiveTimeout = null) =>
+        LaunchedSize() is > 1 ? MpiCommunicator.Initialize(collectiveTimeout) : new SingleProcess();
 }

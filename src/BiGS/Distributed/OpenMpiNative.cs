@@ -37,12 +37,10 @@ internal sealed unsafe class OpenMpiNative
         CommRank = (delegate* unmanaged<IntPtr, int*, int>)Symbol("MPI_Comm_rank");
         CommSize = (delegate* unmanaged<IntPtr, int*, int>)Symbol("MPI_Comm_size");
         CommSetErrhandler = (delegate* unmanaged<IntPtr, IntPtr, int>)Symbol("MPI_Comm_set_errhandler");
-        Allreduce = (delegate* unmanaged<void*, void*, int, IntPtr, IntPtr, IntPtr, int>)Symbol("MPI_Allreduce");
         Iallreduce = (delegate* unmanaged<void*, void*, int, IntPtr, IntPtr, IntPtr, IntPtr*, int>)Symbol("MPI_Iallreduce");
         Test = (delegate* unmanaged<IntPtr*, int*, IntPtr, int>)Symbol("MPI_Test");
-        Wait = (delegate* unmanaged<IntPtr*, IntPtr, int>)Symbol("MPI_Wait");
-        Bcast = (delegate* unmanaged<void*, int, IntPtr, int, IntPtr, int>)Symbol("MPI_Bcast");
-        Barrier = (delegate* unmanaged<IntPtr, int>)Symbol("MPI_Barrier");
+        Ibcast = (delegate* unmanaged<void*, int, IntPtr, int, IntPtr, IntPtr*, int>)Symbol("MPI_Ibcast");
+        Ibarrier = (delegate* unmanaged<IntPtr, IntPtr*, int>)Symbol("MPI_Ibarrier");
         Abort = (delegate* unmanaged<IntPtr, int, int>)Symbol("MPI_Abort");
         ErrorString = (delegate* unmanaged<int, byte*, int*, int>)Symbol("MPI_Error_string");
     }
@@ -69,12 +67,10 @@ internal sealed unsafe class OpenMpiNative
     public delegate* unmanaged<IntPtr, int*, int> CommRank { get; }
     public delegate* unmanaged<IntPtr, int*, int> CommSize { get; }
     public delegate* unmanaged<IntPtr, IntPtr, int> CommSetErrhandler { get; }
-    public delegate* unmanaged<void*, void*, int, IntPtr, IntPtr, IntPtr, int> Allreduce { get; }
     public delegate* unmanaged<void*, void*, int, IntPtr, IntPtr, IntPtr, IntPtr*, int> Iallreduce { get; }
     public delegate* unmanaged<IntPtr*, int*, IntPtr, int> Test { get; }
-    public delegate* unmanaged<IntPtr*, IntPtr, int> Wait { get; }
-    public delegate* unmanaged<void*, int, IntPtr, int, IntPtr, int> Bcast { get; }
-    public delegate* unmanaged<IntPtr, int> Barrier { get; }
+    public delegate* unmanaged<void*, int, IntPtr, int, IntPtr, IntPtr*, int> Ibcast { get; }
+    public delegate* unmanaged<IntPtr, IntPtr*, int> Ibarrier { get; }
     public delegate* unmanaged<IntPtr, int, int> Abort { get; }
     public delegate* unmanaged<int, byte*, int*, int> ErrorString { get; }
 #pragma warning restore CS1591

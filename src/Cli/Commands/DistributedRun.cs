@@ -1,3 +1,4 @@
+using System.CommandLine;
 using BiGS.Native.Distributed;
 
 namespace BiGS.Native.Cli.Commands;
@@ -5,14 +6,26 @@ namespace BiGS.Native.Cli.Commands;
 /// <summary>
 /// Runs a training command on every rank of <c>mpirun -np N bigs ...</c> (and as one plain process without a
 /// launcher): rank 0 alone prints; a failure on any rank prints its error and aborts every rank (MPI_Abort), so no
-/// rank waits forever for a dead peer. A rank killed outright is caught by mpirun, which ends the others.
+/// rank waits forever for a dead peer. A rank killed outright is caught by mpirun, which ends the others; a rank
+/// that hangs alive is caught by the others' collective timeout (--collective-timeout), after which they abort.
 /// </summary>
 internal static class DistributedRun
 {
-    /// <summary>Runs <paramref name="train"/> with the run's ranks (null for a single process); returns its exit code.</summary>
-    public static int Run(Func<DataParallel?, int> train)
+    /// <summary>A new --collective-timeout option (seconds; System.CommandLine options belong to one command each).</summary>
+    public static Option<float> CreateTimeoutOption() => new Option<float>("--collective-timeout")
     {
-        var communicator = MpiLaunch.Join();
+        Description = "Under mpirun: seconds a rank waits for the others in an all-reduce (or broadcast, barrier) before it stops " +
+            "every rank, so a hung rank cannot hang the run; it must exceed rank 0's evaluations and checkpoint saves",
+        DefaultValueFactory = _ => (float)MpiCommunicator.DefaultCollectiveTimeout.TotalSeconds,
+    }.Positive();
+
+    /// <summary>
+    /// Runs <paramref name="train"/> with the run's ranks (null for a single process), collectives timing out after
+    /// <paramref name="collectiveTimeoutSeconds"/>; returns its exit code.
+    /// </summary>
+    public static int Run(float collectiveTimeoutSeconds, Func<DataParallel?, int> train)
+    {
+        var communicator = MpiLaunch.Join(TimeSpan.FromSeconds(collectiveTimeoutSeconds));
         if (communicator.Size == 1) return train(null);
         if (communicator.Rank != 0) Console.SetOut(TextWriter.Null);
         else Console.WriteLine($"data-parallel over {communicator.Size} MPI ranks (Open MPI)");
@@ -24,8 +37,9 @@ internal static class DistributedRun
         }
         catch (Exception e)
         {
-            bool userError = e is ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException;
-            Console.Error.WriteLine($"error: rank {communicator.Rank} of {communicator.Size} failed, stopping every rank: {(userError ? e.Message : e.ToString())}");
+            // bad input, files, and a hung peer explain themselves; anything else is a bug and shows its stack
+            bool explained = e is ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException or CollectiveTimeoutException;
+            Console.Error.WriteLine($"error: rank {communicator.Rank} of {communicator.Size} failed, stopping every rank: {(explained ? e.Message : e.ToString())}");
             communicator.Abort(1);
             throw; // not reached: MPI_Abort ends the process
         }

@@ -43,6 +43,7 @@ public static class FinetuneCommand
             Arity = ArgumentArity.ZeroOrOne,
         };
         public Option<string?> Device { get; } = DeviceOption.Create();
+        public Option<float> CollectiveTimeout { get; } = DistributedRun.CreateTimeoutOption();
 
         /// <summary>The fine-tuning settings the options give.</summary>
         public FineTuneOptions Read(ParseResult r) => new()
@@ -84,7 +85,7 @@ public static class FinetuneCommand
             : (output, resumeFrom);
     }
 
-    private static int Run(Options o, ParseResult r) => DistributedRun.Run(parallel => Train(o, r, parallel));
+    private static int Run(Options o, ParseResult r) => DistributedRun.Run(r.GetValue(o.CollectiveTimeout), parallel => Train(o, r, parallel));
 
     private static int Train(Options o, ParseResult r, DataParallel? parallel)
     {

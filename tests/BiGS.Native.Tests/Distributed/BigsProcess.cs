@@ -13,13 +13,15 @@ internal sealed class BigsProcess : IDisposable
     private readonly Process process;
     private readonly System.Text.StringBuilder output = new();
 
-    private BigsProcess(int ranks, string[] args)
+    private BigsProcess(int ranks, IReadOnlyDictionary<string, string> environment, string[] args)
     {
         string bigs = Path.Combine(AppContext.BaseDirectory, "bigs.dll");
         var start = new ProcessStartInfo(ranks == 1 ? "dotnet" : Mpirun ?? throw new InvalidOperationException("mpirun is not installed"));
-        string[] launcher = ranks == 1 ? [] : ["--allow-run-as-root", "--oversubscribe", "-np", ranks.ToString(), "-x", "DOTNET_PROCESSOR_COUNT", "dotnet"];
+        var variables = new Dictionary<string, string>(environment) { ["DOTNET_PROCESSOR_COUNT"] = "1" };
+        string[] exported = [.. variables.Keys.SelectMany(name => new[] { "-x", name })];
+        string[] launcher = ranks == 1 ? [] : ["--allow-run-as-root", "--oversubscribe", "-np", ranks.ToString(), .. exported, "dotnet"];
         foreach (string a in launcher.Append(bigs).Concat(args)) start.ArgumentList.Add(a);
-        start.Environment["DOTNET_PROCESSOR_COUNT"] = "1";
+        foreach (var (name, value) in variables) start.Environment[name] = value;
         start.RedirectStandardOutput = start.RedirectStandardError = true;
         start.UseShellExecute = false;
         LetChildrenTakeSigInt();
@@ -41,12 +43,16 @@ internal sealed class BigsProcess : IDisposable
     }
 
     /// <summary>Starts <c>bigs args</c> on <paramref name="ranks"/> ranks.</summary>
-    public static BigsProcess Start(int ranks, params string[] args) => new(ranks, args);
+    public static BigsProcess Start(int ranks, params string[] args) => new(ranks, new Dictionary<string, string>(), args);
 
     /// <summary>Runs to the end; returns the exit code and output.</summary>
-    public static (int ExitCode, string Output) Run(int ranks, params string[] args)
+    public static (int ExitCode, string Output) Run(int ranks, params string[] args) =>
+        Run(ranks, new Dictionary<string, string>(), args);
+
+    /// <summary>Runs to the end with extra environment variables on every rank; returns the exit code and output.</summary>
+    public static (int ExitCode, string Output) Run(int ranks, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        using var run = Start(ranks, args);
+        using var run = new BigsProcess(ranks, environment, args);
         return (run.WaitForExit(), run.Output);
     }
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using BiGS.Native.Checkpoints;
+using BiGS.Native.Distributed;
 using BiGS.Native.Tests.Tasks;
 using BiGS.Native.Training;
 
@@ -132,6 +133,17 @@ public sealed class DataParallelTests(SingleProcessPretraining single) : IClassF
         var (resumedExit, resumedLog) = BigsProcess.Run(1, single.Pretrain(output, "--resume", output, "--steps", (step + 1).ToString()));
         Assert.True(resumedExit == 0, resumedLog);
         Assert.Contains($"at step {step}", resumedLog);
+    }
+
+    [MpiFact]
+    public void A_hung_rank_stops_every_rank_after_the_collective_timeout()
+    {
+        string output = Path.Combine(single.Files.Path, "hung");
+        var hangRank1 = new Dictionary<string, string> { [DataParallel.HangRankVariable] = "1" };
+        // without the timeout rank 0 would wait for rank 1 for ever (the default limit is 30 minutes, past BigsProcess's)
+        var (exitCode, log) = BigsProcess.Run(2, hangRank1, single.Pretrain(output, "--collective-timeout", "2"));
+        Assert.True(exitCode != 0, log);
+        Assert.True(log.Contains("error: rank 0 of 2 failed, stopping every rank: no progress in all-reduce for 2 s"), log);
     }
 
     [MpiFact]
