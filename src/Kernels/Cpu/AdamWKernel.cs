@@ -1,5 +1,3 @@
-using System.Runtime.Intrinsics;
-
 namespace BiGS.Native.Kernels.Cpu;
 
 /// <summary>One AdamW update (Loshchilov &amp; Hutter, decoupled weight decay) over a parameter buffer.</summary>
@@ -40,33 +38,40 @@ public static class AdamWKernel
         private readonly float inverseCorrection1 = (float)(1.0 / (1.0 - Math.Pow(beta1, step)));
         private readonly float inverseCorrection2 = (float)(1.0 / (1.0 - Math.Pow(beta2, step)));
 
+        /// <summary>Updates p, m and v in place, on the processor's widest lane vector.</summary>
         public void Apply(Span<float> p, ReadOnlySpan<float> g, Span<float> m, Span<float> v)
         {
-            int n = p.Length, i = 0;
-            for (; i <= n - SimdLoops.Width; i += SimdLoops.Width)
+            if (Lanes.UseWide) Apply<Lanes16>(p, g, m, v);
+            else Apply<Lanes8>(p, g, m, v);
+        }
+
+        private void Apply<TLanes>(Span<float> p, ReadOnlySpan<float> g, Span<float> m, Span<float> v) where TLanes : struct, ILaneVector<TLanes>
+        {
+            int n = p.Length, i = 0, width = TLanes.Count;
+            for (; i <= n - width; i += width)
             {
-                var (newP, newM, newV) = Invoke(SimdLoops.Load(p, i), SimdLoops.Load(g, i), SimdLoops.Load(m, i), SimdLoops.Load(v, i));
-                SimdLoops.Store(newP, p, i);
-                SimdLoops.Store(newM, m, i);
-                SimdLoops.Store(newV, v, i);
+                var (newP, newM, newV) = Invoke(TLanes.LoadUnchecked(p, i), TLanes.LoadUnchecked(g, i),
+                    TLanes.LoadUnchecked(m, i), TLanes.LoadUnchecked(v, i));
+                newP.StoreUnchecked(p, i);
+                newM.StoreUnchecked(m, i);
+                newV.StoreUnchecked(v, i);
             }
             if (i == n) return;
-            var (tailP, tailM, tailV) = Invoke(SimdLoops.LoadPadded(p[i..]), SimdLoops.LoadPadded(g[i..]),
-                SimdLoops.LoadPadded(m[i..]), SimdLoops.LoadPadded(v[i..]));
+            var (tailP, tailM, tailV) = Invoke(SimdLoops.LoadPadded<TLanes>(p[i..]), SimdLoops.LoadPadded<TLanes>(g[i..]),
+                SimdLoops.LoadPadded<TLanes>(m[i..]), SimdLoops.LoadPadded<TLanes>(v[i..]));
             SimdLoops.StorePartial(tailP, p[i..]);
             SimdLoops.StorePartial(tailM, m[i..]);
             SimdLoops.StorePartial(tailV, v[i..]);
         }
 
-        private (Vector256<float> P, Vector256<float> M, Vector256<float> V) Invoke(
-            Vector256<float> p, Vector256<float> g, Vector256<float> m, Vector256<float> v)
+        private (TLanes P, TLanes M, TLanes V) Invoke<TLanes>(TLanes p, TLanes g, TLanes m, TLanes v) where TLanes : struct, ILaneVector<TLanes>
         {
-            m = SimdMath.MulAdd(Vector256.Create(beta1), m, Vector256.Create(1 - beta1) * g);
-            v = SimdMath.MulAdd(Vector256.Create(beta2), v, Vector256.Create(1 - beta2) * g * g);
-            var mhat = m * Vector256.Create(inverseCorrection1);
-            var vhat = v * Vector256.Create(inverseCorrection2);
-            var direction = mhat / (Vector256.Sqrt(vhat) + Vector256.Create(eps));
-            p -= Vector256.Create(lr) * SimdMath.MulAdd(Vector256.Create(weightDecay), p, direction);
+            m = TLanes.MulAdd(TLanes.Broadcast(beta1), m, TLanes.Broadcast(1 - beta1) * g);
+            v = TLanes.MulAdd(TLanes.Broadcast(beta2), v, TLanes.Broadcast(1 - beta2) * g * g);
+            var mhat = m * TLanes.Broadcast(inverseCorrection1);
+            var vhat = v * TLanes.Broadcast(inverseCorrection2);
+            var direction = mhat / (TLanes.Sqrt(vhat) + TLanes.Broadcast(eps));
+            p -= TLanes.Broadcast(lr) * TLanes.MulAdd(TLanes.Broadcast(weightDecay), p, direction);
             return (p, m, v);
         }
     }

@@ -1,5 +1,3 @@
-using System.Runtime.Intrinsics;
-
 namespace BiGS.Native.Kernels.Cpu;
 
 /// <summary>Something that runs with whichever concrete binary operator a <see cref="BinaryOp"/> names.</summary>
@@ -43,53 +41,81 @@ internal static class BinaryOperators
         }
         else if (aStride == 1 && bStride == 0)
         {
-            var right = new ScalarRight<TOp>(op, Vector256.Create(b[bStart]));
+            var right = new ScalarRight<TOp>(op, b[bStart]);
             if (parallel) SimdLoops.MapParallel(right, a.Slice(aStart, n), y);
             else SimdLoops.Map(right, a.Slice(aStart, n), y);
         }
         else if (aStride == 0 && bStride == 1)
         {
-            var left = new ScalarLeft<TOp>(op, Vector256.Create(a[aStart]));
+            var left = new ScalarLeft<TOp>(op, a[aStart]);
             if (parallel) SimdLoops.MapParallel(left, b.Slice(bStart, n), y);
             else SimdLoops.Map(left, b.Slice(bStart, n), y);
         }
-        else
+        else if (Lanes.UseWide) GatheredRow<TOp, Lanes16>(op, a, aStart, aStride, b, bStart, bStride, y);
+        else GatheredRow<TOp, Lanes8>(op, a, aStart, aStride, b, bStart, bStride, y);
+    }
+
+    /// <summary><see cref="StridedRow{TOp}"/> for general strides: the operands are gathered into vectors.</summary>
+    private static void GatheredRow<TOp, TLanes>(TOp op, ReadOnlySpan<float> a, int aStart, int aStride,
+        ReadOnlySpan<float> b, int bStart, int bStride, Span<float> y) where TOp : struct, IBinaryOperator where TLanes : struct, ILaneVector<TLanes>
+    {
+        for (int i = 0; i < y.Length; i += TLanes.Count)
         {
-            for (int i = 0; i < n; i += SimdLoops.Width)
-            {
-                int count = Math.Min(SimdLoops.Width, n - i);
-                var result = op.Invoke(Gather(a, aStart + i * aStride, aStride, count), Gather(b, bStart + i * bStride, bStride, count));
-                SimdLoops.StorePartial(result, y.Slice(i, count));
-            }
+            int count = Math.Min(TLanes.Count, y.Length - i);
+            var result = op.Invoke(Gather<TLanes>(a, aStart + i * aStride, aStride, count), Gather<TLanes>(b, bStart + i * bStride, bStride, count));
+            SimdLoops.StorePartial(result, y.Slice(i, count));
         }
     }
 
-    /// <summary>Vector of src[start + k*stride] for k &lt; count (at most 8), zero-padded.</summary>
-    private static Vector256<float> Gather(ReadOnlySpan<float> source, int start, int stride, int count)
+    /// <summary>Vector of src[start + k*stride] for k &lt; count (at most the lane count), zero-padded.</summary>
+    private static TLanes Gather<TLanes>(ReadOnlySpan<float> source, int start, int stride, int count) where TLanes : struct, ILaneVector<TLanes>
     {
-        Span<float> lanes = stackalloc float[SimdLoops.Width];
+        Span<float> lanes = stackalloc float[TLanes.Count];
         lanes.Clear();
         for (int k = 0; k < count; k++)
             lanes[k] = source[start + k * stride];
-        return Vector256.Create<float>(lanes);
+        return TLanes.Load(lanes);
     }
 
-    internal readonly struct AddOp : IBinaryOperator { public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => a + b; }
-    internal readonly struct SubOp : IBinaryOperator { public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => a - b; }
-    internal readonly struct MulOp : IBinaryOperator { public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => a * b; }
-    internal readonly struct DivOp : IBinaryOperator { public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => a / b; }
-    internal readonly struct MaxOp : IBinaryOperator { public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => Vector256.Max(a, b); }
-    internal readonly struct MinOp : IBinaryOperator { public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => Vector256.Min(a, b); }
+    internal readonly struct AddOp : IBinaryOperator
+    {
+        public TLanes Invoke<TLanes>(TLanes a, TLanes b) where TLanes : struct, ILaneVector<TLanes> => a + b;
+    }
+
+    internal readonly struct SubOp : IBinaryOperator
+    {
+        public TLanes Invoke<TLanes>(TLanes a, TLanes b) where TLanes : struct, ILaneVector<TLanes> => a - b;
+    }
+
+    internal readonly struct MulOp : IBinaryOperator
+    {
+        public TLanes Invoke<TLanes>(TLanes a, TLanes b) where TLanes : struct, ILaneVector<TLanes> => a * b;
+    }
+
+    internal readonly struct DivOp : IBinaryOperator
+    {
+        public TLanes Invoke<TLanes>(TLanes a, TLanes b) where TLanes : struct, ILaneVector<TLanes> => a / b;
+    }
+
+    internal readonly struct MaxOp : IBinaryOperator
+    {
+        public TLanes Invoke<TLanes>(TLanes a, TLanes b) where TLanes : struct, ILaneVector<TLanes> => TLanes.Max(a, b);
+    }
+
+    internal readonly struct MinOp : IBinaryOperator
+    {
+        public TLanes Invoke<TLanes>(TLanes a, TLanes b) where TLanes : struct, ILaneVector<TLanes> => TLanes.Min(a, b);
+    }
 }
 
 /// <summary>x -&gt; x op b for a fixed right operand b.</summary>
-internal readonly struct ScalarRight<TOp>(TOp op, Vector256<float> right) : IUnaryOperator where TOp : struct, IBinaryOperator
+internal readonly struct ScalarRight<TOp>(TOp op, float right) : IUnaryOperator where TOp : struct, IBinaryOperator
 {
-    public Vector256<float> Invoke(Vector256<float> x) => op.Invoke(x, right);
+    public TLanes Invoke<TLanes>(TLanes x) where TLanes : struct, ILaneVector<TLanes> => op.Invoke(x, TLanes.Broadcast(right));
 }
 
 /// <summary>x -&gt; a op x for a fixed left operand a.</summary>
-internal readonly struct ScalarLeft<TOp>(TOp op, Vector256<float> left) : IUnaryOperator where TOp : struct, IBinaryOperator
+internal readonly struct ScalarLeft<TOp>(TOp op, float left) : IUnaryOperator where TOp : struct, IBinaryOperator
 {
-    public Vector256<float> Invoke(Vector256<float> x) => op.Invoke(left, x);
+    public TLanes Invoke<TLanes>(TLanes x) where TLanes : struct, ILaneVector<TLanes> => op.Invoke(TLanes.Broadcast(left), x);
 }

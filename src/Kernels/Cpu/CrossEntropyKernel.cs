@@ -1,5 +1,3 @@
-using System.Runtime.Intrinsics;
-
 namespace BiGS.Native.Kernels.Cpu;
 
 /// <summary>Softmax cross-entropy over (rows, cols) logits with integer labels and an ignore index (MLM loss).</summary>
@@ -85,7 +83,7 @@ public static class CrossEntropyKernel
     /// <summary>logit -&gt; scale exp(logit - logSumExp).</summary>
     private readonly struct ScaledSoftmax(float logSumExp, float scale) : IUnaryOperator
     {
-        public Vector256<float> Invoke(Vector256<float> logit) =>
-            Vector256.Create(scale) * Vector256.Exp(logit - Vector256.Create(logSumExp));
+        public TLanes Invoke<TLanes>(TLanes logit) where TLanes : struct, ILaneVector<TLanes> =>
+            TLanes.Broadcast(scale) * TLanes.Exp(logit - TLanes.Broadcast(logSumExp));
     }
 }

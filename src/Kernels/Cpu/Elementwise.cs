@@ -1,5 +1,3 @@
-using System.Runtime.Intrinsics;
-
 namespace BiGS.Native.Kernels.Cpu;
 
 /// <summary>Elementwise functions of one tensor.</summary>
@@ -165,7 +163,7 @@ public static class Elementwise
     public static void AddScaled(ReadOnlySpan<float> x, float alpha, Span<float> y)
     {
         KernelArguments.RequireLength(nameof(y), y.Length, x.Length, $"x of length {x.Length}");
-        SimdLoops.MapParallel(new AxpyOp(Vector256.Create(alpha)), x, y, y);
+        SimdLoops.MapParallel(new AxpyOp(alpha), x, y, y);
     }
 
     /// <summary>y = alpha * x.</summary>
@@ -181,109 +179,109 @@ public static class Elementwise
         KernelArguments.RequireLength(nameof(y), y.Length, x.Length, $"x of length {x.Length}");
         if (!(min <= max))
             throw new ArgumentException($"clamp needs min <= max, got min {min} and max {max}", nameof(min));
-        SimdLoops.MapParallel(new ClampOp(Vector256.Create(min), Vector256.Create(max)), x, y);
+        SimdLoops.MapParallel(new ClampOp(min, max), x, y);
     }
 
     // ---- unary forward operators ----
-    private readonly struct NegOp : IUnaryOperator { public Vector256<float> Invoke(Vector256<float> x) => -x; }
-    private readonly struct AbsOp : IUnaryOperator { public Vector256<float> Invoke(Vector256<float> x) => Vector256.Abs(x); }
-    private readonly struct ExpOp : IUnaryOperator { public Vector256<float> Invoke(Vector256<float> x) => Vector256.Exp(x); }
-    private readonly struct LogOp : IUnaryOperator { public Vector256<float> Invoke(Vector256<float> x) => Vector256.Log(x); }
-    private readonly struct SqrtOp : IUnaryOperator { public Vector256<float> Invoke(Vector256<float> x) => Vector256.Sqrt(x); }
-    private readonly struct RsqrtOp : IUnaryOperator { public Vector256<float> Invoke(Vector256<float> x) => Vector256<float>.One / Vector256.Sqrt(x); }
-    private readonly struct SquareOp : IUnaryOperator { public Vector256<float> Invoke(Vector256<float> x) => x * x; }
-    private readonly struct ReciprocalOp : IUnaryOperator { public Vector256<float> Invoke(Vector256<float> x) => Vector256<float>.One / x; }
-    private readonly struct TanhOp : IUnaryOperator { public Vector256<float> Invoke(Vector256<float> x) => SimdMath.Tanh(x); }
-    private readonly struct SigmoidOp : IUnaryOperator { public Vector256<float> Invoke(Vector256<float> x) => SimdMath.Sigmoid(x); }
-    private readonly struct ReluOp : IUnaryOperator { public Vector256<float> Invoke(Vector256<float> x) => Vector256.Max(x, Vector256<float>.Zero); }
+    private readonly struct NegOp : IUnaryOperator { public TLanes Invoke<TLanes>(TLanes x) where TLanes : struct, ILaneVector<TLanes> => -x; }
+    private readonly struct AbsOp : IUnaryOperator { public TLanes Invoke<TLanes>(TLanes x) where TLanes : struct, ILaneVector<TLanes> => TLanes.Abs(x); }
+    private readonly struct ExpOp : IUnaryOperator { public TLanes Invoke<TLanes>(TLanes x) where TLanes : struct, ILaneVector<TLanes> => TLanes.Exp(x); }
+    private readonly struct LogOp : IUnaryOperator { public TLanes Invoke<TLanes>(TLanes x) where TLanes : struct, ILaneVector<TLanes> => TLanes.Log(x); }
+    private readonly struct SqrtOp : IUnaryOperator { public TLanes Invoke<TLanes>(TLanes x) where TLanes : struct, ILaneVector<TLanes> => TLanes.Sqrt(x); }
+    private readonly struct RsqrtOp : IUnaryOperator { public TLanes Invoke<TLanes>(TLanes x) where TLanes : struct, ILaneVector<TLanes> => TLanes.Broadcast(1f) / TLanes.Sqrt(x); }
+    private readonly struct SquareOp : IUnaryOperator { public TLanes Invoke<TLanes>(TLanes x) where TLanes : struct, ILaneVector<TLanes> => x * x; }
+    private readonly struct ReciprocalOp : IUnaryOperator { public TLanes Invoke<TLanes>(TLanes x) where TLanes : struct, ILaneVector<TLanes> => TLanes.Broadcast(1f) / x; }
+    private readonly struct TanhOp : IUnaryOperator { public TLanes Invoke<TLanes>(TLanes x) where TLanes : struct, ILaneVector<TLanes> => SimdMath.Tanh(x); }
+    private readonly struct SigmoidOp : IUnaryOperator { public TLanes Invoke<TLanes>(TLanes x) where TLanes : struct, ILaneVector<TLanes> => SimdMath.Sigmoid(x); }
+    private readonly struct ReluOp : IUnaryOperator { public TLanes Invoke<TLanes>(TLanes x) where TLanes : struct, ILaneVector<TLanes> => TLanes.Max(x, TLanes.Broadcast(0f)); }
 
-    private readonly struct ClampOp(Vector256<float> min, Vector256<float> max) : IUnaryOperator
+    private readonly struct ClampOp(float min, float max) : IUnaryOperator
     {
-        public Vector256<float> Invoke(Vector256<float> x) => Vector256.Min(Vector256.Max(x, min), max);
+        public TLanes Invoke<TLanes>(TLanes x) where TLanes : struct, ILaneVector<TLanes> =>
+            TLanes.Min(TLanes.Max(x, TLanes.Broadcast(min)), TLanes.Broadcast(max));
     }
 
     // ---- unary backward operators: (x, y = f(x), dy) -> dx = dy * f'(x) ----
     private readonly struct NegBackward : ITernaryOperator
     {
-        public Vector256<float> Invoke(Vector256<float> x, Vector256<float> y, Vector256<float> dy) => -dy;
+        public TLanes Invoke<TLanes>(TLanes x, TLanes y, TLanes dy) where TLanes : struct, ILaneVector<TLanes> => -dy;
     }
 
     /// <summary>d|x|/dx = sign(x), taken as 0 at x = 0.</summary>
     private readonly struct AbsBackward : ITernaryOperator
     {
-        public Vector256<float> Invoke(Vector256<float> x, Vector256<float> y, Vector256<float> dy)
+        public TLanes Invoke<TLanes>(TLanes x, TLanes y, TLanes dy) where TLanes : struct, ILaneVector<TLanes>
         {
-            var positive = Vector256.GreaterThan(x, Vector256<float>.Zero);
-            var negative = Vector256.LessThan(x, Vector256<float>.Zero);
-            return (dy & positive) - (dy & negative);
+            var zero = TLanes.Broadcast(0f);
+            return TLanes.Select(TLanes.GreaterThan(x, zero), dy, zero) - TLanes.Select(TLanes.LessThan(x, zero), dy, zero);
         }
     }
 
     /// <summary>d e^x = e^x = y.</summary>
     private readonly struct ExpBackward : ITernaryOperator
     {
-        public Vector256<float> Invoke(Vector256<float> x, Vector256<float> y, Vector256<float> dy) => dy * y;
+        public TLanes Invoke<TLanes>(TLanes x, TLanes y, TLanes dy) where TLanes : struct, ILaneVector<TLanes> => dy * y;
     }
 
     /// <summary>d ln x = 1/x.</summary>
     private readonly struct LogBackward : ITernaryOperator
     {
-        public Vector256<float> Invoke(Vector256<float> x, Vector256<float> y, Vector256<float> dy) => dy / x;
+        public TLanes Invoke<TLanes>(TLanes x, TLanes y, TLanes dy) where TLanes : struct, ILaneVector<TLanes> => dy / x;
     }
 
     /// <summary>d sqrt(x) = 1/(2 sqrt x) = 0.5/y.</summary>
     private readonly struct SqrtBackward : ITernaryOperator
     {
-        public Vector256<float> Invoke(Vector256<float> x, Vector256<float> y, Vector256<float> dy) => Vector256.Create(0.5f) * dy / y;
+        public TLanes Invoke<TLanes>(TLanes x, TLanes y, TLanes dy) where TLanes : struct, ILaneVector<TLanes> => TLanes.Broadcast(0.5f) * dy / y;
     }
 
     /// <summary>d x^(-1/2) = -0.5 x^(-3/2) = -0.5 y^3.</summary>
     private readonly struct RsqrtBackward : ITernaryOperator
     {
-        public Vector256<float> Invoke(Vector256<float> x, Vector256<float> y, Vector256<float> dy) => Vector256.Create(-0.5f) * dy * y * y * y;
+        public TLanes Invoke<TLanes>(TLanes x, TLanes y, TLanes dy) where TLanes : struct, ILaneVector<TLanes> => TLanes.Broadcast(-0.5f) * dy * y * y * y;
     }
 
     /// <summary>d x^2 = 2x.</summary>
     private readonly struct SquareBackward : ITernaryOperator
     {
-        public Vector256<float> Invoke(Vector256<float> x, Vector256<float> y, Vector256<float> dy) => Vector256.Create(2f) * dy * x;
+        public TLanes Invoke<TLanes>(TLanes x, TLanes y, TLanes dy) where TLanes : struct, ILaneVector<TLanes> => TLanes.Broadcast(2f) * dy * x;
     }
 
     /// <summary>d (1/x) = -1/x^2 = -y^2.</summary>
     private readonly struct ReciprocalBackward : ITernaryOperator
     {
-        public Vector256<float> Invoke(Vector256<float> x, Vector256<float> y, Vector256<float> dy) => -dy * y * y;
+        public TLanes Invoke<TLanes>(TLanes x, TLanes y, TLanes dy) where TLanes : struct, ILaneVector<TLanes> => -dy * y * y;
     }
 
     /// <summary>d tanh(x) = 1 - tanh^2 = 1 - y^2.</summary>
     private readonly struct TanhBackward : ITernaryOperator
     {
-        public Vector256<float> Invoke(Vector256<float> x, Vector256<float> y, Vector256<float> dy) => dy * (Vector256<float>.One - y * y);
+        public TLanes Invoke<TLanes>(TLanes x, TLanes y, TLanes dy) where TLanes : struct, ILaneVector<TLanes> => dy * (TLanes.Broadcast(1f) - y * y);
     }
 
     /// <summary>d sigmoid(x) = y (1 - y).</summary>
     private readonly struct SigmoidBackward : ITernaryOperator
     {
-        public Vector256<float> Invoke(Vector256<float> x, Vector256<float> y, Vector256<float> dy) => dy * y * (Vector256<float>.One - y);
+        public TLanes Invoke<TLanes>(TLanes x, TLanes y, TLanes dy) where TLanes : struct, ILaneVector<TLanes> => dy * y * (TLanes.Broadcast(1f) - y);
     }
 
     /// <summary>d relu(x) = [x &gt; 0].</summary>
     private readonly struct ReluBackward : ITernaryOperator
     {
-        public Vector256<float> Invoke(Vector256<float> x, Vector256<float> y, Vector256<float> dy) =>
-            dy & Vector256.GreaterThan(x, Vector256<float>.Zero);
+        public TLanes Invoke<TLanes>(TLanes x, TLanes y, TLanes dy) where TLanes : struct, ILaneVector<TLanes> =>
+            TLanes.Select(TLanes.GreaterThan(x, TLanes.Broadcast(0f)), dy, TLanes.Broadcast(0f));
     }
 
     // ---- other elementwise operators ----
     private readonly struct MultiplyAddOp : ITernaryOperator
     {
-        public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b, Vector256<float> c) => SimdMath.MulAdd(a, b, c);
+        public TLanes Invoke<TLanes>(TLanes a, TLanes b, TLanes c) where TLanes : struct, ILaneVector<TLanes> => TLanes.MulAdd(a, b, c);
     }
 
     /// <summary>(x, y) -&gt; alpha x + y.</summary>
-    private readonly struct AxpyOp(Vector256<float> alpha) : IBinaryOperator
+    private readonly struct AxpyOp(float alpha) : IBinaryOperator
     {
-        public Vector256<float> Invoke(Vector256<float> x, Vector256<float> y) => SimdMath.MulAdd(alpha, x, y);
+        public TLanes Invoke<TLanes>(TLanes x, TLanes y) where TLanes : struct, ILaneVector<TLanes> => TLanes.MulAdd(TLanes.Broadcast(alpha), x, y);
     }
 
     // ---- the three shapes a binary op runs in ----
@@ -303,8 +301,8 @@ public static class Elementwise
 
         public void Run<TOp>(TOp op) where TOp : struct, IBinaryOperator
         {
-            if (scalarOnLeft) SimdLoops.MapParallel(new ScalarLeft<TOp>(op, Vector256.Create(scalar)), x, y);
-            else SimdLoops.MapParallel(new ScalarRight<TOp>(op, Vector256.Create(scalar)), x, y);
+            if (scalarOnLeft) SimdLoops.MapParallel(new ScalarLeft<TOp>(op, scalar), x, y);
+            else SimdLoops.MapParallel(new ScalarRight<TOp>(op, scalar), x, y);
         }
     }
 

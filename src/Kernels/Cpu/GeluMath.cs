@@ -1,5 +1,3 @@
-using System.Runtime.Intrinsics;
-
 namespace BiGS.Native.Kernels.Cpu;
 
 /// <summary>Which GELU: the tanh approximation (BiGS layers) or the exact erf form (MLM head).</summary>
@@ -12,12 +10,12 @@ public enum GeluKind
     Erf,
 }
 
-/// <summary>A GELU variant: its value and its derivative on 8 floats.</summary>
+/// <summary>A GELU variant: its value and its derivative on a lane vector.</summary>
 internal interface IGeluFunction
 {
-    static abstract Vector256<float> Value(Vector256<float> x);
+    static abstract TLanes Value<TLanes>(TLanes x) where TLanes : struct, ILaneVector<TLanes>;
 
-    static abstract Vector256<float> Derivative(Vector256<float> x);
+    static abstract TLanes Derivative<TLanes>(TLanes x) where TLanes : struct, ILaneVector<TLanes>;
 }
 
 /// <summary>
@@ -33,19 +31,19 @@ internal readonly struct GeluTanh : IGeluFunction
     private const float K = 0.797884561f; // sqrt(2/pi)
     private const float C = 0.044715f;
 
-    private static Vector256<float> SigmoidOfTwoU(Vector256<float> x)
+    private static TLanes SigmoidOfTwoU<TLanes>(TLanes x) where TLanes : struct, ILaneVector<TLanes>
     {
-        var twoU = Vector256.Create(2 * K) * x * SimdMath.MulAdd(Vector256.Create(C), x * x, Vector256<float>.One);
+        var twoU = TLanes.Broadcast(2 * K) * x * TLanes.MulAdd(TLanes.Broadcast(C), x * x, TLanes.Broadcast(1f));
         return SimdMath.Sigmoid(twoU);
     }
 
-    public static Vector256<float> Value(Vector256<float> x) => x * SigmoidOfTwoU(x);
+    public static TLanes Value<TLanes>(TLanes x) where TLanes : struct, ILaneVector<TLanes> => x * SigmoidOfTwoU(x);
 
-    public static Vector256<float> Derivative(Vector256<float> x)
+    public static TLanes Derivative<TLanes>(TLanes x) where TLanes : struct, ILaneVector<TLanes>
     {
         var s = SigmoidOfTwoU(x);
-        var du = Vector256.Create(K) * SimdMath.MulAdd(Vector256.Create(3 * C), x * x, Vector256<float>.One);
-        return SimdMath.MulAdd(Vector256.Create(2f) * x * s * (Vector256<float>.One - s), du, s);
+        var du = TLanes.Broadcast(K) * TLanes.MulAdd(TLanes.Broadcast(3 * C), x * x, TLanes.Broadcast(1f));
+        return TLanes.MulAdd(TLanes.Broadcast(2f) * x * s * (TLanes.Broadcast(1f) - s), du, s);
     }
 }
 
@@ -55,32 +53,32 @@ internal readonly struct GeluTanh : IGeluFunction
 /// </summary>
 internal readonly struct GeluErf : IGeluFunction
 {
-    public static Vector256<float> Value(Vector256<float> x) => x * SimdMath.NormalCdf(x);
+    public static TLanes Value<TLanes>(TLanes x) where TLanes : struct, ILaneVector<TLanes> => x * SimdMath.NormalCdf(x);
 
-    public static Vector256<float> Derivative(Vector256<float> x) =>
-        SimdMath.MulAdd(x, SimdMath.NormalPdf(x), SimdMath.NormalCdf(x));
+    public static TLanes Derivative<TLanes>(TLanes x) where TLanes : struct, ILaneVector<TLanes> =>
+        TLanes.MulAdd(x, SimdMath.NormalPdf(x), SimdMath.NormalCdf(x));
 }
 
 internal readonly struct GeluOperator<TGelu> : IUnaryOperator where TGelu : IGeluFunction
 {
-    public Vector256<float> Invoke(Vector256<float> x) => TGelu.Value(x);
+    public TLanes Invoke<TLanes>(TLanes x) where TLanes : struct, ILaneVector<TLanes> => TGelu.Value(x);
 }
 
 /// <summary>dx = dy * gelu'(x), as (x, dy) -&gt; dx.</summary>
 internal readonly struct GeluBackwardOperator<TGelu> : IBinaryOperator where TGelu : IGeluFunction
 {
-    public Vector256<float> Invoke(Vector256<float> x, Vector256<float> dy) => dy * TGelu.Derivative(x);
+    public TLanes Invoke<TLanes>(TLanes x, TLanes dy) where TLanes : struct, ILaneVector<TLanes> => dy * TGelu.Derivative(x);
 }
 
 /// <summary>y = gelu(x + bias), as (x, bias) -&gt; y.</summary>
 internal readonly struct BiasGeluOperator<TGelu> : IBinaryOperator where TGelu : IGeluFunction
 {
-    public Vector256<float> Invoke(Vector256<float> x, Vector256<float> bias) => TGelu.Value(x + bias);
+    public TLanes Invoke<TLanes>(TLanes x, TLanes bias) where TLanes : struct, ILaneVector<TLanes> => TGelu.Value(x + bias);
 }
 
 /// <summary>dx = dy * gelu'(x + bias), as (x, bias, dy) -&gt; dx.</summary>
 internal readonly struct BiasGeluBackwardOperator<TGelu> : ITernaryOperator where TGelu : IGeluFunction
 {
-    public Vector256<float> Invoke(Vector256<float> x, Vector256<float> bias, Vector256<float> dy) =>
+    public TLanes Invoke<TLanes>(TLanes x, TLanes bias, TLanes dy) where TLanes : struct, ILaneVector<TLanes> =>
         dy * TGelu.Derivative(x + bias);
 }

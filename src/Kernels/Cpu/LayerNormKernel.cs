@@ -1,5 +1,3 @@
-using System.Runtime.Intrinsics;
-
 namespace BiGS.Native.Kernels.Cpu;
 
 /// <summary>
@@ -105,9 +103,9 @@ public static class LayerNormKernel
     /// <summary>x -&gt; ((x - hi) - lo)^2.</summary>
     private readonly struct SquaredDeviation(float hi, float lo) : IUnaryOperator
     {
-        public Vector256<float> Invoke(Vector256<float> x)
+        public TLanes Invoke<TLanes>(TLanes x) where TLanes : struct, ILaneVector<TLanes>
         {
-            var d = x - Vector256.Create(hi) - Vector256.Create(lo);
+            var d = x - TLanes.Broadcast(hi) - TLanes.Broadcast(lo);
             return d * d;
         }
     }
@@ -115,47 +113,47 @@ public static class LayerNormKernel
     /// <summary>(x, gamma, beta) -&gt; ((x - hi) - lo) rstd gamma + beta.</summary>
     private readonly struct Normalize(float hi, float lo, float rstd) : ITernaryOperator
     {
-        public Vector256<float> Invoke(Vector256<float> x, Vector256<float> gamma, Vector256<float> beta) =>
-            SimdMath.MulAdd((x - Vector256.Create(hi) - Vector256.Create(lo)) * Vector256.Create(rstd), gamma, beta);
+        public TLanes Invoke<TLanes>(TLanes x, TLanes gamma, TLanes beta) where TLanes : struct, ILaneVector<TLanes> =>
+            TLanes.MulAdd((x - TLanes.Broadcast(hi) - TLanes.Broadcast(lo)) * TLanes.Broadcast(rstd), gamma, beta);
     }
 
     /// <summary>xhat = (x - mean) rstd.</summary>
     private readonly struct Xhat(float mean, float rstd)
     {
-        public Vector256<float> Of(Vector256<float> x) => (x - Vector256.Create(mean)) * Vector256.Create(rstd);
+        public TLanes Of<TLanes>(TLanes x) where TLanes : struct, ILaneVector<TLanes> => (x - TLanes.Broadcast(mean)) * TLanes.Broadcast(rstd);
         public float Rstd => rstd;
     }
 
     /// <summary>(x, dy, gamma) -&gt; dxhat = dy gamma.</summary>
     private readonly struct DxhatOp : ITernaryOperator
     {
-        public Vector256<float> Invoke(Vector256<float> x, Vector256<float> dy, Vector256<float> gamma) => dy * gamma;
+        public TLanes Invoke<TLanes>(TLanes x, TLanes dy, TLanes gamma) where TLanes : struct, ILaneVector<TLanes> => dy * gamma;
     }
 
     /// <summary>(x, dy, gamma) -&gt; dxhat xhat.</summary>
     private readonly struct DxhatTimesXhat(Xhat xhat) : ITernaryOperator
     {
-        public Vector256<float> Invoke(Vector256<float> x, Vector256<float> dy, Vector256<float> gamma) => dy * gamma * xhat.Of(x);
+        public TLanes Invoke<TLanes>(TLanes x, TLanes dy, TLanes gamma) where TLanes : struct, ILaneVector<TLanes> => dy * gamma * xhat.Of(x);
     }
 
     /// <summary>(x, dy, gamma) -&gt; rstd (dxhat - mean(dxhat) - xhat mean(dxhat xhat)).</summary>
     private readonly struct InputGradient(Xhat xhat, float meanDxhat, float meanDxhatXhat) : ITernaryOperator
     {
-        public Vector256<float> Invoke(Vector256<float> x, Vector256<float> dy, Vector256<float> gamma)
+        public TLanes Invoke<TLanes>(TLanes x, TLanes dy, TLanes gamma) where TLanes : struct, ILaneVector<TLanes>
         {
-            var centred = dy * gamma - Vector256.Create(meanDxhat);
-            return Vector256.Create(xhat.Rstd) * (centred - xhat.Of(x) * Vector256.Create(meanDxhatXhat));
+            var centred = dy * gamma - TLanes.Broadcast(meanDxhat);
+            return TLanes.Broadcast(xhat.Rstd) * (centred - xhat.Of(x) * TLanes.Broadcast(meanDxhatXhat));
         }
     }
 
     /// <summary>term(r, c) = dy[r, c] xhat[r, c], the summand of dgamma.</summary>
     private readonly struct GradientTimesXhat(RawSpan<float> x, RawSpan<float> dy, RawSpan<float> mean, RawSpan<float> rstd, int cols) : IMatrixTerm
     {
-        public Vector256<float> Load(int row, int col, int count)
+        public TLanes Load<TLanes>(int row, int col, int count) where TLanes : struct, ILaneVector<TLanes>
         {
             int start = row * cols + col;
-            var xhat = new Xhat(mean.All[row], rstd.All[row]).Of(SimdLoops.LoadAt(x.All, start, count));
-            return SimdLoops.LoadAt(dy.All, start, count) * xhat;
+            var xhat = new Xhat(mean.All[row], rstd.All[row]).Of(SimdLoops.LoadAt<TLanes>(x.All, start, count));
+            return SimdLoops.LoadAt<TLanes>(dy.All, start, count) * xhat;
         }
     }
 }

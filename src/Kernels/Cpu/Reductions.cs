@@ -1,6 +1,3 @@
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
-
 namespace BiGS.Native.Kernels.Cpu;
 
 /// <summary>
@@ -120,7 +117,7 @@ public static class Reductions
         }
     }
 
-    /// <summary>Columns handled by one task of <see cref="ColumnSums{TTerm}"/> (a multiple of 8).</summary>
+    /// <summary>Columns handled by one task of <see cref="ColumnSums{TTerm}"/> (a multiple of every lane count).</summary>
     private const int ColumnTile = 256;
 
     /// <summary>
@@ -152,32 +149,34 @@ public static class Reductions
 
     /// <summary>
     /// sums[c] = sum over rows [firstRow, firstRow + rows) of term(row, c0 + c), in double. Walks row by row
-    /// (each row's tile is contiguous in memory) adding eight columns at a time into the double sums.
+    /// (each row's tile is contiguous in memory) adding a lane vector of columns at a time into the double sums.
     /// </summary>
     private static void SumTile<TTerm>(TTerm term, int firstRow, int rows, int c0, int width, Span<double> sums) where TTerm : struct, IMatrixTerm
     {
-        // sums has room for width rounded up to 8; the zero-padded lanes of a short last chunk add 0.
+        if (Lanes.UseWide) SumTile<TTerm, Lanes16>(term, firstRow, rows, c0, width, sums);
+        else SumTile<TTerm, Lanes8>(term, firstRow, rows, c0, width, sums);
+    }
+
+    private static void SumTile<TTerm, TLanes>(TTerm term, int firstRow, int rows, int c0, int width, Span<double> sums)
+        where TTerm : struct, IMatrixTerm where TLanes : struct, ILaneVector<TLanes>
+    {
+        // sums has room for width rounded up to the lane count; the zero-padded lanes of a short last chunk add 0.
         sums.Clear();
-        ref double sum = ref MemoryMarshal.GetReference(sums);
         for (int r = firstRow; r < firstRow + rows; r++)
-            for (int c = 0; c < width; c += SimdLoops.Width)
-            {
-                var (lo, hi) = Vector256.Widen(term.Load(r, c0 + c, Math.Min(SimdLoops.Width, width - c)));
-                (Vector256.LoadUnsafe(ref sum, (nuint)c) + lo).StoreUnsafe(ref sum, (nuint)c);
-                (Vector256.LoadUnsafe(ref sum, (nuint)c + 4) + hi).StoreUnsafe(ref sum, (nuint)c + 4);
-            }
+            for (int c = 0; c < width; c += TLanes.Count)
+                TLanes.AddWidenedTo(term.Load<TLanes>(r, c0 + c, Math.Min(TLanes.Count, width - c)), sums[c..]);
     }
 }
 
-/// <summary>A value per (row, column) of a matrix, loaded eight columns at a time.</summary>
+/// <summary>A value per (row, column) of a matrix, loaded a lane vector of columns at a time.</summary>
 internal interface IMatrixTerm
 {
-    /// <summary>The values at (row, col .. col + count - 1), zero-padded to 8 lanes (count &lt;= 8).</summary>
-    Vector256<float> Load(int row, int col, int count);
+    /// <summary>The values at (row, col .. col + count - 1), zero-padded to the lane count (count &lt;= lanes).</summary>
+    TLanes Load<TLanes>(int row, int col, int count) where TLanes : struct, ILaneVector<TLanes>;
 }
 
 /// <summary>term(r, c) = x[r, c] of a row-major matrix with <c>cols</c> columns.</summary>
 internal readonly struct MatrixElements(RawSpan<float> x, int cols) : IMatrixTerm
 {
-    public Vector256<float> Load(int row, int col, int count) => SimdLoops.LoadAt(x.All, row * cols + col, count);
+    public TLanes Load<TLanes>(int row, int col, int count) where TLanes : struct, ILaneVector<TLanes> => SimdLoops.LoadAt<TLanes>(x.All, row * cols + col, count);
 }

@@ -1,105 +1,117 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 
 namespace BiGS.Native.Kernels.Cpu;
 
-/// <summary>An elementwise function of one vector of 8 floats (a struct, so the loop is specialised and inlined).</summary>
+/// <summary>An elementwise function of one lane vector (a struct, so the loop is specialised and inlined).</summary>
 internal interface IUnaryOperator
 {
     /// <summary>Applies the function to each lane.</summary>
-    Vector256<float> Invoke(Vector256<float> x);
+    TLanes Invoke<TLanes>(TLanes x) where TLanes : struct, ILaneVector<TLanes>;
 }
 
-/// <summary>An elementwise function of two vectors of 8 floats.</summary>
+/// <summary>An elementwise function of two lane vectors.</summary>
 internal interface IBinaryOperator
 {
     /// <summary>Applies the function lane by lane.</summary>
-    Vector256<float> Invoke(Vector256<float> a, Vector256<float> b);
+    TLanes Invoke<TLanes>(TLanes a, TLanes b) where TLanes : struct, ILaneVector<TLanes>;
 }
 
-/// <summary>An elementwise function of three vectors of 8 floats.</summary>
+/// <summary>An elementwise function of three lane vectors.</summary>
 internal interface ITernaryOperator
 {
     /// <summary>Applies the function lane by lane.</summary>
-    Vector256<float> Invoke(Vector256<float> a, Vector256<float> b, Vector256<float> c);
+    TLanes Invoke<TLanes>(TLanes a, TLanes b, TLanes c) where TLanes : struct, ILaneVector<TLanes>;
 }
 
 /// <summary>
-/// The one set of SIMD loops behind every elementwise kernel. Each operator is written once, on
-/// <see cref="Vector256{T}"/>: with AVX it is one register; on 128-bit hardware (SSE, NEON) .NET runs each
-/// Vector256 operation as two Vector128 operations. The last (length mod 8) elements go through the same
-/// operator on a zero-padded copy, so there is no separate scalar version of any math and in-place calls
-/// (input and output the same memory) stay correct.
+/// The one set of SIMD loops behind every elementwise kernel. Each operator is written once, generic over the lane
+/// vector; the loops run it on <see cref="Lanes16"/> (AVX-512) where the processor has 512-bit vectors and on
+/// <see cref="Lanes8"/> otherwise (one AVX register; on 128-bit hardware .NET runs each 256-bit operation as two
+/// 128-bit ones). The last (length mod lanes) elements go through the same operator on a zero-padded copy, so there
+/// is no separate scalar version of any math and in-place calls (input and output the same memory) stay correct.
 /// </summary>
 internal static unsafe class SimdLoops
 {
-    public const int Width = 8;
-
     /// <summary>Elements a parallel block should at least hold to be worth a thread.</summary>
     public const int ElementsPerBlock = 32 * 1024;
 
     /// <summary>Rows per parallel block so that a block holds about <see cref="ElementsPerBlock"/> elements.</summary>
     public static int RowsPerBlock(int cols) => Math.Max(1, ElementsPerBlock / Math.Max(1, cols));
 
-    /// <summary>Loads up to 8 floats, padding the missing lanes with zero.</summary>
+    /// <summary>Loads up to <c>TLanes.Count</c> floats, padding the missing lanes with zero.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> LoadPadded(ReadOnlySpan<float> source)
+    public static TLanes LoadPadded<TLanes>(ReadOnlySpan<float> source) where TLanes : struct, ILaneVector<TLanes>
     {
-        Span<float> buffer = stackalloc float[Width];
+        Span<float> buffer = stackalloc float[TLanes.Count];
         buffer.Clear();
         source.CopyTo(buffer);
-        return Vector256.Create<float>(buffer);
+        return TLanes.Load(buffer);
     }
 
-    /// <summary>Stores the first <c>destination.Length</c> (at most 8) lanes of <paramref name="value"/>.</summary>
+    /// <summary>Stores the first <c>destination.Length</c> (at most <c>TLanes.Count</c>) lanes of <paramref name="value"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void StorePartial(Vector256<float> value, Span<float> destination)
+    public static void StorePartial<TLanes>(TLanes value, Span<float> destination) where TLanes : struct, ILaneVector<TLanes>
     {
-        Span<float> buffer = stackalloc float[Width];
-        value.CopyTo(buffer);
+        Span<float> buffer = stackalloc float[TLanes.Count];
+        value.Store(buffer);
         buffer[..destination.Length].CopyTo(destination);
     }
 
-    /// <summary>Loads 8 floats starting at <paramref name="index"/> (caller guarantees they exist).</summary>
+    /// <summary>Loads <paramref name="count"/> (1..lanes) floats at <paramref name="index"/>, zero-padding a short tail.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Load(ReadOnlySpan<float> source, int index) =>
-        Vector256.LoadUnsafe(ref MemoryMarshal.GetReference(source), (nuint)index);
-
-    /// <summary>Stores 8 floats starting at <paramref name="index"/> (caller guarantees room).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Store(Vector256<float> value, Span<float> destination, int index) =>
-        value.StoreUnsafe(ref MemoryMarshal.GetReference(destination), (nuint)index);
+    public static TLanes LoadAt<TLanes>(ReadOnlySpan<float> source, int index, int count) where TLanes : struct, ILaneVector<TLanes> =>
+        count == TLanes.Count ? TLanes.Load(source.Slice(index, count)) : LoadPadded<TLanes>(source.Slice(index, count));
 
     /// <summary>y[i] = op(x[i]) on the calling thread.</summary>
     public static void Map<TOp>(TOp op, ReadOnlySpan<float> x, Span<float> y) where TOp : struct, IUnaryOperator
     {
-        int n = y.Length, i = 0;
-        for (; i <= n - Width; i += Width)
-            Store(op.Invoke(Load(x, i)), y, i);
-        if (i < n)
-            StorePartial(op.Invoke(LoadPadded(x[i..n])), y[i..]);
+        if (Lanes.UseWide) MapLanes<TOp, Lanes16>(op, x, y);
+        else MapLanes<TOp, Lanes8>(op, x, y);
     }
 
     /// <summary>y[i] = op(a[i], b[i]) on the calling thread.</summary>
     public static void Map<TOp>(TOp op, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) where TOp : struct, IBinaryOperator
     {
-        int n = y.Length, i = 0;
-        for (; i <= n - Width; i += Width)
-            Store(op.Invoke(Load(a, i), Load(b, i)), y, i);
-        if (i < n)
-            StorePartial(op.Invoke(LoadPadded(a[i..n]), LoadPadded(b[i..n])), y[i..]);
+        if (Lanes.UseWide) MapLanes<TOp, Lanes16>(op, a, b, y);
+        else MapLanes<TOp, Lanes8>(op, a, b, y);
     }
 
     /// <summary>y[i] = op(a[i], b[i], c[i]) on the calling thread.</summary>
     public static void Map<TOp>(TOp op, ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> c, Span<float> y)
         where TOp : struct, ITernaryOperator
     {
-        int n = y.Length, i = 0;
-        for (; i <= n - Width; i += Width)
-            Store(op.Invoke(Load(a, i), Load(b, i), Load(c, i)), y, i);
+        if (Lanes.UseWide) MapLanes<TOp, Lanes16>(op, a, b, c, y);
+        else MapLanes<TOp, Lanes8>(op, a, b, c, y);
+    }
+
+    private static void MapLanes<TOp, TLanes>(TOp op, ReadOnlySpan<float> x, Span<float> y)
+        where TOp : struct, IUnaryOperator where TLanes : struct, ILaneVector<TLanes>
+    {
+        int n = y.Length, i = 0, width = TLanes.Count;
+        for (; i <= n - width; i += width)
+            op.Invoke(TLanes.LoadUnchecked(x, i)).StoreUnchecked(y, i);
         if (i < n)
-            StorePartial(op.Invoke(LoadPadded(a[i..n]), LoadPadded(b[i..n]), LoadPadded(c[i..n])), y[i..]);
+            StorePartial(op.Invoke(LoadPadded<TLanes>(x[i..n])), y[i..]);
+    }
+
+    private static void MapLanes<TOp, TLanes>(TOp op, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y)
+        where TOp : struct, IBinaryOperator where TLanes : struct, ILaneVector<TLanes>
+    {
+        int n = y.Length, i = 0, width = TLanes.Count;
+        for (; i <= n - width; i += width)
+            op.Invoke(TLanes.LoadUnchecked(a, i), TLanes.LoadUnchecked(b, i)).StoreUnchecked(y, i);
+        if (i < n)
+            StorePartial(op.Invoke(LoadPadded<TLanes>(a[i..n]), LoadPadded<TLanes>(b[i..n])), y[i..]);
+    }
+
+    private static void MapLanes<TOp, TLanes>(TOp op, ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> c, Span<float> y)
+        where TOp : struct, ITernaryOperator where TLanes : struct, ILaneVector<TLanes>
+    {
+        int n = y.Length, i = 0, width = TLanes.Count;
+        for (; i <= n - width; i += width)
+            op.Invoke(TLanes.LoadUnchecked(a, i), TLanes.LoadUnchecked(b, i), TLanes.LoadUnchecked(c, i)).StoreUnchecked(y, i);
+        if (i < n)
+            StorePartial(op.Invoke(LoadPadded<TLanes>(a[i..n]), LoadPadded<TLanes>(b[i..n]), LoadPadded<TLanes>(c[i..n])), y[i..]);
     }
 
     /// <summary>y[i] = op(x[i]), split over the worker threads when large.</summary>
@@ -154,87 +166,64 @@ internal static unsafe class SimdLoops
 
     /// <summary>Sum of op(a[i], b[i], c[i]) accumulated in double: the float results are widened before they are added.</summary>
     public static double SumWidened<TOp>(TOp op, ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> c)
-        where TOp : struct, ITernaryOperator
+        where TOp : struct, ITernaryOperator =>
+        Lanes.UseWide ? SumWidenedLanes<TOp, Lanes16>(op, a, b, c) : SumWidenedLanes<TOp, Lanes8>(op, a, b, c);
+
+    private static double SumWidenedLanes<TOp, TLanes>(TOp op, ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> c)
+        where TOp : struct, ITernaryOperator where TLanes : struct, ILaneVector<TLanes>
     {
-        var lower = Vector256<double>.Zero;
-        var upper = Vector256<double>.Zero;
-        int n = a.Length, i = 0;
-        for (; i <= n - Width; i += Width)
-            AddWidened(op.Invoke(Load(a, i), Load(b, i), Load(c, i)), ref lower, ref upper);
+        var sum = new WidenedSum<TLanes>();
+        int n = a.Length, i = 0, width = TLanes.Count;
+        for (; i <= n - width; i += width)
+            sum.Add(op.Invoke(TLanes.LoadUnchecked(a, i), TLanes.LoadUnchecked(b, i), TLanes.LoadUnchecked(c, i)));
         if (i < n)
         {
-            var tail = op.Invoke(LoadPadded(a[i..n]), LoadPadded(b[i..n]), LoadPadded(c[i..n]));
-            AddWidened(MaskTail(tail, n - i), ref lower, ref upper);
+            var tail = op.Invoke(LoadPadded<TLanes>(a[i..n]), LoadPadded<TLanes>(b[i..n]), LoadPadded<TLanes>(c[i..n]));
+            // Zero the padding lanes: op(0, 0, 0) need not be 0 (exp, for one), and it must never reach the sum.
+            sum.Add(TLanes.Select(TLanes.FirstLanes(n - i), tail, TLanes.Broadcast(0f)));
         }
-        return Vector256.Sum(lower + upper);
+        return sum.Total;
     }
 
     /// <summary>sum a[i] b[i] with exact products: both operands are widened to double before multiplying.</summary>
-    public static double DotWidened(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    public static double DotWidened(ReadOnlySpan<float> a, ReadOnlySpan<float> b) =>
+        Lanes.UseWide ? DotWidenedLanes<Lanes16>(a, b) : DotWidenedLanes<Lanes8>(a, b);
+
+    private static double DotWidenedLanes<TLanes>(ReadOnlySpan<float> a, ReadOnlySpan<float> b) where TLanes : struct, ILaneVector<TLanes>
     {
-        var lower = Vector256<double>.Zero;
-        var upper = Vector256<double>.Zero;
-        int n = a.Length, i = 0;
-        for (; i <= n - Width; i += Width)
-        {
-            var (aLo, aHi) = Vector256.Widen(Load(a, i));
-            var (bLo, bHi) = Vector256.Widen(Load(b, i));
-            lower += aLo * bLo; // exact: a product of two floats fits in a double
-            upper += aHi * bHi;
-        }
-        double sum = Vector256.Sum(lower + upper);
+        var sum = new WidenedSum<TLanes>();
+        int n = a.Length, i = 0, width = TLanes.Count;
+        for (; i <= n - width; i += width)
+            sum.AddProduct(TLanes.LoadUnchecked(a, i), TLanes.LoadUnchecked(b, i));
+        double total = sum.Total;
         for (; i < n; i++)
-            sum += (double)a[i] * b[i];
-        return sum;
+            total += (double)a[i] * b[i];
+        return total;
     }
 
-    /// <summary>Loads <paramref name="count"/> (1..8) floats at <paramref name="index"/>, zero-padding a short tail.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> LoadAt(ReadOnlySpan<float> source, int index, int count) =>
-        count == Width ? Vector256.Create(source.Slice(index, Width)) : LoadPadded(source.Slice(index, count));
-
     /// <summary>Largest element (x must not be empty).</summary>
-    public static float Max(ReadOnlySpan<float> x)
+    public static float Max(ReadOnlySpan<float> x) => Lanes.UseWide ? MaxLanes<Lanes16>(x) : MaxLanes<Lanes8>(x);
+
+    private static float MaxLanes<TLanes>(ReadOnlySpan<float> x) where TLanes : struct, ILaneVector<TLanes>
     {
-        int n = x.Length, i = 0;
-        var best = Vector256.Create(float.NegativeInfinity);
-        for (; i <= n - Width; i += Width)
-            best = Vector256.Max(best, Load(x, i));
-        float max = MaxLane(best);
+        int n = x.Length, i = 0, width = TLanes.Count;
+        var best = TLanes.Broadcast(float.NegativeInfinity);
+        for (; i <= n - width; i += width)
+            best = TLanes.Max(best, TLanes.LoadUnchecked(x, i));
+        float max = best.MaxLane();
         for (; i < n; i++)
             max = Math.Max(max, x[i]);
         return max;
     }
 
-    /// <summary>Largest lane of a vector.</summary>
-    public static float MaxLane(Vector256<float> v)
-    {
-        var half = Vector128.Max(v.GetLower(), v.GetUpper());
-        return Math.Max(Math.Max(half[0], half[1]), Math.Max(half[2], half[3]));
-    }
-
-    /// <summary>Zeroes lanes at and after <paramref name="count"/> (so padding never reaches a sum).</summary>
-    private static Vector256<float> MaskTail(Vector256<float> v, int count) =>
-        Vector256.ConditionalSelect(
-            Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(count)).AsSingle(),
-            v, Vector256<float>.Zero);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AddWidened(Vector256<float> v, ref Vector256<double> lower, ref Vector256<double> upper)
-    {
-        var (lo, hi) = Vector256.Widen(v);
-        lower += lo;
-        upper += hi;
-    }
-
     private readonly struct FirstOf : ITernaryOperator
     {
-        public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b, Vector256<float> c) => a;
+        public TLanes Invoke<TLanes>(TLanes a, TLanes b, TLanes c) where TLanes : struct, ILaneVector<TLanes> => a;
     }
 
     private readonly struct UnaryOfFirst<TOp>(TOp op) : ITernaryOperator where TOp : struct, IUnaryOperator
     {
-        public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b, Vector256<float> c) => op.Invoke(a);
+        public TLanes Invoke<TLanes>(TLanes a, TLanes b, TLanes c) where TLanes : struct, ILaneVector<TLanes> => op.Invoke(a);
     }
 }
 

@@ -1,30 +1,23 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 
 namespace BiGS.Native.Kernels.Cpu;
 
 /// <summary>
-/// Vectorised transcendental functions on 8 floats, accurate to a few float ulps. exp and log are the
-/// runtime's own <see cref="Vector256.Exp(Vector256{float})"/> / <see cref="Vector256.Log(Vector256{float})"/>;
-/// tanh and the normal CDF are built here from exp plus small polynomials.
+/// Vectorised transcendental functions on lane vectors of any width, accurate to a few float ulps. exp and log are
+/// the runtime's own (<see cref="ILaneVector{TSelf}.Exp"/>, <see cref="ILaneVector{TSelf}.Log"/>); tanh and the
+/// normal CDF are built here from exp plus small polynomials.
 /// The polynomial coefficients are Chebyshev fits made for this file with mpmath's <c>chebyfit</c>
 /// (40-digit arithmetic); each comment gives the fitted function, interval and relative error of the fit.
 /// </summary>
 internal static class SimdMath
 {
-    /// <summary>a*b + c, fused when the CPU has FMA.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> MulAdd(Vector256<float> a, Vector256<float> b, Vector256<float> c) =>
-        Fma.IsSupported ? Fma.MultiplyAdd(a, b, c) : a * b + c;
-
     /// <summary>Horner evaluation of c[0] s^(n-1) + ... + c[n-1] (highest power first).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Polynomial(Vector256<float> s, ReadOnlySpan<float> coefficients)
+    private static TLanes Polynomial<TLanes>(TLanes s, ReadOnlySpan<float> coefficients) where TLanes : struct, ILaneVector<TLanes>
     {
-        var sum = Vector256.Create(coefficients[0]);
+        var sum = TLanes.Broadcast(coefficients[0]);
         for (int i = 1; i < coefficients.Length; i++)
-            sum = MulAdd(sum, s, Vector256.Create(coefficients[i]));
+            sum = TLanes.MulAdd(sum, s, TLanes.Broadcast(coefficients[i]));
         return sum;
     }
 
@@ -38,19 +31,20 @@ internal static class SimdMath
     /// tanh(x). Small |x|: x * P(x^2). Otherwise tanh|x| = 1 - 2/(exp(2|x|) + 1) with the sign of x put back
     /// (no cancellation there since tanh|x| &gt;= 0.55; exp overflowing to +inf gives exactly 1).
     /// </summary>
-    public static Vector256<float> Tanh(Vector256<float> x)
+    public static TLanes Tanh<TLanes>(TLanes x) where TLanes : struct, ILaneVector<TLanes>
     {
-        var a = Vector256.Abs(x);
+        var one = TLanes.Broadcast(1f);
+        var a = TLanes.Abs(x);
         var small = x * Polynomial(x * x, TanhSmall);
-        var large = Vector256<float>.One - Vector256.Create(2f) / (Vector256.Exp(a + a) + Vector256<float>.One);
-        var signedLarge = Vector256.CopySign(large, x);
-        return Vector256.ConditionalSelect(Vector256.LessThan(a, Vector256.Create(TanhSmallLimit)), small, signedLarge);
+        var large = one - TLanes.Broadcast(2f) / (TLanes.Exp(a + a) + one);
+        var signedLarge = TLanes.CopySign(large, x);
+        return TLanes.Select(TLanes.LessThan(a, TLanes.Broadcast(TanhSmallLimit)), small, signedLarge);
     }
 
     /// <summary>sigmoid(x) = 1 / (1 + exp(-x)); exp overflowing to +inf gives exactly 0.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Sigmoid(Vector256<float> x) =>
-        Vector256<float>.One / (Vector256<float>.One + Vector256.Exp(-x));
+    public static TLanes Sigmoid<TLanes>(TLanes x) where TLanes : struct, ILaneVector<TLanes> =>
+        TLanes.Broadcast(1f) / (TLanes.Broadcast(1f) + TLanes.Exp(-x));
 
     // erf(z)/z as a polynomial in s = z^2 on |z| <= 1 (fit error 1.3e-9 relative).
     private static ReadOnlySpan<float> ErfSmall =>
@@ -69,34 +63,34 @@ internal static class SimdMath
     /// with z = x/sqrt2, for |z| &lt; 1 Phi = 0.5 + 0.5 z P(z^2); otherwise e = erfc(|z|) from the exp form
     /// and Phi = 1 - e/2 for x &gt; 0, e/2 for x &lt; 0 (never computing 1 + erf(z) = 1 - 0.99...).
     /// </summary>
-    public static Vector256<float> NormalCdf(Vector256<float> x)
+    public static TLanes NormalCdf<TLanes>(TLanes x) where TLanes : struct, ILaneVector<TLanes>
     {
-        var half = Vector256.Create(0.5f);
-        var z = x * Vector256.Create(InverseSqrt2);
-        var a = Vector256.Abs(z);
-        var small = MulAdd(half * z, Polynomial(z * z, ErfSmall), half);
+        var half = TLanes.Broadcast(0.5f);
+        var one = TLanes.Broadcast(1f);
+        var z = x * TLanes.Broadcast(InverseSqrt2);
+        var a = TLanes.Abs(z);
+        var small = TLanes.MulAdd(half * z, Polynomial(z * z, ErfSmall), half);
 
-        var t = Vector256<float>.One / MulAdd(half, a, Vector256<float>.One);
+        var t = one / TLanes.MulAdd(half, a, one);
         // exp(-z^2) = exp(-x^2/2), taken from x itself so the rounding of z does not enter the exponent.
         var halfErfc = half * ExpOfMinusHalfSquare(x) * t * Polynomial(t, ErfcLargeG);
-        var large = Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero),
-            Vector256<float>.One - halfErfc, halfErfc);
-        return Vector256.ConditionalSelect(Vector256.LessThan(a, Vector256<float>.One), small, large);
+        var large = TLanes.Select(TLanes.GreaterThan(x, TLanes.Broadcast(0f)), one - halfErfc, halfErfc);
+        return TLanes.Select(TLanes.LessThan(a, one), small, large);
     }
 
     /// <summary>
     /// exp(-x^2/2) without losing the rounding error of x^2 (which would cost up to 1e-5 relative for
     /// |x| ~ 6): with hi = fl(x*x) and lo = x*x - hi exactly (one FMA), exp(-(hi + lo)/2) = exp(-hi/2) * (1 - lo/2).
     /// </summary>
-    private static Vector256<float> ExpOfMinusHalfSquare(Vector256<float> x)
+    private static TLanes ExpOfMinusHalfSquare<TLanes>(TLanes x) where TLanes : struct, ILaneVector<TLanes>
     {
-        var half = Vector256.Create(0.5f);
+        var half = TLanes.Broadcast(0.5f);
         var hi = x * x;
-        var lo = Fma.IsSupported ? Fma.MultiplyAdd(x, x, -hi) : Vector256<float>.Zero;
-        return Vector256.Exp(-half * hi) * (Vector256<float>.One - half * lo);
+        var lo = TLanes.MulAddIsFused ? TLanes.MulAdd(x, x, -hi) : TLanes.Broadcast(0f);
+        return TLanes.Exp(-half * hi) * (TLanes.Broadcast(1f) - half * lo);
     }
 
     /// <summary>Standard normal density phi(x) = exp(-x^2/2) / sqrt(2 pi).</summary>
-    public static Vector256<float> NormalPdf(Vector256<float> x) =>
-        Vector256.Create(0.398942280f) * ExpOfMinusHalfSquare(x);
+    public static TLanes NormalPdf<TLanes>(TLanes x) where TLanes : struct, ILaneVector<TLanes> =>
+        TLanes.Broadcast(0.398942280f) * ExpOfMinusHalfSquare(x);
 }

@@ -1,5 +1,3 @@
-using System.Runtime.Intrinsics;
-
 namespace BiGS.Native.Kernels.Cpu;
 
 /// <summary>Softmax and log-softmax over the last axis of a (rows, cols) matrix, with their backwards.</summary>
@@ -13,7 +11,7 @@ public static class SoftmaxKernel
         {
             SimdLoops.Map(new ExpShifted(SimdLoops.Max(input)), input, output);
             float inverseSum = (float)(1.0 / SimdLoops.SumWidened(output));
-            SimdLoops.Map(new ScalarRight<BinaryOperators.MulOp>(default, Vector256.Create(inverseSum)), output, output);
+            SimdLoops.Map(new ScalarRight<BinaryOperators.MulOp>(default, inverseSum), output, output);
         });
     }
 
@@ -25,7 +23,7 @@ public static class SoftmaxKernel
         ForEachRow(y, dy, dx, rows, cols, static (output, gradient, inputGradient) =>
         {
             float dot = (float)SimdLoops.DotWidened(output, gradient);
-            SimdLoops.Map(new SoftmaxGradient(Vector256.Create(dot)), output, gradient, inputGradient);
+            SimdLoops.Map(new SoftmaxGradient(dot), output, gradient, inputGradient);
         });
     }
 
@@ -34,7 +32,7 @@ public static class SoftmaxKernel
     {
         RequireRows(x, rows, cols, y, nameof(x), nameof(y));
         ForEachRow(x, y, rows, cols, static (input, output) =>
-            SimdLoops.Map(new ScalarRight<BinaryOperators.SubOp>(default, Vector256.Create(LogSumExp(input))), input, output));
+            SimdLoops.Map(new ScalarRight<BinaryOperators.SubOp>(default, LogSumExp(input)), input, output));
     }
 
     /// <summary>dx = dy - exp(y) sum_c dy per row, from the log-softmax output y.</summary>
@@ -45,7 +43,7 @@ public static class SoftmaxKernel
         ForEachRow(y, dy, dx, rows, cols, static (output, gradient, inputGradient) =>
         {
             float sum = (float)SimdLoops.SumWidened(gradient);
-            SimdLoops.Map(new LogSoftmaxGradient(Vector256.Create(sum)), output, gradient, inputGradient);
+            SimdLoops.Map(new LogSoftmaxGradient(sum), output, gradient, inputGradient);
         });
     }
 
@@ -98,20 +96,20 @@ public static class SoftmaxKernel
     }
 
     /// <summary>(y, dy) -&gt; y (dy - dot).</summary>
-    private readonly struct SoftmaxGradient(Vector256<float> dot) : IBinaryOperator
+    private readonly struct SoftmaxGradient(float dot) : IBinaryOperator
     {
-        public Vector256<float> Invoke(Vector256<float> y, Vector256<float> dy) => y * (dy - dot);
+        public TLanes Invoke<TLanes>(TLanes y, TLanes dy) where TLanes : struct, ILaneVector<TLanes> => y * (dy - TLanes.Broadcast(dot));
     }
 
     /// <summary>(y, dy) -&gt; dy - exp(y) sum.</summary>
-    private readonly struct LogSoftmaxGradient(Vector256<float> sum) : IBinaryOperator
+    private readonly struct LogSoftmaxGradient(float sum) : IBinaryOperator
     {
-        public Vector256<float> Invoke(Vector256<float> y, Vector256<float> dy) => dy - Vector256.Exp(y) * sum;
+        public TLanes Invoke<TLanes>(TLanes y, TLanes dy) where TLanes : struct, ILaneVector<TLanes> => dy - TLanes.Exp(y) * TLanes.Broadcast(sum);
     }
 }
 
 /// <summary>x -&gt; exp(x - shift).</summary>
 internal readonly struct ExpShifted(float shift) : IUnaryOperator
 {
-    public Vector256<float> Invoke(Vector256<float> x) => Vector256.Exp(x - Vector256.Create(shift));
+    public TLanes Invoke<TLanes>(TLanes x) where TLanes : struct, ILaneVector<TLanes> => TLanes.Exp(x - TLanes.Broadcast(shift));
 }

@@ -31,7 +31,7 @@ public class CpuKernelPathTests
     public void KernelPath_IsTheOneThisRunExpects()
     {
         string? expected = Environment.GetEnvironmentVariable(ExpectedPathVariable);
-        string actual = Avx512F.IsSupported && Vector512.IsHardwareAccelerated ? "avx512"
+        string actual = Avx512F.IsSupported && Lanes.UseWide ? "avx512"
             : Avx2.IsSupported && Fma.IsSupported ? "avx2"
             : "other";
         if (expected is null)

@@ -1,3 +1,4 @@
+using BiGS.Native.Kernels.Cpu;
 using BiGS.Native.Kernels.Cpu.Fft;
 using Xunit;
 using static BiGS.Native.Tests.Kernels.FftTestSupport;

@@ -5,8 +5,11 @@ namespace BiGS.Native.Tests.Kernels;
 /// <summary>Seeded random inputs and tolerance checks shared by the CPU kernel tests.</summary>
 internal static class KernelTestData
 {
-    /// <summary>Awkward lengths: shorter than a vector, not a multiple of 8, and one big enough to run on several threads.</summary>
-    public static readonly int[] Lengths = [1, 3, 17, 255, 1000, 4099, 70001];
+    /// <summary>
+    /// Awkward lengths for both lane widths (8 with AVX2, 16 with AVX-512): shorter than a vector, exactly one or two
+    /// vectors, tails of 1, 3, 7, 8 and 15 lanes after whole vectors, and one big enough to run on several threads.
+    /// </summary>
+    public static readonly int[] Lengths = [1, 3, 8, 15, 16, 17, 31, 40, 255, 1000, 4099, 70001];
 
     public static float[] Uniform(int seed, int length, double low, double high)
     {

@@ -8,8 +8,8 @@ public class BiasGeluTests
 {
     public static TheoryData<GeluKind, int, int> Cases() => new()
     {
-        { GeluKind.Tanh, 1, 1 }, { GeluKind.Tanh, 3, 17 }, { GeluKind.Tanh, 255, 1000 },
-        { GeluKind.Erf, 1, 1 }, { GeluKind.Erf, 3, 17 }, { GeluKind.Erf, 255, 1000 },
+        { GeluKind.Tanh, 1, 1 }, { GeluKind.Tanh, 3, 17 }, { GeluKind.Tanh, 2, 31 }, { GeluKind.Tanh, 3, 40 }, { GeluKind.Tanh, 255, 1000 },
+        { GeluKind.Erf, 1, 1 }, { GeluKind.Erf, 3, 17 }, { GeluKind.Erf, 2, 31 }, { GeluKind.Erf, 3, 40 }, { GeluKind.Erf, 255, 1000 },
     };
 
     [Theory]
@@ -68,6 +68,8 @@ public class LayerNormKernelTests
     [Theory]
     [InlineData(1, 1)]
     [InlineData(3, 17)]
+    [InlineData(2, 31)]
+    [InlineData(3, 40)]
     [InlineData(255, 1000)]
     public void Forward_and_backward_match_reference(int rows, int cols)
     {
@@ -138,6 +140,8 @@ public class SoftmaxKernelTests
     [Theory]
     [InlineData(1, 1)]
     [InlineData(3, 17)]
+    [InlineData(2, 31)]
+    [InlineData(3, 40)]
     [InlineData(255, 1000)]
     public void Softmax_and_log_softmax_with_backwards_match_reference(int rows, int cols)
     {
@@ -183,6 +187,8 @@ public class CrossEntropyKernelTests
     [Theory]
     [InlineData(1, 1)]
     [InlineData(3, 17)]
+    [InlineData(2, 31)]
+    [InlineData(3, 40)]
     [InlineData(255, 1000)]
     public void Loss_and_gradient_match_reference_with_ignored_rows(int rows, int cols)
     {
@@ -295,7 +301,10 @@ public class AdamWKernelTests
 {
     [Theory]
     [InlineData(1)]
+    [InlineData(15)]
     [InlineData(17)]
+    [InlineData(31)]
+    [InlineData(40)]
     [InlineData(70001)]
     public void Three_steps_match_reference(int n)
     {

@@ -1,3 +1,4 @@
+using BiGS.Native.Kernels.Cpu;
 using BiGS.Native.Kernels.Cpu.Fft;
 using BiGS.Native.Kernels.Cpu.Ssm;
 using Xunit;

@@ -55,7 +55,16 @@ internal sealed class LaneSignals<TLanes> : IDisposable where TLanes : struct, I
     /// the dot product of the real signals packed into a and b.
     /// </summary>
     public static double RealDot(LaneSignals<TLanes> a, LaneSignals<TLanes> b, int count) =>
-        TLanes.WideDot(a.Re[..count], b.Re[..count]) + TLanes.WideDot(a.Im[..count], b.Im[..count]);
+        WideDot(a.Re[..count], b.Re[..count]) + WideDot(a.Im[..count], b.Im[..count]);
+
+    /// <summary>sum over samples j and lanes c of x[j][c] y[j][c], with products and sums in double.</summary>
+    private static double WideDot(ReadOnlySpan<TLanes> x, ReadOnlySpan<TLanes> y)
+    {
+        var sum = new WidenedSum<TLanes>();
+        for (int j = 0; j < x.Length; j++)
+            sum.AddProduct(x[j], y[j]);
+        return sum.Total;
+    }
 
     /// <inheritdoc />
     public void Dispose() => ArrayPool<float>.Shared.Return(storage);
