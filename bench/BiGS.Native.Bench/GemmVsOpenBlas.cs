@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using BiGS.Native.Kernels.Cpu;
 
 namespace BiGS.Native.Bench;
@@ -20,7 +19,7 @@ namespace BiGS.Native.Bench;
 /// Before the shapes it measures OpenBLAS alone at 1024^3 (<see cref="AnchorCheck"/>) and prints that rate; when it
 /// is implausibly low for the instruction set, OpenBLAS runs a misdetected kernel and no ratio is reported.
 /// </summary>
-public sealed unsafe class GemmVsOpenBlas : ISideBySide
+public sealed class GemmVsOpenBlas : ISideBySide
 {
     private const double SecondsPerMeasurement = 1.5;
     private const int Phases = 3, MinRunsPerPhase = 3, MaxRunsPerPhase = 100;
@@ -56,7 +55,7 @@ public sealed unsafe class GemmVsOpenBlas : ISideBySide
             Console.Error.WriteLine("--cpu-time needs --threads 1: it counts only the calling thread's CPU time");
             return 2;
         }
-        Func<Action, double> time = cpuTime ? CpuSeconds : WallSeconds;
+        Func<Action, double> time = cpuTime ? ThreadCpuClock.SecondsOf : WallSeconds;
         var modelTokens = OptionValue(args, "--bigs-base-forward");
         if (modelTokens is not null) trans = "NT";
         var shapes = modelTokens is null
@@ -140,32 +139,6 @@ public sealed unsafe class GemmVsOpenBlas : ISideBySide
         action();
         return Stopwatch.GetElapsedTime(start).TotalSeconds;
     }
-
-    /// <summary>CPU seconds the calling thread spent in <paramref name="action"/> (Linux CLOCK_THREAD_CPUTIME_ID).</summary>
-    private static double CpuSeconds(Action action)
-    {
-        double start = ThreadCpuSeconds();
-        action();
-        return ThreadCpuSeconds() - start;
-    }
-
-    private const int ClockThreadCpuTime = 3;
-
-    private static double ThreadCpuSeconds()
-    {
-        TimeSpec now;
-        if (clock_gettime(ClockThreadCpuTime, &now) != 0)
-            throw new InvalidOperationException("clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed");
-        return now.Seconds + now.Nanoseconds * 1e-9;
-    }
-
-    private struct TimeSpec
-    {
-        public long Seconds, Nanoseconds;
-    }
-
-    [DllImport("libc", EntryPoint = "clock_gettime")]
-    private static extern int clock_gettime(int clock, TimeSpec* time);
 
     private static double Median(List<double> values)
     {

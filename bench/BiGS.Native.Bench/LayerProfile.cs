@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Globalization;
 using BiGS.Native.Autograd;
 using BiGS.Native.Kernels.Cpu;
@@ -78,29 +77,9 @@ public sealed class LayerProfile : ISideBySide
         for (int run = -1; run < Repeats; run++)
         {
             using var scope = new TensorScope();
-            double before = ThreadCpuMilliseconds();
-            body();
-            double elapsed = ThreadCpuMilliseconds() - before;
+            double elapsed = 1e3 * ThreadCpuClock.SecondsOf(body);
             if (run >= 0) times[run] = elapsed;
         }
         return times.Order().ElementAt(Repeats / 2);
-    }
-
-    private const int ThreadCpuClock = 3; // CLOCK_THREAD_CPUTIME_ID on Linux
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct TimeSpec
-    {
-        public long Seconds;
-        public long Nanoseconds;
-    }
-
-    [DllImport("libc", EntryPoint = "clock_gettime")]
-    private static extern int ClockGetTime(int clock, out TimeSpec time);
-
-    private static double ThreadCpuMilliseconds()
-    {
-        if (ClockGetTime(ThreadCpuClock, out var time) != 0) throw new InvalidOperationException("clock_gettime failed");
-        return time.Seconds * 1e3 + time.Nanoseconds * 1e-6;
     }
 }

@@ -44,14 +44,16 @@ internal interface ILaneVector<TSelf> where TSelf : struct, ILaneVector<TSelf>
     float MaxLane();
 
     /// <summary>
-    /// <paramref name="low"/>, <paramref name="high"/> += the lower and upper halves of the lanes of <paramref name="v"/>,
-    /// widened to double. The double sums are kept in the bits of two vectors of this type (Count/2 doubles fill one),
-    /// so sums in double need no second vector type; only this and <see cref="TotalOfWidened"/> read them.
+    /// (<paramref name="low"/>, <paramref name="high"/>) plus the lower and upper halves of the lanes of
+    /// <paramref name="v"/>, widened to double. The double sums are kept in the bits of two vectors of this type
+    /// (Count/2 doubles fill one), so sums in double need no second vector type; only this,
+    /// <see cref="AddWidenedProduct"/> and <see cref="TotalOfWidened"/> read them. Start from two zero vectors.
+    /// (Values in and out rather than refs, so that the JIT keeps the sums in registers.)
     /// </summary>
-    static abstract void AddWidened(TSelf v, ref TSelf low, ref TSelf high);
+    static abstract (TSelf Low, TSelf High) AddWidened(TSelf v, TSelf low, TSelf high);
 
     /// <summary>Like <see cref="AddWidened"/> for the lane products a b, each exact (a product of floats fits in a double).</summary>
-    static abstract void AddWidenedProduct(TSelf a, TSelf b, ref TSelf low, ref TSelf high);
+    static abstract (TSelf Low, TSelf High) AddWidenedProduct(TSelf a, TSelf b, TSelf low, TSelf high);
 
     /// <summary>The sum of all double lanes of two <see cref="AddWidened"/> accumulators.</summary>
     static abstract double TotalOfWidened(TSelf low, TSelf high);
@@ -109,23 +111,6 @@ internal static class Lanes
     public static bool UseWide => Vector512.IsHardwareAccelerated;
 }
 
-/// <summary>A double sum of float lanes: see <see cref="ILaneVector{TSelf}.AddWidened"/>.</summary>
-internal struct WidenedSum<TLanes> where TLanes : struct, ILaneVector<TLanes>
-{
-    private TLanes low, high;
-
-    /// <summary>Adds every lane of <paramref name="v"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Add(TLanes v) => TLanes.AddWidened(v, ref low, ref high);
-
-    /// <summary>Adds every lane product a b, exactly.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void AddProduct(TLanes a, TLanes b) => TLanes.AddWidenedProduct(a, b, ref low, ref high);
-
-    /// <summary>The sum so far.</summary>
-    public readonly double Total => TLanes.TotalOfWidened(low, high);
-}
-
 /// <summary>Eight lanes in a <see cref="Vector256{T}"/> (AVX2 registers).</summary>
 internal readonly struct Lanes8(Vector256<float> value) : ILaneVector<Lanes8>
 {
@@ -172,21 +157,19 @@ internal readonly struct Lanes8(Vector256<float> value) : ILaneVector<Lanes8>
 
     /// <inheritdoc />
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void AddWidened(Lanes8 v, ref Lanes8 low, ref Lanes8 high)
+    public static (Lanes8 Low, Lanes8 High) AddWidened(Lanes8 v, Lanes8 low, Lanes8 high)
     {
         var (vLow, vHigh) = Vector256.Widen(v.value);
-        low = new((low.value.AsDouble() + vLow).AsSingle());
-        high = new((high.value.AsDouble() + vHigh).AsSingle());
+        return (new((low.value.AsDouble() + vLow).AsSingle()), new((high.value.AsDouble() + vHigh).AsSingle()));
     }
 
     /// <inheritdoc />
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void AddWidenedProduct(Lanes8 a, Lanes8 b, ref Lanes8 low, ref Lanes8 high)
+    public static (Lanes8 Low, Lanes8 High) AddWidenedProduct(Lanes8 a, Lanes8 b, Lanes8 low, Lanes8 high)
     {
         var (aLow, aHigh) = Vector256.Widen(a.value);
         var (bLow, bHigh) = Vector256.Widen(b.value);
-        low = new((low.value.AsDouble() + aLow * bLow).AsSingle());
-        high = new((high.value.AsDouble() + aHigh * bHigh).AsSingle());
+        return (new((low.value.AsDouble() + aLow * bLow).AsSingle()), new((high.value.AsDouble() + aHigh * bHigh).AsSingle()));
     }
 
     /// <inheritdoc />
@@ -302,21 +285,19 @@ internal readonly struct Lanes16(Vector512<float> value) : ILaneVector<Lanes16>
 
     /// <inheritdoc />
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void AddWidened(Lanes16 v, ref Lanes16 low, ref Lanes16 high)
+    public static (Lanes16 Low, Lanes16 High) AddWidened(Lanes16 v, Lanes16 low, Lanes16 high)
     {
         var (vLow, vHigh) = Vector512.Widen(v.value);
-        low = new((low.value.AsDouble() + vLow).AsSingle());
-        high = new((high.value.AsDouble() + vHigh).AsSingle());
+        return (new((low.value.AsDouble() + vLow).AsSingle()), new((high.value.AsDouble() + vHigh).AsSingle()));
     }
 
     /// <inheritdoc />
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void AddWidenedProduct(Lanes16 a, Lanes16 b, ref Lanes16 low, ref Lanes16 high)
+    public static (Lanes16 Low, Lanes16 High) AddWidenedProduct(Lanes16 a, Lanes16 b, Lanes16 low, Lanes16 high)
     {
         var (aLow, aHigh) = Vector512.Widen(a.value);
         var (bLow, bHigh) = Vector512.Widen(b.value);
-        low = new((low.value.AsDouble() + aLow * bLow).AsSingle());
-        high = new((high.value.AsDouble() + aHigh * bHigh).AsSingle());
+        return (new((low.value.AsDouble() + aLow * bLow).AsSingle()), new((high.value.AsDouble() + aHigh * bHigh).AsSingle()));
     }
 
     /// <inheritdoc />

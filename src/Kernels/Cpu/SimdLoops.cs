@@ -172,17 +172,24 @@ internal static unsafe class SimdLoops
     private static double SumWidenedLanes<TOp, TLanes>(TOp op, ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> c)
         where TOp : struct, ITernaryOperator where TLanes : struct, ILaneVector<TLanes>
     {
-        var sum = new WidenedSum<TLanes>();
+        TLanes low = default, high = default;
         int n = a.Length, i = 0, width = TLanes.Count;
         for (; i <= n - width; i += width)
-            sum.Add(op.Invoke(TLanes.LoadUnchecked(a, i), TLanes.LoadUnchecked(b, i), TLanes.LoadUnchecked(c, i)));
-        if (i < n)
-        {
-            var tail = op.Invoke(LoadPadded<TLanes>(a[i..n]), LoadPadded<TLanes>(b[i..n]), LoadPadded<TLanes>(c[i..n]));
-            // Zero the padding lanes: op(0, 0, 0) need not be 0 (exp, for one), and it must never reach the sum.
-            sum.Add(TLanes.Select(TLanes.FirstLanes(n - i), tail, TLanes.Broadcast(0f)));
-        }
-        return sum.Total;
+            (low, high) = TLanes.AddWidened(op.Invoke(TLanes.LoadUnchecked(a, i), TLanes.LoadUnchecked(b, i), TLanes.LoadUnchecked(c, i)), low, high);
+        // The sums are totalled before the tail's calls: a vector live across a call would be kept in memory.
+        double total = TLanes.TotalOfWidened(low, high);
+        return i < n ? total + TailSumWidened<TOp, TLanes>(op, a[i..n], b[i..n], c[i..n]) : total;
+    }
+
+    /// <summary>Sum of op over fewer than <c>TLanes.Count</c> elements, in double.</summary>
+    private static double TailSumWidened<TOp, TLanes>(TOp op, ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> c)
+        where TOp : struct, ITernaryOperator where TLanes : struct, ILaneVector<TLanes>
+    {
+        var tail = op.Invoke(LoadPadded<TLanes>(a), LoadPadded<TLanes>(b), LoadPadded<TLanes>(c));
+        // Zero the padding lanes: op(0, 0, 0) need not be 0 (exp, for one), and it must never reach the sum.
+        var zero = TLanes.Broadcast(0f);
+        var (low, high) = TLanes.AddWidened(TLanes.Select(TLanes.FirstLanes(a.Length), tail, zero), zero, zero);
+        return TLanes.TotalOfWidened(low, high);
     }
 
     /// <summary>sum a[i] b[i] with exact products: both operands are widened to double before multiplying.</summary>
@@ -191,11 +198,11 @@ internal static unsafe class SimdLoops
 
     private static double DotWidenedLanes<TLanes>(ReadOnlySpan<float> a, ReadOnlySpan<float> b) where TLanes : struct, ILaneVector<TLanes>
     {
-        var sum = new WidenedSum<TLanes>();
+        TLanes low = default, high = default;
         int n = a.Length, i = 0, width = TLanes.Count;
         for (; i <= n - width; i += width)
-            sum.AddProduct(TLanes.LoadUnchecked(a, i), TLanes.LoadUnchecked(b, i));
-        double total = sum.Total;
+            (low, high) = TLanes.AddWidenedProduct(TLanes.LoadUnchecked(a, i), TLanes.LoadUnchecked(b, i), low, high);
+        double total = TLanes.TotalOfWidened(low, high);
         for (; i < n; i++)
             total += (double)a[i] * b[i];
         return total;

@@ -60,10 +60,10 @@ internal sealed class LaneSignals<TLanes> : IDisposable where TLanes : struct, I
     /// <summary>sum over samples j and lanes c of x[j][c] y[j][c], with products and sums in double.</summary>
     private static double WideDot(ReadOnlySpan<TLanes> x, ReadOnlySpan<TLanes> y)
     {
-        var sum = new WidenedSum<TLanes>();
+        TLanes low = default, high = default;
         for (int j = 0; j < x.Length; j++)
-            sum.AddProduct(x[j], y[j]);
-        return sum.Total;
+            (low, high) = TLanes.AddWidenedProduct(x[j], y[j], low, high);
+        return TLanes.TotalOfWidened(low, high);
     }
 
     /// <inheritdoc />

@@ -1,0 +1,157 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.Intrinsics;
+using BiGS.Native.Kernels.Cpu;
+
+namespace BiGS.Native.Bench;
+
+/// <summary>
+/// What the AVX-512 paths of the CPU kernels other than GEMM pay: GELU, fused bias + GELU, the gating product,
+/// LayerNorm, cross-entropy and AdamW at BiGS-base sizes (B 8 x L 128 = 1024 tokens, d 768, I 3072, vocabulary
+/// 30522 with 15% of the positions masked), timed in this process (AVX-512 where the runtime enables it) and in a
+/// child process started with <c>DOTNET_EnableAVX512=0</c> (the AVX2 paths), side by side.
+/// Usage: <c>kernel-widths [--threads N] [--runs R]</c>. With one thread (the default) each kernel runs on the calling
+/// thread and is timed by that thread's CPU time, which a machine shared with other work distorts far less than
+/// wall time; with more threads, by wall time. Prints the median of R runs (default 15) after one warm-up run.
+/// </summary>
+public sealed class KernelWidths : ISideBySide
+{
+    private const string ChildFlag = "--avx2-child";
+    private const int Tokens = 8 * 128, Hidden = 768, Intermediate = 3072, Vocabulary = 30522;
+    private const int MaskedRows = Tokens * 15 / 100;
+    private const int AdamWParameters = 1 << 23; // about one BiGS-base layer (9.4M)
+
+    /// <inheritdoc />
+    public string Name => "kernel-widths";
+
+    /// <inheritdoc />
+    public string Description => "CPU kernels other than GEMM at BiGS-base sizes: AVX-512 paths vs AVX2 paths (child process)";
+
+    /// <inheritdoc />
+    public int Run(string[] args)
+    {
+        int threads = int.Parse(OptionValue(args, "--threads") ?? "1", CultureInfo.InvariantCulture);
+        int runs = int.Parse(OptionValue(args, "--runs") ?? "15", CultureInfo.InvariantCulture);
+        if (threads < 1 || runs < 1)
+        {
+            Console.Error.WriteLine($"--threads and --runs must be at least 1 (got {threads} and {runs})");
+            return 2;
+        }
+        CpuParallel.ThreadCount = threads;
+        var ours = Measure(threads, runs);
+        if (args.Contains(ChildFlag))
+        {
+            foreach (var (kernel, ms) in ours)
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{kernel}\t{ms:R}"));
+            return 0;
+        }
+        string clock = threads == 1 ? "thread CPU" : "wall";
+        Console.WriteLine($"threads {threads}, {clock} ms, median of {runs}; load average {LoadAverage()}");
+        if (!Vector512.IsHardwareAccelerated)
+        {
+            Console.WriteLine("512-bit vectors are not accelerated here (no AVX-512, or DOTNET_EnableAVX512=0): one path only");
+            foreach (var (kernel, ms) in ours)
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{kernel,-34} {ms,9:F3}"));
+            return 0;
+        }
+        var avx2 = MeasureAvx2InChild(threads, runs);
+        if (avx2 is null) return 1;
+        Console.WriteLine($"{"kernel",-34} {"AVX-512",9} {"AVX2",9} {"AVX2/AVX-512",13}");
+        foreach (var (kernel, ms) in ours)
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{kernel,-34} {ms,9:F3} {avx2[kernel],9:F3} {avx2[kernel] / ms,13:F2}"));
+        return 0;
+    }
+
+    /// <summary>Median milliseconds of each kernel, in a fixed order.</summary>
+    private static List<(string Kernel, double Ms)> Measure(int threads, int runs)
+    {
+        var random = new Random(1);
+        float[] Uniform(int n, float low, float high) =>
+            Enumerable.Range(0, n).Select(_ => low + (high - low) * (float)random.NextDouble()).ToArray();
+        var activation = Uniform(Tokens * Intermediate, -4, 4);
+        var other = Uniform(Tokens * Intermediate, -1, 1);
+        var output = new float[Tokens * Intermediate];
+        var bias = Uniform(Intermediate, -1, 1);
+        var dbias = new float[Intermediate];
+        var hidden = Uniform(Tokens * Hidden, -2, 2);
+        var hiddenGradient = Uniform(Tokens * Hidden, -1, 1);
+        var hiddenOutput = new float[Tokens * Hidden];
+        var (gamma, beta) = (Uniform(Hidden, 0.5f, 1.5f), Uniform(Hidden, -0.5f, 0.5f));
+        var (dgamma, dbeta, mean, rstd) = (new float[Hidden], new float[Hidden], new float[Tokens], new float[Tokens]);
+        var logits = Uniform(MaskedRows * Vocabulary, -8, 8);
+        var dlogits = new float[logits.Length];
+        var labels = Enumerable.Range(0, MaskedRows).Select(_ => random.Next(Vocabulary)).ToArray();
+        var logSumExp = new float[MaskedRows];
+        var parameters = Uniform(AdamWParameters, -0.1f, 0.1f);
+        var gradients = Uniform(AdamWParameters, -0.01f, 0.01f);
+        var (m, v) = (new float[AdamWParameters], new float[AdamWParameters]);
+        int step = 0;
+        LayerNormKernel.Forward(hidden, gamma, beta, Tokens, Hidden, 1e-12f, hiddenOutput, mean, rstd);
+
+        Func<Action, double> time = threads == 1 ? ThreadCpuClock.SecondsOf : WallSeconds;
+        double Median(Action kernel)
+        {
+            kernel();
+            var times = Enumerable.Range(0, runs).Select(_ => 1e3 * time(kernel)).Order().ToArray();
+            return times[runs / 2];
+        }
+        string ti = $"{Tokens}x{Intermediate}", th = $"{Tokens}x{Hidden}", tv = $"{MaskedRows}x{Vocabulary}";
+        return
+        [
+            ($"gelu tanh {ti}", Median(() => Elementwise.Unary(UnaryOp.GeluTanh, activation, output))),
+            ($"bias + gelu forward {ti}", Median(() => BiasGelu.Forward(GeluKind.Tanh, activation, bias, Tokens, Intermediate, output))),
+            ($"bias + gelu backward {ti}", Median(() =>
+                BiasGelu.Backward(GeluKind.Tanh, activation, bias, other, Tokens, Intermediate, output, dbias))),
+            ($"mul {ti}", Median(() => Elementwise.Binary(BinaryOp.Mul, activation, other, output))),
+            ($"layernorm forward {th}", Median(() =>
+                LayerNormKernel.Forward(hidden, gamma, beta, Tokens, Hidden, 1e-12f, hiddenOutput, mean, rstd))),
+            ($"layernorm backward {th}", Median(() =>
+                LayerNormKernel.Backward(hidden, gamma, mean, rstd, hiddenGradient, Tokens, Hidden, hiddenOutput, dgamma, dbeta))),
+            ($"cross-entropy forward {tv}", Median(() =>
+                CrossEntropyKernel.Forward(logits, labels, MaskedRows, Vocabulary, -100, logSumExp, out _))),
+            ($"cross-entropy backward {tv}", Median(() =>
+                CrossEntropyKernel.Backward(logits, labels, logSumExp, MaskedRows, Vocabulary, -100, 1f / MaskedRows, dlogits))),
+            ($"adamw {AdamWParameters}", Median(() =>
+                AdamWKernel.Step(parameters, gradients, m, v, 1e-4f, 0.9f, 0.98f, 1e-6f, 0.05f, ++step))),
+        ];
+    }
+
+    /// <summary>The same measurements from a child process on the AVX2 paths, by kernel; null (and a message) if it fails.</summary>
+    private Dictionary<string, double>? MeasureAvx2InChild(int threads, int runs)
+    {
+        var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true };
+        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet")
+            start.ArgumentList.Add(typeof(KernelWidths).Assembly.Location);
+        foreach (string a in new[] { Name, ChildFlag, "--threads", $"{threads}", "--runs", $"{runs}" })
+            start.ArgumentList.Add(a);
+        start.Environment["DOTNET_EnableAVX512"] = "0";
+        using var child = Process.Start(start)!;
+        string output = child.StandardOutput.ReadToEnd();
+        child.WaitForExit();
+        if (child.ExitCode != 0)
+        {
+            Console.Error.WriteLine($"the AVX2 child process failed (exit {child.ExitCode})");
+            return null;
+        }
+        return output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => line.Split('\t'))
+            .ToDictionary(fields => fields[0], fields => double.Parse(fields[1], CultureInfo.InvariantCulture));
+    }
+
+    private static double WallSeconds(Action action)
+    {
+        long start = Stopwatch.GetTimestamp();
+        action();
+        return Stopwatch.GetElapsedTime(start).TotalSeconds;
+    }
+
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
+
+    private static string? OptionValue(string[] args, string name)
+    {
+        int index = Array.IndexOf(args, name);
+        return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
+    }
+}
