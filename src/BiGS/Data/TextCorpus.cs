@@ -19,6 +19,9 @@ public static class TextCorpus
 {
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
+    // StrictUtf8.Preamble is empty (it emits no byte-order mark), so the mark to drop is spelled out.
+    private static ReadOnlySpan<byte> Utf8ByteOrderMark => [0xEF, 0xBB, 0xBF];
+
     /// <summary>The non-blank lines of a file.</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="InvalidDataException">Invalid UTF-8 or a corrupt gzip stream.</exception>
@@ -72,7 +75,7 @@ public static class TextCorpus
     {
         var bytes = line.GetBuffer().AsSpan(0, (int)line.Length);
         if (bytes.Length > 0 && bytes[^1] == '\r') bytes = bytes[..^1];
-        if (lineNumber == 1 && bytes.StartsWith(StrictUtf8.Preamble)) bytes = bytes[StrictUtf8.Preamble.Length..];
+        if (lineNumber == 1 && bytes.StartsWith(Utf8ByteOrderMark)) bytes = bytes[Utf8ByteOrderMark.Length..];
         try
         {
             return StrictUtf8.GetString(bytes);

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace BiGS.Native.Tests.Distributed;
 
 /// <summary>
@@ -8,7 +10,8 @@ namespace BiGS.Native.Tests.Distributed;
 public sealed class MpiFactAttribute : FactAttribute
 {
     /// <summary>Sets the skip reason when mpirun is unavailable outside CI.</summary>
-    public MpiFactAttribute()
+    public MpiFactAttribute([CallerFilePath] string? sourceFilePath = null, [CallerLineNumber] int sourceLineNumber = -1)
+        : base(sourceFilePath, sourceLineNumber)
     {
         bool inCi = string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
         if (!inCi && BigsProcess.Mpirun is null)

@@ -1,7 +1,8 @@
 using BiGS.Native.Tensors;
+using System.Runtime.CompilerServices;
 using Xunit;
-using Xunit.Abstractions;
 using Xunit.Sdk;
+using Xunit.v3;
 
 namespace BiGS.Native.Tests.Gpu;
 
@@ -18,18 +19,22 @@ public sealed class GpuTargetAttribute(DeviceKind kind) : Attribute
 /// the reason, where that backend cannot run (CUDA or OpenCL without a device). ILGPU's CPU accelerator runs
 /// everywhere, so every kernel is tested on every machine.
 /// </summary>
-[XunitTestCaseDiscoverer("BiGS.Native.Tests.Gpu.GpuFactDiscoverer", "BiGS.Native.Tests")]
+[XunitTestCaseDiscoverer(typeof(GpuFactDiscoverer))]
 [AttributeUsage(AttributeTargets.Method)]
-public sealed class GpuFactAttribute : FactAttribute;
+public sealed class GpuFactAttribute(
+    [CallerFilePath] string? sourceFilePath = null, [CallerLineNumber] int sourceLineNumber = -1)
+    : FactAttribute(sourceFilePath, sourceLineNumber);
 
 /// <summary>
 /// A theory whose data rows run on the device of the concrete class: a class with a <see cref="GpuTargetAttribute"/>
 /// is skipped like <see cref="GpuFactAttribute"/>; a class without one runs on the CPU and is never skipped. Lets one
 /// abstract test family be instantiated per backend.
 /// </summary>
-[XunitTestCaseDiscoverer("BiGS.Native.Tests.Gpu.GpuTheoryDiscoverer", "BiGS.Native.Tests")]
+[XunitTestCaseDiscoverer(typeof(GpuTheoryDiscoverer))]
 [AttributeUsage(AttributeTargets.Method)]
-public sealed class GpuTheoryAttribute : TheoryAttribute;
+public sealed class GpuTheoryAttribute(
+    [CallerFilePath] string? sourceFilePath = null, [CallerLineNumber] int sourceLineNumber = -1)
+    : TheoryAttribute(sourceFilePath, sourceLineNumber);
 
 /// <summary>
 /// Limits a <see cref="GpuTheoryAttribute"/> family on one class to the data rows made only of the given values (for a
@@ -39,46 +44,66 @@ public sealed class GpuTheoryAttribute : TheoryAttribute;
 public sealed class DataRowsOfAttribute(params object[] values) : Attribute
 {
     /// <summary>True when every element of <paramref name="row"/> is one of the values.</summary>
-    public bool Admits(object[] row) => row.All(element => values.Contains(element));
+    public bool Admits(object?[] row) => row.All(element => values.Contains(element));
 }
 
-/// <summary>Creates one <see cref="GpuTestCase"/> per data row (the rows here are all serializable).</summary>
-public sealed class GpuTheoryDiscoverer(IMessageSink diagnostics) : TheoryDiscoverer(diagnostics)
+/// <summary>Discovers a <see cref="GpuFactAttribute"/> test as a plain fact, skipped where its class's backend cannot run.</summary>
+public sealed class GpuFactDiscoverer : FactDiscoverer
 {
     /// <inheritdoc />
-    protected override IEnumerable<IXunitTestCase> CreateTestCasesForDataRow(ITestFrameworkDiscoveryOptions options,
-        ITestMethod testMethod, IAttributeInfo theoryAttribute, object[] dataRow)
+    protected override IXunitTestCase CreateTestCase(ITestFrameworkDiscoveryOptions discoveryOptions,
+        IXunitTestMethod testMethod, IFactAttribute factAttribute) =>
+        base.CreateTestCase(discoveryOptions, testMethod,
+            GpuAvailability.SkipReasonFor(testMethod) is { } reason ? new SkippedFact(factAttribute, reason) : factAttribute);
+
+    /// <summary>The fact as written, skipped for <paramref name="reason"/>.</summary>
+    private sealed class SkippedFact(IFactAttribute fact, string reason) : IFactAttribute
     {
-        var filter = testMethod.TestClass.Class.ToRuntimeType().GetCustomAttributes(typeof(DataRowsOfAttribute), true)
-            .Cast<DataRowsOfAttribute>().SingleOrDefault();
-        if (filter is not null && !filter.Admits(dataRow)) return [];
-        return [new GpuTestCase(DiagnosticMessageSink, options.MethodDisplayOrDefault(), options.MethodDisplayOptionsOrDefault(), testMethod, dataRow)];
+        public string? DisplayName => fact.DisplayName;
+        public bool Explicit => fact.Explicit;
+        public string? Skip => reason;
+        public Type[]? SkipExceptions => fact.SkipExceptions;
+        public Type? SkipType => null;
+        public string? SkipUnless => null;
+        public string? SkipWhen => null;
+        public string? SourceFilePath => fact.SourceFilePath;
+        public int? SourceLineNumber => fact.SourceLineNumber;
+        public int Timeout => fact.Timeout;
     }
 }
 
-/// <summary>Creates <see cref="GpuTestCase"/>s so the skip decision can see the concrete test class.</summary>
-public sealed class GpuFactDiscoverer(IMessageSink diagnostics) : IXunitTestCaseDiscoverer
+/// <summary>
+/// Discovers one test case per data row that the class's <see cref="DataRowsOfAttribute"/> admits, each skipped where
+/// the class's backend cannot run (the rows here are all serializable, so xunit enumerates them at discovery).
+/// </summary>
+public sealed class GpuTheoryDiscoverer : TheoryDiscoverer
 {
     /// <inheritdoc />
-    public IEnumerable<IXunitTestCase> Discover(ITestFrameworkDiscoveryOptions options, ITestMethod testMethod, IAttributeInfo factAttribute) =>
-        [new GpuTestCase(diagnostics, options.MethodDisplayOrDefault(), options.MethodDisplayOptionsOrDefault(), testMethod)];
-}
+    protected override ValueTask<IReadOnlyCollection<IXunitTestCase>> CreateTestCasesForDataRow(
+        ITestFrameworkDiscoveryOptions discoveryOptions, IXunitTestMethod testMethod, ITheoryAttribute theoryAttribute,
+        ITheoryDataRow dataRow, object?[] testMethodArguments)
+    {
+        var filter = testMethod.TestClass.Class.GetCustomAttributes(typeof(DataRowsOfAttribute), true)
+            .Cast<DataRowsOfAttribute>().SingleOrDefault();
+        if (filter is not null && !filter.Admits(testMethodArguments)) return new([]);
+        var row = GpuAvailability.SkipReasonFor(testMethod) is { } reason ? new SkippedRow(dataRow, reason) : dataRow;
+        return base.CreateTestCasesForDataRow(discoveryOptions, testMethod, theoryAttribute, row, testMethodArguments);
+    }
 
-/// <summary>A test case whose skip reason depends on the GPU backend its class targets.</summary>
-public sealed class GpuTestCase : XunitTestCase
-{
-    /// <summary>For deserialization only.</summary>
-    [Obsolete("Called by the de-serializer; should only be called by deriving classes for de-serialization purposes")]
-    public GpuTestCase() { }
-
-    /// <summary>Creates the test case.</summary>
-    public GpuTestCase(IMessageSink diagnostics, TestMethodDisplay display, TestMethodDisplayOptions displayOptions,
-        ITestMethod testMethod, object[]? arguments = null)
-        : base(diagnostics, display, displayOptions, testMethod, arguments) { }
-
-    /// <inheritdoc />
-    protected override string? GetSkipReason(IAttributeInfo factAttribute) =>
-        TestDevices.TargetOf(TestMethod.TestClass.Class.ToRuntimeType()) is { } kind ? GpuAvailability.SkipReason(kind) : null;
+    /// <summary>The data row as given, skipped for <paramref name="reason"/>.</summary>
+    private sealed class SkippedRow(ITheoryDataRow row, string reason) : ITheoryDataRow
+    {
+        public bool? Explicit => row.Explicit;
+        public string? Label => row.Label;
+        public string? Skip => reason;
+        public Type? SkipType => null;
+        public string? SkipUnless => null;
+        public string? SkipWhen => null;
+        public string? TestDisplayName => row.TestDisplayName;
+        public int? Timeout => row.Timeout;
+        public Dictionary<string, HashSet<string>>? Traits => row.Traits;
+        public object?[] GetData() => row.GetData();
+    }
 }
 
 /// <summary>The device a test class runs on, from its <see cref="GpuTargetAttribute"/> (the CPU without one).</summary>
@@ -103,4 +128,8 @@ public static class GpuAvailability
 {
     /// <summary>Null when tests on <paramref name="kind"/> should run, otherwise why they are skipped.</summary>
     public static string? SkipReason(DeviceKind kind) => Devices.Unavailability(kind);
+
+    /// <summary>Why the test's class cannot run here (its GPU backend is unavailable), or null when it can.</summary>
+    public static string? SkipReasonFor(IXunitTestMethod testMethod) =>
+        TestDevices.TargetOf(testMethod.TestClass.Class) is { } kind ? SkipReason(kind) : null;
 }
