@@ -22,19 +22,35 @@ public static partial class Ops
     /// </summary>
     public static Variable Linear(Variable x, Variable weight, Variable? bias)
     {
-        var y = bias is null ? Tensor.MatMul(x.Value, weight.Value, transposeB: true) : AffineWithBias(x.Value, weight.Value, bias.Value);
+        var y = Affine(x.Value, weight.Value, new GemmEpilogue { Bias = bias?.Value });
         Variable[] inputs = bias is null ? [x, weight] : [x, weight, bias];
         return Record("Linear", y, inputs, dy => LinearBackward(x, weight, bias, dy));
     }
 
     /// <summary>
-    /// y = gelu(x W^T + b) fused: the bias and activation run as one pass over the GEMM output.
-    /// Backward: dz = dy * gelu'(z) (dbias from the same pass), then the Linear backward with dz.
+    /// y = x W^T + b + r, the residual r (same shape as y) added by the GEMM's epilogue rather than by a separate
+    /// pass. Backward: as <see cref="Linear"/>, and dr = dy.
+    /// </summary>
+    public static Variable LinearResidual(Variable x, Variable weight, Variable bias, Variable residual)
+    {
+        var packedResidual = residual.Value.Contiguous();
+        var y = Affine(x.Value, weight.Value, new GemmEpilogue { Bias = bias.Value, Residual = packedResidual.Reshape(-1, weight.Value.Size(0)) });
+        Tensor.ReleaseCopy(packedResidual, residual.Value);
+        return Record("LinearResidual", y, [x, weight, bias, residual], dy => [.. LinearBackward(x, weight, bias, dy), dy]);
+    }
+
+    /// <summary>
+    /// y = gelu(x W^T + b), the bias and activation applied by the GEMM's epilogue. When gradients are recorded the
+    /// epilogue also keeps z = x W^T for the backward pass: dz = dy * gelu'(z + b) (dbias from the same pass), then
+    /// the Linear backward with dz.
     /// </summary>
     public static Variable LinearGelu(Variable x, Variable weight, Variable bias, GeluKind kind)
     {
-        var z = Tensor.MatMul(x.Value, weight.Value, transposeB: true);
-        var y = Tensor.BiasGelu(kind, z, bias.Value);
+        bool recording = GradMode.IsEnabled && (x.RequiresGrad || weight.RequiresGrad || bias.RequiresGrad);
+        int[] shape = [.. x.Shape[..^1], weight.Value.Size(0)];
+        var z = recording ? Tensor.Empty(DType.Float32, x.Value.Device, shape) : null;
+        var y = Affine(x.Value, weight.Value, new GemmEpilogue { Bias = bias.Value, Activation = kind, Product = z?.Reshape(-1, shape[^1]) });
+        if (z is null) return new Variable(y);
         return Record("LinearGelu", y, [x, weight, bias], dy =>
         {
             var dbias = Tensor.Zeros(bias.Value.Device, bias.Value.ShapeArray());
@@ -44,19 +60,14 @@ public static partial class Ops
         }, z);
     }
 
-    /// <summary>
-    /// x W^T + b without a temporary for the product: every row of y starts as b, then the GEMM accumulates into it
-    /// (C = 1 * A B^T + 1 * C).
-    /// </summary>
-    private static Tensor AffineWithBias(Tensor x, Tensor weight, Tensor bias)
+    /// <summary>The epilogue applied to x W^T (x's leading dims folded into the GEMM's rows), as a new tensor.</summary>
+    private static Tensor Affine(Tensor x, Tensor weight, GemmEpilogue epilogue)
     {
         int outFeatures = weight.Size(0), inFeatures = weight.Size(1);
         int[] shape = [.. x.Shape[..^1], outFeatures];
         var y = Tensor.Empty(DType.Float32, x.Device, shape);
-        var rows = y.Reshape(-1, outFeatures);
-        rows.CopyFrom(bias.Expand(rows.Size(0), outFeatures));
         var packedX = x.Contiguous();
-        Tensor.MatMulInto(packedX.Reshape(-1, inFeatures), false, weight, true, rows, 1f, 1f);
+        Tensor.GemmInto(packedX.Reshape(-1, inFeatures), false, weight, true, y.Reshape(-1, outFeatures), epilogue);
         Tensor.ReleaseCopy(packedX, x);
         return y;
     }
@@ -75,7 +86,7 @@ public static partial class Ops
         if (weight.RequiresGrad)
         {
             dw = Tensor.Empty(DType.Float32, weight.Value.Device, outFeatures, inFeatures);
-            Tensor.MatMulInto(dz2, true, x.Value.Reshape(-1, inFeatures), false, dw, 1f, 0f);
+            Tensor.GemmInto(dz2, true, x.Value.Reshape(-1, inFeatures), false, dw, GemmEpilogue.None);
         }
         Tensor? db = bias is { RequiresGrad: true } ? dz2.Sum(0) : null;
         return bias is null ? [dx, dw] : [dx, dw, db];
@@ -87,7 +98,7 @@ public static partial class Ops
         {
             int k = a.Size(-1), n = dy.Size(-1);
             var g = Tensor.Empty(DType.Float32, a.Device, k, n);
-            Tensor.MatMulInto(a.Reshape(-1, k), true, dy.Reshape(-1, n), false, g, 1f, 0f);
+            Tensor.GemmInto(a.Reshape(-1, k), true, dy.Reshape(-1, n), false, g, GemmEpilogue.None);
             return g;
         }
         return Tensor.MatMul(a, dy, transposeA: true).SumToShape(bShape);

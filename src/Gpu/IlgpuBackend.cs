@@ -4,6 +4,7 @@ using BiGS.Native.Kernels.Cpu;
 using BiGS.Native.Tensors;
 using ILGPU;
 using ILGPU.Runtime;
+using ILGPU.Runtime.Cuda;
 using Device = BiGS.Native.Tensors.Device;
 
 namespace BiGS.Native.Gpu;
@@ -117,17 +118,49 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDisposable
     public void AddScaled(Tensor x, float alpha, Tensor y) => Run(kernels.AddScaled, y.Length, F(x), alpha, F(y));
 
     /// <inheritdoc />
-    public void MatMul(Tensor a, bool transposeA, Tensor b, bool transposeB, Tensor c, float alpha, float beta)
+    /// <remarks>
+    /// One launch with the epilogue fused. tf32 and bf16 run on tensor cores (<see cref="GemmTensorCoreKernel"/>) on
+    /// CUDA devices of compute capability 8.0 or more, and elsewhere on the SIMT kernel with the same operand rounding.
+    /// </remarks>
+    public void MatMul(Tensor a, bool transposeA, Tensor b, bool transposeB, Tensor c, GemmEpilogue epilogue, Precision precision)
     {
         int batch = c.Size(0), m = c.Size(1), n = c.Size(2);
         int k = transposeA ? a.Size(1) : a.Size(2);
         long strideA = a.Size(0) == 1 ? 0 : (long)a.Size(1) * a.Size(2);
         long strideB = b.Size(0) == 1 ? 0 : (long)b.Size(1) * b.Size(2);
         if (batch == 0 || m == 0 || n == 0) return;
-        var shape = new GemmShape(transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, a.Size(2), b.Size(2), strideA, strideB, alpha, beta);
+        int activation = epilogue.Activation switch
+        {
+            null => GemmEpilogueStage.NoActivation,
+            GeluKind.Tanh => GemmEpilogueStage.GeluTanh,
+            _ => GemmEpilogueStage.GeluErf,
+        };
+        var shape = new GemmShape(transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, a.Size(2), b.Size(2), strideA, strideB,
+            epilogue.Alpha, epilogue.Beta, Flag(epilogue.Bias), activation, Flag(epilogue.Residual), Flag(epilogue.Product), precision);
+        // Views the epilogue does not use are c again: never read, as the shape's flags say.
+        var (bias, residual, product) = (OrC(epilogue.Bias, c), OrC(epilogue.Residual, c), OrC(epilogue.Product, c));
         var grid = new Index3D(Groups(n, GemmKernel.Tile), Groups(m, GemmKernel.Tile), batch);
-        kernels.Sgemm(new KernelConfig(grid, new Index3D(GemmKernel.Threads, GemmKernel.Threads, 1)), F(a), F(b), F(c), shape);
+        if (TensorCoreKernel(precision) is { } tensorCores)
+            tensorCores(new KernelConfig(grid, new Index3D(GemmTensorCoreKernel.Threads, 1, 1)), F(a), F(b), F(c), bias, residual, product, shape);
+        else
+            kernels.Sgemm(new KernelConfig(grid, new Index3D(GemmKernel.Threads, GemmKernel.Threads, 1)), F(a), F(b), F(c), bias, residual, product, shape);
     }
+
+    /// <summary>True when the accelerator is a CUDA device with tensor cores for TF32 and BF16 (compute capability 8.0+).</summary>
+    public bool HasTensorCores => Accelerator is CudaAccelerator cuda && cuda.Architecture is { } architecture && architecture >= CudaArchitecture.SM_80;
+
+    /// <summary>The tensor-core kernel for <paramref name="precision"/> on this accelerator, or null (fp32, or no tensor cores).</summary>
+    private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape>?
+        TensorCoreKernel(Precision precision) => !HasTensorCores ? null : precision switch
+        {
+            Precision.Tf32 => kernels.GemmTf32,
+            Precision.Bf16 => kernels.GemmBf16,
+            _ => null,
+        };
+
+    private static int Flag(Tensor? tensor) => tensor is null ? 0 : 1;
+
+    private ArrayView<float> OrC(Tensor? tensor, Tensor c) => F(tensor ?? c);
 
     /// <inheritdoc />
     public void Reduce(ReduceKind kind, Tensor x, int outer, int axis, int inner, Tensor y) =>

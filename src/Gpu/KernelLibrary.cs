@@ -122,7 +122,12 @@ internal sealed class KernelLibrary(Accelerator accelerator)
     public Action<Index1D, ArrayView<float>, int, ArrayView<float>, int> MultiplySpectrum => Auto(ref multiplySpectrum, FftKernels.MultiplySpectrum);
     public Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, ArrayView<float>> CrossSpectrum => Auto(ref crossSpectrum, FftKernels.CrossSpectrum);
     public Action<Index1D, ArrayView<float>, int, float, int, int, ArrayView<float>> UnpackColumns => Auto(ref unpackColumns, FftKernels.UnpackColumns);
-    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape> Sgemm => Grouped(ref sgemm, GemmKernel.Sgemm);
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape> Sgemm =>
+        Grouped(ref sgemm, GemmKernel.Sgemm);
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape> GemmTf32 =>
+        Grouped(ref gemmTf32, GemmTensorCoreKernel.Tf32);
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape> GemmBf16 =>
+        Grouped(ref gemmBf16, GemmTensorCoreKernel.Bf16);
 
     private Action<Index1D, ArrayView<float>, float>? fill;
     private Action<Index1D, ArrayView<int>, StridedView, ArrayView<int>>? copyStrided32;
@@ -154,7 +159,9 @@ internal sealed class KernelLibrary(Accelerator accelerator)
     private Action<Index1D, ArrayView<float>, int, ArrayView<float>, int>? multiplySpectrum;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, ArrayView<float>>? crossSpectrum;
     private Action<Index1D, ArrayView<float>, int, float, int, int, ArrayView<float>>? unpackColumns;
-    private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape>? sgemm;
+    private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape>? sgemm;
+    private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape>? gemmTf32;
+    private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape>? gemmBf16;
 
     /// <summary>Compiles an auto-grouped kernel once (ILGPU infers the delegate type from the method).</summary>
     private TDelegate Auto<TDelegate>(ref TDelegate? slot, Delegate kernel) where TDelegate : Delegate

@@ -43,10 +43,12 @@ public interface ITensorBackend
     void AddScaled(Tensor x, float alpha, Tensor y);
 
     /// <summary>
-    /// Batched matrix product c[i] = alpha * op(a[i]) op(b[i]) + beta * c[i]. a is (batchA, rows, cols) with
-    /// batchA 1 (broadcast) or the batch; likewise b; c is (batch, m, n). All contiguous.
+    /// Batched matrix product c[i] = act(alpha * op(a[i]) op(b[i]) + beta * c[i] + bias) + residual (see
+    /// <see cref="GemmEpilogue"/>; its tensors, checked by the caller, are only given with batch 1). a is (batchA, rows,
+    /// cols) with batchA 1 (broadcast) or the batch; likewise b; c is (batch, m, n). All contiguous. The products are
+    /// taken at <paramref name="precision"/> with fp32 accumulation.
     /// </summary>
-    void MatMul(Tensor a, bool transposeA, Tensor b, bool transposeB, Tensor c, float alpha, float beta);
+    void MatMul(Tensor a, bool transposeA, Tensor b, bool transposeB, Tensor c, GemmEpilogue epilogue, Precision precision);
 
     /// <summary>Reduces x viewed as (outer, axis, inner) along the middle dimension into y (outer, inner).</summary>
     void Reduce(ReduceKind kind, Tensor x, int outer, int axis, int inner, Tensor y);

@@ -73,16 +73,19 @@ public sealed class BiGSLayer : Module
 
     /// <summary>Applies the residual block to x (B, L, d).</summary>
     public Variable Forward(Variable x) =>
-        preNorm ? Ops.Add(x, GatedBidirectionalMixing(LayerNorm.Forward(x))) : LayerNorm.Forward(Ops.Add(x, GatedBidirectionalMixing(x)));
+        preNorm ? GatedBidirectionalMixingPlus(LayerNorm.Forward(x), x) : LayerNorm.Forward(GatedBidirectionalMixingPlus(x, x));
 
-    /// <summary>F(x): the gated bidirectional SSM mixing of docs/BIGS.md 2.2.</summary>
-    private Variable GatedBidirectionalMixing(Variable x)
+    /// <summary>
+    /// F(x) + residual, with F the gated bidirectional SSM mixing of docs/BIGS.md 2.2; the residual is added by the
+    /// epilogue of F's last GEMM.
+    /// </summary>
+    private Variable GatedBidirectionalMixingPlus(Variable x, Variable residual)
     {
         var gate = Gate.ForwardGelu(x, GeluKind.Tanh);
         var forward = ForwardOut.Forward(ForwardSsm.Forward(ForwardIn.ForwardGelu(x, GeluKind.Tanh)));
         var flippedIn = BackwardIn.ForwardGelu(Ops.Flip(x, SequenceAxis), GeluKind.Tanh);
         var backward = Ops.Flip(BackwardOut.Forward(BackwardSsm.Forward(flippedIn)), SequenceAxis);
         var mixed = Mix.ForwardGelu(Ops.Mul(forward, backward), GeluKind.Tanh);
-        return Output.Forward(Ops.Mul(mixed, gate));
+        return Output.ForwardResidual(Ops.Mul(mixed, gate), residual);
     }
 }

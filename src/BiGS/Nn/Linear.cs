@@ -31,7 +31,11 @@ public sealed class Linear : Module
     /// <summary>Applies the layer to x (..., in).</summary>
     public Variable Forward(Variable x) => Ops.Linear(x, Weight, Bias);
 
-    /// <summary>gelu(x W^T + b) with the bias and activation fused into one pass.</summary>
+    /// <summary>x W^T + b + residual, the residual added as the product is stored (one pass fewer than an Add).</summary>
+    public Variable ForwardResidual(Variable x, Variable residual) =>
+        Bias is null ? Ops.Add(residual, Forward(x)) : Ops.LinearResidual(x, Weight, Bias, residual);
+
+    /// <summary>gelu(x W^T + b) with the bias and activation fused into the GEMM.</summary>
     public Variable ForwardGelu(Variable x, GeluKind kind) =>
         Bias is null ? Ops.Gelu(Forward(x), kind) : Ops.LinearGelu(x, Weight, Bias, kind);
 }

@@ -21,10 +21,12 @@ public static class BenchCommand
         var warmup = new Option<int>("--warmup") { Description = "Untimed steps first", DefaultValueFactory = _ => 1 };
         var runs = new Option<int>("--runs") { Description = "Timed steps (the median is reported)", DefaultValueFactory = _ => 5 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a line of text" };
+        var precision = PrecisionOption.Create();
         var command = new Command("bench", "Measure model throughput: tokens/s, time per step and peak memory");
-        foreach (var option in new Option[] { config, batch, length, train, threads, warmup, runs, json }) command.Options.Add(option);
+        foreach (var option in new Option[] { config, batch, length, train, threads, warmup, runs, json, precision }) command.Options.Add(option);
         command.SetAction(r => CliErrors.Guard(() =>
         {
+            using var scope = PrecisionOption.Use(r, precision);
             var options = new ModelBenchmarkOptions
             {
                 Config = BenchmarkConfigs.Resolve(r.GetValue(config)!),

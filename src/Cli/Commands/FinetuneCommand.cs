@@ -44,6 +44,7 @@ public static class FinetuneCommand
         };
         public Option<string?> Device { get; } = DeviceOption.Create();
         public Option<float> CollectiveTimeout { get; } = DistributedRun.CreateTimeoutOption();
+        public Option<string> Precision { get; } = PrecisionOption.Create();
 
         /// <summary>The fine-tuning settings the options give.</summary>
         public FineTuneOptions Read(ParseResult r) => new()
@@ -85,7 +86,11 @@ public static class FinetuneCommand
             : (output, resumeFrom);
     }
 
-    private static int Run(Options o, ParseResult r) => DistributedRun.Run(r.GetValue(o.CollectiveTimeout), parallel => Train(o, r, parallel));
+    private static int Run(Options o, ParseResult r)
+    {
+        using var scope = PrecisionOption.Use(r, o.Precision);
+        return DistributedRun.Run(r.GetValue(o.CollectiveTimeout), parallel => Train(o, r, parallel));
+    }
 
     private static int Train(Options o, ParseResult r, DataParallel? parallel)
     {

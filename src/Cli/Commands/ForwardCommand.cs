@@ -23,10 +23,15 @@ public static class ForwardCommand
         head.AcceptOnlyFromAmong([.. BiGSHeads.Names]);
         var backward = new Option<bool>("--backward") { Description = "Also compute the loss (needs labels) and every parameter's gradient" };
         var device = DeviceOption.Create();
+        var precision = PrecisionOption.Create();
         var command = new Command("forward", "Run a model on inputs from a safetensors file and save its outputs (and gradients)");
-        foreach (var option in new Option[] { model, inputs, output, head, backward, device }) command.Options.Add(option);
-        command.SetAction(r => CliErrors.Guard(() => Run(r.GetValue(model)!, r.GetValue(inputs)!, r.GetValue(output)!,
-            r.GetValue(head), r.GetValue(backward), DeviceOption.Resolve(r.GetValue(device)))));
+        foreach (var option in new Option[] { model, inputs, output, head, backward, device, precision }) command.Options.Add(option);
+        command.SetAction(r => CliErrors.Guard(() =>
+        {
+            using var scope = PrecisionOption.Use(r, precision);
+            return Run(r.GetValue(model)!, r.GetValue(inputs)!, r.GetValue(output)!, r.GetValue(head), r.GetValue(backward),
+                DeviceOption.Resolve(r.GetValue(device)));
+        }));
         return command;
     }
 

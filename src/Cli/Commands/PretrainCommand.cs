@@ -59,6 +59,7 @@ public static class PretrainCommand
         public Option<bool> NextSentence { get; } = new("--next-sentence") { Description = "Add BERT's next-sentence prediction: each example is two corpus lines, the second following the first or (half the time) a random line; trains a BiGSForPreTraining" };
         public Option<string?> Device { get; } = DeviceOption.Create();
         public Option<float> CollectiveTimeout { get; } = DistributedRun.CreateTimeoutOption();
+        public Option<string> Precision { get; } = PrecisionOption.Create();
     }
 
     /// <summary>The <c>bigs pretrain</c> command, its options bound to their handler, for the root command to add.</summary>
@@ -85,7 +86,11 @@ public static class PretrainCommand
         Architectures = [nameof(BiGSForMaskedLM)],
     };
 
-    private static int Run(Options o, ParseResult r) => DistributedRun.Run(r.GetValue(o.CollectiveTimeout), parallel => Train(o, r, parallel));
+    private static int Run(Options o, ParseResult r)
+    {
+        using var scope = PrecisionOption.Use(r, o.Precision);
+        return DistributedRun.Run(r.GetValue(o.CollectiveTimeout), parallel => Train(o, r, parallel));
+    }
 
     private static int Train(Options o, ParseResult r, DataParallel? parallel)
     {

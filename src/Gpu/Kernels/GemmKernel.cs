@@ -1,14 +1,18 @@
+using BiGS.Native.Kernels.Cpu;
 using ILGPU;
 
 namespace BiGS.Native.Gpu.Kernels;
 
 /// <summary>
-/// Batched SGEMM c[z] = alpha op(a[z]) op(b[z]) + beta c[z], register-blocked and tiled in shared memory (SIMT; no
-/// tensor cores). A group of 8 x 8 threads computes a 64 x 64 tile of c; each thread holds an 8 x 8 block of
-/// accumulators in registers, at rows ty + 8i and columns tx + 8j of the tile (so neighbouring threads load and store
-/// neighbouring elements of c and of the staged b). Per step of 16 along k the group stages op(a) (64 x 16) and op(b)
-/// (16 x 64) in shared memory, each element loaded from global memory once and then used 64 times; each thread then
-/// does 64 multiply-adds per 16 shared loads. Launch: groups (ceil(n/64), ceil(m/64), batch) of (8, 8) threads.
+/// Batched SGEMM with a fused epilogue (see <see cref="GemmEpilogueStage"/>), register-blocked and tiled in shared
+/// memory (SIMT; no tensor cores). A group of 8 x 8 threads computes a 64 x 64 tile of c; each thread holds an 8 x 8
+/// block of accumulators in registers, at rows ty + 8i and columns tx + 8j of the tile (so neighbouring threads load
+/// and store neighbouring elements of c and of the staged b). Per step of 16 along k the group stages op(a) (64 x 16)
+/// and op(b) (16 x 64) in shared memory, each element loaded from global memory once and then used 64 times; each
+/// thread then does 64 multiply-adds per 16 shared loads. The shared tiles are double-buffered: the next step's
+/// operands are staged into one buffer while the other is read, so one barrier per step suffices. Operands are rounded
+/// to <see cref="GemmShape.Precision"/> as they are staged (exact for fp32; the tensor cores' rounding for tf32 and
+/// bf16), the sums are fp32. Launch: groups (ceil(n/64), ceil(m/64), batch) of (8, 8) threads.
 /// </summary>
 public static class GemmKernel
 {
@@ -20,27 +24,28 @@ public static class GemmKernel
 
     private const int Depth = 16;
     private const int PerThread = Tile / Threads;
+    private const int StageSize = Depth * Tile;
 
-    /// <summary>The kernel (see the class summary).</summary>
-    public static void Sgemm(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, GemmShape s)
+    /// <summary>The kernel (see the class summary); bias, residual and product are read only when the shape says so.</summary>
+    public static void Sgemm(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
+        ArrayView<float> residual, ArrayView<float> product, GemmShape s)
     {
-        var tileA = SharedMemory.Allocate<float>(Depth * Tile);   // [k][row]
-        var tileB = SharedMemory.Allocate<float>(Depth * Tile);   // [k][column]
+        var tilesA = SharedMemory.Allocate<float>(2 * StageSize);   // [buffer][k][row]
+        var tilesB = SharedMemory.Allocate<float>(2 * StageSize);   // [buffer][k][column]
         int tx = Group.IdxX, ty = Group.IdxY, thread = ty * Threads + tx;
         int rowBase = Grid.IdxY * Tile, colBase = Grid.IdxX * Tile;
         long aFirst = Grid.IdxZ * s.StrideA, bFirst = Grid.IdxZ * s.StrideB, cFirst = Grid.IdxZ * (long)s.M * s.N;
         var acc = default(Block8x8);
-        for (int k0 = 0; k0 < s.K; k0 += Depth)
+        Stage(a, b, aFirst, bFirst, s, rowBase, colBase, 0, thread, tilesA.SubView(0, StageSize), tilesB.SubView(0, StageSize));
+        Group.Barrier();
+        for (int k0 = 0, buffer = 0; k0 < s.K; k0 += Depth, buffer ^= 1)
         {
-            for (int e = thread; e < Depth * Tile; e += Threads * Threads)
-            {
-                // Consecutive threads walk the operand's contiguous dimension.
-                int kA = s.TransA != 0 ? e / Tile : e % Depth, rowA = s.TransA != 0 ? e % Tile : e / Depth;
-                tileA[kA * Tile + rowA] = LoadA(a, aFirst, s, rowBase + rowA, k0 + kA);
-                int kB = s.TransB != 0 ? e % Depth : e / Tile, colB = s.TransB != 0 ? e / Depth : e % Tile;
-                tileB[kB * Tile + colB] = LoadB(b, bFirst, s, k0 + kB, colBase + colB);
-            }
-            Group.Barrier();
+            // The other buffer was last read before the previous barrier, so it can be refilled now.
+            if (k0 + Depth < s.K)
+                Stage(a, b, aFirst, bFirst, s, rowBase, colBase, k0 + Depth, thread,
+                    tilesA.SubView((buffer ^ 1) * StageSize, StageSize), tilesB.SubView((buffer ^ 1) * StageSize, StageSize));
+            var tileA = tilesA.SubView(buffer * StageSize, StageSize);
+            var tileB = tilesB.SubView(buffer * StageSize, StageSize);
             for (int k = 0; k < Depth; k++)
             {
                 int rowOffset = k * Tile + ty, colOffset = k * Tile + tx;
@@ -60,26 +65,23 @@ public static class GemmKernel
             {
                 int col = colBase + tx + Threads * j;
                 if (col >= s.N) break;
-                long target = cFirst + (long)row * s.N + col;
-                float value = s.Alpha * acc.Get(i, j);
-                // beta == 0 must not read c: it may hold uninitialised memory (NaN * 0 = NaN).
-                c[target] = s.Beta == 0f ? value : value + s.Beta * c[target];
+                GemmEpilogueStage.Store(c, bias, residual, product, s, cFirst, row, col, acc.Get(i, j));
             }
         }
     }
 
-    /// <summary>op(a)[row, k], 0 outside the matrix.</summary>
-    private static float LoadA(ArrayView<float> a, long first, GemmShape s, int row, int k)
+    /// <summary>Stages op(a) rows [rowBase, +64) and op(b) columns [colBase, +64) at k [k0, +16), rounded, into shared memory.</summary>
+    private static void Stage(ArrayView<float> a, ArrayView<float> b, long aFirst, long bFirst, GemmShape s, int rowBase, int colBase,
+        int k0, int thread, ArrayView<float> tileA, ArrayView<float> tileB)
     {
-        if (row >= s.M || k >= s.K) return 0f;
-        return s.TransA != 0 ? a[first + (long)k * s.Lda + row] : a[first + (long)row * s.Lda + k];
-    }
-
-    /// <summary>op(b)[k, col], 0 outside the matrix.</summary>
-    private static float LoadB(ArrayView<float> b, long first, GemmShape s, int k, int col)
-    {
-        if (k >= s.K || col >= s.N) return 0f;
-        return s.TransB != 0 ? b[first + (long)col * s.Ldb + k] : b[first + (long)k * s.Ldb + col];
+        for (int e = thread; e < StageSize; e += Threads * Threads)
+        {
+            // Consecutive threads walk the operand's contiguous dimension.
+            int kA = s.TransA != 0 ? e / Tile : e % Depth, rowA = s.TransA != 0 ? e % Tile : e / Depth;
+            tileA[kA * Tile + rowA] = GemmRounding.Round(GemmOperands.A(a, aFirst, s, rowBase + rowA, k0 + kA), s.Precision);
+            int kB = s.TransB != 0 ? e % Depth : e / Tile, colB = s.TransB != 0 ? e / Depth : e % Tile;
+            tileB[kB * Tile + colB] = GemmRounding.Round(GemmOperands.B(b, bFirst, s, k0 + kB, colBase + colB), s.Precision);
+        }
     }
 
     /// <summary>A thread's 8 x 8 accumulators, as sixty-four fields so they live in registers.</summary>
@@ -115,10 +117,61 @@ public static class GemmKernel
     }
 }
 
+/// <summary>Reads of the GEMM operands through their layouts, shared by the SIMT and tensor-core kernels.</summary>
+public static class GemmOperands
+{
+    /// <summary>op(a)[row, k] of the product starting at <paramref name="first"/>; 0 outside the matrix.</summary>
+    public static float A(ArrayView<float> a, long first, GemmShape s, int row, int k)
+    {
+        if (row >= s.M || k >= s.K) return 0f;
+        return s.TransA != 0 ? a[first + (long)k * s.Lda + row] : a[first + (long)row * s.Lda + k];
+    }
+
+    /// <summary>op(b)[k, col] of the product starting at <paramref name="first"/>; 0 outside the matrix.</summary>
+    public static float B(ArrayView<float> b, long first, GemmShape s, int k, int col)
+    {
+        if (k >= s.K || col >= s.N) return 0f;
+        return s.TransB != 0 ? b[first + (long)col * s.Ldb + k] : b[first + (long)k * s.Ldb + col];
+    }
+}
+
+/// <summary>
+/// The fused epilogue of the GEMM kernels, per element of c (see <see cref="BiGS.Native.Tensors.GemmEpilogue"/>):
+/// z = alpha acc + beta c; product = z; c = act(z + bias[col]) + residual.
+/// </summary>
+public static class GemmEpilogueStage
+{
+    /// <summary>Activation code of no activation.</summary>
+    public const int NoActivation = 0;
+
+    /// <summary>Activation code of the tanh-approximated GELU.</summary>
+    public const int GeluTanh = 1;
+
+    /// <summary>Activation code of the erf GELU.</summary>
+    public const int GeluErf = 2;
+
+    /// <summary>Applies the epilogue to the accumulated <paramref name="sum"/> of c[row, col] and stores it.</summary>
+    public static void Store(ArrayView<float> c, ArrayView<float> bias, ArrayView<float> residual, ArrayView<float> product,
+        GemmShape s, long cFirst, int row, int col, float sum)
+    {
+        long target = cFirst + (long)row * s.N + col;
+        float z = s.Alpha * sum;
+        // beta == 0 must not read c: it may hold uninitialised memory (NaN * 0 = NaN).
+        if (s.Beta != 0f) z += s.Beta * c[target];
+        if (s.HasProduct != 0) product[target] = z;
+        if (s.HasBias != 0) z += bias[col];
+        if (s.Activation == GeluTanh) z = Gelu.Tanh(z);
+        else if (s.Activation == GeluErf) z = Gelu.Erf(z);
+        if (s.HasResidual != 0) z += residual[target];
+        c[target] = z;
+    }
+}
+
 /// <summary>
 /// The sizes of a batched GEMM: op(a) is (M, K) and op(b) is (K, N), stored row-major with leading dimensions Lda and
 /// Ldb, transposed when TransA / TransB is not 0; StrideA / StrideB elements between batches (0 broadcasts one matrix);
-/// c is (M, N) dense per batch.
+/// c is (M, N) dense per batch. The epilogue: Alpha, Beta, and flags for the bias, residual and product views
+/// (given only with batch 1) and the activation code of <see cref="GemmEpilogueStage"/>; Precision rounds the operands.
 /// </summary>
 public readonly record struct GemmShape(int TransA, int TransB, int M, int N, int K, int Lda, int Ldb, long StrideA, long StrideB,
-    float Alpha, float Beta);
+    float Alpha, float Beta, int HasBias, int Activation, int HasResidual, int HasProduct, Precision Precision);

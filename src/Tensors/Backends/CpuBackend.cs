@@ -76,14 +76,73 @@ public sealed class CpuBackend : ITensorBackend
     public void AddScaled(Tensor x, float alpha, Tensor y) => Elementwise.AddScaled(F(x), alpha, F(y));
 
     /// <inheritdoc />
-    public void MatMul(Tensor a, bool transposeA, Tensor b, bool transposeB, Tensor c, float alpha, float beta)
+    /// <remarks>
+    /// The epilogue runs as passes over c after the GEMM, except a lone bias, which c starts from (the GEMM then
+    /// accumulates into it). tf32 and bf16 round copies of the operands before the fp32 GEMM: the numerics of those
+    /// precisions, not their speed.
+    /// </remarks>
+    public void MatMul(Tensor a, bool transposeA, Tensor b, bool transposeB, Tensor c, GemmEpilogue epilogue, Precision precision)
     {
         int batch = c.Size(0), m = c.Size(1), n = c.Size(2);
         int k = transposeA ? a.Size(1) : a.Size(2);
         long strideA = a.Size(0) == 1 ? 0 : (long)a.Size(1) * a.Size(2);
         long strideB = b.Size(0) == 1 ? 0 : (long)b.Size(1) * b.Size(2);
-        Gemm.SgemmBatched(batch, transposeA, transposeB, m, n, k, alpha, F(a), a.Size(2), strideA,
-            F(b), b.Size(2), strideB, beta, F(c), n, (long)m * n);
+        bool startFromBias = epilogue.Bias is not null && epilogue.Beta == 0f && epilogue.Activation is null && epilogue.Product is null;
+        if (startFromBias) FillRows(F(c), F(epilogue.Bias!));
+        var z = epilogue.Product is null ? F(c) : F(epilogue.Product);
+        if (epilogue.Product is not null && epilogue.Beta != 0f) F(c).CopyTo(z);
+        using var roundedA = RoundedOperand(F(a), precision);
+        using var roundedB = RoundedOperand(F(b), precision);
+        Gemm.SgemmBatched(batch, transposeA, transposeB, m, n, k, epilogue.Alpha, roundedA.Values, a.Size(2), strideA,
+            roundedB.Values, b.Size(2), strideB, startFromBias ? 1f : epilogue.Beta, z, n, (long)m * n);
+        if (!startFromBias) ApplyBiasAndActivation(z, epilogue, m, n, F(c));
+        if (epilogue.Residual is not null) Elementwise.AddScaled(F(epilogue.Residual), 1f, F(c));
+    }
+
+    /// <summary>y = act(z + bias) row by row (y may be z); a copy when there is neither.</summary>
+    private static void ApplyBiasAndActivation(Span<float> z, GemmEpilogue epilogue, int rows, int cols, Span<float> y)
+    {
+        if (epilogue.Activation is { } kind && epilogue.Bias is not null)
+        {
+            Kernels.Cpu.BiasGelu.Forward(kind, z, F(epilogue.Bias), rows, cols, y);
+            return;
+        }
+        if (epilogue.Activation is { } gelu)
+        {
+            Elementwise.Unary(gelu == GeluKind.Tanh ? UnaryOp.GeluTanh : UnaryOp.GeluErf, z, y);
+            return;
+        }
+        if (!z.Overlaps(y)) z.CopyTo(y);
+        if (epilogue.Bias is not null)
+            for (int row = 0; row < rows; row++) Elementwise.AddScaled(F(epilogue.Bias), 1f, y.Slice(row * cols, cols));
+    }
+
+    /// <summary>Every row of <paramref name="rows"/> set to <paramref name="row"/>.</summary>
+    private static void FillRows(Span<float> rows, ReadOnlySpan<float> row)
+    {
+        for (int start = 0; start < rows.Length; start += row.Length) row.CopyTo(rows.Slice(start, row.Length));
+    }
+
+    /// <summary>The operand itself for fp32, else a pooled copy rounded to <paramref name="precision"/>.</summary>
+    private static RoundedValues RoundedOperand(ReadOnlySpan<float> values, Precision precision)
+    {
+        if (precision == Precision.Fp32) return new RoundedValues(null, values);
+        var copy = System.Buffers.ArrayPool<float>.Shared.Rent(values.Length);
+        var rounded = copy.AsSpan(0, values.Length);
+        values.CopyTo(rounded);
+        GemmRounding.RoundInPlace(rounded, precision);
+        return new RoundedValues(copy, rounded);
+    }
+
+    /// <summary>An operand's values, in a pooled array (returned on dispose) when they were rounded.</summary>
+    private readonly ref struct RoundedValues(float[]? pooled, ReadOnlySpan<float> values)
+    {
+        public ReadOnlySpan<float> Values { get; } = values;
+
+        public void Dispose()
+        {
+            if (pooled is not null) System.Buffers.ArrayPool<float>.Shared.Return(pooled);
+        }
     }
 
     /// <inheritdoc />

@@ -49,6 +49,10 @@ public class GradCheckTests
 
     [Fact] public void Linear() => GradCheck.Assert(v => Ops.Linear(v[0], v[1], v[2]), [R(1, 2, 3, 4), R(2, 5, 4), R(3, 5)]);
 
+    [Fact]
+    public void LinearResidual() =>
+        GradCheck.Assert(v => Ops.LinearResidual(v[0], v[1], v[2], v[3]), [R(1, 2, 3, 4), R(2, 5, 4), R(3, 5), R(4, 2, 3, 5)]);
+
     [Theory]
     [InlineData(GeluKind.Tanh)]
     [InlineData(GeluKind.Erf)]

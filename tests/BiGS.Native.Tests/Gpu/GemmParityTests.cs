@@ -40,8 +40,9 @@ public abstract class GemmParityTests : GpuParityTests
         var b = Random(3, 255);
         var c = Random(17, 3);
         var gc = OnGpu(c);
-        Tensor.MatMulInto(a, false, b, true, c, 0.5f, -2f);
-        Tensor.MatMulInto(OnGpu(a), false, OnGpu(b), true, gc, 0.5f, -2f);
+        var scaling = new GemmEpilogue { Alpha = 0.5f, Beta = -2f };
+        Tensor.GemmInto(a, false, b, true, c, scaling);
+        Tensor.GemmInto(OnGpu(a), false, OnGpu(b), true, gc, scaling);
         AssertClose(c, gc, 1e-4f);
     }
 }

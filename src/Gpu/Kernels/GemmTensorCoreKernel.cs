@@ -1,0 +1,304 @@
+using BiGS.Native.Kernels.Cpu;
+using ILGPU;
+using ILGPU.Runtime.Cuda;
+
+namespace BiGS.Native.Gpu.Kernels;
+
+/// <summary>
+/// Batched GEMM on tensor cores (CUDA, compute capability 8.0 or more): <c>mma.sync</c> through inline PTX
+/// (<see cref="CudaAsm"/>), m16n8k8 with TF32 operands or m16n8k16 with BF16 operands, fp32 accumulation, and the
+/// same fused epilogue as <see cref="GemmKernel"/>. A group of 4 warps (128 threads) computes a 64 x 64 tile of c,
+/// each warp a 32 x 32 quarter as 2 x 4 mma tiles of 16 x 8: 32 fp32 accumulators per thread, held in PTX registers
+/// that one inline-assembly block declares and every mma block then names (an accumulator passed by reference would
+/// go through local memory), read back one per <c>out</c> operand at the end. Per step of 32 along
+/// k the group stages op(a) (64 x 32, row-major) and op(b) (64 x 32, column-major, i.e. k contiguous) in
+/// double-buffered shared memory, rounded to the precision with <see cref="GemmRounding"/> as the SIMT kernel does
+/// (so both compute the same products): a TF32 value is then its own fp32 bit pattern, two BF16 values are packed
+/// into one 32-bit register. Rows are padded by 4 floats so that a warp's fragment loads hit distinct banks.
+/// Launch: groups (ceil(n/64), ceil(m/64), batch) of 128 threads. Never runs on other accelerators (the inline PTX
+/// exists only for CUDA).
+/// </summary>
+public static class GemmTensorCoreKernel
+{
+    /// <summary>Rows and columns of c per group.</summary>
+    public const int Tile = 64;
+
+    /// <summary>Threads per group (4 warps).</summary>
+    public const int Threads = 128;
+
+    private const int Depth = 32;
+    private const int RowStride = Depth + 4;
+    private const int StageSize = Tile * RowStride;
+
+    /// <summary>The TF32 kernel (m16n8k8).</summary>
+    public static void Tf32(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
+        ArrayView<float> residual, ArrayView<float> product, GemmShape s) =>
+        Run(default(Tf32Mma), a, b, c, bias, residual, product, s);
+
+    /// <summary>The BF16 kernel (m16n8k16).</summary>
+    public static void Bf16(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
+        ArrayView<float> residual, ArrayView<float> product, GemmShape s) =>
+        Run(default(Bf16Mma), a, b, c, bias, residual, product, s);
+
+    private static void Run<TMma>(TMma mma, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
+        ArrayView<float> residual, ArrayView<float> product, GemmShape s) where TMma : struct, IMmaShape
+    {
+        var tilesA = SharedMemory.Allocate<float>(2 * StageSize);   // [buffer][row][k]
+        var tilesB = SharedMemory.Allocate<float>(2 * StageSize);   // [buffer][column][k]
+        int thread = Group.IdxX, lane = thread % 32, warp = thread / 32;
+        int rowBase = Grid.IdxY * Tile, colBase = Grid.IdxX * Tile;
+        int warpRow = (warp / 2) * 32, warpCol = (warp % 2) * 32;
+        int laneRow = lane / 4, laneK = lane % 4;
+        long aFirst = Grid.IdxZ * s.StrideA, bFirst = Grid.IdxZ * s.StrideB, cFirst = Grid.IdxZ * (long)s.M * s.N;
+        WarpAccumulators.Declare();
+        Stage(a, b, aFirst, bFirst, s, rowBase, colBase, 0, thread, tilesA.SubView(0, StageSize), tilesB.SubView(0, StageSize));
+        Group.Barrier();
+        for (int k0 = 0, buffer = 0; k0 < s.K; k0 += Depth, buffer ^= 1)
+        {
+            if (k0 + Depth < s.K)
+                Stage(a, b, aFirst, bFirst, s, rowBase, colBase, k0 + Depth, thread,
+                    tilesA.SubView((buffer ^ 1) * StageSize, StageSize), tilesB.SubView((buffer ^ 1) * StageSize, StageSize));
+            var tileA = tilesA.SubView(buffer * StageSize, StageSize);
+            var tileB = tilesB.SubView(buffer * StageSize, StageSize);
+            for (int k = 0; k < Depth; k += mma.Depth)
+            {
+                int aRow = (warpRow + laneRow) * RowStride + k, bCol = (warpCol + laneRow) * RowStride + k;
+                WarpAccumulators.Multiply(mma,
+                    mma.LoadA(tileA, aRow, laneK), mma.LoadA(tileA, aRow + 16 * RowStride, laneK),
+                    mma.LoadB(tileB, bCol, laneK), mma.LoadB(tileB, bCol + 8 * RowStride, laneK),
+                    mma.LoadB(tileB, bCol + 16 * RowStride, laneK), mma.LoadB(tileB, bCol + 24 * RowStride, laneK));
+            }
+            Group.Barrier();
+        }
+        WarpAccumulators.Store(c, bias, residual, product, s, cFirst, rowBase + warpRow + laneRow, colBase + warpCol + 2 * laneK);
+    }
+
+    /// <summary>Stages op(a) rows [rowBase, +64) and op(b) columns [colBase, +64) at k [k0, +32), rounded, k contiguous.</summary>
+    private static void Stage(ArrayView<float> a, ArrayView<float> b, long aFirst, long bFirst, GemmShape s, int rowBase, int colBase,
+        int k0, int thread, ArrayView<float> tileA, ArrayView<float> tileB)
+    {
+        for (int e = thread; e < Tile * Depth; e += Threads)
+        {
+            // Consecutive threads walk the operand's contiguous dimension.
+            int kA = s.TransA != 0 ? e / Tile : e % Depth, rowA = s.TransA != 0 ? e % Tile : e / Depth;
+            tileA[rowA * RowStride + kA] = GemmRounding.Round(GemmOperands.A(a, aFirst, s, rowBase + rowA, k0 + kA), s.Precision);
+            int kB = s.TransB != 0 ? e % Depth : e / Tile, colB = s.TransB != 0 ? e / Depth : e % Tile;
+            tileB[colB * RowStride + kB] = GemmRounding.Round(GemmOperands.B(b, bFirst, s, k0 + kB, colBase + colB), s.Precision);
+        }
+    }
+
+    /// <summary>An operand of one mma: four 32-bit registers of a (16 x k) or two of b (k x 8); R2, R3 unused for b.</summary>
+    private struct Fragment
+    {
+        public uint R0, R1, R2, R3;
+    }
+
+    /// <summary>One mma.sync shape: its depth along k, its fragment loads from the staged tiles and the instruction.</summary>
+    private interface IMmaShape
+    {
+        /// <summary>k per instruction.</summary>
+        int Depth { get; }
+
+        /// <summary>
+        /// The a fragment of lane (row r = lane / 4, q = lane % 4) at <paramref name="offset"/> = the element (r, k0)
+        /// of a row-major staged tile.
+        /// </summary>
+        Fragment LoadA(ArrayView<float> tile, int offset, int q);
+
+        /// <summary>The b fragment of lane (column r, q) at <paramref name="offset"/> = (column r, k0) of a k-contiguous tile.</summary>
+        Fragment LoadB(ArrayView<float> tile, int offset, int q);
+
+        /// <summary>Accumulator tile <paramref name="tile"/> (0 to 7: row 16 (tile / 4), column 8 (tile % 4)) += a b on the tensor cores.</summary>
+        void Mma(int tile, Fragment a, Fragment b);
+    }
+
+    /// <summary>
+    /// m16n8k8, TF32 operands (a TF32-rounded float is its own register). PTX ISA fragment layout: a0 (r, q),
+    /// a1 (r+8, q), a2 (r, q+4), a3 (r+8, q+4); b0 (k q, column r), b1 (k q+4, column r).
+    /// </summary>
+    private readonly struct Tf32Mma : IMmaShape
+    {
+        public int Depth => 8;
+
+        public Fragment LoadA(ArrayView<float> tile, int offset, int q) => new()
+        {
+            R0 = Bits(tile[offset + q]), R1 = Bits(tile[offset + 8 * RowStride + q]),
+            R2 = Bits(tile[offset + q + 4]), R3 = Bits(tile[offset + 8 * RowStride + q + 4]),
+        };
+
+        public Fragment LoadB(ArrayView<float> tile, int offset, int q) => new() { R0 = Bits(tile[offset + q]), R1 = Bits(tile[offset + q + 4]) };
+
+        public void Mma(int tile, Fragment a, Fragment b)
+        {
+            switch (tile)
+            {
+                case 0: CudaAsm.Emit("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {gemm_acc0,gemm_acc1,gemm_acc2,gemm_acc3}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc0,gemm_acc1,gemm_acc2,gemm_acc3};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
+                case 1: CudaAsm.Emit("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {gemm_acc4,gemm_acc5,gemm_acc6,gemm_acc7}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc4,gemm_acc5,gemm_acc6,gemm_acc7};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
+                case 2: CudaAsm.Emit("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {gemm_acc8,gemm_acc9,gemm_acc10,gemm_acc11}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc8,gemm_acc9,gemm_acc10,gemm_acc11};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
+                case 3: CudaAsm.Emit("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {gemm_acc12,gemm_acc13,gemm_acc14,gemm_acc15}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc12,gemm_acc13,gemm_acc14,gemm_acc15};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
+                case 4: CudaAsm.Emit("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {gemm_acc16,gemm_acc17,gemm_acc18,gemm_acc19}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc16,gemm_acc17,gemm_acc18,gemm_acc19};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
+                case 5: CudaAsm.Emit("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {gemm_acc20,gemm_acc21,gemm_acc22,gemm_acc23}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc20,gemm_acc21,gemm_acc22,gemm_acc23};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
+                case 6: CudaAsm.Emit("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {gemm_acc24,gemm_acc25,gemm_acc26,gemm_acc27}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc24,gemm_acc25,gemm_acc26,gemm_acc27};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
+                case 7: CudaAsm.Emit("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {gemm_acc28,gemm_acc29,gemm_acc30,gemm_acc31}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc28,gemm_acc29,gemm_acc30,gemm_acc31};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
+            }
+        }
+
+        private static uint Bits(float value) => (uint)BitConverter.SingleToInt32Bits(value);
+    }
+
+    /// <summary>
+    /// m16n8k16, BF16 operands, two per register (the lower k in the low half). PTX ISA fragment layout: a0 (r, 2q..2q+1),
+    /// a1 (r+8, 2q..), a2 (r, 2q+8..), a3 (r+8, 2q+8..); b0 (k 2q..2q+1, column r), b1 (k 2q+8..2q+9, column r).
+    /// </summary>
+    private readonly struct Bf16Mma : IMmaShape
+    {
+        public int Depth => 16;
+
+        public Fragment LoadA(ArrayView<float> tile, int offset, int q)
+        {
+            int low = offset + 2 * q, high = low + 8 * RowStride;
+            return new Fragment
+            {
+                R0 = Pack(tile[low], tile[low + 1]), R1 = Pack(tile[high], tile[high + 1]),
+                R2 = Pack(tile[low + 8], tile[low + 9]), R3 = Pack(tile[high + 8], tile[high + 9]),
+            };
+        }
+
+        public Fragment LoadB(ArrayView<float> tile, int offset, int q)
+        {
+            int first = offset + 2 * q;
+            return new Fragment { R0 = Pack(tile[first], tile[first + 1]), R1 = Pack(tile[first + 8], tile[first + 9]) };
+        }
+
+        public void Mma(int tile, Fragment a, Fragment b)
+        {
+            switch (tile)
+            {
+                case 0: CudaAsm.Emit("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {gemm_acc0,gemm_acc1,gemm_acc2,gemm_acc3}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc0,gemm_acc1,gemm_acc2,gemm_acc3};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
+                case 1: CudaAsm.Emit("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {gemm_acc4,gemm_acc5,gemm_acc6,gemm_acc7}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc4,gemm_acc5,gemm_acc6,gemm_acc7};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
+                case 2: CudaAsm.Emit("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {gemm_acc8,gemm_acc9,gemm_acc10,gemm_acc11}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc8,gemm_acc9,gemm_acc10,gemm_acc11};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
+                case 3: CudaAsm.Emit("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {gemm_acc12,gemm_acc13,gemm_acc14,gemm_acc15}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc12,gemm_acc13,gemm_acc14,gemm_acc15};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
+                case 4: CudaAsm.Emit("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {gemm_acc16,gemm_acc17,gemm_acc18,gemm_acc19}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc16,gemm_acc17,gemm_acc18,gemm_acc19};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
+                case 5: CudaAsm.Emit("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {gemm_acc20,gemm_acc21,gemm_acc22,gemm_acc23}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc20,gemm_acc21,gemm_acc22,gemm_acc23};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
+                case 6: CudaAsm.Emit("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {gemm_acc24,gemm_acc25,gemm_acc26,gemm_acc27}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc24,gemm_acc25,gemm_acc26,gemm_acc27};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
+                case 7: CudaAsm.Emit("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {gemm_acc28,gemm_acc29,gemm_acc30,gemm_acc31}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc28,gemm_acc29,gemm_acc30,gemm_acc31};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
+            }
+        }
+
+        /// <summary>Two BF16-rounded floats as one register: the high halves of their bit patterns, <paramref name="low"/> below.</summary>
+        private static uint Pack(float low, float high) =>
+            ((uint)BitConverter.SingleToInt32Bits(high) & 0xFFFF0000u) | ((uint)BitConverter.SingleToInt32Bits(low) >> 16);
+    }
+
+    /// <summary>
+    /// A thread's accumulators of its warp's 32 x 32 quarter of the tile, as 2 x 4 mma tiles (rows 16 (t / 4), columns
+    /// 8 (t % 4)) of 4 registers each, named gemm_acc0 to gemm_acc31 in the PTX.
+    /// </summary>
+    private static class WarpAccumulators
+    {
+        /// <summary>Declares the accumulator registers and zeroes them (once, before the k loop).</summary>
+        public static void Declare() => CudaAsm.Emit(".reg .f32 gemm_acc<32>;" +
+            "mov.f32 gemm_acc0, 0f00000000; mov.f32 gemm_acc1, 0f00000000; mov.f32 gemm_acc2, 0f00000000; mov.f32 gemm_acc3, 0f00000000;" +
+            "mov.f32 gemm_acc4, 0f00000000; mov.f32 gemm_acc5, 0f00000000; mov.f32 gemm_acc6, 0f00000000; mov.f32 gemm_acc7, 0f00000000;" +
+            "mov.f32 gemm_acc8, 0f00000000; mov.f32 gemm_acc9, 0f00000000; mov.f32 gemm_acc10, 0f00000000; mov.f32 gemm_acc11, 0f00000000;" +
+            "mov.f32 gemm_acc12, 0f00000000; mov.f32 gemm_acc13, 0f00000000; mov.f32 gemm_acc14, 0f00000000; mov.f32 gemm_acc15, 0f00000000;" +
+            "mov.f32 gemm_acc16, 0f00000000; mov.f32 gemm_acc17, 0f00000000; mov.f32 gemm_acc18, 0f00000000; mov.f32 gemm_acc19, 0f00000000;" +
+            "mov.f32 gemm_acc20, 0f00000000; mov.f32 gemm_acc21, 0f00000000; mov.f32 gemm_acc22, 0f00000000; mov.f32 gemm_acc23, 0f00000000;" +
+            "mov.f32 gemm_acc24, 0f00000000; mov.f32 gemm_acc25, 0f00000000; mov.f32 gemm_acc26, 0f00000000; mov.f32 gemm_acc27, 0f00000000;" +
+            "mov.f32 gemm_acc28, 0f00000000; mov.f32 gemm_acc29, 0f00000000; mov.f32 gemm_acc30, 0f00000000; mov.f32 gemm_acc31, 0f00000000;");
+
+        /// <summary>Adds the products of the two row fragments of a with the four column fragments of b.</summary>
+        public static void Multiply<TMma>(TMma mma, Fragment a0, Fragment a1, Fragment b0, Fragment b1, Fragment b2, Fragment b3)
+            where TMma : struct, IMmaShape
+        {
+            mma.Mma(0, a0, b0); mma.Mma(1, a0, b1); mma.Mma(2, a0, b2); mma.Mma(3, a0, b3);
+            mma.Mma(4, a1, b0); mma.Mma(5, a1, b1); mma.Mma(6, a1, b2); mma.Mma(7, a1, b3);
+        }
+
+        /// <summary>
+        /// Stores every accumulator through the epilogue; (row, col) is the lane's first element of tile 0. Element e of a
+        /// tile is at (row + 8 (e / 2), col + e % 2) of it (the mma's accumulator layout).
+        /// </summary>
+        public static void Store(ArrayView<float> c, ArrayView<float> bias, ArrayView<float> residual, ArrayView<float> product,
+            GemmShape s, long cFirst, int row, int col)
+        {
+            for (int index = 0; index < 32; index++)
+            {
+                int tile = index / 4, element = index % 4;
+                int r = row + 16 * (tile / 4) + 8 * (element / 2), q = col + 8 * (tile % 4) + element % 2;
+                float sum = Read(index);
+                if (r < s.M && q < s.N) GemmEpilogueStage.Store(c, bias, residual, product, s, cFirst, r, q, sum);
+            }
+        }
+
+        /// <summary>Accumulator register <paramref name="index"/> (each read is an inline mov with one out operand).</summary>
+        private static float Read(int index) => index switch
+        {
+            0 => Read0(),
+            1 => Read1(),
+            2 => Read2(),
+            3 => Read3(),
+            4 => Read4(),
+            5 => Read5(),
+            6 => Read6(),
+            7 => Read7(),
+            8 => Read8(),
+            9 => Read9(),
+            10 => Read10(),
+            11 => Read11(),
+            12 => Read12(),
+            13 => Read13(),
+            14 => Read14(),
+            15 => Read15(),
+            16 => Read16(),
+            17 => Read17(),
+            18 => Read18(),
+            19 => Read19(),
+            20 => Read20(),
+            21 => Read21(),
+            22 => Read22(),
+            23 => Read23(),
+            24 => Read24(),
+            25 => Read25(),
+            26 => Read26(),
+            27 => Read27(),
+            28 => Read28(),
+            29 => Read29(),
+            30 => Read30(),
+            _ => Read31(),
+        };
+
+        private static float Read0() { CudaAsm.Emit("mov.f32 %0, gemm_acc0;", out float value); return value; }
+        private static float Read1() { CudaAsm.Emit("mov.f32 %0, gemm_acc1;", out float value); return value; }
+        private static float Read2() { CudaAsm.Emit("mov.f32 %0, gemm_acc2;", out float value); return value; }
+        private static float Read3() { CudaAsm.Emit("mov.f32 %0, gemm_acc3;", out float value); return value; }
+        private static float Read4() { CudaAsm.Emit("mov.f32 %0, gemm_acc4;", out float value); return value; }
+        private static float Read5() { CudaAsm.Emit("mov.f32 %0, gemm_acc5;", out float value); return value; }
+        private static float Read6() { CudaAsm.Emit("mov.f32 %0, gemm_acc6;", out float value); return value; }
+        private static float Read7() { CudaAsm.Emit("mov.f32 %0, gemm_acc7;", out float value); return value; }
+        private static float Read8() { CudaAsm.Emit("mov.f32 %0, gemm_acc8;", out float value); return value; }
+        private static float Read9() { CudaAsm.Emit("mov.f32 %0, gemm_acc9;", out float value); return value; }
+        private static float Read10() { CudaAsm.Emit("mov.f32 %0, gemm_acc10;", out float value); return value; }
+        private static float Read11() { CudaAsm.Emit("mov.f32 %0, gemm_acc11;", out float value); return value; }
+        private static float Read12() { CudaAsm.Emit("mov.f32 %0, gemm_acc12;", out float value); return value; }
+        private static float Read13() { CudaAsm.Emit("mov.f32 %0, gemm_acc13;", out float value); return value; }
+        private static float Read14() { CudaAsm.Emit("mov.f32 %0, gemm_acc14;", out float value); return value; }
+        private static float Read15() { CudaAsm.Emit("mov.f32 %0, gemm_acc15;", out float value); return value; }
+        private static float Read16() { CudaAsm.Emit("mov.f32 %0, gemm_acc16;", out float value); return value; }
+        private static float Read17() { CudaAsm.Emit("mov.f32 %0, gemm_acc17;", out float value); return value; }
+        private static float Read18() { CudaAsm.Emit("mov.f32 %0, gemm_acc18;", out float value); return value; }
+        private static float Read19() { CudaAsm.Emit("mov.f32 %0, gemm_acc19;", out float value); return value; }
+        private static float Read20() { CudaAsm.Emit("mov.f32 %0, gemm_acc20;", out float value); return value; }
+        private static float Read21() { CudaAsm.Emit("mov.f32 %0, gemm_acc21;", out float value); return value; }
+        private static float Read22() { CudaAsm.Emit("mov.f32 %0, gemm_acc22;", out float value); return value; }
+        private static float Read23() { CudaAsm.Emit("mov.f32 %0, gemm_acc23;", out float value); return value; }
+        private static float Read24() { CudaAsm.Emit("mov.f32 %0, gemm_acc24;", out float value); return value; }
+        private static float Read25() { CudaAsm.Emit("mov.f32 %0, gemm_acc25;", out float value); return value; }
+        private static float Read26() { CudaAsm.Emit("mov.f32 %0, gemm_acc26;", out float value); return value; }
+        private static float Read27() { CudaAsm.Emit("mov.f32 %0, gemm_acc27;", out float value); return value; }
+        private static float Read28() { CudaAsm.Emit("mov.f32 %0, gemm_acc28;", out float value); return value; }
+        private static float Read29() { CudaAsm.Emit("mov.f32 %0, gemm_acc29;", out float value); return value; }
+        private static float Read30() { CudaAsm.Emit("mov.f32 %0, gemm_acc30;", out float value); return value; }
+        private static float Read31() { CudaAsm.Emit("mov.f32 %0, gemm_acc31;", out float value); return value; }
+    }
+}
