@@ -6,6 +6,7 @@ Prints one JSON object with the same fields as `bigs bench --json`:
     /usr/bin/python3 bigs_torch.py --batch 8 --length 128 [--train] --threads 2 --warmup 1 --runs 5
 """
 import argparse
+import ctypes
 import json
 import math
 import resource
@@ -164,6 +165,16 @@ def sgemm_gflops(size=1024, runs=10):
     return flops / min(wall) / 1e9, flops / min(cpu) / 1e9
 
 
+def openblas_threads():
+    """
+    Threads the loaded OpenBLAS uses, or None when PyTorch runs another BLAS. torch.set_num_threads does not set them
+    (OPENBLAS_NUM_THREADS does), so this shows whether the anchor's GEMMs run on the threads asked for.
+    """
+    with open("/proc/self/maps") as maps:
+        paths = sorted({line.split()[-1] for line in maps if "libopenblas" in line})
+    return ctypes.CDLL(paths[0]).openblas_get_num_threads() if paths else None
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", choices=["base", "large"], default="base")
@@ -179,7 +190,7 @@ def main():
     if args.sgemm:
         wall, per_cpu_second = sgemm_gflops()
         print(json.dumps(dict(sgemm_gflops=wall, sgemm_gflops_per_cpu_second=per_cpu_second,
-                              threads=torch.get_num_threads())))
+                              threads=torch.get_num_threads(), openblas_threads=openblas_threads())))
         return
     torch.manual_seed(1)
     shape = BASE if args.config == "base" else LARGE

@@ -50,9 +50,14 @@ def instruction_set(avx2_only):
     return "avx2" if {"avx2", "fma"} <= flags else None
 
 
-def environments(isa, coretype):
-    """Process environments (bigs, torch): the OpenBLAS core type for torch, AVX-512 off for bigs with --avx2."""
+def environments(isa, coretype, threads):
+    """
+    Process environments (bigs, torch): the OpenBLAS core type and thread count for torch, AVX-512 off for bigs with
+    --avx2. torch.set_num_threads does not reach Debian's OpenBLAS (its pthreads build keeps one thread per core), so
+    without OPENBLAS_NUM_THREADS a one-thread comparison would give the anchor's GEMMs every core.
+    """
     bigs, torch = dict(os.environ), dict(os.environ)
+    torch["OPENBLAS_NUM_THREADS"] = str(threads)
     chosen = coretype or {"avx512": "SKYLAKEX", "avx2": "HASWELL"}.get(isa)
     before = os.environ.get("OPENBLAS_CORETYPE")
     if chosen:
@@ -60,7 +65,8 @@ def environments(isa, coretype):
     if isa == "avx2":
         bigs["DOTNET_EnableAVX512"] = "0"
     why = "--openblas-coretype" if coretype else f"fits {isa}" if isa else "no fitting core type: left as is"
-    print(f"OpenBLAS core type for PyTorch: {chosen or before} ({why}; the environment had {before or 'none'})"
+    print(f"OpenBLAS core type for PyTorch: {chosen or before} ({why}; the environment had {before or 'none'}), "
+          f"OPENBLAS_NUM_THREADS={threads}"
           + ("; bigs with DOTNET_EnableAVX512=0" if isa == "avx2" else ""))
     if "OPENBLAS_L2_SIZE" in os.environ:
         print(f"OPENBLAS_L2_SIZE={os.environ['OPENBLAS_L2_SIZE']} in the environment, passed on unchanged "
@@ -108,6 +114,9 @@ def check_anchor(isa, options):
     """
     rates = measure(torch_command(["--sgemm", "--threads", str(options.threads)]), options.torch_env)
     wall, per_core = rates["sgemm_gflops"], rates["sgemm_gflops_per_cpu_second"]
+    if rates.get("openblas_threads") not in (None, options.threads):
+        sys.exit(f"PyTorch's OpenBLAS runs {rates['openblas_threads']} threads, not the {options.threads} asked for: "
+                 "the comparison would not be thread for thread.")
     floor = SGEMM_FLOOR_PER_THREAD.get(isa, 0.0)
     print(f"PyTorch SGEMM 1024^3 alone: {wall:.1f} GFLOP/s on {options.threads} threads, "
           f"{per_core:.1f} per CPU-second (plausible floor {floor:.0f})")
@@ -130,9 +139,11 @@ def main():
     parser.add_argument("--avx2", action="store_true", help="AVX2 paths: bigs without AVX-512, OpenBLAS HASWELL")
     parser.add_argument("--openblas-coretype", help="OpenBLAS kernel for PyTorch instead of the fitting one")
     options = parser.parse_args()
+    if options.threads < 1:
+        sys.exit(f"--threads must be at least 1, got {options.threads}")
     print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; {options.threads} threads each")
     isa = instruction_set(options.avx2)
-    options.bigs_env, options.torch_env = environments(isa, options.openblas_coretype)
+    options.bigs_env, options.torch_env = environments(isa, options.openblas_coretype, options.threads)
     check_anchor(isa, options)
     print("tokens/s by wall time (the goal's measure) and by CPU time (steadier on a shared machine); ratios are bigs / torch")
     print(f"{'mode':8} {'shape':7} {'bigs tok/s':>11} {'torch tok/s':>12} {'ratio':>6} "
