@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace BiGS.Native.Kernels.Cpu;
 
 /// <summary>One AdamW update (Loshchilov &amp; Hutter, decoupled weight decay) over a parameter buffer.</summary>
@@ -64,6 +66,7 @@ public static class AdamWKernel
             SimdLoops.StorePartial(tailV, v[i..]);
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private (TLanes P, TLanes M, TLanes V) Invoke<TLanes>(TLanes p, TLanes g, TLanes m, TLanes v) where TLanes : struct, ILaneVector<TLanes>
         {
             m = TLanes.MulAdd(TLanes.Broadcast(beta1), m, TLanes.Broadcast(1 - beta1) * g);

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace BiGS.Native.Kernels.Cpu;
 
 /// <summary>Which GELU: the tanh approximation (BiGS layers) or the exact erf form (MLM head).</summary>
@@ -31,14 +33,17 @@ internal readonly struct GeluTanh : IGeluFunction
     private const float K = 0.797884561f; // sqrt(2/pi)
     private const float C = 0.044715f;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TLanes SigmoidOfTwoU<TLanes>(TLanes x) where TLanes : struct, ILaneVector<TLanes>
     {
         var twoU = TLanes.Broadcast(2 * K) * x * TLanes.MulAdd(TLanes.Broadcast(C), x * x, TLanes.Broadcast(1f));
         return SimdMath.Sigmoid(twoU);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TLanes Value<TLanes>(TLanes x) where TLanes : struct, ILaneVector<TLanes> => x * SigmoidOfTwoU(x);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TLanes Derivative<TLanes>(TLanes x) where TLanes : struct, ILaneVector<TLanes>
     {
         var s = SigmoidOfTwoU(x);
@@ -53,8 +58,10 @@ internal readonly struct GeluTanh : IGeluFunction
 /// </summary>
 internal readonly struct GeluErf : IGeluFunction
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TLanes Value<TLanes>(TLanes x) where TLanes : struct, ILaneVector<TLanes> => x * SimdMath.NormalCdf(x);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TLanes Derivative<TLanes>(TLanes x) where TLanes : struct, ILaneVector<TLanes> =>
         TLanes.MulAdd(x, SimdMath.NormalPdf(x), SimdMath.NormalCdf(x));
 }

@@ -123,9 +123,11 @@ internal readonly struct Lanes8(Vector256<float> value) : ILaneVector<Lanes8>
     public static bool MulAddIsFused => Fma.IsSupported;
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lanes8 Broadcast(float value) => new(Vector256.Create(value));
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lanes8 Load(ReadOnlySpan<float> values) => new(Vector256.Create(values));
 
     /// <inheritdoc />
@@ -134,6 +136,7 @@ internal readonly struct Lanes8(Vector256<float> value) : ILaneVector<Lanes8>
         new(Vector256.LoadUnsafe(ref MemoryMarshal.GetReference(source), (nuint)index));
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Store(Span<float> destination) => value.CopyTo(destination);
 
     /// <inheritdoc />
@@ -142,10 +145,12 @@ internal readonly struct Lanes8(Vector256<float> value) : ILaneVector<Lanes8>
         value.StoreUnsafe(ref MemoryMarshal.GetReference(destination), (nuint)index);
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lanes8 FirstLanes(int count) =>
         new(Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(count)).AsSingle());
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float Sum() => Vector256.Sum(value);
 
     /// <inheritdoc />
@@ -173,6 +178,7 @@ internal readonly struct Lanes8(Vector256<float> value) : ILaneVector<Lanes8>
     }
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static double TotalOfWidened(Lanes8 low, Lanes8 high) => Vector256.Sum(low.value.AsDouble() + high.value.AsDouble());
 
     /// <inheritdoc />
@@ -192,33 +198,43 @@ internal readonly struct Lanes8(Vector256<float> value) : ILaneVector<Lanes8>
         new(Fma.IsSupported ? Fma.MultiplyAdd(a.value, b.value, c.value) : a.value * b.value + c.value);
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lanes8 Abs(Lanes8 x) => new(Vector256.Abs(x.value));
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lanes8 Sqrt(Lanes8 x) => new(Vector256.Sqrt(x.value));
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lanes8 Exp(Lanes8 x) => new(Vector256.Exp(x.value));
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lanes8 Log(Lanes8 x) => new(Vector256.Log(x.value));
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lanes8 Max(Lanes8 a, Lanes8 b) => new(Vector256.Max(a.value, b.value));
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lanes8 Min(Lanes8 a, Lanes8 b) => new(Vector256.Min(a.value, b.value));
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lanes8 CopySign(Lanes8 magnitude, Lanes8 sign) => new(Vector256.CopySign(magnitude.value, sign.value));
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lanes8 LessThan(Lanes8 a, Lanes8 b) => new(Vector256.LessThan(a.value, b.value));
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lanes8 GreaterThan(Lanes8 a, Lanes8 b) => new(Vector256.GreaterThan(a.value, b.value));
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lanes8 Select(Lanes8 mask, Lanes8 whereSet, Lanes8 otherwise) =>
         new(Vector256.ConditionalSelect(mask.value, whereSet.value, otherwise.value));
 
@@ -255,9 +271,11 @@ internal readonly struct Lanes16(Vector512<float> value) : ILaneVector<Lanes16>
     public static bool MulAddIsFused => true;
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lanes16 Broadcast(float value) => new(Vector512.Create(value));
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lanes16 Load(ReadOnlySpan<float> values) => new(Vector512.Create(values));
 
     /// <inheritdoc />
@@ -266,6 +284,7 @@ internal readonly struct Lanes16(Vector512<float> value) : ILaneVector<Lanes16>
         new(Vector512.LoadUnsafe(ref MemoryMarshal.GetReference(source), (nuint)index));
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Store(Span<float> destination) => value.CopyTo(destination);
 
     /// <inheritdoc />
@@ -274,13 +293,16 @@ internal readonly struct Lanes16(Vector512<float> value) : ILaneVector<Lanes16>
         value.StoreUnsafe(ref MemoryMarshal.GetReference(destination), (nuint)index);
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lanes16 FirstLanes(int count) =>
         new(Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle());
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float Sum() => Vector512.Sum(value);
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float MaxLane() => new Lanes8(Vector256.Max(value.GetLower(), value.GetUpper())).MaxLane();
 
     /// <inheritdoc />
@@ -301,6 +323,7 @@ internal readonly struct Lanes16(Vector512<float> value) : ILaneVector<Lanes16>
     }
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static double TotalOfWidened(Lanes16 low, Lanes16 high) => Vector512.Sum(low.value.AsDouble() + high.value.AsDouble());
 
     /// <inheritdoc />
@@ -319,33 +342,43 @@ internal readonly struct Lanes16(Vector512<float> value) : ILaneVector<Lanes16>
     public static Lanes16 MulAdd(Lanes16 a, Lanes16 b, Lanes16 c) => new(Vector512.FusedMultiplyAdd(a.value, b.value, c.value));
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lanes16 Abs(Lanes16 x) => new(Vector512.Abs(x.value));
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lanes16 Sqrt(Lanes16 x) => new(Vector512.Sqrt(x.value));
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lanes16 Exp(Lanes16 x) => new(Vector512.Exp(x.value));
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lanes16 Log(Lanes16 x) => new(Vector512.Log(x.value));
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lanes16 Max(Lanes16 a, Lanes16 b) => new(Vector512.Max(a.value, b.value));
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lanes16 Min(Lanes16 a, Lanes16 b) => new(Vector512.Min(a.value, b.value));
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lanes16 CopySign(Lanes16 magnitude, Lanes16 sign) => new(Vector512.CopySign(magnitude.value, sign.value));
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lanes16 LessThan(Lanes16 a, Lanes16 b) => new(Vector512.LessThan(a.value, b.value));
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lanes16 GreaterThan(Lanes16 a, Lanes16 b) => new(Vector512.GreaterThan(a.value, b.value));
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lanes16 Select(Lanes16 mask, Lanes16 whereSet, Lanes16 otherwise) =>
         new(Vector512.ConditionalSelect(mask.value, whereSet.value, otherwise.value));
 

@@ -31,6 +31,7 @@ internal static class SimdMath
     /// tanh(x). Small |x|: x * P(x^2). Otherwise tanh|x| = 1 - 2/(exp(2|x|) + 1) with the sign of x put back
     /// (no cancellation there since tanh|x| &gt;= 0.55; exp overflowing to +inf gives exactly 1).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TLanes Tanh<TLanes>(TLanes x) where TLanes : struct, ILaneVector<TLanes>
     {
         var one = TLanes.Broadcast(1f);
@@ -63,6 +64,7 @@ internal static class SimdMath
     /// with z = x/sqrt2, for |z| &lt; 1 Phi = 0.5 + 0.5 z P(z^2); otherwise e = erfc(|z|) from the exp form
     /// and Phi = 1 - e/2 for x &gt; 0, e/2 for x &lt; 0 (never computing 1 + erf(z) = 1 - 0.99...).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TLanes NormalCdf<TLanes>(TLanes x) where TLanes : struct, ILaneVector<TLanes>
     {
         var half = TLanes.Broadcast(0.5f);
@@ -82,6 +84,7 @@ internal static class SimdMath
     /// exp(-x^2/2) without losing the rounding error of x^2 (which would cost up to 1e-5 relative for
     /// |x| ~ 6): with hi = fl(x*x) and lo = x*x - hi exactly (one FMA), exp(-(hi + lo)/2) = exp(-hi/2) * (1 - lo/2).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TLanes ExpOfMinusHalfSquare<TLanes>(TLanes x) where TLanes : struct, ILaneVector<TLanes>
     {
         var half = TLanes.Broadcast(0.5f);
@@ -91,6 +94,7 @@ internal static class SimdMath
     }
 
     /// <summary>Standard normal density phi(x) = exp(-x^2/2) / sqrt(2 pi).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TLanes NormalPdf<TLanes>(TLanes x) where TLanes : struct, ILaneVector<TLanes> =>
         TLanes.Broadcast(0.398942280f) * ExpOfMinusHalfSquare(x);
 }
