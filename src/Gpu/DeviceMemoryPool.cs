@@ -8,7 +8,8 @@ namespace BiGS.Native.Gpu;
 /// buffer is at most a quarter larger than asked. Giving a buffer back files it under its class for the next
 /// allocation of that class and never synchronises the device: every kernel and copy runs on the accelerator's one
 /// stream, so whatever reuses the memory is ordered after everything that used it before. Memory goes back to the
-/// driver only when an allocation fails (then the pool is emptied and the allocation retried) or on Dispose.
+/// driver when an allocation fails (then the pool is emptied and the allocation retried), on Dispose, and beyond
+/// <see cref="CacheLimitBytes"/>.
 /// </summary>
 public sealed class DeviceMemoryPool : IDisposable
 {
@@ -19,6 +20,8 @@ public sealed class DeviceMemoryPool : IDisposable
     private readonly Dictionary<long, Stack<MemoryBuffer1D<byte, Stride1D.Dense>>> free = [];
     private readonly object gate = new();
     private long liveBytes;
+    private long cachedBytes;
+    private long cacheLimitBytes = long.MaxValue;
 
     /// <summary>A pool over <paramref name="accelerator"/>'s memory.</summary>
     public DeviceMemoryPool(Accelerator accelerator, string description)
@@ -35,7 +38,30 @@ public sealed class DeviceMemoryPool : IDisposable
     {
         get
         {
-            lock (gate) return free.Sum(pair => pair.Key * pair.Value.Count);
+            lock (gate) return cachedBytes;
+        }
+    }
+
+    /// <summary>
+    /// The most bytes the free lists keep: a buffer given back beyond it is freed (which the driver may synchronise),
+    /// and lowering the limit frees cached buffers, largest first, down to it. Unbounded by default: a training step
+    /// rents its whole working set again every step, and a limit below that would free and reallocate it every step.
+    /// Set it where the process goes on after a large computation and should leave the memory to others.
+    /// </summary>
+    public long CacheLimitBytes
+    {
+        get
+        {
+            lock (gate) return cacheLimitBytes;
+        }
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value, nameof(CacheLimitBytes));
+            lock (gate)
+            {
+                cacheLimitBytes = value;
+                FreeLargestBeyondLimit();
+            }
         }
     }
 
@@ -49,22 +75,43 @@ public sealed class DeviceMemoryPool : IDisposable
         MemoryBuffer1D<byte, Stride1D.Dense>? buffer = null;
         lock (gate)
         {
-            if (free.TryGetValue(size, out var stack) && stack.Count > 0) buffer = stack.Pop();
+            if (free.TryGetValue(size, out var stack) && stack.Count > 0)
+            {
+                buffer = stack.Pop();
+                cachedBytes -= size;
+            }
         }
         buffer ??= AllocateOrTrim(size, bytes);
         Interlocked.Add(ref liveBytes, bytes);
         return new PooledBuffer(this, buffer, bytes);
     }
 
-    /// <summary>Files the buffer under its size class (no synchronisation).</summary>
+    /// <summary>Files the buffer under its size class (no synchronisation), or frees it when the cache is full.</summary>
     internal void Return(MemoryBuffer1D<byte, Stride1D.Dense> buffer, long bytes)
     {
         Interlocked.Add(ref liveBytes, -bytes);
         lock (gate)
         {
+            if (cachedBytes + buffer.Length > cacheLimitBytes)
+            {
+                buffer.Dispose();
+                return;
+            }
             if (!free.TryGetValue(buffer.Length, out var stack)) free[buffer.Length] = stack = new Stack<MemoryBuffer1D<byte, Stride1D.Dense>>();
             stack.Push(buffer);
+            cachedBytes += buffer.Length;
         }
+    }
+
+    /// <summary>Frees cached buffers, from the largest size class down, until the cache is within its limit (under the gate).</summary>
+    private void FreeLargestBeyondLimit()
+    {
+        foreach (var (size, stack) in free.OrderByDescending(pair => pair.Key))
+            while (cachedBytes > cacheLimitBytes && stack.Count > 0)
+            {
+                stack.Pop().Dispose();
+                cachedBytes -= size;
+            }
     }
 
     /// <summary>The size class of a request: the smallest 2^k (1 + j/4) &gt;= bytes, at least 256.</summary>
@@ -88,6 +135,7 @@ public sealed class DeviceMemoryPool : IDisposable
             foreach (var stack in free.Values)
                 while (stack.Count > 0) stack.Pop().Dispose();
             free.Clear();
+            cachedBytes = 0;
         }
     }
 

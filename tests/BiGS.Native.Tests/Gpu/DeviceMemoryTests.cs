@@ -31,6 +31,26 @@ public abstract class DeviceMemoryTests : GpuParityTests
     }
 
     [GpuFact]
+    public void The_pool_caches_freed_buffers_up_to_its_limit_and_frees_the_rest()
+    {
+        using var pool = new DeviceMemoryPool(Backend.Accelerator, "test pool");
+        var buffers = Enumerable.Range(0, 4).Select(_ => pool.Rent(4096)).ToList();
+        buffers.Add(pool.Rent(1024));
+        pool.CacheLimitBytes = 3 * 4096;
+        foreach (var buffer in buffers) buffer.Dispose();
+        Assert.Equal(3 * 4096, pool.CachedBytes); // the fourth 4096 and the 1024 did not fit: freed
+
+        var reused = pool.Rent(4096); // from the cache
+        Assert.Equal(2 * 4096, pool.CachedBytes);
+        pool.CacheLimitBytes = 4096; // frees down to the limit
+        Assert.Equal(4096, pool.CachedBytes);
+        reused.Dispose(); // 4096 more would exceed the limit: freed
+        Assert.Equal(4096, pool.CachedBytes);
+        pool.CacheLimitBytes = 0;
+        Assert.Equal(0, pool.CachedBytes);
+    }
+
+    [GpuFact]
     public void Running_out_of_device_memory_names_the_size()
     {
         const long petabyte = 1L << 50;
