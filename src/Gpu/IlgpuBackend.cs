@@ -229,6 +229,14 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDisposable
         Run(kernels.CrossEntropyBackward, dlogits.Length, F(logits), V<int>(labels), F(logSumExp), logits.Size(1), ignoreIndex, F(scale), F(dlogits));
 
     /// <inheritdoc />
+    public void ArgMaxHits(Tensor logits, Tensor labels, Tensor maxima, Tensor hits) =>
+        Run(kernels.ArgMaxHits, hits.Length, F(logits), V<int>(labels), F(maxima), logits.Size(1), F(hits));
+
+    /// <inheritdoc />
+    public void ClipToNorm(Tensor x, Tensor sumOfSquares, float maxNorm) =>
+        Run(kernels.ClipToNorm, x.Length, F(x), F(sumOfSquares), maxNorm);
+
+    /// <inheritdoc />
     public void EmbeddingGather(Tensor table, Tensor ids, Tensor y) =>
         Run(kernels.EmbeddingGather, y.Length, F(table), V<int>(ids), table.Size(1), table.Size(0), F(y), errors.View.AsContiguous());
 

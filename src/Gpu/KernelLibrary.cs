@@ -24,6 +24,8 @@ internal sealed class KernelLibrary(Accelerator accelerator)
     public Action<Index1D, ArrayView<float>, int, int, ArrayView<float>> ColumnSumsAccumulate => Auto(ref columnSums, ElementwiseKernels.ColumnSumsAccumulate);
     public Action<Index1D, ArrayView<float>, float, ulong, long> DropoutMask => Auto(ref dropoutMask, ElementwiseKernels.DropoutMask);
     public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdamWSettings> AdamW => Auto(ref adamW, ElementwiseKernels.AdamW);
+    public Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, ArrayView<float>> ArgMaxHits => Auto(ref argMaxHits, TrainingKernels.ArgMaxHits);
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, float> ClipToNorm => Auto(ref clipToNorm, TrainingKernels.ClipToNorm);
 
     public Action<Index1D, ArrayView<float>, ArrayView<float>> Unary(UnaryOp op) => op switch
     {
@@ -136,6 +138,8 @@ internal sealed class KernelLibrary(Accelerator accelerator)
     private Action<Index1D, ArrayView<float>, int, int, ArrayView<float>>? columnSums;
     private Action<Index1D, ArrayView<float>, float, ulong, long>? dropoutMask;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdamWSettings>? adamW;
+    private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, ArrayView<float>>? argMaxHits;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, float>? clipToNorm;
     private Action<KernelConfig, ArrayView<float>, int, int, int, ArrayView<float>>? reduceAxis;
     private Action<Index1D, ArrayView<float>, StridedView, StridedView, int, ArrayView<float>>? reduceToShape;
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, ArrayView<float>, ArrayView<float>, ArrayView<float>>? layerNorm;

@@ -87,6 +87,19 @@ public interface ITensorBackend
     void CrossEntropyBackward(Tensor logits, Tensor labels, Tensor logSumExp, int ignoreIndex, Tensor scale, Tensor dlogits);
 
     /// <summary>
+    /// hits[r] = 1 where the int32 label r is in [0, cols) and logits[r, label] &gt;= maxima[r] (the row's arg-max is
+    /// the label; ties count), else 0 (ignored or out-of-range labels); logits (rows, cols) contiguous, maxima the
+    /// rows' largest logits.
+    /// </summary>
+    void ArgMaxHits(Tensor logits, Tensor labels, Tensor maxima, Tensor hits);
+
+    /// <summary>
+    /// Global-norm clipping without reading the norm back: x *= c / n where n = sqrt(sumOfSquares[0]) exceeds
+    /// c = <paramref name="maxNorm"/> and is finite; x is unchanged otherwise. sumOfSquares is a one-element tensor.
+    /// </summary>
+    void ClipToNorm(Tensor x, Tensor sumOfSquares, float maxNorm);
+
+    /// <summary>
     /// y[i] = table[ids[i]]; ids int32. An id outside the table is an <see cref="ArgumentOutOfRangeException"/>, raised
     /// like a bad label in <see cref="CrossEntropy"/>.
     /// </summary>

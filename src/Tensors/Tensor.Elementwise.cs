@@ -109,6 +109,19 @@ public sealed partial class Tensor
         Backend.AddScaled(x.Contiguous(), alpha, this);
     }
 
+    /// <summary>
+    /// In place, for global-norm clipping: this *= maxNorm / n where n = sqrt(sumOfSquares) (a one-element tensor on
+    /// this device, e.g. the squared gradients of every parameter summed) is finite and exceeds maxNorm; unchanged
+    /// otherwise. The norm is never read back to the host.
+    /// </summary>
+    public void ClipToNormInPlace(Tensor sumOfSquares, float maxNorm)
+    {
+        if (!IsContiguous) throw new InvalidOperationException($"ClipToNormInPlace: target {ShapeString} must be contiguous");
+        if (sumOfSquares.Count != 1) throw new ArgumentException($"ClipToNormInPlace: the sum of squares must have one element, got shape {sumOfSquares.ShapeString}");
+        if (!sumOfSquares.Device.Equals(Device)) throw new ArgumentException($"ClipToNormInPlace: the sum of squares is on {sumOfSquares.Device}, the tensor on {Device}");
+        Backend.ClipToNorm(this, sumOfSquares.Contiguous(), maxNorm);
+    }
+
     /// <summary>In place: every element set to <paramref name="value"/> (contiguous tensors only).</summary>
     public void FillInPlace(float value)
     {

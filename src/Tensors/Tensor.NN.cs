@@ -74,7 +74,7 @@ public sealed partial class Tensor
     /// </summary>
     public static (Tensor Loss, Tensor LogSumExp, Tensor Count) CrossEntropy(Tensor logits, Tensor labels, int ignoreIndex = -100)
     {
-        var (rows, cols, ids) = CrossEntropyShapes(logits, labels);
+        var (rows, cols, ids) = CrossEntropyShapes("CrossEntropy", logits, labels);
         var logSumExp = Empty(DType.Float32, logits.Device, rows);
         var loss = Empty(DType.Float32, logits.Device);
         var count = Empty(DType.Float32, logits.Device);
@@ -88,11 +88,25 @@ public sealed partial class Tensor
     /// </summary>
     public static Tensor CrossEntropyBackward(Tensor logits, Tensor labels, Tensor logSumExp, int ignoreIndex, Tensor scale)
     {
-        var (rows, cols, ids) = CrossEntropyShapes(logits, labels);
+        var (rows, cols, ids) = CrossEntropyShapes("CrossEntropy", logits, labels);
         if (scale.Count != 1) throw new ArgumentException($"CrossEntropyBackward: scale must have one element, got shape {scale.ShapeString}");
         var dlogits = Empty(DType.Float32, logits.Device, logits.shape);
         logits.Backend.CrossEntropyBackward(logits.Contiguous().Reshape(rows, cols), ids, logSumExp, ignoreIndex, scale.Contiguous(), dlogits.Reshape(rows, cols));
         return dlogits;
+    }
+
+    /// <summary>
+    /// Per row of <paramref name="logits"/> (..., C), on their device: 1 where the largest logit is at the row's integer
+    /// label (ties count), 0 where it is not or the label is ignored (outside [0, C), e.g. -100). Summing them counts
+    /// an accuracy's hits without reading anything back; the labels may be on any device.
+    /// </summary>
+    public static Tensor ArgMaxHits(Tensor logits, Tensor labels)
+    {
+        var (rows, cols, ids) = CrossEntropyShapes("ArgMaxHits", logits, labels);
+        var rowsOfLogits = logits.Contiguous().Reshape(rows, cols);
+        var hits = Empty(DType.Float32, logits.Device, rows);
+        logits.Backend.ArgMaxHits(rowsOfLogits, ids, rowsOfLogits.Max(-1), hits);
+        return hits;
     }
 
     /// <summary>
@@ -150,12 +164,12 @@ public sealed partial class Tensor
             throw new ArgumentException($"{op}: expected a ({length}) vector for the last dimension but got {v.ShapeString}");
     }
 
-    private static (int Rows, int Cols, Tensor Ids) CrossEntropyShapes(Tensor logits, Tensor labels)
+    private static (int Rows, int Cols, Tensor Ids) CrossEntropyShapes(string op, Tensor logits, Tensor labels)
     {
-        logits.RequireDType("CrossEntropy", DType.Float32);
+        logits.RequireDType(op, DType.Float32);
         int cols = logits.Size(-1), rows = (int)(logits.Count / Math.Max(cols, 1));
         if (labels.Count != rows)
-            throw new ArgumentException($"CrossEntropy: logits {logits.ShapeString} need {rows} labels but labels have shape {labels.ShapeString}");
+            throw new ArgumentException($"{op}: logits {logits.ShapeString} need {rows} labels but labels have shape {labels.ShapeString}");
         return (rows, cols, IndexVector(labels, logits.Device));
     }
 

@@ -22,11 +22,11 @@ public static class Evaluation
         {
             using var scope = new TensorScope();
             var result = objective.Compute(model, batch);
-            lossSum += (result.NextSentence?.MaskedLmLoss ?? result.Loss.Value.Item()) * result.Targets;
+            lossSum += (result.NextSentence?.MaskedLmLoss ?? result.Loss.Value).Item() * (double)result.Targets;
             targets += result.Targets;
-            correct += result.Correct;
+            correct += (long)(result.Correct?.Item() ?? 0f);
             pairs += result.NextSentence?.Pairs ?? 0;
-            pairsCorrect += result.NextSentence?.Correct ?? 0;
+            pairsCorrect += (long)(result.NextSentence?.Correct.Item() ?? 0f);
         }
         if (targets == 0) throw new InvalidOperationException("the evaluation batches have no labelled targets");
         double loss = lossSum / targets;

@@ -7,18 +7,21 @@ namespace BiGS.Native.Training;
 /// <summary>A batch's loss with the counts behind its accuracy.</summary>
 /// <param name="Loss">Mean loss over the batch's targets (a scalar).</param>
 /// <param name="Targets">Number of predictions the loss averages (labelled tokens, or examples).</param>
-/// <param name="Correct">Predictions whose arg-max is the label (0 for regression).</param>
-public sealed record ObjectiveResult(Variable Loss, int Targets, int Correct)
+/// <param name="Correct">
+/// Predictions whose arg-max is the label, a one-element tensor on the model's device (read it with
+/// <see cref="Tensor.Item"/>; a training step never does); null for regression.
+/// </param>
+public sealed record ObjectiveResult(Variable Loss, int Targets, Tensor? Correct)
 {
     /// <summary>The next-sentence part of a pretraining loss, or null when the objective has none.</summary>
     public NextSentenceCounts? NextSentence { get; init; }
 }
 
 /// <summary>The parts of a masked-LM + next-sentence loss.</summary>
-/// <param name="MaskedLmLoss">The masked-LM loss alone (the total minus the next-sentence CE).</param>
+/// <param name="MaskedLmLoss">The masked-LM loss alone (the total minus the next-sentence CE), one element on the device.</param>
 /// <param name="Pairs">Sentence pairs in the batch.</param>
-/// <param name="Correct">Pairs whose arg-max next-sentence prediction is the label.</param>
-public sealed record NextSentenceCounts(double MaskedLmLoss, int Pairs, int Correct);
+/// <param name="Correct">Pairs whose arg-max next-sentence prediction is the label, one element on the device.</param>
+public sealed record NextSentenceCounts(Tensor MaskedLmLoss, int Pairs, Tensor Correct);
 
 /// <summary>What a <see cref="Trainer"/> minimises: the loss of a model on a labelled batch.</summary>
 public interface ITrainingObjective
@@ -42,7 +45,7 @@ public sealed class ModelLossObjective : ITrainingObjective
         var labels = batch.Labels ?? throw new ArgumentException("a training batch needs labels");
         var output = model.Forward(batch);
         var loss = output.Loss ?? throw new InvalidOperationException($"{model.GetType().Name} returned no loss for these labels");
-        int correct = output.Logits is { } logits ? PredictionAccuracy.CountCorrect(logits.Value, labels) : 0;
+        var correct = output.Logits is { } logits && labels.DType != DType.Float32 ? PredictionAccuracy.CorrectCount(logits.Value, labels) : null;
         return new ObjectiveResult(loss, PredictionAccuracy.CountTargets(labels), correct);
     }
 
@@ -68,19 +71,13 @@ public static class PredictionAccuracy
     public static int CountCorrect(Tensor logits, Tensor labels)
     {
         if (labels.DType == DType.Float32) return 0;
-        int classes = logits.Size(-1), rows = logits.Length / classes;
-        int[] targets = labels.ToIntArray();
-        if (targets.Length != rows)
-            throw new ArgumentException($"labels {labels.ShapeString} do not match logits {logits.ShapeString}");
         using var scope = new TensorScope();
-        float[] maxima = logits.Max(-1).ToArray();
-        // logit at the label: row r of the flat (rows*C, 1) view, index r*C + label (0 where ignored)
-        int[] flatIndex = new int[rows];
-        for (int r = 0; r < rows; r++) flatIndex[r] = r * classes + (targets[r] == IgnoreIndex ? 0 : targets[r]);
-        float[] atLabel = Tensor.Embedding(logits.Contiguous().Reshape(rows * classes, 1), Tensor.FromInts(flatIndex, rows)).ToArray();
-        int correct = 0;
-        for (int r = 0; r < rows; r++)
-            if (targets[r] != IgnoreIndex && atLabel[r] >= maxima[r]) correct++;
-        return correct;
+        return (int)CorrectCount(logits, labels).Item();
     }
+
+    /// <summary>
+    /// <see cref="CountCorrect"/> for integer labels, as a one-element tensor on the logits' device: counted there,
+    /// nothing read back.
+    /// </summary>
+    public static Tensor CorrectCount(Tensor logits, Tensor labels) => Tensor.ArgMaxHits(logits, labels).SumAll();
 }

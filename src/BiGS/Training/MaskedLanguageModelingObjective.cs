@@ -27,7 +27,7 @@ public sealed class MaskedLanguageModelingObjective : ITrainingObjective
         var logits = LogitsAt(heads, encoded.LastHiddenState, positions);
         var targetTensor = Tensor.FromInts(targets, targets.Length);
         var maskedLmLoss = Ops.CrossEntropy(logits, targetTensor);
-        var maskedLm = new ObjectiveResult(maskedLmLoss, targets.Length, PredictionAccuracy.CountCorrect(logits.Value, targetTensor));
+        var maskedLm = new ObjectiveResult(maskedLmLoss, targets.Length, PredictionAccuracy.CorrectCount(logits.Value, targetTensor));
         return batch.NextSentenceLabel is { } nextLabels ? WithNextSentence(heads, encoded, maskedLm, nextLabels) : maskedLm;
     }
 
@@ -56,7 +56,7 @@ public sealed class MaskedLanguageModelingObjective : ITrainingObjective
         return maskedLm with
         {
             Loss = loss,
-            NextSentence = new NextSentenceCounts(maskedLm.Loss.Value.Item(), nextLabels.Length, PredictionAccuracy.CountCorrect(nextLogits.Value, nextLabels)),
+            NextSentence = new NextSentenceCounts(maskedLm.Loss.Value, nextLabels.Length, PredictionAccuracy.CorrectCount(nextLogits.Value, nextLabels)),
         };
     }
 

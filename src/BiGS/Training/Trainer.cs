@@ -19,6 +19,8 @@ public sealed record TrainingResult(int Step, bool Cancelled, string? Checkpoint
 /// each one's mean loss weighted by its share of the update's targets (so the summed gradient is that of the
 /// mean over all of them, as one big batch would give), clips the global gradient norm, and applies AdamW at the
 /// scheduled rate. Every update runs inside a <see cref="TensorScope"/>, so its intermediates return to the pool.
+/// On a GPU nothing of an update is read back: its loss, accuracy hits and gradient norm add up on the device and
+/// are read every <see cref="TrainerOptions.LogEvery"/> updates, when they are logged.
 /// Evaluations, the metrics log, the plot and checkpoints follow the options; cancellation ends the loop between
 /// updates and still saves a checkpoint.
 /// With <see cref="TrainerOptions.Parallel"/> every rank runs this loop on its shard of each batch (the targets
@@ -95,6 +97,7 @@ public sealed class Trainer
         string? checkpoint = null;
         bool cancelled = false;
         int lastEval = -1;
+        var window = new MetricsWindow(model.Device);
 
         TrainingProgress Report(TrainingEvent kind) => new()
         {
@@ -107,11 +110,15 @@ public sealed class Trainer
             if (StopRequested(cancellation))
             {
                 cancelled = true;
+                if (window.Updates > 0) latest = ReadMetrics(window);
                 break;
             }
-            latest = TrainStep();
-            log.Add(latest);
-            progress?.Report(Report(TrainingEvent.Step));
+            TrainStep(window);
+            if (Step % options.LogEvery == 0 || Step == options.Steps)
+            {
+                latest = ReadMetrics(window);
+                progress?.Report(Report(TrainingEvent.Step));
+            }
             if (options.EvalEvery > 0 && Step % options.EvalEvery == 0)
             {
                 progress?.Report(Report(TrainingEvent.Evaluation) with { Eval = RunEvaluation() });
@@ -134,8 +141,11 @@ public sealed class Trainer
         return new TrainingResult(Step, cancelled, checkpoint, log);
     }
 
-    /// <summary>One update: accumulate weighted micro-batch gradients, clip, step the optimizer.</summary>
-    private StepMetrics TrainStep()
+    /// <summary>
+    /// One update: accumulate weighted micro-batch gradients, clip, step the optimizer; its loss, hits and gradient norm
+    /// go to <paramref name="window"/> on the device.
+    /// </summary>
+    private void TrainStep(MetricsWindow window)
     {
         long started = Stopwatch.GetTimestamp();
         using var scope = new TensorScope();
@@ -144,7 +154,6 @@ public sealed class Trainer
         for (int i = 0; i < options.AccumulationSteps; i++) batches.Add(data.Next());
         int totalTargets = batches.Sum(objective.CountTargets);
         if (totalTargets == 0) throw new InvalidOperationException($"update {Step + 1} has no labelled targets");
-        Span<double> sums = [0, 0, 0, 0]; // loss, correct, counted, tokens (summed over ranks when parallel)
         for (int i = 0; i < batches.Count; i++)
         {
             using var microScope = new TensorScope();
@@ -156,32 +165,29 @@ public sealed class Trainer
             Action<Variable>? reduceWhenReady = parallel is not null && i == batches.Count - 1 ? parallel.GradientReady : null;
             // releaseGraph: each op's output and saved tensors are freed once the backward is past it (peak memory)
             result.Loss.Backward(Tensor.Full(result.Loss.Value.Device, weight, result.Loss.Value.ShapeArray()), releaseGraph: true, reduceWhenReady);
-            sums[0] += weight * (double)result.Loss.Value.Item();
-            sums[1] += result.Correct;
-            sums[2] += result.Targets;
-            sums[3] += rows.InputIds.Count;
+            window.AddMicroBatch(result, weight, rows.InputIds.Count);
         }
-        if (parallel is not null)
-        {
-            parallel.FinishGradients();
-            parallel.Sum(sums);
-        }
-        double loss = sums[0], correct = sums[1], counted = sums[2], tokens = sums[3];
-        if (!double.IsFinite(loss))
-            throw new InvalidOperationException($"the loss became {loss} at update {Step + 1}; lower the learning rate or enable gradient clipping");
-        double norm = options.GradientClipNorm is { } clip
+        parallel?.FinishGradients();
+        var norm = options.GradientClipNorm is { } clip
             ? GradientClipping.ClipGlobalNorm(optimizer.Parameters(), clip)
             : GradientClipping.GlobalNorm(optimizer.Parameters());
-        float learningRate = schedule.At(Step + 1);
-        optimizer.Step(learningRate);
+        optimizer.Step(schedule.At(Step + 1));
         Step++;
-        double seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-        parallel?.StepDone(seconds);
-        double accuracy = correct == 0 && IsRegression(batches[0]) ? double.NaN : correct / counted;
-        return new StepMetrics(Step, loss, accuracy, learningRate, norm, tokens / Math.Max(seconds, 1e-9));
+        var took = Stopwatch.GetElapsedTime(started);
+        window.AddUpdate(norm, took);
+        parallel?.StepDone(took.TotalSeconds);
     }
 
-    private static bool IsRegression(BiGSInput batch) => batch.Labels?.DType == DType.Float32;
+    /// <summary>Reads and logs the updates since the last read; a loss that is not finite ends the run.</summary>
+    private StepMetrics ReadMetrics(MetricsWindow window)
+    {
+        int first = Step - window.Updates + 1;
+        var metrics = window.Read(Step, schedule.At(Step), parallel);
+        if (!double.IsFinite(metrics.Loss))
+            throw new InvalidOperationException($"the loss became {metrics.Loss} {(first == Step ? $"at update {Step}" : $"in updates {first}-{Step}")}; lower the learning rate or enable gradient clipping");
+        log.Add(metrics);
+        return metrics;
+    }
 
     /// <summary>True when this process writes the run's files and evaluates: always, except on ranks other than 0.</summary>
     private bool IsRoot => parallel?.IsRoot ?? true;

@@ -12,6 +12,13 @@ public sealed record TrainerOptions
     /// <summary>Clip the global gradient norm to this before each update; null for no clipping.</summary>
     public float? GradientClipNorm { get; init; } = 1f;
 
+    /// <summary>
+    /// Read back and log the metrics every this many updates (and at the end): in between, the loss, accuracy hits and
+    /// gradient norm add up on the device, and the logged line holds the means over those updates. 1 logs each update;
+    /// on a GPU, more lets the device run ahead of the host.
+    /// </summary>
+    public int LogEvery { get; init; } = 1;
+
     /// <summary>Run the evaluation callback every this many updates (and at the end); 0 for only at the end.</summary>
     public int EvalEvery { get; init; }
 
@@ -46,6 +53,7 @@ public sealed record TrainerOptions
         if (Steps < 1) throw new ArgumentException($"steps must be at least 1, got {Steps}");
         if (AccumulationSteps < 1) throw new ArgumentException($"accumulation steps must be at least 1, got {AccumulationSteps}");
         if (GradientClipNorm is { } clip && !(clip > 0f)) throw new ArgumentException($"the gradient clipping norm must be positive, got {clip}");
+        if (LogEvery < 1) throw new ArgumentException($"log-every must be at least 1, got {LogEvery}");
         if (EvalEvery < 0) throw new ArgumentException($"eval-every cannot be negative, got {EvalEvery}");
         if (SaveEvery < 0) throw new ArgumentException($"save-every cannot be negative, got {SaveEvery}");
     }

@@ -202,6 +202,25 @@ public sealed class CpuBackend : ITensorBackend
         CrossEntropyKernel.Backward(F(logits), labels.AsSpan<int>(), F(logSumExp), logits.Size(0), logits.Size(1), ignoreIndex, F(scale)[0], F(dlogits));
 
     /// <inheritdoc />
+    public void ArgMaxHits(Tensor logits, Tensor labels, Tensor maxima, Tensor hits)
+    {
+        var values = F(logits);
+        var targets = labels.AsSpan<int>();
+        var rowMaxima = F(maxima);
+        var hit = F(hits);
+        int cols = logits.Size(1);
+        for (int r = 0; r < hit.Length; r++)
+            hit[r] = (uint)targets[r] < (uint)cols && values[r * cols + targets[r]] >= rowMaxima[r] ? 1f : 0f;
+    }
+
+    /// <inheritdoc />
+    public void ClipToNorm(Tensor x, Tensor sumOfSquares, float maxNorm)
+    {
+        float norm = MathF.Sqrt(F(sumOfSquares)[0]);
+        if (norm > maxNorm && float.IsFinite(norm)) Elementwise.BinaryScalar(BinaryOp.Mul, F(x), maxNorm / norm, F(x));
+    }
+
+    /// <inheritdoc />
     public void EmbeddingGather(Tensor table, Tensor ids, Tensor y) =>
         EmbeddingKernel.Gather(F(table), table.Size(0), table.Size(1), ids.AsSpan<int>(), F(y));
 

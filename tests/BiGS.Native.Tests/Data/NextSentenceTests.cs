@@ -77,7 +77,7 @@ public class NextSentenceTests
         var reference = model.Forward(batch);
         Assert.Equal(reference.Loss!.Value.Item(), result.Loss.Value.Item(), 5);
         double maskedLmOnly = model.Forward(batch with { NextSentenceLabel = null }).Loss!.Value.Item();
-        Assert.Equal(maskedLmOnly, result.NextSentence!.MaskedLmLoss, 5);
+        Assert.Equal(maskedLmOnly, result.NextSentence!.MaskedLmLoss.Item(), 5);
         Assert.Equal(6, result.NextSentence.Pairs);
     }
 

@@ -37,11 +37,12 @@ internal static class TrainingTestKit
     public static MaskedLmBatchSource Source(PretrainingCorpus corpus, int batchSize, ulong seed = 7) =>
         new(corpus.Train, new MlmMasking(Tokenizer, maxPredictions: 3), Tokenizer.PadId, batchSize, seed);
 
-    /// <summary>A trainer for a fresh model (seed 3) on the corpus.</summary>
+    /// <summary>A trainer for a fresh model (seed 3) on the corpus, on <paramref name="device"/> (default: the CPU).</summary>
     public static (Trainer Trainer, BiGSForMaskedLM Model) Create(PretrainingCorpus corpus, TrainerOptions options, int batchSize = 4,
-        float dropout = 0.1f, Func<IBatchSource, IBatchSource>? wrapSource = null)
+        float dropout = 0.1f, Func<IBatchSource, IBatchSource>? wrapSource = null, Native.Tensors.Device? device = null)
     {
         var model = new BiGSForMaskedLM(Config(dropout), seed: 3);
+        if (device is not null) model.To(device);
         var optimizer = AdamW.ForModel(model, new AdamWOptions { SsmLearningRateMultiplier = 0.5f });
         var schedule = new LearningRateSchedule(1e-2f, 2, options.Steps, ScheduleKind.Cosine, 0.1f);
         IBatchSource source = Source(corpus, batchSize);
