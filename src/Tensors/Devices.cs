@@ -73,19 +73,7 @@ public static class Devices
     private static string MissingPackage() =>
         "GPU devices need the BiGS.Native.Gpu package (ILGPU); add it to the application to use cuda, opencl or ilgpu-cpu";
 
-    private static IGpuDeviceProvider? FindProvider()
-    {
-        Type? type;
-        try
-        {
-            type = Type.GetType(ProviderType, throwOnError: false);
-        }
-        catch (IOException)
-        {
-            return null;   // the assembly is listed but its file (or ILGPU's) is missing
-        }
-        return type is null ? null : (IGpuDeviceProvider)Activator.CreateInstance(type)!;
-    }
+    private static IGpuDeviceProvider? FindProvider() => GpuLayer.Create<IGpuDeviceProvider>(ProviderType);
 }
 
 /// <summary>Opens GPU devices; implemented by the BiGS.Native.Gpu assembly, which <see cref="Devices"/> finds by name.</summary>

@@ -24,8 +24,10 @@ public sealed record ReductionStatistics(int Steps, long BytesPerStep, double Wa
 /// <see cref="GradientBuckets"/> sums the gradients over the ranks during the backward pass. The sum of the ranks'
 /// weighted gradients is the gradient of the mean loss over the whole batch, so the update is a single process's
 /// up to the order of summation (which is what averaging the ranks' gradients gives when shards are equal).
+/// The gradients' <see cref="ICollectiveEngine"/> is chosen by <see cref="Attach"/> for the parameters' device
+/// (<see cref="CollectiveEngines"/>: NCCL on CUDA when available, else MPI with host staging) and logged.
 /// </summary>
-public sealed class DataParallel
+public sealed class DataParallel : IDisposable
 {
     /// <summary>
     /// Test seam, read once at construction: <c>BIGS_TEST_HANG_RANK=r</c> makes rank r of a multi-rank run stop
@@ -37,6 +39,7 @@ public sealed class DataParallel
     private readonly int bucketBytes;
     private readonly bool hangs;
     private GradientBuckets? buckets;
+    private ICollectiveEngine? engine;
     private int steps;
     private double stepSeconds;
     private TimeSpan cpuAtAttach, cpuAtLastStep;
@@ -55,10 +58,26 @@ public sealed class DataParallel
     /// <summary>True on rank 0, the rank that writes logs, plots and checkpoints.</summary>
     public bool IsRoot => Communicator.Rank == 0;
 
-    /// <summary>Sets up the gradient buckets of the parameters the optimizer updates (once per run).</summary>
+    /// <summary>
+    /// The engine for the parameters' device; null: <see cref="CollectiveEngines.Choose(ICommunicator, Device)"/>
+    /// (tests give their own).
+    /// </summary>
+    public Func<Device, ICollectiveEngine>? EngineFor { get; init; }
+
+    /// <summary>Receives the line that says which engine sums the gradients, and why (once, from <see cref="Attach"/>).</summary>
+    public Action<string>? Log { get; init; }
+
+    /// <summary>
+    /// Chooses the collective engine for the parameters' device and sets up the gradient buckets of the
+    /// parameters the optimizer updates (once per run; every rank calls it, as NCCL's set-up is a collective).
+    /// </summary>
     public void Attach(IEnumerable<Parameter> parameters)
     {
-        buckets = new GradientBuckets(Communicator, parameters.ToList(), bucketBytes);
+        var list = parameters.ToList();
+        var device = list.Count > 0 ? list[0].Value.Device : Device.Cpu;
+        engine = EngineFor?.Invoke(device) ?? CollectiveEngines.Choose(Communicator, device);
+        Log?.Invoke($"gradient all-reduce: {engine.Description}");
+        buckets = new GradientBuckets(engine, list, bucketBytes);
         cpuAtAttach = cpuAtLastStep = Process.GetCurrentProcess().TotalProcessorTime;
     }
 
@@ -119,6 +138,13 @@ public sealed class DataParallel
             EndPositions = Rows(batch.EndPositions, 1),
         };
         return (rows, BatchShard.Use(start, end - start, total));
+    }
+
+    /// <summary>Frees the buckets and ends the engine (NCCL's communicator); call on every rank before MPI ends.</summary>
+    public void Dispose()
+    {
+        buckets?.Dispose();
+        engine?.Dispose();
     }
 
     private GradientBuckets Buckets => buckets ?? throw new InvalidOperationException("DataParallel.Attach was not called with the model's parameters");

@@ -8,28 +8,29 @@ namespace BiGS.Native.Distributed;
 /// Sums the parameters' gradients over all ranks in buckets while the backward pass is still running, as PyTorch's
 /// DistributedDataParallel does. Parameters are grouped, in reverse order (the order the backward finishes them),
 /// into buckets of at most <c>bucketBytes</c>; when the backward has finished every parameter of a bucket
-/// (<see cref="GradientReady"/>), its gradients are copied into one pinned buffer and an MPI_Iallreduce starts on
-/// it. Buckets start strictly in index order, so every rank issues the same sequence of collectives.
+/// (<see cref="GradientReady"/>), its gradients are copied into the bucket's buffer (host memory for MPI, device
+/// memory for NCCL: the <see cref="ICollectiveEngine"/>'s) and its all-reduce starts. Buckets start strictly in index order, so every rank issues the same sequence of collectives.
 /// <see cref="Finish"/> starts what is left (parameters the backward did not reach), waits for all, and copies the
 /// sums back into the gradients.
 /// Each bucket also carries one flag per parameter (1 where this rank has a gradient), so that a parameter gets a
 /// gradient after the reduction exactly when some rank had one, as in a single process.
 /// </summary>
-public sealed class GradientBuckets
+public sealed class GradientBuckets : IDisposable
 {
     /// <summary>The default bucket size: 4 MiB of gradients.</summary>
     public const int DefaultBucketBytes = 4 << 20;
 
-    private readonly ICommunicator communicator;
     private readonly Bucket[] buckets;
     private readonly Dictionary<Variable, (Bucket Bucket, int Slot)> place = new(ReferenceEqualityComparer.Instance);
     private int nextToStart;
 
-    /// <summary>Groups <paramref name="parameters"/> (in forward order) into buckets of at most <paramref name="bucketBytes"/>.</summary>
-    public GradientBuckets(ICommunicator communicator, IReadOnlyList<Parameter> parameters, int bucketBytes = DefaultBucketBytes)
+    /// <summary>
+    /// Groups <paramref name="parameters"/> (in forward order) into buckets of at most <paramref name="bucketBytes"/>,
+    /// each staged in a buffer of <paramref name="engine"/>.
+    /// </summary>
+    public GradientBuckets(ICollectiveEngine engine, IReadOnlyList<Parameter> parameters, int bucketBytes = DefaultBucketBytes)
     {
         if (bucketBytes < sizeof(float)) throw new ArgumentOutOfRangeException(nameof(bucketBytes), bucketBytes, "a bucket holds at least one float");
-        this.communicator = communicator;
         var groups = new List<List<Parameter>> { new() };
         long filled = 0;
         foreach (var parameter in parameters.Reverse())
@@ -43,7 +44,7 @@ public sealed class GradientBuckets
             groups[^1].Add(parameter);
             filled += bytes;
         }
-        buckets = [.. groups.Where(g => g.Count > 0).Select(g => new Bucket(g))];
+        buckets = [.. groups.Where(g => g.Count > 0).Select(g => new Bucket(g, engine))];
         foreach (var bucket in buckets)
             for (int i = 0; i < bucket.Parameters.Count; i++) place[bucket.Parameters[i]] = (bucket, i);
     }
@@ -52,7 +53,7 @@ public sealed class GradientBuckets
     public int BucketCount => buckets.Length;
 
     /// <summary>Floats each step reduces (gradients plus one flag per parameter).</summary>
-    public long FloatsPerStep => buckets.Sum(b => (long)b.Buffer.Length);
+    public long FloatsPerStep => buckets.Sum(b => (long)b.Length);
 
     /// <summary>Seconds <see cref="Finish"/> spent blocked waiting for reductions, summed over steps.</summary>
     public double WaitSeconds { get; private set; }
@@ -89,8 +90,14 @@ public sealed class GradientBuckets
         {
             var bucket = buckets[nextToStart++];
             bucket.StageRest();
-            bucket.Pending = communicator.StartAllReduceSum(bucket.Buffer, bucket.Buffer.Length);
+            bucket.Pending = bucket.Buffer.StartAllReduceSum();
         }
+    }
+
+    /// <summary>Frees the buckets' buffers.</summary>
+    public void Dispose()
+    {
+        foreach (var bucket in buckets) bucket.Buffer.Dispose();
     }
 
     /// <summary>
@@ -104,7 +111,7 @@ public sealed class GradientBuckets
         private readonly int flags;
         private int stagedCount;
 
-        public Bucket(List<Parameter> parameters)
+        public Bucket(List<Parameter> parameters, ICollectiveEngine engine)
         {
             Parameters = parameters;
             offsets = new int[parameters.Count];
@@ -116,12 +123,16 @@ public sealed class GradientBuckets
                 length += parameters[i].Value.Length;
             }
             flags = length;
-            Buffer = GC.AllocateArray<float>(length + parameters.Count, pinned: true);
+            Length = length + parameters.Count;
+            Buffer = engine.CreateBuffer(Length);
         }
 
         public List<Parameter> Parameters { get; }
 
-        public float[] Buffer { get; }
+        public IReductionBuffer Buffer { get; }
+
+        /// <summary>Floats in the buffer: the gradients' elements and the flags.</summary>
+        public int Length { get; }
 
         public IPendingReduction? Pending { get; set; }
 
@@ -133,17 +144,9 @@ public sealed class GradientBuckets
             if (staged[slot]) return;
             staged[slot] = true;
             stagedCount++;
-            var span = Buffer.AsSpan(offsets[slot], Parameters[slot].Value.Length);
-            if (Parameters[slot].Grad is { } grad)
-            {
-                CopyToHost(grad, span);
-                Buffer[flags + slot] = 1f;
-            }
-            else
-            {
-                span.Clear();
-                Buffer[flags + slot] = 0f;
-            }
+            if (Parameters[slot].Grad is { } grad) Buffer.Write(offsets[slot], grad);
+            else Buffer.Fill(offsets[slot], Parameters[slot].Value.Length, 0f);
+            Buffer.Fill(flags + slot, 1, Parameters[slot].Grad is null ? 0f : 1f);
         }
 
         public void StageRest()
@@ -151,26 +154,24 @@ public sealed class GradientBuckets
             for (int slot = 0; slot < Parameters.Count; slot++) Stage(slot);
         }
 
-        /// <summary>Writes the summed gradients back: to every parameter some rank had a gradient for.</summary>
+        /// <summary>
+        /// Writes the summed gradients back: to every parameter some rank had a gradient for. The flags are read
+        /// (from the device, for device buffers) only when this rank lacks a gradient of the bucket.
+        /// </summary>
         public void Unstage()
         {
+            var someRankHad = new float[Parameters.Count];
+            if (Parameters.Any(p => p.Grad is null)) Buffer.ReadToHost(flags, someRankHad);
             for (int slot = 0; slot < Parameters.Count; slot++)
             {
                 var parameter = Parameters[slot];
-                if (parameter.Grad is null && Buffer[flags + slot] == 0f) continue;
+                if (parameter.Grad is null && someRankHad[slot] == 0f) continue;
                 parameter.Grad ??= Tensor.ZerosLike(parameter.Value).KeepAlive();
-                parameter.Grad.CopyFrom(Buffer.AsSpan(offsets[slot], parameter.Value.Length));
+                Buffer.Read(offsets[slot], parameter.Grad);
             }
             Array.Clear(staged);
             stagedCount = 0;
             Pending = null;
-        }
-
-        /// <summary>A gradient's elements into a host span: directly from CPU memory, else through a host copy.</summary>
-        private static void CopyToHost(Tensor grad, Span<float> destination)
-        {
-            if (grad.Device.Kind == DeviceKind.Cpu && grad.IsContiguous) grad.AsSpan<float>().CopyTo(destination);
-            else grad.ToArray().CopyTo(destination);
         }
     }
 }

@@ -13,6 +13,12 @@ public interface ICommunicator : IDisposable
     /// <summary>Number of processes (ranks) in the job; ranks are numbered 0 to Size - 1.</summary>
     int Size { get; }
 
+    /// <summary>
+    /// How long a rank waits for a collective to complete before it gives up on its peers and throws
+    /// <see cref="CollectiveTimeoutException"/> (infinite for a single process).
+    /// </summary>
+    TimeSpan CollectiveTimeout { get; }
+
     /// <summary>Replaces <paramref name="values"/> on every rank by their element-wise sum over all ranks.</summary>
     void AllReduceSum(Span<double> values);
 
@@ -50,6 +56,9 @@ public sealed class SingleProcess : ICommunicator
 
     /// <inheritdoc />
     public int Size => 1;
+
+    /// <inheritdoc />
+    public TimeSpan CollectiveTimeout => Timeout.InfiniteTimeSpan;
 
     /// <inheritdoc />
     public void AllReduceSum(Span<double> values) { }

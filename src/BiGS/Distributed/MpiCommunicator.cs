@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -54,7 +53,7 @@ public sealed unsafe class MpiCommunicator : ICommunicator
         return new MpiCommunicator(mpi, rank, size, timeout);
     }
 
-    /// <summary>How long a rank waits for a collective to complete before it gives up on its peers.</summary>
+    /// <inheritdoc />
     public TimeSpan CollectiveTimeout { get; }
 
     /// <inheritdoc />
@@ -124,20 +123,8 @@ public sealed unsafe class MpiCommunicator : ICommunicator
     /// <summary>MPI_IN_PLACE, ((void *) 1) in Open MPI's mpi.h.</summary>
     private static void* InPlace => (void*)1;
 
-    /// <summary>
-    /// Polls <paramref name="request"/> with MPI_Test (which also drives Open MPI's progress) until it completes,
-    /// yielding the core between polls; throws once <see cref="CollectiveTimeout"/> has passed without completion.
-    /// </summary>
-    private void WaitFor(IntPtr request, string collective)
-    {
-        long started = Stopwatch.GetTimestamp();
-        while (!TestOnce(ref request))
-        {
-            if (Stopwatch.GetElapsedTime(started) > CollectiveTimeout)
-                throw new CollectiveTimeoutException(collective, CollectiveTimeout);
-            Thread.Yield();
-        }
-    }
+    /// <summary>Polls <paramref name="request"/> with MPI_Test until it completes, or throws after <see cref="CollectiveTimeout"/>.</summary>
+    private void WaitFor(IntPtr request, string collective) => CollectiveWait.Until(() => TestOnce(ref request), CollectiveTimeout, collective);
 
     /// <summary>One MPI_Test of <paramref name="request"/> (MPI sets it to MPI_REQUEST_NULL once complete); true when complete.</summary>
     private bool TestOnce(ref IntPtr request)
@@ -162,18 +149,6 @@ public sealed unsafe class MpiCommunicator : ICommunicator
             return true;
         }
 
-        public void Wait()
-        {
-            if (buffer is null) return;
-            communicator.WaitFor(handle, "all-reduce");
-            buffer = null;
-        }
+        public void Wait() => CollectiveWait.Until(Test, communicator.CollectiveTimeout, "all-reduce");
     }
 }
-
-/// <summary>
-/// A collective did not complete within the communicator's timeout: some rank has stopped taking part (hung, or
-/// far slower than the rest). The run cannot go on; abort every rank.
-/// </summary>
-public sealed class CollectiveTimeoutException(string collective, TimeSpan timeout)
-    : Exception(FormattableString.Invariant($"no progress in {collective} for {timeout.TotalSeconds:0.###} s: another rank has stopped responding (the limit is the collective timeout: bigs --collective-timeout)"));

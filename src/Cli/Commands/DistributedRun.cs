@@ -31,7 +31,9 @@ internal static class DistributedRun
         else Console.WriteLine($"data-parallel over {communicator.Size} MPI ranks (Open MPI)");
         try
         {
-            int code = train(new DataParallel(communicator));
+            int code;
+            using (var parallel = new DataParallel(communicator) { Log = Console.WriteLine })
+                code = train(parallel);
             communicator.Dispose();
             return code;
         }
