@@ -31,5 +31,5 @@ mpirun --allow-run-as-root --oversubscribe -np 2 -x DOTNET_PROCESSOR_COUNT=1 \
   dotnet "$bigs" "${options[@]}" --out "$work/two" > "$work/two.log"
 two=$(median_tokens_per_second "$work/two")
 echo "tokens/s: $two"
-grep -E "^gradient all-reduce:|^all-reduce \(rank 0\)" "$work/two.log"
+grep -oE "(gradient all-reduce|all-reduce \(rank 0\)|optimizer state).*" "$work/two.log"
 awk -v one="$one" -v two="$two" 'BEGIN { printf "efficiency: %.2f (2-rank tokens/s over twice 1-process tokens/s)\n", two / (2 * one) }'

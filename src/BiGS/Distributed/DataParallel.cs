@@ -2,6 +2,7 @@ using System.Diagnostics;
 using BiGS.Native.Autograd;
 using BiGS.Native.Modeling;
 using BiGS.Native.Tensors;
+using BiGS.Native.Training;
 
 namespace BiGS.Native.Distributed;
 
@@ -40,6 +41,8 @@ public sealed class DataParallel : IDisposable
     private readonly bool hangs;
     private GradientBuckets? buckets;
     private ICollectiveEngine? engine;
+    private Dictionary<Parameter, int>? owners;
+    private AdamW? optimizer;
     private int steps;
     private double stepSeconds;
     private TimeSpan cpuAtAttach, cpuAtLastStep;
@@ -68,12 +71,105 @@ public sealed class DataParallel : IDisposable
     public Action<string>? Log { get; init; }
 
     /// <summary>
-    /// Chooses the collective engine for the parameters' device and sets up the gradient buckets of the
-    /// parameters the optimizer updates (once per run; every rank calls it, as NCCL's set-up is a collective).
+    /// ZeRO stage 1: each rank keeps the AdamW moments of only a share of the parameters (assigned whole, largest
+    /// first, to the rank with the fewest elements so far) and updates only those; after each step every rank
+    /// broadcasts the parameters it updated (<see cref="ShareUpdatedParameters"/>), and before a checkpoint rank 0
+    /// gathers the whole state (<see cref="GatherOptimizerState"/>). Optimizer memory per rank is about 1/N.
     /// </summary>
-    public void Attach(IEnumerable<Parameter> parameters)
+    public bool ShardOptimizerState { get; init; }
+
+    /// <summary>Bytes of AdamW moments each rank holds, by rank, and the whole optimizer state's bytes (empty and 0 before <see cref="Attach"/>).</summary>
+    public (long[] PerRank, long Whole) OptimizerStateBytes { get; private set; } = ([], 0);
+
+    /// <summary>
+    /// Attaches to the optimizer of the run (once; every rank calls it): the collective engine is chosen for the
+    /// parameters' device, their gradient buckets are set up and, with <see cref="ShardOptimizerState"/>, the
+    /// optimizer keeps only this rank's share of its state.
+    /// </summary>
+    public void Attach(AdamW optimizer)
     {
-        var list = parameters.ToList();
+        var parameters = optimizer.Parameters().ToList();
+        long whole = optimizer.StateBytes;
+        AttachBuckets(parameters);
+        if (ShardOptimizerState)
+        {
+            this.optimizer = optimizer;
+            owners = AssignOwners(parameters, Communicator.Size);
+            optimizer.KeepStateOnlyFor(IsMine);
+        }
+        Span<double> perRank = new double[Communicator.Size];
+        perRank[Communicator.Rank] = optimizer.StateBytes;
+        Communicator.AllReduceSum(perRank);
+        OptimizerStateBytes = ([.. perRank.ToArray().Select(b => (long)b)], whole);
+    }
+
+    /// <summary>
+    /// Under ZeRO stage 1, after the optimizer step (every rank calls it): each rank broadcasts the parameters it
+    /// updated, so that every rank holds the whole updated model. Does nothing otherwise.
+    /// </summary>
+    public void ShareUpdatedParameters()
+    {
+        if (owners is null || optimizer is null) return;
+        for (int owner = 0; owner < Communicator.Size; owner++)
+        {
+            var owned = Owned(owner);
+            var values = BroadcastFloats(owner, owned.Sum(p => (long)p.Value.Count), span => Pack(owned.Select(p => p.Value), span));
+            if (owner != Communicator.Rank) Unpack(values, owned.Select(p => p.Value));
+        }
+    }
+
+    /// <summary>
+    /// Under ZeRO stage 1, before a checkpoint (every rank calls it): rank 0 receives the moments the other ranks
+    /// keep, so that it can save the whole optimizer state. Does nothing otherwise.
+    /// </summary>
+    public void GatherOptimizerState()
+    {
+        if (owners is null || optimizer is null) return;
+        for (int owner = 1; owner < Communicator.Size; owner++)
+        {
+            var owned = Owned(owner);
+            long count = owned.Sum(p => (long)p.Value.Count);
+            var moments = BroadcastFloats(owner, 2 * count, span => Pack(owned.SelectMany(p => Moments(optimizer, p)), span));
+            if (!IsRoot) continue;
+            long offset = 0;
+            foreach (var parameter in owned)
+            {
+                int n = checked((int)parameter.Value.Count);
+                optimizer.SetState(parameter, moments.AsSpan((int)offset, n), moments.AsSpan((int)(offset + n), n));
+                offset += 2L * n;
+            }
+        }
+    }
+
+    /// <summary>Under ZeRO stage 1, after a checkpoint: rank 0 frees the moments it gathered. Does nothing otherwise.</summary>
+    public void ReleaseGatheredOptimizerState()
+    {
+        if (owners is not null) optimizer?.KeepStateOnlyFor(IsMine);
+    }
+
+    /// <summary>
+    /// Parameters assigned whole to <paramref name="ranks"/> ranks: largest first (ties in the given order), each to
+    /// the rank with the fewest elements so far (ties: the lowest rank). Every rank computes the same assignment.
+    /// </summary>
+    public static Dictionary<Parameter, int> AssignOwners(IReadOnlyList<Parameter> parameters, int ranks)
+    {
+        var load = new long[ranks];
+        var owners = new Dictionary<Parameter, int>(ReferenceEqualityComparer.Instance);
+        foreach (var parameter in parameters.OrderByDescending(p => p.Value.Count))
+        {
+            int rank = Array.IndexOf(load, load.Min());
+            owners[parameter] = rank;
+            load[rank] += parameter.Value.Count;
+        }
+        return owners;
+    }
+
+    /// <summary>
+    /// Chooses the collective engine for the parameters' device and sets up the gradient buckets of the
+    /// parameters the optimizer updates.
+    /// </summary>
+    private void AttachBuckets(List<Parameter> list)
+    {
         var device = list.Count > 0 ? list[0].Value.Device : Device.Cpu;
         engine = EngineFor?.Invoke(device) ?? CollectiveEngines.Choose(Communicator, device);
         Log?.Invoke($"gradient all-reduce: {engine.Description}");
@@ -139,6 +235,51 @@ public sealed class DataParallel : IDisposable
         };
         return (rows, BatchShard.Use(start, end - start, total));
     }
+
+    private bool IsMine(Parameter parameter) => owners![parameter] == Communicator.Rank;
+
+    /// <summary>The parameters <paramref name="owner"/> updates, in the optimizer's order.</summary>
+    private List<Parameter> Owned(int owner) => [.. optimizer!.Parameters().Where(p => owners![p] == owner)];
+
+    /// <summary>
+    /// <paramref name="count"/> floats from rank <paramref name="root"/>, which writes them with <paramref name="fill"/>,
+    /// to every rank (in broadcasts of at most 1 GiB, MPI's counts being 32-bit).
+    /// </summary>
+    private float[] BroadcastFloats(int root, long count, Action<Span<float>> fill)
+    {
+        var values = new float[count];
+        if (Communicator.Rank == root) fill(values);
+        var bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan());
+        const int chunk = 1 << 30;
+        for (int offset = 0; offset < bytes.Length; offset += chunk)
+            Communicator.Broadcast(bytes.Slice(offset, Math.Min(chunk, bytes.Length - offset)), root);
+        return values;
+    }
+
+    private static void Pack(IEnumerable<Tensor> tensors, Span<float> destination)
+    {
+        int offset = 0;
+        foreach (var tensor in tensors)
+        {
+            float[] values = tensor.ToArray();
+            values.CopyTo(destination[offset..]);
+            offset += values.Length;
+        }
+    }
+
+    private static void Unpack(float[] source, IEnumerable<Tensor> tensors)
+    {
+        int offset = 0;
+        foreach (var tensor in tensors)
+        {
+            int n = checked((int)tensor.Count);
+            tensor.CopyFrom(source.AsSpan(offset, n));
+            offset += n;
+        }
+    }
+
+    private static Tensor[] Moments(AdamW optimizer, Parameter parameter) =>
+        optimizer.StateOf(parameter) is var (m, v) ? [m, v] : throw new InvalidOperationException($"rank holds no optimizer state of {parameter.Name}");
 
     /// <summary>Frees the buckets and ends the engine (NCCL's communicator); call on every rank before MPI ends.</summary>
     public void Dispose()

@@ -125,12 +125,33 @@ public sealed class AdamW
         StepCount++;
         foreach (var slot in slots)
         {
-            if (slot.Parameter.Grad is not { } grad) continue;
+            if (slot.Parameter.Grad is not { } grad || !slot.HasState) continue;
             var group = slot.Group;
             Tensor.AdamWStep(slot.Parameter.Value, grad, slot.M, slot.V, learningRate * group.LearningRateMultiplier,
                 Options.Beta1, Options.Beta2, Options.Epsilon, group.WeightDecay, StepCount);
         }
     }
+
+    /// <summary>
+    /// ZeRO stage 1: keeps m and v only for the parameters <paramref name="keeps"/> selects and frees the others';
+    /// <see cref="Step"/> then updates only the kept ones (another process updates the rest) and
+    /// <see cref="LoadState"/> reads only theirs. <see cref="SaveState"/> needs every parameter's state: fill it in
+    /// first with <see cref="SetState"/>.
+    /// </summary>
+    public void KeepStateOnlyFor(Func<Parameter, bool> keeps)
+    {
+        foreach (var slot in slots)
+            if (!keeps(slot.Parameter)) slot.DropState();
+    }
+
+    /// <summary>The parameter's moments m and v, or null where <see cref="KeepStateOnlyFor"/> dropped them.</summary>
+    public (Tensor M, Tensor V)? StateOf(Parameter parameter) => SlotOf(parameter) is { HasState: true } slot ? (slot.M, slot.V) : null;
+
+    /// <summary>Gives a parameter whose state was dropped its moments again (host values, the parameter's shape).</summary>
+    public void SetState(Parameter parameter, ReadOnlySpan<float> m, ReadOnlySpan<float> v) => SlotOf(parameter).Restore(m, v);
+
+    /// <summary>Bytes of m and v this optimizer holds (all parameters', or the kept ones' after <see cref="KeepStateOnlyFor"/>).</summary>
+    public long StateBytes => slots.Where(s => s.HasState).Sum(s => 2L * s.Parameter.Value.Count * sizeof(float));
 
     /// <summary>Clears every parameter's gradient.</summary>
     public void ZeroGrad()
@@ -148,7 +169,7 @@ public sealed class AdamW
         {
             CheckpointTensor.FromFloats("m." + s.Name, s.M.ShapeArray(), s.M.ToArray()),
             CheckpointTensor.FromFloats("v." + s.Name, s.V.ShapeArray(), s.V.ToArray()),
-        });
+        }).ToList();   // every moment read (or the missing one reported) before the file is written
         SafeTensorsWriter.Write(path, tensors, new Dictionary<string, string> { [StepMetadataKey] = StepCount.ToString(System.Globalization.CultureInfo.InvariantCulture) });
     }
 
@@ -159,7 +180,7 @@ public sealed class AdamW
         using var reader = SafeTensorsReader.Open(path);
         if (!reader.Metadata.TryGetValue(StepMetadataKey, out string? stepText) || !int.TryParse(stepText, out int step) || step < 0)
             throw new CheckpointFormatException($"optimizer state has no valid \"{StepMetadataKey}\" metadata", path);
-        foreach (var slot in slots)
+        foreach (var slot in slots.Where(s => s.HasState))
         {
             slot.M.CopyFrom(ReadMoment(reader, "m." + slot.Name, slot.M, path));
             slot.V.CopyFrom(ReadMoment(reader, "v." + slot.Name, slot.V, path));
@@ -179,13 +200,37 @@ public sealed class AdamW
             tensor.Shape).To(like.Device);
     }
 
-    /// <summary>A parameter with its moments and group.</summary>
+    private Slot SlotOf(Parameter parameter) =>
+        slots.Find(s => ReferenceEquals(s.Parameter, parameter)) ?? throw new ArgumentException($"{parameter.Name} is not a parameter of this optimizer", nameof(parameter));
+
+    /// <summary>A parameter with its moments (unless dropped: ZeRO stage 1) and group.</summary>
     private sealed class Slot(string name, Parameter parameter, ParameterGroup group)
     {
+        private Tensor? m = Tensor.ZerosLike(parameter.Value).KeepAlive(), v = Tensor.ZerosLike(parameter.Value).KeepAlive();
+
         public string Name { get; } = name;
         public Parameter Parameter { get; } = parameter;
         public ParameterGroup Group { get; } = group;
-        public Tensor M { get; } = Tensor.ZerosLike(parameter.Value).KeepAlive();
-        public Tensor V { get; } = Tensor.ZerosLike(parameter.Value).KeepAlive();
+        public bool HasState => m is not null;
+        public Tensor M => m ?? throw DroppedState();
+        public Tensor V => v ?? throw DroppedState();
+
+        public void DropState()
+        {
+            m?.Dispose();
+            v?.Dispose();
+            m = v = null;
+        }
+
+        public void Restore(ReadOnlySpan<float> mValues, ReadOnlySpan<float> vValues)
+        {
+            m ??= Tensor.ZerosLike(Parameter.Value).KeepAlive();
+            v ??= Tensor.ZerosLike(Parameter.Value).KeepAlive();
+            m.CopyFrom(mValues);
+            v.CopyFrom(vValues);
+        }
+
+        private InvalidOperationException DroppedState() =>
+            new($"the optimizer state of {Name} is kept by another rank (ZeRO stage 1); gather it first (AdamW.SetState)");
     }
 }

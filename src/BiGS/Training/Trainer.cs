@@ -55,7 +55,7 @@ public sealed class Trainer
         this.objective = objective;
         this.options = options;
         parallel = options.Parallel;
-        parallel?.Attach(optimizer.Parameters());
+        parallel?.Attach(optimizer);
         log = new MetricsLog(IsRoot ? options.OutputDirectory : null);
     }
 
@@ -172,6 +172,7 @@ public sealed class Trainer
             ? GradientClipping.ClipGlobalNorm(optimizer.Parameters(), clip)
             : GradientClipping.GlobalNorm(optimizer.Parameters());
         optimizer.Step(schedule.At(Step + 1));
+        parallel?.ShareUpdatedParameters();
         Step++;
         var took = Stopwatch.GetElapsedTime(started);
         window.AddUpdate(norm, took);
@@ -214,6 +215,18 @@ public sealed class Trainer
         }
     }
 
-    private string? SaveCheckpoint() =>
-        run is null ? null : TrainingCheckpoint.Save(run, Step, model, optimizer, data, options.TokenizerFile);
+    /// <summary>Rank 0 saves; with the optimizer state sharded (ZeRO stage 1) every rank first sends rank 0 its share.</summary>
+    private string? SaveCheckpoint()
+    {
+        if (options.OutputDirectory is null) return null;
+        parallel?.GatherOptimizerState();
+        try
+        {
+            return run is null ? null : TrainingCheckpoint.Save(run, Step, model, optimizer, data, options.TokenizerFile);
+        }
+        finally
+        {
+            parallel?.ReleaseGatheredOptimizerState();
+        }
+    }
 }

@@ -19,11 +19,20 @@ internal static class DistributedRun
         DefaultValueFactory = _ => (float)MpiCommunicator.DefaultCollectiveTimeout.TotalSeconds,
     }.Positive();
 
+    /// <summary>A new --zero option: 1 shards the optimizer state over the ranks (ZeRO stage 1), 0 does not.</summary>
+    public static Option<int> CreateZeroOption() => new Option<int>("--zero")
+    {
+        Description = "Under mpirun: 1 shards the AdamW state over the ranks (ZeRO stage 1: each rank keeps and updates a 1/N share, " +
+            "then broadcasts those parameters), 0 keeps it whole on every rank",
+        DefaultValueFactory = _ => 0,
+    }.AcceptOnlyFromAmong("0", "1");
+
     /// <summary>
     /// Runs <paramref name="train"/> with the run's ranks (null for a single process), collectives timing out after
-    /// <paramref name="collectiveTimeoutSeconds"/>; returns its exit code.
+    /// <paramref name="collectiveTimeoutSeconds"/>, the optimizer state sharded when <paramref name="zeroStage"/> is 1;
+    /// returns its exit code.
     /// </summary>
-    public static int Run(float collectiveTimeoutSeconds, Func<DataParallel?, int> train)
+    public static int Run(float collectiveTimeoutSeconds, int zeroStage, Func<DataParallel?, int> train)
     {
         var communicator = MpiLaunch.Join(TimeSpan.FromSeconds(collectiveTimeoutSeconds));
         if (communicator.Size == 1) return train(null);
@@ -32,7 +41,7 @@ internal static class DistributedRun
         try
         {
             int code;
-            using (var parallel = new DataParallel(communicator) { Log = Console.WriteLine })
+            using (var parallel = new DataParallel(communicator) { Log = Console.WriteLine, ShardOptimizerState = zeroStage == 1 })
                 code = train(parallel);
             communicator.Dispose();
             return code;
@@ -56,6 +65,10 @@ internal static class DistributedRun
             $"all-reduce (rank 0): {stats.BytesPerStep / 1048576.0:0.00} MiB per update; waiting {1000 * stats.WaitSeconds / stats.Steps:0.0} ms "
             + $"of {1000 * stats.StepSeconds / stats.Steps:0.0} ms per update ({100 * stats.WaitShare:0.0}%); "
             + $"CPU {1000 * stats.CpuSeconds / stats.Steps:0.0} ms per update"));
+        var (perRank, whole) = parallel.OptimizerStateBytes;
+        string sharding = parallel.ShardOptimizerState ? $"ZeRO stage 1 over {parallel.Communicator.Size} ranks" : "not sharded; --zero 1 shards it";
+        Console.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"optimizer state (AdamW m and v) by rank: {string.Join(", ", perRank)} bytes, of {whole} bytes in all ({sharding})"));
     }
 
     /// <summary>The global batch must split evenly over the ranks; the error names the option.</summary>

@@ -45,6 +45,7 @@ public static class FinetuneCommand
         public Option<string?> Device { get; } = DeviceOption.Create();
         public Option<float> CollectiveTimeout { get; } = DistributedRun.CreateTimeoutOption();
         public Option<string> Precision { get; } = PrecisionOption.Create();
+        public Option<int> Zero { get; } = DistributedRun.CreateZeroOption();
 
         /// <summary>The fine-tuning settings the options give.</summary>
         public FineTuneOptions Read(ParseResult r) => new()
@@ -89,7 +90,7 @@ public static class FinetuneCommand
     private static int Run(Options o, ParseResult r)
     {
         using var scope = PrecisionOption.Use(r, o.Precision);
-        return DistributedRun.Run(r.GetValue(o.CollectiveTimeout), parallel => Train(o, r, parallel));
+        return DistributedRun.Run(r.GetValue(o.CollectiveTimeout), r.GetValue(o.Zero), parallel => Train(o, r, parallel));
     }
 
     private static int Train(Options o, ParseResult r, DataParallel? parallel)

@@ -61,6 +61,7 @@ public static class PretrainCommand
         public Option<string?> Device { get; } = DeviceOption.Create();
         public Option<float> CollectiveTimeout { get; } = DistributedRun.CreateTimeoutOption();
         public Option<string> Precision { get; } = PrecisionOption.Create();
+        public Option<int> Zero { get; } = DistributedRun.CreateZeroOption();
     }
 
     /// <summary>The <c>bigs pretrain</c> command, its options bound to their handler, for the root command to add.</summary>
@@ -90,7 +91,7 @@ public static class PretrainCommand
     private static int Run(Options o, ParseResult r)
     {
         using var scope = PrecisionOption.Use(r, o.Precision);
-        return DistributedRun.Run(r.GetValue(o.CollectiveTimeout), parallel => Train(o, r, parallel));
+        return DistributedRun.Run(r.GetValue(o.CollectiveTimeout), r.GetValue(o.Zero), parallel => Train(o, r, parallel));
     }
 
     private static int Train(Options o, ParseResult r, DataParallel? parallel)

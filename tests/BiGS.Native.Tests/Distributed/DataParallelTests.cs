@@ -84,6 +84,30 @@ public sealed class DataParallelTests(SingleProcessPretraining single) : IClassF
     }
 
     [MpiFact]
+    public void Sharding_the_optimizer_state_over_two_ranks_gives_the_losses_weights_and_optimizer_state_of_one_process()
+    {
+        string output = Path.Combine(single.Files.Path, "zero1");
+        var (exitCode, log) = BigsProcess.Run(2, single.Pretrain(output, "--zero", "1"));
+        Assert.True(exitCode == 0, log);
+        Assert.Contains("(ZeRO stage 1 over 2 ranks)", log);
+        AssertSameLosses(Losses(single.Output), Losses(output), SingleProcessPretraining.Steps);
+        AssertSameWeights(LatestWeights(single.Output), LatestWeights(output));
+        // the checkpoint's optimizer state, gathered on rank 0 from both ranks' shares, is one process's: each
+        // moment within 1e-4 of its tensor's largest magnitude (the smallest moments differ in their 4th digit with
+        // the order of the gradient sums)
+        var expected = LatestOptimizerState(single.Output);
+        var actual = LatestOptimizerState(output);
+        Assert.Equal(expected.Keys.Order(), actual.Keys.Order());
+        foreach (var (name, tensor) in expected)
+        {
+            float[] a = tensor.Floats!, b = actual[name].Floats!;
+            double scale = a.Max(Math.Abs);
+            for (int i = 0; i < a.Length; i++)
+                Assert.True(Math.Abs(a[i] - b[i]) <= 1e-4 * scale, $"{name}[{i}]: {b[i]:R}, one process {a[i]:R} (largest {scale:R})");
+        }
+    }
+
+    [MpiFact]
     public void A_two_rank_run_interrupted_continues_on_one_rank_as_if_uninterrupted() =>
         InterruptAndResume(firstRanks: 2, resumedRanks: 1);
 
@@ -202,6 +226,9 @@ public sealed class DataParallelTests(SingleProcessPretraining single) : IClassF
             Assert.True(Math.Abs(actual[i] - expected[i]) <= 1e-5 * Math.Abs(expected[i]),
                 $"update {i + 1}: loss {actual[i]:R}, one process {expected[i]:R}");
     }
+
+    private static Dictionary<string, CheckpointTensor> LatestOptimizerState(string runDirectory) =>
+        SafeTensorsReader.ReadAll(Path.Combine(TrainingCheckpoint.FindLatest(runDirectory), TrainingCheckpoint.OptimizerFile));
 
     private static Dictionary<string, CheckpointTensor> LatestWeights(string runDirectory) =>
         SafeTensorsReader.ReadAll(Path.Combine(TrainingCheckpoint.FindLatest(runDirectory), "model.safetensors"));
