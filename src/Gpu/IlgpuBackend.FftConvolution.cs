@@ -9,8 +9,9 @@ namespace BiGS.Native.Gpu;
 /// <summary>
 /// The SSM convolution by FFT (kernels in <see cref="FftKernels"/>), with the same choices as the CPU path: the skip is
 /// folded into the kernel, K'[0] = K[0] + D, and the FFT length is <see cref="SsmConvolution.FftLength"/>. Columns of
-/// u (B, L, H) are packed two per complex sequence, transformed by radix-2 Stockham passes, multiplied by the spectrum
-/// of K' and transformed back:
+/// u (B, L, H) are packed two per complex sequence, transformed (by one radix-2 Stockham pass over global memory per
+/// stage, or with <see cref="FftPath.SharedMemory"/> all stages of a group's columns in shared memory), multiplied by
+/// the spectrum of K' and transformed back:
 /// <code>
 /// y  = IFFT( FFT(u) K'^ )[0, L)                        causal convolution (with the skip)
 /// du = IFFT( FFT(dy) conj(K'^) )[0, L)                 anti-causal correlation
@@ -20,10 +21,40 @@ namespace BiGS.Native.Gpu;
 public sealed partial class IlgpuBackend
 {
     /// <inheritdoc />
-    public void SsmConvolution(Tensor u, Tensor kernel, Tensor d, Tensor y)
+    /// <remarks>
+    /// With <see cref="IlgpuKernelOptions.SharedMemoryFft"/> and an FFT length that fits a group
+    /// (<see cref="SsmConvolutionPath"/>), the FFTs run in shared memory (<see cref="SharedFftKernels"/>).
+    /// </remarks>
+    public void SsmConvolution(Tensor u, Tensor kernel, Tensor d, Tensor y) =>
+        SsmConvolution(u, kernel, d, y, SsmConvolutionPath(KernelOptions, u.Size(1), backward: false));
+
+    /// <inheritdoc />
+    public void SsmConvolutionBackward(Tensor u, Tensor kernel, Tensor d, Tensor dy, Tensor du, Tensor dKernel, Tensor dD) =>
+        SsmConvolutionBackward(u, kernel, d, dy, du, dKernel, dD, SsmConvolutionPath(KernelOptions, u.Size(1), backward: true));
+
+    /// <summary>
+    /// The path the SSM convolution of sequences of <paramref name="length"/> takes: shared memory when the options
+    /// ask for it and a group holds at least one sequence of the FFT length (n &lt;= 4096 forward, 2048 backward,
+    /// i.e. L &lt;= 2048 and 1024), otherwise the global-memory passes.
+    /// </summary>
+    internal static FftPath SsmConvolutionPath(IlgpuKernelOptions options, int length, bool backward)
     {
-        var shape = ColumnShape.Of(u);
+        int n = BiGS.Native.Kernels.Cpu.Ssm.SsmConvolution.FftLength(length);
+        int sequences = backward ? SharedFftKernels.BackwardSequences(n) : SharedFftKernels.ForwardSequences(n);
+        return options.SharedMemoryFft && sequences > 0 ? FftPath.SharedMemory : FftPath.GlobalMemory;
+    }
+
+    /// <summary><see cref="SsmConvolution(Tensor, Tensor, Tensor, Tensor)"/> by the given path.</summary>
+    internal void SsmConvolution(Tensor u, Tensor kernel, Tensor d, Tensor y, FftPath path)
+    {
+        var shape = ColumnsOf(u);
         if (u.Length == 0) return;
+        if (path == FftPath.SharedMemory)
+        {
+            using var spectrum = SharedKernelSpectrum(kernel, d, shape.FftLength);
+            SharedConvolve(F(u), shape, spectrum.As<float>(), conjugate: false, F(y));
+            return;
+        }
         using var signal = PackAndTransform(F(u), shape);
         using var kernelSpectrum = FoldedKernelSpectrum(kernel, d, shape);
         Run(kernels.MultiplySpectrum, (long)signal.Count * signal.Length, signal.Current, signal.Length, kernelSpectrum.Current, 0);
@@ -31,14 +62,19 @@ public sealed partial class IlgpuBackend
         Unpack(signal, shape, F(y));
     }
 
-    /// <inheritdoc />
-    public void SsmConvolutionBackward(Tensor u, Tensor kernel, Tensor d, Tensor dy, Tensor du, Tensor dKernel, Tensor dD)
+    /// <summary><see cref="SsmConvolutionBackward(Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor)"/> by the given path.</summary>
+    internal void SsmConvolutionBackward(Tensor u, Tensor kernel, Tensor d, Tensor dy, Tensor du, Tensor dKernel, Tensor dD, FftPath path)
     {
-        var shape = ColumnShape.Of(u);
+        var shape = ColumnsOf(u);
         if (u.Length == 0)
         {
             Fill(dKernel, 0f);
             Fill(dD, 0f);
+            return;
+        }
+        if (path == FftPath.SharedMemory)
+        {
+            SharedConvolutionBackward(u, kernel, d, dy, du, dKernel, dD, shape);
             return;
         }
         using var signal = PackAndTransform(F(u), shape);
@@ -48,7 +84,7 @@ public sealed partial class IlgpuBackend
         using var cross = new ComplexSequences(this, 1, shape.FftLength);
         Run(kernels.CrossSpectrum, shape.FftLength, signal.Current, gradient.Current, signal.Count, shape.FftLength, cross.Current);
         cross.Transform(inverse: true);
-        Unpack(cross, ColumnShape.OfKernel(shape.Length, shape.FftLength), F(dKernel));
+        Unpack(cross, KernelColumn(shape.Length, shape.FftLength), F(dKernel));
         F(dKernel).SubView(0, 1).CopyTo(F(dD));
 
         Run(kernels.MultiplySpectrum, (long)gradient.Count * gradient.Length, gradient.Current, gradient.Length, kernelSpectrum.Current, 1);
@@ -57,37 +93,82 @@ public sealed partial class IlgpuBackend
     }
 
     /// <summary>The spectrum of K' = K + D delta (one column).</summary>
-    private ComplexSequences FoldedKernelSpectrum(Tensor kernel, Tensor d, ColumnShape shape)
+    private ComplexSequences FoldedKernelSpectrum(Tensor kernel, Tensor d, ColumnLayout shape)
     {
         using var folded = pool.Rent((long)shape.Length * sizeof(float));
         var foldedView = folded.As<float>();
         Run(kernels.FoldSkip, shape.Length, F(kernel), F(d), foldedView);
-        return PackAndTransform(foldedView, ColumnShape.OfKernel(shape.Length, shape.FftLength));
+        return PackAndTransform(foldedView, KernelColumn(shape.Length, shape.FftLength));
     }
 
     /// <summary>The columns of x packed two per complex sequence, zero padded and transformed (forward).</summary>
-    private ComplexSequences PackAndTransform(ArrayView<float> x, ColumnShape shape)
+    private ComplexSequences PackAndTransform(ArrayView<float> x, ColumnLayout shape)
     {
-        var packed = new ComplexSequences(this, (shape.Columns + 1) / 2, shape.FftLength);
-        Run(kernels.PackColumns, (long)packed.Count * shape.FftLength, x, shape.Columns, shape.Length, shape.Channels, shape.FftLength, packed.Current);
+        var packed = new ComplexSequences(this, shape.Sequences, shape.FftLength);
+        Run(kernels.PackColumns, (long)packed.Count * shape.FftLength, x, shape, packed.Current);
         packed.Transform(inverse: false);
         return packed;
     }
 
     /// <summary>target = the first L values of each column of an unscaled inverse transform, divided by n.</summary>
-    private void Unpack(ComplexSequences inverse, ColumnShape shape, ArrayView<float> target) =>
-        Run(kernels.UnpackColumns, (long)shape.Columns * shape.Length, inverse.Current, inverse.Length, 1f / inverse.Length,
-            shape.Length, shape.Channels, target);
+    private void Unpack(ComplexSequences inverse, ColumnLayout shape, ArrayView<float> target) =>
+        Run(kernels.UnpackColumns, (long)shape.Columns * shape.Length, inverse.Current, shape, target);
+
+    /// <summary>The spectrum of K' = K + D delta in bit-reversed order (n complex values), for the shared-memory path.</summary>
+    private PooledBuffer SharedKernelSpectrum(Tensor kernel, Tensor d, int n)
+    {
+        var spectrum = pool.Rent(2L * n * sizeof(float));
+        kernels.SharedKernelSpectrum(new KernelConfig(1, fftGroup), F(kernel), F(d), n, Twiddles(n), spectrum.As<float>());
+        return spectrum;
+    }
+
+    /// <summary>y = the columns of x convolved with K' (correlated when <paramref name="conjugate"/>), FFTs in shared memory.</summary>
+    private void SharedConvolve(ArrayView<float> x, ColumnLayout shape, ArrayView<float> spectrum, bool conjugate, ArrayView<float> y)
+    {
+        int perGroup = SharedFftKernels.ForwardSequences(shape.FftLength);
+        kernels.SharedConvolve(new KernelConfig(Groups(shape.Sequences, perGroup), fftGroup), x, shape, perGroup, spectrum,
+            conjugate ? 1 : 0, Twiddles(shape.FftLength), y);
+    }
+
+    /// <summary>
+    /// The backward with FFTs in shared memory: du and each group's part of the cross spectrum in one launch, the parts
+    /// summed in a fixed order (deterministic), then dK and dD from its inverse.
+    /// </summary>
+    private void SharedConvolutionBackward(Tensor u, Tensor kernel, Tensor d, Tensor dy, Tensor du, Tensor dKernel, Tensor dD, ColumnLayout shape)
+    {
+        int n = shape.FftLength, perGroup = SharedFftKernels.BackwardSequences(n), groups = Groups(shape.Sequences, perGroup);
+        var twiddles = Twiddles(n);
+        using var spectrum = SharedKernelSpectrum(kernel, d, n);
+        using var parts = pool.Rent(2L * groups * n * sizeof(float));
+        kernels.SharedConvolutionBackward(new KernelConfig(groups, fftGroup), F(u), F(dy), shape, perGroup, spectrum.As<float>(),
+            twiddles, F(du), parts.As<float>());
+        using var cross = pool.Rent(2L * n * sizeof(float));
+        Run(kernels.SumGroups, 2L * n, parts.As<float>(), groups, cross.As<float>());
+        kernels.SharedKernelGradient(new KernelConfig(1, fftGroup), cross.As<float>(), n, twiddles, F(dKernel), F(dD));
+    }
+
+    /// <summary>The twiddle table of FFT length n (<see cref="SharedFftKernels.TwiddleTable"/>), made and uploaded once per n.</summary>
+    private ArrayView<float> Twiddles(int n)
+    {
+        lock (twiddleTables)
+        {
+            if (!twiddleTables.TryGetValue(n, out var table))
+            {
+                var values = SharedFftKernels.TwiddleTable(n);
+                table = Accelerator.Allocate1D<float>(values.Length);
+                table.View.CopyFromCPU(values);
+                twiddleTables[n] = table;
+            }
+            return table.View.AsContiguous();
+        }
+    }
 
     /// <summary>(B, L, H) seen as B H columns of length L, and the FFT length.</summary>
-    private readonly record struct ColumnShape(int Columns, int Length, int Channels, int FftLength)
-    {
-        public static ColumnShape Of(Tensor u) =>
-            new(u.Size(0) * u.Size(2), u.Size(1), u.Size(2), BiGS.Native.Kernels.Cpu.Ssm.SsmConvolution.FftLength(u.Size(1)));
+    private static ColumnLayout ColumnsOf(Tensor u) =>
+        new(u.Size(0) * u.Size(2), u.Size(1), u.Size(2), BiGS.Native.Kernels.Cpu.Ssm.SsmConvolution.FftLength(u.Size(1)));
 
-        /// <summary>A kernel (L) as one column, at the signal's FFT length.</summary>
-        public static ColumnShape OfKernel(int length, int fftLength) => new(1, length, 1, fftLength);
-    }
+    /// <summary>A kernel (L) as one column, at the signal's FFT length.</summary>
+    private static ColumnLayout KernelColumn(int length, int fftLength) => new(1, length, 1, fftLength);
 
     /// <summary>
     /// Count complex sequences of Length values (interleaved re, im) in one pooled buffer plus a spare of the same
@@ -131,4 +212,14 @@ public sealed partial class IlgpuBackend
             spare.Dispose();
         }
     }
+}
+
+/// <summary>How the GPU SSM convolution does its FFTs.</summary>
+internal enum FftPath
+{
+    /// <summary>One launch per radix-2 stage over global memory (<see cref="FftKernels"/>): any length.</summary>
+    GlobalMemory,
+
+    /// <summary>Each group's FFTs in shared memory (<see cref="SharedFftKernels"/>): FFT lengths up to a group's capacity.</summary>
+    SharedMemory,
 }

@@ -27,11 +27,16 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDisposable
     /// </summary>
     private const int CpuAcceleratorRowGroup = 4;
 
+    /// <summary>Threads per group of the shared-memory FFT kernels on a GPU (each stage has 2048 butterflies per group).</summary>
+    private const int GpuFftGroup = 256;
+
     private readonly Context context;
     private readonly KernelLibrary kernels;
     private readonly DeviceMemoryPool pool;
     private readonly MemoryBuffer1D<int, Stride1D.Dense> errors;
     private readonly int rowGroup;
+    private readonly int fftGroup;
+    private readonly Dictionary<int, MemoryBuffer1D<float, Stride1D.Dense>> twiddleTables = [];
     private long deviceToHostCopies;
 
     internal IlgpuBackend(DeviceKind kind, int index, Context context, Accelerator accelerator)
@@ -43,6 +48,8 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDisposable
         Description = $"{Device} ({accelerator.Name})";
         kernels = new KernelLibrary(accelerator);
         rowGroup = accelerator.AcceleratorType == AcceleratorType.CPU ? CpuAcceleratorRowGroup : GpuRowGroup;
+        fftGroup = accelerator.AcceleratorType == AcceleratorType.CPU ? CpuAcceleratorRowGroup : GpuFftGroup;
+        KernelOptions = IlgpuKernelOptions.FromEnvironment();
         pool = new DeviceMemoryPool(accelerator, Description);
         errors = accelerator.Allocate1D<int>(DeviceErrors.Length);
         errors.View.MemSetToZero();
@@ -59,6 +66,9 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDisposable
 
     /// <summary>The device name and the accelerator's own description, for messages.</summary>
     public string Description { get; }
+
+    /// <summary>The kernel paths turned on beyond the measured defaults (from <see cref="IlgpuKernelOptions.EnvironmentVariable"/>).</summary>
+    public IlgpuKernelOptions KernelOptions { get; }
 
     /// <summary>The device memory pool (live and cached bytes).</summary>
     public DeviceMemoryPool Memory => pool;
@@ -288,6 +298,7 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDisposable
     {
         pool.Dispose();
         errors.Dispose();
+        foreach (var table in twiddleTables.Values) table.Dispose();
         Accelerator.Dispose();
         context.Dispose();
     }

@@ -119,11 +119,20 @@ internal sealed class KernelLibrary(Accelerator accelerator)
         Grouped(ref s4dBackward, SsmKernels.Backward);
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>> S4DStepGradient => Grouped(ref s4dStep, SsmKernels.StepGradient);
     public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>> FoldSkip => Auto(ref foldSkip, FftKernels.FoldSkip);
-    public Action<Index1D, ArrayView<float>, int, int, int, int, ArrayView<float>> PackColumns => Auto(ref packColumns, FftKernels.PackColumns);
+    public Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>> PackColumns => Auto(ref packColumns, FftKernels.PackColumns);
     public Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, float> Radix2Stage => Auto(ref radix2Stage, FftKernels.Radix2Stage);
     public Action<Index1D, ArrayView<float>, int, ArrayView<float>, int> MultiplySpectrum => Auto(ref multiplySpectrum, FftKernels.MultiplySpectrum);
     public Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, ArrayView<float>> CrossSpectrum => Auto(ref crossSpectrum, FftKernels.CrossSpectrum);
-    public Action<Index1D, ArrayView<float>, int, float, int, int, ArrayView<float>> UnpackColumns => Auto(ref unpackColumns, FftKernels.UnpackColumns);
+    public Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>> UnpackColumns => Auto(ref unpackColumns, FftKernels.UnpackColumns);
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, int, ArrayView<float>, ArrayView<float>> SharedKernelSpectrum =>
+        Grouped(ref sharedKernelSpectrum, SharedFftKernels.KernelSpectrum);
+    public Action<KernelConfig, ArrayView<float>, ColumnLayout, int, ArrayView<float>, int, ArrayView<float>, ArrayView<float>> SharedConvolve =>
+        Grouped(ref sharedConvolve, SharedFftKernels.Convolve);
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ColumnLayout, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> SharedConvolutionBackward =>
+        Grouped(ref sharedConvolutionBackward, SharedFftKernels.ConvolutionBackward);
+    public Action<Index1D, ArrayView<float>, int, ArrayView<float>> SumGroups => Auto(ref sumGroups, SharedFftKernels.SumGroups);
+    public Action<KernelConfig, ArrayView<float>, int, ArrayView<float>, ArrayView<float>, ArrayView<float>> SharedKernelGradient =>
+        Grouped(ref sharedKernelGradient, SharedFftKernels.KernelGradient);
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape> Sgemm =>
         Grouped(ref sgemm, GemmKernel.Sgemm);
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape> GemmTf32 =>
@@ -158,11 +167,16 @@ internal sealed class KernelLibrary(Accelerator accelerator)
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? s4dBackward;
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>>? s4dStep;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>>? foldSkip;
-    private Action<Index1D, ArrayView<float>, int, int, int, int, ArrayView<float>>? packColumns;
+    private Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>>? packColumns;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, float>? radix2Stage;
     private Action<Index1D, ArrayView<float>, int, ArrayView<float>, int>? multiplySpectrum;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, ArrayView<float>>? crossSpectrum;
-    private Action<Index1D, ArrayView<float>, int, float, int, int, ArrayView<float>>? unpackColumns;
+    private Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>>? unpackColumns;
+    private Action<KernelConfig, ArrayView<float>, ArrayView<float>, int, ArrayView<float>, ArrayView<float>>? sharedKernelSpectrum;
+    private Action<KernelConfig, ArrayView<float>, ColumnLayout, int, ArrayView<float>, int, ArrayView<float>, ArrayView<float>>? sharedConvolve;
+    private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ColumnLayout, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? sharedConvolutionBackward;
+    private Action<Index1D, ArrayView<float>, int, ArrayView<float>>? sumGroups;
+    private Action<KernelConfig, ArrayView<float>, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>? sharedKernelGradient;
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape>? sgemm;
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape>? gemmTf32;
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape>? gemmBf16;

@@ -20,14 +20,14 @@ public static class FftKernels
     /// Packs the columns of x (B, L, H) (column c = b H + h) two per complex sequence of length n, zero padded:
     /// sequence s = column 2s + i column 2s+1 (imaginary part 0 for an odd last column).
     /// </summary>
-    public static void PackColumns(Index1D i, ArrayView<float> x, int columns, int length, int channels, int n, ArrayView<float> packed)
+    public static void PackColumns(Index1D i, ArrayView<float> x, ColumnLayout layout, ArrayView<float> packed)
     {
-        int s = i / n, t = i % n, c = 2 * s;
+        int n = layout.FftLength, s = i / n, t = i % n, c = 2 * s;
         float re = 0f, im = 0f;
-        if (t < length)
+        if (t < layout.Length)
         {
-            re = x[ColumnElement(c, t, length, channels)];
-            if (c + 1 < columns) im = x[ColumnElement(c + 1, t, length, channels)];
+            re = x[layout.Element(c, t)];
+            if (c + 1 < layout.Columns) im = x[layout.Element(c + 1, t)];
         }
         packed[2 * i] = re;
         packed[2 * i + 1] = im;
@@ -85,16 +85,13 @@ public static class FftKernels
     }
 
     /// <summary>
-    /// The inverse of <see cref="PackColumns"/> after an unscaled inverse FFT: y[b, t, h] = scale (Re or Im of sequence
-    /// c/2)[t] for t &lt; L, c = b H + h.
+    /// The inverse of <see cref="PackColumns"/> after an unscaled inverse FFT: y[b, t, h] = (Re or Im of sequence
+    /// c/2)[t] / n for t &lt; L, c = b H + h.
     /// </summary>
-    public static void UnpackColumns(Index1D i, ArrayView<float> packed, int n, float scale, int length, int channels, ArrayView<float> y)
+    public static void UnpackColumns(Index1D i, ArrayView<float> packed, ColumnLayout layout, ArrayView<float> y)
     {
-        int h = i % channels, t = i / channels % length, b = i / (channels * length);
-        int c = b * channels + h;
-        y[i] = scale * packed[2 * ((long)(c / 2) * n + t) + c % 2];
+        int h = i % layout.Channels, t = i / layout.Channels % layout.Length, b = i / (layout.Channels * layout.Length);
+        int c = b * layout.Channels + h;
+        y[i] = packed[2 * ((long)(c / 2) * layout.FftLength + t) + c % 2] / layout.FftLength;
     }
-
-    private static long ColumnElement(int column, int t, int length, int channels) =>
-        ((long)(column / channels) * length + t) * channels + column % channels;
 }

@@ -1,3 +1,4 @@
+using BiGS.Native.Gpu;
 using BiGS.Native.Tensors;
 using Xunit;
 
@@ -84,6 +85,39 @@ public abstract class SsmParityTests : GpuParityTests
             AssertClose(cpu.DU, gpu.DU, 1e-4f, 1e-3f, "du");
             AssertClose(cpu.DKernel, gpu.DKernel, 1e-4f, 1e-3f, "dK");
             AssertClose(cpu.DD, gpu.DD, 1e-4f, 1e-3f, "dD");
+        }
+    }
+
+    /// <summary>
+    /// The shared-memory FFT path against the CPU: FFT lengths 1 to 4096, one group holding one to 32 sequences, several
+    /// groups with a partial last one (150 columns), column pairs that straddle two sequences of the batch (H odd).
+    /// The backward only where it fits (n &lt;= 2048).
+    /// </summary>
+    [GpuFact]
+    public void SharedMemoryConvolutionForwardAndBackward()
+    {
+        var backend = (IlgpuBackend)Gpu.Backend;
+        int[][] shapes = [[1, 1, 1], [2, 3, 3], [2, 40, 5], [3, 100, 50], [1, 1000, 2], [1, 2048, 1]];
+        foreach (var s in shapes)
+        {
+            var u = Random(s);
+            var k = Random(s[1]) * 0.2f;
+            var d = Tensor.FromArray([0.7f]);
+            var (gu, gk, gd) = (OnGpu(u), OnGpu(k), OnGpu(d));
+            var y = Tensor.Empty(DType.Float32, Gpu, s);
+            backend.SsmConvolution(gu, gk, gd, y, FftPath.SharedMemory);
+            AssertClose(Tensor.SsmConvolution(u, k, d), y, 1e-4f, 1e-3f, $"y {u.ShapeString}");
+            if (s[1] > 1024) continue;
+
+            var dy = Random(s);
+            var cpu = Tensor.SsmConvolutionBackward(u, k, d, dy);
+            var du = Tensor.Empty(DType.Float32, Gpu, s);
+            var dK = Tensor.Empty(DType.Float32, Gpu, s[1]);
+            var dD = Tensor.Empty(DType.Float32, Gpu, cpu.DD.ShapeArray());
+            backend.SsmConvolutionBackward(gu, gk, gd, OnGpu(dy), du, dK, dD, FftPath.SharedMemory);
+            AssertClose(cpu.DU, du, 1e-4f, 1e-3f, $"du {u.ShapeString}");
+            AssertClose(cpu.DKernel, dK, 1e-4f, 1e-3f, $"dK {u.ShapeString}");
+            AssertClose(cpu.DD, dD, 1e-4f, 1e-3f, $"dD {u.ShapeString}");
         }
     }
 }

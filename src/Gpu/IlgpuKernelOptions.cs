@@ -1,0 +1,39 @@
+namespace BiGS.Native.Gpu;
+
+/// <summary>
+/// Kernel paths of the GPU backend that are tested against the CPU (on ILGPU's CPU accelerator) but not yet measured
+/// on a GPU, and so off unless asked for. Read once per device from the environment variable
+/// <see cref="EnvironmentVariable"/>: a comma-separated list of <see cref="Names"/>, or "all".
+/// </summary>
+public sealed record IlgpuKernelOptions
+{
+    /// <summary>The environment variable that turns the paths on, e.g. <c>BIGS_GPU_KERNELS=shared-fft</c>.</summary>
+    public const string EnvironmentVariable = "BIGS_GPU_KERNELS";
+
+    /// <summary>The names of the paths, as <see cref="EnvironmentVariable"/> lists them.</summary>
+    public static IReadOnlyList<string> Names { get; } = ["shared-fft"];
+
+    /// <summary>
+    /// The SSM convolution with each group's FFTs in shared memory (<see cref="Kernels.SharedFftKernels"/>) where the FFT
+    /// length fits, instead of one global-memory pass per radix-2 stage.
+    /// </summary>
+    public bool SharedMemoryFft { get; init; }
+
+    /// <summary>The options <see cref="EnvironmentVariable"/> names (none when it is unset or empty).</summary>
+    public static IlgpuKernelOptions FromEnvironment() => Parse(Environment.GetEnvironmentVariable(EnvironmentVariable));
+
+    /// <summary>Parses a comma-separated list of <see cref="Names"/> or "all"; an unknown name throws, naming it.</summary>
+    public static IlgpuKernelOptions Parse(string? value)
+    {
+        var names = (value ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Select(name => name.ToLowerInvariant()).ToArray();
+        foreach (var name in names)
+            if (name != "all" && !Names.Contains(name))
+                throw new ArgumentException($"{EnvironmentVariable}: unknown kernel path '{name}' (known: {string.Join(", ", Names)}, all)");
+        bool all = names.Contains("all");
+        return new IlgpuKernelOptions { SharedMemoryFft = all || names.Contains("shared-fft") };
+    }
+
+    /// <summary>The paths turned on, as <see cref="EnvironmentVariable"/> would list them ("none" when none).</summary>
+    public override string ToString() => SharedMemoryFft ? "shared-fft" : "none";
+}

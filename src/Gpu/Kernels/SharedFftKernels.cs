@@ -1,0 +1,244 @@
+using ILGPU;
+
+namespace BiGS.Native.Gpu.Kernels;
+
+/// <summary>
+/// The SSM convolution (spec BIGS.md 2.3) with every FFT of a group in shared memory: one group per block of columns
+/// reads its columns of u once, transforms, multiplies and transforms back in shared memory, and writes y once,
+/// where the global path (<see cref="FftKernels"/>) makes one pass over global memory per radix-2 stage.
+/// Columns c = b H + h of (B, L, H) travel two per complex sequence (even column: real part, odd: imaginary), zero
+/// padded to n &gt;= 2L - 1, as in the global path. A group holds <see cref="Capacity"/> complex values, so
+/// Capacity / n sequences in the forward and half as many in the backward (which keeps FFT(u) and FFT(dy) together).
+/// <para>
+/// No permutation pass: the forward transform is a decimation in frequency (natural order in, bit-reversed out) and
+/// the inverse a decimation in time (bit-reversed in, natural out), and the kernel spectrum K'^ is made by the same
+/// forward transform, so every pointwise product meets its operands at the same bit-reversed positions.
+/// Twiddles w^k = exp(-2 pi i k / n), k &lt; n/2, come from a table computed in double (<see cref="TwiddleTable"/>).
+/// </para>
+/// </summary>
+public static class SharedFftKernels
+{
+    /// <summary>Complex values each group holds in shared memory (32 KiB of floats).</summary>
+    public const int Capacity = 4096;
+
+    /// <summary>Sequences (column pairs) one group of <see cref="Convolve"/> transforms at FFT length <paramref name="n"/>.</summary>
+    public static int ForwardSequences(int n) => Capacity / n;
+
+    /// <summary>Sequences one group of <see cref="ConvolutionBackward"/> transforms (each of u and dy) at length <paramref name="n"/>.</summary>
+    public static int BackwardSequences(int n) => Capacity / (2 * n);
+
+    /// <summary>The twiddles exp(-2 pi i k / n) for k &lt; n/2, interleaved (re, im), computed in double.</summary>
+    public static float[] TwiddleTable(int n)
+    {
+        var table = new float[Math.Max(2, n)];
+        for (int k = 0; k < n / 2; k++)
+        {
+            double angle = -2 * Math.PI * k / n;
+            table[2 * k] = (float)Math.Cos(angle);
+            table[2 * k + 1] = (float)Math.Sin(angle);
+        }
+        return table;
+    }
+
+    /// <summary>
+    /// One group: spectrum = FFT(K') in bit-reversed order, K'[l] = K[l] + D [l == 0] zero padded to n (the skip D u
+    /// is the lag-0 term of the convolution).
+    /// </summary>
+    public static void KernelSpectrum(ArrayView<float> kernel, ArrayView<float> d, int n, ArrayView<float> twiddles, ArrayView<float> spectrum)
+    {
+        var buffer = SharedMemory.Allocate<float>(2 * Capacity);
+        int length = kernel.IntLength;
+        for (int t = Group.IdxX; t < n; t += Group.DimX)
+        {
+            buffer[2 * t] = t >= length ? 0f : t == 0 ? kernel[0] + d[0] : kernel[t];
+            buffer[2 * t + 1] = 0f;
+        }
+        Group.Barrier();
+        ForwardDif(buffer, 0, 1, n, twiddles);
+        for (int i = Group.IdxX; i < 2 * n; i += Group.DimX) spectrum[i] = buffer[i];
+    }
+
+    /// <summary>
+    /// Group g: y = IFFT(FFT(x) K'^)[0, L) for its column pairs (a causal convolution with the skip), or with conj(K'^)
+    /// when <paramref name="conjugate"/> is not 0 (the anti-causal correlation of the backward's du).
+    /// </summary>
+    public static void Convolve(ArrayView<float> x, ColumnLayout layout, int sequencesPerGroup, ArrayView<float> spectrum,
+        int conjugate, ArrayView<float> twiddles, ArrayView<float> y)
+    {
+        var buffer = SharedMemory.Allocate<float>(2 * Capacity);
+        int firstSequence = Grid.IdxX * sequencesPerGroup;
+        int sequences = Math.Min(sequencesPerGroup, layout.Sequences - firstSequence);
+        int n = layout.FftLength;
+        LoadColumns(x, layout, 2 * firstSequence, sequences, buffer, 0);
+        Group.Barrier();
+        ForwardDif(buffer, 0, sequences, n, twiddles);
+        for (int f = Group.IdxX; f < n; f += Group.DimX)
+            for (int s = 0; s < sequences; s++) MultiplyBySpectrum(buffer, s * n + f, spectrum, f, conjugate);
+        Group.Barrier();
+        InverseDit(buffer, 0, sequences, n, twiddles);
+        StoreColumns(buffer, 0, layout, 2 * firstSequence, sequences, y);
+    }
+
+    /// <summary>
+    /// Group g of the backward: with P = FFT(u), Q = FFT(dy) of its column pairs,
+    /// <code>
+    /// du             = IFFT(Q conj(K'^))[0, L)
+    /// partialCross_g = sum over its sequences of Q conj(P)      (bit-reversed order; summed over groups by SumGroups)
+    /// </code>
+    /// </summary>
+    public static void ConvolutionBackward(ArrayView<float> u, ArrayView<float> dy, ColumnLayout layout, int sequencesPerGroup,
+        ArrayView<float> spectrum, ArrayView<float> twiddles, ArrayView<float> du, ArrayView<float> partialCross)
+    {
+        var buffer = SharedMemory.Allocate<float>(2 * Capacity);
+        int firstSequence = Grid.IdxX * sequencesPerGroup;
+        int sequences = Math.Min(sequencesPerGroup, layout.Sequences - firstSequence);
+        int n = layout.FftLength, gradients = sequences * n;
+        LoadColumns(u, layout, 2 * firstSequence, sequences, buffer, 0);
+        LoadColumns(dy, layout, 2 * firstSequence, sequences, buffer, gradients);
+        Group.Barrier();
+        ForwardDif(buffer, 0, 2 * sequences, n, twiddles);
+        long partial = 2L * Grid.IdxX * n;
+        for (int f = Group.IdxX; f < n; f += Group.DimX)
+        {
+            float re = 0f, im = 0f;
+            for (int s = 0; s < sequences; s++)
+            {
+                int p = 2 * (s * n + f), q = 2 * (gradients + s * n + f);
+                // Q conj(P)
+                re += buffer[q] * buffer[p] + buffer[q + 1] * buffer[p + 1];
+                im += buffer[q + 1] * buffer[p] - buffer[q] * buffer[p + 1];
+                MultiplyBySpectrum(buffer, gradients + s * n + f, spectrum, f, 1);
+            }
+            partialCross[partial + 2 * f] = re;
+            partialCross[partial + 2 * f + 1] = im;
+        }
+        Group.Barrier();
+        InverseDit(buffer, gradients, sequences, n, twiddles);
+        StoreColumns(buffer, gradients, layout, 2 * firstSequence, sequences, du);
+    }
+
+    /// <summary>total[i] = sum over groups g (in order) of parts[g * total.Length + i]; one thread per float (auto-grouped).</summary>
+    public static void SumGroups(Index1D i, ArrayView<float> parts, int groups, ArrayView<float> total)
+    {
+        float sum = 0f;
+        long stride = total.Length;
+        for (int g = 0; g < groups; g++) sum += parts[g * stride + i];
+        total[i] = sum;
+    }
+
+    /// <summary>
+    /// One group: dK = Re IFFT(cross)[0, L) / n from the bit-reversed cross spectrum, and dD = dK[0] (the skip is the
+    /// lag-0 tap of K').
+    /// </summary>
+    public static void KernelGradient(ArrayView<float> cross, int n, ArrayView<float> twiddles, ArrayView<float> dKernel, ArrayView<float> dD)
+    {
+        var buffer = SharedMemory.Allocate<float>(2 * Capacity);
+        for (int i = Group.IdxX; i < 2 * n; i += Group.DimX) buffer[i] = cross[i];
+        Group.Barrier();
+        InverseDit(buffer, 0, 1, n, twiddles);
+        float scale = 1f / n;
+        for (int l = Group.IdxX; l < dKernel.IntLength; l += Group.DimX) dKernel[l] = scale * buffer[2 * l];
+        if (Group.IdxX == 0) dD[0] = scale * buffer[0];
+    }
+
+    /// <summary>
+    /// In place over <paramref name="sequences"/> sequences of n complex values from complex index
+    /// <paramref name="first"/>: the unscaled forward DFT, natural order in, bit-reversed order out (decimation in
+    /// frequency). Stage with half-span h: a' = a + b, b' = (a - b) w^(j n / 2h) for the j-th pair of each block.
+    /// </summary>
+    private static void ForwardDif(ArrayView<float> buffer, int first, int sequences, int n, ArrayView<float> twiddles)
+    {
+        int pairs = n / 2, butterflies = sequences * pairs;
+        for (int half = pairs; half >= 1; half /= 2)
+        {
+            int step = n / (2 * half);
+            for (int i = Group.IdxX; i < butterflies; i += Group.DimX)
+            {
+                int r = i % pairs, j = r % half;
+                int a = 2 * (first + i / pairs * n + r / half * 2 * half + j), b = a + 2 * half;
+                float wRe = twiddles[2 * j * step], wIm = twiddles[2 * j * step + 1];
+                float aRe = buffer[a], aIm = buffer[a + 1], dRe = aRe - buffer[b], dIm = aIm - buffer[b + 1];
+                buffer[a] = aRe + buffer[b];
+                buffer[a + 1] = aIm + buffer[b + 1];
+                buffer[b] = dRe * wRe - dIm * wIm;
+                buffer[b + 1] = dRe * wIm + dIm * wRe;
+            }
+            Group.Barrier();
+        }
+    }
+
+    /// <summary>
+    /// The inverse of <see cref="ForwardDif"/> up to the factor n: bit-reversed order in, natural order out, conjugate
+    /// twiddles (decimation in time). Stage with half-span h: t = b conj(w)^(j n / 2h), a' = a + t, b' = a - t.
+    /// </summary>
+    private static void InverseDit(ArrayView<float> buffer, int first, int sequences, int n, ArrayView<float> twiddles)
+    {
+        int pairs = n / 2, butterflies = sequences * pairs;
+        for (int half = 1; half <= pairs; half *= 2)
+        {
+            int step = n / (2 * half);
+            for (int i = Group.IdxX; i < butterflies; i += Group.DimX)
+            {
+                int r = i % pairs, j = r % half;
+                int a = 2 * (first + i / pairs * n + r / half * 2 * half + j), b = a + 2 * half;
+                float wRe = twiddles[2 * j * step], wIm = -twiddles[2 * j * step + 1];
+                float tRe = buffer[b] * wRe - buffer[b + 1] * wIm, tIm = buffer[b] * wIm + buffer[b + 1] * wRe;
+                float aRe = buffer[a], aIm = buffer[a + 1];
+                buffer[a] = aRe + tRe;
+                buffer[a + 1] = aIm + tIm;
+                buffer[b] = aRe - tRe;
+                buffer[b + 1] = aIm - tIm;
+            }
+            Group.Barrier();
+        }
+    }
+
+    /// <summary>buffer[index] *= spectrum[f], or its conjugate when <paramref name="conjugate"/> is not 0 (complex indices).</summary>
+    private static void MultiplyBySpectrum(ArrayView<float> buffer, int index, ArrayView<float> spectrum, int f, int conjugate)
+    {
+        float kRe = spectrum[2 * f], kIm = conjugate != 0 ? -spectrum[2 * f + 1] : spectrum[2 * f + 1];
+        float xRe = buffer[2 * index], xIm = buffer[2 * index + 1];
+        buffer[2 * index] = xRe * kRe - xIm * kIm;
+        buffer[2 * index + 1] = xRe * kIm + xIm * kRe;
+    }
+
+    /// <summary>
+    /// Columns firstColumn .. firstColumn + 2 sequences - 1 of x into the sequences from complex index
+    /// <paramref name="first"/>, zero padded to n. Neighbouring threads read neighbouring columns (channels), so the
+    /// reads of one time step coalesce.
+    /// </summary>
+    private static void LoadColumns(ArrayView<float> x, ColumnLayout layout, int firstColumn, int sequences, ArrayView<float> buffer, int first)
+    {
+        int lanes = 2 * sequences, n = layout.FftLength;
+        for (int v = Group.IdxX; v < lanes * n; v += Group.DimX)
+        {
+            int lane = v % lanes, t = v / lanes, column = firstColumn + lane;
+            buffer[2 * (first + lane / 2 * n + t) + lane % 2] = t < layout.Length && column < layout.Columns ? x[layout.Element(column, t)] : 0f;
+        }
+    }
+
+    /// <summary>y (columns of <see cref="LoadColumns"/>, t &lt; L) = the sequences' values / n after an unscaled inverse.</summary>
+    private static void StoreColumns(ArrayView<float> buffer, int first, ColumnLayout layout, int firstColumn, int sequences, ArrayView<float> y)
+    {
+        int lanes = 2 * sequences, n = layout.FftLength;
+        float scale = 1f / n;
+        for (int v = Group.IdxX; v < lanes * layout.Length; v += Group.DimX)
+        {
+            int lane = v % lanes, t = v / lanes, column = firstColumn + lane;
+            if (column < layout.Columns) y[layout.Element(column, t)] = scale * buffer[2 * (first + lane / 2 * n + t) + lane % 2];
+        }
+    }
+}
+
+/// <summary>
+/// (B, L, H) seen as Columns = B H columns of Length L (column c = b H + h, element (b L + t) H + h), and the FFT
+/// length n &gt;= 2L - 1 (a power of two).
+/// </summary>
+public readonly record struct ColumnLayout(int Columns, int Length, int Channels, int FftLength)
+{
+    /// <summary>Complex sequences holding the columns two by two (the last one half empty for an odd count).</summary>
+    public int Sequences => (Columns + 1) / 2;
+
+    /// <summary>The flat index of element t of column <paramref name="column"/>.</summary>
+    public long Element(int column, int t) => ((long)(column / Channels) * Length + t) * Channels + column % Channels;
+}

@@ -1,0 +1,40 @@
+using BiGS.Native.Gpu;
+
+namespace BiGS.Native.Tests.Gpu;
+
+/// <summary>The opt-in kernel paths: parsing BIGS_GPU_KERNELS and which SSM convolution path each length takes.</summary>
+public sealed class IlgpuKernelOptionsTests
+{
+    [Fact]
+    public void ParsesNamesAllAndNothing()
+    {
+        Assert.False(IlgpuKernelOptions.Parse(null).SharedMemoryFft);
+        Assert.False(IlgpuKernelOptions.Parse(" ").SharedMemoryFft);
+        Assert.True(IlgpuKernelOptions.Parse("shared-fft").SharedMemoryFft);
+        Assert.True(IlgpuKernelOptions.Parse(" Shared-FFT , ").SharedMemoryFft);
+        Assert.True(IlgpuKernelOptions.Parse("all").SharedMemoryFft);
+        Assert.Equal("shared-fft", IlgpuKernelOptions.Parse("all").ToString());
+        Assert.Equal("none", IlgpuKernelOptions.Parse("").ToString());
+    }
+
+    [Fact]
+    public void UnknownNameIsAnErrorNamingTheVariable()
+    {
+        var error = Assert.Throws<ArgumentException>(() => IlgpuKernelOptions.Parse("shared-fft,fast-gemm"));
+        Assert.Contains("BIGS_GPU_KERNELS", error.Message);
+        Assert.Contains("'fast-gemm'", error.Message);
+    }
+
+    /// <summary>A group holds 4096 complex values: n = 4096 (L = 2048) forward, n = 2048 (L = 1024) backward.</summary>
+    [Fact]
+    public void SharedMemoryPathWhereTheFftFitsAGroup()
+    {
+        var on = IlgpuKernelOptions.Parse("shared-fft");
+        Assert.Equal(FftPath.SharedMemory, IlgpuBackend.SsmConvolutionPath(on, 2048, backward: false));
+        Assert.Equal(FftPath.GlobalMemory, IlgpuBackend.SsmConvolutionPath(on, 2049, backward: false));
+        Assert.Equal(FftPath.SharedMemory, IlgpuBackend.SsmConvolutionPath(on, 1024, backward: true));
+        Assert.Equal(FftPath.GlobalMemory, IlgpuBackend.SsmConvolutionPath(on, 1025, backward: true));
+        Assert.Equal(FftPath.SharedMemory, IlgpuBackend.SsmConvolutionPath(on, 1, backward: true));
+        Assert.Equal(FftPath.GlobalMemory, IlgpuBackend.SsmConvolutionPath(IlgpuKernelOptions.Parse(null), 128, backward: false));
+    }
+}
