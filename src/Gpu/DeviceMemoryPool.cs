@@ -21,6 +21,9 @@ public sealed class DeviceMemoryPool : IDisposable
     private readonly object gate = new();
     private long liveBytes;
     private long cachedBytes;
+    private long reservedBytes;
+    private long peakLiveBytes;
+    private long peakReservedBytes;
     private long cacheLimitBytes = long.MaxValue;
 
     /// <summary>A pool over <paramref name="accelerator"/>'s memory.</summary>
@@ -32,6 +35,12 @@ public sealed class DeviceMemoryPool : IDisposable
 
     /// <summary>Bytes asked for by the buffers handed out and not yet given back.</summary>
     public long LiveBytes => Interlocked.Read(ref liveBytes);
+
+    /// <summary>The highest <see cref="LiveBytes"/> so far (what PyTorch calls the peak allocated memory).</summary>
+    public long PeakLiveBytes => Interlocked.Read(ref peakLiveBytes);
+
+    /// <summary>The highest number of bytes allocated from the device at once (live and cached buffers, by size class).</summary>
+    public long PeakReservedBytes => Interlocked.Read(ref peakReservedBytes);
 
     /// <summary>Bytes held in the pool's free lists.</summary>
     public long CachedBytes
@@ -82,7 +91,7 @@ public sealed class DeviceMemoryPool : IDisposable
             }
         }
         buffer ??= AllocateOrTrim(size, bytes);
-        Interlocked.Add(ref liveBytes, bytes);
+        RaisePeak(ref peakLiveBytes, Interlocked.Add(ref liveBytes, bytes));
         return new PooledBuffer(this, buffer, bytes);
     }
 
@@ -94,7 +103,7 @@ public sealed class DeviceMemoryPool : IDisposable
         {
             if (cachedBytes + buffer.Length > cacheLimitBytes)
             {
-                buffer.Dispose();
+                Free(buffer);
                 return;
             }
             if (!free.TryGetValue(buffer.Length, out var stack)) free[buffer.Length] = stack = new Stack<MemoryBuffer1D<byte, Stride1D.Dense>>();
@@ -109,7 +118,7 @@ public sealed class DeviceMemoryPool : IDisposable
         foreach (var (size, stack) in free.OrderByDescending(pair => pair.Key))
             while (cachedBytes > cacheLimitBytes && stack.Count > 0)
             {
-                stack.Pop().Dispose();
+                Free(stack.Pop());
                 cachedBytes -= size;
             }
     }
@@ -133,7 +142,7 @@ public sealed class DeviceMemoryPool : IDisposable
         lock (gate)
         {
             foreach (var stack in free.Values)
-                while (stack.Count > 0) stack.Pop().Dispose();
+                while (stack.Count > 0) Free(stack.Pop());
             free.Clear();
             cachedBytes = 0;
         }
@@ -146,19 +155,45 @@ public sealed class DeviceMemoryPool : IDisposable
     {
         try
         {
-            return accelerator.Allocate1D<byte>(size);
+            return Allocate(size);
         }
         catch (Exception first) when (IsOutOfMemory(first))
         {
             Trim();
             try
             {
-                return accelerator.Allocate1D<byte>(size);
+                return Allocate(size);
             }
             catch (Exception second) when (IsOutOfMemory(second))
             {
                 throw new GpuOutOfMemoryException(bytes, description, LiveBytes, second);
             }
+        }
+    }
+
+    private MemoryBuffer1D<byte, Stride1D.Dense> Allocate(long size)
+    {
+        var buffer = accelerator.Allocate1D<byte>(size);
+        RaisePeak(ref peakReservedBytes, Interlocked.Add(ref reservedBytes, size));
+        return buffer;
+    }
+
+    /// <summary>Gives a buffer back to the device.</summary>
+    private void Free(MemoryBuffer1D<byte, Stride1D.Dense> buffer)
+    {
+        Interlocked.Add(ref reservedBytes, -buffer.Length);
+        buffer.Dispose();
+    }
+
+    /// <summary>peak = max(peak, value), atomically.</summary>
+    private static void RaisePeak(ref long peak, long value)
+    {
+        long seen = Interlocked.Read(ref peak);
+        while (value > seen)
+        {
+            long previous = Interlocked.CompareExchange(ref peak, value, seen);
+            if (previous == seen) return;
+            seen = previous;
         }
     }
 

@@ -16,7 +16,7 @@ namespace BiGS.Native.Gpu;
 /// memory (<see cref="CopyToHost{T}"/>), which is also when input errors found by kernels (a label or id out of range)
 /// are raised.
 /// </summary>
-public sealed partial class IlgpuBackend : ITensorBackend, IDisposable
+public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters, IDisposable
 {
     /// <summary>Threads per group of the row kernels on a GPU.</summary>
     private const int GpuRowGroup = 128;
@@ -72,6 +72,12 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDisposable
 
     /// <summary>The device memory pool (live and cached bytes).</summary>
     public DeviceMemoryPool Memory => pool;
+
+    /// <inheritdoc />
+    public long PeakInUseBytes => pool.PeakLiveBytes;
+
+    /// <inheritdoc />
+    public long PeakReservedBytes => pool.PeakReservedBytes;
 
     /// <summary>How many device-to-host copies the callers of this backend have asked for so far.</summary>
     public long DeviceToHostCopies => Interlocked.Read(ref deviceToHostCopies);

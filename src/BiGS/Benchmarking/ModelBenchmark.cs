@@ -10,7 +10,9 @@ namespace BiGS.Native.Benchmarking;
 /// <summary>
 /// Times whole-model steps of a randomly initialised <see cref="BiGSForMaskedLM"/> on a synthetic batch:
 /// forward-only inference (no gradients), or full training steps (masked-LM loss on a fraction of the positions,
-/// backward, AdamW update). Every step runs in its own <see cref="TensorScope"/>, as a real loop would.
+/// backward, AdamW update), on the CPU or a GPU device. Every step runs in its own <see cref="TensorScope"/>, as a
+/// real loop would, and ends by reading one value back to the host (a logit, or the loss after the update), which on a
+/// GPU waits for the step's kernels: the time of a step is the time to its result.
 /// </summary>
 public sealed class ModelBenchmark
 {
@@ -21,7 +23,7 @@ public sealed class ModelBenchmark
     private readonly MaskedLanguageModelingObjective objective = new();
     private readonly AdamW? optimizer;
 
-    /// <summary>Builds the model (its position table widened to the benchmark length if needed) and the batch.</summary>
+    /// <summary>Builds the model (its position table widened to the benchmark length if needed) and the batch, on the options' device.</summary>
     public ModelBenchmark(ModelBenchmarkOptions options)
     {
         options.Validate();
@@ -29,6 +31,7 @@ public sealed class ModelBenchmark
         var config = options.Config.Clone();
         config.MaxPositionEmbeddings = Math.Max(config.MaxPositionEmbeddings, options.Length);
         model = new BiGSForMaskedLM(config, options.Seed);
+        model.To(options.Device);
         batch = SyntheticBatch(config.VocabSize, options, new Rng(options.Seed + 1));
         if (options.Train)
         {
@@ -62,22 +65,29 @@ public sealed class ModelBenchmark
             cpuSeconds[i] = (process.TotalProcessorTime - cpuBefore).TotalSeconds;
         }
         process.Refresh();
-        return new ModelBenchmarkResult(options, CpuParallel.ThreadCount, seconds, cpuSeconds, process.PeakWorkingSet64);
+        var device = options.Device.Backend as IDeviceMemoryCounters;
+        return new ModelBenchmarkResult(options, CpuParallel.ThreadCount, seconds, cpuSeconds, process.PeakWorkingSet64)
+        {
+            DevicePeakInUseBytes = device?.PeakInUseBytes,
+            DevicePeakReservedBytes = device?.PeakReservedBytes,
+        };
     }
 
-    /// <summary>One forward pass, or one training update.</summary>
+    /// <summary>One forward pass, or one training update, up to reading its first logit or its loss on the host.</summary>
     private void Step()
     {
         using var scope = new TensorScope();
         if (optimizer is null)
         {
-            using (GradMode.NoGrad()) model.Forward(batch with { Labels = null });
+            using (GradMode.NoGrad()) _ = model.Forward(batch with { Labels = null }).Logits!.Value[0, 0, 0];
             return;
         }
         optimizer.ZeroGrad();
         // The forward's memory goes back to the pool during the sweep, so the step's peak is near the forward's end.
-        objective.Compute(model, batch).Loss.Backward(releaseGraph: true);
+        var loss = objective.Compute(model, batch).Loss;
+        loss.Backward(releaseGraph: true);
         optimizer.Step(LearningRate);
+        _ = loss.Value.Item();
     }
 
     /// <summary>
@@ -92,9 +102,9 @@ public sealed class ModelBenchmark
         var labels = Enumerable.Repeat(PredictionAccuracy.IgnoreIndex, count).ToArray();
         int masked = Math.Max(1, (int)Math.Round(options.MaskedFraction * count));
         foreach (int position in ShuffledPositions(count, rng).Take(masked)) labels[position] = rng.NextInt(vocabSize);
-        return new BiGSInput(Tensor.FromInts(ids, options.Batch, options.Length).KeepAlive())
+        return new BiGSInput(Tensor.FromInts(ids, options.Batch, options.Length).To(options.Device).KeepAlive())
         {
-            Labels = Tensor.FromInts(labels, options.Batch, options.Length).KeepAlive(),
+            Labels = Tensor.FromInts(labels, options.Batch, options.Length).To(options.Device).KeepAlive(),
         };
     }
 

@@ -1,4 +1,5 @@
 using BiGS.Native.Modeling;
+using BiGS.Native.Tensors;
 
 namespace BiGS.Native.Benchmarking;
 
@@ -7,6 +8,9 @@ public sealed record ModelBenchmarkOptions
 {
     /// <summary>The model to build (randomly initialised).</summary>
     public required BiGSConfig Config { get; init; }
+
+    /// <summary>The device the model, the batch and every step's work live on (the CPU unless given).</summary>
+    public Device Device { get; init; } = Device.Cpu;
 
     /// <summary>Sequences per step (B).</summary>
     public int Batch { get; init; } = 8;

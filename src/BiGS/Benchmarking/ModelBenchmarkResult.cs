@@ -27,16 +27,34 @@ public sealed record ModelBenchmarkResult(ModelBenchmarkOptions Options, int Thr
     /// <summary>Tokens per CPU second at the median CPU time of a step: B * L / median CPU time.</summary>
     public double TokensPerCpuSecond => Options.Batch * Options.Length / MedianStepCpuSeconds;
 
+    /// <summary>
+    /// On a GPU device, the most device memory tensors and workspaces held at once (comparable with PyTorch's
+    /// torch.cuda.max_memory_allocated); null on the CPU.
+    /// </summary>
+    public long? DevicePeakInUseBytes { get; init; }
+
+    /// <summary>
+    /// On a GPU device, the most memory allocated from the device at once, including what the pool caches (comparable
+    /// with torch.cuda.max_memory_reserved); null on the CPU.
+    /// </summary>
+    public long? DevicePeakReservedBytes { get; init; }
+
     /// <summary>Peak resident set size in MiB.</summary>
-    public double PeakResidentMiB => PeakResidentBytes / (1024.0 * 1024.0);
+    public double PeakResidentMiB => Mebibytes(PeakResidentBytes);
 
     /// <summary>"forward" (inference) or "train" (training steps), as the result's JSON and summary line name it.</summary>
     public string Mode => Options.Train ? "train" : "forward";
 
     /// <summary>One line for people: mode, shape, tokens/s, time per step, peak memory.</summary>
     public string Describe() => string.Create(CultureInfo.InvariantCulture,
-        $"{Mode} {Options.Batch}x{Options.Length} ({Options.Config.NumHiddenLayers} layers, d {Options.Config.HiddenSize}, {Threads} threads): "
-        + $"{TokensPerSecond:F1} tokens/s, {1000 * MedianStepSeconds:F1} ms/step (median of {StepSeconds.Count}), {1000 * MedianStepCpuSeconds:F1} CPU ms/step, peak RSS {PeakResidentMiB:F0} MiB");
+        $"{Mode} {Options.Batch}x{Options.Length} ({Options.Config.NumHiddenLayers} layers, d {Options.Config.HiddenSize}, {Options.Device}, {Threads} threads): "
+        + $"{TokensPerSecond:F1} tokens/s, {1000 * MedianStepSeconds:F1} ms/step (median of {StepSeconds.Count}), {1000 * MedianStepCpuSeconds:F1} CPU ms/step, peak RSS {PeakResidentMiB:F0} MiB")
+        + DeviceMemory();
+
+    /// <summary>", device peak X MiB in use, Y MiB reserved" on a GPU device, nothing on the CPU.</summary>
+    private string DeviceMemory() => DevicePeakInUseBytes is { } peak
+        ? string.Create(CultureInfo.InvariantCulture, $", device peak {Mebibytes(peak):F0} MiB in use, {Mebibytes(DevicePeakReservedBytes ?? 0):F0} MiB reserved")
+        : "";
 
     /// <summary>The result as one JSON object (times in milliseconds, memory in MiB).</summary>
     public JsonObject ToJson() => new()
@@ -47,6 +65,7 @@ public sealed record ModelBenchmarkResult(ModelBenchmarkOptions Options, int Thr
         ["length"] = Options.Length,
         ["layers"] = Options.Config.NumHiddenLayers,
         ["hidden_size"] = Options.Config.HiddenSize,
+        ["device"] = Options.Device.ToString(),
         ["threads"] = Threads,
         ["warmup"] = Options.Warmup,
         ["runs"] = StepSeconds.Count,
@@ -57,6 +76,8 @@ public sealed record ModelBenchmarkResult(ModelBenchmarkOptions Options, int Thr
         ["median_step_cpu_ms"] = 1000 * MedianStepCpuSeconds,
         ["step_cpu_ms"] = Milliseconds(StepCpuSeconds),
         ["peak_rss_mib"] = PeakResidentMiB,
+        ["device_peak_mib"] = DevicePeakInUseBytes is { } peak ? Mebibytes(peak) : null,
+        ["device_reserved_peak_mib"] = DevicePeakReservedBytes is { } reserved ? Mebibytes(reserved) : null,
     };
 
     /// <summary>The median (the mean of the two middle values for an even count).</summary>
@@ -66,6 +87,8 @@ public sealed record ModelBenchmarkResult(ModelBenchmarkOptions Options, int Thr
         int middle = sorted.Length / 2;
         return sorted.Length % 2 == 1 ? sorted[middle] : 0.5 * (sorted[middle - 1] + sorted[middle]);
     }
+
+    private static double Mebibytes(long bytes) => bytes / (1024.0 * 1024.0);
 
     private static JsonArray Milliseconds(IEnumerable<double> seconds) => new(seconds.Select(s => (JsonNode?)(1000 * s)).ToArray());
 }

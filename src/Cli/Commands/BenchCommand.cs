@@ -6,7 +6,8 @@ namespace BiGS.Native.Cli.Commands;
 
 /// <summary>
 /// <c>bigs bench</c>: times forward-only or training steps of a randomly initialised masked-LM model and prints
-/// tokens per second (median over runs), time per step and peak resident memory, or one JSON object with --json.
+/// tokens per second (median over runs), time per step and peak resident memory (and on a GPU the device's peak
+/// memory), or one JSON object with --json.
 /// </summary>
 public static class BenchCommand
 {
@@ -22,14 +23,16 @@ public static class BenchCommand
         var runs = new Option<int>("--runs") { Description = "Timed steps (the median is reported)", DefaultValueFactory = _ => 5 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a line of text" };
         var precision = PrecisionOption.Create();
+        var device = DeviceOption.Create();
         var command = new Command("bench", "Measure model throughput: tokens/s, time per step and peak memory");
-        foreach (var option in new Option[] { config, batch, length, train, threads, warmup, runs, json, precision }) command.Options.Add(option);
+        foreach (var option in new Option[] { config, batch, length, train, threads, warmup, runs, json, precision, device }) command.Options.Add(option);
         command.SetAction(r => CliErrors.Guard(() =>
         {
             using var scope = PrecisionOption.Use(r, precision);
             var options = new ModelBenchmarkOptions
             {
                 Config = BenchmarkConfigs.Resolve(r.GetValue(config)!),
+                Device = DeviceOption.Resolve(r.GetValue(device)),
                 Batch = r.GetValue(batch),
                 Length = r.GetValue(length),
                 Train = r.GetValue(train),

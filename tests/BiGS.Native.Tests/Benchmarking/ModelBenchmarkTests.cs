@@ -48,6 +48,24 @@ public sealed class ModelBenchmarkTests : IDisposable
         Assert.Equal(36 / (median / 1000), (double)json["tokens_per_second"]!, 6);
         Assert.Equal(3, json["step_cpu_ms"]!.AsArray().Count);
         Assert.True((double)json["peak_rss_mib"]! > 1);
+        Assert.Equal("cpu", (string)json["device"]!);
+        Assert.Null(json["device_peak_mib"]);
+    }
+
+    /// <summary>On a GPU device (ILGPU's CPU accelerator here) the model and batch live there and its pool's peaks are reported.</summary>
+    [Fact]
+    public void On_a_gpu_device_the_run_reports_the_device_and_its_peak_memory()
+    {
+        var (code, output, error) = CliRunner.Run("bench", "--config", TinyConfigFile(), "--batch", "2", "--length", "6",
+            "--train", "--device", "ilgpu-cpu", "--threads", "1", "--warmup", "0", "--runs", "1", "--json");
+        Assert.True(code == 0, error);
+        var json = JsonNode.Parse(output)!.AsObject();
+        Assert.Equal("ilgpu-cpu", (string)json["device"]!);
+        double inUse = (double)json["device_peak_mib"]!, reserved = (double)json["device_reserved_peak_mib"]!;
+        // At least the parameters and both AdamW moments (3 x 4 bytes per parameter).
+        double parameters = new BiGSForMaskedLM(Tiny()).Parameters().Sum(p => p.Value.Count);
+        Assert.True(inUse >= 12 * parameters / (1 << 20), $"device peak {inUse} MiB for {parameters} parameters");
+        Assert.True(reserved >= inUse, $"reserved {reserved} < in use {inUse}");
     }
 
     [Fact]
@@ -56,7 +74,7 @@ public sealed class ModelBenchmarkTests : IDisposable
         var (code, output, error) = CliRunner.Run("bench", "--config", TinyConfigFile(), "--batch", "2", "--length", "5",
             "--threads", "1", "--warmup", "1", "--runs", "1");
         Assert.True(code == 0, error);
-        Assert.StartsWith("forward 2x5 (2 layers, d 16, 1 threads): ", output);
+        Assert.StartsWith("forward 2x5 (2 layers, d 16, cpu, 1 threads): ", output);
         Assert.Contains("tokens/s", output);
         Assert.Contains("peak RSS", output);
     }
