@@ -35,15 +35,22 @@ public static partial class Ops
     /// <summary>
     /// Mean cross-entropy of logits (..., C) against integer labels, ignoring <paramref name="ignoreIndex"/>.
     /// d loss / d logits = (softmax - onehot) / count, computed without a one-hot.
+    /// With <paramref name="gradientOverLogits"/> the backward writes d loss / d logits over the logits' value (one
+    /// logits-sized buffer instead of two, which matters for a vocabulary-wide output): only for logits computed by an
+    /// operation (not a leaf that requires grad), that nothing reads after the backward, with one backward per forward.
     /// </summary>
-    public static Variable CrossEntropy(Variable logits, Tensor labels, int ignoreIndex = -100)
+    public static Variable CrossEntropy(Variable logits, Tensor labels, int ignoreIndex = -100, bool gradientOverLogits = false)
     {
+        if (gradientOverLogits && logits.IsLeaf && logits.RequiresGrad)
+            throw new ArgumentException("CrossEntropy: the gradient can overwrite only logits an operation computed, not a leaf's value");
         var (loss, logSumExp, count) = Tensor.CrossEntropy(logits.Value, labels, ignoreIndex);
         return Record("CrossEntropy", loss, [logits], dy =>
         {
             // scale = dy / count on the device (count 0 means every row is ignored and dlogits is 0 whatever the scale).
             var scale = dy / Tensor.BinaryScalar(BinaryOp.Max, count, 1f, scalarFirst: false);
-            return [Tensor.CrossEntropyBackward(logits.Value, labels, logSumExp, ignoreIndex, scale)];
+            return [gradientOverLogits
+                ? Tensor.CrossEntropyBackwardInPlace(logits.Value, labels, logSumExp, ignoreIndex, scale)
+                : Tensor.CrossEntropyBackward(logits.Value, labels, logSumExp, ignoreIndex, scale)];
         }, logSumExp, count);
     }
 

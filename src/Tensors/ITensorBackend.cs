@@ -83,7 +83,10 @@ public interface ITensorBackend
     /// </summary>
     void CrossEntropy(Tensor logits, Tensor labels, int ignoreIndex, Tensor logSumExp, Tensor loss, Tensor count);
 
-    /// <summary>dlogits = scale[0] * (softmax - onehot) on used rows, 0 elsewhere; scale is a one-element tensor.</summary>
+    /// <summary>
+    /// dlogits = scale[0] * (softmax - onehot) on used rows, 0 elsewhere; scale is a one-element tensor. dlogits may be
+    /// logits itself (the gradient written in place): each element is read before its own gradient is written.
+    /// </summary>
     void CrossEntropyBackward(Tensor logits, Tensor labels, Tensor logSumExp, int ignoreIndex, Tensor scale, Tensor dlogits);
 
     /// <summary>

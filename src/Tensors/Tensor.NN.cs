@@ -86,11 +86,23 @@ public sealed partial class Tensor
     /// d(scale * summed CE)/dlogits without a one-hot: scale * (softmax - onehot) on used rows; <paramref name="scale"/>
     /// is a one-element tensor on the logits' device (so a loss gradient never has to visit the host).
     /// </summary>
-    public static Tensor CrossEntropyBackward(Tensor logits, Tensor labels, Tensor logSumExp, int ignoreIndex, Tensor scale)
+    public static Tensor CrossEntropyBackward(Tensor logits, Tensor labels, Tensor logSumExp, int ignoreIndex, Tensor scale) =>
+        CrossEntropyBackwardInto(logits, labels, logSumExp, ignoreIndex, scale, Empty(DType.Float32, logits.Device, logits.shape));
+
+    /// <summary>
+    /// <see cref="CrossEntropyBackward"/> written over the logits themselves (contiguous): the gradient takes the
+    /// logits' memory, so a vocabulary-sized loss needs one logits-sized buffer instead of two. The logits are gone
+    /// afterwards; returns them, now holding dlogits.
+    /// </summary>
+    public static Tensor CrossEntropyBackwardInPlace(Tensor logits, Tensor labels, Tensor logSumExp, int ignoreIndex, Tensor scale) =>
+        logits.IsContiguous
+            ? CrossEntropyBackwardInto(logits, labels, logSumExp, ignoreIndex, scale, logits)
+            : throw new ArgumentException($"CrossEntropyBackwardInPlace: the logits ({logits.ShapeString}) must be contiguous to take their gradient in place");
+
+    private static Tensor CrossEntropyBackwardInto(Tensor logits, Tensor labels, Tensor logSumExp, int ignoreIndex, Tensor scale, Tensor dlogits)
     {
         var (rows, cols, ids) = CrossEntropyShapes("CrossEntropy", logits, labels);
         if (scale.Count != 1) throw new ArgumentException($"CrossEntropyBackward: scale must have one element, got shape {scale.ShapeString}");
-        var dlogits = Empty(DType.Float32, logits.Device, logits.shape);
         logits.Backend.CrossEntropyBackward(logits.Contiguous().Reshape(rows, cols), ids, logSumExp, ignoreIndex, scale.Contiguous(), dlogits.Reshape(rows, cols));
         return dlogits;
     }

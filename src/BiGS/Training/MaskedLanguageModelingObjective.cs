@@ -26,7 +26,8 @@ public sealed class MaskedLanguageModelingObjective : ITrainingObjective
         var encoded = heads.Bigs.Forward(batch with { Labels = null, NextSentenceLabel = null });
         var logits = LogitsAt(heads, encoded.LastHiddenState, positions);
         var targetTensor = Tensor.FromInts(targets, targets.Length);
-        var maskedLmLoss = Ops.CrossEntropy(logits, targetTensor);
+        // The correct count below is computed from the logits now (before any backward), so the gradient may take their memory.
+        var maskedLmLoss = Ops.CrossEntropy(logits, targetTensor, gradientOverLogits: true);
         var maskedLm = new ObjectiveResult(maskedLmLoss, targets.Length, PredictionAccuracy.CorrectCount(logits.Value, targetTensor));
         return batch.NextSentenceLabel is { } nextLabels ? WithNextSentence(heads, encoded, maskedLm, nextLabels) : maskedLm;
     }
