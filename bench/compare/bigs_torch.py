@@ -4,6 +4,9 @@ SSM shared by all channels. A yardstick for `bigs bench`, never a dependency of 
 
 Prints one JSON object with the same fields as `bigs bench --json`:
     /usr/bin/python3 bigs_torch.py --batch 8 --length 128 [--train] --threads 2 --warmup 1 --runs 5
+On a CUDA GPU (`--device cuda`), fp32 by default (TF32 off) or with `--tf32` (TF32 matmul); each step ends with
+torch.cuda.synchronize(), and the JSON adds the device's peak memory (torch.cuda.max_memory_allocated and
+max_memory_reserved, over the whole run).
 """
 import argparse
 import ctypes
@@ -48,7 +51,7 @@ class S4D(nn.Module):
         a = torch.complex(torch.clamp(self.A_re, max=-1e-4), self.A_im)
         c = torch.complex(self.C[:, 0], self.C[:, 1])
         dt_a = torch.exp(self.log_step) * a
-        steps = torch.arange(length, dtype=torch.float32)
+        steps = torch.arange(length, dtype=torch.float32, device=self.A_re.device)
         vandermonde = torch.exp(dt_a.unsqueeze(1) * steps)  # (N, L)
         return torch.einsum("n,nl->l", c * (torch.exp(dt_a) - 1) / a, vandermonde).real
 
@@ -108,7 +111,7 @@ class BiGSForMaskedLM(nn.Module):
         self.decoder_bias = nn.Parameter(torch.zeros(vocab))
 
     def encode(self, ids):
-        positions = torch.arange(ids.shape[1]).unsqueeze(0)
+        positions = torch.arange(ids.shape[1], device=ids.device).unsqueeze(0)
         h = self.word(ids) + self.position(positions) + self.token_type(torch.zeros_like(ids))
         h = self.dropout(self.embeddings_norm(h))
         for layer in self.layers:
@@ -175,9 +178,19 @@ def openblas_threads():
     return ctypes.CDLL(paths[0]).openblas_get_num_threads() if paths else None
 
 
+def model_shape(config):
+    """BASE, LARGE, or the sizes a config.json gives (Hugging Face field names, as the project's configs)."""
+    if config in ("base", "large"):
+        return BASE if config == "base" else LARGE
+    with open(config) as f:
+        fields = json.load(f)
+    return dict(layers=fields["num_hidden_layers"], hidden=fields["hidden_size"], inner=fields["intermediate_size"],
+                state=fields["num_ssm"], vocab=fields["vocab_size"])
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config", choices=["base", "large"], default="base")
+    parser.add_argument("--config", default="base", help="base, large, or a config.json (as `bigs bench --config`)")
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--length", type=int, default=128)
     parser.add_argument("--train", action="store_true")
@@ -185,31 +198,41 @@ def main():
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--sgemm", action="store_true", help="only print the float32 matmul GFLOP/s at 1024^3")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda[:N]")
+    parser.add_argument("--tf32", action="store_true", help="TF32 tensor-core matmul on CUDA (default: exact fp32)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    on_gpu = device.type == "cuda"
+    # "highest" keeps fp32 matmul exact (TF32 off); "high" lets CUDA matmul use TF32 (allow_tf32).
+    torch.set_float32_matmul_precision("high" if args.tf32 else "highest")
     if args.sgemm:
         wall, per_cpu_second = sgemm_gflops()
         print(json.dumps(dict(sgemm_gflops=wall, sgemm_gflops_per_cpu_second=per_cpu_second,
                               threads=torch.get_num_threads(), openblas_threads=openblas_threads())))
         return
     torch.manual_seed(1)
-    shape = BASE if args.config == "base" else LARGE
-    model = BiGSForMaskedLM(**shape, positions=max(512, args.length))
+    shape = model_shape(args.config)
+    model = BiGSForMaskedLM(**shape, positions=max(512, args.length)).to(device)
     ids, labels = synthetic_batch(args.batch, args.length, shape["vocab"], 0.15, torch.Generator().manual_seed(2))
+    ids, labels = ids.to(device), labels.to(device)
+    check = {}
     if args.train:
         model.train()
         optimizer = optimizer_for(model)
 
         def step():
             optimizer.zero_grad(set_to_none=False)
-            masked_lm_loss(model, ids, labels).backward()
+            loss = masked_lm_loss(model, ids, labels)
+            loss.backward()
             optimizer.step()
+            check["loss"] = loss.item()
     else:
         model.eval()
 
         def step():
             with torch.no_grad():
-                model.predict(model.encode(ids))
+                check["first_logit"] = model.predict(model.encode(ids))[0, 0, 0].item()
 
     for _ in range(args.warmup):
         step()
@@ -217,6 +240,8 @@ def main():
     for _ in range(args.runs):
         start, cpu_start = time.perf_counter(), time.process_time()
         step()
+        if on_gpu:
+            torch.cuda.synchronize(device)
         seconds.append(time.perf_counter() - start)
         cpu_seconds.append(time.process_time() - cpu_start)
     median, cpu_median = statistics.median(seconds), statistics.median(cpu_seconds)
@@ -228,7 +253,11 @@ def main():
         step_ms=[1000 * s for s in seconds],
         tokens_per_cpu_second=args.batch * args.length / cpu_median, median_step_cpu_ms=1000 * cpu_median,
         step_cpu_ms=[1000 * s for s in cpu_seconds],
-        peak_rss_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0)))
+        peak_rss_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+        device=str(device), precision="tf32" if args.tf32 else "fp32",
+        device_peak_mib=torch.cuda.max_memory_allocated(device) / 2 ** 20 if on_gpu else None,
+        device_reserved_peak_mib=torch.cuda.max_memory_reserved(device) / 2 ** 20 if on_gpu else None,
+        **check)))
 
 
 if __name__ == "__main__":

@@ -14,6 +14,14 @@ AVX2, whatever the environment held; --openblas-coretype to choose another). Bef
 matmul rate at 1024^3 is measured and printed; below a floor per thread for the instruction set (the floors of the
 gemm-vs-openblas bench) the anchor runs a misdetected kernel and no ratio is reported.
 --avx2 compares the AVX2 paths: bigs with AVX-512 disabled (DOTNET_EnableAVX512=0) against OpenBLAS's HASWELL.
+
+On a GPU (`--device cuda`), both run on that device in the same call: PyTorch in fp32 (TF32 off) and/or with
+TF32 matmul (--torch fp32 tf32); bigs in each of --variants, a precision with optionally the opt-in GPU kernel paths
+after a slash (`fp32`, `fp32/all`, `tf32/shared-fft`: --precision and BIGS_GPU_KERNELS). Memory is the device's
+peak (PyTorch's max_memory_allocated, our pool's peak in use). Each row is appended to --jsonl as soon as measured,
+so a run cut short keeps what it finished; --deadline stops starting new rows after that many seconds.
+    python3 bench/compare/compare.py --device cuda --bigs path/bigs.dll --shapes 8x128 --modes forward train \
+        --variants fp32 fp32/all --torch fp32 tf32 --jsonl results.jsonl
 """
 import argparse
 import json
@@ -21,6 +29,7 @@ import os
 import statistics
 import subprocess
 import sys
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -80,14 +89,17 @@ def bigs_command(dll, args):
     return ["dotnet", dll, "bench", "--json"] + args
 
 
-def torch_command(args):
-    return ["/usr/bin/python3", os.path.join(HERE, "bigs_torch.py")] + args
+def torch_command(args, python="/usr/bin/python3"):
+    return [python, os.path.join(HERE, "bigs_torch.py")] + args
 
 
-def measure(command, env):
+def measure(command, env, exit_on_failure=True):
     result = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
     if result.returncode != 0:
-        sys.exit(f"{' '.join(command)} failed ({result.returncode}):\n{result.stderr}")
+        message = f"{' '.join(command)} failed ({result.returncode}):\n{result.stderr[-2000:]}"
+        if exit_on_failure:
+            sys.exit(message)
+        raise RuntimeError(message)
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -126,6 +138,53 @@ def check_anchor(isa, options):
                  "choose the kernel with --openblas-coretype.")
 
 
+def gpu_runs(shape, mode, options):
+    """One process per implementation and variant on the GPU: PyTorch fp32 (and TF32), then each bigs variant."""
+    batch, length = shape.split("x")
+    common = ["--config", options.config, "--batch", batch, "--length", length,
+              "--warmup", str(options.warmup), "--runs", str(options.runs)] + (["--train"] if mode == "train" else [])
+    torch_common = common + ["--device", options.torch_device or options.device]
+    runs = [(f"torch {precision}", torch_command(torch_common + (["--tf32"] if precision == "tf32" else []), options.python),
+             os.environ) for precision in options.torch]
+    common += ["--device", options.device]
+    for variant in options.variants:
+        precision, _, kernels = variant.partition("/")
+        env = dict(os.environ, BIGS_GPU_KERNELS=kernels)
+        flags = [] if precision == "fp32" else ["--precision", precision]
+        runs.append((f"bigs {variant}", bigs_command(options.bigs, common + flags), env))
+    return runs
+
+
+def run_gpu(options):
+    """Every shape and mode on the GPU, one row per implementation; ratios against PyTorch fp32 and TF32."""
+    started = time.monotonic()
+    print(f"{'mode':8} {'shape':7} {'implementation':22} {'tok/s':>10} {'ms/step':>9} {'device MiB':>11} "
+          f"{'vs torch fp32':>14} {'vs torch tf32':>14} {'check':>12}", flush=True)
+    for mode in options.modes:
+        for shape in options.shapes:
+            anchors = {}
+            for label, command, env in gpu_runs(shape, mode, options):
+                if options.deadline and time.monotonic() - started > options.deadline:
+                    print(f"deadline of {options.deadline} s reached: {label} {mode} {shape} and the rest not measured")
+                    return
+                try:
+                    result = measure(command, env, exit_on_failure=False)
+                except RuntimeError as failure:
+                    print(f"{mode:8} {shape:7} {label:22} FAILED: {failure}", flush=True)
+                    continue
+                if label.startswith("torch"):
+                    anchors[label] = result["tokens_per_second"]
+                ratio = lambda anchor: (f"{result['tokens_per_second'] / anchors[anchor]:14.2f}" if anchor in anchors
+                                        and not label.startswith("torch") else f"{'':14}")
+                check = result.get("loss", result.get("first_logit"))
+                print(f"{mode:8} {shape:7} {label:22} {result['tokens_per_second']:10.1f} {result['median_step_ms']:9.1f} "
+                      f"{result['device_peak_mib'] or 0:11.0f} {ratio('torch fp32')} {ratio('torch tf32')} "
+                      f"{check if check is not None else float('nan'):12.5g}", flush=True)
+                if options.jsonl:
+                    with open(options.jsonl, "a") as f:
+                        f.write(json.dumps(dict(result, label=label, shape=shape)) + "\n")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shapes", nargs="+", default=DEFAULT_SHAPES, help="BxL shapes")
@@ -138,9 +197,22 @@ def main():
     parser.add_argument("--json", help="also write every measurement to this file")
     parser.add_argument("--avx2", action="store_true", help="AVX2 paths: bigs without AVX-512, OpenBLAS HASWELL")
     parser.add_argument("--openblas-coretype", help="OpenBLAS kernel for PyTorch instead of the fitting one")
+    parser.add_argument("--device", default="cpu", help="cpu (the default), or cuda[:N]: both on that GPU")
+    parser.add_argument("--variants", nargs="+", default=["fp32", "fp32/all"],
+                        help="GPU: bigs runs as precision[/BIGS_GPU_KERNELS], e.g. fp32 tf32/all bf16/shared-fft")
+    parser.add_argument("--torch", nargs="+", choices=["fp32", "tf32"], default=["fp32"],
+                        help="GPU: PyTorch runs: fp32 (TF32 off) and/or tf32 (TF32 matmul)")
+    parser.add_argument("--torch-device", help="GPU: PyTorch's device when not --device (a dry run: ilgpu-cpu vs cpu)")
+    parser.add_argument("--config", default="base", help="GPU: base, large or a config.json, for both")
+    parser.add_argument("--python", default="/usr/bin/python3", help="the interpreter with PyTorch")
+    parser.add_argument("--jsonl", help="GPU: append each measurement to this file as one JSON line")
+    parser.add_argument("--deadline", type=float, help="GPU: start no measurement after this many seconds")
     options = parser.parse_args()
     if options.threads < 1:
         sys.exit(f"--threads must be at least 1, got {options.threads}")
+    if options.device != "cpu":
+        run_gpu(options)
+        return
     print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; {options.threads} threads each")
     isa = instruction_set(options.avx2)
     options.bigs_env, options.torch_env = environments(isa, options.openblas_coretype, options.threads)

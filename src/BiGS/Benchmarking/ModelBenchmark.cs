@@ -50,6 +50,7 @@ public sealed class ModelBenchmark
     /// <summary>Runs the warm-up steps, then the timed ones, and reports their times and the peak memory.</summary>
     public ModelBenchmarkResult Run()
     {
+        float lastValue = 0f;
         for (int i = 0; i < options.Warmup; i++) Step();
         var seconds = new double[options.Runs];
         var cpuSeconds = new double[options.Runs];
@@ -59,7 +60,7 @@ public sealed class ModelBenchmark
             process.Refresh();
             var cpuBefore = process.TotalProcessorTime;
             var watch = Stopwatch.StartNew();
-            Step();
+            lastValue = Step();
             seconds[i] = watch.Elapsed.TotalSeconds;
             process.Refresh();
             cpuSeconds[i] = (process.TotalProcessorTime - cpuBefore).TotalSeconds;
@@ -70,24 +71,24 @@ public sealed class ModelBenchmark
         {
             DevicePeakInUseBytes = device?.PeakInUseBytes,
             DevicePeakReservedBytes = device?.PeakReservedBytes,
+            LastStepValue = lastValue,
         };
     }
 
-    /// <summary>One forward pass, or one training update, up to reading its first logit or its loss on the host.</summary>
-    private void Step()
+    /// <summary>One forward pass, or one training update, up to reading its first logit or its loss on the host (returned).</summary>
+    private float Step()
     {
         using var scope = new TensorScope();
         if (optimizer is null)
         {
-            using (GradMode.NoGrad()) _ = model.Forward(batch with { Labels = null }).Logits!.Value[0, 0, 0];
-            return;
+            using (GradMode.NoGrad()) return model.Forward(batch with { Labels = null }).Logits!.Value[0, 0, 0];
         }
         optimizer.ZeroGrad();
         // The forward's memory goes back to the pool during the sweep, so the step's peak is near the forward's end.
         var loss = objective.Compute(model, batch).Loss;
         loss.Backward(releaseGraph: true);
         optimizer.Step(LearningRate);
-        _ = loss.Value.Item();
+        return loss.Value.Item();
     }
 
     /// <summary>

@@ -39,6 +39,12 @@ public sealed record ModelBenchmarkResult(ModelBenchmarkOptions Options, int Thr
     /// </summary>
     public long? DevicePeakReservedBytes { get; init; }
 
+    /// <summary>
+    /// The value the last timed step read back: its loss (training) or its first logit (forward). The same seed gives
+    /// the same value on every device and kernel path up to rounding, which checks a run on a new path end to end.
+    /// </summary>
+    public float LastStepValue { get; init; }
+
     /// <summary>Peak resident set size in MiB.</summary>
     public double PeakResidentMiB => Mebibytes(PeakResidentBytes);
 
@@ -78,6 +84,7 @@ public sealed record ModelBenchmarkResult(ModelBenchmarkOptions Options, int Thr
         ["peak_rss_mib"] = PeakResidentMiB,
         ["device_peak_mib"] = DevicePeakInUseBytes is { } peak ? Mebibytes(peak) : null,
         ["device_reserved_peak_mib"] = DevicePeakReservedBytes is { } reserved ? Mebibytes(reserved) : null,
+        [Options.Train ? "loss" : "first_logit"] = LastStepValue,
     };
 
     /// <summary>The median (the mean of the two middle values for an even count).</summary>
