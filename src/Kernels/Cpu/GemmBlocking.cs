@@ -43,11 +43,11 @@ internal static unsafe class GemmBlocking
     public const int PackedBPanelFloats = KC * NC;
 
     /// <summary>
-    /// Below this many multiply-adds per thread (about a millisecond of work), splitting over threads costs
-    /// more than it saves: on a busy machine waking a second worker can take longer than the work itself
-    /// (measured with gemm-vs-openblas: 256^3 ran slower on two threads than on one under load).
+    /// Below this many multiply-adds per thread (about 50 microseconds of work at 2 x 2^22 / 170 GFLOP/s), splitting
+    /// over threads costs more than it saves. Chosen on a quiet machine with gemm-vs-openblas --threads 2: at 2^24
+    /// 256^3 ran on one thread at 0.67x OpenBLAS, at 2^22 it runs on two at 1.00x; the larger shapes do not change.
     /// </summary>
-    public const long MinMultiplyAddsPerThread = 1L << 24;
+    public const long MinMultiplyAddsPerThread = 1L << 22;
 
     /// <summary>Computes the whole product, split over <see cref="CpuParallel.ThreadCount"/> threads when large enough.</summary>
     public static void Run(in GemmOperands op, GemmKernelPath path)
