@@ -156,6 +156,7 @@ public sealed partial class IlgpuBackend
             {
                 var values = SharedFftKernels.TwiddleTable(n);
                 table = Accelerator.Allocate1D<float>(values.Length);
+                Interlocked.Increment(ref hostToDeviceCopies);
                 table.View.CopyFromCPU(values);
                 twiddleTables[n] = table;
             }

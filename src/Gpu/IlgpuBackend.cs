@@ -16,7 +16,7 @@ namespace BiGS.Native.Gpu;
 /// memory (<see cref="CopyToHost{T}"/>), which is also when input errors found by kernels (a label or id out of range)
 /// are raised.
 /// </summary>
-public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters, IDisposable
+public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters, IDeviceActivityCounters, IDisposable
 {
     /// <summary>Threads per group of the row kernels on a GPU.</summary>
     private const int GpuRowGroup = 128;
@@ -38,6 +38,8 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
     private readonly int fftGroup;
     private readonly Dictionary<int, MemoryBuffer1D<float, Stride1D.Dense>> twiddleTables = [];
     private long deviceToHostCopies;
+    private long hostToDeviceCopies;
+    private long memoryClears;
 
     internal IlgpuBackend(DeviceKind kind, int index, Context context, Accelerator accelerator)
     {
@@ -83,16 +85,25 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
     public long DeviceToHostCopies => Interlocked.Read(ref deviceToHostCopies);
 
     /// <inheritdoc />
+    public DeviceActivity ReadActivity() => new(kernels.Launches.Read(), DeviceToHostCopies,
+        Interlocked.Read(ref hostToDeviceCopies), Interlocked.Read(ref memoryClears));
+
+    /// <inheritdoc />
     public TensorStorage Allocate(DType dtype, long length, bool zeroed)
     {
         var buffer = pool.Rent(Math.Max(length, 1) * dtype.ElementSize());
-        if (zeroed) buffer.As<byte>().MemSetToZero();
+        if (zeroed)
+        {
+            Interlocked.Increment(ref memoryClears);
+            buffer.As<byte>().MemSetToZero();
+        }
         return new IlgpuStorage(this, dtype, length, buffer);
     }
 
     /// <inheritdoc />
     public void CopyFromHost<T>(ReadOnlySpan<T> source, TensorStorage destination, long offset) where T : unmanaged
     {
+        Interlocked.Increment(ref hostToDeviceCopies);
         if (!source.IsEmpty) Buffer(destination).As<T>().SubView(offset, source.Length).CopyFromCPU(source);
     }
 

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using BiGS.Native.Gpu.Kernels;
 using BiGS.Native.Kernels.Cpu;
 using ILGPU;
@@ -8,13 +9,17 @@ namespace BiGS.Native.Gpu;
 /// <summary>
 /// Every kernel of one accelerator as a typed delegate, compiled by ILGPU on first use (lazily: a command that never
 /// runs a kernel never compiles it) and then kept. The delegate types make the compiler check each launch's
-/// arguments against the kernel's parameters.
+/// arguments against the kernel's parameters. Every launch is counted under the kernel's readable name (its property
+/// here, or for kernels chosen by an argument the property and the choice, as in "Unary.Exp"): see <see cref="Launches"/>.
 /// </summary>
 internal sealed class KernelLibrary(Accelerator accelerator)
 {
     private readonly Dictionary<string, Delegate> generic = [];
 
     public Accelerator Accelerator { get; } = accelerator;
+
+    /// <summary>The launch counts of the kernels loaded so far.</summary>
+    public KernelLaunchCounters Launches { get; } = new();
 
     // ---------------------------------------------------------------- elementwise (auto-grouped)
     public Action<Index1D, ArrayView<float>, float> Fill => Auto(ref fill, ElementwiseKernels.Fill);
@@ -29,65 +34,65 @@ internal sealed class KernelLibrary(Accelerator accelerator)
 
     public Action<Index1D, ArrayView<float>, ArrayView<float>> Unary(UnaryOp op) => op switch
     {
-        UnaryOp.Neg => Generic($"unary-{op}", ElementwiseKernels.Unary<NegFunction>),
-        UnaryOp.Abs => Generic($"unary-{op}", ElementwiseKernels.Unary<AbsFunction>),
-        UnaryOp.Exp => Generic($"unary-{op}", ElementwiseKernels.Unary<ExpFunction>),
-        UnaryOp.Log => Generic($"unary-{op}", ElementwiseKernels.Unary<LogFunction>),
-        UnaryOp.Sqrt => Generic($"unary-{op}", ElementwiseKernels.Unary<SqrtFunction>),
-        UnaryOp.Rsqrt => Generic($"unary-{op}", ElementwiseKernels.Unary<RsqrtFunction>),
-        UnaryOp.Square => Generic($"unary-{op}", ElementwiseKernels.Unary<SquareFunction>),
-        UnaryOp.Reciprocal => Generic($"unary-{op}", ElementwiseKernels.Unary<ReciprocalFunction>),
-        UnaryOp.Tanh => Generic($"unary-{op}", ElementwiseKernels.Unary<TanhFunction>),
-        UnaryOp.Sigmoid => Generic($"unary-{op}", ElementwiseKernels.Unary<SigmoidFunction>),
-        UnaryOp.Relu => Generic($"unary-{op}", ElementwiseKernels.Unary<ReluFunction>),
-        UnaryOp.GeluTanh => Generic($"unary-{op}", ElementwiseKernels.Unary<GeluTanhFunction>),
-        _ => Generic($"unary-{op}", ElementwiseKernels.Unary<GeluErfFunction>),
+        UnaryOp.Neg => Generic($"Unary.{op}", ElementwiseKernels.Unary<NegFunction>),
+        UnaryOp.Abs => Generic($"Unary.{op}", ElementwiseKernels.Unary<AbsFunction>),
+        UnaryOp.Exp => Generic($"Unary.{op}", ElementwiseKernels.Unary<ExpFunction>),
+        UnaryOp.Log => Generic($"Unary.{op}", ElementwiseKernels.Unary<LogFunction>),
+        UnaryOp.Sqrt => Generic($"Unary.{op}", ElementwiseKernels.Unary<SqrtFunction>),
+        UnaryOp.Rsqrt => Generic($"Unary.{op}", ElementwiseKernels.Unary<RsqrtFunction>),
+        UnaryOp.Square => Generic($"Unary.{op}", ElementwiseKernels.Unary<SquareFunction>),
+        UnaryOp.Reciprocal => Generic($"Unary.{op}", ElementwiseKernels.Unary<ReciprocalFunction>),
+        UnaryOp.Tanh => Generic($"Unary.{op}", ElementwiseKernels.Unary<TanhFunction>),
+        UnaryOp.Sigmoid => Generic($"Unary.{op}", ElementwiseKernels.Unary<SigmoidFunction>),
+        UnaryOp.Relu => Generic($"Unary.{op}", ElementwiseKernels.Unary<ReluFunction>),
+        UnaryOp.GeluTanh => Generic($"Unary.{op}", ElementwiseKernels.Unary<GeluTanhFunction>),
+        _ => Generic($"Unary.{op}", ElementwiseKernels.Unary<GeluErfFunction>),
     };
 
     public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> UnaryBackward(UnaryOp op) => op switch
     {
-        UnaryOp.Neg => Generic($"unary-backward-{op}", ElementwiseKernels.UnaryBackward<NegFunction>),
-        UnaryOp.Abs => Generic($"unary-backward-{op}", ElementwiseKernels.UnaryBackward<AbsFunction>),
-        UnaryOp.Exp => Generic($"unary-backward-{op}", ElementwiseKernels.UnaryBackward<ExpFunction>),
-        UnaryOp.Log => Generic($"unary-backward-{op}", ElementwiseKernels.UnaryBackward<LogFunction>),
-        UnaryOp.Sqrt => Generic($"unary-backward-{op}", ElementwiseKernels.UnaryBackward<SqrtFunction>),
-        UnaryOp.Rsqrt => Generic($"unary-backward-{op}", ElementwiseKernels.UnaryBackward<RsqrtFunction>),
-        UnaryOp.Square => Generic($"unary-backward-{op}", ElementwiseKernels.UnaryBackward<SquareFunction>),
-        UnaryOp.Reciprocal => Generic($"unary-backward-{op}", ElementwiseKernels.UnaryBackward<ReciprocalFunction>),
-        UnaryOp.Tanh => Generic($"unary-backward-{op}", ElementwiseKernels.UnaryBackward<TanhFunction>),
-        UnaryOp.Sigmoid => Generic($"unary-backward-{op}", ElementwiseKernels.UnaryBackward<SigmoidFunction>),
-        UnaryOp.Relu => Generic($"unary-backward-{op}", ElementwiseKernels.UnaryBackward<ReluFunction>),
-        UnaryOp.GeluTanh => Generic($"unary-backward-{op}", ElementwiseKernels.UnaryBackward<GeluTanhFunction>),
-        _ => Generic($"unary-backward-{op}", ElementwiseKernels.UnaryBackward<GeluErfFunction>),
+        UnaryOp.Neg => Generic($"UnaryBackward.{op}", ElementwiseKernels.UnaryBackward<NegFunction>),
+        UnaryOp.Abs => Generic($"UnaryBackward.{op}", ElementwiseKernels.UnaryBackward<AbsFunction>),
+        UnaryOp.Exp => Generic($"UnaryBackward.{op}", ElementwiseKernels.UnaryBackward<ExpFunction>),
+        UnaryOp.Log => Generic($"UnaryBackward.{op}", ElementwiseKernels.UnaryBackward<LogFunction>),
+        UnaryOp.Sqrt => Generic($"UnaryBackward.{op}", ElementwiseKernels.UnaryBackward<SqrtFunction>),
+        UnaryOp.Rsqrt => Generic($"UnaryBackward.{op}", ElementwiseKernels.UnaryBackward<RsqrtFunction>),
+        UnaryOp.Square => Generic($"UnaryBackward.{op}", ElementwiseKernels.UnaryBackward<SquareFunction>),
+        UnaryOp.Reciprocal => Generic($"UnaryBackward.{op}", ElementwiseKernels.UnaryBackward<ReciprocalFunction>),
+        UnaryOp.Tanh => Generic($"UnaryBackward.{op}", ElementwiseKernels.UnaryBackward<TanhFunction>),
+        UnaryOp.Sigmoid => Generic($"UnaryBackward.{op}", ElementwiseKernels.UnaryBackward<SigmoidFunction>),
+        UnaryOp.Relu => Generic($"UnaryBackward.{op}", ElementwiseKernels.UnaryBackward<ReluFunction>),
+        UnaryOp.GeluTanh => Generic($"UnaryBackward.{op}", ElementwiseKernels.UnaryBackward<GeluTanhFunction>),
+        _ => Generic($"UnaryBackward.{op}", ElementwiseKernels.UnaryBackward<GeluErfFunction>),
     };
 
     public Action<Index1D, ArrayView<float>, StridedView, ArrayView<float>, StridedView, ArrayView<float>> Binary(BinaryOp op) => op switch
     {
-        BinaryOp.Add => Generic($"binary-{op}", ElementwiseKernels.Binary<AddFunction>),
-        BinaryOp.Sub => Generic($"binary-{op}", ElementwiseKernels.Binary<SubFunction>),
-        BinaryOp.Mul => Generic($"binary-{op}", ElementwiseKernels.Binary<MulFunction>),
-        BinaryOp.Div => Generic($"binary-{op}", ElementwiseKernels.Binary<DivFunction>),
-        BinaryOp.Max => Generic($"binary-{op}", ElementwiseKernels.Binary<MaxFunction>),
-        _ => Generic($"binary-{op}", ElementwiseKernels.Binary<MinFunction>),
+        BinaryOp.Add => Generic($"Binary.{op}", ElementwiseKernels.Binary<AddFunction>),
+        BinaryOp.Sub => Generic($"Binary.{op}", ElementwiseKernels.Binary<SubFunction>),
+        BinaryOp.Mul => Generic($"Binary.{op}", ElementwiseKernels.Binary<MulFunction>),
+        BinaryOp.Div => Generic($"Binary.{op}", ElementwiseKernels.Binary<DivFunction>),
+        BinaryOp.Max => Generic($"Binary.{op}", ElementwiseKernels.Binary<MaxFunction>),
+        _ => Generic($"Binary.{op}", ElementwiseKernels.Binary<MinFunction>),
     };
 
     public Action<Index1D, ArrayView<float>, float, int, ArrayView<float>> BinaryScalar(BinaryOp op) => op switch
     {
-        BinaryOp.Add => Generic($"binary-scalar-{op}", ElementwiseKernels.BinaryScalar<AddFunction>),
-        BinaryOp.Sub => Generic($"binary-scalar-{op}", ElementwiseKernels.BinaryScalar<SubFunction>),
-        BinaryOp.Mul => Generic($"binary-scalar-{op}", ElementwiseKernels.BinaryScalar<MulFunction>),
-        BinaryOp.Div => Generic($"binary-scalar-{op}", ElementwiseKernels.BinaryScalar<DivFunction>),
-        BinaryOp.Max => Generic($"binary-scalar-{op}", ElementwiseKernels.BinaryScalar<MaxFunction>),
-        _ => Generic($"binary-scalar-{op}", ElementwiseKernels.BinaryScalar<MinFunction>),
+        BinaryOp.Add => Generic($"BinaryScalar.{op}", ElementwiseKernels.BinaryScalar<AddFunction>),
+        BinaryOp.Sub => Generic($"BinaryScalar.{op}", ElementwiseKernels.BinaryScalar<SubFunction>),
+        BinaryOp.Mul => Generic($"BinaryScalar.{op}", ElementwiseKernels.BinaryScalar<MulFunction>),
+        BinaryOp.Div => Generic($"BinaryScalar.{op}", ElementwiseKernels.BinaryScalar<DivFunction>),
+        BinaryOp.Max => Generic($"BinaryScalar.{op}", ElementwiseKernels.BinaryScalar<MaxFunction>),
+        _ => Generic($"BinaryScalar.{op}", ElementwiseKernels.BinaryScalar<MinFunction>),
     };
 
     public Action<Index1D, ArrayView<float>, ArrayView<float>, int, ArrayView<float>> BiasGelu(GeluKind kind) => kind == GeluKind.Tanh
-        ? Generic($"bias-gelu-{kind}", ElementwiseKernels.BiasGelu<GeluTanhFunction>)
-        : Generic($"bias-gelu-{kind}", ElementwiseKernels.BiasGelu<GeluErfFunction>);
+        ? Generic($"BiasGelu.{kind}", ElementwiseKernels.BiasGelu<GeluTanhFunction>)
+        : Generic($"BiasGelu.{kind}", ElementwiseKernels.BiasGelu<GeluErfFunction>);
 
     public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, ArrayView<float>> BiasGeluBackward(GeluKind kind) => kind == GeluKind.Tanh
-        ? Generic($"bias-gelu-backward-{kind}", ElementwiseKernels.BiasGeluBackward<GeluTanhFunction>)
-        : Generic($"bias-gelu-backward-{kind}", ElementwiseKernels.BiasGeluBackward<GeluErfFunction>);
+        ? Generic($"BiasGeluBackward.{kind}", ElementwiseKernels.BiasGeluBackward<GeluTanhFunction>)
+        : Generic($"BiasGeluBackward.{kind}", ElementwiseKernels.BiasGeluBackward<GeluErfFunction>);
 
     // ---------------------------------------------------------------- rows and reductions (one group per row)
     public Action<KernelConfig, ArrayView<float>, int, int, int, ArrayView<float>> ReduceAxis => Grouped(ref reduceAxis, RowKernels.ReduceAxis);
@@ -134,11 +139,11 @@ internal sealed class KernelLibrary(Accelerator accelerator)
     public Action<KernelConfig, ArrayView<float>, int, ArrayView<float>, ArrayView<float>, ArrayView<float>> SharedKernelGradient =>
         Grouped(ref sharedKernelGradient, SharedFftKernels.KernelGradient);
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape> Sgemm =>
-        Grouped(ref sgemm, GemmKernel.Sgemm);
+        Grouped(ref sgemm, GemmKernel.Sgemm, "Gemm.Simt");
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape> GemmTf32 =>
-        Grouped(ref gemmTf32, GemmTensorCoreKernel.Tf32);
+        Grouped(ref gemmTf32, GemmTensorCoreKernel.Tf32, "Gemm.Tf32");
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape> GemmBf16 =>
-        Grouped(ref gemmBf16, GemmTensorCoreKernel.Bf16);
+        Grouped(ref gemmBf16, GemmTensorCoreKernel.Bf16, "Gemm.Bf16");
 
     private Action<Index1D, ArrayView<float>, float>? fill;
     private Action<Index1D, ArrayView<int>, StridedView, ArrayView<int>>? copyStrided32;
@@ -181,24 +186,24 @@ internal sealed class KernelLibrary(Accelerator accelerator)
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape>? gemmTf32;
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape>? gemmBf16;
 
-    /// <summary>Compiles an auto-grouped kernel once (ILGPU infers the delegate type from the method).</summary>
-    private TDelegate Auto<TDelegate>(ref TDelegate? slot, Delegate kernel) where TDelegate : Delegate
+    /// <summary>Compiles an auto-grouped kernel once (ILGPU infers the delegate type from the method), counted as <paramref name="name"/>.</summary>
+    private TDelegate Auto<TDelegate>(ref TDelegate? slot, Delegate kernel, [CallerMemberName] string name = "") where TDelegate : Delegate
     {
-        lock (generic) return slot ??= (TDelegate)Load(kernel, autoGrouped: true);
+        lock (generic) return slot ??= (TDelegate)Load(name, kernel, autoGrouped: true);
     }
 
-    /// <summary>Compiles an explicitly grouped kernel once (launched with a <see cref="KernelConfig"/>).</summary>
-    private TDelegate Grouped<TDelegate>(ref TDelegate? slot, Delegate kernel) where TDelegate : Delegate
+    /// <summary>Compiles an explicitly grouped kernel once (launched with a <see cref="KernelConfig"/>), counted as <paramref name="name"/>.</summary>
+    private TDelegate Grouped<TDelegate>(ref TDelegate? slot, Delegate kernel, [CallerMemberName] string name = "") where TDelegate : Delegate
     {
-        lock (generic) return slot ??= (TDelegate)Load(kernel, autoGrouped: false);
+        lock (generic) return slot ??= (TDelegate)Load(name, kernel, autoGrouped: false);
     }
 
-    /// <summary>Compiles one instantiation of a generic auto-grouped kernel once per key.</summary>
-    private TDelegate Generic<TDelegate>(string key, TDelegate kernel) where TDelegate : Delegate
+    /// <summary>Compiles one instantiation of a generic auto-grouped kernel once per name (its counter's name too).</summary>
+    private TDelegate Generic<TDelegate>(string name, TDelegate kernel) where TDelegate : Delegate
     {
         lock (generic)
         {
-            if (!generic.TryGetValue(key, out var loaded)) generic[key] = loaded = Load(kernel, autoGrouped: true);
+            if (!generic.TryGetValue(name, out var loaded)) generic[name] = loaded = Load(name, kernel, autoGrouped: true);
             return (TDelegate)loaded;
         }
     }
@@ -207,15 +212,16 @@ internal sealed class KernelLibrary(Accelerator accelerator)
     /// Compiles <paramref name="kernel"/> with ILGPU's loader of the matching arity (its generic arguments are the kernel's
     /// parameter types): <c>LoadAutoGroupedStreamKernel</c> gives Action&lt;Index1D, ...&gt;, <c>LoadStreamKernel</c>
     /// gives Action&lt;KernelConfig, ...&gt;. The result is cast to the declared delegate type by the caller, so a
-    /// mismatch fails on first use and every launch site is checked by the compiler against that declaration.
+    /// mismatch fails on first use and every launch site is checked by the compiler against that declaration. Launches
+    /// are counted as <paramref name="name"/>.
     /// </summary>
-    private Delegate Load(Delegate kernel, bool autoGrouped)
+    private Delegate Load(string name, Delegate kernel, bool autoGrouped)
     {
         var types = kernel.Method.GetParameters().Select(p => p.ParameterType).ToArray();
         string loader = autoGrouped ? "LoadAutoGroupedStreamKernel" : "LoadStreamKernel";
         var loaderMethod = typeof(KernelLoaders).GetMethods()
             .Single(m => m.Name == loader && m.IsGenericMethodDefinition && m.GetGenericArguments().Length == types.Length
                 && m.GetParameters().Length == 2 && m.GetParameters()[1].ParameterType.Name.StartsWith("Action", StringComparison.Ordinal));
-        return (Delegate)loaderMethod.MakeGenericMethod(types).Invoke(null, [Accelerator, kernel])!;
+        return Launches.Counted(name, (Delegate)loaderMethod.MakeGenericMethod(types).Invoke(null, [Accelerator, kernel])!);
     }
 }

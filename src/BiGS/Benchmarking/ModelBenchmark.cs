@@ -12,7 +12,8 @@ namespace BiGS.Native.Benchmarking;
 /// forward-only inference (no gradients), or full training steps (masked-LM loss on a fraction of the positions,
 /// backward, AdamW update), on the CPU or a GPU device. Every step runs in its own <see cref="TensorScope"/>, as a
 /// real loop would, and ends by reading one value back to the host (a logit, or the loss after the update), which on a
-/// GPU waits for the step's kernels: the time of a step is the time to its result.
+/// GPU waits for the step's kernels: the time of a step is the time to its result. On a GPU device each timed step's
+/// kernel launches and host-device copies are counted too (<see cref="IDeviceActivityCounters"/>).
 /// </summary>
 public sealed class ModelBenchmark
 {
@@ -47,16 +48,19 @@ public sealed class ModelBenchmark
     /// <summary>The randomly initialised model being measured.</summary>
     public BiGSForMaskedLM Model => model;
 
-    /// <summary>Runs the warm-up steps, then the timed ones, and reports their times and the peak memory.</summary>
+    /// <summary>Runs the warm-up steps, then the timed ones, and reports their times, the peak memory and (on a GPU) each timed step's launches and copies.</summary>
     public ModelBenchmarkResult Run()
     {
         float lastValue = 0f;
         for (int i = 0; i < options.Warmup; i++) Step();
         var seconds = new double[options.Runs];
         var cpuSeconds = new double[options.Runs];
+        var activityCounters = options.Device.Backend as IDeviceActivityCounters;
+        var activity = new List<DeviceActivity>();
         using var process = Process.GetCurrentProcess();
         for (int i = 0; i < options.Runs; i++)
         {
+            var activityBefore = activityCounters?.ReadActivity();
             process.Refresh();
             var cpuBefore = process.TotalProcessorTime;
             var watch = Stopwatch.StartNew();
@@ -64,6 +68,7 @@ public sealed class ModelBenchmark
             seconds[i] = watch.Elapsed.TotalSeconds;
             process.Refresh();
             cpuSeconds[i] = (process.TotalProcessorTime - cpuBefore).TotalSeconds;
+            if (activityBefore is not null) activity.Add(activityCounters!.ReadActivity().Since(activityBefore));
         }
         process.Refresh();
         var device = options.Device.Backend as IDeviceMemoryCounters;
@@ -71,6 +76,7 @@ public sealed class ModelBenchmark
         {
             DevicePeakInUseBytes = device?.PeakInUseBytes,
             DevicePeakReservedBytes = device?.PeakReservedBytes,
+            StepActivity = activityCounters is null ? null : activity,
             LastStepValue = lastValue,
         };
     }

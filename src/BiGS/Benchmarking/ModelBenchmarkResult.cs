@@ -1,5 +1,7 @@
 using System.Globalization;
+using System.Text;
 using System.Text.Json.Nodes;
+using BiGS.Native.Tensors;
 
 namespace BiGS.Native.Benchmarking;
 
@@ -40,6 +42,12 @@ public sealed record ModelBenchmarkResult(ModelBenchmarkOptions Options, int Thr
     public long? DevicePeakReservedBytes { get; init; }
 
     /// <summary>
+    /// On a GPU device, each timed step's kernel launches (by kernel name), host-device copies and memory clears, in
+    /// order; null on the CPU.
+    /// </summary>
+    public IReadOnlyList<DeviceActivity>? StepActivity { get; init; }
+
+    /// <summary>
     /// The value the last timed step read back: its loss (training) or its first logit (forward). The same seed gives
     /// the same value on every device and kernel path up to rounding, which checks a run on a new path end to end.
     /// </summary>
@@ -55,11 +63,34 @@ public sealed record ModelBenchmarkResult(ModelBenchmarkOptions Options, int Thr
     public string Describe() => string.Create(CultureInfo.InvariantCulture,
         $"{Mode} {Options.Batch}x{Options.Length} ({Options.Config.NumHiddenLayers} layers, d {Options.Config.HiddenSize}, {Options.Device}, {Threads} threads): "
         + $"{TokensPerSecond:F1} tokens/s, {1000 * MedianStepSeconds:F1} ms/step (median of {StepSeconds.Count}), {1000 * MedianStepCpuSeconds:F1} CPU ms/step, peak RSS {PeakResidentMiB:F0} MiB")
-        + DeviceMemory();
+        + DeviceMemory() + DeviceActivitySummary();
+
+    /// <summary>
+    /// The last timed step's kernel launches by kernel name, most launched first, then their total (one "name count"
+    /// row each); nothing on the CPU.
+    /// </summary>
+    public string DescribeLaunches()
+    {
+        if (StepActivity is not { Count: > 0 } steps) return "";
+        var last = steps[^1];
+        int width = Math.Max("total".Length, last.LaunchesByKernel.Keys.Select(name => name.Length).DefaultIfEmpty(0).Max());
+        var table = new StringBuilder().AppendLine(CultureInfo.InvariantCulture, $"kernel launches of the last timed step ({Mode}):");
+        foreach (var (name, count) in last.KernelsByCount()) table.AppendLine(CultureInfo.InvariantCulture, $"  {name.PadRight(width)} {count,8}");
+        return table.Append(CultureInfo.InvariantCulture, $"  {"total".PadRight(width)} {last.Launches,8}").ToString();
+    }
 
     /// <summary>", device peak X MiB in use, Y MiB reserved" on a GPU device, nothing on the CPU.</summary>
     private string DeviceMemory() => DevicePeakInUseBytes is { } peak
         ? string.Create(CultureInfo.InvariantCulture, $", device peak {Mebibytes(peak):F0} MiB in use, {Mebibytes(DevicePeakReservedBytes ?? 0):F0} MiB reserved")
+        : "";
+
+    /// <summary>
+    /// ", N kernel launches, D device-to-host and H host-to-device copies per step (last timed step)" on a GPU device,
+    /// nothing on the CPU.
+    /// </summary>
+    private string DeviceActivitySummary() => StepActivity is { Count: > 0 } steps
+        ? string.Create(CultureInfo.InvariantCulture,
+            $", {steps[^1].Launches} kernel launches, {steps[^1].DeviceToHostCopies} device-to-host and {steps[^1].HostToDeviceCopies} host-to-device copies per step")
         : "";
 
     /// <summary>The result as one JSON object (times in milliseconds, memory in MiB).</summary>
@@ -84,8 +115,19 @@ public sealed record ModelBenchmarkResult(ModelBenchmarkOptions Options, int Thr
         ["peak_rss_mib"] = PeakResidentMiB,
         ["device_peak_mib"] = DevicePeakInUseBytes is { } peak ? Mebibytes(peak) : null,
         ["device_reserved_peak_mib"] = DevicePeakReservedBytes is { } reserved ? Mebibytes(reserved) : null,
+        ["kernel_launches"] = PerStep(activity => activity.Launches),
+        ["device_to_host_copies"] = PerStep(activity => activity.DeviceToHostCopies),
+        ["host_to_device_copies"] = PerStep(activity => activity.HostToDeviceCopies),
+        ["memory_clears"] = PerStep(activity => activity.MemoryClears),
+        ["kernel_launches_by_name"] = StepActivity is { Count: > 0 } steps
+            ? new JsonObject(steps[^1].KernelsByCount().Select(pair => KeyValuePair.Create(pair.Key, (JsonNode?)pair.Value)))
+            : null,
         [Options.Train ? "loss" : "first_logit"] = LastStepValue,
     };
+
+    /// <summary>One count per timed step on a GPU device; null on the CPU.</summary>
+    private JsonArray? PerStep(Func<DeviceActivity, long> count) =>
+        StepActivity is null ? null : new JsonArray(StepActivity.Select(activity => (JsonNode?)count(activity)).ToArray());
 
     /// <summary>The median (the mean of the two middle values for an even count).</summary>
     private static double Median(IReadOnlyList<double> values)

@@ -7,7 +7,8 @@ namespace BiGS.Native.Cli.Commands;
 /// <summary>
 /// <c>bigs bench</c>: times forward-only or training steps of a randomly initialised masked-LM model and prints
 /// tokens per second (median over runs), time per step and peak resident memory (and on a GPU the device's peak
-/// memory), or one JSON object with --json.
+/// memory and the kernel launches and copies per step, with --launches a table of launches by kernel name), or one
+/// JSON object with --json (which always holds the launches by kernel name on a GPU).
 /// </summary>
 public static class BenchCommand
 {
@@ -22,10 +23,11 @@ public static class BenchCommand
         var warmup = new Option<int>("--warmup") { Description = "Untimed steps first", DefaultValueFactory = _ => 1 };
         var runs = new Option<int>("--runs") { Description = "Timed steps (the median is reported)", DefaultValueFactory = _ => 5 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a line of text" };
+        var launches = new Option<bool>("--launches") { Description = "On a GPU device, also print the last timed step's kernel launches by kernel name, most launched first" };
         var precision = PrecisionOption.Create();
         var device = DeviceOption.Create();
         var command = new Command("bench", "Measure model throughput: tokens/s, time per step and peak memory");
-        foreach (var option in new Option[] { config, batch, length, train, threads, warmup, runs, json, precision, device }) command.Options.Add(option);
+        foreach (var option in new Option[] { config, batch, length, train, threads, warmup, runs, json, launches, precision, device }) command.Options.Add(option);
         command.SetAction(r => CliErrors.Guard(() =>
         {
             using var scope = PrecisionOption.Use(r, precision);
@@ -39,12 +41,12 @@ public static class BenchCommand
                 Warmup = r.GetValue(warmup),
                 Runs = r.GetValue(runs),
             };
-            return Run(options, r.GetValue(threads), r.GetValue(json));
+            return Run(options, r.GetValue(threads), r.GetValue(json), r.GetValue(launches));
         }));
         return command;
     }
 
-    private static int Run(ModelBenchmarkOptions options, int threads, bool json)
+    private static int Run(ModelBenchmarkOptions options, int threads, bool json, bool launches)
     {
         if (threads < 1) throw new ArgumentException($"--threads must be at least 1, got {threads}");
         options.Validate();
@@ -54,6 +56,7 @@ public static class BenchCommand
         {
             var result = new ModelBenchmark(options).Run();
             Console.WriteLine(json ? result.ToJson().ToJsonString() : result.Describe());
+            if (launches && !json && result.StepActivity is not null) Console.WriteLine(result.DescribeLaunches());
             return 0;
         }
         finally

@@ -50,6 +50,7 @@ public sealed class ModelBenchmarkTests : IDisposable
         Assert.True((double)json["peak_rss_mib"]! > 1);
         Assert.Equal("cpu", (string)json["device"]!);
         Assert.Null(json["device_peak_mib"]);
+        Assert.Null(json["kernel_launches"]);
     }
 
     /// <summary>On a GPU device (ILGPU's CPU accelerator here) the model and batch live there and its pool's peaks are reported.</summary>
@@ -66,6 +67,26 @@ public sealed class ModelBenchmarkTests : IDisposable
         double parameters = new BiGSForMaskedLM(Tiny()).Parameters().Sum(p => p.Value.Count);
         Assert.True(inUse >= 12 * parameters / (1 << 20), $"device peak {inUse} MiB for {parameters} parameters");
         Assert.True(reserved >= inUse, $"reserved {reserved} < in use {inUse}");
+        Assert.True((long)Assert.Single(json["kernel_launches"]!.AsArray())! > 0);
+        Assert.True((long)json["kernel_launches_by_name"]!["Gemm.Simt"]! > 0);
+        Assert.True((long)Assert.Single(json["device_to_host_copies"]!.AsArray())! > 0);
+    }
+
+    [Fact]
+    public void With_launches_a_gpu_run_prints_the_launches_by_kernel_most_first_and_their_total()
+    {
+        var (code, output, error) = CliRunner.Run("bench", "--config", TinyConfigFile(), "--batch", "1", "--length", "4",
+            "--device", "ilgpu-cpu", "--threads", "1", "--warmup", "0", "--runs", "1", "--launches");
+        Assert.True(code == 0, error);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        long perStep = long.Parse(System.Text.RegularExpressions.Regex.Match(lines[0], @", (\d+) kernel launches, ").Groups[1].Value);
+        Assert.Equal("kernel launches of the last timed step (forward):", lines[1]);
+        var rows = lines[2..^1].Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToArray();
+        Assert.Contains(rows, row => row[0] == "Gemm.Simt");
+        var counts = rows.Select(row => long.Parse(row[1])).ToArray();
+        Assert.Equal(counts.OrderDescending(), counts);
+        Assert.Equal(["total", perStep.ToString()], lines[^1].Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal(perStep, counts.Sum());
     }
 
     [Fact]
