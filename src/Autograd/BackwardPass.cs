@@ -4,7 +4,9 @@ namespace BiGS.Native.Autograd;
 
 /// <summary>
 /// Reverse-mode sweep: order the recorded nodes so every node comes after all nodes that consume its output,
-/// then push gradients from the root towards the leaves (the chain rule, one node at a time).
+/// then push gradients from the root towards the leaves (the chain rule, one node at a time). A leaf's gradient goes
+/// straight into its Grad: a node's backward writes it there itself where it can (see
+/// <see cref="Variable.GradDestination"/>), and any tensor a node hands on for a leaf is added into Grad at once.
 /// Memory is released as the sweep goes, as soon as nothing can read it again: each node's backward runs in its
 /// own <see cref="TensorScope"/> (its temporaries are freed when it returns; only the gradients it hands on are
 /// kept), and a gradient the pass itself allocated is freed once every variable it was pending for is done.
@@ -20,23 +22,31 @@ internal static class BackwardPass
         if (order.FirstOrDefault(v => v.Node is { Released: true }) is { } released)
             throw new InvalidOperationException($"Backward: the graph through {released.Node!.Name} was already released by a Backward(releaseGraph: true); run the forward again");
         var release = releaseGraph ? new GraphRelease(root, rootGrad, order) : null;
+        foreach (var leaf in order.Where(v => v.IsLeaf)) leaf.GradWrittenInPass = false;
         var pending = new PendingGradients();
-        pending.Add(root, rootGrad, ownedByPass: false);
+        if (root.IsLeaf) root.AccumulateLeafGrad(rootGrad);
+        else pending.Add(root, rootGrad, ownedByPass: false);
         foreach (var variable in order)
         {
-            if (pending.TryTake(variable, out var grad))
+            if (variable.IsLeaf) FinishLeaf(variable, leafGradReady);
+            else if (pending.TryTake(variable, out var grad))
             {
-                if (variable.IsLeaf)
-                {
-                    // every consumer of a leaf comes before it in the order: its gradient is now complete
-                    variable.AccumulateLeafGrad(grad);
-                    leafGradReady?.Invoke(variable);
-                }
-                else PropagateThroughNode(pending, variable.Node!, grad);
+                PropagateThroughNode(pending, variable.Node!, grad);
                 pending.Release(grad);
             }
             release?.Done(variable);
         }
+    }
+
+    /// <summary>
+    /// Every consumer of a leaf comes before it in the order and has written its share into the leaf's Grad: the
+    /// gradient is complete, so the leaf is reported ready (once per pass, and only if a gradient reached it).
+    /// </summary>
+    private static void FinishLeaf(Variable leaf, Action<Variable>? leafGradReady)
+    {
+        if (!leaf.GradWrittenInPass) return;
+        leaf.GradWrittenInPass = false;
+        leafGradReady?.Invoke(leaf);
     }
 
     private static void PropagateThroughNode(PendingGradients pending, GradNode node, Tensor grad)
@@ -52,6 +62,12 @@ internal static class BackwardPass
         if (grad is null || !input.RequiresGrad) return;
         if (!grad.Shape.SequenceEqual(input.Shape))
             throw new InvalidOperationException($"{nodeName} backward produced a gradient of shape {grad.ShapeString} for an input of shape {input.Value.ShapeString}");
+        if (input.IsLeaf)
+        {
+            // added into the leaf's Grad at once: nothing waits, and the node's tensor is freed with its scope
+            input.AccumulateLeafGrad(grad);
+            return;
+        }
         bool allocatedByNode = nodeScope.Owns(grad.Storage);
         if (allocatedByNode) grad.Keep();
         pending.Add(input, grad, allocatedByNode);

@@ -13,7 +13,7 @@ public static partial class Ops
         Record("MatMul", Tensor.MatMul(a.Value, b.Value), [a, b], dy =>
         [
             a.RequiresGrad ? Tensor.MatMul(dy, b.Value, transposeB: true).SumToShape(a.Shape) : null,
-            b.RequiresGrad ? MatMulWeightGrad(a.Value, dy, b.Shape) : null,
+            b.RequiresGrad ? MatMulWeightGrad(a.Value, dy, b) : null,
         ]);
 
     /// <summary>
@@ -53,10 +53,10 @@ public static partial class Ops
         if (z is null) return new Variable(y);
         return Record("LinearGelu", y, [x, weight, bias], dy =>
         {
-            var dbias = Tensor.Zeros(bias.Value.Device, bias.Value.ShapeArray());
+            var dbias = AddingGradientTarget(bias);
             var dz = Tensor.BiasGeluBackward(kind, z, bias.Value, dy, dbias);
             var grads = LinearBackward(x, weight, null, dz);
-            return [grads[0], grads[1], dbias];
+            return [grads[0], grads[1], HandOn(bias, dbias)];
         }, z);
     }
 
@@ -73,34 +73,46 @@ public static partial class Ops
     }
 
     /// <summary>
-    /// Gradients of z = x W^T + b given dz, the gradient of z: dx = dz W, dW = dz^T x (rows folded), db = column
-    /// sums of dz. For Linear, z is the output (dz = dy); LinearGelu passes the gradient before its activation, with
-    /// no bias (its bias gradient comes out of the fused activation backward).
+    /// Gradients of z = x W^T + b given dz, the gradient of z: dx = dz W, dW = dz^T x (rows folded, written by the GEMM
+    /// straight into a leaf weight's Grad), db = column sums of dz. For Linear, z is the output (dz = dy); LinearGelu
+    /// passes the gradient before its activation, with no bias (its bias gradient comes out of the fused activation
+    /// backward).
     /// </summary>
     private static Tensor?[] LinearBackward(Variable x, Variable weight, Variable? bias, Tensor dz)
     {
         int outFeatures = weight.Value.Size(0), inFeatures = weight.Value.Size(1);
         var dz2 = dz.Reshape(-1, outFeatures);
         Tensor? dx = x.RequiresGrad ? Tensor.MatMul(dz, weight.Value) : null;
-        Tensor? dw = null;
-        if (weight.RequiresGrad)
-        {
-            dw = Tensor.Empty(DType.Float32, weight.Value.Device, outFeatures, inFeatures);
-            Tensor.GemmInto(dz2, true, x.Value.Reshape(-1, inFeatures), false, dw, GemmEpilogue.None);
-        }
+        Tensor? dw = weight.RequiresGrad ? ProductGradient(weight, dz2, true, x.Value.Reshape(-1, inFeatures), false) : null;
         Tensor? db = bias is { RequiresGrad: true } ? dz2.Sum(0) : null;
         return bias is null ? [dx, dw] : [dx, dw, db];
     }
 
-    private static Tensor MatMulWeightGrad(Tensor a, Tensor dy, ReadOnlySpan<int> bShape)
+    /// <summary>
+    /// db for y = a b with b 2-D: a^T dy with a's leading dims folded into the rows (the sum over broadcast batch
+    /// dims), as one GEMM straight into a leaf's Grad; a batched b takes the batched product summed to its shape.
+    /// </summary>
+    private static Tensor? MatMulWeightGrad(Tensor a, Tensor dy, Variable b)
     {
-        if (bShape.Length == 2 && a.Rank > 2)
+        if (b.Value.Rank == 2 && a.Rank >= 2)
         {
             int k = a.Size(-1), n = dy.Size(-1);
-            var g = Tensor.Empty(DType.Float32, a.Device, k, n);
-            Tensor.GemmInto(a.Reshape(-1, k), true, dy.Reshape(-1, n), false, g, GemmEpilogue.None);
-            return g;
+            return ProductGradient(b, a.Reshape(-1, k), true, dy.Reshape(-1, n), false);
         }
-        return Tensor.MatMul(a, dy, transposeA: true).SumToShape(bShape);
+        return Tensor.MatMul(a, dy, transposeA: true).SumToShape(b.Shape);
     }
+
+    /// <summary>
+    /// The gradient op(a) op(b) of a 2-D input, computed by one GEMM into its <see cref="GradientTarget"/>: a leaf's
+    /// Grad (accumulated with beta 1 when it already holds a gradient), or a new tensor handed on.
+    /// </summary>
+    private static Tensor? ProductGradient(Variable input, Tensor a, bool transposeA, Tensor b, bool transposeB)
+    {
+        var target = GradientTarget(input, out float beta);
+        Tensor.GemmInto(a, transposeA, b, transposeB, target, beta == 0f ? GemmEpilogue.None : AccumulatingProduct);
+        return HandOn(input, target);
+    }
+
+    /// <summary>c = op(a) op(b) + c.</summary>
+    private static readonly GemmEpilogue AccumulatingProduct = new() { Beta = 1f };
 }

@@ -11,10 +11,10 @@ public static partial class Ops
         var (y, stats) = Tensor.LayerNorm(x.Value, gamma.Value, beta.Value, eps);
         return Record("LayerNorm", y, [x, gamma, beta], dy =>
         {
-            var dgamma = Tensor.ZerosLike(gamma.Value);
-            var dbeta = Tensor.ZerosLike(beta.Value);
+            var dgamma = AddingGradientTarget(gamma);
+            var dbeta = AddingGradientTarget(beta);
             var dx = Tensor.LayerNormBackward(x.Value, gamma.Value, stats, dy, dgamma, dbeta);
-            return [dx, dgamma, dbeta];
+            return [dx, HandOn(gamma, dgamma), HandOn(beta, dbeta)];
         }, stats.Mean, stats.Rstd);
     }
 
@@ -69,13 +69,16 @@ public static partial class Ops
         return MeanAll(Sub(softplus, Mul(x, new Variable(target))));
     }
 
-    /// <summary>Rows of the table picked by ids; the backward scatter-adds into the table's gradient.</summary>
+    /// <summary>
+    /// Rows of the table picked by ids; the backward scatter-adds dy into the table's gradient: straight into a leaf
+    /// table's Grad (no table-sized temporary), into new zeros for a computed table.
+    /// </summary>
     public static Variable Embedding(Variable table, Tensor ids) =>
         Record("Embedding", Tensor.Embedding(table.Value, ids), [table], dy =>
         {
-            var dtable = Tensor.ZerosLike(table.Value);
+            var dtable = AddingGradientTarget(table);
             Tensor.EmbeddingBackward(dy, ids, dtable);
-            return [dtable];
+            return [HandOn(table, dtable)];
         });
 
     /// <summary>

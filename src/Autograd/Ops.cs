@@ -19,6 +19,32 @@ public static partial class Ops
             ? new Variable(value, new GradNode(name, inputs, backward, saved))
             : new Variable(value);
 
+    /// <summary>
+    /// The tensor a backward writes an input's gradient into as c = product + <paramref name="beta"/> c: a leaf's own
+    /// Grad (see <see cref="Variable.GradDestination"/>), or a new tensor (beta 0) to hand on. Return
+    /// <see cref="HandOn"/> of it.
+    /// </summary>
+    internal static Tensor GradientTarget(Variable input, out float beta)
+    {
+        if (input.ReceivesGradInPlace) return input.GradDestination(out beta);
+        beta = 0f;
+        return Tensor.Empty(DType.Float32, input.Value.Device, input.Value.ShapeArray());
+    }
+
+    /// <summary>
+    /// The tensor a backward that can only add (scatter-add, accumulating reductions) adds an input's gradient into: a
+    /// leaf's own Grad (zeros when it had none), or new zeros to hand on. Return <see cref="HandOn"/> of it.
+    /// </summary>
+    internal static Tensor AddingGradientTarget(Variable input) =>
+        input.ReceivesGradInPlace ? input.GradAccumulator() : Tensor.ZerosLike(input.Value);
+
+    /// <summary>
+    /// What a backward returns for an input whose gradient it wrote into <paramref name="target"/> (from
+    /// <see cref="GradientTarget"/> or <see cref="AddingGradientTarget"/>): nothing when that was the leaf's Grad (the
+    /// pass already knows), the tensor otherwise.
+    /// </summary>
+    internal static Tensor? HandOn(Variable input, Tensor target) => input.ReceivesGradInPlace ? null : target;
+
     /// <summary>a + b (broadcasting). d/da = dy summed to a's shape; same for b.</summary>
     public static Variable Add(Variable a, Variable b) =>
         Record("Add", a.Value + b.Value, [a, b], dy => [Unbroadcast(dy, a), Unbroadcast(dy, b)]);

@@ -68,15 +68,57 @@ public class Variable
     public void Backward(Tensor outputGrad, bool releaseGraph = false, Action<Variable>? leafGradReady = null) =>
         BackwardPass.Run(this, outputGrad, releaseGraph, leafGradReady);
 
-    /// <summary>Adds a gradient into the leaf's persistent buffer (allocated on first use, outside any scope).</summary>
+    /// <summary>
+    /// True when a backward writes this variable's gradient straight into <see cref="Grad"/> (a leaf that requires
+    /// grad) rather than handing the pass a tensor.
+    /// </summary>
+    internal bool ReceivesGradInPlace => IsLeaf && RequiresGrad;
+
+    /// <summary>Set when a backward has written into <see cref="Grad"/> during the current pass (the pass clears it).</summary>
+    internal bool GradWrittenInPass { get; set; }
+
+    /// <summary>
+    /// Where a backward writes this leaf's gradient as c = product + beta c: the existing <see cref="Grad"/> with
+    /// <paramref name="beta"/> 1 (accumulate: micro-batches, shared parameters, a zeroed gradient), or a new,
+    /// uninitialised one with beta 0 (overwrite, so nothing reads it first).
+    /// </summary>
+    internal Tensor GradDestination(out float beta)
+    {
+        beta = Grad is null ? 0f : 1f;
+        GradWrittenInPass = true;
+        return Grad ??= AllocateGrad(zeroed: false);
+    }
+
+    /// <summary>
+    /// <see cref="Grad"/> for a backward that can only add to its target (scatter-add, accumulating column sums):
+    /// allocated as zeros when absent.
+    /// </summary>
+    internal Tensor GradAccumulator()
+    {
+        GradWrittenInPass = true;
+        return EnsureGrad();
+    }
+
+    /// <summary>
+    /// <see cref="Grad"/>, allocated as zeros when absent: a buffer anything may add a gradient into (e.g. a reduced
+    /// gradient received from other ranks).
+    /// </summary>
+    public Tensor EnsureGrad() => Grad ??= AllocateGrad(zeroed: true);
+
+    /// <summary>Adds a gradient handed on by a backward into the leaf's <see cref="Grad"/> (copied when there is none yet).</summary>
     internal void AccumulateLeafGrad(Tensor g)
     {
-        if (Grad is null)
-        {
-            Grad = Tensor.ZerosLike(Value).KeepAlive();
-        }
-        Grad.AddScaledInPlace(g, 1f);
+        var destination = GradDestination(out float beta);
+        if (beta == 0f) destination.CopyFrom(g);
+        else destination.AddScaledInPlace(g, 1f);
     }
+
+    /// <summary>
+    /// The one place a gradient buffer is made: shaped like the value, on its device, outside every tensor scope
+    /// (it outlives the step). With <paramref name="zeroed"/> false its contents are undefined until written.
+    /// </summary>
+    private Tensor AllocateGrad(bool zeroed) =>
+        (zeroed ? Tensor.ZerosLike(Value) : Tensor.Empty(Value.DType, Value.Device, Value.ShapeArray())).KeepAlive();
 
     /// <inheritdoc />
     public override string ToString() => $"Variable({Name ?? Node?.Name ?? "leaf"}, {Value})";

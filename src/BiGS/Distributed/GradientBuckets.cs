@@ -166,8 +166,7 @@ public sealed class GradientBuckets : IDisposable
             {
                 var parameter = Parameters[slot];
                 if (parameter.Grad is null && someRankHad[slot] == 0f) continue;
-                parameter.Grad ??= Tensor.ZerosLike(parameter.Value).KeepAlive();
-                Buffer.Read(offsets[slot], parameter.Grad);
+                Buffer.Read(offsets[slot], parameter.EnsureGrad());
             }
             Array.Clear(staged);
             stagedCount = 0;
