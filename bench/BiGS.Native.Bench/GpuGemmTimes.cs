@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using BiGS.Native.Gpu;
+using BiGS.Native.Kernels.Cpu;
 using BiGS.Native.Tensors;
 
 namespace BiGS.Native.Bench;
@@ -10,7 +11,8 @@ namespace BiGS.Native.Bench;
 /// Times our GEMM (<see cref="Tensor.GemmInto"/>, the entry point the Linear layers use) on every matrix product of a
 /// BiGS-base training step: for each Dense of <see cref="ModelGemmShapes.BaseForward"/> the forward product (NT), the
 /// input gradient (NN) and the weight gradient (TN), at the given token counts. Prints one JSON object per product
-/// (tokens, name, calls per step, layout, m, n, k, precision, ms, tflops) for bench/gpu/gemm_table.py to set beside PyTorch's
+/// (tokens, name, calls per step, layout, m, n, k, precision, ms, tflops, and the kernel: tile, with the tuner's time per
+/// candidate tile in tile_ms where it measured them) for bench/gpu/gemm_table.py to set beside PyTorch's
 /// (bench/gpu/gemm_torch.py, the same shapes and layouts). Each time is the median over rounds of the mean of
 /// several launches between two device synchronisations. Options: <c>--device NAME</c> (default cuda:0),
 /// <c>--precision fp32|tf32|bf16</c> (default fp32), <c>--tokens 1024,16384</c> (BiGS-base steps at 8x128 and 32x512),
@@ -43,11 +45,12 @@ public sealed class GpuGemmTimes : ISideBySide
                 foreach (var product in LinearProducts(shape))
                 {
                     double ms = TimeProduct(device, product, rounds, launches);
+                    var (tile, tileMs) = KernelOf(device, product, precision);
                     Console.WriteLine(JsonSerializer.Serialize(new
                     {
                         tokens, name = $"{shape.K}->{shape.N}", calls, layout = product.Layout, m = product.M, n = product.N, k = product.K,
                         precision = MatMulPrecision.Name(precision), ms, tflops = 2.0 * product.M * product.N * product.K / (ms * 1e9),
-                        device = device.ToString(),
+                        device = device.ToString(), tile, tile_ms = tileMs,
                     }));
                 }
         return 0;
@@ -90,6 +93,21 @@ public sealed class GpuGemmTimes : ISideBySide
             times.Add(watch.Elapsed.TotalMilliseconds / launches);
         }
         return times.Order().ElementAt(times.Count / 2);
+    }
+
+    /// <summary>
+    /// The kernel that ran <paramref name="product"/>: "cpu", "tensor-cores" (tf32 and bf16 on CUDA sm_80+), or the SIMT
+    /// tile the backend's tuner chose, with the milliseconds per launch of each candidate when it measured them.
+    /// </summary>
+    private static (string Tile, Dictionary<string, double>? TileMs) KernelOf(Device device, Product product, Precision precision)
+    {
+        if (device.Backend is not IlgpuBackend gpu) return ("cpu", null);
+        if (gpu.HasTensorCores && precision != Precision.Fp32) return ("tensor-cores", null);
+        var measured = gpu.GemmTuner.Chosen.Keys.Where(p => p.TransposeA == product.TransposeA && p.TransposeB == product.TransposeB
+            && p.Precision == precision && p.M == product.M && p.N == product.N && p.K == product.K).ToArray();
+        if (measured.Length == 0) return (GemmTiles.Name(gpu.GemmTuner.Pinned ?? GemmTile.Tile64x64), null);
+        var timings = gpu.GemmTuner.Timings[measured[0]];
+        return (GemmTiles.Name(gpu.GemmTuner.Chosen[measured[0]]), timings.ToDictionary(t => GemmTiles.Name(t.Key), t => t.Value * 1e3));
     }
 
     /// <summary>Waits for the device's queued work (the CPU computes synchronously).</summary>

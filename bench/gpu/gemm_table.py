@@ -4,7 +4,8 @@
 Reads JSON lines files named ours-<precision>-<round>.jsonl and torch-<precision>-<round>.jsonl from a folder, takes
 each side's fastest round per product, and prints a Markdown table with the ratio torch ms / our ms (the issue's
 goal: >= 0.7 everywhere) and, per precision, the ratio of summed times weighted by how often a BiGS-base step runs
-each product (forward + both gradients per Dense).
+each product (forward + both gradients per Dense). "our kernel" is the SIMT tile the run-time tuner chose (or
+"tensor-cores"); each ours-*.jsonl row also holds the tuner's time per candidate tile (tile_ms).
 
 usage: gemm_table.py FOLDER
 """
@@ -31,13 +32,13 @@ def best_times(folder, side):
 def main():
     folder = sys.argv[1]
     ours, torch = best_times(folder, "ours"), best_times(folder, "torch")
-    print("| precision | tokens | Dense | layout | m x n x k | ours ms | ours TFLOP/s | torch ms | torch TFLOP/s | torch/ours |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("| precision | tokens | Dense | layout | m x n x k | our kernel | ours ms | ours TFLOP/s | torch ms | torch TFLOP/s | torch/ours |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     totals = {}
     for key in sorted(set(ours) & set(torch), key=lambda k: (["fp32", "tf32", "bf16"].index(k[0]), k[1], k[2], k[3])):
         o, t = ours[key], torch[key]
         ratio = t["ms"] / o["ms"]
-        print(f"| {key[0]} | {key[1]} | {key[2]} | {key[3]} | {o['m']}x{o['n']}x{o['k']} | {o['ms']:.3f} | {o['tflops']:.1f} "
+        print(f"| {key[0]} | {key[1]} | {key[2]} | {key[3]} | {o['m']}x{o['n']}x{o['k']} | {o.get('tile', '?')} | {o['ms']:.3f} | {o['tflops']:.1f} "
               f"| {t['ms']:.3f} | {t['tflops']:.1f} | {ratio:.2f}{'' if ratio >= 0.7 else ' (< 0.7)'} |")
         total = totals.setdefault((key[0], key[1]), [0.0, 0.0])
         total[0] += o["calls"] * o["ms"]

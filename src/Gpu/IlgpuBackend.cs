@@ -36,6 +36,7 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
     private readonly MemoryBuffer1D<int, Stride1D.Dense> errors;
     private readonly int rowGroup;
     private readonly int fftGroup;
+    private readonly GemmTile[] gemmTiles;
     private readonly Dictionary<int, MemoryBuffer1D<float, Stride1D.Dense>> twiddleTables = [];
     private long deviceToHostCopies;
     private long hostToDeviceCopies;
@@ -52,6 +53,8 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
         rowGroup = accelerator.AcceleratorType == AcceleratorType.CPU ? CpuAcceleratorRowGroup : GpuRowGroup;
         fftGroup = accelerator.AcceleratorType == AcceleratorType.CPU ? CpuAcceleratorRowGroup : GpuFftGroup;
         KernelOptions = IlgpuKernelOptions.FromEnvironment();
+        GemmTuner = GemmTileTuner.FromEnvironment(measureByDefault: accelerator is CudaAccelerator);
+        gemmTiles = GemmTiles.All.Where(tile => GemmTiles.Threads(tile) <= accelerator.MaxNumThreadsPerGroup).ToArray();
         pool = new DeviceMemoryPool(accelerator, Description);
         errors = accelerator.Allocate1D<int>(DeviceErrors.Length);
         errors.View.MemSetToZero();
@@ -162,16 +165,66 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
             GeluKind.Tanh => GemmEpilogueStage.GeluTanh,
             _ => GemmEpilogueStage.GeluErf,
         };
+        bool vectorA = GemmStagedOperand.Vectorizable(a.Offset, a.Size(2), strideA);
+        bool vectorB = GemmStagedOperand.Vectorizable(b.Offset, b.Size(2), strideB);
         var shape = new GemmShape(transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, a.Size(2), b.Size(2), strideA, strideB,
-            epilogue.Alpha, epilogue.Beta, Flag(epilogue.Bias), activation, Flag(epilogue.Residual), Flag(epilogue.Product), precision);
+            epilogue.Alpha, epilogue.Beta, Flag(epilogue.Bias), activation, Flag(epilogue.Residual), Flag(epilogue.Product), precision,
+            vectorA ? 1 : 0, vectorB ? 1 : 0);
         // Views the epilogue does not use are c again: never read, as the shape's flags say.
         var (bias, residual, product) = (OrC(epilogue.Bias, c), OrC(epilogue.Residual, c), OrC(epilogue.Product, c));
-        var grid = new Index3D(Groups(n, GemmKernel.Tile), Groups(m, GemmKernel.Tile), batch);
         if (TensorCoreKernel(precision) is { } tensorCores)
+        {
+            var grid = new Index3D(Groups(n, GemmTensorCoreKernel.Tile), Groups(m, GemmTensorCoreKernel.Tile), batch);
             tensorCores(new KernelConfig(grid, new Index3D(GemmTensorCoreKernel.Threads, 1, 1)), F(a), F(b), F(c), bias, residual, product, shape);
-        else
-            kernels.Sgemm(new KernelConfig(grid, new Index3D(GemmKernel.Threads, GemmKernel.Threads, 1)), F(a), F(b), F(c), bias, residual, product, shape);
+            return;
+        }
+        var problem = new GemmProblem(transposeA, transposeB, precision, batch, m, n, k, vectorA, vectorB);
+        var tile = GemmTuner.Choose(problem, gemmTiles, candidate => SecondsPerSgemm(candidate, F(a), F(b), shape, batch, OnlyWritten(c, epilogue)));
+        LaunchSgemm(tile, F(a), F(b), F(c), bias, residual, product, shape, batch);
     }
+
+    /// <summary>
+    /// Picks the SIMT GEMM's tile configuration per problem (measured on CUDA, 64 x 64 elsewhere; see
+    /// <see cref="GemmTileTuner.EnvironmentVariable"/> to pin one).
+    /// </summary>
+    public GemmTileTuner GemmTuner { get; }
+
+    private void LaunchSgemm(GemmTile tile, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
+        ArrayView<float> residual, ArrayView<float> product, GemmShape shape, int batch)
+    {
+        int rows = GemmTiles.Rows(tile), columns = GemmTiles.Columns(tile);
+        var grid = new Index3D(Groups(shape.N, columns), Groups(shape.M, rows), batch);
+        var group = new Index3D(columns / GemmKernel.PerThread, rows / GemmKernel.PerThread, 1);
+        kernels.Sgemm(tile)(new KernelConfig(grid, group), a, b, c, bias, residual, product, shape);
+    }
+
+    /// <summary>
+    /// Seconds per launch of the SIMT GEMM with <paramref name="tile"/> on the problem of <paramref name="shape"/>, with no
+    /// epilogue, into <paramref name="c"/> when the real launch will overwrite it without reading it, else into a scratch
+    /// buffer (so what the epilogue reads is untouched): 2 launches to warm up (the first compiles), then
+    /// <see cref="TunerLaunches"/> timed between two synchronisations of the accelerator.
+    /// </summary>
+    private double SecondsPerSgemm(GemmTile tile, ArrayView<float> a, ArrayView<float> b, GemmShape shape, int batch, ArrayView<float>? c)
+    {
+        var plain = shape with { Alpha = 1f, Beta = 0f, HasBias = 0, Activation = GemmEpilogueStage.NoActivation, HasResidual = 0, HasProduct = 0 };
+        using var scratch = c is null ? pool.Rent((long)batch * shape.M * shape.N * sizeof(float)) : null;
+        var target = c ?? scratch!.As<float>();
+        for (int i = 0; i < 2; i++) LaunchSgemm(tile, a, b, target, target, target, target, plain, batch);
+        Accelerator.Synchronize();
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        for (int i = 0; i < TunerLaunches; i++) LaunchSgemm(tile, a, b, target, target, target, target, plain, batch);
+        Accelerator.Synchronize();
+        return System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds / TunerLaunches;
+    }
+
+    /// <summary>Timed launches per tile configuration when the tuner measures a new problem.</summary>
+    private const int TunerLaunches = 5;
+
+    /// <summary>c's elements when the GEMM only writes c (beta 0, and no epilogue input shares its storage), else null.</summary>
+    private ArrayView<float>? OnlyWritten(Tensor c, GemmEpilogue epilogue) =>
+        epilogue.Beta == 0f && !SharesStorage(epilogue.Bias, c) && !SharesStorage(epilogue.Residual, c) ? F(c) : null;
+
+    private static bool SharesStorage(Tensor? tensor, Tensor c) => tensor is not null && ReferenceEquals(tensor.Storage, c.Storage);
 
     /// <summary>True when the accelerator is a CUDA device with tensor cores for TF32 and BF16 (compute capability 8.0+).</summary>
     public bool HasTensorCores => Accelerator is CudaAccelerator cuda && cuda.Architecture is { } architecture && architecture >= CudaArchitecture.SM_80;

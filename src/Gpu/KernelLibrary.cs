@@ -3,6 +3,8 @@ using BiGS.Native.Gpu.Kernels;
 using BiGS.Native.Kernels.Cpu;
 using ILGPU;
 using ILGPU.Runtime;
+using GemmKernelMethod = System.Action<ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>,
+    ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, BiGS.Native.Gpu.Kernels.GemmShape>;
 
 namespace BiGS.Native.Gpu;
 
@@ -138,8 +140,17 @@ internal sealed class KernelLibrary(Accelerator accelerator)
     public Action<Index1D, ArrayView<float>, int, ArrayView<float>> SumGroups => Auto(ref sumGroups, SharedFftKernels.SumGroups);
     public Action<KernelConfig, ArrayView<float>, int, ArrayView<float>, ArrayView<float>, ArrayView<float>> SharedKernelGradient =>
         Grouped(ref sharedKernelGradient, SharedFftKernels.KernelGradient);
-    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape> Sgemm =>
-        Grouped(ref sgemm, GemmKernel.Sgemm, "Gemm.Simt");
+    /// <summary>The SIMT GEMM specialised for tile configuration <paramref name="tile"/> (every tile counted as "Gemm.Simt").</summary>
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape> Sgemm(GemmTile tile) =>
+        GenericGrouped<Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape>>(
+            $"Gemm.Simt.{GemmTiles.Name(tile)}", "Gemm.Simt", tile switch
+            {
+                GemmTile.Tile64x64 => (GemmKernelMethod)GemmKernel.Sgemm<GemmTile64x64>,
+                GemmTile.Tile128x64 => GemmKernel.Sgemm<GemmTile128x64>,
+                GemmTile.Tile64x128 => GemmKernel.Sgemm<GemmTile64x128>,
+                GemmTile.Tile128x128 => GemmKernel.Sgemm<GemmTile128x128>,
+                _ => throw new ArgumentOutOfRangeException(nameof(tile), tile, "not a GEMM tile configuration"),
+            });
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape> GemmTf32 =>
         Grouped(ref gemmTf32, GemmTensorCoreKernel.Tf32, "Gemm.Tf32");
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape> GemmBf16 =>
@@ -182,7 +193,6 @@ internal sealed class KernelLibrary(Accelerator accelerator)
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ColumnLayout, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? sharedConvolutionBackward;
     private Action<Index1D, ArrayView<float>, int, ArrayView<float>>? sumGroups;
     private Action<KernelConfig, ArrayView<float>, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>? sharedKernelGradient;
-    private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape>? sgemm;
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape>? gemmTf32;
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape>? gemmBf16;
 
@@ -199,11 +209,20 @@ internal sealed class KernelLibrary(Accelerator accelerator)
     }
 
     /// <summary>Compiles one instantiation of a generic auto-grouped kernel once per name (its counter's name too).</summary>
-    private TDelegate Generic<TDelegate>(string name, TDelegate kernel) where TDelegate : Delegate
+    private TDelegate Generic<TDelegate>(string name, TDelegate kernel) where TDelegate : Delegate => Cached<TDelegate>(name, name, kernel, autoGrouped: true);
+
+    /// <summary>
+    /// Compiles one instantiation of a generic explicitly grouped kernel once per <paramref name="key"/>, as launcher
+    /// <typeparamref name="TLauncher"/>, its launches counted as <paramref name="name"/>.
+    /// </summary>
+    private TLauncher GenericGrouped<TLauncher>(string key, string name, Delegate kernel) where TLauncher : Delegate =>
+        Cached<TLauncher>(key, name, kernel, autoGrouped: false);
+
+    private TDelegate Cached<TDelegate>(string key, string name, Delegate kernel, bool autoGrouped) where TDelegate : Delegate
     {
         lock (generic)
         {
-            if (!generic.TryGetValue(name, out var loaded)) generic[name] = loaded = Load(name, kernel, autoGrouped: true);
+            if (!generic.TryGetValue(key, out var loaded)) generic[key] = loaded = Load(name, kernel, autoGrouped);
             return (TDelegate)loaded;
         }
     }

@@ -5,82 +5,76 @@ namespace BiGS.Native.Gpu.Kernels;
 
 /// <summary>
 /// Batched SGEMM with a fused epilogue (see <see cref="GemmEpilogueStage"/>), register-blocked and tiled in shared
-/// memory (SIMT; no tensor cores). A group of 8 x 8 threads computes a 64 x 64 tile of c; each thread holds an 8 x 8
-/// block of accumulators in registers, at rows ty + 8i and columns tx + 8j of the tile (so neighbouring threads load
-/// and store neighbouring elements of c and of the staged b). Per step of 16 along k the group stages op(a) (64 x 16)
-/// and op(b) (16 x 64) in shared memory, each element loaded from global memory once and then used 64 times; each
-/// thread then does 64 multiply-adds per 16 shared loads. The shared tiles are double-buffered: the next step's
-/// operands are staged into one buffer while the other is read, so one barrier per step suffices. Operands are rounded
-/// to <see cref="GemmShape.Precision"/> as they are staged (exact for fp32; the tensor cores' rounding for tf32 and
-/// bf16), the sums are fp32. Launch: groups (ceil(n/64), ceil(m/64), batch) of (8, 8) threads.
+/// memory (SIMT; no tensor cores), specialised per tile configuration (a type argument implementing
+/// <see cref="IGemmTile"/>). A group of R x C threads computes an 8R x 8C tile of c; each thread holds an 8 x 8 block of
+/// accumulators in registers, at rows ty + R i and columns tx + C j of the tile (so neighbouring threads load and store
+/// neighbouring elements of c and of the staged b). Per step of 16 along k the group stages op(a) (8R x 16) and op(b)
+/// (16 x 8C) in shared memory (<see cref="GemmStagedOperand"/>: 128-bit loads where the host found the operand
+/// aligned), each element loaded from global memory once and then used 8C or 8R times; each thread then does 64
+/// multiply-adds per 16 shared loads. The shared tiles are double-buffered: the next step's operands are staged into
+/// one buffer while the other is read, so one barrier per step suffices. Operands are rounded to
+/// <see cref="GemmShape.Precision"/> as they are staged (exact for fp32; the tensor cores' rounding for tf32 and bf16),
+/// the sums are fp32. Launch: groups (ceil(n/8C), ceil(m/8R), batch) of (C, R) threads.
 /// </summary>
 public static class GemmKernel
 {
-    /// <summary>Rows and columns of c per group.</summary>
-    public const int Tile = 64;
-
-    /// <summary>Threads per group along each dimension.</summary>
-    public const int Threads = 8;
+    /// <summary>Rows and columns of c per thread.</summary>
+    public const int PerThread = 8;
 
     private const int Depth = 16;
-    private const int PerThread = Tile / Threads;
-    private const int StageSize = Depth * Tile;
 
     /// <summary>The kernel (see the class summary); bias, residual and product are read only when the shape says so.</summary>
-    public static void Sgemm(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
-        ArrayView<float> residual, ArrayView<float> product, GemmShape s)
+    public static void Sgemm<TTile>(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
+        ArrayView<float> residual, ArrayView<float> product, GemmShape s) where TTile : struct, IGemmTile
     {
-        var tilesA = SharedMemory.Allocate<float>(2 * StageSize);   // [buffer][k][row]
-        var tilesB = SharedMemory.Allocate<float>(2 * StageSize);   // [buffer][k][column]
-        int tx = Group.IdxX, ty = Group.IdxY, thread = ty * Threads + tx;
-        int rowBase = Grid.IdxY * Tile, colBase = Grid.IdxX * Tile;
-        long aFirst = Grid.IdxZ * s.StrideA, bFirst = Grid.IdxZ * s.StrideB, cFirst = Grid.IdxZ * (long)s.M * s.N;
+        int threadRows = default(TTile).ThreadRows, threadColumns = default(TTile).ThreadColumns;
+        int rows = PerThread * threadRows, columns = PerThread * threadColumns;
+        int stageA = Depth * rows, stageB = Depth * columns;
+        var tilesA = SharedMemory.Allocate<float>(2 * stageA);   // [buffer][k][row]
+        var tilesB = SharedMemory.Allocate<float>(2 * stageB);   // [buffer][k][column]
+        int tx = Group.IdxX, ty = Group.IdxY, thread = ty * threadColumns + tx, threads = threadRows * threadColumns;
+        int rowBase = Grid.IdxY * rows, colBase = Grid.IdxX * columns;
+        var opA = GemmStagedOperand.A(a, Grid.IdxZ * s.StrideA, s, rowBase);
+        var opB = GemmStagedOperand.B(b, Grid.IdxZ * s.StrideB, s, colBase);
+        long cFirst = Grid.IdxZ * (long)s.M * s.N;
         var acc = default(Block8x8);
-        Stage(a, b, aFirst, bFirst, s, rowBase, colBase, 0, thread, tilesA.SubView(0, StageSize), tilesB.SubView(0, StageSize));
+        // Shared tiles are k-major ([k][row], [k][column]): element (outer, k) at k * outerCount + outer.
+        opA.Stage(0, rows, Depth, thread, threads, tilesA.SubView(0, stageA), rows, 1);
+        opB.Stage(0, columns, Depth, thread, threads, tilesB.SubView(0, stageB), columns, 1);
         Group.Barrier();
         for (int k0 = 0, buffer = 0; k0 < s.K; k0 += Depth, buffer ^= 1)
         {
             // The other buffer was last read before the previous barrier, so it can be refilled now.
             if (k0 + Depth < s.K)
-                Stage(a, b, aFirst, bFirst, s, rowBase, colBase, k0 + Depth, thread,
-                    tilesA.SubView((buffer ^ 1) * StageSize, StageSize), tilesB.SubView((buffer ^ 1) * StageSize, StageSize));
-            var tileA = tilesA.SubView(buffer * StageSize, StageSize);
-            var tileB = tilesB.SubView(buffer * StageSize, StageSize);
+            {
+                opA.Stage(k0 + Depth, rows, Depth, thread, threads, tilesA.SubView((buffer ^ 1) * stageA, stageA), rows, 1);
+                opB.Stage(k0 + Depth, columns, Depth, thread, threads, tilesB.SubView((buffer ^ 1) * stageB, stageB), columns, 1);
+            }
+            var tileA = tilesA.SubView(buffer * stageA, stageA);
+            var tileB = tilesB.SubView(buffer * stageB, stageB);
+            // 16 rank-one updates of the thread's 8 x 8 block from the staged tiles.
             for (int k = 0; k < Depth; k++)
             {
-                int rowOffset = k * Tile + ty, colOffset = k * Tile + tx;
+                int rowOffset = k * rows + ty, colOffset = k * columns + tx, r = threadRows, q = threadColumns;
                 acc.Update(
-                    tileA[rowOffset], tileA[rowOffset + Threads], tileA[rowOffset + 2 * Threads], tileA[rowOffset + 3 * Threads],
-                    tileA[rowOffset + 4 * Threads], tileA[rowOffset + 5 * Threads], tileA[rowOffset + 6 * Threads], tileA[rowOffset + 7 * Threads],
-                    tileB[colOffset], tileB[colOffset + Threads], tileB[colOffset + 2 * Threads], tileB[colOffset + 3 * Threads],
-                    tileB[colOffset + 4 * Threads], tileB[colOffset + 5 * Threads], tileB[colOffset + 6 * Threads], tileB[colOffset + 7 * Threads]);
+                    tileA[rowOffset], tileA[rowOffset + r], tileA[rowOffset + 2 * r], tileA[rowOffset + 3 * r],
+                    tileA[rowOffset + 4 * r], tileA[rowOffset + 5 * r], tileA[rowOffset + 6 * r], tileA[rowOffset + 7 * r],
+                    tileB[colOffset], tileB[colOffset + q], tileB[colOffset + 2 * q], tileB[colOffset + 3 * q],
+                    tileB[colOffset + 4 * q], tileB[colOffset + 5 * q], tileB[colOffset + 6 * q], tileB[colOffset + 7 * q]);
             }
             Group.Barrier();
         }
+        // The epilogue, element by element, for the thread's part of c inside the matrix.
         for (int i = 0; i < PerThread; i++)
         {
-            int row = rowBase + ty + Threads * i;
+            int row = rowBase + ty + threadRows * i;
             if (row >= s.M) break;
             for (int j = 0; j < PerThread; j++)
             {
-                int col = colBase + tx + Threads * j;
+                int col = colBase + tx + threadColumns * j;
                 if (col >= s.N) break;
                 GemmEpilogueStage.Store(c, bias, residual, product, s, cFirst, row, col, acc.Get(i, j));
             }
-        }
-    }
-
-    /// <summary>Stages op(a) rows [rowBase, +64) and op(b) columns [colBase, +64) at k [k0, +16), rounded, into shared memory.</summary>
-    private static void Stage(ArrayView<float> a, ArrayView<float> b, long aFirst, long bFirst, GemmShape s, int rowBase, int colBase,
-        int k0, int thread, ArrayView<float> tileA, ArrayView<float> tileB)
-    {
-        for (int e = thread; e < StageSize; e += Threads * Threads)
-        {
-            // Consecutive threads walk the operand's contiguous dimension.
-            int kA = s.TransA != 0 ? e / Tile : e % Depth, rowA = s.TransA != 0 ? e % Tile : e / Depth;
-            tileA[kA * Tile + rowA] = GemmRounding.Round(GemmOperands.A(a, aFirst, s, rowBase + rowA, k0 + kA), s.Precision);
-            int kB = s.TransB != 0 ? e % Depth : e / Tile, colB = s.TransB != 0 ? e / Depth : e % Tile;
-            tileB[kB * Tile + colB] = GemmRounding.Round(GemmOperands.B(b, bFirst, s, k0 + kB, colBase + colB), s.Precision);
         }
     }
 
@@ -117,21 +111,147 @@ public static class GemmKernel
     }
 }
 
-/// <summary>Reads of the GEMM operands through their layouts, shared by the SIMT and tensor-core kernels.</summary>
-public static class GemmOperands
+/// <summary>
+/// A tile configuration of <see cref="GemmKernel"/>: a group of <see cref="ThreadRows"/> x <see cref="ThreadColumns"/>
+/// threads, each computing 8 x 8 elements of c, so the group's tile of c is (8 ThreadRows) x (8 ThreadColumns).
+/// The kernel is specialised per configuration (a struct type argument), so every size is a constant in it.
+/// </summary>
+public interface IGemmTile
 {
-    /// <summary>op(a)[row, k] of the product starting at <paramref name="first"/>; 0 outside the matrix.</summary>
-    public static float A(ArrayView<float> a, long first, GemmShape s, int row, int k)
+    /// <summary>Threads along the rows of c (the group's y dimension).</summary>
+    int ThreadRows { get; }
+
+    /// <summary>Threads along the columns of c (the group's x dimension).</summary>
+    int ThreadColumns { get; }
+}
+
+/// <summary>64 x 64 tiles of c, 64 threads (the default: fits small shapes and every accelerator).</summary>
+public readonly struct GemmTile64x64 : IGemmTile
+{
+    /// <inheritdoc />
+    public int ThreadRows => 8;
+
+    /// <inheritdoc />
+    public int ThreadColumns => 8;
+}
+
+/// <summary>128 x 64 tiles of c (128 rows), 128 threads.</summary>
+public readonly struct GemmTile128x64 : IGemmTile
+{
+    /// <inheritdoc />
+    public int ThreadRows => 16;
+
+    /// <inheritdoc />
+    public int ThreadColumns => 8;
+}
+
+/// <summary>64 x 128 tiles of c (128 columns), 128 threads.</summary>
+public readonly struct GemmTile64x128 : IGemmTile
+{
+    /// <inheritdoc />
+    public int ThreadRows => 8;
+
+    /// <inheritdoc />
+    public int ThreadColumns => 16;
+}
+
+/// <summary>128 x 128 tiles of c, 256 threads (most reuse per loaded element; for large shapes).</summary>
+public readonly struct GemmTile128x128 : IGemmTile
+{
+    /// <inheritdoc />
+    public int ThreadRows => 16;
+
+    /// <inheritdoc />
+    public int ThreadColumns => 16;
+}
+
+/// <summary>
+/// One GEMM operand seen by a group: op(a)'s rows or op(b)'s columns (the "outer" index) from
+/// a base index, by k, with the staging of a tile of it into shared memory, shared by the SIMT and
+/// tensor-core kernels. Element (outer, k) is at First + outer Ld + k when k is the contiguous dimension in memory,
+/// else at First + k Ld + outer.
+/// </summary>
+public readonly struct GemmStagedOperand
+{
+    private readonly ArrayView<float> values;
+    private readonly long first;
+    private readonly int ld, outerBase, outerLimit, kLimit;
+    private readonly bool kContiguous, vector;
+    private readonly Precision precision;
+
+    private GemmStagedOperand(ArrayView<float> values, long first, int ld, bool kContiguous, int outerBase, int outerLimit,
+        int kLimit, bool vector, Precision precision)
     {
-        if (row >= s.M || k >= s.K) return 0f;
-        return s.TransA != 0 ? a[first + (long)k * s.Lda + row] : a[first + (long)row * s.Lda + k];
+        this.values = values;
+        this.first = first;
+        this.ld = ld;
+        this.kContiguous = kContiguous;
+        this.outerBase = outerBase;
+        this.outerLimit = outerLimit;
+        this.kLimit = kLimit;
+        this.vector = vector;
+        this.precision = precision;
     }
 
-    /// <summary>op(b)[k, col] of the product starting at <paramref name="first"/>; 0 outside the matrix.</summary>
-    public static float B(ArrayView<float> b, long first, GemmShape s, int k, int col)
+    /// <summary>op(a) of the product starting at <paramref name="first"/>, rows from <paramref name="rowBase"/>.</summary>
+    public static GemmStagedOperand A(ArrayView<float> a, long first, GemmShape s, int rowBase) =>
+        new(a, first, s.Lda, s.TransA == 0, rowBase, s.M, s.K, s.VectorA != 0, s.Precision);
+
+    /// <summary>op(b) of the product starting at <paramref name="first"/>, columns from <paramref name="colBase"/>.</summary>
+    public static GemmStagedOperand B(ArrayView<float> b, long first, GemmShape s, int colBase) =>
+        new(b, first, s.Ldb, s.TransB != 0, colBase, s.N, s.K, s.VectorB != 0, s.Precision);
+
+    /// <summary>
+    /// Stages outer [base, +<paramref name="outerCount"/>) by k [<paramref name="k0"/>, +<paramref name="depth"/>),
+    /// rounded to the precision and 0 outside the matrix, into tile[k kStride + outer outerStride]. The group's
+    /// <paramref name="threads"/> threads walk the operand's contiguous dimension together (coalesced), one element
+    /// each, or four with one 128-bit load when the host found the operand aligned (<see cref="GemmShape.VectorA"/>).
+    /// </summary>
+    public void Stage(int k0, int outerCount, int depth, int thread, int threads, ArrayView<float> tile, int kStride, int outerStride)
     {
-        if (k >= s.K || col >= s.N) return 0f;
-        return s.TransB != 0 ? b[first + (long)col * s.Ldb + k] : b[first + (long)k * s.Ldb + col];
+        int width = vector ? 4 : 1;
+        int step = kContiguous ? kStride : outerStride;   // tile distance between neighbours in memory
+        for (int e = thread * width; e < outerCount * depth; e += threads * width)
+        {
+            // Elements e .. e + width - 1 of the tile, in memory order: consecutive along the contiguous dimension.
+            int outer = kContiguous ? e / depth : e % outerCount, k = kContiguous ? e % depth : e / outerCount;
+            int row = outerBase + outer, kk = k0 + k;
+            long at = kContiguous ? first + (long)row * ld + kk : first + (long)kk * ld + row;
+            int to = k * kStride + outer * outerStride;
+            bool whole = kContiguous ? row < outerLimit && kk + width <= kLimit : kk < kLimit && row + width <= outerLimit;
+            if (vector && whole)
+            {
+                // One 128-bit load (ld.v4.f32): at is a multiple of 4 and the view 16-byte aligned (checked on the host).
+                var v = values.Cast<Float4>()[at / 4];
+                tile[to] = GemmRounding.Round(v.X, precision);
+                tile[to + step] = GemmRounding.Round(v.Y, precision);
+                tile[to + 2 * step] = GemmRounding.Round(v.Z, precision);
+                tile[to + 3 * step] = GemmRounding.Round(v.W, precision);
+            }
+            else
+            {
+                for (int j = 0; j < width; j++)
+                {
+                    bool inside = kContiguous ? row < outerLimit && kk + j < kLimit : kk < kLimit && row + j < outerLimit;
+                    tile[to + j * step] = inside ? GemmRounding.Round(values[at + j], precision) : 0f;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// True when an operand at element <paramref name="offset"/> of a 16-byte aligned allocation, with leading dimension
+    /// <paramref name="ld"/> and batch stride <paramref name="stride"/>, can be read with 128-bit loads: each is a multiple
+    /// of 4 floats, so every group of 4 along the contiguous dimension starting at a multiple of 4 is 16-byte aligned.
+    /// </summary>
+    public static bool Vectorizable(long offset, int ld, long stride) => offset % 4 == 0 && ld % 4 == 0 && stride % 4 == 0;
+
+    /// <summary>Four consecutive floats, loaded as one 128-bit access.</summary>
+    private struct Float4
+    {
+#pragma warning disable CS0649 // written only by loads from device memory
+        public float X, Y, Z, W;
+#pragma warning restore CS0649
     }
 }
 
@@ -172,6 +292,8 @@ public static class GemmEpilogueStage
 /// Ldb, transposed when TransA / TransB is not 0; StrideA / StrideB elements between batches (0 broadcasts one matrix);
 /// c is (M, N) dense per batch. The epilogue: Alpha, Beta, and flags for the bias, residual and product views
 /// (given only with batch 1) and the activation code of <see cref="GemmEpilogueStage"/>; Precision rounds the operands.
+/// VectorA / VectorB are not 0 when the host found the operand aligned for 128-bit loads
+/// (<see cref="GemmStagedOperand.Vectorizable"/>).
 /// </summary>
 public readonly record struct GemmShape(int TransA, int TransB, int M, int N, int K, int Lda, int Ldb, long StrideA, long StrideB,
-    float Alpha, float Beta, int HasBias, int Activation, int HasResidual, int HasProduct, Precision Precision);
+    float Alpha, float Beta, int HasBias, int Activation, int HasResidual, int HasProduct, Precision Precision, int VectorA, int VectorB);

@@ -49,15 +49,21 @@ public static class GemmTensorCoreKernel
         int rowBase = Grid.IdxY * Tile, colBase = Grid.IdxX * Tile;
         int warpRow = (warp / 2) * 32, warpCol = (warp % 2) * 32;
         int laneRow = lane / 4, laneK = lane % 4;
-        long aFirst = Grid.IdxZ * s.StrideA, bFirst = Grid.IdxZ * s.StrideB, cFirst = Grid.IdxZ * (long)s.M * s.N;
+        var opA = GemmStagedOperand.A(a, Grid.IdxZ * s.StrideA, s, rowBase);
+        var opB = GemmStagedOperand.B(b, Grid.IdxZ * s.StrideB, s, colBase);
+        long cFirst = Grid.IdxZ * (long)s.M * s.N;
         WarpAccumulators.Declare();
-        Stage(a, b, aFirst, bFirst, s, rowBase, colBase, 0, thread, tilesA.SubView(0, StageSize), tilesB.SubView(0, StageSize));
+        // Shared tiles are k-contiguous ([row][k], [column][k]): element (outer, k) at outer * RowStride + k.
+        opA.Stage(0, Tile, Depth, thread, Threads, tilesA.SubView(0, StageSize), 1, RowStride);
+        opB.Stage(0, Tile, Depth, thread, Threads, tilesB.SubView(0, StageSize), 1, RowStride);
         Group.Barrier();
         for (int k0 = 0, buffer = 0; k0 < s.K; k0 += Depth, buffer ^= 1)
         {
             if (k0 + Depth < s.K)
-                Stage(a, b, aFirst, bFirst, s, rowBase, colBase, k0 + Depth, thread,
-                    tilesA.SubView((buffer ^ 1) * StageSize, StageSize), tilesB.SubView((buffer ^ 1) * StageSize, StageSize));
+            {
+                opA.Stage(k0 + Depth, Tile, Depth, thread, Threads, tilesA.SubView((buffer ^ 1) * StageSize, StageSize), 1, RowStride);
+                opB.Stage(k0 + Depth, Tile, Depth, thread, Threads, tilesB.SubView((buffer ^ 1) * StageSize, StageSize), 1, RowStride);
+            }
             var tileA = tilesA.SubView(buffer * StageSize, StageSize);
             var tileB = tilesB.SubView(buffer * StageSize, StageSize);
             for (int k = 0; k < Depth; k += mma.Depth)
@@ -71,20 +77,6 @@ public static class GemmTensorCoreKernel
             Group.Barrier();
         }
         WarpAccumulators.Store(c, bias, residual, product, s, cFirst, rowBase + warpRow + laneRow, colBase + warpCol + 2 * laneK);
-    }
-
-    /// <summary>Stages op(a) rows [rowBase, +64) and op(b) columns [colBase, +64) at k [k0, +32), rounded, k contiguous.</summary>
-    private static void Stage(ArrayView<float> a, ArrayView<float> b, long aFirst, long bFirst, GemmShape s, int rowBase, int colBase,
-        int k0, int thread, ArrayView<float> tileA, ArrayView<float> tileB)
-    {
-        for (int e = thread; e < Tile * Depth; e += Threads)
-        {
-            // Consecutive threads walk the operand's contiguous dimension.
-            int kA = s.TransA != 0 ? e / Tile : e % Depth, rowA = s.TransA != 0 ? e % Tile : e / Depth;
-            tileA[rowA * RowStride + kA] = GemmRounding.Round(GemmOperands.A(a, aFirst, s, rowBase + rowA, k0 + kA), s.Precision);
-            int kB = s.TransB != 0 ? e % Depth : e / Tile, colB = s.TransB != 0 ? e / Depth : e % Tile;
-            tileB[colB * RowStride + kB] = GemmRounding.Round(GemmOperands.B(b, bFirst, s, k0 + kB, colBase + colB), s.Precision);
-        }
     }
 
     /// <summary>An operand of one mma: four 32-bit registers of a (16 x k) or two of b (k x 8); R2, R3 unused for b.</summary>

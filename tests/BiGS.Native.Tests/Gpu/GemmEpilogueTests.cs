@@ -67,7 +67,7 @@ public abstract class GemmEpilogueTests
     }
 
     /// <summary>The epilogues under test: what each uses, and a name for messages.</summary>
-    private static IEnumerable<EpilogueCase> Epilogues() =>
+    internal static IEnumerable<EpilogueCase> Epilogues() =>
     [
         new("plain", 1f, 0f, Bias: false, null, Residual: false, Product: false),
         new("bias", 1f, 0f, Bias: true, null, Residual: false, Product: false),
@@ -76,7 +76,7 @@ public abstract class GemmEpilogueTests
         new("0.5 product + c (accumulate) + bias + residual", 0.5f, 1f, Bias: true, null, Residual: true, Product: false),
     ];
 
-    private static float[,] RandomMatrix(Random rng, int rows, int cols)
+    internal static float[,] RandomMatrix(Random rng, int rows, int cols)
     {
         var values = new float[rows, cols];
         for (int i = 0; i < rows; i++)
@@ -88,10 +88,10 @@ public abstract class GemmEpilogueTests
     private static Tensor ToTensor(float[,] values, Device device) =>
         Tensor.FromArray(values.Cast<float>().ToArray(), values.GetLength(0), values.GetLength(1)).To(device);
 
-    private sealed record EpilogueCase(string Name, float Alpha, float Beta, bool Bias, GeluKind? Activation, bool Residual, bool Product);
+    internal sealed record EpilogueCase(string Name, float Alpha, float Beta, bool Bias, GeluKind? Activation, bool Residual, bool Product);
 
     /// <summary>One GEMM with its epilogue inputs: c's old contents, the bias (1, n) and the residual.</summary>
-    private sealed record Problem(float[,] A, bool TransposeA, float[,] B, bool TransposeB, int M, int N, int K,
+    internal sealed record Problem(float[,] A, bool TransposeA, float[,] B, bool TransposeB, int M, int N, int K,
         EpilogueCase Epilogue, float[,] OldC, float[,] Bias, float[,] Residual)
     {
         public void Check(Device device, Precision precision, string what)

@@ -38,12 +38,33 @@ public class GemmTensorCorePtxTests
         }
     }
 
-    [Fact]
-    public void Simt_kernel_has_no_tensor_core_instruction()
+    [Theory]
+    [InlineData(typeof(GemmTile64x64))]
+    [InlineData(typeof(GemmTile128x64))]
+    [InlineData(typeof(GemmTile64x128))]
+    [InlineData(typeof(GemmTile128x128))]
+    public void Simt_kernel_stages_with_128_bit_loads_and_no_tensor_core_instruction(Type tile)
     {
-        string ptx = CompileToPtx(typeof(GemmKernel).GetMethod(nameof(GemmKernel.Sgemm))!, 80);
+        string ptx = CompileToPtx(typeof(GemmKernel).GetMethod(nameof(GemmKernel.Sgemm))!.MakeGenericMethod(tile), 80);
         Assert.DoesNotContain("mma.sync", ptx, StringComparison.Ordinal);
         Assert.DoesNotContain(".local", ptx, StringComparison.Ordinal);
+        AssertVectorStaging(ptx, tile.Name);
+    }
+
+    [Theory]
+    [InlineData(nameof(GemmTensorCoreKernel.Tf32))]
+    [InlineData(nameof(GemmTensorCoreKernel.Bf16))]
+    public void Tensor_core_kernels_stage_with_128_bit_loads(string kernel) =>
+        AssertVectorStaging(CompileToPtx(typeof(GemmTensorCoreKernel).GetMethod(kernel)!, 80), kernel);
+
+    /// <summary>
+    /// The staging of op(a) and op(b) has its 128-bit path (<c>ld.v4.f32</c>: ILGPU addresses device memory generically)
+    /// for each operand, in the first stage and in the loop: at least 4 such loads.
+    /// </summary>
+    private static void AssertVectorStaging(string ptx, string kernel)
+    {
+        int vectorLoads = Regex.Matches(ptx, @"\bld(\.global)?\.v4\.f32\b").Count;
+        Assert.True(vectorLoads >= 4, $"{kernel}: {vectorLoads} 128-bit loads (ld.v4.f32) in the PTX, expected at least 4");
     }
 
     /// <summary>The PTX of an explicitly grouped kernel for sm_<paramref name="architecture"/> (PTX ISA 8.0).</summary>

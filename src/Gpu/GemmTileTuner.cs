@@ -1,0 +1,146 @@
+using System.Collections.Concurrent;
+using BiGS.Native.Gpu.Kernels;
+using BiGS.Native.Kernels.Cpu;
+using BiGS.Native.Tensors;
+
+namespace BiGS.Native.Gpu;
+
+/// <summary>The tile configurations of the SIMT GEMM (<see cref="GemmKernel"/>): rows x columns of c per group of threads.</summary>
+public enum GemmTile
+{
+    /// <summary>64 x 64 (<see cref="GemmTile64x64"/>), the fixed default.</summary>
+    Tile64x64,
+
+    /// <summary>128 x 64 (<see cref="GemmTile128x64"/>).</summary>
+    Tile128x64,
+
+    /// <summary>64 x 128 (<see cref="GemmTile64x128"/>).</summary>
+    Tile64x128,
+
+    /// <summary>128 x 128 (<see cref="GemmTile128x128"/>).</summary>
+    Tile128x128,
+}
+
+/// <summary>Sizes and names of <see cref="GemmTile"/> values.</summary>
+public static class GemmTiles
+{
+    /// <summary>Every configuration, in the order the tuner tries them.</summary>
+    public static IReadOnlyList<GemmTile> All { get; } = Enum.GetValues<GemmTile>();
+
+    /// <summary>Rows of c per group.</summary>
+    public static int Rows(GemmTile tile) => tile is GemmTile.Tile128x64 or GemmTile.Tile128x128 ? 128 : 64;
+
+    /// <summary>Columns of c per group.</summary>
+    public static int Columns(GemmTile tile) => tile is GemmTile.Tile64x128 or GemmTile.Tile128x128 ? 128 : 64;
+
+    /// <summary>Threads per group (each computes 8 x 8 elements of c).</summary>
+    public static int Threads(GemmTile tile) => Rows(tile) * Columns(tile) / (GemmKernel.PerThread * GemmKernel.PerThread);
+
+    /// <summary>"rowsxcolumns", e.g. "128x64", as <see cref="Parse"/> reads it.</summary>
+    public static string Name(GemmTile tile) => $"{Rows(tile)}x{Columns(tile)}";
+
+    /// <summary>The configuration called <paramref name="name"/> ("64x64", "128x64", "64x128" or "128x128").</summary>
+    /// <exception cref="ArgumentException">Another name; the message names <paramref name="what"/>.</exception>
+    public static GemmTile Parse(string name, string what)
+    {
+        foreach (var tile in All)
+            if (Name(tile) == name.Trim().ToLowerInvariant()) return tile;
+        throw new ArgumentException($"{what}: '{name}' is not a GEMM tile (use auto or one of {string.Join(", ", All.Select(Name))})");
+    }
+}
+
+/// <summary>
+/// One GEMM problem as the tuner tells them apart: layout, precision, sizes, and whether each operand is read with
+/// 128-bit loads (all of which change which tile is fastest).
+/// </summary>
+public readonly record struct GemmProblem(bool TransposeA, bool TransposeB, Precision Precision, int Batch, int M, int N, int K,
+    bool VectorA, bool VectorB)
+{
+    /// <summary>E.g. "NT fp32 1x4096x3072x768" (layout, precision, batch x m x n x k).</summary>
+    public override string ToString() =>
+        $"{(TransposeA ? 'T' : 'N')}{(TransposeB ? 'T' : 'N')} {MatMulPrecision.Name(Precision)} {Batch}x{M}x{N}x{K}";
+}
+
+/// <summary>
+/// Chooses the SIMT GEMM's tile configuration per <see cref="GemmProblem"/>. In measuring mode (the default on CUDA)
+/// the first time a problem is seen each configuration is timed once by the caller's timer and the fastest is kept
+/// for the rest of the process; in fixed mode (the default elsewhere, e.g. ILGPU's CPU accelerator) it is always
+/// 64 x 64, untimed. The environment variable <see cref="EnvironmentVariable"/> (read when a device opens) or a
+/// <see cref="Force"/> scope pins one configuration for every problem, untimed.
+/// </summary>
+public sealed class GemmTileTuner
+{
+    /// <summary>The environment variable: "auto" (the default) or a tile name (<see cref="GemmTiles.Name"/>) to force.</summary>
+    public const string EnvironmentVariable = "BIGS_GEMM_TILE";
+
+    private static readonly AsyncLocal<GemmTile?> Forced = new();
+    private readonly ConcurrentDictionary<GemmProblem, GemmTile> chosen = new();
+    private readonly ConcurrentDictionary<GemmProblem, IReadOnlyDictionary<GemmTile, double>> timings = new();
+
+    /// <summary>A tuner that measures (<paramref name="measure"/>) or keeps 64 x 64, unless <paramref name="pinned"/> is given.</summary>
+    public GemmTileTuner(bool measure, GemmTile? pinned)
+    {
+        Measures = measure;
+        Pinned = pinned;
+    }
+
+    /// <summary>True when unseen problems are timed per configuration (unless a configuration is pinned or forced).</summary>
+    public bool Measures { get; }
+
+    /// <summary>The configuration the environment pinned for every problem, if any.</summary>
+    public GemmTile? Pinned { get; }
+
+    /// <summary>The configuration each problem measured so far runs with, for reports (e.g. the GEMM benchmark).</summary>
+    public IReadOnlyDictionary<GemmProblem, GemmTile> Chosen => chosen;
+
+    /// <summary>The seconds per launch each candidate took when each problem in <see cref="Chosen"/> was measured.</summary>
+    public IReadOnlyDictionary<GemmProblem, IReadOnlyDictionary<GemmTile, double>> Timings => timings;
+
+    /// <summary>
+    /// A tuner from <see cref="EnvironmentVariable"/>: measuring when <paramref name="measureByDefault"/> (a CUDA
+    /// device) and the variable is unset or "auto", pinned when it names a tile.
+    /// </summary>
+    public static GemmTileTuner FromEnvironment(bool measureByDefault)
+    {
+        string? value = Environment.GetEnvironmentVariable(EnvironmentVariable);
+        bool auto = string.IsNullOrWhiteSpace(value) || value.Trim().Equals("auto", StringComparison.OrdinalIgnoreCase);
+        return new GemmTileTuner(measureByDefault, auto ? null : GemmTiles.Parse(value!, EnvironmentVariable));
+    }
+
+    /// <summary>Makes every GEMM started in this execution flow use <paramref name="tile"/> until the scope is disposed (tests, benchmarks).</summary>
+    public static IDisposable Force(GemmTile tile)
+    {
+        var previous = Forced.Value;
+        Forced.Value = tile;
+        return new Scope(previous);
+    }
+
+    /// <summary>
+    /// The configuration for <paramref name="problem"/> among <paramref name="candidates"/> (those the device can run;
+    /// 64 x 64 first): the forced or pinned one; else in measuring mode the one with the least
+    /// <paramref name="secondsPerLaunch"/> (called once per candidate, the first time the problem is seen, then
+    /// cached); else 64 x 64.
+    /// </summary>
+    /// <exception cref="ArgumentException">The forced or pinned configuration is not among the candidates.</exception>
+    public GemmTile Choose(GemmProblem problem, IReadOnlyList<GemmTile> candidates, Func<GemmTile, double> secondsPerLaunch)
+    {
+        if ((Forced.Value ?? Pinned) is { } fixedTile)
+            return candidates.Contains(fixedTile) ? fixedTile : throw new ArgumentException(
+                $"{EnvironmentVariable}: GEMM tile {GemmTiles.Name(fixedTile)} does not fit this device (it runs {string.Join(", ", candidates.Select(GemmTiles.Name))})");
+        if (!Measures) return GemmTile.Tile64x64;
+        return chosen.GetOrAdd(problem, _ => Fastest(problem, candidates, secondsPerLaunch));
+    }
+
+    /// <summary>The candidate with the least time (the first of equals), recording every time in <see cref="Timings"/>.</summary>
+    private GemmTile Fastest(GemmProblem problem, IReadOnlyList<GemmTile> candidates, Func<GemmTile, double> secondsPerLaunch)
+    {
+        var seconds = candidates.ToDictionary(tile => tile, secondsPerLaunch);
+        timings[problem] = seconds;
+        return candidates.MinBy(tile => seconds[tile]);
+    }
+
+    private sealed class Scope(GemmTile? previous) : IDisposable
+    {
+        public void Dispose() => Forced.Value = previous;
+    }
+}
