@@ -73,10 +73,9 @@ public static partial class Ops
     }
 
     /// <summary>
-    /// Gradients of z = x W^T + b given dz, the gradient of z: dx = dz W, dW = dz^T x (rows folded, written by the GEMM
-    /// straight into a leaf weight's Grad), db = column sums of dz. For Linear, z is the output (dz = dy); LinearGelu
-    /// passes the gradient before its activation, with no bias (its bias gradient comes out of the fused activation
-    /// backward).
+    /// Gradients of z = x W^T + b given dz, the gradient of z: dx = dz W, dW = dz^T x (rows folded) and db = column
+    /// sums of dz, both written straight into a leaf's Grad. For Linear, z is the output (dz = dy); LinearGelu passes
+    /// the gradient before its activation, with no bias (its bias gradient comes out of the fused activation backward).
     /// </summary>
     private static Tensor?[] LinearBackward(Variable x, Variable weight, Variable? bias, Tensor dz)
     {
@@ -84,7 +83,7 @@ public static partial class Ops
         var dz2 = dz.Reshape(-1, outFeatures);
         Tensor? dx = x.RequiresGrad ? Tensor.MatMul(dz, weight.Value) : null;
         Tensor? dw = weight.RequiresGrad ? ProductGradient(weight, dz2, true, x.Value.Reshape(-1, inFeatures), false) : null;
-        Tensor? db = bias is { RequiresGrad: true } ? dz2.Sum(0) : null;
+        Tensor? db = bias is { RequiresGrad: true } ? ColumnSumsGradient(bias, dz2) : null;
         return bias is null ? [dx, dw] : [dx, dw, db];
     }
 
@@ -111,6 +110,17 @@ public static partial class Ops
         var target = GradientTarget(input, out float beta);
         Tensor.GemmInto(a, transposeA, b, transposeB, target, beta == 0f ? GemmEpilogue.None : AccumulatingProduct);
         return HandOn(input, target);
+    }
+
+    /// <summary>
+    /// A bias gradient, the column sums of dz (rows, n), reduced into its <see cref="GradientTarget"/>: a leaf's Grad
+    /// (added onto it when it already holds a gradient), or a new tensor handed on.
+    /// </summary>
+    private static Tensor? ColumnSumsGradient(Variable bias, Tensor dz2)
+    {
+        var target = GradientTarget(bias, out float beta);
+        Tensor.ColumnSumsInto(dz2, target, accumulate: beta != 0f);
+        return HandOn(bias, target);
     }
 
     /// <summary>c = op(a) op(b) + c.</summary>

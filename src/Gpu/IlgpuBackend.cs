@@ -244,7 +244,11 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
 
     /// <inheritdoc />
     public void Reduce(ReduceKind kind, Tensor x, int outer, int axis, int inner, Tensor y) =>
-        PerRow(kernels.ReduceAxis, outer * inner, axis, F(x), (int)kind, axis, inner, F(y));
+        PerRow(kernels.ReduceAxis, outer * inner, axis, F(x), (int)kind, axis, inner, 0, F(y));
+
+    /// <inheritdoc />
+    public void ColumnSums(Tensor x, Tensor sums, bool accumulate) =>
+        PerRow(kernels.ReduceAxis, x.Size(1), x.Size(0), F(x), RowKernels.Sum, x.Size(0), x.Size(1), accumulate ? 1 : 0, F(sums));
 
     /// <inheritdoc />
     public void ReduceToShape(Tensor source, Tensor destination)
@@ -447,6 +451,13 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
         where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct
     {
         if (rows > 0) kernel(new KernelConfig(rows, GroupFor(work)), a1, a2, a3, a4, a5);
+    }
+
+    private void PerRow<T1, T2, T3, T4, T5, T6>(Action<KernelConfig, T1, T2, T3, T4, T5, T6> kernel, int rows, int work,
+        T1 a1, T2 a2, T3 a3, T4 a4, T5 a5, T6 a6)
+        where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct where T6 : struct
+    {
+        if (rows > 0) kernel(new KernelConfig(rows, GroupFor(work)), a1, a2, a3, a4, a5, a6);
     }
 
     private void PerRow<T1, T2, T3, T4, T5, T6, T7>(Action<KernelConfig, T1, T2, T3, T4, T5, T6, T7> kernel, int rows, int work,

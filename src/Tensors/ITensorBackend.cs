@@ -53,6 +53,12 @@ public interface ITensorBackend
     /// <summary>Reduces x viewed as (outer, axis, inner) along the middle dimension into y (outer, inner).</summary>
     void Reduce(ReduceKind kind, Tensor x, int outer, int axis, int inner, Tensor y);
 
+    /// <summary>
+    /// sums = column sums of x (rows, cols), or sums += them with <paramref name="accumulate"/> (a bias gradient
+    /// written into, or added onto, the parameter's gradient).
+    /// </summary>
+    void ColumnSums(Tensor x, Tensor sums, bool accumulate);
+
     /// <summary>dst (+=) src summed over the dimensions where dst has size 1 (the backward of broadcasting).</summary>
     void ReduceToShape(Tensor source, Tensor destination);
 

@@ -33,6 +33,23 @@ public sealed partial class Tensor
         return y.Reshape([.. reduced]);
     }
 
+    /// <summary>
+    /// sums = the column sums of <paramref name="matrix"/> (rows, cols), or sums += them with
+    /// <paramref name="accumulate"/>: a bias gradient written straight into (or added onto) the parameter's gradient.
+    /// <paramref name="sums"/> is a contiguous (cols) tensor on the matrix's device.
+    /// </summary>
+    public static void ColumnSumsInto(Tensor matrix, Tensor sums, bool accumulate)
+    {
+        matrix.RequireRank("ColumnSumsInto", 2);
+        matrix.RequireDType("ColumnSumsInto", DType.Float32);
+        RequireSameDevice("ColumnSumsInto", matrix, sums);
+        if (sums.Rank != 1 || sums.Size(0) != matrix.Size(1) || !sums.IsContiguous)
+            throw new ArgumentException($"ColumnSumsInto: the sums of {matrix.ShapeString} need a contiguous ({matrix.Size(1)}) tensor, got {sums.ShapeString}");
+        var packed = matrix.Contiguous();
+        matrix.Backend.ColumnSums(packed, sums, accumulate);
+        ReleaseCopy(packed, matrix);
+    }
+
     /// <summary>Sums this tensor (a gradient of a broadcast result) down to <paramref name="target"/> shape.</summary>
     public Tensor SumToShape(ReadOnlySpan<int> target)
     {

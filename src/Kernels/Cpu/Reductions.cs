@@ -9,6 +9,15 @@ public static class Reductions
     /// <summary>Elements summed by one task of <see cref="SumAll"/>, <see cref="Dot"/> and <see cref="SumOfSquares"/>.</summary>
     private const int ChunkLength = 64 * 1024;
 
+    /// <summary>sums[c] (= or +=) sum_r x[r, c] over a row-major (rows, cols) matrix.</summary>
+    public static unsafe void ColumnSums(ReadOnlySpan<float> x, int rows, int cols, Span<float> sums, bool accumulate)
+    {
+        KernelArguments.RequireMatrix(nameof(x), x.Length, rows, cols);
+        KernelArguments.RequireLength(nameof(sums), sums.Length, cols, $"{cols} columns");
+        fixed (float* px = x)
+            ColumnSums(new MatrixElements(new RawSpan<float>(px, x.Length), cols), 1, rows, cols, sums, scale: 1.0, accumulate);
+    }
+
     /// <summary>y[o, i] = sum_a x[o, a, i].</summary>
     public static void Sum(ReadOnlySpan<float> x, int outer, int axis, int inner, Span<float> y) =>
         ReduceAxis(x, outer, axis, inner, y, scale: 1.0);

@@ -157,6 +157,10 @@ public sealed class CpuBackend : ITensorBackend
     }
 
     /// <inheritdoc />
+    public void ColumnSums(Tensor x, Tensor sums, bool accumulate) =>
+        Reductions.ColumnSums(F(x), x.Size(0), x.Size(1), F(sums), accumulate);
+
+    /// <inheritdoc />
     public void ReduceToShape(Tensor source, Tensor destination) =>
         StridedCopy.ReduceToShape(source.Shape, F(source), destination.Shape, F(destination));
 

@@ -28,6 +28,29 @@ public abstract class ReductionParityTests : GpuParityTests
     }
 
     [GpuFact]
+    public void ColumnSumsOverwriteOrAccumulate()
+    {
+        const int cols = 17;
+        foreach (int rows in AwkwardSizes)
+        {
+            var x = Random(rows, cols);
+            var old = Random(cols);
+            var (xs, olds) = (x.ToArray(), old.ToArray());
+            foreach (bool accumulate in new[] { false, true })
+            {
+                var expected = Enumerable.Range(0, cols)
+                    .Select(c => (accumulate ? olds[c] : 0.0) + Enumerable.Range(0, rows).Sum(r => (double)xs[r * cols + c])).ToArray();
+                var start = accumulate ? old : Tensor.Full(float.NaN, cols); // overwriting must not read the old values
+                var (cpuSums, gpuSums) = (Tensor.FromArray(start.ToArray(), cols), OnGpu(start));
+                Tensor.ColumnSumsInto(x, cpuSums, accumulate);
+                Tensor.ColumnSumsInto(OnGpu(x), gpuSums, accumulate);
+                TestData.AssertClose(expected, cpuSums.ToArray(), 1e-4, 1e-5, $"cpu, {rows} rows, accumulate {accumulate}");
+                TestData.AssertClose(expected, gpuSums.ToArray(), 1e-4, 1e-5, $"{Gpu}, {rows} rows, accumulate {accumulate}");
+            }
+        }
+    }
+
+    [GpuFact]
     public void SumToShape()
     {
         var x = Random(3, 17, 5, 2);
