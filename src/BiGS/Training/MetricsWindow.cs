@@ -6,17 +6,26 @@ namespace BiGS.Native.Training;
 
 /// <summary>
 /// The updates since the metrics were last read. Their loss, accuracy hits and gradient norms add up on the model's
-/// device, in one-element tensors updated in place, so no update reads anything back; target and token counts and
-/// time add up on the host. <see cref="Read"/> reads the three sums (summed over the ranks when parallel), gives the
-/// window's means and starts the next window.
+/// device, in the three elements of one tensor updated in place, so no update reads anything back; target and token
+/// counts and time add up on the host. <see cref="Read"/> reads the three sums in one copy (summed over the ranks when
+/// parallel), gives the window's means and starts the next window.
 /// </summary>
-internal sealed class MetricsWindow(Device device)
+internal sealed class MetricsWindow
 {
-    private readonly Tensor loss = Tensor.Zeros(device, 1), hits = Tensor.Zeros(device, 1), norms = Tensor.Zeros(device, 1);
+    /// <summary>On the device: [loss shares, accuracy hits, gradient norms] summed over the window.</summary>
+    private readonly Tensor deviceSums;
+    private readonly Tensor loss, hits, norms;
     private int updates;
     private long targets, tokens;
     private bool hasAccuracy = true;
     private TimeSpan elapsed;
+
+    /// <summary>An empty window whose device sums live on <paramref name="device"/>.</summary>
+    public MetricsWindow(Device device)
+    {
+        deviceSums = Tensor.Zeros(device, 3);
+        (loss, hits, norms) = (deviceSums.Slice(0, 0, 1), deviceSums.Slice(0, 1, 1), deviceSums.Slice(0, 2, 1));
+    }
 
     /// <summary>Updates in the window.</summary>
     public int Updates => updates;
@@ -46,7 +55,8 @@ internal sealed class MetricsWindow(Device device)
     public StepMetrics Read(int step, float learningRate, DataParallel? parallel)
     {
         long started = Stopwatch.GetTimestamp();
-        Span<double> sums = [loss.Item(), hits.Item(), targets, tokens, norms.Item()];
+        float[] onDevice = deviceSums.ToArray();
+        Span<double> sums = [onDevice[0], onDevice[1], targets, tokens, onDevice[2]];
         double seconds = (elapsed + Stopwatch.GetElapsedTime(started)).TotalSeconds;
         parallel?.Sum(sums[..4]); // loss shares, hits, targets and tokens add over the ranks; the norm is global already
         var metrics = new StepMetrics(step, sums[0] / updates, hasAccuracy ? sums[1] / sums[2] : double.NaN, learningRate,
@@ -57,9 +67,7 @@ internal sealed class MetricsWindow(Device device)
 
     private void Clear()
     {
-        loss.FillInPlace(0f);
-        hits.FillInPlace(0f);
-        norms.FillInPlace(0f);
+        deviceSums.FillInPlace(0f);
         updates = 0;
         targets = tokens = 0;
         hasAccuracy = true;

@@ -46,7 +46,7 @@ public abstract class DeviceTrainingStepTests : GpuParityTests
 
         long before = backend.DeviceToHostCopies;
         var logged = Assert.Single(onDevice.Run().Log.Steps);
-        Assert.Equal(before + 3, backend.DeviceToHostCopies); // the window's loss, accuracy hits and gradient norm
+        Assert.Equal(before + 1, backend.DeviceToHostCopies); // the window's loss, accuracy hits and gradient norm, in one read
 
         var reference = Assert.Single(onCpu.Run().Log.Steps);
         Assert.True(reference.GradientNorm > 2 * options.GradientClipNorm, $"clipping was not exercised: norm {reference.GradientNorm}");
