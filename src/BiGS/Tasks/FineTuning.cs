@@ -59,6 +59,9 @@ public sealed record FineTuneOptions
     /// <summary>Evaluate on dev every this many updates; null for once per epoch.</summary>
     public int? EvalEvery { get; init; }
 
+    /// <summary>Read back and log the training metrics every this many updates, as their means (default: every update).</summary>
+    public int LogEvery { get; init; } = 1;
+
     /// <summary>Train on only the first this many examples of the training file; null for all.</summary>
     public int? MaxTrainExamples { get; init; }
 
@@ -89,6 +92,7 @@ public sealed record FineTuneOptions
         if (!(WeightDecay >= 0)) throw new ArgumentException($"--weight-decay cannot be negative, got {WeightDecay}");
         if (GradientClipNorm is { } clip && !(clip > 0)) throw new ArgumentException($"the gradient clipping norm must be positive, got {clip}");
         if (EvalEvery is < 1) throw new ArgumentException($"--eval-every must be at least 1, got {EvalEvery}");
+        if (LogEvery < 1) throw new ArgumentException($"--log-every must be at least 1, got {LogEvery}");
         if (MaxTrainExamples is < 1) throw new ArgumentException($"--max-train-examples must be at least 1, got {MaxTrainExamples}");
         if (EvalBatchSize < 1) throw new ArgumentException($"the evaluation batch size must be at least 1, got {EvalBatchSize}");
     }
@@ -170,6 +174,7 @@ public sealed class FineTuning
             Steps = TotalSteps,
             GradientClipNorm = options.GradientClipNorm,
             EvalEvery = options.EvalEvery ?? data.BatchesPerEpoch,
+            LogEvery = options.LogEvery,
             OutputDirectory = outputDirectory,
             RunKind = RunKind,
             TokenizerFile = ModelTokenizer.FileIn(modelDirectory),

@@ -36,6 +36,7 @@ public static class FinetuneCommand
         public Option<float> GradClip { get; } = new Option<float>("--grad-clip") { Description = "Global gradient norm limit (0: off)", DefaultValueFactory = _ => Defaults.GradientClipNorm ?? 0 }.NonNegative();
         public Option<ulong> Seed { get; } = new("--seed") { Description = "Seed of the new classifier, dropout and data order", DefaultValueFactory = _ => Defaults.Seed };
         public Option<int?> EvalEvery { get; } = new Option<int?>("--eval-every") { Description = "Evaluate on dev every N updates (default: every epoch)" }.AtLeast(1);
+        public Option<int> LogEvery { get; } = LogEveryOption.Create();
         public Option<int?> MaxTrainExamples { get; } = new Option<int?>("--max-train-examples") { Description = "Train on only the first N examples of train" }.AtLeast(1);
         public Option<string?> Resume { get; } = new("--resume")
         {
@@ -60,6 +61,7 @@ public static class FinetuneCommand
             GradientClipNorm = r.GetValue(GradClip) is > 0 and var clip ? clip : null,
             Seed = r.GetValue(Seed),
             EvalEvery = r.GetValue(EvalEvery),
+            LogEvery = r.GetValue(LogEvery),
             MaxTrainExamples = r.GetValue(MaxTrainExamples),
             Device = DeviceOption.Resolve(r.GetValue(Device)),
         };

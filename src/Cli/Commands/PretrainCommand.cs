@@ -51,7 +51,7 @@ public static class PretrainCommand
         public Option<float?> Dropout { get; } = new Option<float?>("--dropout") { Description = "Hidden dropout (overrides the config's)" }.InRange(0, 1);
         public Option<ulong> Seed { get; } = new("--seed") { Description = "Seed of initialisation, dropout, data order and masking", DefaultValueFactory = _ => 0UL };
         public Option<int?> EvalEvery { get; } = new Option<int?>("--eval-every") { Description = "Evaluate on the held-out split every N updates (default: --steps / 5)" }.AtLeast(1);
-        public Option<int> LogEvery { get; } = new Option<int>("--log-every") { Description = "Read back and log the metrics every N updates, as their means (on a GPU, N > 1 lets the device run ahead)", DefaultValueFactory = _ => 1 }.AtLeast(1);
+        public Option<int> LogEvery { get; } = LogEveryOption.Create();
         public Option<int?> SaveEvery { get; } = new Option<int?>("--save-every") { Description = "Checkpoint every N updates (default: --steps / 2; always at the end)" }.AtLeast(1);
         public Option<string?> Out { get; } = new("--out") { Description = $"Run directory: checkpoints, metrics.jsonl, loss.svg (default: the --resume run's, else {DefaultOut})" };
         public Option<bool> Overwrite { get; } = RunOutput.CreateOverwriteOption(Kind);

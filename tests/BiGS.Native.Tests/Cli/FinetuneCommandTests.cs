@@ -46,6 +46,18 @@ public class FinetuneCommandTests
     }
 
     [Fact]
+    public void Log_every_n_logs_every_nth_update_and_the_last()
+    {
+        using var setup = new TinyTaskSetup();
+        string output = Path.Combine(setup.Files.Root, "out");
+        var (exitCode, stdout, error) = TinyTaskSetup.Run(Finetune(setup, output, "--log-every", "4"));
+        Assert.True(exitCode == 0, error + stdout);
+        var logged = File.ReadAllLines(Path.Combine(output, "metrics.jsonl")).Where(l => !l.Contains("\"eval\""))
+            .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("step").GetInt32());
+        Assert.Equal([4, 8, 12, 15], logged);   // of 15 updates
+    }
+
+    [Fact]
     public void Without_lr_a_model_smaller_than_the_authors_gets_the_small_model_rate()
     {
         using var setup = new TinyTaskSetup();   // hidden size 32
