@@ -96,13 +96,15 @@ public sealed class GpuGemmTimes : ISideBySide
     }
 
     /// <summary>
-    /// The kernel that ran <paramref name="product"/>: "cpu", "tensor-cores" (tf32 and bf16 on CUDA sm_80+), or the SIMT
+    /// The kernel that ran <paramref name="product"/>: "cpu", "tensor-cores" (tf32 and bf16 on CUDA sm_80+; with
+    /// "cp.async+ldmatrix" under BIGS_GPU_KERNELS=async-gemm), or the SIMT
     /// tile the backend's tuner chose, with the milliseconds per launch of each candidate when it measured them.
     /// </summary>
     private static (string Tile, Dictionary<string, double>? TileMs) KernelOf(Device device, Product product, Precision precision)
     {
         if (device.Backend is not IlgpuBackend gpu) return ("cpu", null);
-        if (gpu.HasTensorCores && precision != Precision.Fp32) return ("tensor-cores", null);
+        if (gpu.HasTensorCores && precision != Precision.Fp32)
+            return (gpu.KernelOptions.AsyncTensorCoreGemm ? "tensor-cores cp.async+ldmatrix" : "tensor-cores", null);
         var measured = gpu.GemmTuner.Chosen.Keys.Where(p => p.TransposeA == product.TransposeA && p.TransposeB == product.TransposeB
             && p.Precision == precision && p.M == product.M && p.N == product.N && p.K == product.K).ToArray();
         if (measured.Length == 0) return (GemmTiles.Name(gpu.GemmTuner.Pinned ?? GemmTile.Tile64x64), null);

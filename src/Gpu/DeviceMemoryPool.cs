@@ -221,6 +221,9 @@ public sealed class PooledBuffer : IDisposable
     public ArrayView<T> As<T>() where T : unmanaged =>
         (buffer ?? throw new ObjectDisposedException(nameof(PooledBuffer))).View.AsContiguous().SubView(0, Bytes).Cast<T>();
 
+    /// <summary>The address of the first byte in the accelerator's address space (a CUDA device pointer on CUDA).</summary>
+    public ulong DeviceAddress => (ulong)(buffer ?? throw new ObjectDisposedException(nameof(PooledBuffer))).NativePtr.ToInt64();
+
     /// <inheritdoc />
     public void Dispose()
     {

@@ -169,7 +169,7 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
         bool vectorB = GemmStagedOperand.Vectorizable(b.Offset, b.Size(2), strideB);
         var shape = new GemmShape(transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, a.Size(2), b.Size(2), strideA, strideB,
             epilogue.Alpha, epilogue.Beta, Flag(epilogue.Bias), activation, Flag(epilogue.Residual), Flag(epilogue.Product), precision,
-            vectorA ? 1 : 0, vectorB ? 1 : 0);
+            vectorA ? 1 : 0, vectorB ? 1 : 0, DeviceAddress(a), DeviceAddress(b));
         // Views the epilogue does not use are c again: never read, as the shape's flags say.
         var (bias, residual, product) = (OrC(epilogue.Bias, c), OrC(epilogue.Residual, c), OrC(epilogue.Product, c));
         if (TensorCoreKernel(precision) is { } tensorCores)
@@ -229,12 +229,21 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
     /// <summary>True when the accelerator is a CUDA device with tensor cores for TF32 and BF16 (compute capability 8.0+).</summary>
     public bool HasTensorCores => Accelerator is CudaAccelerator cuda && cuda.Architecture is { } architecture && architecture >= CudaArchitecture.SM_80;
 
-    /// <summary>The tensor-core kernel for <paramref name="precision"/> on this accelerator, or null (fp32, or no tensor cores).</summary>
+    /// <summary>The device address of a contiguous float tensor's first element.</summary>
+    private ulong DeviceAddress(Tensor t) => Buffer(t.Storage).DeviceAddress + (ulong)t.Offset * sizeof(float);
+
+    /// <summary>
+    /// The tensor-core kernel for <paramref name="precision"/> on this accelerator, or null (fp32, or no tensor cores):
+    /// with cp.async and ldmatrix (<see cref="GemmTensorCoreAsyncKernel"/>) when <see cref="IlgpuKernelOptions.AsyncTensorCoreGemm"/>
+    /// is on.
+    /// </summary>
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape>?
-        TensorCoreKernel(Precision precision) => !HasTensorCores ? null : precision switch
+        TensorCoreKernel(Precision precision) => !HasTensorCores ? null : (precision, KernelOptions.AsyncTensorCoreGemm) switch
         {
-            Precision.Tf32 => kernels.GemmTf32,
-            Precision.Bf16 => kernels.GemmBf16,
+            (Precision.Tf32, false) => kernels.GemmTf32,
+            (Precision.Bf16, false) => kernels.GemmBf16,
+            (Precision.Tf32, true) => kernels.GemmTf32Async,
+            (Precision.Bf16, true) => kernels.GemmBf16Async,
             _ => null,
         };
 

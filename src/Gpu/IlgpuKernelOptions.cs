@@ -11,13 +11,20 @@ public sealed record IlgpuKernelOptions
     public const string EnvironmentVariable = "BIGS_GPU_KERNELS";
 
     /// <summary>The names of the paths, as <see cref="EnvironmentVariable"/> lists them.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["shared-fft"];
+    public static IReadOnlyList<string> Names { get; } = ["shared-fft", "async-gemm"];
 
     /// <summary>
     /// The SSM convolution with each group's FFTs in shared memory (<see cref="Kernels.SharedFftKernels"/>) where the FFT
     /// length fits, instead of one global-memory pass per radix-2 stage.
     /// </summary>
     public bool SharedMemoryFft { get; init; }
+
+    /// <summary>
+    /// The tf32 and bf16 GEMMs with cp.async copies and ldmatrix fragment loads in inline PTX
+    /// (<see cref="Kernels.GemmTensorCoreAsyncKernel"/>) on CUDA sm_80+, instead of <see cref="Kernels.GemmTensorCoreKernel"/>
+    /// (compiled to PTX in the tests; never run on a GPU yet).
+    /// </summary>
+    public bool AsyncTensorCoreGemm { get; init; }
 
     /// <summary>The options <see cref="EnvironmentVariable"/> names (none when it is unset or empty).</summary>
     public static IlgpuKernelOptions FromEnvironment() => Parse(Environment.GetEnvironmentVariable(EnvironmentVariable));
@@ -31,9 +38,19 @@ public sealed record IlgpuKernelOptions
             if (name != "all" && !Names.Contains(name))
                 throw new ArgumentException($"{EnvironmentVariable}: unknown kernel path '{name}' (known: {string.Join(", ", Names)}, all)");
         bool all = names.Contains("all");
-        return new IlgpuKernelOptions { SharedMemoryFft = all || names.Contains("shared-fft") };
+        return new IlgpuKernelOptions
+        {
+            SharedMemoryFft = all || names.Contains("shared-fft"),
+            AsyncTensorCoreGemm = all || names.Contains("async-gemm"),
+        };
     }
 
     /// <summary>The paths turned on, as <see cref="EnvironmentVariable"/> would list them ("none" when none).</summary>
-    public override string ToString() => SharedMemoryFft ? "shared-fft" : "none";
+    public override string ToString()
+    {
+        var on = new List<string>();
+        if (SharedMemoryFft) on.Add("shared-fft");
+        if (AsyncTensorCoreGemm) on.Add("async-gemm");
+        return on.Count == 0 ? "none" : string.Join(",", on);
+    }
 }

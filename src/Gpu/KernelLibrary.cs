@@ -155,6 +155,10 @@ internal sealed class KernelLibrary(Accelerator accelerator)
         Grouped(ref gemmTf32, GemmTensorCoreKernel.Tf32, "Gemm.Tf32");
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape> GemmBf16 =>
         Grouped(ref gemmBf16, GemmTensorCoreKernel.Bf16, "Gemm.Bf16");
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape> GemmTf32Async =>
+        Grouped(ref gemmTf32Async, GemmTensorCoreAsyncKernel.Tf32, "Gemm.Tf32Async");
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape> GemmBf16Async =>
+        Grouped(ref gemmBf16Async, GemmTensorCoreAsyncKernel.Bf16, "Gemm.Bf16Async");
 
     private Action<Index1D, ArrayView<float>, float>? fill;
     private Action<Index1D, ArrayView<int>, StridedView, ArrayView<int>>? copyStrided32;
@@ -195,6 +199,8 @@ internal sealed class KernelLibrary(Accelerator accelerator)
     private Action<KernelConfig, ArrayView<float>, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>? sharedKernelGradient;
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape>? gemmTf32;
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape>? gemmBf16;
+    private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape>? gemmTf32Async;
+    private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape>? gemmBf16Async;
 
     /// <summary>Compiles an auto-grouped kernel once (ILGPU infers the delegate type from the method), counted as <paramref name="name"/>.</summary>
     private TDelegate Auto<TDelegate>(ref TDelegate? slot, Delegate kernel, [CallerMemberName] string name = "") where TDelegate : Delegate

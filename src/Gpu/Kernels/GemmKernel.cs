@@ -1,5 +1,6 @@
 using BiGS.Native.Kernels.Cpu;
 using ILGPU;
+using ILGPU.Runtime.Cuda;
 
 namespace BiGS.Native.Gpu.Kernels;
 
@@ -214,12 +215,9 @@ public readonly struct GemmStagedOperand
         for (int e = thread * width; e < outerCount * depth; e += threads * width)
         {
             // Elements e .. e + width - 1 of the tile, in memory order: consecutive along the contiguous dimension.
-            int outer = kContiguous ? e / depth : e % outerCount, k = kContiguous ? e % depth : e / outerCount;
-            int row = outerBase + outer, kk = k0 + k;
-            long at = kContiguous ? first + (long)row * ld + kk : first + (long)kk * ld + row;
+            var (outer, k, at, inside) = Locate(e, k0, outerCount, depth, width);
             int to = k * kStride + outer * outerStride;
-            bool whole = kContiguous ? row < outerLimit && kk + width <= kLimit : kk < kLimit && row + width <= outerLimit;
-            if (vector && whole)
+            if (vector && inside == 4)
             {
                 // One 128-bit load (ld.v4.f32): at is a multiple of 4 and the view 16-byte aligned (checked on the host).
                 var v = values.Cast<Float4>()[at / 4];
@@ -231,12 +229,45 @@ public readonly struct GemmStagedOperand
             else
             {
                 for (int j = 0; j < width; j++)
-                {
-                    bool inside = kContiguous ? row < outerLimit && kk + j < kLimit : kk < kLimit && row + j < outerLimit;
-                    tile[to + j * step] = inside ? GemmRounding.Round(values[at + j], precision) : 0f;
-                }
+                    tile[to + j * step] = j < inside ? GemmRounding.Round(values[at + j], precision) : 0f;
             }
         }
+    }
+
+    /// <summary>
+    /// Stages like <see cref="Stage"/>, unrounded, with asynchronous copies (<c>cp.async</c>, CUDA sm_80+) into the
+    /// k-contiguous shared tile at shared-space byte address <paramref name="tile"/> (row pitch
+    /// <paramref name="outerPitch"/> floats), from the operand at device address <paramref name="address"/> (its element 0):
+    /// 16 bytes per copy where k is contiguous and the host found the operand aligned, else 4. Elements outside the matrix
+    /// are zero-filled by the copy (its source size is what is inside). The caller commits and waits for the copies.
+    /// </summary>
+    public void StageAsync(int k0, int outerCount, int depth, int thread, int threads, uint tile, int outerPitch, ulong address)
+    {
+        int width = vector && kContiguous ? 4 : 1;
+        for (int e = thread * width; e < outerCount * depth; e += threads * width)
+        {
+            var (outer, k, at, inside) = Locate(e, k0, outerCount, depth, width);
+            uint to = tile + (uint)(4 * (outer * outerPitch + k));
+            ulong from = inside > 0 ? address + 4 * (ulong)at : address;   // nothing is read when nothing is inside
+            if (width == 4) CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", to, from, (uint)(4 * inside));
+            else CudaAsm.Emit("cp.async.ca.shared.global [%0], [%1], 4, %2;", to, from, (uint)(4 * inside));
+        }
+    }
+
+    /// <summary>
+    /// Where tile element <paramref name="e"/> (in memory order) and the <paramref name="width"/> - 1 after it are:
+    /// their outer index and k in the tile, the operand index of the first, and how many of them are inside the
+    /// matrix (the first ones).
+    /// </summary>
+    private (int Outer, int K, long At, int Inside) Locate(int e, int k0, int outerCount, int depth, int width)
+    {
+        int outer = kContiguous ? e / depth : e % outerCount, k = kContiguous ? e % depth : e / outerCount;
+        int row = outerBase + outer, kk = k0 + k;
+        long at = kContiguous ? first + (long)row * ld + kk : first + (long)kk * ld + row;
+        int inside = kContiguous
+            ? (row < outerLimit ? Math.Max(0, Math.Min(kLimit - kk, width)) : 0)
+            : (kk < kLimit ? Math.Max(0, Math.Min(outerLimit - row, width)) : 0);
+        return (outer, k, at, inside);
     }
 
     /// <summary>
@@ -293,7 +324,9 @@ public static class GemmEpilogueStage
 /// c is (M, N) dense per batch. The epilogue: Alpha, Beta, and flags for the bias, residual and product views
 /// (given only with batch 1) and the activation code of <see cref="GemmEpilogueStage"/>; Precision rounds the operands.
 /// VectorA / VectorB are not 0 when the host found the operand aligned for 128-bit loads
-/// (<see cref="GemmStagedOperand.Vectorizable"/>).
+/// (<see cref="GemmStagedOperand.Vectorizable"/>); AddressA / AddressB are the device addresses of a's and b's element 0,
+/// for the inline-PTX copies of <see cref="GemmTensorCoreAsyncKernel"/> (unused by the other kernels).
 /// </summary>
 public readonly record struct GemmShape(int TransA, int TransB, int M, int N, int K, int Lda, int Ldb, long StrideA, long StrideB,
-    float Alpha, float Beta, int HasBias, int Activation, int HasResidual, int HasProduct, Precision Precision, int VectorA, int VectorB);
+    float Alpha, float Beta, int HasBias, int Activation, int HasResidual, int HasProduct, Precision Precision, int VectorA, int VectorB,
+    ulong AddressA, ulong AddressB);

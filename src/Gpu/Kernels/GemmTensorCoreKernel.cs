@@ -80,13 +80,13 @@ public static class GemmTensorCoreKernel
     }
 
     /// <summary>An operand of one mma: four 32-bit registers of a (16 x k) or two of b (k x 8); R2, R3 unused for b.</summary>
-    private struct Fragment
+    internal struct Fragment
     {
         public uint R0, R1, R2, R3;
     }
 
     /// <summary>One mma.sync shape: its depth along k, its fragment loads from the staged tiles and the instruction.</summary>
-    private interface IMmaShape
+    internal interface IMmaShape
     {
         /// <summary>k per instruction.</summary>
         int Depth { get; }
@@ -186,7 +186,7 @@ public static class GemmTensorCoreKernel
     /// A thread's accumulators of its warp's 32 x 32 quarter of the tile, as 2 x 4 mma tiles (rows 16 (t / 4), columns
     /// 8 (t % 4)) of 4 registers each, named gemm_acc0 to gemm_acc31 in the PTX.
     /// </summary>
-    private static class WarpAccumulators
+    internal static class WarpAccumulators
     {
         /// <summary>Declares the accumulator registers and zeroes them (once, before the k loop).</summary>
         public static void Declare() => CudaAsm.Emit(".reg .f32 gemm_acc<32>;" +

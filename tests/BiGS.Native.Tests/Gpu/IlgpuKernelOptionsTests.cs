@@ -13,7 +13,11 @@ public sealed class IlgpuKernelOptionsTests
         Assert.True(IlgpuKernelOptions.Parse("shared-fft").SharedMemoryFft);
         Assert.True(IlgpuKernelOptions.Parse(" Shared-FFT , ").SharedMemoryFft);
         Assert.True(IlgpuKernelOptions.Parse("all").SharedMemoryFft);
-        Assert.Equal("shared-fft", IlgpuKernelOptions.Parse("all").ToString());
+        Assert.False(IlgpuKernelOptions.Parse("shared-fft").AsyncTensorCoreGemm);
+        Assert.True(IlgpuKernelOptions.Parse("async-gemm").AsyncTensorCoreGemm);
+        Assert.False(IlgpuKernelOptions.Parse("async-gemm").SharedMemoryFft);
+        Assert.Equal("shared-fft,async-gemm", IlgpuKernelOptions.Parse("all").ToString());
+        Assert.Equal("async-gemm", IlgpuKernelOptions.Parse("async-gemm").ToString());
         Assert.Equal("none", IlgpuKernelOptions.Parse("").ToString());
     }
 
