@@ -22,7 +22,11 @@ public class Variable
     /// <summary>The tensor this variable holds: a forward result, or a parameter's current weights.</summary>
     public Tensor Value { get; protected set; }
 
-    /// <summary>The accumulated gradient of a leaf (null until a backward reaches it).</summary>
+    /// <summary>
+    /// The accumulated gradient of a leaf (null until a backward reaches it). Backward ops write into it in place (a
+    /// GEMM with beta 1, a scatter-add), so one set here must be contiguous, shaped like <see cref="Value"/> and on its
+    /// device; zeros (or a previous gradient) are accumulated onto.
+    /// </summary>
     public Tensor? Grad { get; set; }
 
     /// <summary>Whether gradients flow to or through this variable.</summary>
