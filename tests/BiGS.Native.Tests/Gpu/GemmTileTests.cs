@@ -101,23 +101,20 @@ public class GemmTileTunerTests
 
 /// <summary>
 /// Every SIMT tile configuration, with scalar and 128-bit loads, in every layout against the double reference at
-/// awkward sizes (k never a multiple of the 16-deep stage), including the accumulate-into-c epilogue (beta 1). Runs on
-/// an ILGPU CPU accelerator that allows 256 threads per group (the shared ilgpu-cpu device allows 64, enough for the
-/// default 64 x 64 only).
+/// awkward sizes (k never a multiple of the 16-deep stage), including the accumulate-into-c epilogue (beta 1).
 /// </summary>
-public sealed class GemmTileConfigurationTests : IClassFixture<GemmTileConfigurationTests.WideCpuAccelerator>
+public abstract class GemmTileConfigurationTests
 {
     /// <summary>Unaligned leading dimensions (scalar loads) and aligned ones (128-bit loads); m above 128 in one of each.</summary>
     private static readonly (int M, int N, int K)[] Shapes = [(1, 1, 1), (7, 33, 127), (129, 7, 33), (36, 44, 20), (132, 8, 36)];
 
-    private readonly Device device;
-
-    public GemmTileConfigurationTests(WideCpuAccelerator accelerator) => device = accelerator.Device;
+    /// <summary>The device under test.</summary>
+    protected abstract Device Device { get; }
 
     /// <summary>Every tile configuration by name.</summary>
     public static TheoryData<string> Tiles() => [.. GemmTiles.All.Select(GemmTiles.Name)];
 
-    [Theory]
+    [GpuTheory]
     [MemberData(nameof(Tiles))]
     public void Every_tile_and_load_path_matches_a_double_reference(string tileName)
     {
@@ -135,10 +132,23 @@ public sealed class GemmTileConfigurationTests : IClassFixture<GemmTileConfigura
                     var b = GemmEpilogueTests.RandomMatrix(rng, transposeB ? n : k, transposeB ? k : n);
                     var problem = new GemmEpilogueTests.Problem(a, transposeA, b, transposeB, m, n, k, epilogue,
                         GemmEpilogueTests.RandomMatrix(rng, m, n), GemmEpilogueTests.RandomMatrix(rng, 1, n), GemmEpilogueTests.RandomMatrix(rng, m, n));
+                    // fp32 runs the SIMT kernel everywhere (bf16 runs it too, except on CUDA sm_80+: tensor cores).
                     var precision = layout == "NT" ? Precision.Bf16 : Precision.Fp32;
-                    problem.Check(device, precision, $"{tileName} {layout} {MatMulPrecision.Name(precision)} m{m} n{n} k{k} {epilogue.Name}");
+                    problem.Check(Device, precision, $"{tileName} {layout} {MatMulPrecision.Name(precision)} m{m} n{n} k{k} {epilogue.Name}");
                 }
     }
+}
+
+/// <summary>
+/// On an ILGPU CPU accelerator that allows 256 threads per group (the shared ilgpu-cpu device allows 64, enough for
+/// the default 64 x 64 only), in CI.
+/// </summary>
+[GpuTarget(DeviceKind.IlgpuCpu)]
+public sealed class GemmTileConfigurationIlgpuCpuTests(GemmTileConfigurationIlgpuCpuTests.WideCpuAccelerator accelerator)
+    : GemmTileConfigurationTests, IClassFixture<GemmTileConfigurationIlgpuCpuTests.WideCpuAccelerator>
+{
+    /// <inheritdoc />
+    protected override Device Device => accelerator.Device;
 
     /// <summary>An ILGPU CPU accelerator with groups of up to 256 threads (64 warps of 4), as device ilgpu-cpu:1.</summary>
     public sealed class WideCpuAccelerator : IDisposable
@@ -158,4 +168,12 @@ public sealed class GemmTileConfigurationTests : IClassFixture<GemmTileConfigura
         /// <summary>Disposes the backend, with its accelerator and context.</summary>
         public void Dispose() => backend.Dispose();
     }
+}
+
+/// <summary>On CUDA (each tile forced in turn; the tuner is not involved).</summary>
+[GpuTarget(DeviceKind.Cuda)]
+public sealed class GemmTileConfigurationCudaTests : GemmTileConfigurationTests
+{
+    /// <inheritdoc />
+    protected override Device Device => TestDevices.For(GetType());
 }

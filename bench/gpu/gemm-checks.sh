@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The GEMM correctness checks of issue 12 on a lent CUDA GPU, as one short run (no timing): every layout, epilogue and
+# precision against the double reference (tf32 and bf16 on tensor cores), every SIMT tile configuration forced in turn,
+# the parity tests; then the tensor-core classes again with BIGS_GPU_KERNELS=async-gemm (the cp.async + ldmatrix
+# kernels, compiled to PTX in CI but never run before).
+# Before the run, on the build machine: pack the test project into .device/ (the device notes' pack.sh).
+# Device command: bash bench/gpu/gemm-checks.sh   (carry [".device"]); logs and summary.txt land in $OUT (default: gemm-checks-out).
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+out=${OUT:-gemm-checks-out}
+mkdir -p "$out"
+tests="$root/.device/BiGS.Native.Tests/BiGS.Native.Tests.dll"
+ns=BiGS.Native.Tests.Gpu
+# run NAME KERNELS CLASS...: the classes' tests with BIGS_GPU_KERNELS=KERNELS, the log in $out/NAME.txt.
+run() {
+  local name=$1 kernels=$2; shift 2
+  local filters=()
+  for class in "$@"; do filters+=(-class "$ns.$class"); done
+  BIGS_GPU_KERNELS=$kernels timeout 240 bash "$root/.device/with-dotnet.sh" dotnet "$tests" "${filters[@]}" > "$out/$name.txt" 2>&1
+  echo "$name (BIGS_GPU_KERNELS=$kernels): exit $? - $(grep -E 'Total:|Failed:' "$out/$name.txt" | tail -1)" | tee -a "$out/summary.txt"
+}
+nvidia-smi --query-gpu=name,driver_version --format=csv > "$out/gpu.txt" 2>&1
+run default "" GemmEpilogueCudaTests GemmTileConfigurationCudaTests GemmCudaTests
+run async-gemm async-gemm GemmEpilogueCudaTests GemmCudaTests
