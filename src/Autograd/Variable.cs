@@ -118,11 +118,23 @@ public class Variable
     }
 
     /// <summary>
-    /// The one place a gradient buffer is made: shaped like the value, on its device, outside every tensor scope
-    /// (it outlives the step). With <paramref name="zeroed"/> false its contents are undefined until written.
+    /// Where this leaf's gradient goes when it gets one: null for a new tensor, or a view of a flat gradient buffer
+    /// that the gradients of many parameters share (<see cref="Parameter.MoveInto"/>).
     /// </summary>
-    private Tensor AllocateGrad(bool zeroed) =>
-        (zeroed ? Tensor.ZerosLike(Value) : Tensor.Empty(Value.DType, Value.Device, Value.ShapeArray())).KeepAlive();
+    protected Tensor? GradHome { get; set; }
+
+    /// <summary>
+    /// The one place a gradient buffer is made: shaped like the value, on its device, outside every tensor scope
+    /// (it outlives the step): the gradient home (a view of a flat gradient buffer) when there is one, else a new
+    /// tensor. With <paramref name="zeroed"/> false its contents are undefined until written.
+    /// </summary>
+    private Tensor AllocateGrad(bool zeroed)
+    {
+        if (GradHome is not { } home)
+            return (zeroed ? Tensor.ZerosLike(Value) : Tensor.Empty(Value.DType, Value.Device, Value.ShapeArray())).KeepAlive();
+        if (zeroed) home.FillInPlace(0f);
+        return home;
+    }
 
     /// <inheritdoc />
     public override string ToString() => $"Variable({Name ?? Node?.Name ?? "leaf"}, {Value})";

@@ -30,6 +30,12 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
     /// <summary>Threads per group of the shared-memory FFT kernels on a GPU (each stage has 2048 butterflies per group).</summary>
     private const int GpuFftGroup = 256;
 
+    /// <summary>Elements a group of <see cref="SumOfSquares"/> sums at least (fewer groups for short tensors).</summary>
+    private const long SumOfSquaresElementsPerGroup = 16 * 1024;
+
+    /// <summary>The most partial sums <see cref="SumOfSquares"/> writes (enough groups to fill a large GPU).</summary>
+    private const int MaxSumOfSquaresGroups = 1024;
+
     private readonly Context context;
     private readonly KernelLibrary kernels;
     private readonly DeviceMemoryPool pool;
@@ -324,6 +330,20 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
     /// <inheritdoc />
     public void ArgMaxHits(Tensor logits, Tensor labels, Tensor maxima, Tensor hits) =>
         Run(kernels.ArgMaxHits, hits.Length, F(logits), V<int>(labels), F(maxima), logits.Size(1), F(hits));
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Two launches: groups of <see cref="rowGroup"/> threads write partial sums (in double) to pooled scratch, then
+    /// one group adds them in order, so the result does not depend on timing.
+    /// </remarks>
+    public void SumOfSquares(Tensor x, Tensor total, bool accumulate)
+    {
+        int groups = (int)Math.Clamp((x.Count + SumOfSquaresElementsPerGroup - 1) / SumOfSquaresElementsPerGroup, 1, MaxSumOfSquaresGroups);
+        using var scratch = pool.Rent((long)groups * sizeof(double));
+        var partials = scratch.As<double>().SubView(0, groups);
+        kernels.SumOfSquaresPartials(new KernelConfig(groups, rowGroup), F(x), partials);
+        kernels.AddPartials(new KernelConfig(1, GroupFor(groups)), partials, accumulate ? 1 : 0, F(total));
+    }
 
     /// <inheritdoc />
     public void ClipToNorm(Tensor x, Tensor sumOfSquares, float maxNorm) =>

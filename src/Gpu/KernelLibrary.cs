@@ -125,6 +125,8 @@ internal sealed class KernelLibrary(Accelerator accelerator)
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> S4DBackward =>
         Grouped(ref s4dBackward, SsmKernels.Backward);
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>> S4DStepGradient => Grouped(ref s4dStep, SsmKernels.StepGradient);
+    public Action<KernelConfig, ArrayView<float>, ArrayView<double>> SumOfSquaresPartials => Grouped(ref sumOfSquaresPartials, TrainingKernels.SumOfSquaresPartials);
+    public Action<KernelConfig, ArrayView<double>, int, ArrayView<float>> AddPartials => Grouped(ref addPartials, TrainingKernels.AddPartials);
     public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>> FoldSkip => Auto(ref foldSkip, FftKernels.FoldSkip);
     public Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>> PackColumns => Auto(ref packColumns, FftKernels.PackColumns);
     public Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, float> Radix2Stage => Auto(ref radix2Stage, FftKernels.Radix2Stage);
@@ -186,6 +188,8 @@ internal sealed class KernelLibrary(Accelerator accelerator)
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, ArrayView<float>>? s4dGenerate;
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? s4dBackward;
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>>? s4dStep;
+    private Action<KernelConfig, ArrayView<float>, ArrayView<double>>? sumOfSquaresPartials;
+    private Action<KernelConfig, ArrayView<double>, int, ArrayView<float>>? addPartials;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>>? foldSkip;
     private Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>>? packColumns;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, float>? radix2Stage;

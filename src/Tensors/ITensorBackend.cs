@@ -103,6 +103,12 @@ public interface ITensorBackend
     void ArgMaxHits(Tensor logits, Tensor labels, Tensor maxima, Tensor hits);
 
     /// <summary>
+    /// total[0] = (accumulate ? total[0] : 0) + sum of x[i]^2 over the contiguous x, accumulated in double and rounded
+    /// to float once; total is a one-element tensor. Nothing is read back to the host.
+    /// </summary>
+    void SumOfSquares(Tensor x, Tensor total, bool accumulate);
+
+    /// <summary>
     /// Global-norm clipping without reading the norm back: x *= c / n where n = sqrt(sumOfSquares[0]) exceeds
     /// c = <paramref name="maxNorm"/> and is finite; x is unchanged otherwise. sumOfSquares is a one-element tensor.
     /// </summary>

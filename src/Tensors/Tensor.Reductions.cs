@@ -17,6 +17,33 @@ public sealed partial class Tensor
     /// <summary>Mean of all elements as a scalar tensor.</summary>
     public Tensor MeanAll() => Reshape(-1).Mean(0);
 
+    /// <summary>
+    /// sum of x^2 over every element, accumulated in double and rounded to float once, as a one-element tensor (shape
+    /// (1)) on this tensor's device: one reduction, no squared temporary.
+    /// </summary>
+    public Tensor SumOfSquares()
+    {
+        var total = Empty(DType.Float32, Device, 1);
+        AddSumOfSquaresTo(total, accumulate: false);
+        return total;
+    }
+
+    /// <summary>
+    /// total[0] = (accumulate ? total[0] : 0) + the sum of x^2 over every element (see <see cref="SumOfSquares()"/>);
+    /// <paramref name="total"/> is a one-element float tensor on this device. Nothing is read back to the host.
+    /// </summary>
+    public void AddSumOfSquaresTo(Tensor total, bool accumulate = true)
+    {
+        RequireDType("SumOfSquares", DType.Float32);
+        total.RequireDType("SumOfSquares total", DType.Float32);
+        RequireSameDevice("SumOfSquares", this, total);
+        if (total.Count != 1 || !total.IsContiguous)
+            throw new ArgumentException($"SumOfSquares: the total must be one contiguous element, got shape {total.ShapeString}");
+        var source = Contiguous();
+        Backend.SumOfSquares(source, total, accumulate);
+        ReleaseCopy(source, this);
+    }
+
     /// <summary>Reduces along one axis; the tensor is viewed as (outer, axis, inner).</summary>
     public Tensor Reduce(ReduceKind kind, int axis, bool keepDim = false)
     {

@@ -89,6 +89,35 @@ public sealed partial class Tensor
         return new Tensor(Storage, shape.Where((_, i) => i != d).ToArray(), strides.Where((_, i) => i != d).ToArray(), Offset);
     }
 
+    /// <summary>
+    /// True when this tensor and <paramref name="next"/> are contiguous views of the same storage and next's first
+    /// element is the one right after this tensor's last (views carved back to back from one flat buffer).
+    /// </summary>
+    public bool IsFollowedBy(Tensor next) =>
+        ReferenceEquals(Storage, next.Storage) && IsContiguous && next.IsContiguous && next.Offset == Offset + Count;
+
+    /// <summary>
+    /// A one-dimensional view of the storage from this tensor's first element through <paramref name="last"/>'s last:
+    /// a run of views lying back to back (<see cref="IsFollowedBy"/>) as one tensor, for one launch over all of them.
+    /// With <paramref name="last"/> this tensor itself, returns this tensor unchanged (whatever its layout).
+    /// </summary>
+    /// <exception cref="ArgumentException">The two are not contiguous views of one storage with last not starting before this.</exception>
+    public Tensor SpanThrough(Tensor last)
+    {
+        if (ReferenceEquals(this, last)) return this;
+        if (!ReferenceEquals(Storage, last.Storage) || !IsContiguous || !last.IsContiguous || last.Offset < Offset)
+            throw new ArgumentException($"SpanThrough: {ShapeString} at {Offset} and {last.ShapeString} at {last.Offset} are not contiguous views of one storage in order");
+        return new Tensor(Storage, [checked((int)(last.Offset + last.Count - Offset))], [1], Offset);
+    }
+
+    /// <summary>
+    /// <paramref name="tensors"/> with every maximal run of consecutive views that lie back to back in one storage
+    /// (<see cref="IsFollowedBy"/>) replaced by one one-dimensional view of the run (<see cref="SpanThrough"/>); other
+    /// tensors are kept as they are. Gradients carved from one flat buffer come back as a single tensor.
+    /// </summary>
+    public static List<Tensor> JoinAdjacentViews(IEnumerable<Tensor> tensors) =>
+        [.. ConsecutiveRuns.Of(tensors, (before, next) => before.IsFollowedBy(next)).Select(run => run.First.SpanThrough(run.Last))];
+
     private int[] ResolveReshape(int[] newShape)
     {
         var resolved = (int[])newShape.Clone();

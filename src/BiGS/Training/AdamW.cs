@@ -37,12 +37,22 @@ public sealed record ParameterGroup(IReadOnlyList<Parameter> Parameters, float L
 /// AdamW (Loshchilov &amp; Hutter) over parameter groups, with one first moment m and second moment v per
 /// parameter. Each <see cref="Step"/> applies, with t the step count and lr the group's rate:
 /// m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; p -= lr (m/(1-b1^t) / (sqrt(v/(1-b2^t)) + eps) + wd p).
-/// The state (m, v, t) saves to and restores from a safetensors file.
+/// The state (m, v, t) saves to and restores from a safetensors file, one tensor per parameter and moment.
+/// When every parameter is a float tensor on one device, the optimizer moves them into flat buffers (values,
+/// gradients, m, v), laid out back to back group by group: each parameter's value and gradient become views of the
+/// flat buffers (<see cref="Parameter.MoveInto"/>), so a step is one AdamW launch per group, <see cref="ZeroGrad"/>
+/// one fill, and clipping (<see cref="GradientClipping"/>) one reduction and one scaling launch over all gradients.
 /// </summary>
 public sealed class AdamW
 {
     private const string StepMetadataKey = "step";
     private readonly List<Slot> slots = [];
+
+    /// <summary>The flat buffer every parameter's gradient is a view of (null when the parameters are not flattened).</summary>
+    private readonly Tensor? flatGradients;
+
+    /// <summary>The flat buffers the moments are views of (null when the parameters are not flattened).</summary>
+    private (Tensor M, Tensor V)? flatMoments;
 
     /// <summary>Creates the optimizer; <paramref name="names"/> gives each parameter its name in saved state.</summary>
     /// <exception cref="ArgumentException">A parameter is in two groups, or two parameters share a name.</exception>
@@ -63,6 +73,13 @@ public sealed class AdamW
                     throw new ArgumentException($"two parameters are both named {name}", nameof(names));
                 slots.Add(new Slot(name, parameter, groups[g]));
             }
+        if (SharedDevice(slots) is { } device)
+        {
+            flatGradients = MoveIntoFlatBuffers(device);
+            LayOutMoments(slots, device);
+        }
+        else
+            foreach (var slot in slots) slot.UseMoments(Tensor.ZerosLike(slot.Parameter.Value).KeepAlive(), Tensor.ZerosLike(slot.Parameter.Value).KeepAlive(), owned: true);
     }
 
     /// <summary>
@@ -120,17 +137,30 @@ public sealed class AdamW
     /// Applies one update to every parameter that has a gradient, each group at
     /// <paramref name="learningRate"/> times its multiplier.
     /// </summary>
+    /// <remarks>
+    /// Consecutive parameters of a group whose values, gradients and moments each lie back to back (the flat
+    /// layout) are updated by one launch; the update of each element is the same as parameter by parameter.
+    /// </remarks>
     public void Step(float learningRate)
     {
         StepCount++;
-        foreach (var slot in slots)
+        var updated = slots.Where(s => s.Parameter.Grad is not null && s.HasState);
+        foreach (var (first, last) in ConsecutiveRuns.Of(updated, Continues))
         {
-            if (slot.Parameter.Grad is not { } grad || !slot.HasState) continue;
-            var group = slot.Group;
-            Tensor.AdamWStep(slot.Parameter.Value, grad, slot.M, slot.V, learningRate * group.LearningRateMultiplier,
+            var group = first.Group;
+            Tensor.AdamWStep(first.Parameter.Value.SpanThrough(last.Parameter.Value), first.Parameter.Grad!.SpanThrough(last.Parameter.Grad!),
+                first.M.SpanThrough(last.M), first.V.SpanThrough(last.V), learningRate * group.LearningRateMultiplier,
                 Options.Beta1, Options.Beta2, Options.Epsilon, group.WeightDecay, StepCount);
         }
     }
+
+    /// <summary>True when <paramref name="next"/> is in <paramref name="before"/>'s group and its value, gradient and moments follow before's in their buffers.</summary>
+    private static bool Continues(Slot before, Slot next) =>
+        ReferenceEquals(before.Group, next.Group)
+        && before.Parameter.Value.IsFollowedBy(next.Parameter.Value)
+        && before.Parameter.Grad!.IsFollowedBy(next.Parameter.Grad!)
+        && before.M.IsFollowedBy(next.M)
+        && before.V.IsFollowedBy(next.V);
 
     /// <summary>
     /// ZeRO stage 1: keeps m and v only for the parameters <paramref name="keeps"/> selects and frees the others';
@@ -138,10 +168,13 @@ public sealed class AdamW
     /// <see cref="LoadState"/> reads only theirs. <see cref="SaveState"/> needs every parameter's state: fill it in
     /// first with <see cref="SetState"/>.
     /// </summary>
+    /// <remarks>The kept moments are laid out again back to back in new flat buffers, so the dropped ones' memory is freed.</remarks>
     public void KeepStateOnlyFor(Func<Parameter, bool> keeps)
     {
         foreach (var slot in slots)
             if (!keeps(slot.Parameter)) slot.DropState();
+        var kept = slots.Where(s => s.HasState).ToList();
+        if (SharedDevice(kept) is { } device) LayOutMoments(kept, device);
     }
 
     /// <summary>The parameter's moments m and v, or null where <see cref="KeepStateOnlyFor"/> dropped them.</summary>
@@ -153,10 +186,15 @@ public sealed class AdamW
     /// <summary>Bytes of m and v this optimizer holds (all parameters', or the kept ones' after <see cref="KeepStateOnlyFor"/>).</summary>
     public long StateBytes => slots.Where(s => s.HasState).Sum(s => 2L * s.Parameter.Value.Count * sizeof(float));
 
-    /// <summary>Clears every parameter's gradient.</summary>
+    /// <summary>
+    /// Sets every parameter's gradient to zero, keeping the buffers: one fill of the flat gradient buffer, plus one
+    /// per run of gradients outside it (set by hand).
+    /// </summary>
     public void ZeroGrad()
     {
-        foreach (var slot in slots) slot.Parameter.ZeroGrad();
+        flatGradients?.FillInPlace(0f);
+        var others = slots.Select(s => s.Parameter.Grad).OfType<Tensor>().Where(g => !ReferenceEquals(g.Storage, flatGradients?.Storage));
+        foreach (var run in Tensor.JoinAdjacentViews(others)) run.FillInPlace(0f);
     }
 
     /// <summary>Every parameter of every group.</summary>
@@ -200,13 +238,77 @@ public sealed class AdamW
             tensor.Shape).To(like.Device);
     }
 
+    /// <summary>The device of every slot's parameter, when they are all float tensors on one device; else null.</summary>
+    private static Device? SharedDevice(IReadOnlyList<Slot> chosen)
+    {
+        if (chosen.Count == 0) return null;
+        var device = chosen[0].Parameter.Value.Device;
+        return chosen.All(s => s.Parameter.Value.DType == DType.Float32 && s.Parameter.Value.Device.Equals(device)) ? device : null;
+    }
+
+    /// <summary>
+    /// Copies every parameter's value into one flat buffer and gives its gradient a home in another, each parameter
+    /// a view of both at the same offset, in slot order (group by group); returns the gradient buffer, all zeros.
+    /// </summary>
+    private Tensor MoveIntoFlatBuffers(Device device)
+    {
+        int total = checked((int)slots.Sum(s => s.Parameter.Value.Count));
+        var values = Tensor.Empty(DType.Float32, device, total).KeepAlive();
+        var gradients = Tensor.Zeros(device, total).KeepAlive();
+        int offset = 0;
+        foreach (var slot in slots)
+        {
+            var parameter = slot.Parameter;
+            parameter.MoveInto(Carve(values, offset, parameter.Value), Carve(gradients, offset, parameter.Value));
+            offset += parameter.Value.Length;
+        }
+        return gradients;
+    }
+
+    /// <summary>
+    /// Gives <paramref name="chosen"/> (slots with state, or new ones) moments that are views of two new flat buffers,
+    /// back to back in slot order, holding their current values (zeros for new slots); frees the previous flat
+    /// buffers, which no other slot may still view.
+    /// </summary>
+    private void LayOutMoments(IReadOnlyList<Slot> chosen, Device device)
+    {
+        int total = checked((int)chosen.Sum(s => s.Parameter.Value.Count));
+        var m = Tensor.Zeros(device, total).KeepAlive();
+        var v = Tensor.Zeros(device, total).KeepAlive();
+        int offset = 0;
+        foreach (var slot in chosen)
+        {
+            var (mView, vView) = (Carve(m, offset, slot.Parameter.Value), Carve(v, offset, slot.Parameter.Value));
+            if (slot.HasState)
+            {
+                mView.CopyFrom(slot.M);
+                vView.CopyFrom(slot.V);
+            }
+            slot.UseMoments(mView, vView, owned: false);
+            offset += slot.Parameter.Value.Length;
+        }
+        if (flatMoments is var (oldM, oldV))
+        {
+            oldM.Dispose();
+            oldV.Dispose();
+        }
+        flatMoments = (m, v);
+    }
+
+    /// <summary>The elements [offset, offset + like's count) of a flat buffer, as a view of <paramref name="like"/>'s shape.</summary>
+    private static Tensor Carve(Tensor flat, int offset, Tensor like) => flat.Slice(0, offset, like.Length).Reshape(like.ShapeArray());
+
     private Slot SlotOf(Parameter parameter) =>
         slots.Find(s => ReferenceEquals(s.Parameter, parameter)) ?? throw new ArgumentException($"{parameter.Name} is not a parameter of this optimizer", nameof(parameter));
 
-    /// <summary>A parameter with its moments (unless dropped: ZeRO stage 1) and group.</summary>
+    /// <summary>
+    /// A parameter with its moments (unless dropped: ZeRO stage 1) and group. The moments are views of the flat
+    /// moment buffers, or tensors of their own (owned: freed when dropped).
+    /// </summary>
     private sealed class Slot(string name, Parameter parameter, ParameterGroup group)
     {
-        private Tensor? m = Tensor.ZerosLike(parameter.Value).KeepAlive(), v = Tensor.ZerosLike(parameter.Value).KeepAlive();
+        private Tensor? m, v;
+        private bool ownsMoments;
 
         public string Name { get; } = name;
         public Parameter Parameter { get; } = parameter;
@@ -215,19 +317,28 @@ public sealed class AdamW
         public Tensor M => m ?? throw DroppedState();
         public Tensor V => v ?? throw DroppedState();
 
+        /// <summary>Uses <paramref name="mTensor"/> and <paramref name="vTensor"/> as the moments (views of flat buffers unless <paramref name="owned"/>).</summary>
+        public void UseMoments(Tensor mTensor, Tensor vTensor, bool owned)
+        {
+            DropState();
+            (m, v, ownsMoments) = (mTensor, vTensor, owned);
+        }
+
         public void DropState()
         {
-            m?.Dispose();
-            v?.Dispose();
+            if (ownsMoments)
+            {
+                m?.Dispose();
+                v?.Dispose();
+            }
             m = v = null;
         }
 
         public void Restore(ReadOnlySpan<float> mValues, ReadOnlySpan<float> vValues)
         {
-            m ??= Tensor.ZerosLike(Parameter.Value).KeepAlive();
-            v ??= Tensor.ZerosLike(Parameter.Value).KeepAlive();
-            m.CopyFrom(mValues);
-            v.CopyFrom(vValues);
+            if (!HasState) UseMoments(Tensor.ZerosLike(Parameter.Value).KeepAlive(), Tensor.ZerosLike(Parameter.Value).KeepAlive(), owned: true);
+            M.CopyFrom(mValues);
+            V.CopyFrom(vValues);
         }
 
         private InvalidOperationException DroppedState() =>

@@ -3,7 +3,10 @@ using ILGPU.Algorithms;
 
 namespace BiGS.Native.Gpu.Kernels;
 
-/// <summary>Kernels that keep a training step's bookkeeping on the device: accuracy counts and gradient clipping.</summary>
+/// <summary>
+/// Kernels that keep a training step's bookkeeping on the device: accuracy counts, the gradients' sum of squares and
+/// gradient clipping.
+/// </summary>
 public static class TrainingKernels
 {
     /// <summary>
@@ -20,5 +23,34 @@ public static class TrainingKernels
     {
         float norm = XMath.Sqrt(sumOfSquares[0]);
         if (norm > maxNorm && norm <= float.MaxValue) x[i] *= maxNorm / norm;
+    }
+
+    /// <summary>
+    /// partials[g] = sum of x[i]^2 in double over the elements i = g D + t + k G D (D threads per group, G groups, t
+    /// the thread, k = 0, 1, ...): group g's share of the grid-strided sum of squares. One group per partial.
+    /// </summary>
+    public static void SumOfSquaresPartials(ArrayView<float> x, ArrayView<double> partials)
+    {
+        long stride = (long)Grid.DimX * Group.DimX;
+        double total = 0;
+        for (long i = (long)Grid.IdxX * Group.DimX + Group.IdxX; i < x.Length; i += stride)
+        {
+            double element = x[i];
+            total += element * element;
+        }
+        total = GroupReduce.Sum(total);
+        if (Group.IdxX == 0) partials[Grid.IdxX] = total;
+    }
+
+    /// <summary>
+    /// One group: total[0] = (accumulate ? total[0] : 0) + sum of the partials, added in double in a fixed order
+    /// (deterministic) and rounded to float once.
+    /// </summary>
+    public static void AddPartials(ArrayView<double> partials, int accumulate, ArrayView<float> total)
+    {
+        double sum = 0;
+        for (long p = Group.IdxX; p < partials.Length; p += Group.DimX) sum += partials[p];
+        sum = GroupReduce.Sum(sum);
+        if (Group.IdxX == 0) total[0] = (float)(accumulate != 0 ? total[0] + sum : sum);
     }
 }

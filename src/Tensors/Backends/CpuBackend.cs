@@ -218,6 +218,13 @@ public sealed class CpuBackend : ITensorBackend
     }
 
     /// <inheritdoc />
+    public void SumOfSquares(Tensor x, Tensor total, bool accumulate)
+    {
+        var result = F(total);
+        result[0] = (float)((accumulate ? result[0] : 0.0) + Reductions.SumOfSquares(F(x)));
+    }
+
+    /// <inheritdoc />
     public void ClipToNorm(Tensor x, Tensor sumOfSquares, float maxNorm)
     {
         float norm = MathF.Sqrt(F(sumOfSquares)[0]);

@@ -7,6 +7,28 @@ public class TensorViewTests
     private static Tensor Grid(int rows, int cols) => Tensor.Arange(rows * cols).Reshape(rows, cols);
 
     [Fact]
+    public void Views_carved_back_to_back_join_into_one_span_and_others_stay_apart()
+    {
+        var flat = Tensor.Arange(20);
+        var a = flat.Slice(0, 0, 6).Reshape(2, 3);
+        var b = flat.Slice(0, 6, 4);
+        var c = flat.Slice(0, 12, 8).Reshape(2, 4);   // a gap of two elements before it
+        var other = Tensor.Arange(3);
+        Assert.True(a.IsFollowedBy(b));
+        Assert.False(b.IsFollowedBy(c));
+        Assert.False(b.IsFollowedBy(a));
+        Assert.False(Grid(3, 4).Transpose(0, 1).IsFollowedBy(other));
+
+        var joined = Tensor.JoinAdjacentViews([a, b, c, other]);
+        Assert.Equal(3, joined.Count);
+        Assert.Same(flat.Storage, joined[0].Storage);
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => (float)i), joined[0].ToArray());
+        Assert.Same(c, joined[1]);
+        Assert.Same(other, joined[2]);
+        Assert.Throws<ArgumentException>(() => b.SpanThrough(a));
+    }
+
+    [Fact]
     public void Transpose_is_a_view_with_swapped_indices()
     {
         var x = Grid(3, 4);
