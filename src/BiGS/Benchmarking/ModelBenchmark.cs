@@ -10,7 +10,7 @@ namespace BiGS.Native.Benchmarking;
 /// <summary>
 /// Times whole-model steps of a randomly initialised <see cref="BiGSForMaskedLM"/> on a synthetic batch:
 /// forward-only inference (no gradients), or full training steps (masked-LM loss on a fraction of the positions,
-/// backward, AdamW update), on the CPU or a GPU device. Every step runs in its own <see cref="TensorScope"/>, as a
+/// backward, global-norm clipping at the trainer's default norm 1, AdamW update), on the CPU or a GPU device. Every step runs in its own <see cref="TensorScope"/>, as a
 /// real loop would, and ends by reading one value back to the host (a logit, or the loss after the update), which on a
 /// GPU waits for the step's kernels: the time of a step is the time to its result. On a GPU device each timed step's
 /// kernel launches and host-device copies are counted too (<see cref="IDeviceActivityCounters"/>).
@@ -18,6 +18,9 @@ namespace BiGS.Native.Benchmarking;
 public sealed class ModelBenchmark
 {
     private const float LearningRate = 1e-4f;
+
+    /// <summary>The global gradient norm a training step clips to: the trainer's default (<see cref="TrainerOptions.GradientClipNorm"/>).</summary>
+    private const float ClipNorm = 1f;
     private readonly ModelBenchmarkOptions options;
     private readonly BiGSForMaskedLM model;
     private readonly BiGSInput batch;
@@ -93,6 +96,7 @@ public sealed class ModelBenchmark
         // The forward's memory goes back to the pool during the sweep, so the step's peak is near the forward's end.
         var loss = objective.Compute(model, batch).Loss;
         loss.Backward(releaseGraph: true);
+        GradientClipping.ClipGlobalNorm(optimizer.Parameters(), ClipNorm);
         optimizer.Step(LearningRate);
         return loss.Value.Item();
     }

@@ -18,7 +18,7 @@ public static class BenchCommand
         var config = new Option<string>("--config") { Description = "base, large, or a config.json file", DefaultValueFactory = _ => "base" };
         var batch = new Option<int>("--batch") { Description = "Sequences per step", DefaultValueFactory = _ => 8 };
         var length = new Option<int>("--length") { Description = "Tokens per sequence", DefaultValueFactory = _ => 128 };
-        var train = new Option<bool>("--train") { Description = "Full training steps (MLM loss on 15% of positions, backward, AdamW) instead of forward only" };
+        var train = new Option<bool>("--train") { Description = "Full training steps (MLM loss on 15% of positions, backward, global-norm clipping to 1, AdamW) instead of forward only" };
         var threads = new Option<int>("--threads") { Description = "Worker threads (default: all cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
         var warmup = new Option<int>("--warmup") { Description = "Untimed steps first", DefaultValueFactory = _ => 1 };
         var runs = new Option<int>("--runs") { Description = "Timed steps (the median is reported)", DefaultValueFactory = _ => 5 };

@@ -163,3 +163,44 @@ public sealed class FlatOptimizerIlgpuCpuTests : FlatOptimizerTests;
 /// <summary>The flat optimizer on CUDA.</summary>
 [GpuTarget(DeviceKind.Cuda)]
 public sealed class FlatOptimizerCudaTests : FlatOptimizerTests;
+
+/// <summary>
+/// On a GPU backend (which counts launches), the optimizer's share of an update over a flattened model is a fixed
+/// handful of launches, whatever the number of parameter tensors.
+/// </summary>
+public abstract class FlatOptimizerLaunchTests : GpuParityTests
+{
+    [GpuFact]
+    public void Zeroing_clipping_and_stepping_launch_one_fill_one_reduction_one_scaling_and_one_adamw_per_group()
+    {
+        var model = new BiGSForMaskedLM(TrainingTestKit.Config());
+        model.To(Gpu);
+        var optimizer = AdamW.ForModel(model, new AdamWOptions { SsmLearningRateMultiplier = 0.1f });
+        foreach (var p in optimizer.Parameters()) p.EnsureGrad().CopyFrom(Random(p.Value.ShapeArray()));
+        var counters = (IDeviceActivityCounters)Gpu.Backend;
+
+        var before = counters.ReadActivity();
+        var norm = GradientClipping.ClipGlobalNorm(optimizer.Parameters(), 1f);
+        optimizer.Step(1e-3f);
+        optimizer.ZeroGrad();
+        var activity = counters.ReadActivity().Since(before);
+
+        Assert.True(optimizer.Parameters().Count() > 20, "the model has few parameter tensors");
+        Assert.Equal(new Dictionary<string, long>
+        {
+            ["SumOfSquaresPartials"] = 1, ["AddPartials"] = 1, ["ClipToNorm"] = 1, ["Unary.Sqrt"] = 1, ["AdamW"] = 3, ["Fill"] = 1,
+        }, activity.LaunchesByKernel);
+        Assert.True(norm.Item() > 1f);
+        model.Dispose();
+    }
+}
+
+/// <summary>The optimizer's launches on ILGPU's CPU accelerator (its counters are shared, hence the collection).</summary>
+[GpuTarget(DeviceKind.IlgpuCpu)]
+[Collection(MemoryCountersCollection.Name)]
+public sealed class FlatOptimizerLaunchIlgpuCpuTests : FlatOptimizerLaunchTests;
+
+/// <summary>The optimizer's launches on CUDA.</summary>
+[GpuTarget(DeviceKind.Cuda)]
+[Collection(MemoryCountersCollection.Name)]
+public sealed class FlatOptimizerLaunchCudaTests : FlatOptimizerLaunchTests;
