@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using BiGS.Native.Tensors;
 
 namespace BiGS.Native.Autograd;
@@ -6,7 +7,16 @@ namespace BiGS.Native.Autograd;
 public sealed class Parameter : Variable
 {
     /// <summary>Wraps a tensor as a named trainable parameter.</summary>
-    public Parameter(string name, Tensor value) : base(value.KeepAlive(), requiresGrad: true, name) { }
+    public Parameter(string name, Tensor value) : base(value.KeepAlive(), requiresGrad: true, name) => Hold(value.Storage);
+
+    /// <summary>
+    /// How many parameters hold each storage as (part of) their value. A storage the last holder lets go of (a value
+    /// replaced by <see cref="Assign"/> or moved by <see cref="MoveInto"/>) is released at once rather than left to the
+    /// garbage collector: device memory has no finalizer, and on the CPU the old weights would sit beside the new ones
+    /// until a full collection. Storages shared with another parameter (a fine-tuned model copying a pretrained one's
+    /// values) stay while it holds them.
+    /// </summary>
+    private static readonly ConditionalWeakTable<TensorStorage, StrongBox<int>> Holders = new();
 
     /// <summary>The parameter's local name within its module (e.g. "weight").</summary>
     public new string Name => base.Name!;
@@ -22,7 +32,7 @@ public sealed class Parameter : Variable
         RequireOwnShape("value view", value);
         RequireOwnShape("gradient view", gradHome);
         value.CopyFrom(Value);
-        Value = value.KeepAlive();
+        Replace(value);
         if (Grad is { } grad) gradHome.CopyFrom(grad);
         GradHome = gradHome.KeepAlive();
         if (Grad is not null) Grad = gradHome;
@@ -36,9 +46,20 @@ public sealed class Parameter : Variable
     {
         if (!value.Shape.SequenceEqual(Value.Shape))
             throw new ArgumentException($"parameter {Name}: cannot assign shape {value.ShapeString} to shape {Value.ShapeString}");
-        Value = value.KeepAlive();
+        Replace(value);
         Grad = null;
     }
+
+    /// <summary>Makes <paramref name="value"/> the value, releasing the old value's storage when no parameter holds it any more.</summary>
+    private void Replace(Tensor value)
+    {
+        var old = Value.Storage;
+        Hold(value.KeepAlive().Storage);
+        Value = value;
+        if (Interlocked.Decrement(ref Holders.GetOrCreateValue(old).Value) == 0) old.Dispose();
+    }
+
+    private static void Hold(TensorStorage storage) => Interlocked.Increment(ref Holders.GetOrCreateValue(storage).Value);
 
     private void RequireOwnShape(string what, Tensor view)
     {

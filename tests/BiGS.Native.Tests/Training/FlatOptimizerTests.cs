@@ -136,6 +136,26 @@ public abstract class FlatOptimizerTests
     }
 
     /// <summary>The tiny test model on the device, its optimizer with all three groups (SSM learning-rate multiplier set).</summary>
+    [GpuFact]
+    public void Moving_into_flat_buffers_releases_the_old_values_unless_another_parameter_holds_them()
+    {
+        var model = new BiGSForMaskedLM(TrainingTestKit.Config());
+        model.To(Device);
+        var twin = new BiGSForMaskedLM(TrainingTestKit.Config());
+        twin.To(Device);
+        var ownParameters = model.Parameters().ToList();
+        var (shared, sharedTwin) = (ownParameters[0], twin.Parameters().First());
+        sharedTwin.Assign(shared.Value);   // as a fine-tuned model copies a pretrained one's values
+        var oldStorages = ownParameters.Select(p => p.Value.Storage).ToList();
+        var expected = shared.Value.ToArray();
+
+        AdamW.ForModel(model, new AdamWOptions());
+
+        Assert.All(oldStorages.Skip(1), storage => Assert.True(storage.IsDisposed));
+        Assert.False(oldStorages[0].IsDisposed);
+        Assert.Equal(expected, sharedTwin.Value.ToArray());
+    }
+
     private (BiGSForMaskedLM Model, AdamW Optimizer) TinyModelWithOptimizer()
     {
         var model = new BiGSForMaskedLM(TrainingTestKit.Config());
