@@ -292,7 +292,7 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
     public void BiasGeluBackward(GeluKind kind, Tensor x, Tensor bias, Tensor dy, Tensor dx, Tensor dbias)
     {
         Run(kernels.BiasGeluBackward(kind), dx.Length, F(x), F(bias), F(dy), x.Size(1), F(dx));
-        Run(kernels.ColumnSumsAccumulate, x.Size(1), F(dx), x.Size(0), x.Size(1), F(dbias));
+        ColumnSums(dx, dbias, accumulate: true);
     }
 
     /// <inheritdoc />

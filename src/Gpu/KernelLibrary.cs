@@ -28,7 +28,6 @@ internal sealed class KernelLibrary(Accelerator accelerator)
     public Action<Index1D, ArrayView<int>, StridedView, ArrayView<int>> CopyStrided32 => Auto(ref copyStrided32, ElementwiseKernels.CopyStrided32);
     public Action<Index1D, ArrayView<long>, StridedView, ArrayView<long>> CopyStrided64 => Auto(ref copyStrided64, ElementwiseKernels.CopyStrided64);
     public Action<Index1D, ArrayView<float>, float, ArrayView<float>> AddScaled => Auto(ref addScaled, ElementwiseKernels.AddScaled);
-    public Action<Index1D, ArrayView<float>, int, int, ArrayView<float>> ColumnSumsAccumulate => Auto(ref columnSums, ElementwiseKernels.ColumnSumsAccumulate);
     public Action<Index1D, ArrayView<float>, float, ulong, long> DropoutMask => Auto(ref dropoutMask, ElementwiseKernels.DropoutMask);
     public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdamWSettings> AdamW => Auto(ref adamW, ElementwiseKernels.AdamW);
     public Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, ArrayView<float>> ArgMaxHits => Auto(ref argMaxHits, TrainingKernels.ArgMaxHits);
@@ -166,7 +165,6 @@ internal sealed class KernelLibrary(Accelerator accelerator)
     private Action<Index1D, ArrayView<int>, StridedView, ArrayView<int>>? copyStrided32;
     private Action<Index1D, ArrayView<long>, StridedView, ArrayView<long>>? copyStrided64;
     private Action<Index1D, ArrayView<float>, float, ArrayView<float>>? addScaled;
-    private Action<Index1D, ArrayView<float>, int, int, ArrayView<float>>? columnSums;
     private Action<Index1D, ArrayView<float>, float, ulong, long>? dropoutMask;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdamWSettings>? adamW;
     private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, ArrayView<float>>? argMaxHits;

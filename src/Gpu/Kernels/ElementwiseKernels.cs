@@ -48,18 +48,10 @@ public static class ElementwiseKernels
         where TGelu : struct, IUnaryFunction =>
         y[i] = default(TGelu).Apply(x[i] + bias[i % cols]);
 
-    /// <summary>dx = dy gelu'(x + bias); dbias is accumulated afterwards by <see cref="ColumnSumsAccumulate"/>.</summary>
+    /// <summary>dx = dy gelu'(x + bias); dbias is accumulated afterwards by the grouped column sums of <see cref="RowKernels.ReduceAxis"/>.</summary>
     public static void BiasGeluBackward<TGelu>(Index1D i, ArrayView<float> x, ArrayView<float> bias, ArrayView<float> dy, int cols, ArrayView<float> dx)
         where TGelu : struct, IUnaryFunction =>
         dx[i] = dy[i] * default(TGelu).Derivative(x[i] + bias[i % cols], 0f);
-
-    /// <summary>sums[c] += sum_r m[r, c]; one thread per column, rows in order (deterministic).</summary>
-    public static void ColumnSumsAccumulate(Index1D c, ArrayView<float> m, int rows, int cols, ArrayView<float> sums)
-    {
-        float total = 0f;
-        for (int r = 0; r < rows; r++) total += m[r * cols + c];
-        sums[c] += total;
-    }
 
     /// <summary>mask[i] = 1/keep where Philox uniform number firstIndex + i (key <paramref name="seed"/>) is below keep, else 0.</summary>
     public static void DropoutMask(Index1D i, ArrayView<float> mask, float keep, ulong seed, long firstIndex) =>
