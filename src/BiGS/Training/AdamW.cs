@@ -252,15 +252,13 @@ public sealed class AdamW
     /// </summary>
     private Tensor MoveIntoFlatBuffers(Device device)
     {
-        int total = checked((int)slots.Sum(s => s.Parameter.Value.Count));
+        int total = FlatLength(slots);
         var values = Tensor.Empty(DType.Float32, device, total).KeepAlive();
         var gradients = Tensor.Zeros(device, total).KeepAlive();
-        int offset = 0;
-        foreach (var slot in slots)
+        foreach (var (slot, offset) in BackToBack(slots))
         {
             var parameter = slot.Parameter;
             parameter.MoveInto(Carve(values, offset, parameter.Value), Carve(gradients, offset, parameter.Value));
-            offset += parameter.Value.Length;
         }
         return gradients;
     }
@@ -272,11 +270,10 @@ public sealed class AdamW
     /// </summary>
     private void LayOutMoments(IReadOnlyList<Slot> chosen, Device device)
     {
-        int total = checked((int)chosen.Sum(s => s.Parameter.Value.Count));
+        int total = FlatLength(chosen);
         var m = Tensor.Zeros(device, total).KeepAlive();
         var v = Tensor.Zeros(device, total).KeepAlive();
-        int offset = 0;
-        foreach (var slot in chosen)
+        foreach (var (slot, offset) in BackToBack(chosen))
         {
             var (mView, vView) = (Carve(m, offset, slot.Parameter.Value), Carve(v, offset, slot.Parameter.Value));
             if (slot.HasState)
@@ -285,7 +282,6 @@ public sealed class AdamW
                 vView.CopyFrom(slot.V);
             }
             slot.UseMoments(mView, vView, owned: false);
-            offset += slot.Parameter.Value.Length;
         }
         if (flatMoments is var (oldM, oldV))
         {
@@ -293,6 +289,20 @@ public sealed class AdamW
             oldV.Dispose();
         }
         flatMoments = (m, v);
+    }
+
+    /// <summary>Elements of a flat buffer holding one element per parameter element of <paramref name="chosen"/>.</summary>
+    private static int FlatLength(IReadOnlyList<Slot> chosen) => checked((int)chosen.Sum(s => s.Parameter.Value.Count));
+
+    /// <summary>Each slot with the offset of its parameter's elements in a flat buffer laid out back to back in slot order.</summary>
+    private static IEnumerable<(Slot Slot, int Offset)> BackToBack(IReadOnlyList<Slot> chosen)
+    {
+        int offset = 0;
+        foreach (var slot in chosen)
+        {
+            yield return (slot, offset);
+            offset += slot.Parameter.Value.Length;
+        }
     }
 
     /// <summary>The elements [offset, offset + like's count) of a flat buffer, as a view of <paramref name="like"/>'s shape.</summary>
