@@ -19,8 +19,6 @@ public sealed class ModelBenchmark
 {
     private const float LearningRate = 1e-4f;
 
-    /// <summary>The global gradient norm a training step clips to: the trainer's default (<see cref="TrainerOptions.GradientClipNorm"/>).</summary>
-    private const float ClipNorm = 1f;
     private readonly ModelBenchmarkOptions options;
     private readonly BiGSForMaskedLM model;
     private readonly BiGSInput batch;
@@ -96,7 +94,7 @@ public sealed class ModelBenchmark
         // The forward's memory goes back to the pool during the sweep, so the step's peak is near the forward's end.
         var loss = objective.Compute(model, batch).Loss;
         loss.Backward(releaseGraph: true);
-        GradientClipping.ClipGlobalNorm(optimizer.Parameters(), ClipNorm);
+        GradientClipping.ClipGlobalNorm(optimizer.Parameters(), TrainerOptions.DefaultGradientClipNorm);
         optimizer.Step(LearningRate);
         return loss.Value.Item();
     }

@@ -48,7 +48,7 @@ public sealed record FineTuneOptions
     public float WeightDecay { get; init; } = 0.01f;
 
     /// <summary>Global gradient-norm limit (Hugging Face Trainer's default 1); null for none.</summary>
-    public float? GradientClipNorm { get; init; } = 1f;
+    public float? GradientClipNorm { get; init; } = TrainerOptions.DefaultGradientClipNorm;
 
     /// <summary>Device to train on (null: the CPU).</summary>
     public BiGS.Native.Tensors.Device? Device { get; init; }

@@ -9,8 +9,11 @@ public sealed record TrainerOptions
     /// <summary>Micro-batches whose gradients add up to one update (gradient accumulation).</summary>
     public int AccumulationSteps { get; init; } = 1;
 
+    /// <summary>The global gradient norm training clips to unless told otherwise (pretraining, fine-tuning, the benchmark).</summary>
+    public const float DefaultGradientClipNorm = 1f;
+
     /// <summary>Clip the global gradient norm to this before each update; null for no clipping.</summary>
-    public float? GradientClipNorm { get; init; } = 1f;
+    public float? GradientClipNorm { get; init; } = DefaultGradientClipNorm;
 
     /// <summary>
     /// Read back and log the metrics every this many updates (and at the end): in between, the loss, accuracy hits and
