@@ -4,8 +4,10 @@ namespace BiGS.Native.Tests.Docs;
 
 /// <summary>
 /// The samples run as the README says: each takes an optional checkpoint as its first argument. They are compiled
-/// from their Program.cs as a console project referencing BiGS.Native would be (<see cref="ConsoleProgram"/>).
+/// from their Program.cs as a console project referencing BiGS.Native would be (<see cref="ConsoleProgram"/>). They print
+/// to the console, so they run in the "Console" collection: never while another test has captured it.
 /// </summary>
+[Collection("Console")]
 public class SampleProgramTests
 {
     [Fact]
