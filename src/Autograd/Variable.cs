@@ -119,9 +119,10 @@ public class Variable
 
     /// <summary>
     /// Where this leaf's gradient goes when it gets one: null for a new tensor, or a view of a flat gradient buffer
-    /// that the gradients of many parameters share (<see cref="Parameter.MoveInto"/>).
+    /// that the gradients of many parameters share (<see cref="Parameter.MoveInto"/>). Data parallelism sums runs of
+    /// homes lying back to back where they are, as one message.
     /// </summary>
-    protected Tensor? GradHome { get; set; }
+    public Tensor? GradHome { get; protected set; }
 
     /// <summary>
     /// The one place a gradient buffer is made: shaped like the value, on its device, outside every tensor scope

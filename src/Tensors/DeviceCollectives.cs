@@ -12,7 +12,8 @@ public interface IDeviceCollectives : IDisposable
 
     /// <summary>
     /// Enqueues on the device's stream, after the work already queued there, the in-place sum over all ranks of
-    /// <paramref name="buffer"/> (contiguous float32 on this device); returns at once. Work queued later on the
+    /// <paramref name="buffer"/> (contiguous float32 on this device, a view anywhere in its storage: a staging buffer or
+    /// a bucket's run of the flat gradient buffer); returns at once. Work queued later on the
     /// device sees the sums.
     /// </summary>
     void StartAllReduceSum(Tensor buffer);

@@ -26,7 +26,7 @@ public sealed record ReductionStatistics(int Steps, long BytesPerStep, double Wa
 /// weighted gradients is the gradient of the mean loss over the whole batch, so the update is a single process's
 /// up to the order of summation (which is what averaging the ranks' gradients gives when shards are equal).
 /// The gradients' <see cref="ICollectiveEngine"/> is chosen by <see cref="Attach"/> for the parameters' device
-/// (<see cref="CollectiveEngines"/>: NCCL on CUDA when available, else MPI with host staging) and logged.
+/// (<see cref="CollectiveEngines"/>: NCCL on CUDA when available, else MPI on host memory) and logged.
 /// </summary>
 public sealed class DataParallel : IDisposable
 {

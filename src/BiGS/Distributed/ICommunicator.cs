@@ -23,10 +23,10 @@ public interface ICommunicator : IDisposable
     void AllReduceSum(Span<double> values);
 
     /// <summary>
-    /// Starts summing <paramref name="count"/> floats of <paramref name="buffer"/> over all ranks, in place, and
-    /// returns at once; the buffer must be pinned (GC.AllocateArray pinned) and untouched until the reduction is done.
+    /// Starts summing <paramref name="values"/> (host memory) over all ranks, in place, and returns at once; the
+    /// memory is pinned until the reduction is done and must be left untouched until then.
     /// </summary>
-    IPendingReduction StartAllReduceSum(float[] buffer, int count);
+    IPendingReduction StartAllReduceSum(Memory<float> values);
 
     /// <summary>Copies <paramref name="data"/> from rank <paramref name="root"/> to every rank.</summary>
     void Broadcast(Span<byte> data, int root);
@@ -64,7 +64,7 @@ public sealed class SingleProcess : ICommunicator
     public void AllReduceSum(Span<double> values) { }
 
     /// <inheritdoc />
-    public IPendingReduction StartAllReduceSum(float[] buffer, int count) => Completed.Instance;
+    public IPendingReduction StartAllReduceSum(Memory<float> values) => Completed.Instance;
 
     /// <inheritdoc />
     public void Broadcast(Span<byte> data, int root) { }

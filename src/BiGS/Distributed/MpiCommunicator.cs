@@ -1,5 +1,4 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
+using System.Buffers;
 
 namespace BiGS.Native.Distributed;
 
@@ -74,13 +73,20 @@ public sealed unsafe class MpiCommunicator : ICommunicator
     }
 
     /// <inheritdoc />
-    public IPendingReduction StartAllReduceSum(float[] buffer, int count)
+    public IPendingReduction StartAllReduceSum(Memory<float> values)
     {
-        if ((uint)count > (uint)buffer.Length) throw new ArgumentOutOfRangeException(nameof(count), count, $"the buffer holds {buffer.Length} floats");
-        void* data = Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buffer));
+        var pin = values.Pin();
         IntPtr request;
-        mpi.Check(mpi.Iallreduce(InPlace, data, count, mpi.Float, mpi.Sum, mpi.CommWorld, &request), "MPI_Iallreduce");
-        return new Request(this, request, buffer);
+        try
+        {
+            mpi.Check(mpi.Iallreduce(InPlace, pin.Pointer, values.Length, mpi.Float, mpi.Sum, mpi.CommWorld, &request), "MPI_Iallreduce");
+        }
+        catch
+        {
+            pin.Dispose();
+            throw;
+        }
+        return new Request(this, request, pin);
     }
 
     /// <inheritdoc />
@@ -135,17 +141,19 @@ public sealed unsafe class MpiCommunicator : ICommunicator
         return done != 0;
     }
 
-    /// <summary>An MPI_Request of an MPI_Iallreduce; keeps its buffer referenced until complete.</summary>
-    private sealed class Request(MpiCommunicator communicator, IntPtr handle, float[] buffer) : IPendingReduction
+    /// <summary>An MPI_Request of an MPI_Iallreduce; keeps its memory pinned until complete.</summary>
+    private sealed class Request(MpiCommunicator communicator, IntPtr handle, MemoryHandle pin) : IPendingReduction
     {
         private IntPtr handle = handle;
-        private float[]? buffer = buffer;
+        private MemoryHandle pin = pin;
+        private bool done;
 
         public bool Test()
         {
-            if (buffer is null) return true;
+            if (done) return true;
             if (!communicator.TestOnce(ref handle)) return false;
-            buffer = null;
+            done = true;
+            pin.Dispose();
             return true;
         }
 

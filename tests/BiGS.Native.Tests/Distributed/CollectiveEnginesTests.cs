@@ -7,7 +7,7 @@ using BiGS.Native.Tensors.Backends;
 namespace BiGS.Native.Tests.Distributed;
 
 /// <summary>
-/// Which engine sums the gradients: NCCL on CUDA devices when it is usable, else MPI with host staging, the reason
+/// Which engine sums the gradients: NCCL on CUDA devices when it is usable, else MPI on host memory, the reason
 /// in the description. The NCCL calls themselves need a CUDA GPU and libnccl, which the test machines lack: here
 /// they are replaced by recording stand-ins, and the real provider is checked where the library is missing.
 /// </summary>
@@ -21,8 +21,8 @@ public class CollectiveEnginesTests
     {
         var provider = new RecordingProvider(unavailability: null);
         using var engine = CollectiveEngines.Choose(new RankOf(1, 2), Device.Cpu, provider);
-        Assert.IsType<MpiHostStaging>(engine);
-        Assert.Equal("Open MPI, gradients staged in host memory (the model is on cpu)", engine.Description);
+        Assert.IsType<MpiCollectiveEngine>(engine);
+        Assert.Equal("Open MPI, gradients summed in place in host memory (the model is on cpu)", engine.Description);
         Assert.Empty(provider.Calls);
     }
 
@@ -31,7 +31,7 @@ public class CollectiveEnginesTests
     {
         var provider = new RecordingProvider(unavailability: "libnccl.so.2 could not be loaded (not found)");
         using var engine = CollectiveEngines.Choose(new RankOf(1, 2), FakeCuda, provider);
-        Assert.IsType<MpiHostStaging>(engine);
+        Assert.IsType<MpiCollectiveEngine>(engine);
         Assert.Equal("Open MPI, gradients staged in host memory (NCCL is not used: libnccl.so.2 could not be loaded (not found))", engine.Description);
         Assert.Equal(["Unavailability cuda:0"], provider.Calls);
     }
@@ -101,7 +101,7 @@ public class CollectiveEnginesTests
 
         public void AllReduceSum(Span<double> values) => throw new NotSupportedException();
 
-        public IPendingReduction StartAllReduceSum(float[] buffer, int count) => throw new NotSupportedException();
+        public IPendingReduction StartAllReduceSum(Memory<float> values) => throw new NotSupportedException();
 
         public void Broadcast(Span<byte> data, int root) => Broadcasts.Add((data.Length, root));
 
