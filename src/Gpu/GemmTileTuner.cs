@@ -117,26 +117,32 @@ public sealed class GemmTileTuner
 
     /// <summary>
     /// The configuration for <paramref name="problem"/> among <paramref name="candidates"/> (those the device can run;
-    /// 64 x 64 first): the forced or pinned one; else in measuring mode the one with the least
-    /// <paramref name="secondsPerLaunch"/> (called once per candidate, the first time the problem is seen, then
-    /// cached); else 64 x 64.
+    /// 64 x 64 first) when no measuring is needed: the forced or pinned one, 64 x 64 when not measuring, or the one
+    /// measured before; false when the problem is new to a measuring tuner (then <see cref="Measure"/> it). Allocates
+    /// nothing: every GEMM launch asks.
     /// </summary>
     /// <exception cref="ArgumentException">The forced or pinned configuration is not among the candidates.</exception>
-    public GemmTile Choose(GemmProblem problem, IReadOnlyList<GemmTile> candidates, Func<GemmTile, double> secondsPerLaunch)
+    public bool TryChoose(GemmProblem problem, IReadOnlyList<GemmTile> candidates, out GemmTile tile)
     {
         if ((Forced.Value ?? Pinned) is { } fixedTile)
-            return candidates.Contains(fixedTile) ? fixedTile : throw new ArgumentException(
+        {
+            tile = candidates.Contains(fixedTile) ? fixedTile : throw new ArgumentException(
                 $"{EnvironmentVariable}: GEMM tile {GemmTiles.Name(fixedTile)} does not fit this device (it runs {string.Join(", ", candidates.Select(GemmTiles.Name))})");
-        if (!Measures) return GemmTile.Tile64x64;
-        return chosen.GetOrAdd(problem, _ => Fastest(problem, candidates, secondsPerLaunch));
+            return true;
+        }
+        tile = GemmTile.Tile64x64;
+        return !Measures || chosen.TryGetValue(problem, out tile);
     }
 
-    /// <summary>The candidate with the least time (the first of equals), recording every time in <see cref="Timings"/>.</summary>
-    private GemmTile Fastest(GemmProblem problem, IReadOnlyList<GemmTile> candidates, Func<GemmTile, double> secondsPerLaunch)
+    /// <summary>
+    /// Times each of <paramref name="candidates"/> once with <paramref name="secondsPerLaunch"/>, records the times in
+    /// <see cref="Timings"/> and keeps the fastest (the first of equals) for <paramref name="problem"/> from now on.
+    /// </summary>
+    public GemmTile Measure(GemmProblem problem, IReadOnlyList<GemmTile> candidates, Func<GemmTile, double> secondsPerLaunch)
     {
         var seconds = candidates.ToDictionary(tile => tile, secondsPerLaunch);
         timings[problem] = seconds;
-        return candidates.MinBy(tile => seconds[tile]);
+        return chosen.GetOrAdd(problem, candidates.MinBy(tile => seconds[tile]));
     }
 
     private sealed class Scope(GemmTile? previous) : IDisposable

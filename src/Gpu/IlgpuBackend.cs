@@ -185,9 +185,13 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
             return;
         }
         var problem = new GemmProblem(transposeA, transposeB, precision, batch, m, n, k, vectorA, vectorB);
-        var tile = GemmTuner.Choose(problem, gemmTiles, candidate => SecondsPerSgemm(candidate, F(a), F(b), shape, batch, OnlyWritten(c, epilogue)));
+        var tile = GemmTuner.TryChoose(problem, gemmTiles, out var known) ? known : MeasuredTile(problem, a, b, c, epilogue, shape, batch);
         LaunchSgemm(tile, F(a), F(b), F(c), bias, residual, product, shape, batch);
     }
+
+    /// <summary>The tile the tuner keeps for a new problem after timing each candidate (<see cref="SecondsPerSgemm"/>).</summary>
+    private GemmTile MeasuredTile(GemmProblem problem, Tensor a, Tensor b, Tensor c, GemmEpilogue epilogue, GemmShape shape, int batch) =>
+        GemmTuner.Measure(problem, gemmTiles, candidate => SecondsPerSgemm(candidate, F(a), F(b), shape, batch, OnlyWritten(c, epilogue)));
 
     /// <summary>
     /// Picks the SIMT GEMM's tile configuration per problem (measured on CUDA, 64 x 64 elsewhere; see

@@ -32,16 +32,18 @@ public class GemmTileTunerTests
             return seconds[tile];
         }
 
-        Assert.Equal(GemmTile.Tile64x128, tuner.Choose(Square, GemmTiles.All, Timer));
+        Assert.False(tuner.TryChoose(Square, GemmTiles.All, out _));
+        Assert.Equal(GemmTile.Tile64x128, tuner.Measure(Square, GemmTiles.All, Timer));
         Assert.Equal(GemmTiles.All, timed);
-        // Seen before: the cached winner, untimed, even if the timer would now say otherwise.
+        // Seen before: the kept winner, untimed, even if the timer would now say otherwise.
         seconds[GemmTile.Tile128x128] = 1e-6;
-        Assert.Equal(GemmTile.Tile64x128, tuner.Choose(Square, GemmTiles.All, Timer));
-        Assert.Equal(4, timed.Count);
+        Assert.True(tuner.TryChoose(Square, GemmTiles.All, out var kept));
+        Assert.Equal(GemmTile.Tile64x128, kept);
         // Another layout is another problem: timed again, only among the candidates given.
         var other = Square with { TransposeB = false };
         GemmTile[] fitting = [GemmTile.Tile64x64, GemmTile.Tile128x64];
-        Assert.Equal(GemmTile.Tile128x64, tuner.Choose(other, fitting, Timer));
+        Assert.False(tuner.TryChoose(other, fitting, out _));
+        Assert.Equal(GemmTile.Tile128x64, tuner.Measure(other, fitting, Timer));
         Assert.Equal([.. GemmTiles.All, .. fitting], timed);
         Assert.Equal(GemmTile.Tile64x128, tuner.Chosen[Square]);
         Assert.Equal(GemmTile.Tile128x64, tuner.Chosen[other]);
@@ -50,23 +52,36 @@ public class GemmTileTunerTests
     }
 
     [Fact]
-    public void Fixed_mode_keeps_64x64_untimed()
+    public void Choosing_a_measured_tile_allocates_nothing()
+    {
+        var tuner = new GemmTileTuner(measure: true, pinned: null);
+        tuner.Measure(Square, GemmTiles.All, tile => (int)tile);
+        Assert.True(tuner.TryChoose(Square, GemmTiles.All, out _));   // compiled before counting
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 100; i++) tuner.TryChoose(Square, GemmTiles.All, out _);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
+    public void Fixed_mode_keeps_64x64_unmeasured()
     {
         var tuner = new GemmTileTuner(measure: false, pinned: null);
-        Assert.Equal(GemmTile.Tile64x64, tuner.Choose(Square, GemmTiles.All, _ => throw new InvalidOperationException("timed")));
+        Assert.True(tuner.TryChoose(Square, GemmTiles.All, out var tile));
+        Assert.Equal(GemmTile.Tile64x64, tile);
         Assert.Empty(tuner.Chosen);
     }
 
     [Fact]
-    public void Pinned_and_forced_tiles_are_used_untimed_and_must_fit_the_device()
+    public void Pinned_and_forced_tiles_are_used_unmeasured_and_must_fit_the_device()
     {
         var pinned = new GemmTileTuner(measure: true, pinned: GemmTile.Tile128x64);
-        Func<GemmTile, double> untimed = _ => throw new InvalidOperationException("timed");
-        Assert.Equal(GemmTile.Tile128x64, pinned.Choose(Square, GemmTiles.All, untimed));
+        GemmTile Chosen(IReadOnlyList<GemmTile> candidates) => pinned.TryChoose(Square, candidates, out var tile) ? tile : throw new InvalidOperationException("to be measured");
+        Assert.Equal(GemmTile.Tile128x64, Chosen(GemmTiles.All));
         using (GemmTileTuner.Force(GemmTile.Tile128x128))
-            Assert.Equal(GemmTile.Tile128x128, pinned.Choose(Square, GemmTiles.All, untimed));
-        Assert.Equal(GemmTile.Tile128x64, pinned.Choose(Square, GemmTiles.All, untimed));
-        var error = Assert.Throws<ArgumentException>(() => pinned.Choose(Square, [GemmTile.Tile64x64], untimed));
+            Assert.Equal(GemmTile.Tile128x128, Chosen(GemmTiles.All));
+        Assert.Equal(GemmTile.Tile128x64, Chosen(GemmTiles.All));
+        var error = Assert.Throws<ArgumentException>(() => Chosen([GemmTile.Tile64x64]));
         Assert.Contains("128x64", error.Message, StringComparison.Ordinal);
     }
 
