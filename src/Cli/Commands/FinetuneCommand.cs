@@ -33,7 +33,7 @@ public static class FinetuneCommand
         public Option<bool> NoPad { get; } = new("--no-pad") { Description = "Pad each batch to its longest example instead of to --max-length" };
         public Option<float> WarmupRatio { get; } = new Option<float>("--warmup-ratio") { Description = "Fraction of updates of linear warm-up", DefaultValueFactory = _ => Defaults.WarmupRatio }.InRange(0, 1, includeHigh: true);
         public Option<float> WeightDecay { get; } = new Option<float>("--weight-decay") { Description = "AdamW decay (not on biases and LayerNorm)", DefaultValueFactory = _ => Defaults.WeightDecay }.NonNegative();
-        public Option<float> GradClip { get; } = new Option<float>("--grad-clip") { Description = "Global gradient norm limit (0: off)", DefaultValueFactory = _ => Defaults.GradientClipNorm ?? 0 }.NonNegative();
+        public Option<float> GradClip { get; } = GradClipOption.Create();
         public Option<ulong> Seed { get; } = new("--seed") { Description = "Seed of the new classifier, dropout and data order", DefaultValueFactory = _ => Defaults.Seed };
         public Option<int?> EvalEvery { get; } = new Option<int?>("--eval-every") { Description = "Evaluate on dev every N updates (default: every epoch)" }.AtLeast(1);
         public Option<int> LogEvery { get; } = LogEveryOption.Create();
@@ -58,7 +58,7 @@ public static class FinetuneCommand
             PadToMaxLength = !r.GetValue(NoPad),
             WarmupRatio = r.GetValue(WarmupRatio),
             WeightDecay = r.GetValue(WeightDecay),
-            GradientClipNorm = r.GetValue(GradClip) is > 0 and var clip ? clip : null,
+            GradientClipNorm = GradClipOption.Read(r, GradClip),
             Seed = r.GetValue(Seed),
             EvalEvery = r.GetValue(EvalEvery),
             LogEvery = r.GetValue(LogEvery),

@@ -46,7 +46,7 @@ public static class PretrainCommand
         public Option<string> Schedule { get; } = new Option<string>("--schedule") { Description = "Decay after warm-up (cosine decays to 0.1 x peak)", DefaultValueFactory = _ => "cosine" }.AcceptOnlyFromAmong("linear", "cosine", "constant");
         public Option<float> WeightDecay { get; } = new Option<float>("--weight-decay") { Description = "AdamW decay (not on biases and LayerNorm)", DefaultValueFactory = _ => 0.05f }.NonNegative();
         public Option<float?> SsmLrMultiplier { get; } = new Option<float?>("--ssm-lr-multiplier") { Description = "Own group for A_re, A_im, log_step at this lr multiple, no decay" }.Positive();
-        public Option<float> GradClip { get; } = new Option<float>("--grad-clip") { Description = "Global gradient norm limit (0: off)", DefaultValueFactory = _ => TrainerOptions.DefaultGradientClipNorm }.NonNegative();
+        public Option<float> GradClip { get; } = GradClipOption.Create();
         public Option<int> Accumulate { get; } = new Option<int>("--accumulate") { Description = "Micro-batches per update", DefaultValueFactory = _ => 1 }.AtLeast(1);
         public Option<float?> Dropout { get; } = new Option<float?>("--dropout") { Description = "Hidden dropout (overrides the config's)" }.InRange(0, 1);
         public Option<ulong> Seed { get; } = new("--seed") { Description = "Seed of initialisation, dropout, data order and masking", DefaultValueFactory = _ => 0UL };
@@ -133,7 +133,7 @@ public static class PretrainCommand
         {
             Steps = steps,
             AccumulationSteps = r.GetValue(o.Accumulate),
-            GradientClipNorm = r.GetValue(o.GradClip) is > 0 and var clip ? clip : null,
+            GradientClipNorm = GradClipOption.Read(r, o.GradClip),
             LogEvery = r.GetValue(o.LogEvery),
             EvalEvery = r.GetValue(o.EvalEvery) ?? Math.Max(1, steps / 5),
             SaveEvery = r.GetValue(o.SaveEvery) ?? Math.Max(1, steps / 2),
