@@ -67,7 +67,10 @@ public sealed class DataParallel : IDisposable
     /// </summary>
     public Func<Device, ICollectiveEngine>? EngineFor { get; init; }
 
-    /// <summary>Receives the line that says which engine sums the gradients, and why (once, from <see cref="Attach"/>).</summary>
+    /// <summary>
+    /// Receives the line that says which engine sums the gradients, why, and how many buckets it sums in place (once,
+    /// from <see cref="Attach"/>).
+    /// </summary>
     public Action<string>? Log { get; init; }
 
     /// <summary>
@@ -172,8 +175,8 @@ public sealed class DataParallel : IDisposable
     {
         var device = list.Count > 0 ? list[0].Value.Device : Device.Cpu;
         engine = EngineFor?.Invoke(device) ?? CollectiveEngines.Choose(Communicator, device);
-        Log?.Invoke($"gradient all-reduce: {engine.Description}");
         buckets = new GradientBuckets(engine, list, bucketBytes);
+        Log?.Invoke($"gradient all-reduce: {engine.Description}; {buckets.InPlaceBucketCount} of {buckets.BucketCount} buckets summed in place in the flat gradient buffer");
         cpuAtAttach = cpuAtLastStep = Process.GetCurrentProcess().TotalProcessorTime;
     }
 
