@@ -11,10 +11,9 @@ public sealed class Parameter : Variable
 
     /// <summary>
     /// How many parameters hold each storage as (part of) their value. A storage the last holder lets go of (a value
-    /// replaced by <see cref="Assign"/> or moved by <see cref="MoveInto"/>) is released at once rather than left to the
-    /// garbage collector: device memory has no finalizer, and on the CPU the old weights would sit beside the new ones
-    /// until a full collection. Storages shared with another parameter (a fine-tuned model copying a pretrained one's
-    /// values) stay while it holds them.
+    /// replaced by <see cref="Assign"/>) is released at once rather than left to the garbage collector: device memory
+    /// has no finalizer, and on the CPU the old weights would sit beside the new ones until a full collection. Storages
+    /// shared with another parameter (a fine-tuned model copying a pretrained one's values) stay while it holds them.
     /// </summary>
     private static readonly ConditionalWeakTable<TensorStorage, StrongBox<int>> Holders = new();
 
@@ -22,20 +21,41 @@ public sealed class Parameter : Variable
     public new string Name => base.Name!;
 
     /// <summary>
-    /// Moves the parameter into views of flat buffers that many parameters share, so that one launch can update them
-    /// all: the current value is copied into <paramref name="value"/>, which becomes <see cref="Variable.Value"/>, and
-    /// <paramref name="gradHome"/> holds the gradient from now on (the current gradient, if any, is copied there).
-    /// Both views must have the parameter's shape and be contiguous.
+    /// The buffer that the values of <paramref name="parameters"/> fill exactly, back to back in some order (a model
+    /// moved to a device: <c>Module.To</c>), as one one-dimensional tensor, when no other parameter holds any of it;
+    /// else null. The values can then be rearranged within it (<see cref="Relocate"/>) without touching another's.
     /// </summary>
-    public void MoveInto(Tensor value, Tensor gradHome)
+    public static Tensor? SoleBufferOf(IReadOnlyList<Parameter> parameters)
     {
-        RequireOwnShape("value view", value);
-        RequireOwnShape("gradient view", gradHome);
-        value.CopyFrom(Value);
-        Replace(value);
-        if (Grad is { } grad) gradHome.CopyFrom(grad);
-        GradHome = gradHome.KeepAlive();
-        if (Grad is not null) Grad = gradHome;
+        if (parameters.Count == 0) return null;
+        var values = parameters.Select(p => p.Value).OrderBy(v => v.Offset).ToList();
+        var storage = values[0].Storage;
+        bool backToBack = values[0].Offset == 0 && values.Zip(values.Skip(1)).All(pair => pair.First.IsFollowedBy(pair.Second))
+            && values[^1].Offset + values[^1].Count == storage.Length;
+        bool heldByTheseAlone = Holders.TryGetValue(storage, out var holders) && holders.Value == parameters.Count;
+        return backToBack && heldByTheseAlone ? values[0].SpanThrough(values[^1]) : null;
+    }
+
+    /// <summary>
+    /// Points the value at <paramref name="view"/>, a contiguous view of the parameter's shape that already holds its
+    /// values (the optimizer rearranging a model's values within their buffer). The gradient stays.
+    /// </summary>
+    public void Relocate(Tensor view)
+    {
+        RequireOwnShape("value view", view);
+        Replace(view);
+    }
+
+    /// <summary>
+    /// Makes <paramref name="home"/>, a contiguous view of the parameter's shape in a flat buffer that many parameters'
+    /// gradients share, the gradient from now on (the current gradient, if any, is copied there).
+    /// </summary>
+    public void UseGradientHome(Tensor home)
+    {
+        RequireOwnShape("gradient view", home);
+        if (Grad is { } grad) home.CopyFrom(grad);
+        GradHome = home.KeepAlive();
+        if (Grad is not null) Grad = home;
     }
 
     /// <summary>

@@ -119,7 +119,7 @@ public class Variable
 
     /// <summary>
     /// Where this leaf's gradient goes when it gets one: null for a new tensor, or a view of a flat gradient buffer
-    /// that the gradients of many parameters share (<see cref="Parameter.MoveInto"/>). Data parallelism sums runs of
+    /// that the gradients of many parameters share (<see cref="Parameter.UseGradientHome"/>). Data parallelism sums runs of
     /// homes lying back to back where they are, as one message.
     /// </summary>
     public Tensor? GradHome { get; protected set; }

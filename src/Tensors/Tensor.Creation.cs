@@ -67,11 +67,13 @@ public sealed partial class Tensor
     public static Tensor Bernoulli(Rng rng, float p, params int[] shape) =>
         FromSampler(shape, () => rng.NextDouble() < p ? 1f : 0f);
 
+    /// <summary>A CPU tensor of samples, drawn straight into its storage (no host array beside it).</summary>
     private static Tensor FromSampler(int[] shape, Func<float> sample)
     {
-        var data = new float[ShapeUtil.Count(shape)];
-        for (int i = 0; i < data.Length; i++) data[i] = sample();
-        return FromArray(data, shape);
+        var tensor = Empty(DType.Float32, Device.Cpu, shape);
+        var values = tensor.AsSpan<float>();
+        for (int i = 0; i < values.Length; i++) values[i] = sample();
+        return tensor;
     }
 
     private static Tensor FromHost<T>(DType dtype, ReadOnlySpan<T> data, int[] shape) where T : unmanaged

@@ -129,13 +129,32 @@ public sealed partial class Tensor
         Backend.Fill(this, value);
     }
 
-    /// <summary>In place: copies <paramref name="source"/>'s values (same shape) into this contiguous tensor.</summary>
+    /// <summary>
+    /// In place: copies <paramref name="source"/>'s values (same shape and dtype, any device) into this contiguous
+    /// tensor. From another device they go through host memory, and no temporary is made on this tensor's device.
+    /// </summary>
     public void CopyFrom(Tensor source)
     {
         RequireSameShape("CopyFrom", this, source);
         if (!IsContiguous) throw new InvalidOperationException($"CopyFrom: target {ShapeString} must be contiguous");
-        Backend.CopyStrided(source.Device.Equals(Device) ? source : source.To(Device), this);
+        if (source.Device.Equals(Device)) Backend.CopyStrided(source, this);
+        else CopyThroughHost(source.Contiguous());
     }
+
+    /// <summary>Writes a contiguous tensor of another device into this one from host memory.</summary>
+    private void CopyThroughHost(Tensor source)
+    {
+        switch (DType)
+        {
+            case DType.Float32: Backend.CopyFromHost(HostValues<float>(source), Storage, Offset); break;
+            case DType.Int32: Backend.CopyFromHost(HostValues<int>(source), Storage, Offset); break;
+            default: Backend.CopyFromHost(HostValues<long>(source), Storage, Offset); break;
+        }
+    }
+
+    /// <summary>A contiguous tensor's elements in host memory: its own storage on the CPU (no copy), else a copy.</summary>
+    private static ReadOnlySpan<T> HostValues<T>(Tensor source) where T : unmanaged =>
+        source.Storage is Backends.CpuStorage ? source.AsSpan<T>() : source.CopyOut<T>();
 
     internal static void RequireSameShape(string op, Tensor a, Tensor b)
     {

@@ -111,6 +111,24 @@ public sealed partial class Tensor
     }
 
     /// <summary>
+    /// Views of this one-dimensional contiguous tensor shaped like each of <paramref name="likes"/>, back to back from
+    /// its first element in their order: the layout of a flat buffer holding many tensors, each view followed by the
+    /// next (<see cref="IsFollowedBy"/>).
+    /// </summary>
+    /// <exception cref="ArgumentException">This tensor is too short for them all.</exception>
+    public List<Tensor> CarveLike(IEnumerable<Tensor> likes)
+    {
+        var views = new List<Tensor>();
+        int offset = 0;
+        foreach (var like in likes)
+        {
+            views.Add(Slice(0, offset, like.Length).Reshape(like.ShapeArray()));
+            offset += like.Length;
+        }
+        return views;
+    }
+
+    /// <summary>
     /// <paramref name="tensors"/> with every maximal run of consecutive views that lie back to back in one storage
     /// (<see cref="IsFollowedBy"/>) replaced by one one-dimensional view of the run (<see cref="SpanThrough"/>); other
     /// tensors are kept as they are. Gradients carved from one flat buffer come back as a single tensor.

@@ -124,14 +124,8 @@ public sealed partial class Tensor : IDisposable
     public Tensor To(Device device)
     {
         if (device.Equals(Device)) return this;
-        var source = Contiguous();
         var result = Empty(DType, device, shape);
-        switch (DType)
-        {
-            case DType.Float32: result.Backend.CopyFromHost<float>(source.ToArray(), result.Storage, 0); break;
-            case DType.Int32: result.Backend.CopyFromHost<int>(source.ToIntArray(), result.Storage, 0); break;
-            default: result.Backend.CopyFromHost<long>(source.ToLongArray(), result.Storage, 0); break;
-        }
+        result.CopyFrom(this);
         return result;
     }
 

@@ -52,11 +52,23 @@ public abstract class Module : IDisposable
     /// <summary>Inference mode (no dropout).</summary>
     public void Eval() => Train(false);
 
-    /// <summary>Moves every parameter to a device.</summary>
+    /// <summary>
+    /// Moves every parameter to a device, those of one dtype into one new buffer there: each parameter's value becomes
+    /// a view of it, back to back in parameter order. One allocation on the device, and an optimizer can update the
+    /// values where they are (<see cref="BiGS.Native.Training.AdamW"/> rearranges them by group within the buffer).
+    /// </summary>
     public void To(Device device)
     {
-        foreach (var parameter in Parameters())
-            if (!parameter.Value.Device.Equals(device)) parameter.Assign(parameter.Value.To(device));
+        foreach (var moving in Parameters().Where(p => !p.Value.Device.Equals(device)).GroupBy(p => p.Value.DType))
+        {
+            var values = moving.Select(p => p.Value).ToList();
+            var buffer = Tensor.Empty(moving.Key, device, checked((int)values.Sum(v => v.Count))).KeepAlive();
+            foreach (var (parameter, view) in moving.Zip(buffer.CarveLike(values)))
+            {
+                view.CopyFrom(parameter.Value);
+                parameter.Assign(view);
+            }
+        }
     }
 
     /// <summary>Clears every parameter's gradient.</summary>

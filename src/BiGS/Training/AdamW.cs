@@ -38,10 +38,12 @@ public sealed record ParameterGroup(IReadOnlyList<Parameter> Parameters, float L
 /// parameter. Each <see cref="Step"/> applies, with t the step count and lr the group's rate:
 /// m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; p -= lr (m/(1-b1^t) / (sqrt(v/(1-b2^t)) + eps) + wd p).
 /// The state (m, v, t) saves to and restores from a safetensors file, one tensor per parameter and moment.
-/// When every parameter is a float tensor on one device, the optimizer moves them into flat buffers (values,
-/// gradients, m, v), laid out back to back group by group: each parameter's value and gradient become views of the
-/// flat buffers (<see cref="Parameter.MoveInto"/>), so a step is one AdamW launch per group, <see cref="ZeroGrad"/>
-/// one fill, and clipping (<see cref="GradientClipping"/>) one reduction and one scaling launch over all gradients.
+/// When every parameter is a float tensor on one device, the gradients and moments are views of flat buffers (one
+/// each), laid out back to back group by group, so <see cref="ZeroGrad"/> is one fill and clipping
+/// (<see cref="GradientClipping"/>) one reduction and one scaling launch over all gradients. The values are never
+/// copied: when they alone fill one buffer (a model moved to a device, <see cref="Module.To"/>) they are rearranged
+/// within it into the same order, so a step is one AdamW launch per group; elsewhere (a model built on the CPU) they
+/// stay in their own storages and a step updates them one by one.
 /// </summary>
 public sealed class AdamW
 {
@@ -75,7 +77,9 @@ public sealed class AdamW
             }
         if (SharedDevice(slots) is { } device)
         {
-            flatGradients = MoveIntoFlatBuffers(device);
+            flatGradients = Tensor.Zeros(device, FlatLength(slots)).KeepAlive();
+            ArrangeValuesInSlotOrder(flatGradients);
+            foreach (var (slot, home) in slots.Zip(flatGradients.CarveLike(ValuesOf(slots)))) slot.Parameter.UseGradientHome(home);
             LayOutMoments(slots, device);
         }
         else
@@ -247,20 +251,18 @@ public sealed class AdamW
     }
 
     /// <summary>
-    /// Copies every parameter's value into one flat buffer and gives its gradient a home in another, each parameter
-    /// a view of both at the same offset, in slot order (group by group); returns the gradient buffer, all zeros.
+    /// When the values alone fill one buffer (<see cref="Parameter.SoleBufferOf"/>), rearranges them within it into slot
+    /// order: <paramref name="scratch"/>, a zeroed buffer as long, takes them in that order and is cleared again.
     /// </summary>
-    private Tensor MoveIntoFlatBuffers(Device device)
+    private void ArrangeValuesInSlotOrder(Tensor scratch)
     {
-        int total = FlatLength(slots);
-        var values = Tensor.Empty(DType.Float32, device, total).KeepAlive();
-        var gradients = Tensor.Zeros(device, total).KeepAlive();
-        foreach (var (slot, offset) in BackToBack(slots))
-        {
-            var parameter = slot.Parameter;
-            parameter.MoveInto(Carve(values, offset, parameter.Value), Carve(gradients, offset, parameter.Value));
-        }
-        return gradients;
+        var parameters = slots.Select(s => s.Parameter).ToList();
+        if (Parameter.SoleBufferOf(parameters) is not { } buffer) return;
+        var values = ValuesOf(slots);
+        foreach (var (staged, value) in scratch.CarveLike(values).Zip(values)) staged.CopyFrom(value);
+        buffer.CopyFrom(scratch);
+        foreach (var (parameter, view) in parameters.Zip(buffer.CarveLike(values))) parameter.Relocate(view);
+        scratch.FillInPlace(0f);
     }
 
     /// <summary>
@@ -273,9 +275,9 @@ public sealed class AdamW
         int total = FlatLength(chosen);
         var m = Tensor.Zeros(device, total).KeepAlive();
         var v = Tensor.Zeros(device, total).KeepAlive();
-        foreach (var (slot, offset) in BackToBack(chosen))
+        var values = ValuesOf(chosen);
+        foreach (var (slot, mView, vView) in chosen.Zip(m.CarveLike(values), v.CarveLike(values)))
         {
-            var (mView, vView) = (Carve(m, offset, slot.Parameter.Value), Carve(v, offset, slot.Parameter.Value));
             if (slot.HasState)
             {
                 mView.CopyFrom(slot.M);
@@ -294,19 +296,8 @@ public sealed class AdamW
     /// <summary>Elements of a flat buffer holding one element per parameter element of <paramref name="chosen"/>.</summary>
     private static int FlatLength(IReadOnlyList<Slot> chosen) => checked((int)chosen.Sum(s => s.Parameter.Value.Count));
 
-    /// <summary>Each slot with the offset of its parameter's elements in a flat buffer laid out back to back in slot order.</summary>
-    private static IEnumerable<(Slot Slot, int Offset)> BackToBack(IReadOnlyList<Slot> chosen)
-    {
-        int offset = 0;
-        foreach (var slot in chosen)
-        {
-            yield return (slot, offset);
-            offset += slot.Parameter.Value.Length;
-        }
-    }
-
-    /// <summary>The elements [offset, offset + like's count) of a flat buffer, as a view of <paramref name="like"/>'s shape.</summary>
-    private static Tensor Carve(Tensor flat, int offset, Tensor like) => flat.Slice(0, offset, like.Length).Reshape(like.ShapeArray());
+    /// <summary>The parameter values of <paramref name="chosen"/>, in slot order.</summary>
+    private static List<Tensor> ValuesOf(IReadOnlyList<Slot> chosen) => [.. chosen.Select(s => s.Parameter.Value)];
 
     private Slot SlotOf(Parameter parameter) =>
         slots.Find(s => ReferenceEquals(s.Parameter, parameter)) ?? throw new ArgumentException($"{parameter.Name} is not a parameter of this optimizer", nameof(parameter));

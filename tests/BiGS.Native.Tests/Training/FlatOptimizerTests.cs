@@ -8,9 +8,10 @@ using Xunit;
 namespace BiGS.Native.Tests.Training;
 
 /// <summary>
-/// The optimizer's flat buffers on each device: a model's parameters, gradients and moments become views of flat
-/// buffers; AdamW over them gives exactly the per-parameter update, global-norm clipping matches a double reference,
-/// and the tensor-level sum of squares matches a double sum at awkward lengths.
+/// The optimizer's flat buffers on each device: a model's gradients and moments become views of flat buffers, its
+/// values stay where they are (rearranged within their buffer on a device); AdamW over them gives exactly the
+/// per-parameter update, global-norm clipping matches a double reference, and the tensor-level sum of squares matches
+/// a double sum at awkward lengths.
 /// </summary>
 public abstract class FlatOptimizerTests
 {
@@ -40,7 +41,6 @@ public abstract class FlatOptimizerTests
     {
         var (model, optimizer) = TinyModelWithOptimizer();
         var parameters = optimizer.Parameters().ToList();
-        Assert.Single(Tensor.JoinAdjacentViews(parameters.Select(p => p.Value)));   // one flat value buffer
         var lonely = parameters[parameters.Count / 2];   // never gets a gradient: stays as it is
         var reference = parameters.ToDictionary(p => p, p => (Value: p.Value.Clone(), M: Tensor.ZerosLike(p.Value), V: Tensor.ZerosLike(p.Value)),
             ReferenceEqualityComparer.Instance as IEqualityComparer<Parameter>);
@@ -135,27 +135,45 @@ public abstract class FlatOptimizerTests
         model.Dispose();
     }
 
-    /// <summary>The tiny test model on the device, its optimizer with all three groups (SSM learning-rate multiplier set).</summary>
     [GpuFact]
-    public void Moving_into_flat_buffers_releases_the_old_values_unless_another_parameter_holds_them()
+    public void Building_the_optimizer_copies_no_value_and_keeps_every_value()
+    {
+        var model = new BiGSForMaskedLM(TrainingTestKit.Config());
+        model.To(Device);
+        var parameters = model.Parameters().ToList();
+        var storages = parameters.Select(p => p.Value.Storage).ToHashSet(ReferenceEqualityComparer.Instance);
+        var values = parameters.Select(p => p.Value.ToArray()).ToList();
+
+        AdamW.ForModel(model, new AdamWOptions { SsmLearningRateMultiplier = 0.1f });
+
+        Assert.All(parameters, p => Assert.Contains(p.Value.Storage, storages));   // no new buffer of values
+        Assert.All(parameters, p => Assert.False(p.Value.Storage.IsDisposed));
+        for (int i = 0; i < parameters.Count; i++) Assert.Equal(values[i], parameters[i].Value.ToArray());
+        model.Dispose();
+    }
+
+    [GpuFact]
+    public void Values_shared_with_another_model_stay_where_they_are()
     {
         var model = new BiGSForMaskedLM(TrainingTestKit.Config());
         model.To(Device);
         var twin = new BiGSForMaskedLM(TrainingTestKit.Config());
         twin.To(Device);
-        var ownParameters = model.Parameters().ToList();
-        var (shared, sharedTwin) = (ownParameters[0], twin.Parameters().First());
-        sharedTwin.Assign(shared.Value);   // as a fine-tuned model copies a pretrained one's values
-        var oldStorages = ownParameters.Select(p => p.Value.Storage).ToList();
-        var expected = shared.Value.ToArray();
+        var parameters = model.Parameters().ToList();
+        var twinParameter = twin.Parameters().First();
+        twinParameter.Assign(parameters[0].Value);   // as a fine-tuned model copies a pretrained one's values
+        var views = parameters.Select(p => p.Value).ToList();
+        var expected = parameters[0].Value.ToArray();
 
         AdamW.ForModel(model, new AdamWOptions());
 
-        Assert.All(oldStorages.Skip(1), storage => Assert.True(storage.IsDisposed));
-        Assert.False(oldStorages[0].IsDisposed);
-        Assert.Equal(expected, sharedTwin.Value.ToArray());
+        Assert.All(parameters.Zip(views), pair => Assert.Same(pair.Second, pair.First.Value));
+        Assert.Equal(expected, twinParameter.Value.ToArray());
+        twin.Dispose();
+        model.Dispose();
     }
 
+    /// <summary>The tiny test model on the device, its optimizer with all three groups (SSM learning-rate multiplier set).</summary>
     private (BiGSForMaskedLM Model, AdamW Optimizer) TinyModelWithOptimizer()
     {
         var model = new BiGSForMaskedLM(TrainingTestKit.Config());
@@ -185,11 +203,29 @@ public sealed class FlatOptimizerIlgpuCpuTests : FlatOptimizerTests;
 public sealed class FlatOptimizerCudaTests : FlatOptimizerTests;
 
 /// <summary>
-/// On a GPU backend (which counts launches), the optimizer's share of an update over a flattened model is a fixed
-/// handful of launches, whatever the number of parameter tensors.
+/// On a GPU backend (which counts launches), a model moved there has its values in one buffer, and the optimizer's
+/// share of an update over it is a fixed handful of launches, whatever the number of parameter tensors.
 /// </summary>
 public abstract class FlatOptimizerLaunchTests : GpuParityTests
 {
+    [GpuFact]
+    public void Moving_a_model_packs_its_values_into_one_buffer_that_the_optimizer_arranges_group_by_group()
+    {
+        var model = new BiGSForMaskedLM(TrainingTestKit.Config());
+        var expected = model.NamedParameters().ToDictionary(p => p.Name, p => p.Parameter.Value.ToArray());
+        var hostStorages = model.Parameters().Select(p => p.Value.Storage).ToList();
+        model.To(Gpu);
+        Assert.All(hostStorages, storage => Assert.True(storage.IsDisposed));
+        Assert.Single(Tensor.JoinAdjacentViews(model.Parameters().Select(p => p.Value)));   // in parameter order
+        Assert.All(model.NamedParameters(), p => Assert.Equal(expected[p.Name], p.Parameter.Value.ToArray()));
+
+        var optimizer = AdamW.ForModel(model, new AdamWOptions { SsmLearningRateMultiplier = 0.1f });
+
+        Assert.Single(Tensor.JoinAdjacentViews(optimizer.Parameters().Select(p => p.Value)));   // in group order
+        Assert.All(model.NamedParameters(), p => Assert.Equal(expected[p.Name], p.Parameter.Value.ToArray()));
+        model.Dispose();
+    }
+
     [GpuFact]
     public void Zeroing_clipping_and_stepping_launch_one_fill_one_reduction_one_scaling_and_one_adamw_per_group()
     {
