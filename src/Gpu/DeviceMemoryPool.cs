@@ -5,7 +5,9 @@ namespace BiGS.Native.Gpu;
 
 /// <summary>
 /// Device buffers by size class: four classes per doubling (2^k times 1, 1.25, 1.5, 1.75; at least 256 bytes), so a
-/// buffer is at most a quarter larger than asked. Giving a buffer back files it under its class for the next
+/// buffer is at most a quarter larger than asked, and from <see cref="LargeBytes"/> on whole multiples of
+/// <see cref="LargeGranuleBytes"/> (a model's flat buffers of parameters, gradients and moments are each allocated once,
+/// where a quarter would reserve a fifth of them again). Giving a buffer back files it under its class for the next
 /// allocation of that class and never synchronises the device: every kernel and copy runs on the accelerator's one
 /// stream, so whatever reuses the memory is ordered after everything that used it before. Memory goes back to the
 /// driver when an allocation fails (then the pool is emptied and the allocation retried), on Dispose, and beyond
@@ -14,6 +16,12 @@ namespace BiGS.Native.Gpu;
 public sealed class DeviceMemoryPool : IDisposable
 {
     private const long MinimumBytes = 256;
+
+    /// <summary>The size from which buffers are rounded up to <see cref="LargeGranuleBytes"/> rather than to a quarter of a doubling.</summary>
+    public const long LargeBytes = 32L << 20;
+
+    /// <summary>The rounding of large buffers: 2 MiB (as PyTorch's caching allocator rounds its large blocks).</summary>
+    public const long LargeGranuleBytes = 2L << 20;
 
     private readonly Accelerator accelerator;
     private readonly string description;
@@ -123,10 +131,14 @@ public sealed class DeviceMemoryPool : IDisposable
             }
     }
 
-    /// <summary>The size class of a request: the smallest 2^k (1 + j/4) &gt;= bytes, at least 256.</summary>
+    /// <summary>
+    /// The size class of a request: the smallest 2^k (1 + j/4) &gt;= bytes, at least 256; from <see cref="LargeBytes"/>
+    /// on, bytes rounded up to a multiple of <see cref="LargeGranuleBytes"/>.
+    /// </summary>
     public static long SizeClass(long bytes)
     {
         if (bytes <= MinimumBytes) return MinimumBytes;
+        if (bytes >= LargeBytes) return (bytes + LargeGranuleBytes - 1) / LargeGranuleBytes * LargeGranuleBytes;
         long power = (long)System.Numerics.BitOperations.RoundUpToPowerOf2((ulong)bytes) / 2;
         for (int quarter = 5; quarter <= 8; quarter++)
         {

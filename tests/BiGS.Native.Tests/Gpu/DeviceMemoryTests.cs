@@ -75,3 +75,19 @@ public sealed class DeviceMemoryOpenClTests : DeviceMemoryTests;
 [GpuTarget(DeviceKind.Cuda)]
 [Collection(MemoryCountersCollection.Name)]
 public sealed class DeviceMemoryCudaTests : DeviceMemoryTests;
+
+/// <summary>The pool's size classes (a function of the request alone, no device needed).</summary>
+public sealed class DeviceMemoryPoolSizeClassTests
+{
+    [Fact]
+    public void Large_buffers_are_rounded_to_2_MiB_and_smaller_ones_to_a_quarter_of_a_doubling()
+    {
+        const long MiB = 1L << 20;
+        Assert.Equal(256, DeviceMemoryPool.SizeClass(1));
+        Assert.Equal(1024, DeviceMemoryPool.SizeClass(1000));
+        Assert.Equal(1280, DeviceMemoryPool.SizeClass(1025));
+        Assert.Equal(24 * MiB, DeviceMemoryPool.SizeClass(20 * MiB + 1));
+        Assert.Equal(32 * MiB, DeviceMemoryPool.SizeClass(32 * MiB));
+        Assert.Equal(526 * MiB, DeviceMemoryPool.SizeClass(525 * MiB + 1));   // a quarter class would be 640 MiB
+    }
+}
