@@ -17,6 +17,7 @@ namespace BiGS.Native.Gpu;
 /// du = IFFT( FFT(dy) conj(K'^) )[0, L)                 anti-causal correlation
 /// dK = Re IFFT( sum_columns FFT(dy) conj(FFT(u)) )[0, L),   dD = dK[0]   (dK'[0] = dK[0] = dD = sum dy u)
 /// </code>
+/// dD is written, or added onto (D's gradient straight into its Grad), by the launch that writes dK.
 /// </summary>
 public sealed partial class IlgpuBackend
 {
@@ -29,8 +30,8 @@ public sealed partial class IlgpuBackend
         SsmConvolution(u, kernel, d, y, SsmConvolutionPath(KernelOptions, u.Size(1), backward: false));
 
     /// <inheritdoc />
-    public void SsmConvolutionBackward(Tensor u, Tensor kernel, Tensor d, Tensor dy, Tensor du, Tensor dKernel, Tensor dD) =>
-        SsmConvolutionBackward(u, kernel, d, dy, du, dKernel, dD, SsmConvolutionPath(KernelOptions, u.Size(1), backward: true));
+    public void SsmConvolutionBackward(Tensor u, Tensor kernel, Tensor d, Tensor dy, Tensor du, Tensor dKernel, Tensor dD, bool accumulateSkip) =>
+        SsmConvolutionBackward(u, kernel, d, dy, du, dKernel, dD, accumulateSkip, SsmConvolutionPath(KernelOptions, u.Size(1), backward: true));
 
     /// <summary>
     /// The path the SSM convolution of sequences of <paramref name="length"/> takes: shared memory when the options
@@ -62,19 +63,19 @@ public sealed partial class IlgpuBackend
         Unpack(signal, shape, F(y));
     }
 
-    /// <summary><see cref="SsmConvolutionBackward(Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor)"/> by the given path.</summary>
-    internal void SsmConvolutionBackward(Tensor u, Tensor kernel, Tensor d, Tensor dy, Tensor du, Tensor dKernel, Tensor dD, FftPath path)
+    /// <summary><see cref="SsmConvolutionBackward(Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, bool)"/> by the given path.</summary>
+    internal void SsmConvolutionBackward(Tensor u, Tensor kernel, Tensor d, Tensor dy, Tensor du, Tensor dKernel, Tensor dD, bool accumulateSkip, FftPath path)
     {
         var shape = ColumnsOf(u);
         if (u.Length == 0)
         {
             Fill(dKernel, 0f);
-            Fill(dD, 0f);
+            if (!accumulateSkip) Fill(dD, 0f);
             return;
         }
         if (path == FftPath.SharedMemory)
         {
-            SharedConvolutionBackward(u, kernel, d, dy, du, dKernel, dD, shape);
+            SharedConvolutionBackward(u, kernel, d, dy, du, dKernel, dD, accumulateSkip, shape);
             return;
         }
         using var signal = PackAndTransform(F(u), shape);
@@ -84,8 +85,7 @@ public sealed partial class IlgpuBackend
         using var cross = new ComplexSequences(this, 1, shape.FftLength);
         Run(kernels.CrossSpectrum, shape.FftLength, signal.Current, gradient.Current, signal.Count, shape.FftLength, cross.Current);
         cross.Transform(inverse: true);
-        Unpack(cross, KernelColumn(shape.Length, shape.FftLength), F(dKernel));
-        F(dKernel).SubView(0, 1).CopyTo(F(dD));
+        Run(kernels.KernelGradient, shape.Length, cross.Current, shape.FftLength, accumulateSkip ? 1 : 0, F(dKernel), F(dD));
 
         Run(kernels.MultiplySpectrum, (long)gradient.Count * gradient.Length, gradient.Current, gradient.Length, kernelSpectrum.Current, 1);
         gradient.Transform(inverse: true);
@@ -134,7 +134,7 @@ public sealed partial class IlgpuBackend
     /// The backward with FFTs in shared memory: du and each group's part of the cross spectrum in one launch, the parts
     /// summed in a fixed order (deterministic), then dK and dD from its inverse.
     /// </summary>
-    private void SharedConvolutionBackward(Tensor u, Tensor kernel, Tensor d, Tensor dy, Tensor du, Tensor dKernel, Tensor dD, ColumnLayout shape)
+    private void SharedConvolutionBackward(Tensor u, Tensor kernel, Tensor d, Tensor dy, Tensor du, Tensor dKernel, Tensor dD, bool accumulateSkip, ColumnLayout shape)
     {
         int n = shape.FftLength, perGroup = SharedFftKernels.BackwardSequences(n), groups = Groups(shape.Sequences, perGroup);
         var twiddles = Twiddles(n);
@@ -144,7 +144,7 @@ public sealed partial class IlgpuBackend
             twiddles, F(du), parts.As<float>());
         using var cross = pool.Rent(2L * n * sizeof(float));
         Run(kernels.SumGroups, 2L * n, parts.As<float>(), groups, cross.As<float>());
-        kernels.SharedKernelGradient(new KernelConfig(1, fftGroup), cross.As<float>(), n, twiddles, F(dKernel), F(dD));
+        kernels.SharedKernelGradient(new KernelConfig(1, fftGroup), cross.As<float>(), n, twiddles, accumulateSkip ? 1 : 0, F(dKernel), F(dD));
     }
 
     /// <summary>The twiddle table of FFT length n (<see cref="SharedFftKernels.TwiddleTable"/>), made and uploaded once per n.</summary>

@@ -391,13 +391,14 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
 
     /// <inheritdoc />
     public void SsmKernelBackward(Tensor aRe, Tensor aIm, Tensor c, Tensor logStep, Tensor dKernel,
-        Tensor dARe, Tensor dAIm, Tensor dC, Tensor dLogStep)
+        Tensor dARe, Tensor dAIm, Tensor dC, Tensor dLogStep, bool accumulate)
     {
-        int modes = aRe.Length;
+        int modes = aRe.Length, add = accumulate ? 1 : 0;
         using var stepParts = pool.Rent((long)Math.Max(modes, 1) * sizeof(float));
         var parts = stepParts.As<float>().SubView(0, modes);
-        PerRow(kernels.S4DBackward, modes, dKernel.Length, F(aRe), F(aIm), F(c), F(logStep), F(dKernel), F(dARe), F(dAIm), F(dC), parts);
-        kernels.S4DStepGradient(new KernelConfig(1, GroupFor(modes)), parts, F(logStep), F(dLogStep));
+        if (modes > 0)
+            kernels.S4DBackward(new KernelConfig(modes, GroupFor(dKernel.Length)), F(aRe), F(aIm), F(c), F(logStep), F(dKernel), add, F(dARe), F(dAIm), F(dC), parts);
+        kernels.S4DStepGradient(new KernelConfig(1, GroupFor(modes)), parts, F(logStep), add, F(dLogStep));
     }
 
     /// <summary>Releases the device memory, the accelerator and its ILGPU context.</summary>

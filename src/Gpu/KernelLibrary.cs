@@ -121,9 +121,9 @@ internal sealed class KernelLibrary(Accelerator accelerator)
 
     // ---------------------------------------------------------------- SSM, FFT, GEMM
     public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, ArrayView<float>> S4DGenerate => Auto(ref s4dGenerate, SsmKernels.Generate);
-    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> S4DBackward =>
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> S4DBackward =>
         Grouped(ref s4dBackward, SsmKernels.Backward);
-    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>> S4DStepGradient => Grouped(ref s4dStep, SsmKernels.StepGradient);
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, int, ArrayView<float>> S4DStepGradient => Grouped(ref s4dStep, SsmKernels.StepGradient);
     public Action<KernelConfig, ArrayView<float>, ArrayView<double>> SumOfSquaresPartials => Grouped(ref sumOfSquaresPartials, TrainingKernels.SumOfSquaresPartials);
     public Action<KernelConfig, ArrayView<double>, int, ArrayView<float>> AddPartials => Grouped(ref addPartials, TrainingKernels.AddPartials);
     public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>> FoldSkip => Auto(ref foldSkip, FftKernels.FoldSkip);
@@ -132,6 +132,7 @@ internal sealed class KernelLibrary(Accelerator accelerator)
     public Action<Index1D, ArrayView<float>, int, ArrayView<float>, int> MultiplySpectrum => Auto(ref multiplySpectrum, FftKernels.MultiplySpectrum);
     public Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, ArrayView<float>> CrossSpectrum => Auto(ref crossSpectrum, FftKernels.CrossSpectrum);
     public Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>> UnpackColumns => Auto(ref unpackColumns, FftKernels.UnpackColumns);
+    public Action<Index1D, ArrayView<float>, int, int, ArrayView<float>, ArrayView<float>> KernelGradient => Auto(ref kernelGradient, FftKernels.KernelGradient);
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, int, ArrayView<float>, ArrayView<float>> SharedKernelSpectrum =>
         Grouped(ref sharedKernelSpectrum, SharedFftKernels.KernelSpectrum);
     public Action<KernelConfig, ArrayView<float>, ColumnLayout, int, ArrayView<float>, int, ArrayView<float>, ArrayView<float>> SharedConvolve =>
@@ -139,7 +140,7 @@ internal sealed class KernelLibrary(Accelerator accelerator)
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ColumnLayout, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> SharedConvolutionBackward =>
         Grouped(ref sharedConvolutionBackward, SharedFftKernels.ConvolutionBackward);
     public Action<Index1D, ArrayView<float>, int, ArrayView<float>> SumGroups => Auto(ref sumGroups, SharedFftKernels.SumGroups);
-    public Action<KernelConfig, ArrayView<float>, int, ArrayView<float>, ArrayView<float>, ArrayView<float>> SharedKernelGradient =>
+    public Action<KernelConfig, ArrayView<float>, int, ArrayView<float>, int, ArrayView<float>, ArrayView<float>> SharedKernelGradient =>
         Grouped(ref sharedKernelGradient, SharedFftKernels.KernelGradient);
     /// <summary>The SIMT GEMM specialised for tile configuration <paramref name="tile"/> (every tile counted as "Gemm.Simt").</summary>
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape> Sgemm(GemmTile tile) =>
@@ -184,8 +185,8 @@ internal sealed class KernelLibrary(Accelerator accelerator)
     private Action<Index1D, ArrayView<long>, int, int>? bitonicStage;
     private Action<Index1D, ArrayView<long>, int, int, int, ArrayView<float>, ArrayView<float>>? scatterRuns;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, ArrayView<float>>? s4dGenerate;
-    private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? s4dBackward;
-    private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>>? s4dStep;
+    private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? s4dBackward;
+    private Action<KernelConfig, ArrayView<float>, ArrayView<float>, int, ArrayView<float>>? s4dStep;
     private Action<KernelConfig, ArrayView<float>, ArrayView<double>>? sumOfSquaresPartials;
     private Action<KernelConfig, ArrayView<double>, int, ArrayView<float>>? addPartials;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>>? foldSkip;
@@ -194,11 +195,12 @@ internal sealed class KernelLibrary(Accelerator accelerator)
     private Action<Index1D, ArrayView<float>, int, ArrayView<float>, int>? multiplySpectrum;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, ArrayView<float>>? crossSpectrum;
     private Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>>? unpackColumns;
+    private Action<Index1D, ArrayView<float>, int, int, ArrayView<float>, ArrayView<float>>? kernelGradient;
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, int, ArrayView<float>, ArrayView<float>>? sharedKernelSpectrum;
     private Action<KernelConfig, ArrayView<float>, ColumnLayout, int, ArrayView<float>, int, ArrayView<float>, ArrayView<float>>? sharedConvolve;
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ColumnLayout, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? sharedConvolutionBackward;
     private Action<Index1D, ArrayView<float>, int, ArrayView<float>>? sumGroups;
-    private Action<KernelConfig, ArrayView<float>, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>? sharedKernelGradient;
+    private Action<KernelConfig, ArrayView<float>, int, ArrayView<float>, int, ArrayView<float>, ArrayView<float>>? sharedKernelGradient;
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape>? gemmTf32;
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape>? gemmBf16;
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape>? gemmTf32Async;

@@ -135,15 +135,21 @@ public interface ITensorBackend
     /// <summary>S4D convolution kernel K (L) from A_re, A_im (N), C (N,2), log_step (1).</summary>
     void SsmKernel(Tensor aRe, Tensor aIm, Tensor c, Tensor logStep, Tensor kernel);
 
-    /// <summary>Gradients of A_re, A_im, C, log_step from dK (written, not accumulated).</summary>
+    /// <summary>
+    /// Gradients of A_re, A_im, C, log_step from dK: written, or added onto the targets' contents with
+    /// <paramref name="accumulate"/> (parameter gradients straight into Grad).
+    /// </summary>
     void SsmKernelBackward(Tensor aRe, Tensor aIm, Tensor c, Tensor logStep, Tensor dKernel,
-        Tensor dARe, Tensor dAIm, Tensor dC, Tensor dLogStep);
+        Tensor dARe, Tensor dAIm, Tensor dC, Tensor dLogStep, bool accumulate);
 
     /// <summary>y = causal_conv(u, K) + D u along L for u (B, L, H); D (1).</summary>
     void SsmConvolution(Tensor u, Tensor kernel, Tensor d, Tensor y);
 
-    /// <summary>Backward of <see cref="SsmConvolution"/>: du, dK (L), dD (1), all written.</summary>
-    void SsmConvolutionBackward(Tensor u, Tensor kernel, Tensor d, Tensor dy, Tensor du, Tensor dKernel, Tensor dD);
+    /// <summary>
+    /// Backward of <see cref="SsmConvolution"/>: du and dK (L) written; dD (1) written, or added onto with
+    /// <paramref name="accumulateSkip"/> (D's gradient straight into Grad).
+    /// </summary>
+    void SsmConvolutionBackward(Tensor u, Tensor kernel, Tensor d, Tensor dy, Tensor du, Tensor dKernel, Tensor dD, bool accumulateSkip);
 }
 
 /// <summary>Reductions along one axis.</summary>

@@ -11,7 +11,7 @@ public sealed partial class Tensor
         return kernel;
     }
 
-    /// <summary>Gradients (dA_re, dA_im, dC, dlog_step) of the S4D kernel from dK.</summary>
+    /// <summary>Gradients (dA_re, dA_im, dC, dlog_step) of the S4D kernel from dK, as new tensors.</summary>
     public static (Tensor DARe, Tensor DAIm, Tensor DC, Tensor DLogStep) SsmKernelBackward(
         Tensor aRe, Tensor aIm, Tensor c, Tensor logStep, Tensor dKernel)
     {
@@ -19,8 +19,21 @@ public sealed partial class Tensor
         var dAIm = Empty(DType.Float32, aRe.Device, aIm.shape);
         var dC = Empty(DType.Float32, aRe.Device, c.shape);
         var dLogStep = Empty(DType.Float32, aRe.Device, logStep.shape);
-        aRe.Backend.SsmKernelBackward(aRe.Contiguous(), aIm.Contiguous(), c.Contiguous(), logStep.Contiguous(), dKernel.Contiguous(), dARe, dAIm, dC, dLogStep);
+        SsmKernelBackward(aRe, aIm, c, logStep, dKernel, dARe, dAIm, dC, dLogStep, accumulate: false);
         return (dARe, dAIm, dC, dLogStep);
+    }
+
+    /// <summary>
+    /// Gradients of the S4D kernel from dK written into dA_re, dA_im, dC and dlog_step (contiguous, shaped like their
+    /// parameters), or added onto them with <paramref name="accumulate"/>: parameter gradients straight into Grad.
+    /// </summary>
+    public static void SsmKernelBackward(Tensor aRe, Tensor aIm, Tensor c, Tensor logStep, Tensor dKernel,
+        Tensor dARe, Tensor dAIm, Tensor dC, Tensor dLogStep, bool accumulate)
+    {
+        CheckSsmParameters(aRe, aIm, c, logStep);
+        RequireGradientTargets("SsmKernel backward", (aRe, dARe), (aIm, dAIm), (c, dC), (logStep, dLogStep));
+        aRe.Backend.SsmKernelBackward(aRe.Contiguous(), aIm.Contiguous(), c.Contiguous(), logStep.Contiguous(), dKernel.Contiguous(),
+            dARe, dAIm, dC, dLogStep, accumulate);
     }
 
     /// <summary>y = causal_conv(u, K) + D u along the sequence axis of u (B, L, H).</summary>
@@ -32,16 +45,39 @@ public sealed partial class Tensor
         return y;
     }
 
-    /// <summary>Gradients (du, dK, dD) of <see cref="SsmConvolution"/>.</summary>
+    /// <summary>Gradients (du, dK, dD) of <see cref="SsmConvolution"/>, as new tensors.</summary>
     public static (Tensor DU, Tensor DKernel, Tensor DD) SsmConvolutionBackward(Tensor u, Tensor kernel, Tensor d, Tensor dy)
+    {
+        var dD = Empty(DType.Float32, d.Device, d.shape);
+        var (du, dKernel) = SsmConvolutionBackward(u, kernel, d, dy, dD, accumulateSkip: false);
+        return (du, dKernel, dD);
+    }
+
+    /// <summary>
+    /// Gradients of <see cref="SsmConvolution"/>: du and dK as new tensors, and dD written into <paramref name="dD"/>
+    /// (contiguous, shaped like D), or added onto it with <paramref name="accumulateSkip"/>: D's gradient straight into
+    /// its Grad.
+    /// </summary>
+    public static (Tensor DU, Tensor DKernel) SsmConvolutionBackward(Tensor u, Tensor kernel, Tensor d, Tensor dy, Tensor dD, bool accumulateSkip)
     {
         CheckConvolution(u, kernel, d);
         RequireSameShape("SsmConvolution backward", u, dy);
+        RequireGradientTargets("SsmConvolution backward", (d, dD));
         var du = Empty(DType.Float32, u.Device, u.shape);
         var dKernel = Empty(DType.Float32, u.Device, kernel.shape);
-        var dD = Empty(DType.Float32, u.Device, 1);
-        u.Backend.SsmConvolutionBackward(u.Contiguous(), kernel.Contiguous(), d.Contiguous(), dy.Contiguous(), du, dKernel, dD);
-        return (du, dKernel, dD.Reshape(d.shape));
+        u.Backend.SsmConvolutionBackward(u.Contiguous(), kernel.Contiguous(), d.Contiguous(), dy.Contiguous(), du, dKernel, dD, accumulateSkip);
+        return (du, dKernel);
+    }
+
+    /// <summary>Each gradient target is contiguous, shaped like its parameter and on its device (the backends write it directly).</summary>
+    private static void RequireGradientTargets(string op, params (Tensor Parameter, Tensor Gradient)[] pairs)
+    {
+        foreach (var (parameter, gradient) in pairs)
+        {
+            RequireSameShape(op, parameter, gradient);
+            RequireSameDevice(op, parameter, gradient);
+            if (!gradient.IsContiguous) throw new ArgumentException($"{op}: the gradient target {gradient.ShapeString} must be contiguous");
+        }
     }
 
     private static void CheckSsmParameters(Tensor aRe, Tensor aIm, Tensor c, Tensor logStep)

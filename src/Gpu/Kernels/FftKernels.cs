@@ -85,6 +85,18 @@ public static class FftKernels
     }
 
     /// <summary>
+    /// The kernel gradient from the unscaled inverse r of the cross spectrum (one sequence of n): dK[l] = Re r[l] / n for
+    /// l &lt; L, and dD = dK[0] (the skip is the lag-0 tap of K'), added onto dD's old value when
+    /// <paramref name="accumulate"/> is 1 (D's gradient in place).
+    /// </summary>
+    public static void KernelGradient(Index1D l, ArrayView<float> inverseCross, int n, int accumulate, ArrayView<float> dKernel, ArrayView<float> dD)
+    {
+        float tap = inverseCross[2 * l] / n;
+        dKernel[l] = tap;
+        if (l == 0) dD[0] = accumulate != 0 ? dD[0] + tap : tap;
+    }
+
+    /// <summary>
     /// The inverse of <see cref="PackColumns"/> after an unscaled inverse FFT: y[b, t, h] = (Re or Im of sequence
     /// c/2)[t] / n for t &lt; L, c = b H + h.
     /// </summary>

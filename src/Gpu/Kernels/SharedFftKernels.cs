@@ -128,9 +128,9 @@ public static class SharedFftKernels
 
     /// <summary>
     /// One group: dK = Re IFFT(cross)[0, L) / n from the bit-reversed cross spectrum, and dD = dK[0] (the skip is the
-    /// lag-0 tap of K').
+    /// lag-0 tap of K'), added onto dD's old value when <paramref name="accumulate"/> is 1 (D's gradient in place).
     /// </summary>
-    public static void KernelGradient(ArrayView<float> cross, int n, ArrayView<float> twiddles, ArrayView<float> dKernel, ArrayView<float> dD)
+    public static void KernelGradient(ArrayView<float> cross, int n, ArrayView<float> twiddles, int accumulate, ArrayView<float> dKernel, ArrayView<float> dD)
     {
         var buffer = SharedMemory.Allocate<float>(2 * Capacity);
         for (int i = Group.IdxX; i < 2 * n; i += Group.DimX) buffer[i] = cross[i];
@@ -138,7 +138,7 @@ public static class SharedFftKernels
         InverseDit(buffer, 0, 1, n, twiddles);
         float scale = 1f / n;
         for (int l = Group.IdxX; l < dKernel.IntLength; l += Group.DimX) dKernel[l] = scale * buffer[2 * l];
-        if (Group.IdxX == 0) dD[0] = scale * buffer[0];
+        if (Group.IdxX == 0) dD[0] = accumulate != 0 ? dD[0] + scale * buffer[0] : scale * buffer[0];
     }
 
     /// <summary>

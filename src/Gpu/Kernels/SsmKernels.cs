@@ -33,9 +33,10 @@ public static class SsmKernels
     ///   f'(A) = C (dBbar/dA W + Bbar dt V),   dA_re = Re f'(A) (0 where clipped), dA_im = -Im f'(A)
     ///   stepParts[n] = Re C (z W + Bbar A V)         (dlog_step = dt sum_n stepParts[n], see StepGradient)
     /// </code>
+    /// dC, dA_re and dA_im are written, or added onto the old values when <paramref name="accumulate"/> is 1.
     /// </summary>
     public static void Backward(ArrayView<float> aRe, ArrayView<float> aIm, ArrayView<float> c, ArrayView<float> logStep,
-        ArrayView<float> dKernel, ArrayView<float> dARe, ArrayView<float> dAIm, ArrayView<float> dC, ArrayView<float> stepParts)
+        ArrayView<float> dKernel, int accumulate, ArrayView<float> dARe, ArrayView<float> dAIm, ArrayView<float> dC, ArrayView<float> stepParts)
     {
         int n = Grid.IdxX, length = dKernel.IntLength;
         double dt = Math.Exp(logStep[0]);
@@ -57,14 +58,14 @@ public static class SsmKernels
         if (Group.IdxX != 0) return;
 
         double cRe = c[2 * n], cIm = c[2 * n + 1];
-        dC[2 * n] = (float)S4DMath.MulRe(mode.BRe, mode.BIm, wRe, wIm);
-        dC[2 * n + 1] = (float)-S4DMath.MulIm(mode.BRe, mode.BIm, wRe, wIm);
+        Store(dC, 2 * n, S4DMath.MulRe(mode.BRe, mode.BIm, wRe, wIm), accumulate);
+        Store(dC, 2 * n + 1, -S4DMath.MulIm(mode.BRe, mode.BIm, wRe, wIm), accumulate);
 
         S4DMath.BBarDerivative(dt, mode.ZRe, mode.ZIm, mode.BRe, mode.BIm, mode.ARe, mode.AIm, out double dbRe, out double dbIm);
         double innerRe = S4DMath.MulRe(dbRe, dbIm, wRe, wIm) + dt * S4DMath.MulRe(mode.BRe, mode.BIm, vRe, vIm);
         double innerIm = S4DMath.MulIm(dbRe, dbIm, wRe, wIm) + dt * S4DMath.MulIm(mode.BRe, mode.BIm, vRe, vIm);
-        dARe[n] = S4DMath.IsClipped(aRe[n]) ? 0f : (float)S4DMath.MulRe(cRe, cIm, innerRe, innerIm);
-        dAIm[n] = (float)-S4DMath.MulIm(cRe, cIm, innerRe, innerIm);
+        Store(dARe, n, S4DMath.IsClipped(aRe[n]) ? 0.0 : S4DMath.MulRe(cRe, cIm, innerRe, innerIm), accumulate);
+        Store(dAIm, n, -S4DMath.MulIm(cRe, cIm, innerRe, innerIm), accumulate);
 
         double baRe = S4DMath.MulRe(mode.BRe, mode.BIm, mode.ARe, mode.AIm), baIm = S4DMath.MulIm(mode.BRe, mode.BIm, mode.ARe, mode.AIm);
         double tRe = S4DMath.MulRe(mode.ZRe, mode.ZIm, wRe, wIm) + S4DMath.MulRe(baRe, baIm, vRe, vIm);
@@ -72,14 +73,20 @@ public static class SsmKernels
         stepParts[n] = (float)S4DMath.MulRe(cRe, cIm, tRe, tIm);
     }
 
-    /// <summary>One group: dlog_step[0] = dt sum_n stepParts[n] (d/dlog_step = dt d/ddt).</summary>
-    public static void StepGradient(ArrayView<float> stepParts, ArrayView<float> logStep, ArrayView<float> dLogStep)
+    /// <summary>
+    /// One group: dlog_step[0] = dt sum_n stepParts[n] (d/dlog_step = dt d/ddt), or += with <paramref name="accumulate"/> 1.
+    /// </summary>
+    public static void StepGradient(ArrayView<float> stepParts, ArrayView<float> logStep, int accumulate, ArrayView<float> dLogStep)
     {
         double total = 0;
         for (int n = Group.IdxX; n < stepParts.IntLength; n += Group.DimX) total += stepParts[n];
         total = GroupReduce.Sum(total);
-        if (Group.IdxX == 0) dLogStep[0] = (float)(Math.Exp(logStep[0]) * total);
+        if (Group.IdxX == 0) Store(dLogStep, 0, Math.Exp(logStep[0]) * total, accumulate);
     }
+
+    /// <summary>gradient[i] = value, or gradient[i] += value when <paramref name="accumulate"/> is 1 (onto a parameter's Grad).</summary>
+    private static void Store(ArrayView<float> gradient, int i, double value, int accumulate) =>
+        gradient[i] = accumulate != 0 ? gradient[i] + (float)value : (float)value;
 
     /// <summary>One mode's discretisation: A (clipped), z = exp(dt A), Bbar and C Bbar.</summary>
     private readonly struct Mode

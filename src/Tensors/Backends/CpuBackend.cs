@@ -252,10 +252,10 @@ public sealed class CpuBackend : ITensorBackend
 
     /// <inheritdoc />
     public void SsmKernelBackward(Tensor aRe, Tensor aIm, Tensor c, Tensor logStep, Tensor dKernel,
-        Tensor dARe, Tensor dAIm, Tensor dC, Tensor dLogStep)
+        Tensor dARe, Tensor dAIm, Tensor dC, Tensor dLogStep, bool accumulate)
     {
-        S4DKernel.Backward(F(aRe), F(aIm), F(c), F(logStep)[0], F(dKernel), F(dARe), F(dAIm), F(dC), out float dLog);
-        F(dLogStep)[0] = dLog;
+        S4DKernel.Backward(F(aRe), F(aIm), F(c), F(logStep)[0], F(dKernel), F(dARe), F(dAIm), F(dC), out float dLog, accumulate);
+        F(dLogStep)[0] = (accumulate ? F(dLogStep)[0] : 0f) + dLog;
     }
 
     /// <inheritdoc />
@@ -263,10 +263,10 @@ public sealed class CpuBackend : ITensorBackend
         Kernels.Cpu.Ssm.SsmConvolution.Forward(F(u), u.Size(0), u.Size(1), u.Size(2), F(kernel), F(d)[0], F(y));
 
     /// <inheritdoc />
-    public void SsmConvolutionBackward(Tensor u, Tensor kernel, Tensor d, Tensor dy, Tensor du, Tensor dKernel, Tensor dD)
+    public void SsmConvolutionBackward(Tensor u, Tensor kernel, Tensor d, Tensor dy, Tensor du, Tensor dKernel, Tensor dD, bool accumulateSkip)
     {
         Kernels.Cpu.Ssm.SsmConvolution.Backward(F(u), F(dy), u.Size(0), u.Size(1), u.Size(2), F(kernel), F(d)[0], F(du), F(dKernel), out float dSkip);
-        F(dD)[0] = dSkip;
+        F(dD)[0] = (accumulateSkip ? F(dD)[0] : 0f) + dSkip;
     }
 
     private static Span<float> F(Tensor t) => t.AsSpan<float>();

@@ -114,10 +114,41 @@ public abstract class SsmParityTests : GpuParityTests
             var du = Tensor.Empty(DType.Float32, Gpu, s);
             var dK = Tensor.Empty(DType.Float32, Gpu, s[1]);
             var dD = Tensor.Empty(DType.Float32, Gpu, cpu.DD.ShapeArray());
-            backend.SsmConvolutionBackward(gu, gk, gd, OnGpu(dy), du, dK, dD, FftPath.SharedMemory);
+            backend.SsmConvolutionBackward(gu, gk, gd, OnGpu(dy), du, dK, dD, accumulateSkip: false, FftPath.SharedMemory);
             AssertClose(cpu.DU, du, 1e-4f, 1e-3f, $"du {u.ShapeString}");
             AssertClose(cpu.DKernel, dK, 1e-4f, 1e-3f, $"dK {u.ShapeString}");
             AssertClose(cpu.DD, dD, 1e-4f, 1e-3f, $"dD {u.ShapeString}");
+        }
+    }
+
+    /// <summary>
+    /// With accumulate, the parameter gradients are added onto what the targets hold (a Grad from an earlier pass), on
+    /// both FFT paths of the convolution: the GPU against the CPU, from the same starting values.
+    /// </summary>
+    [GpuFact]
+    public void BackwardsAddParameterGradientsOntoTheTargets()
+    {
+        var (aRe, aIm, c, logStep) = Parameters(8);
+        var dk = Random(33);
+        Tensor[] cpu = [.. new[] { aRe, aIm, c, logStep }.Select(p => Random(p.ShapeArray()))];
+        Tensor[] gpu = [.. cpu.Select(OnGpu)];
+        Tensor.SsmKernelBackward(aRe, aIm, c, logStep, dk, cpu[0], cpu[1], cpu[2], cpu[3], accumulate: true);
+        Tensor.SsmKernelBackward(OnGpu(aRe), OnGpu(aIm), OnGpu(c), OnGpu(logStep), OnGpu(dk), gpu[0], gpu[1], gpu[2], gpu[3], accumulate: true);
+        string[] names = ["dA_re", "dA_im", "dC", "dlog_step"];
+        for (int i = 0; i < names.Length; i++) AssertClose(cpu[i], gpu[i], 1e-3f, 1e-3f, names[i]);
+
+        var backend = (IlgpuBackend)Gpu.Backend;
+        var (u, dy, k, d) = (Random(2, 40, 3), Random(2, 40, 3), Random(40) * 0.2f, Tensor.FromArray([0.7f]));
+        var (gu, gdy, gk, gd) = (OnGpu(u), OnGpu(dy), OnGpu(k), OnGpu(d));
+        Tensor HeldSkipGradient() => Tensor.FromArray([-1.25f]);
+        var cpuSkip = HeldSkipGradient();
+        Tensor.SsmConvolutionBackward(u, k, d, dy, cpuSkip, accumulateSkip: true);
+        foreach (var path in new[] { FftPath.GlobalMemory, FftPath.SharedMemory })
+        {
+            var gpuSkip = OnGpu(HeldSkipGradient());
+            var (du, dK) = (Tensor.Empty(DType.Float32, Gpu, 2, 40, 3), Tensor.Empty(DType.Float32, Gpu, 40));
+            backend.SsmConvolutionBackward(gu, gk, gd, gdy, du, dK, gpuSkip, accumulateSkip: true, path);
+            AssertClose(cpuSkip, gpuSkip, 1e-4f, 1e-3f, $"dD {path}");
         }
     }
 }

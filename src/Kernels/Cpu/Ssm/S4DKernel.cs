@@ -47,8 +47,9 @@ public static class S4DKernel
     }
 
     /// <summary>
-    /// Given dLoss/dK (<paramref name="dKernel"/>, length L), writes the gradients of A_re, A_im, C and log_step
-    /// (overwritten, not accumulated). A_re gets zero where it is above the clip (min picks the constant).
+    /// Given dLoss/dK (<paramref name="dKernel"/>, length L), the gradients of A_re, A_im and C, written into the spans
+    /// (added onto them with <paramref name="accumulate"/>: parameter gradients summed over passes), and of log_step.
+    /// A_re gets zero where it is above the clip (min picks the constant).
     /// </summary>
     /// <remarks>
     /// Derivation. The loss depends on K through G = sum_l dK[l] K[l] = Re( sum_n C_n Bbar_n W_n ), with
@@ -68,7 +69,7 @@ public static class S4DKernel
     /// </remarks>
     public static void Backward(ReadOnlySpan<float> aRe, ReadOnlySpan<float> aIm, ReadOnlySpan<float> c, float logStep,
                                 ReadOnlySpan<float> dKernel, Span<float> dARe, Span<float> dAIm, Span<float> dC,
-                                out float dLogStep)
+                                out float dLogStep, bool accumulate = false)
     {
         var ssm = S4DDiscretization.From(aRe, aIm, c, logStep);
         if (dARe.Length != aRe.Length || dAIm.Length != aIm.Length || dC.Length != c.Length)
@@ -86,21 +87,25 @@ public static class S4DKernel
 
             // dG/dC_n = Bbar_n W_n
             Complex dCn = bBar * w;
-            dC[2 * n] = (float)dCn.Real;
-            dC[2 * n + 1] = (float)-dCn.Imaginary;
+            Store(dC, 2 * n, dCn.Real, accumulate);
+            Store(dC, 2 * n + 1, -dCn.Imaginary, accumulate);
 
             // dG/dA_n = C_n ( (dt z - Bbar) / A W_n + Bbar_n dt V_n )
             S4DMath.BBarDerivative(dt, z.Real, z.Imaginary, bBar.Real, bBar.Imaginary, a.Real, a.Imaginary, out double dbRe, out double dbIm);
             var dBBarDA = new Complex(dbRe, dbIm);
             Complex dA = cn * (dBBarDA * w + bBar * dt * v);
-            dARe[n] = S4DDiscretization.IsClipped(aRe[n]) ? 0f : (float)dA.Real;
-            dAIm[n] = (float)-dA.Imaginary;
+            Store(dARe, n, S4DDiscretization.IsClipped(aRe[n]) ? 0.0 : dA.Real, accumulate);
+            Store(dAIm, n, -dA.Imaginary, accumulate);
 
             // dG/ddt += Re C_n ( z_n W_n + Bbar_n A_n V_n )
             dStep += (cn * (z * w + bBar * a * v)).Real;
         }
         dLogStep = (float)(dt * dStep);
     }
+
+    // gradient[i] = value, or gradient[i] += value when accumulating.
+    private static void Store(Span<float> gradient, int i, double value, bool accumulate) =>
+        gradient[i] = accumulate ? gradient[i] + (float)value : (float)value;
 
     // W_n = sum_l dK[l] z^l and V_n = sum_l dK[l] l z^l.
     private static (Complex W, Complex V) PowerSums(S4DDiscretization ssm, int n, ReadOnlySpan<float> dKernel, Span<Complex> powers)
