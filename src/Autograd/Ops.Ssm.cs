@@ -12,7 +12,8 @@ public static partial class Ops
     /// y    = causal_conv(u, K) + D u                                    (by FFT)
     /// </code>
     /// Backward, by the chain rule through K: the convolution's backward gives du, dK and dD; the kernel's
-    /// analytic backward maps dK to dA_re, dA_im, dC and dlog_step.
+    /// analytic backward maps dK to dA_re, dA_im, dC and dlog_step. The five parameter gradients are written straight
+    /// into the parameters' Grad (added onto a gradient already there) by the kernels that compute them.
     /// </summary>
     public static Variable S4D(Variable u, Variable aRe, Variable aIm, Variable c, Variable logStep, Variable d)
     {
@@ -21,9 +22,14 @@ public static partial class Ops
         var y = Tensor.SsmConvolution(u.Value, kernel, d.Value);
         return Record("S4D", y, [u, aRe, aIm, c, logStep, d], dy =>
         {
-            var (du, dK, dD) = Tensor.SsmConvolutionBackward(u.Value, kernel, d.Value, dy);
-            var (dARe, dAIm, dC, dLogStep) = Tensor.SsmKernelBackward(aRe.Value, aIm.Value, c.Value, logStep.Value, dK);
-            return [du, dARe, dAIm, dC, dLogStep, dD];
+            // du = corr(dy, K) + D dy,  dK[l] = sum dy[t] u[t-l],  dD = sum dy u
+            var dD = GradientTarget(d, out float skipBeta);
+            var (du, dK) = Tensor.SsmConvolutionBackward(u.Value, kernel, d.Value, dy, dD, accumulateSkip: skipBeta != 0f);
+            // dK -> dA_re, dA_im, dC, dlog_step (one kernel, so one beta for the four)
+            Variable[] kernelParameters = [aRe, aIm, c, logStep];
+            var targets = GradientTargets(kernelParameters, out float beta);
+            Tensor.SsmKernelBackward(aRe.Value, aIm.Value, c.Value, logStep.Value, dK, targets[0], targets[1], targets[2], targets[3], accumulate: beta != 0f);
+            return [du, .. kernelParameters.Select((p, i) => HandOn(p, targets[i])), HandOn(d, dD)];
         }, kernel);
     }
 }

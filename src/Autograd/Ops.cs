@@ -39,6 +39,20 @@ public static partial class Ops
         input.ReceivesGradInPlace ? input.GradAccumulator() : Tensor.ZerosLike(input.Value);
 
     /// <summary>
+    /// The tensors a backward writes several inputs' gradients into with one <paramref name="beta"/> (one kernel, one
+    /// accumulate flag): with beta 0 when no leaf among them holds a gradient yet (<see cref="GradientTarget"/>), else
+    /// with beta 1 onto each leaf's Grad, zeros where one had none (<see cref="AddingGradientTarget"/>). An input listed
+    /// twice also takes beta 1, so that both shares add up. Return <see cref="HandOn"/> of each.
+    /// </summary>
+    internal static Tensor[] GradientTargets(Variable[] inputs, out float beta)
+    {
+        bool adding = inputs.Any(v => v.ReceivesGradInPlace && v.Grad is not null)
+            || inputs.Distinct(ReferenceEqualityComparer.Instance).Count() < inputs.Length;
+        beta = adding ? 1f : 0f;
+        return adding ? [.. inputs.Select(AddingGradientTarget)] : [.. inputs.Select(v => GradientTarget(v, out _))];
+    }
+
+    /// <summary>
     /// What a backward returns for an input whose gradient it wrote into <paramref name="target"/> (from
     /// <see cref="GradientTarget"/> or <see cref="AddingGradientTarget"/>): nothing when that was the leaf's Grad (the
     /// pass already knows), the tensor otherwise.

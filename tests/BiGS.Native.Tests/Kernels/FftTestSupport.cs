@@ -41,6 +41,22 @@ internal static class FftTestSupport
         return worst / (scale > 0 ? scale : 1);
     }
 
+    /// <summary>
+    /// d function / d values[index] by the central difference (f(v + h) - f(v - h)) / 2h, h = 1e-6, in double;
+    /// <paramref name="function"/> reads <paramref name="values"/>, which are restored afterwards.
+    /// </summary>
+    public static double CentralDifference(double[] values, int index, Func<double> function)
+    {
+        const double step = 1e-6;
+        double saved = values[index];
+        values[index] = saved + step;
+        double plus = function();
+        values[index] = saved - step;
+        double minus = function();
+        values[index] = saved;
+        return (plus - minus) / (2 * step);
+    }
+
     /// <summary>Widens floats to doubles.</summary>
     public static double[] ToDouble(ReadOnlySpan<float> values)
     {

@@ -56,16 +56,7 @@ public class SsmS4DKernelTests
         // G = sum_l dK[l] K[l], differentiated numerically in double.
         double Loss() => SsmTestModel.ReferenceKernel(aRe, aIm, c, logStep, length).Select((k, l) => k * dKernel[l]).Sum();
         const double step = 1e-6;
-        double Central(double[] values, int index)
-        {
-            double saved = values[index];
-            values[index] = saved + step;
-            double plus = Loss();
-            values[index] = saved - step;
-            double minus = Loss();
-            values[index] = saved;
-            return (plus - minus) / (2 * step);
-        }
+        double Central(double[] values, int index) => CentralDifference(values, index, Loss);
 
         for (int i = 0; i < n; i++)
         {
