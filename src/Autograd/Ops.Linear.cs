@@ -46,10 +46,7 @@ public static partial class Ops
     /// </summary>
     public static Variable LinearGelu(Variable x, Variable weight, Variable bias, GeluKind kind)
     {
-        bool recording = GradMode.IsEnabled && (x.RequiresGrad || weight.RequiresGrad || bias.RequiresGrad);
-        int[] shape = [.. x.Shape[..^1], weight.Value.Size(0)];
-        var z = recording ? Tensor.Empty(DType.Float32, x.Value.Device, shape) : null;
-        var y = Affine(x.Value, weight.Value, new GemmEpilogue { Bias = bias.Value, Activation = kind, Product = z?.Reshape(-1, shape[^1]) });
+        var (y, z) = AffineGelu(x, weight, bias, kind, gate: null, Recording(x, weight, bias));
         if (z is null) return new Variable(y);
         return Record("LinearGelu", y, [x, weight, bias], dy =>
         {
@@ -58,6 +55,48 @@ public static partial class Ops
             var grads = LinearBackward(x, weight, null, dz);
             return [grads[0], grads[1], HandOn(bias, dbias)];
         }, z);
+    }
+
+    /// <summary>
+    /// The gated GELU pair y = gelu(x W^T + b) * gelu(g Wg^T + bg) (BiGS: <c>gelu(dol(.)) * v</c> with v the gate
+    /// branch): two GEMMs, the second's epilogue multiplying by the first's activation, so no separate product pass. The
+    /// backward reads the two pre-activations z = x W^T and zg = g Wg^T (kept by the epilogues; neither activation is
+    /// kept) and computes both in one pass,
+    /// <code>
+    /// dz = dy gelu(zg + bg) gelu'(z + b)      dzg = dy gelu(z + b) gelu'(zg + bg)
+    /// </code>
+    /// with db and dbg their column sums, then the two Linear backwards.
+    /// </summary>
+    public static Variable GatedLinearGelu(Variable x, Variable weight, Variable bias, Variable gateX, Variable gateWeight, Variable gateBias, GeluKind kind)
+    {
+        bool recording = Recording(x, weight, bias, gateX, gateWeight, gateBias);
+        var (gate, gateZ) = AffineGelu(gateX, gateWeight, gateBias, kind, gate: null, recording);
+        var (y, z) = AffineGelu(x, weight, bias, kind, gate, recording);
+        gate.Dispose(); // read by the epilogue only: the backward recomputes it from zg
+        if (z is null || gateZ is null) return new Variable(y);
+        return Record("GatedLinearGelu", y, [x, weight, bias, gateX, gateWeight, gateBias], dy =>
+        {
+            var (dbias, dGateBias) = (AddingGradientTarget(bias), AddingGradientTarget(gateBias));
+            var (dz, dGateZ) = Tensor.GatedGeluBackward(kind, z, bias.Value, gateZ, gateBias.Value, dy, dbias, dGateBias);
+            var grads = LinearBackward(x, weight, null, dz);
+            var gateGrads = LinearBackward(gateX, gateWeight, null, dGateZ);
+            return [grads[0], grads[1], HandOn(bias, dbias), gateGrads[0], gateGrads[1], HandOn(gateBias, dGateBias)];
+        }, z, gateZ);
+    }
+
+    /// <summary>True when grad mode is on and an input requires grad: the op will record a backward.</summary>
+    private static bool Recording(params Variable[] inputs) => GradMode.IsEnabled && inputs.Any(v => v.RequiresGrad);
+
+    /// <summary>
+    /// y = gelu(x W^T + b), times <paramref name="gate"/> when given (same shape as y), by one GEMM's epilogue; with
+    /// <paramref name="keepProduct"/> also z = x W^T, for a backward pass (else null).
+    /// </summary>
+    private static (Tensor Y, Tensor? Z) AffineGelu(Variable x, Variable weight, Variable bias, GeluKind kind, Tensor? gate, bool keepProduct)
+    {
+        int[] shape = [.. x.Shape[..^1], weight.Value.Size(0)];
+        var z = keepProduct ? Tensor.Empty(DType.Float32, x.Value.Device, shape) : null;
+        var epilogue = new GemmEpilogue { Bias = bias.Value, Activation = kind, Gate = gate?.Reshape(-1, shape[^1]), Product = z?.Reshape(-1, shape[^1]) };
+        return (Affine(x.Value, weight.Value, epilogue), z);
     }
 
     /// <summary>The epilogue applied to x W^T (x's leading dims folded into the GEMM's rows), as a new tensor.</summary>

@@ -174,19 +174,19 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
         bool vectorA = GemmStagedOperand.Vectorizable(a.Offset, a.Size(2), strideA);
         bool vectorB = GemmStagedOperand.Vectorizable(b.Offset, b.Size(2), strideB);
         var shape = new GemmShape(transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, a.Size(2), b.Size(2), strideA, strideB,
-            epilogue.Alpha, epilogue.Beta, Flag(epilogue.Bias), activation, Flag(epilogue.Residual), Flag(epilogue.Product), precision,
+            epilogue.Alpha, epilogue.Beta, Flag(epilogue.Bias), activation, OperandCode(epilogue), Flag(epilogue.Product), precision,
             vectorA ? 1 : 0, vectorB ? 1 : 0, DeviceAddress(a), DeviceAddress(b));
         // Views the epilogue does not use are c again: never read, as the shape's flags say.
-        var (bias, residual, product) = (OrC(epilogue.Bias, c), OrC(epilogue.Residual, c), OrC(epilogue.Product, c));
+        var (bias, operand, product) = (OrC(epilogue.Bias, c), OrC(epilogue.Gate ?? epilogue.Residual, c), OrC(epilogue.Product, c));
         if (TensorCoreKernel(precision) is { } tensorCores)
         {
             var grid = new Index3D(Groups(n, GemmTensorCoreKernel.Tile), Groups(m, GemmTensorCoreKernel.Tile), batch);
-            tensorCores(new KernelConfig(grid, new Index3D(GemmTensorCoreKernel.Threads, 1, 1)), F(a), F(b), F(c), bias, residual, product, shape);
+            tensorCores(new KernelConfig(grid, new Index3D(GemmTensorCoreKernel.Threads, 1, 1)), F(a), F(b), F(c), bias, operand, product, shape);
             return;
         }
         var problem = new GemmProblem(transposeA, transposeB, precision, batch, m, n, k, vectorA, vectorB);
         var tile = GemmTuner.TryChoose(problem, gemmTiles, out var known) ? known : MeasuredTile(problem, a, b, c, epilogue, shape, batch);
-        LaunchSgemm(tile, F(a), F(b), F(c), bias, residual, product, shape, batch);
+        LaunchSgemm(tile, F(a), F(b), F(c), bias, operand, product, shape, batch);
     }
 
     /// <summary>The tile the tuner keeps for a new problem after timing each candidate (<see cref="SecondsPerSgemm"/>).</summary>
@@ -200,12 +200,12 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
     public GemmTileTuner GemmTuner { get; }
 
     private void LaunchSgemm(GemmTile tile, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
-        ArrayView<float> residual, ArrayView<float> product, GemmShape shape, int batch)
+        ArrayView<float> operand, ArrayView<float> product, GemmShape shape, int batch)
     {
         int rows = GemmTiles.Rows(tile), columns = GemmTiles.Columns(tile);
         var grid = new Index3D(Groups(shape.N, columns), Groups(shape.M, rows), batch);
         var group = new Index3D(columns / GemmKernel.PerThread, rows / GemmKernel.PerThread, 1);
-        kernels.Sgemm(tile)(new KernelConfig(grid, group), a, b, c, bias, residual, product, shape);
+        kernels.Sgemm(tile)(new KernelConfig(grid, group), a, b, c, bias, operand, product, shape);
     }
 
     /// <summary>
@@ -216,7 +216,7 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
     /// </summary>
     private double SecondsPerSgemm(GemmTile tile, ArrayView<float> a, ArrayView<float> b, GemmShape shape, int batch, ArrayView<float>? c)
     {
-        var plain = shape with { Alpha = 1f, Beta = 0f, HasBias = 0, Activation = GemmEpilogueStage.NoActivation, HasResidual = 0, HasProduct = 0 };
+        var plain = shape with { Alpha = 1f, Beta = 0f, HasBias = 0, Activation = GemmEpilogueStage.NoActivation, Operand = GemmEpilogueStage.NoOperand, HasProduct = 0 };
         using var scratch = c is null ? pool.Rent((long)batch * shape.M * shape.N * sizeof(float)) : null;
         var target = c ?? scratch!.As<float>();
         for (int i = 0; i < 2; i++) LaunchSgemm(tile, a, b, target, target, target, target, plain, batch);
@@ -232,7 +232,7 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
 
     /// <summary>c's elements when the GEMM only writes c (beta 0, and no epilogue input shares its storage), else null.</summary>
     private ArrayView<float>? OnlyWritten(Tensor c, GemmEpilogue epilogue) =>
-        epilogue.Beta == 0f && !SharesStorage(epilogue.Bias, c) && !SharesStorage(epilogue.Residual, c) ? F(c) : null;
+        epilogue.Beta == 0f && !SharesStorage(epilogue.Bias, c) && !SharesStorage(epilogue.Gate ?? epilogue.Residual, c) ? F(c) : null;
 
     private static bool SharesStorage(Tensor? tensor, Tensor c) => tensor is not null && ReferenceEquals(tensor.Storage, c.Storage);
 
@@ -260,6 +260,12 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
     private static int Flag(Tensor? tensor) => tensor is null ? 0 : 1;
 
     private ArrayView<float> OrC(Tensor? tensor, Tensor c) => F(tensor ?? c);
+
+    /// <summary>The <see cref="GemmEpilogueStage"/> code of the epilogue's elementwise operand (gate, residual or none).</summary>
+    private static int OperandCode(GemmEpilogue epilogue) =>
+        epilogue.Gate is not null ? GemmEpilogueStage.GateOperand
+        : epilogue.Residual is not null ? GemmEpilogueStage.ResidualOperand
+        : GemmEpilogueStage.NoOperand;
 
     /// <inheritdoc />
     public void Reduce(ReduceKind kind, Tensor x, int outer, int axis, int inner, Tensor y) =>
@@ -297,6 +303,14 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
     {
         Run(kernels.BiasGeluBackward(kind), dx.Length, F(x), F(bias), F(dy), x.Size(1), F(dx));
         ColumnSums(dx, dbias, accumulate: true);
+    }
+
+    /// <inheritdoc />
+    public void GatedGeluBackward(GeluKind kind, Tensor a, Tensor bias, Tensor g, Tensor gateBias, Tensor dy, Tensor da, Tensor dg, Tensor dbias, Tensor dGateBias)
+    {
+        Run(kernels.GatedGeluBackward(kind), da.Length, F(a), F(bias), F(g), F(gateBias), F(dy), a.Size(1), F(da), F(dg));
+        ColumnSums(da, dbias, accumulate: true);
+        ColumnSums(dg, dGateBias, accumulate: true);
     }
 
     /// <inheritdoc />

@@ -95,6 +95,10 @@ internal sealed class KernelLibrary(Accelerator accelerator)
         ? Generic($"BiasGeluBackward.{kind}", ElementwiseKernels.BiasGeluBackward<GeluTanhFunction>)
         : Generic($"BiasGeluBackward.{kind}", ElementwiseKernels.BiasGeluBackward<GeluErfFunction>);
 
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, ArrayView<float>, ArrayView<float>> GatedGeluBackward(GeluKind kind) => kind == GeluKind.Tanh
+        ? Generic($"GatedGeluBackward.{kind}", ElementwiseKernels.GatedGeluBackward<GeluTanhFunction>)
+        : Generic($"GatedGeluBackward.{kind}", ElementwiseKernels.GatedGeluBackward<GeluErfFunction>);
+
     // ---------------------------------------------------------------- rows and reductions (one group per row)
     public Action<KernelConfig, ArrayView<float>, int, int, int, int, ArrayView<float>> ReduceAxis => Grouped(ref reduceAxis, RowKernels.ReduceAxis);
     public Action<Index1D, ArrayView<float>, StridedView, StridedView, int, ArrayView<float>> ReduceToShape => Auto(ref reduceToShape, RowKernels.ReduceToShape);

@@ -6,10 +6,10 @@ namespace BiGS.Native.Tensors;
 /// What a matrix product does with its result before storing it (fused into the GEMM where the device can):
 /// <code>
 /// z = Alpha op(a) op(b) + Beta c          (Product, when given, receives z)
-/// c = act(z + Bias) + Residual            (act = Activation, identity when null)
+/// c = act(z + Bias) * Gate + Residual     (act = Activation, identity when null)
 /// </code>
-/// Bias is (n), broadcast over rows; Residual and Product have c's shape. All tensors are float32, contiguous, on the
-/// GEMM's device. With Beta 0 the old contents of c are not read.
+/// Bias is (n), broadcast over rows; Gate, Residual and Product have c's shape; an epilogue takes at most one of Gate
+/// and Residual. All tensors are float32, contiguous, on the GEMM's device. With Beta 0 the old contents of c are not read.
 /// </summary>
 public sealed record GemmEpilogue
 {
@@ -28,6 +28,12 @@ public sealed record GemmEpilogue
     /// <summary>GELU applied after the bias, or null for none.</summary>
     public GeluKind? Activation { get; init; }
 
+    /// <summary>
+    /// Multiplies the activation elementwise (same shape as c), or null: the gate product of a gated unit such as
+    /// BiGS's <c>gelu(dol(.)) * v</c>.
+    /// </summary>
+    public Tensor? Gate { get; init; }
+
     /// <summary>Added after the activation (same shape as c), or null.</summary>
     public Tensor? Residual { get; init; }
 
@@ -38,5 +44,5 @@ public sealed record GemmEpilogue
     public Tensor? Product { get; init; }
 
     /// <summary>True when the epilogue does more than alpha/beta scaling.</summary>
-    public bool HasPointwiseStage => Bias is not null || Activation is not null || Residual is not null || Product is not null;
+    public bool HasPointwiseStage => Bias is not null || Activation is not null || Gate is not null || Residual is not null || Product is not null;
 }

@@ -68,6 +68,13 @@ public interface ITensorBackend
     /// <summary>dx = dy * gelu'(x + bias); dbias (+=) column sums of dx.</summary>
     void BiasGeluBackward(GeluKind kind, Tensor x, Tensor bias, Tensor dy, Tensor dx, Tensor dbias);
 
+    /// <summary>
+    /// Backward of the gated pair y = gelu(a + bias) * gelu(g + gateBias), a and g (rows, cols):
+    /// da = dy gelu(g + gateBias) gelu'(a + bias), dg = dy gelu(a + bias) gelu'(g + gateBias); dbias and dGateBias (+=)
+    /// the column sums of da and dg.
+    /// </summary>
+    void GatedGeluBackward(GeluKind kind, Tensor a, Tensor bias, Tensor g, Tensor gateBias, Tensor dy, Tensor da, Tensor dg, Tensor dbias, Tensor dGateBias);
+
     /// <summary>Row LayerNorm; writes y and the saved statistics mean, rstd (rows).</summary>
     void LayerNorm(Tensor x, Tensor gamma, Tensor beta, float eps, Tensor y, Tensor mean, Tensor rstd);
 

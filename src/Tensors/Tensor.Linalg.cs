@@ -57,7 +57,7 @@ public sealed partial class Tensor
 
     /// <summary>
     /// The GEMM entry point of a Linear layer's three products (NN, NT, TN: forward, dX, dW) with a fused
-    /// <paramref name="epilogue"/>: c = act(alpha op(a) op(b) + beta c + bias) + residual, in place, at
+    /// <paramref name="epilogue"/>: c = act(alpha op(a) op(b) + beta c + bias) * gate + residual, in place, at
     /// <see cref="MatMulPrecision.Current"/>. a and b are rank 2 (any strides); c is rank 2 and contiguous.
     /// </summary>
     /// <exception cref="ArgumentException">Shapes that do not chain, or an epilogue tensor of the wrong shape, dtype or device.</exception>
@@ -73,7 +73,10 @@ public sealed partial class Tensor
         if (c.Size(0) != m || c.Size(1) != n)
             throw new ArgumentException($"gemm: result is ({m},{n}) but the target is {c.ShapeString}");
         RequireEpilogueOperand("bias", epilogue.Bias, c, [n]);
+        RequireEpilogueOperand("gate", epilogue.Gate, c, [m, n]);
         RequireEpilogueOperand("residual", epilogue.Residual, c, [m, n]);
+        if (epilogue.Gate is not null && epilogue.Residual is not null)
+            throw new ArgumentException("gemm: an epilogue takes a gate or a residual, not both");
         RequireEpilogueOperand("product", epilogue.Product, c, [m, n]);
         var (packedA, packedB) = (a.Contiguous(), b.Contiguous());
         a.Backend.MatMul(packedA.Unsqueeze(0), transposeA, packedB.Unsqueeze(0), transposeB, c.Unsqueeze(0), epilogue, MatMulPrecision.Current);

@@ -26,6 +26,24 @@ public sealed partial class Tensor
         return dx;
     }
 
+    /// <summary>
+    /// Backward of the gated pair y = gelu(a + bias) * gelu(g + gateBias) over the last dim (a, g and dy of one shape
+    /// (..., n), biases (n)): returns da and dg, and adds their column sums into dbias and dGateBias.
+    /// </summary>
+    public static (Tensor DA, Tensor DG) GatedGeluBackward(GeluKind kind, Tensor a, Tensor bias, Tensor g, Tensor gateBias, Tensor dy,
+        Tensor dbias, Tensor dGateBias)
+    {
+        var (rows, cols) = RowsCols("GatedGelu backward", a, bias);
+        RequireVector("GatedGelu backward", gateBias, cols);
+        RequireSameShape("GatedGelu backward", a, g);
+        RequireSameShape("GatedGelu backward", a, dy);
+        var da = Empty(DType.Float32, a.Device, a.shape);
+        var dg = Empty(DType.Float32, a.Device, a.shape);
+        a.Backend.GatedGeluBackward(kind, a.Contiguous().Reshape(rows, cols), bias.Contiguous(), g.Contiguous().Reshape(rows, cols),
+            gateBias.Contiguous(), dy.Contiguous().Reshape(rows, cols), da.Reshape(rows, cols), dg.Reshape(rows, cols), dbias, dGateBias);
+        return (da, dg);
+    }
+
     /// <summary>LayerNorm over the last dim: (x - mean)/sqrt(var + eps) * gamma + beta.</summary>
     public static (Tensor Y, LayerNormStats Stats) LayerNorm(Tensor x, Tensor gamma, Tensor beta, float eps)
     {

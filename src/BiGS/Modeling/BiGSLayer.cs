@@ -76,16 +76,15 @@ public sealed class BiGSLayer : Module
         preNorm ? GatedBidirectionalMixingPlus(LayerNorm.Forward(x), x) : LayerNorm.Forward(GatedBidirectionalMixingPlus(x, x));
 
     /// <summary>
-    /// F(x) + residual, with F the gated bidirectional SSM mixing of docs/BIGS.md 2.2; the residual is added by the
-    /// epilogue of F's last GEMM.
+    /// F(x) + residual, with F the gated bidirectional SSM mixing of docs/BIGS.md 2.2; the gate product
+    /// gelu(dol(.)) * v is fused into dol's GEMM and the residual is added by the epilogue of F's last GEMM.
     /// </summary>
     private Variable GatedBidirectionalMixingPlus(Variable x, Variable residual)
     {
-        var gate = Gate.ForwardGelu(x, GeluKind.Tanh);
         var forward = ForwardOut.Forward(ForwardSsm.Forward(ForwardIn.ForwardGelu(x, GeluKind.Tanh)));
         var flippedIn = BackwardIn.ForwardGelu(Ops.Flip(x, SequenceAxis), GeluKind.Tanh);
         var backward = Ops.Flip(BackwardOut.Forward(BackwardSsm.Forward(flippedIn)), SequenceAxis);
-        var mixed = Mix.ForwardGelu(Ops.Mul(forward, backward), GeluKind.Tanh);
-        return Output.ForwardResidual(Ops.Mul(mixed, gate), residual);
+        var gated = Mix.ForwardGeluGated(Ops.Mul(forward, backward), Gate, x, GeluKind.Tanh);
+        return Output.ForwardResidual(gated, residual);
     }
 }

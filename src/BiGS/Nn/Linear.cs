@@ -35,6 +35,15 @@ public sealed class Linear : Module
     public Variable ForwardResidual(Variable x, Variable residual) =>
         Bias is null ? Ops.Add(residual, Forward(x)) : Ops.LinearResidual(x, Weight, Bias, residual);
 
+    /// <summary>
+    /// gelu(x W^T + b) * gelu(<paramref name="gate"/>(<paramref name="gateInput"/>)), the gate product fused into this
+    /// layer's GEMM and the two activations' backward into one pass (<see cref="Ops.GatedLinearGelu"/>).
+    /// </summary>
+    public Variable ForwardGeluGated(Variable x, Linear gate, Variable gateInput, GeluKind kind) =>
+        Bias is null || gate.Bias is null
+            ? Ops.Mul(ForwardGelu(x, kind), gate.ForwardGelu(gateInput, kind))
+            : Ops.GatedLinearGelu(x, Weight, Bias, gateInput, gate.Weight, gate.Bias, kind);
+
     /// <summary>gelu(x W^T + b) with the bias and activation fused into the GEMM.</summary>
     public Variable ForwardGelu(Variable x, GeluKind kind) =>
         Bias is null ? Ops.Gelu(Forward(x), kind) : Ops.LinearGelu(x, Weight, Bias, kind);

@@ -53,6 +53,22 @@ public static class ElementwiseKernels
         where TGelu : struct, IUnaryFunction =>
         dx[i] = dy[i] * default(TGelu).Derivative(x[i] + bias[i % cols], 0f);
 
+    /// <summary>
+    /// Backward of the gated pair y = gelu(a + bias) gelu(g + gateBias): da = dy gelu(g + gateBias) gelu'(a + bias) and
+    /// dg = dy gelu(a + bias) gelu'(g + gateBias); the bias gradients are the column sums of da and dg, accumulated
+    /// afterwards by <see cref="RowKernels.ReduceAxis"/>.
+    /// </summary>
+    public static void GatedGeluBackward<TGelu>(Index1D i, ArrayView<float> a, ArrayView<float> bias, ArrayView<float> g,
+        ArrayView<float> gateBias, ArrayView<float> dy, int cols, ArrayView<float> da, ArrayView<float> dg)
+        where TGelu : struct, IUnaryFunction
+    {
+        var col = i % cols;
+        float gated = a[i] + bias[col], gate = g[i] + gateBias[col], gradient = dy[i];
+        var gelu = default(TGelu);
+        da[i] = gradient * gelu.Apply(gate) * gelu.Derivative(gated, 0f);
+        dg[i] = gradient * gelu.Apply(gated) * gelu.Derivative(gate, 0f);
+    }
+
     /// <summary>mask[i] = 1/keep where Philox uniform number firstIndex + i (key <paramref name="seed"/>) is below keep, else 0.</summary>
     public static void DropoutMask(Index1D i, ArrayView<float> mask, float keep, ulong seed, long firstIndex) =>
         mask[i] = Philox.DropoutFactor(seed, firstIndex + i, keep);

@@ -24,9 +24,9 @@ public static class GemmKernel
 
     private const int Depth = 16;
 
-    /// <summary>The kernel (see the class summary); bias, residual and product are read only when the shape says so.</summary>
+    /// <summary>The kernel (see the class summary); bias, operand and product are read only when the shape says so.</summary>
     public static void Sgemm<TTile>(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
-        ArrayView<float> residual, ArrayView<float> product, GemmShape s) where TTile : struct, IGemmTile
+        ArrayView<float> operand, ArrayView<float> product, GemmShape s) where TTile : struct, IGemmTile
     {
         int threadRows = default(TTile).ThreadRows, threadColumns = default(TTile).ThreadColumns;
         int rows = PerThread * threadRows, columns = PerThread * threadColumns;
@@ -74,7 +74,7 @@ public static class GemmKernel
             {
                 int col = colBase + tx + threadColumns * j;
                 if (col >= s.N) break;
-                GemmEpilogueStage.Store(c, bias, residual, product, s, cFirst, row, col, acc.Get(i, j));
+                GemmEpilogueStage.Store(c, bias, operand, product, s, cFirst, row, col, acc.Get(i, j));
             }
         }
     }
@@ -288,7 +288,7 @@ public readonly struct GemmStagedOperand
 
 /// <summary>
 /// The fused epilogue of the GEMM kernels, per element of c (see <see cref="BiGS.Native.Tensors.GemmEpilogue"/>):
-/// z = alpha acc + beta c; product = z; c = act(z + bias[col]) + residual.
+/// z = alpha acc + beta c; product = z; c = act(z + bias[col]), then times the operand (a gate) or plus it (a residual).
 /// </summary>
 public static class GemmEpilogueStage
 {
@@ -301,8 +301,17 @@ public static class GemmEpilogueStage
     /// <summary>Activation code of the erf GELU.</summary>
     public const int GeluErf = 2;
 
+    /// <summary>Operand code of an epilogue without an elementwise operand.</summary>
+    public const int NoOperand = 0;
+
+    /// <summary>Operand code of a residual: added after the activation.</summary>
+    public const int ResidualOperand = 1;
+
+    /// <summary>Operand code of a gate: multiplies the activation.</summary>
+    public const int GateOperand = 2;
+
     /// <summary>Applies the epilogue to the accumulated <paramref name="sum"/> of c[row, col] and stores it.</summary>
-    public static void Store(ArrayView<float> c, ArrayView<float> bias, ArrayView<float> residual, ArrayView<float> product,
+    public static void Store(ArrayView<float> c, ArrayView<float> bias, ArrayView<float> operand, ArrayView<float> product,
         GemmShape s, long cFirst, int row, int col, float sum)
     {
         long target = cFirst + (long)row * s.N + col;
@@ -313,7 +322,8 @@ public static class GemmEpilogueStage
         if (s.HasBias != 0) z += bias[col];
         if (s.Activation == GeluTanh) z = Gelu.Tanh(z);
         else if (s.Activation == GeluErf) z = Gelu.Erf(z);
-        if (s.HasResidual != 0) z += residual[target];
+        if (s.Operand == ResidualOperand) z += operand[target];
+        else if (s.Operand == GateOperand) z *= operand[target];
         c[target] = z;
     }
 }
@@ -321,12 +331,13 @@ public static class GemmEpilogueStage
 /// <summary>
 /// The sizes of a batched GEMM: op(a) is (M, K) and op(b) is (K, N), stored row-major with leading dimensions Lda and
 /// Ldb, transposed when TransA / TransB is not 0; StrideA / StrideB elements between batches (0 broadcasts one matrix);
-/// c is (M, N) dense per batch. The epilogue: Alpha, Beta, and flags for the bias, residual and product views
-/// (given only with batch 1) and the activation code of <see cref="GemmEpilogueStage"/>; Precision rounds the operands.
+/// c is (M, N) dense per batch. The epilogue: Alpha, Beta, flags for the bias and product views, the code of what the
+/// operand view is (a residual, a gate or none; views given only with batch 1) and the activation code of
+/// <see cref="GemmEpilogueStage"/>; Precision rounds the operands.
 /// VectorA / VectorB are not 0 when the host found the operand aligned for 128-bit loads
 /// (<see cref="GemmStagedOperand.Vectorizable"/>); AddressA / AddressB are the device addresses of a's and b's element 0,
 /// for the inline-PTX copies of <see cref="GemmTensorCoreAsyncKernel"/> (unused by the other kernels).
 /// </summary>
 public readonly record struct GemmShape(int TransA, int TransB, int M, int N, int K, int Lda, int Ldb, long StrideA, long StrideB,
-    float Alpha, float Beta, int HasBias, int Activation, int HasResidual, int HasProduct, Precision Precision, int VectorA, int VectorB,
+    float Alpha, float Beta, int HasBias, int Activation, int Operand, int HasProduct, Precision Precision, int VectorA, int VectorB,
     ulong AddressA, ulong AddressB);

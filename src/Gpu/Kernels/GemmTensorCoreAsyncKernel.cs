@@ -34,16 +34,16 @@ public static class GemmTensorCoreAsyncKernel
 
     /// <summary>The TF32 kernel (m16n8k8, 4 k-steps per stage).</summary>
     public static void Tf32(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
-        ArrayView<float> residual, ArrayView<float> product, GemmShape s) =>
-        Run(default(Tf32Step), a, b, c, bias, residual, product, s);
+        ArrayView<float> operand, ArrayView<float> product, GemmShape s) =>
+        Run(default(Tf32Step), a, b, c, bias, operand, product, s);
 
     /// <summary>The BF16 kernel (m16n8k16, 2 k-steps per stage).</summary>
     public static void Bf16(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
-        ArrayView<float> residual, ArrayView<float> product, GemmShape s) =>
-        Run(default(Bf16Step), a, b, c, bias, residual, product, s);
+        ArrayView<float> operand, ArrayView<float> product, GemmShape s) =>
+        Run(default(Bf16Step), a, b, c, bias, operand, product, s);
 
     private static void Run<TStep>(TStep step, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
-        ArrayView<float> residual, ArrayView<float> product, GemmShape s) where TStep : struct, IAsyncMmaStep
+        ArrayView<float> operand, ArrayView<float> product, GemmShape s) where TStep : struct, IAsyncMmaStep
     {
         int thread = Group.IdxX, lane = thread % 32, warp = thread / 32;
         int rowBase = Grid.IdxY * Tile, colBase = Grid.IdxX * Tile;
@@ -73,7 +73,7 @@ public static class GemmTensorCoreAsyncKernel
             CudaAsm.Emit("cp.async.wait_all;");
             Group.Barrier();
         }
-        GemmTensorCoreKernel.WarpAccumulators.Store(c, bias, residual, product, s, cFirst, rowBase + warpRow + lane / 4, colBase + warpCol + 2 * (lane % 4));
+        GemmTensorCoreKernel.WarpAccumulators.Store(c, bias, operand, product, s, cFirst, rowBase + warpRow + lane / 4, colBase + warpCol + 2 * (lane % 4));
     }
 
     /// <summary>Starts the copies of op(a) and op(b) at k [k0, +32) into the stage at shared address <paramref name="stage"/>, as one group.</summary>

@@ -32,16 +32,16 @@ public static class GemmTensorCoreKernel
 
     /// <summary>The TF32 kernel (m16n8k8).</summary>
     public static void Tf32(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
-        ArrayView<float> residual, ArrayView<float> product, GemmShape s) =>
-        Run(default(Tf32Mma), a, b, c, bias, residual, product, s);
+        ArrayView<float> operand, ArrayView<float> product, GemmShape s) =>
+        Run(default(Tf32Mma), a, b, c, bias, operand, product, s);
 
     /// <summary>The BF16 kernel (m16n8k16).</summary>
     public static void Bf16(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
-        ArrayView<float> residual, ArrayView<float> product, GemmShape s) =>
-        Run(default(Bf16Mma), a, b, c, bias, residual, product, s);
+        ArrayView<float> operand, ArrayView<float> product, GemmShape s) =>
+        Run(default(Bf16Mma), a, b, c, bias, operand, product, s);
 
     private static void Run<TMma>(TMma mma, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
-        ArrayView<float> residual, ArrayView<float> product, GemmShape s) where TMma : struct, IMmaShape
+        ArrayView<float> operand, ArrayView<float> product, GemmShape s) where TMma : struct, IMmaShape
     {
         var tilesA = SharedMemory.Allocate<float>(2 * StageSize);   // [buffer][row][k]
         var tilesB = SharedMemory.Allocate<float>(2 * StageSize);   // [buffer][column][k]
@@ -76,7 +76,7 @@ public static class GemmTensorCoreKernel
             }
             Group.Barrier();
         }
-        WarpAccumulators.Store(c, bias, residual, product, s, cFirst, rowBase + warpRow + laneRow, colBase + warpCol + 2 * laneK);
+        WarpAccumulators.Store(c, bias, operand, product, s, cFirst, rowBase + warpRow + laneRow, colBase + warpCol + 2 * laneK);
     }
 
     /// <summary>An operand of one mma: four 32-bit registers of a (16 x k) or two of b (k x 8); R2, R3 unused for b.</summary>
@@ -211,7 +211,7 @@ public static class GemmTensorCoreKernel
         /// Stores every accumulator through the epilogue; (row, col) is the lane's first element of tile 0. Element e of a
         /// tile is at (row + 8 (e / 2), col + e % 2) of it (the mma's accumulator layout).
         /// </summary>
-        public static void Store(ArrayView<float> c, ArrayView<float> bias, ArrayView<float> residual, ArrayView<float> product,
+        public static void Store(ArrayView<float> c, ArrayView<float> bias, ArrayView<float> operand, ArrayView<float> product,
             GemmShape s, long cFirst, int row, int col)
         {
             for (int index = 0; index < 32; index++)
@@ -219,7 +219,7 @@ public static class GemmTensorCoreKernel
                 int tile = index / 4, element = index % 4;
                 int r = row + 16 * (tile / 4) + 8 * (element / 2), q = col + 8 * (tile % 4) + element % 2;
                 float sum = Read(index);
-                if (r < s.M && q < s.N) GemmEpilogueStage.Store(c, bias, residual, product, s, cFirst, r, q, sum);
+                if (r < s.M && q < s.N) GemmEpilogueStage.Store(c, bias, operand, product, s, cFirst, r, q, sum);
             }
         }
 

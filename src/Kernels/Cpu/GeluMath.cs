@@ -83,6 +83,12 @@ internal readonly struct BiasGeluOperator<TGelu> : IBinaryOperator where TGelu :
     public TLanes Invoke<TLanes>(TLanes x, TLanes bias) where TLanes : struct, ILaneVector<TLanes> => TGelu.Value(x + bias);
 }
 
+/// <summary>y = gelu(x + bias) * gate, as (x, bias, gate) -&gt; y.</summary>
+internal readonly struct GatedBiasGeluOperator<TGelu> : ITernaryOperator where TGelu : IGeluFunction
+{
+    public TLanes Invoke<TLanes>(TLanes x, TLanes bias, TLanes gate) where TLanes : struct, ILaneVector<TLanes> => TGelu.Value(x + bias) * gate;
+}
+
 /// <summary>dx = dy * gelu'(x + bias), as (x, bias, dy) -&gt; dx.</summary>
 internal readonly struct BiasGeluBackwardOperator<TGelu> : ITernaryOperator where TGelu : IGeluFunction
 {

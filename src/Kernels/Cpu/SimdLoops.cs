@@ -62,6 +62,14 @@ internal static unsafe class SimdLoops
     public static TLanes LoadAt<TLanes>(ReadOnlySpan<float> source, int index, int count) where TLanes : struct, ILaneVector<TLanes> =>
         count == TLanes.Count ? TLanes.Load(source.Slice(index, count)) : LoadPadded<TLanes>(source.Slice(index, count));
 
+    /// <summary>Stores the first <paramref name="count"/> (1..lanes) lanes at <paramref name="index"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreAt<TLanes>(TLanes value, Span<float> destination, int index, int count) where TLanes : struct, ILaneVector<TLanes>
+    {
+        if (count == TLanes.Count) value.StoreUnchecked(destination, index);
+        else StorePartial(value, destination.Slice(index, count));
+    }
+
     /// <summary>y[i] = op(x[i]) on the calling thread.</summary>
     public static void Map<TOp>(TOp op, ReadOnlySpan<float> x, Span<float> y) where TOp : struct, IUnaryOperator
     {

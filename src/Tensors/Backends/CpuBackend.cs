@@ -87,7 +87,7 @@ public sealed class CpuBackend : ITensorBackend
         int k = transposeA ? a.Size(1) : a.Size(2);
         long strideA = a.Size(0) == 1 ? 0 : (long)a.Size(1) * a.Size(2);
         long strideB = b.Size(0) == 1 ? 0 : (long)b.Size(1) * b.Size(2);
-        bool startFromBias = epilogue.Bias is not null && epilogue.Beta == 0f && epilogue.Activation is null && epilogue.Product is null;
+        bool startFromBias = epilogue.Bias is not null && epilogue.Beta == 0f && epilogue.Activation is null && epilogue.Gate is null && epilogue.Product is null;
         if (startFromBias) FillRows(F(c), F(epilogue.Bias!));
         var z = epilogue.Product is null ? F(c) : F(epilogue.Product);
         if (epilogue.Product is not null && epilogue.Beta != 0f) F(c).CopyTo(z);
@@ -99,8 +99,19 @@ public sealed class CpuBackend : ITensorBackend
         if (epilogue.Residual is not null) Elementwise.AddScaled(F(epilogue.Residual), 1f, F(c));
     }
 
-    /// <summary>y = act(z + bias) row by row (y may be z); a copy when there is neither.</summary>
+    /// <summary>y = act(z + bias) * gate row by row (y may be z); a copy when there is none of them.</summary>
     private static void ApplyBiasAndActivation(Span<float> z, GemmEpilogue epilogue, int rows, int cols, Span<float> y)
+    {
+        if (epilogue.Activation is { } gated && epilogue.Bias is not null && epilogue.Gate is not null)
+        {
+            Kernels.Cpu.BiasGelu.GatedForward(gated, z, F(epilogue.Bias), F(epilogue.Gate), rows, cols, y);
+            return;
+        }
+        ApplyBiasAndActivationUngated(z, epilogue, rows, cols, y);
+        if (epilogue.Gate is not null) Elementwise.Binary(BinaryOp.Mul, y, F(epilogue.Gate), y);
+    }
+
+    private static void ApplyBiasAndActivationUngated(Span<float> z, GemmEpilogue epilogue, int rows, int cols, Span<float> y)
     {
         if (epilogue.Activation is { } kind && epilogue.Bias is not null)
         {
@@ -171,6 +182,10 @@ public sealed class CpuBackend : ITensorBackend
     /// <inheritdoc />
     public void BiasGeluBackward(GeluKind kind, Tensor x, Tensor bias, Tensor dy, Tensor dx, Tensor dbias) =>
         Kernels.Cpu.BiasGelu.Backward(kind, F(x), F(bias), F(dy), x.Size(0), x.Size(1), F(dx), F(dbias));
+
+    /// <inheritdoc />
+    public void GatedGeluBackward(GeluKind kind, Tensor a, Tensor bias, Tensor g, Tensor gateBias, Tensor dy, Tensor da, Tensor dg, Tensor dbias, Tensor dGateBias) =>
+        Kernels.Cpu.BiasGelu.GatedPairBackward(kind, new GatedPair(F(a), F(bias), F(g), F(gateBias)), F(dy), a.Size(0), a.Size(1), F(da), F(dg), F(dbias), F(dGateBias));
 
     /// <inheritdoc />
     public void LayerNorm(Tensor x, Tensor gamma, Tensor beta, float eps, Tensor y, Tensor mean, Tensor rstd) =>

@@ -74,6 +74,8 @@ public abstract class GemmEpilogueTests
         new("bias+gelu-tanh keeping the product", 1f, 0f, Bias: true, GeluKind.Tanh, Residual: false, Product: true),
         new("gelu-erf", 1f, 0f, Bias: false, GeluKind.Erf, Residual: false, Product: false),
         new("0.5 product + c (accumulate) + bias + residual", 0.5f, 1f, Bias: true, null, Residual: true, Product: false),
+        new("bias+gelu-tanh times a gate, keeping the product", 1f, 0f, Bias: true, GeluKind.Tanh, Residual: false, Product: true, Gate: true),
+        new("gelu-erf times a gate", 1f, 0f, Bias: false, GeluKind.Erf, Residual: false, Product: false, Gate: true),
     ];
 
     internal static float[,] RandomMatrix(Random rng, int rows, int cols)
@@ -88,9 +90,9 @@ public abstract class GemmEpilogueTests
     private static Tensor ToTensor(float[,] values, Device device) =>
         Tensor.FromArray(values.Cast<float>().ToArray(), values.GetLength(0), values.GetLength(1)).To(device);
 
-    internal sealed record EpilogueCase(string Name, float Alpha, float Beta, bool Bias, GeluKind? Activation, bool Residual, bool Product);
+    internal sealed record EpilogueCase(string Name, float Alpha, float Beta, bool Bias, GeluKind? Activation, bool Residual, bool Product, bool Gate = false);
 
-    /// <summary>One GEMM with its epilogue inputs: c's old contents, the bias (1, n) and the residual.</summary>
+    /// <summary>One GEMM with its epilogue inputs: c's old contents, the bias (1, n) and the residual (also the gate of a gated case).</summary>
     internal sealed record Problem(float[,] A, bool TransposeA, float[,] B, bool TransposeB, int M, int N, int K,
         EpilogueCase Epilogue, float[,] OldC, float[,] Bias, float[,] Residual)
     {
@@ -105,6 +107,7 @@ public abstract class GemmEpilogueTests
                 Bias = Epilogue.Bias ? ToTensor(Bias, device).Reshape(N) : null,
                 Activation = Epilogue.Activation,
                 Residual = Epilogue.Residual ? ToTensor(Residual, device) : null,
+                Gate = Epilogue.Gate ? ToTensor(Residual, device) : null,
                 Product = product,
             };
             using (MatMulPrecision.Use(precision))
@@ -145,6 +148,7 @@ public abstract class GemmEpilogueTests
                 GeluKind.Erf => 0.5 * y * (1 + SpecialFunctions.Erf(y / Math.Sqrt(2))),
                 _ => y,
             };
+            y *= Epilogue.Gate ? Residual[i, j] : 1;
             y += Epilogue.Residual ? Residual[i, j] : 0;
             return (z, y, Math.Abs(Epilogue.Alpha) * magnitude + 3);
         }

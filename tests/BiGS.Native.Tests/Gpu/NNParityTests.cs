@@ -26,6 +26,23 @@ public abstract class NNParityTests : GpuParityTests
     }
 
     [GpuFact]
+    public void GatedGeluPairBackwardBothKinds()
+    {
+        foreach (var kind in Enum.GetValues<GeluKind>())
+        {
+            var (a, g, dy) = (Random(17, 255), Random(17, 255), Random(17, 255));
+            var (bias, gateBias, dbias, dGateBias) = (Random(255), Random(255), Random(255), Random(255));
+            var (gdbias, gdGateBias) = (OnGpu(dbias), OnGpu(dGateBias));
+            var (da, dg) = Tensor.GatedGeluBackward(kind, a, bias, g, gateBias, dy, dbias, dGateBias);
+            var (gda, gdg) = Tensor.GatedGeluBackward(kind, OnGpu(a), OnGpu(bias), OnGpu(g), OnGpu(gateBias), OnGpu(dy), gdbias, gdGateBias);
+            AssertClose(da, gda, 2e-5f, 2e-4f, $"{kind} da");
+            AssertClose(dg, gdg, 2e-5f, 2e-4f, $"{kind} dg");
+            AssertClose(dbias, gdbias, 1e-4f, 2e-4f, $"{kind} dbias");
+            AssertClose(dGateBias, gdGateBias, 1e-4f, 2e-4f, $"{kind} dGateBias");
+        }
+    }
+
+    [GpuFact]
     public void LayerNormForwardAndBackward()
     {
         foreach (int cols in new[] { 1, 3, 255, 1000 })

@@ -38,6 +38,40 @@ public class BiasGeluTests
         AssertClose(expectedDbias, dbias, 1e-5, 1e-5, $"{kind} dbias");
     }
 
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Gated_pair_forward_and_backward_match_reference(GeluKind kind, int rows, int cols)
+    {
+        var (a, g) = (Uniform(rows, rows * cols, -5, 5), Uniform(rows + 1, rows * cols, -5, 5));
+        var (bias, gateBias) = (Uniform(cols, cols, -1, 1), Uniform(cols + 1, cols, -1, 1));
+        var dy = Uniform(rows + cols, rows * cols, -1, 1);
+        // the pre-activations, rounded as the kernels do
+        var za = a.Select((v, k) => v + bias[k % cols]).ToArray();
+        var zg = g.Select((v, k) => v + gateBias[k % cols]).ToArray();
+        var gate = zg.Select(v => (float)GeluReference.Of(kind, v)).ToArray();
+        var y = new float[rows * cols];
+        BiasGelu.GatedForward(kind, a, bias, gate, rows, cols, y);
+        AssertClose(za.Select((v, k) => GeluReference.Of(kind, v) * gate[k]).ToArray(), y, 2e-6, 1e-12, $"{kind} forward");
+
+        var (da, dg) = (new float[rows * cols], new float[rows * cols]);
+        var (dbias, dGateBias) = (Uniform(7, cols, -1, 1), Uniform(8, cols, -1, 1));
+        var (expectedDbias, expectedDGateBias) = (dbias.Select(v => (double)v).ToArray(), dGateBias.Select(v => (double)v).ToArray());
+        var (expectedDa, expectedDg) = (new double[rows * cols], new double[rows * cols]);
+        for (int k = 0; k < expectedDa.Length; k++)
+        {
+            expectedDa[k] = dy[k] * GeluReference.Of(kind, zg[k]) * GeluReference.DerivativeOf(kind, za[k]);
+            expectedDg[k] = dy[k] * GeluReference.Of(kind, za[k]) * GeluReference.DerivativeOf(kind, zg[k]);
+            expectedDbias[k % cols] += expectedDa[k];
+            expectedDGateBias[k % cols] += expectedDg[k];
+        }
+        BiasGelu.GatedPairBackward(kind, new GatedPair(a, bias, g, gateBias), dy, rows, cols, da, dg, dbias, dGateBias);
+        AssertClose(expectedDa, da, 1e-5, 1e-6, $"{kind} da");
+        AssertClose(expectedDg, dg, 1e-5, 1e-6, $"{kind} dg");
+        // column sums of up to 255 float terms as large as 6 (gelu(5) gelu'(5)): float summation error ~1e-4
+        AssertClose(expectedDbias, dbias, 1e-5, 2e-4, $"{kind} dbias");
+        AssertClose(expectedDGateBias, dGateBias, 1e-5, 2e-4, $"{kind} dGateBias");
+    }
+
     [Fact]
     public void Wrong_bias_length_throws()
     {
