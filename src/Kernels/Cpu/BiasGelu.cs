@@ -22,8 +22,8 @@ public static class BiasGelu
         KernelArguments.RequireLength(nameof(bias), bias.Length, cols, $"{cols} columns");
         KernelArguments.RequireMatrix(nameof(gate), gate.Length, rows, cols);
         KernelArguments.RequireMatrix(nameof(y), y.Length, rows, cols);
-        if (kind == GeluKind.Tanh) Forward(new GatedBiasGeluOperator<GeluTanh>(), x, bias, gate, rows, cols, y);
-        else if (kind == GeluKind.Erf) Forward(new GatedBiasGeluOperator<GeluErf>(), x, bias, gate, rows, cols, y);
+        if (kind == GeluKind.Tanh) MapRows(new GatedBiasGeluOperator<GeluTanh>(), x, bias, gate, rows, cols, y);
+        else if (kind == GeluKind.Erf) MapRows(new GatedBiasGeluOperator<GeluErf>(), x, bias, gate, rows, cols, y);
         else throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown GELU kind");
     }
 
@@ -84,19 +84,20 @@ public static class BiasGelu
         }
     }
 
-    private static unsafe void Forward<TOp>(TOp op, ReadOnlySpan<float> x, ReadOnlySpan<float> bias, ReadOnlySpan<float> gate,
+    /// <summary>y[r,c] = op(x[r,c], bias[c], other[r,c]), rows split over the worker threads.</summary>
+    private static unsafe void MapRows<TOp>(TOp op, ReadOnlySpan<float> x, ReadOnlySpan<float> bias, ReadOnlySpan<float> other,
         int rows, int cols, Span<float> y) where TOp : struct, ITernaryOperator
     {
-        fixed (float* px = x, pb = bias, pg = gate, py = y)
+        fixed (float* px = x, pb = bias, po = other, py = y)
         {
             var xs = new RawSpan<float>(px, x.Length);
             var biases = new RawSpan<float>(pb, bias.Length);
-            var gates = new RawSpan<float>(pg, gate.Length);
+            var others = new RawSpan<float>(po, other.Length);
             var ys = new RawSpan<float>(py, y.Length);
             CpuParallel.ForBlocks(rows, SimdLoops.RowsPerBlock(cols), (begin, end) =>
             {
                 for (int r = begin; r < end; r++)
-                    SimdLoops.Map(op, xs.Slice(r * cols, cols), biases.All, gates.Slice(r * cols, cols), ys.Slice(r * cols, cols));
+                    SimdLoops.Map(op, xs.Slice(r * cols, cols), biases.All, others.Slice(r * cols, cols), ys.Slice(r * cols, cols));
             });
         }
     }
@@ -134,23 +135,11 @@ public static class BiasGelu
         }
     }
 
-    private static unsafe void Backward<TOp>(TOp op, ReadOnlySpan<float> x, ReadOnlySpan<float> bias, ReadOnlySpan<float> dy,
+    private static void Backward<TOp>(TOp op, ReadOnlySpan<float> x, ReadOnlySpan<float> bias, ReadOnlySpan<float> dy,
         int rows, int cols, Span<float> dx, Span<float> dbias) where TOp : struct, ITernaryOperator
     {
-        fixed (float* px = x, pb = bias, pdy = dy, pdx = dx)
-        {
-            var xs = new RawSpan<float>(px, x.Length);
-            var biases = new RawSpan<float>(pb, bias.Length);
-            var dys = new RawSpan<float>(pdy, dy.Length);
-            var dxs = new RawSpan<float>(pdx, dx.Length);
-            CpuParallel.ForBlocks(rows, SimdLoops.RowsPerBlock(cols), (begin, end) =>
-            {
-                for (int r = begin; r < end; r++)
-                    SimdLoops.Map(op, xs.Slice(r * cols, cols), biases.All, dys.Slice(r * cols, cols), dxs.Slice(r * cols, cols));
-            });
-            // dbias = column sums of dx, parallel over columns so no two threads touch the same dbias entry.
-            Reductions.ColumnSums(new MatrixElements(dxs, cols), 1, rows, cols, dbias, scale: 1.0, accumulate: true);
-        }
+        MapRows(op, x, bias, dy, rows, cols, dx);
+        Reductions.ColumnSums(dx, rows, cols, dbias, accumulate: true);
     }
 }
 
