@@ -97,10 +97,6 @@ public abstract class NNParityTests : GpuParityTests
         var dlogits = Tensor.CrossEntropyBackward(logits, labels, lse, -100, scale);
         var gdlogits = Tensor.CrossEntropyBackward(OnGpu(logits), labels.To(Gpu), glse, -100, OnGpu(scale));
         AssertClose(dlogits, gdlogits, 1e-6f, 1e-4f, "dlogits");
-        // On a GPU the range check runs in the kernel and is raised at the next read: here, reading the loss.
-        var bad = Tensor.FromInts([300], 1).To(Gpu);
-        var error = Assert.Throws<ArgumentOutOfRangeException>(() => Tensor.CrossEntropy(OnGpu(logits.Slice(0, 0, 1)), bad).Loss.Item());
-        Assert.Contains("label 300 at row 0", error.Message);
     }
 
     [GpuFact]
