@@ -84,9 +84,6 @@ public static partial class Ops
         }, z, gateZ);
     }
 
-    /// <summary>True when grad mode is on and an input requires grad: the op will record a backward.</summary>
-    private static bool Recording(params Variable[] inputs) => GradMode.IsEnabled && inputs.Any(v => v.RequiresGrad);
-
     /// <summary>
     /// y = gelu(x W^T + b), times <paramref name="gate"/> when given (same shape as y), by one GEMM's epilogue; with
     /// <paramref name="keepProduct"/> also z = x W^T, for a backward pass (else null).

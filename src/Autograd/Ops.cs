@@ -15,9 +15,12 @@ public static partial class Ops
     /// lists the temporaries the backward reads besides the inputs' and the result's values (see <see cref="GradNode.Saved"/>).
     /// </summary>
     internal static Variable Record(string name, Tensor value, Variable[] inputs, Func<Tensor, Tensor?[]> backward, params Tensor[] saved) =>
-        GradMode.IsEnabled && inputs.Any(v => v.RequiresGrad)
+        Recording(inputs)
             ? new Variable(value, new GradNode(name, inputs, backward, saved))
             : new Variable(value);
+
+    /// <summary>True when grad mode is on and an input requires grad: <see cref="Record"/> will record a backward.</summary>
+    private static bool Recording(params Variable[] inputs) => GradMode.IsEnabled && inputs.Any(v => v.RequiresGrad);
 
     /// <summary>
     /// The tensor a backward writes an input's gradient into as c = product + <paramref name="beta"/> c: a leaf's own
