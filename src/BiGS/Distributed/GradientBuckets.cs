@@ -103,14 +103,9 @@ public sealed class GradientBuckets : IDisposable
         foreach (var bucket in buckets) bucket.Pending!.Wait();
         flagsPending.Wait();
         WaitSeconds += Stopwatch.GetElapsedTime(started).TotalSeconds;
-        var someRankHad = new float[hasGradient.Length];
-        if (hasGradient.Contains(0f)) flags.ReadToHost(0, someRankHad);
-        int firstFlag = 0;
-        foreach (var bucket in buckets)
-        {
-            bucket.Unstage(someRankHad.AsSpan(firstFlag, bucket.Parameters.Count));
-            firstFlag += bucket.Parameters.Count;
-        }
+        // Where this rank lacks a gradient, the flags are replaced by their sums: nonzero where some rank had one.
+        if (hasGradient.Contains(0f)) flags.ReadToHost(0, hasGradient);
+        foreach (var bucket in buckets) bucket.Unstage();
         nextToStart = 0;
     }
 
@@ -171,9 +166,13 @@ public sealed class GradientBuckets : IDisposable
             Pending = StartSum();
         }
 
-        /// <summary>Makes the sums the gradients of every parameter some rank had a gradient for (<paramref name="someRankHad"/>: the summed flags, read only when this rank lacks one).</summary>
-        public void Unstage(ReadOnlySpan<float> someRankHad)
+        /// <summary>
+        /// Makes the sums the gradients of every parameter some rank had a gradient for: this rank, or a nonzero flag
+        /// (<c>hasGradient</c> holds the summed flags after <see cref="Finish"/> where this rank lacked one).
+        /// </summary>
+        public void Unstage()
         {
+            var someRankHad = hasGradient.Span;
             for (int slot = 0; slot < Parameters.Count; slot++)
                 if (Parameters[slot].Grad is not null || someRankHad[slot] != 0f) Scatter(slot);
             Array.Clear(staged);
