@@ -82,6 +82,23 @@ public static partial class Ops
         });
 
     /// <summary>
+    /// Rows of the table at strictly increasing ids (masked positions, default positions 0..L-1): the forward of
+    /// <see cref="Embedding"/>, but no two positions share a row, so the backward is one pass and no sort: it writes
+    /// a computed table's gradient whole (zeros in the rows not picked, no separate clearing) or adds into a leaf
+    /// table's Grad. An id not above the one before it is an <see cref="ArgumentOutOfRangeException"/>.
+    /// </summary>
+    public static Variable SelectIncreasingRows(Variable table, Tensor ids)
+    {
+        var idsOnDevice = ids.To(table.Value.Device);
+        return Record("SelectIncreasingRows", Tensor.SelectIncreasingRows(table.Value, idsOnDevice), [table], dy =>
+        {
+            var dtable = GradientTarget(table, out float beta);
+            Tensor.SelectIncreasingRowsBackward(dy, idsOnDevice, dtable, accumulate: beta != 0f);
+            return [HandOn(table, dtable)];
+        }, ReferenceEquals(idsOnDevice, ids) ? [] : [idsOnDevice]); // the copy is the backward's; the caller's ids stay theirs
+    }
+
+    /// <summary>
     /// Inverted dropout: zero each element with probability p and scale survivors by 1/(1-p), so the expected
     /// value is unchanged. The identity when p is 0. Inside a <see cref="BatchShard"/> the mask is this shard's
     /// rows of the mask the whole batch would draw (one generator value per element, row-major).

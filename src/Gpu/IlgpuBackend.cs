@@ -378,14 +378,28 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
         int count = ids.Length, dim = dtable.Size(1);
         if (count == 0 || dim == 0) return;
         int slots = (int)BitOperations.RoundUpToPowerOf2((uint)count);
+        int tile = Math.Min(slots, EmbeddingKernels.SortTile);
         using var keyBuffer = pool.Rent((long)slots * sizeof(long));
         var keys = keyBuffer.As<long>();
-        Run(kernels.SortKeys, slots, V<int>(ids), count, keys);
-        for (int block = 2; block <= slots; block *= 2)
-            for (int distance = block / 2; distance > 0; distance /= 2)
+        var tiles = new KernelConfig(slots / tile, GroupFor(tile / 2));
+        kernels.SortTiles(tiles, V<int>(ids), count, tile, keys);
+        for (int block = 2 * tile; block <= slots; block *= 2)
+        {
+            for (int distance = block / 2; distance >= tile; distance /= 2)
                 Run(kernels.BitonicStage, slots, keys, block, distance);
+            kernels.MergeTiles(tiles, keys, tile, block);
+        }
         Run(kernels.ScatterRuns, (long)count * dim, keys, count, dim, dtable.Size(0), F(dy), F(dtable));
     }
+
+    /// <inheritdoc />
+    public void SelectIncreasingRows(Tensor table, Tensor ids, Tensor y) =>
+        Run(kernels.GatherIncreasing, y.Length, F(table), V<int>(ids), table.Size(1), table.Size(0), F(y), errors.View.AsContiguous());
+
+    /// <inheritdoc />
+    /// <remarks>One launch over the table, each element finding its row's position by binary search.</remarks>
+    public void ScatterIncreasingRows(Tensor dy, Tensor ids, Tensor dtable, bool accumulate) =>
+        Run(kernels.ScatterIncreasing, dtable.Length, V<int>(ids), dtable.Size(1), F(dy), accumulate ? 1 : 0, F(dtable));
 
     /// <inheritdoc />
     public void DropoutMask(Tensor mask, float keep, ulong seed, long firstIndex) =>

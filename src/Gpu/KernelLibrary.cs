@@ -119,7 +119,10 @@ internal sealed class KernelLibrary(Accelerator accelerator)
 
     // ---------------------------------------------------------------- embeddings
     public Action<Index1D, ArrayView<float>, ArrayView<int>, int, int, ArrayView<float>, ArrayView<int>> EmbeddingGather => Auto(ref gather, EmbeddingKernels.Gather);
-    public Action<Index1D, ArrayView<int>, int, ArrayView<long>> SortKeys => Auto(ref sortKeys, EmbeddingKernels.SortKeys);
+    public Action<Index1D, ArrayView<float>, ArrayView<int>, int, int, ArrayView<float>, ArrayView<int>> GatherIncreasing => Auto(ref gatherIncreasing, EmbeddingKernels.GatherIncreasing);
+    public Action<Index1D, ArrayView<int>, int, ArrayView<float>, int, ArrayView<float>> ScatterIncreasing => Auto(ref scatterIncreasing, EmbeddingKernels.ScatterIncreasing);
+    public Action<KernelConfig, ArrayView<int>, int, int, ArrayView<long>> SortTiles => Grouped(ref sortTiles, EmbeddingKernels.SortTiles);
+    public Action<KernelConfig, ArrayView<long>, int, int> MergeTiles => Grouped(ref mergeTiles, EmbeddingKernels.MergeTiles);
     public Action<Index1D, ArrayView<long>, int, int> BitonicStage => Auto(ref bitonicStage, EmbeddingKernels.BitonicStage);
     public Action<Index1D, ArrayView<long>, int, int, int, ArrayView<float>, ArrayView<float>> ScatterRuns => Auto(ref scatterRuns, EmbeddingKernels.ScatterRuns);
 
@@ -185,7 +188,10 @@ internal sealed class KernelLibrary(Accelerator accelerator)
     private Action<KernelConfig, ArrayView<float>, ArrayView<int>, int, int, ArrayView<float>, ArrayView<float>>? crossEntropyMean;
     private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int, ArrayView<float>, ArrayView<float>>? crossEntropyBackward;
     private Action<Index1D, ArrayView<float>, ArrayView<int>, int, int, ArrayView<float>, ArrayView<int>>? gather;
-    private Action<Index1D, ArrayView<int>, int, ArrayView<long>>? sortKeys;
+    private Action<Index1D, ArrayView<float>, ArrayView<int>, int, int, ArrayView<float>, ArrayView<int>>? gatherIncreasing;
+    private Action<Index1D, ArrayView<int>, int, ArrayView<float>, int, ArrayView<float>>? scatterIncreasing;
+    private Action<KernelConfig, ArrayView<int>, int, int, ArrayView<long>>? sortTiles;
+    private Action<KernelConfig, ArrayView<long>, int, int>? mergeTiles;
     private Action<Index1D, ArrayView<long>, int, int>? bitonicStage;
     private Action<Index1D, ArrayView<long>, int, int, int, ArrayView<float>, ArrayView<float>>? scatterRuns;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, ArrayView<float>>? s4dGenerate;

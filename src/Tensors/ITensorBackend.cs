@@ -131,6 +131,19 @@ public interface ITensorBackend
     void EmbeddingScatterAdd(Tensor dy, Tensor ids, Tensor dtable);
 
     /// <summary>
+    /// <see cref="EmbeddingGather"/> for strictly increasing ids; an id not above the one before it is an
+    /// <see cref="ArgumentOutOfRangeException"/>, raised like an id outside the table.
+    /// </summary>
+    void SelectIncreasingRows(Tensor table, Tensor ids, Tensor y);
+
+    /// <summary>
+    /// The backward of <see cref="SelectIncreasingRows"/> without a sort (no two positions share a row):
+    /// dtable[ids[i]] = dy[i] (+ dtable[ids[i]] with <paramref name="accumulate"/>); the other rows become 0, or keep
+    /// their values with <paramref name="accumulate"/>.
+    /// </summary>
+    void ScatterIncreasingRows(Tensor dy, Tensor ids, Tensor dtable, bool accumulate);
+
+    /// <summary>
     /// Inverted-dropout mask: mask[i] = 1 / keep where uniform number firstIndex + i of the Philox4x32-10 stream with
     /// key <paramref name="seed"/> is below <paramref name="keep"/>, else 0 (the same values on every device).
     /// </summary>

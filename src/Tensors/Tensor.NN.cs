@@ -157,20 +157,50 @@ public sealed partial class Tensor
     /// Rows of <paramref name="table"/> (V, d) picked by integer ids of any shape: result (..., d). The ids may be on
     /// any device; they are copied to the table's.
     /// </summary>
-    public static Tensor Embedding(Tensor table, Tensor ids)
-    {
-        table.RequireRank("Embedding", 2);
-        var flatIds = IndexVector(ids, table.Device);
-        var y = Empty(DType.Float32, table.Device, [.. ids.shape, table.Size(1)]);
-        table.Backend.EmbeddingGather(table.Contiguous(), flatIds, y.Reshape(flatIds.Length, table.Size(1)));
-        return y;
-    }
+    public static Tensor Embedding(Tensor table, Tensor ids) => GatherRows("Embedding", table, ids, table.Backend.EmbeddingGather);
 
     /// <summary>Accumulates dy (..., d) into the rows of dtable named by ids.</summary>
     public static void EmbeddingBackward(Tensor dy, Tensor ids, Tensor dtable)
     {
         var flatIds = IndexVector(ids, dtable.Device);
         dtable.Backend.EmbeddingScatterAdd(dy.Contiguous().Reshape(flatIds.Length, dtable.Size(1)), flatIds, dtable);
+    }
+
+    /// <summary>
+    /// <see cref="Embedding"/> at ids that increase strictly (in row-major order): no two positions share a row, so the
+    /// backward (<see cref="SelectIncreasingRowsBackward"/>) needs no sort. An id not above the one before it is an
+    /// <see cref="ArgumentOutOfRangeException"/>, raised like an id outside the table.
+    /// </summary>
+    public static Tensor SelectIncreasingRows(Tensor table, Tensor ids) =>
+        GatherRows("SelectIncreasingRows", table, ids, table.Backend.SelectIncreasingRows);
+
+    /// <summary>
+    /// The backward of <see cref="SelectIncreasingRows"/>: dtable's rows at the ids become dy's rows (added onto them
+    /// with <paramref name="accumulate"/>), and its other rows 0 (kept with <paramref name="accumulate"/>).
+    /// </summary>
+    public static void SelectIncreasingRowsBackward(Tensor dy, Tensor ids, Tensor dtable, bool accumulate)
+    {
+        dtable.RequireRank("SelectIncreasingRowsBackward", 2);
+        var flatIds = IndexVector(ids, dtable.Device);
+        RequireFewerIdsThanRows("SelectIncreasingRowsBackward", flatIds, dtable);
+        dtable.Backend.ScatterIncreasingRows(dy.Contiguous().Reshape(flatIds.Length, dtable.Size(1)), flatIds, dtable, accumulate);
+    }
+
+    /// <summary>The rows of a (V, d) table at ids of any shape, result (..., d), by <paramref name="gather"/> (table, flat ids, flat result).</summary>
+    private static Tensor GatherRows(string op, Tensor table, Tensor ids, Action<Tensor, Tensor, Tensor> gather)
+    {
+        table.RequireRank(op, 2);
+        var flatIds = IndexVector(ids, table.Device);
+        var y = Empty(DType.Float32, table.Device, [.. ids.shape, table.Size(1)]);
+        gather(table.Contiguous(), flatIds, y.Reshape(flatIds.Length, table.Size(1)));
+        return y;
+    }
+
+    /// <summary>Strictly increasing ids within a table cannot outnumber its rows (the device kernels rely on it).</summary>
+    private static void RequireFewerIdsThanRows(string op, Tensor flatIds, Tensor table)
+    {
+        if (flatIds.Length > table.Size(0))
+            throw new ArgumentOutOfRangeException("ids", $"{op}: {flatIds.Length} strictly increasing ids cannot all lie in the table's {table.Size(0)} rows");
     }
 
     /// <summary>One AdamW step on a parameter in place.</summary>

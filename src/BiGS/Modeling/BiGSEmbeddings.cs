@@ -32,15 +32,21 @@ public sealed class BiGSEmbeddings : Module
     /// <summary>Dropout after the LayerNorm.</summary>
     public Dropout Dropout { get; }
 
-    /// <summary>Embeds a batch (B, L); token types default to 0 and positions to 0..L-1.</summary>
+    /// <summary>
+    /// Embeds a batch (B, L); token types default to 0 and positions to 0..L-1. A default is one row (type 0) or L rows
+    /// (positions) broadcast over the batch: their gradient is dy summed over the broadcast axes (the sum's backward)
+    /// written into those rows, with no sort of ids.
+    /// </summary>
     public Variable Forward(Tensor inputIds, Tensor? tokenTypeIds, Tensor? positionIds)
     {
-        int length = inputIds.Size(1);
         var device = WordEmbeddings.Weight.Value.Device;
-        var types = tokenTypeIds ?? Tensor.FromInts(new int[inputIds.Count], inputIds.ShapeArray());
-        var positions = positionIds ?? Tensor.ArangeInt(length);
-        var sum = Ops.Add(Ops.Add(WordEmbeddings.Forward(inputIds.To(device)), TokenTypeEmbeddings.Forward(types.To(device))),
-            PositionEmbeddings.Forward(positions.To(device)));
+        var types = tokenTypeIds is null
+            ? Ops.SelectIncreasingRows(TokenTypeEmbeddings.Weight, Tensor.ArangeInt(1))
+            : TokenTypeEmbeddings.Forward(tokenTypeIds.To(device));
+        var positions = positionIds is null
+            ? Ops.SelectIncreasingRows(PositionEmbeddings.Weight, Tensor.ArangeInt(inputIds.Size(1)))
+            : PositionEmbeddings.Forward(positionIds.To(device));
+        var sum = Ops.Add(Ops.Add(WordEmbeddings.Forward(inputIds.To(device)), types), positions);
         return Dropout.Forward(LayerNorm.Forward(sum));
     }
 }

@@ -33,8 +33,8 @@ public sealed class MaskedLanguageModelingObjective : ITrainingObjective
     }
 
     /// <summary>
-    /// MLM logits (M, V) at the given flat positions b*L + l only: the encoder's last hidden state, its rows at
-    /// those positions, then the MLM head. Labels in <paramref name="input"/> are ignored.
+    /// MLM logits (M, V) at the given flat positions b*L + l only (strictly increasing): the encoder's last hidden
+    /// state, its rows at those positions, then the MLM head. Labels in <paramref name="input"/> are ignored.
     /// </summary>
     public static Variable LogitsAt(BiGSPreTrainingHeadModel model, BiGSInput input, int[] flatPositions) =>
         LogitsAt(model, model.Bigs.Forward(input with { Labels = null, NextSentenceLabel = null }).LastHiddenState, flatPositions);
@@ -43,7 +43,7 @@ public sealed class MaskedLanguageModelingObjective : ITrainingObjective
     {
         var predictions = model.Cls.Predictions ?? throw new ArgumentException($"{model.GetType().Name} has no masked-LM head");
         int width = hidden.Shape[^1];
-        var rows = Ops.Embedding(Ops.Reshape(hidden, -1, width), Tensor.FromInts(flatPositions, flatPositions.Length));
+        var rows = Ops.SelectIncreasingRows(Ops.Reshape(hidden, -1, width), Tensor.FromInts(flatPositions, flatPositions.Length));
         return predictions.Forward(rows);
     }
 

@@ -21,6 +21,9 @@ public static class DeviceErrors
     /// <summary>An embedding id outside the table's rows.</summary>
     public const int IdOutOfRange = 2;
 
+    /// <summary>An id of a gather at strictly increasing ids that is not above the id before it.</summary>
+    public const int IdsNotIncreasing = 3;
+
     /// <summary>Records the error unless an earlier one is already recorded.</summary>
     public static void Report(ArrayView<int> errors, int code, int position, int value, int bound)
     {
@@ -31,7 +34,10 @@ public static class DeviceErrors
     }
 
     /// <summary>The exception for a recorded error word.</summary>
-    public static ArgumentOutOfRangeException ToException(ReadOnlySpan<int> word) => word[0] == LabelOutOfRange
-        ? new ArgumentOutOfRangeException("labels", $"CrossEntropy: label {word[2]} at row {word[1]} is outside [0, {word[3]}) and is not the ignore index")
-        : new ArgumentOutOfRangeException("ids", $"Embedding: id {word[2]} at position {word[1]} is outside the table's {word[3]} rows");
+    public static ArgumentOutOfRangeException ToException(ReadOnlySpan<int> word) => word[0] switch
+    {
+        LabelOutOfRange => new ArgumentOutOfRangeException("labels", $"CrossEntropy: label {word[2]} at row {word[1]} is outside [0, {word[3]}) and is not the ignore index"),
+        IdsNotIncreasing => new ArgumentOutOfRangeException("ids", $"SelectIncreasingRows: id {word[2]} at position {word[1]} is not above the id before it ({word[3]})"),
+        _ => new ArgumentOutOfRangeException("ids", $"Embedding: id {word[2]} at position {word[1]} is outside the table's {word[3]} rows"),
+    };
 }

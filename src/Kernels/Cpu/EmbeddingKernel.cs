@@ -52,6 +52,14 @@ public static class EmbeddingKernel
         }
     }
 
+    /// <summary>Throws unless every id is above the one before it, naming the first that is not.</summary>
+    public static void RequireIncreasing(ReadOnlySpan<int> ids)
+    {
+        for (int i = 1; i < ids.Length; i++)
+            if (ids[i] <= ids[i - 1])
+                throw new ArgumentOutOfRangeException(nameof(ids), ids[i], $"SelectIncreasingRows: id {ids[i]} at position {i} is not above the id before it ({ids[i - 1]})");
+    }
+
     private static void RequireIds(ReadOnlySpan<int> ids, int vocab)
     {
         for (int i = 0; i < ids.Length; i++)

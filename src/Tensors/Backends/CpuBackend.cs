@@ -255,6 +255,21 @@ public sealed class CpuBackend : ITensorBackend
         EmbeddingKernel.ScatterAdd(F(dy), ids.AsSpan<int>(), dtable.Size(0), dtable.Size(1), F(dtable));
 
     /// <inheritdoc />
+    public void SelectIncreasingRows(Tensor table, Tensor ids, Tensor y)
+    {
+        EmbeddingKernel.RequireIncreasing(ids.AsSpan<int>());
+        EmbeddingGather(table, ids, y);
+    }
+
+    /// <inheritdoc />
+    public void ScatterIncreasingRows(Tensor dy, Tensor ids, Tensor dtable, bool accumulate)
+    {
+        EmbeddingKernel.RequireIncreasing(ids.AsSpan<int>());
+        if (!accumulate) F(dtable).Clear();
+        EmbeddingScatterAdd(dy, ids, dtable);
+    }
+
+    /// <inheritdoc />
     public void DropoutMask(Tensor mask, float keep, ulong seed, long firstIndex) => Philox.DropoutMask(F(mask), keep, seed, firstIndex);
 
     /// <inheritdoc />

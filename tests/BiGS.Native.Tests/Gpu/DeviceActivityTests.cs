@@ -1,4 +1,5 @@
 using BiGS.Native.Benchmarking;
+using BiGS.Native.Gpu.Kernels;
 using BiGS.Native.Modeling;
 using BiGS.Native.Tensors;
 
@@ -52,6 +53,35 @@ public abstract class DeviceActivityTests : GpuParityTests
         Assert.DoesNotContain("AdamW", inference.LaunchesByKernel.Keys);
         Assert.DoesNotContain("LayerNormBackward", inference.LaunchesByKernel.Keys);
         Assert.Equal(1, inference.DeviceToHostCopies); // the first logit
+    }
+
+    [GpuFact]
+    public void A_training_step_sorts_only_the_word_ids_in_one_launch()
+    {
+        var step = Benchmark(train: true, warmup: 0, runs: 1).StepActivity![0].LaunchesByKernel;
+
+        // word ids: one tile sort and the scatter of its runs; token type 0, positions 0..L-1 and the masked rows of
+        // the MLM objective: one scatter each at increasing ids
+        Assert.Equal(1, step["SortTiles"]);
+        Assert.Equal(1, step["ScatterRuns"]);
+        Assert.Equal(3, step["ScatterIncreasing"]);
+        Assert.DoesNotContain("BitonicStage", step.Keys);
+        Assert.DoesNotContain("MergeTiles", step.Keys);
+    }
+
+    [GpuFact]
+    public void A_sort_past_one_tile_launches_only_the_stages_with_partners_a_tile_apart()
+    {
+        const int count = 3 * EmbeddingKernels.SortTile; // 4 tiles of keys after padding
+        var ids = Tensor.FromInts([.. Enumerable.Range(0, count).Select(i => i % 5)], count).To(Gpu);
+        var (dy, dtable) = (OnGpu(Random(count, 1)), Tensor.Zeros(Gpu, 5, 1));
+        var before = Counters.ReadActivity();
+        Tensor.EmbeddingBackward(dy, ids, dtable);
+        var activity = Counters.ReadActivity().Since(before);
+
+        // blocks of 2 and 4 tiles: distances of 1 tile, then of 2 tiles and 1 tile, each merge finishing within tiles
+        Assert.Equal(new Dictionary<string, long> { ["SortTiles"] = 1, ["BitonicStage"] = 3, ["MergeTiles"] = 2, ["ScatterRuns"] = 1 },
+            activity.LaunchesByKernel);
     }
 
     private ModelBenchmarkResult Benchmark(bool train, int warmup, int runs) => new ModelBenchmark(new ModelBenchmarkOptions

@@ -30,6 +30,16 @@ public abstract class DeviceErrorTests : GpuParityTests
         Assert.Contains("id 17 at position 1 is outside the table's 17 rows", error.Message);
         Assert.Equal(0f, Tensor.Zeros(Gpu, 1).Item());
     }
+
+    [GpuFact]
+    public void Rows_at_ids_that_do_not_increase_are_raised_at_the_next_read()
+    {
+        var table = OnGpu(Random(17, 5));
+        var ids = Tensor.FromInts([3, 9, 4], 3).To(Gpu);
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => Tensor.SelectIncreasingRows(table, ids).ToArray());
+        Assert.Contains("id 4 at position 2 is not above the id before it (9)", error.Message);
+        Assert.Equal(0f, Tensor.Zeros(Gpu, 1).Item());
+    }
 }
 
 /// <summary>Tests that provoke a device's recorded input error run alone (see <see cref="DeviceErrorTests"/>).</summary>
