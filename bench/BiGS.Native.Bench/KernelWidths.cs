@@ -120,7 +120,7 @@ public sealed class KernelWidths : ISideBySide
             ($"layernorm forward {th}", Median(() =>
                 LayerNormKernel.Forward(hidden, gamma, beta, Tokens, Hidden, 1e-12f, hiddenOutput, mean, rstd))),
             ($"layernorm backward {th}", Median(() =>
-                LayerNormKernel.Backward(hidden, gamma, mean, rstd, hiddenGradient, Tokens, Hidden, hiddenOutput, dgamma, dbeta))),
+                LayerNormKernel.Backward(hidden, gamma, mean, rstd, hiddenGradient, Tokens, Hidden, hiddenOutput, accumulateDx: false, dgamma, dbeta))),
             ($"cross-entropy forward {tv}", Median(() =>
                 CrossEntropyKernel.Forward(logits, labels, MaskedRows, Vocabulary, -100, logSumExp, out _))),
             ($"cross-entropy backward {tv}", Median(() =>

@@ -11,9 +11,24 @@ namespace BiGS.Native.Autograd;
 /// own <see cref="TensorScope"/> (its temporaries are freed when it returns; only the gradients it hands on are
 /// kept), and a gradient the pass itself allocated is freed once every variable it was pending for is done.
 /// A releasing pass also frees the graph's forward memory as it goes (see <see cref="GraphRelease"/>).
+/// A variable used by several operations receives one gradient share from each; the shares are summed in place, into
+/// a buffer the pass alone holds: a later share's backward writes onto it (GEMM with beta 1, LayerNorm backward adding
+/// its dx, a flipped share added where it lies; see <see cref="GradientToAddInto"/>), and a share handed on is added
+/// into whichever addend nothing else reads.
 /// </summary>
 internal static class BackwardPass
 {
+    /// <summary>The pending gradients of the pass running on this thread (null outside a pass).</summary>
+    [ThreadStatic]
+    private static PendingGradients? running;
+
+    /// <summary>
+    /// The gradient of a non-leaf variable that the running pass holds for it and may be added into in place: a
+    /// contiguous buffer the pass allocated, which no other pending gradient shares; null when there is none. A backward
+    /// that writes its share for <paramref name="variable"/> onto it returns it, and the pass then adds nothing.
+    /// </summary>
+    internal static Tensor? GradientToAddInto(Variable variable) => running?.Writable(variable);
+
     public static void Run(Variable root, Tensor rootGrad, bool releaseGraph, Action<Variable>? leafGradReady = null)
     {
         if (!root.RequiresGrad)
@@ -26,6 +41,20 @@ internal static class BackwardPass
         var pending = new PendingGradients();
         if (root.IsLeaf) root.AccumulateLeafGrad(rootGrad);
         else pending.Add(root, rootGrad, ownedByPass: false);
+        var outer = running;
+        running = pending;
+        try
+        {
+            Sweep(order, pending, release, leafGradReady);
+        }
+        finally
+        {
+            running = outer;
+        }
+    }
+
+    private static void Sweep(List<Variable> order, PendingGradients pending, GraphRelease? release, Action<Variable>? leafGradReady)
+    {
         foreach (var variable in order)
         {
             if (variable.IsLeaf) FinishLeaf(variable, leafGradReady);
@@ -68,6 +97,7 @@ internal static class BackwardPass
             input.AccumulateLeafGrad(grad);
             return;
         }
+        if (pending.Holds(input, grad)) return; // the backward added its share into the pending gradient itself
         bool allocatedByNode = nodeScope.Owns(grad.Storage);
         if (allocatedByNode) grad.Keep();
         pending.Add(input, grad, allocatedByNode);
@@ -76,7 +106,8 @@ internal static class BackwardPass
     /// <summary>
     /// The gradients waiting for their variable's turn, with a count of pending entries per storage (a backward may
     /// hand one tensor, or views of it, to several inputs). Storages the pass allocated are disposed when their
-    /// count drops to zero; the caller's root gradient and tensors a backward returned from elsewhere never are.
+    /// count drops to zero; the caller's root gradient and tensors a backward returned from elsewhere are never
+    /// disposed nor written.
     /// </summary>
     private sealed class PendingGradients
     {
@@ -88,21 +119,44 @@ internal static class BackwardPass
         {
             if (ownedByPass) this.ownedByPass.Add(grad.Storage);
             AddUse(grad);
-            if (byVariable.Remove(variable, out var existing))
-            {
-                // Sums out of place into a fresh tensor the pass owns (kept past the node's scope); both addends
-                // lose their use.
-                var sum = (existing + grad).Keep();
-                this.ownedByPass.Add(sum.Storage);
-                AddUse(sum);
-                Release(existing);
-                Release(grad);
-                grad = sum;
-            }
+            if (byVariable.Remove(variable, out var existing)) grad = Sum(existing, grad);
             byVariable[variable] = grad;
         }
 
         public bool TryTake(Variable variable, out Tensor grad) => byVariable.Remove(variable, out grad!);
+
+        /// <summary>True when <paramref name="grad"/> is the very tensor pending for <paramref name="variable"/>.</summary>
+        public bool Holds(Variable variable, Tensor grad) =>
+            byVariable.TryGetValue(variable, out var held) && ReferenceEquals(held, grad);
+
+        /// <summary>The variable's pending gradient when the pass may write into it (see <see cref="GradientToAddInto"/>).</summary>
+        public Tensor? Writable(Variable variable) =>
+            byVariable.TryGetValue(variable, out var held) && AloneHeld(held) ? held : null;
+
+        /// <summary>
+        /// existing + grad, in place into an addend the pass alone holds (the other loses its use), else into a fresh
+        /// tensor the pass owns (kept past the node's scope; both addends lose their use).
+        /// </summary>
+        private Tensor Sum(Tensor existing, Tensor grad)
+        {
+            var (into, addend) = AloneHeld(existing) ? (existing, grad) : AloneHeld(grad) ? (grad, existing) : (null, null);
+            if (into is not null)
+            {
+                into.AddInPlace(addend!);
+                Release(addend!);
+                return into;
+            }
+            var sum = (existing + grad).Keep();
+            ownedByPass.Add(sum.Storage);
+            AddUse(sum);
+            Release(existing);
+            Release(grad);
+            return sum;
+        }
+
+        /// <summary>A contiguous tensor in a storage the pass allocated and holds for one pending entry alone.</summary>
+        private bool AloneHeld(Tensor grad) =>
+            grad.IsContiguous && ownedByPass.Contains(grad.Storage) && uses.GetValueOrDefault(grad.Storage) == 1;
 
         /// <summary>Drops one use of the gradient's storage, disposing it if the pass owns it and no use is left.</summary>
         public void Release(Tensor grad)

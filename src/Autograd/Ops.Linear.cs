@@ -110,14 +110,15 @@ public static partial class Ops
 
     /// <summary>
     /// Gradients of z = x W^T + b given dz, the gradient of z: dx = dz W, dW = dz^T x (rows folded) and db = column
-    /// sums of dz, both written straight into a leaf's Grad. For Linear, z is the output (dz = dy); LinearGelu passes
+    /// sums of dz, each written straight into its <see cref="GradientTarget"/> (a leaf's Grad, or dx added onto the
+    /// share another consumer of x gave). For Linear, z is the output (dz = dy); LinearGelu passes
     /// the gradient before its activation, with no bias (its bias gradient comes out of the fused activation backward).
     /// </summary>
     private static Tensor?[] LinearBackward(Variable x, Variable weight, Variable? bias, Tensor dz)
     {
         int outFeatures = weight.Value.Size(0), inFeatures = weight.Value.Size(1);
         var dz2 = dz.Reshape(-1, outFeatures);
-        Tensor? dx = x.RequiresGrad ? Tensor.MatMul(dz, weight.Value) : null;
+        Tensor? dx = x.RequiresGrad ? ProductGradient(x, dz2, false, weight.Value, false) : null;
         Tensor? dw = weight.RequiresGrad ? ProductGradient(weight, dz2, true, x.Value.Reshape(-1, inFeatures), false) : null;
         Tensor? db = bias is { RequiresGrad: true } ? ColumnSumsGradient(bias, dz2) : null;
         return bias is null ? [dx, dw] : [dx, dw, db];
@@ -138,13 +139,13 @@ public static partial class Ops
     }
 
     /// <summary>
-    /// The gradient op(a) op(b) of a 2-D input, computed by one GEMM into its <see cref="GradientTarget"/>: a leaf's
-    /// Grad (accumulated with beta 1 when it already holds a gradient), or a new tensor handed on.
+    /// The gradient op(a) op(b) of an input (its leading dims folded into the product's rows), computed by one GEMM into
+    /// its <see cref="GradientTarget"/>: accumulated with beta 1 onto a gradient it already holds, else a new tensor.
     /// </summary>
     private static Tensor? ProductGradient(Variable input, Tensor a, bool transposeA, Tensor b, bool transposeB)
     {
         var target = GradientTarget(input, out float beta);
-        Tensor.GemmInto(a, transposeA, b, transposeB, target, beta == 0f ? GemmEpilogue.None : AccumulatingProduct);
+        Tensor.GemmInto(a, transposeA, b, transposeB, target.Reshape(-1, target.Size(-1)), beta == 0f ? GemmEpilogue.None : AccumulatingProduct);
         return HandOn(input, target);
     }
 

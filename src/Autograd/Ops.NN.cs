@@ -5,7 +5,10 @@ namespace BiGS.Native.Autograd;
 
 public static partial class Ops
 {
-    /// <summary>LayerNorm over the last dim with the fused backward of the kernel layer.</summary>
+    /// <summary>
+    /// LayerNorm over the last dim with the fused backward of the kernel layer, which adds dx onto a gradient x already
+    /// holds (a pre-norm block's residual share) rather than handing on a second one to sum.
+    /// </summary>
     public static Variable LayerNorm(Variable x, Variable gamma, Variable beta, float eps)
     {
         var (y, stats) = Tensor.LayerNorm(x.Value, gamma.Value, beta.Value, eps);
@@ -13,8 +16,9 @@ public static partial class Ops
         {
             var dgamma = AddingGradientTarget(gamma);
             var dbeta = AddingGradientTarget(beta);
-            var dx = Tensor.LayerNormBackward(x.Value, gamma.Value, stats, dy, dgamma, dbeta);
-            return [dx, HandOn(gamma, dgamma), HandOn(beta, dbeta)];
+            var dx = GradientTarget(x, out float dxBeta);
+            Tensor.LayerNormBackwardInto(x.Value, gamma.Value, stats, dy, dx, accumulateDx: dxBeta != 0f, dgamma, dbeta);
+            return [HandOn(x, dx), HandOn(gamma, dgamma), HandOn(beta, dbeta)];
         }, stats.Mean, stats.Rstd);
     }
 

@@ -16,16 +16,16 @@ public static partial class Ops
     {
         var inverse = new int[order.Length];
         for (int i = 0; i < order.Length; i++) inverse[order[i]] = i;
-        return Record("Permute", x.Value.Permute(order), [x], dy => [dy.Permute(inverse).Contiguous()]);
+        return Record("Permute", x.Value.Permute(order), [x], dy => [ViewGradient(x, dy.Permute(inverse))]);
     }
 
     /// <summary>Swaps dimensions <paramref name="dim0"/> and <paramref name="dim1"/>; the gradient is swapped back the same way.</summary>
     public static Variable Transpose(Variable x, int dim0, int dim1) =>
-        Record("Transpose", x.Value.Transpose(dim0, dim1), [x], dy => [dy.Transpose(dim0, dim1).Contiguous()]);
+        Record("Transpose", x.Value.Transpose(dim0, dim1), [x], dy => [ViewGradient(x, dy.Transpose(dim0, dim1))]);
 
     /// <summary>Reverses along a dim (BiGS flips the sequence for its backward SSM); the gradient flips back.</summary>
     public static Variable Flip(Variable x, int dim) =>
-        Record("Flip", x.Value.Flip(dim), [x], dy => [dy.Flip(dim).Contiguous()]);
+        Record("Flip", x.Value.Flip(dim), [x], dy => [ViewGradient(x, dy.Flip(dim))]);
 
     /// <summary>A slice along one dim; the gradient is zero outside it.</summary>
     public static Variable Slice(Variable x, int dim, int start, int length) =>

@@ -24,43 +24,61 @@ public static partial class Ops
 
     /// <summary>
     /// The tensor a backward writes an input's gradient into as c = product + <paramref name="beta"/> c: a leaf's own
-    /// Grad (see <see cref="Variable.GradDestination"/>), or a new tensor (beta 0) to hand on. Return
-    /// <see cref="HandOn"/> of it.
+    /// Grad (see <see cref="Variable.GradDestination"/>), with beta 1 the gradient the pass already holds for a computed
+    /// input that another consumer gave a share (see <see cref="BackwardPass.GradientToAddInto"/>), or a new tensor
+    /// (beta 0). Return <see cref="HandOn"/> of it.
     /// </summary>
     internal static Tensor GradientTarget(Variable input, out float beta)
     {
         if (input.ReceivesGradInPlace) return input.GradDestination(out beta);
-        beta = 0f;
-        return Tensor.Empty(DType.Float32, input.Value.Device, input.Value.ShapeArray());
+        var pending = BackwardPass.GradientToAddInto(input);
+        beta = pending is null ? 0f : 1f;
+        return pending ?? Tensor.Empty(DType.Float32, input.Value.Device, input.Value.ShapeArray());
     }
 
     /// <summary>
     /// The tensor a backward that can only add (scatter-add, accumulating reductions) adds an input's gradient into: a
-    /// leaf's own Grad (zeros when it had none), or new zeros to hand on. Return <see cref="HandOn"/> of it.
+    /// leaf's own Grad (zeros when it had none), the gradient the pass already holds for a computed input, or new
+    /// zeros. Return <see cref="HandOn"/> of it.
     /// </summary>
     internal static Tensor AddingGradientTarget(Variable input) =>
-        input.ReceivesGradInPlace ? input.GradAccumulator() : Tensor.ZerosLike(input.Value);
+        input.ReceivesGradInPlace ? input.GradAccumulator() : BackwardPass.GradientToAddInto(input) ?? Tensor.ZerosLike(input.Value);
 
     /// <summary>
     /// The tensors a backward writes several inputs' gradients into with one <paramref name="beta"/> (one kernel, one
-    /// accumulate flag): with beta 0 when no leaf among them holds a gradient yet (<see cref="GradientTarget"/>), else
-    /// with beta 1 onto each leaf's Grad, zeros where one had none (<see cref="AddingGradientTarget"/>). An input listed
+    /// accumulate flag): with beta 0 when none of them holds a gradient yet (<see cref="GradientTarget"/>), else with
+    /// beta 1 onto each held gradient, zeros where one had none (<see cref="AddingGradientTarget"/>). An input listed
     /// twice also takes beta 1, so that both shares add up. Return <see cref="HandOn"/> of each.
     /// </summary>
     internal static Tensor[] GradientTargets(Variable[] inputs, out float beta)
     {
-        bool adding = inputs.Any(v => v.ReceivesGradInPlace && v.Grad is not null)
-            || inputs.Distinct(ReferenceEqualityComparer.Instance).Count() < inputs.Length;
+        bool adding = inputs.Any(HoldsGradient) || inputs.Distinct(ReferenceEqualityComparer.Instance).Count() < inputs.Length;
         beta = adding ? 1f : 0f;
         return adding ? [.. inputs.Select(AddingGradientTarget)] : [.. inputs.Select(v => GradientTarget(v, out _))];
     }
 
+    /// <summary>True when a backward can add onto a gradient the input already holds (a leaf's Grad, a pending share).</summary>
+    private static bool HoldsGradient(Variable input) =>
+        input.ReceivesGradInPlace ? input.Grad is not null : BackwardPass.GradientToAddInto(input) is not null;
+
     /// <summary>
     /// What a backward returns for an input whose gradient it wrote into <paramref name="target"/> (from
     /// <see cref="GradientTarget"/> or <see cref="AddingGradientTarget"/>): nothing when that was the leaf's Grad (the
-    /// pass already knows), the tensor otherwise.
+    /// pass already knows), the tensor otherwise (the pass adds nothing when it is the gradient it held).
     /// </summary>
     internal static Tensor? HandOn(Variable input, Tensor target) => input.ReceivesGradInPlace ? null : target;
+
+    /// <summary>
+    /// The gradient of an input whose value the output views (a flip, a transpose): <paramref name="view"/>, dy seen in
+    /// the input's layout, read where it lies and copied, or added, into the input's <see cref="GradientTarget"/>.
+    /// </summary>
+    internal static Tensor? ViewGradient(Variable input, Tensor view)
+    {
+        var target = GradientTarget(input, out float beta);
+        if (beta == 0f) target.CopyFrom(view);
+        else target.AddInPlace(view);
+        return HandOn(input, target);
+    }
 
     /// <summary>a + b (broadcasting). d/da = dy summed to a's shape; same for b.</summary>
     public static Variable Add(Variable a, Variable b) =>

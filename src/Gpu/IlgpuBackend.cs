@@ -318,10 +318,10 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
         PerRow(kernels.LayerNorm, x.Size(0), x.Size(1), F(x), F(gamma), F(beta), x.Size(1), eps, F(y), F(mean), F(rstd));
 
     /// <inheritdoc />
-    public void LayerNormBackward(Tensor x, Tensor gamma, Tensor mean, Tensor rstd, Tensor dy, Tensor dx, Tensor dgamma, Tensor dbeta)
+    public void LayerNormBackward(Tensor x, Tensor gamma, Tensor mean, Tensor rstd, Tensor dy, Tensor dx, bool accumulateDx, Tensor dgamma, Tensor dbeta)
     {
         int rows = x.Size(0), cols = x.Size(1);
-        PerRow(kernels.LayerNormBackward, rows, cols, F(x), F(gamma), F(mean), F(rstd), F(dy), cols, F(dx));
+        PerRow(kernels.LayerNormBackward, rows, cols, F(x), F(gamma), F(mean), F(rstd), F(dy), cols, accumulateDx ? 1 : 0, F(dx));
         Run(kernels.LayerNormParameterGradients, cols, F(x), F(mean), F(rstd), F(dy), rows, cols, F(dgamma), F(dbeta));
     }
 

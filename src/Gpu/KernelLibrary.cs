@@ -104,7 +104,7 @@ internal sealed class KernelLibrary(Accelerator accelerator)
     public Action<Index1D, ArrayView<float>, StridedView, StridedView, int, ArrayView<float>> ReduceToShape => Auto(ref reduceToShape, RowKernels.ReduceToShape);
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, ArrayView<float>, ArrayView<float>, ArrayView<float>> LayerNorm =>
         Grouped(ref layerNorm, RowKernels.LayerNorm);
-    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, ArrayView<float>> LayerNormBackward =>
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, ArrayView<float>> LayerNormBackward =>
         Grouped(ref layerNormBackward, RowKernels.LayerNormBackward);
     public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, ArrayView<float>, ArrayView<float>> LayerNormParameterGradients =>
         Auto(ref layerNormParameters, RowKernels.LayerNormParameterGradients);
@@ -180,7 +180,7 @@ internal sealed class KernelLibrary(Accelerator accelerator)
     private Action<KernelConfig, ArrayView<float>, int, int, int, int, ArrayView<float>>? reduceAxis;
     private Action<Index1D, ArrayView<float>, StridedView, StridedView, int, ArrayView<float>>? reduceToShape;
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, ArrayView<float>, ArrayView<float>, ArrayView<float>>? layerNorm;
-    private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, ArrayView<float>>? layerNormBackward;
+    private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, ArrayView<float>>? layerNormBackward;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, ArrayView<float>, ArrayView<float>>? layerNormParameters;
     private Action<KernelConfig, ArrayView<float>, int, int, ArrayView<float>>? softmax;
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, int, int, ArrayView<float>>? softmaxBackward;

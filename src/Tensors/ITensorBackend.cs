@@ -78,8 +78,8 @@ public interface ITensorBackend
     /// <summary>Row LayerNorm; writes y and the saved statistics mean, rstd (rows).</summary>
     void LayerNorm(Tensor x, Tensor gamma, Tensor beta, float eps, Tensor y, Tensor mean, Tensor rstd);
 
-    /// <summary>LayerNorm backward; dgamma and dbeta accumulate.</summary>
-    void LayerNormBackward(Tensor x, Tensor gamma, Tensor mean, Tensor rstd, Tensor dy, Tensor dx, Tensor dgamma, Tensor dbeta);
+    /// <summary>LayerNorm backward; dgamma and dbeta accumulate, dx too when <paramref name="accumulateDx"/> (else overwritten).</summary>
+    void LayerNormBackward(Tensor x, Tensor gamma, Tensor mean, Tensor rstd, Tensor dy, Tensor dx, bool accumulateDx, Tensor dgamma, Tensor dbeta);
 
     /// <summary>Row softmax (or log-softmax).</summary>
     void Softmax(Tensor x, Tensor y, bool log);

@@ -110,6 +110,18 @@ public sealed partial class Tensor
     }
 
     /// <summary>
+    /// In place: this += x, x read where it lies (any view of the same shape: a flipped or transposed one costs no copy).
+    /// This must be contiguous.
+    /// </summary>
+    public void AddInPlace(Tensor x)
+    {
+        if (!IsContiguous) throw new InvalidOperationException($"AddInPlace: target {ShapeString} must be contiguous");
+        RequireSameShape("AddInPlace", this, x);
+        RequireSameDevice("AddInPlace", this, x);
+        Backend.Binary(BinaryOp.Add, this, x, this);
+    }
+
+    /// <summary>
     /// In place, for global-norm clipping: this *= maxNorm / n where n = sqrt(sumOfSquares) (a one-element tensor on
     /// this device, e.g. the squared gradients of every parameter summed) is finite and exceeds maxNorm; unchanged
     /// otherwise. The norm is never read back to the host.

@@ -59,11 +59,22 @@ public sealed partial class Tensor
     /// <summary>LayerNorm backward: returns dx, accumulates dgamma and dbeta.</summary>
     public static Tensor LayerNormBackward(Tensor x, Tensor gamma, LayerNormStats stats, Tensor dy, Tensor dgamma, Tensor dbeta)
     {
-        var (rows, cols) = RowsCols("LayerNorm backward", x, gamma);
         var dx = Empty(DType.Float32, x.Device, x.shape);
-        x.Backend.LayerNormBackward(x.Contiguous().Reshape(rows, cols), gamma.Contiguous(), stats.Mean, stats.Rstd,
-            dy.Contiguous().Reshape(rows, cols), dx.Reshape(rows, cols), dgamma, dbeta);
+        LayerNormBackwardInto(x, gamma, stats, dy, dx, accumulateDx: false, dgamma, dbeta);
         return dx;
+    }
+
+    /// <summary>
+    /// LayerNorm backward into a given dx (contiguous, shaped like x): overwritten, or added onto with
+    /// <paramref name="accumulateDx"/>; dgamma and dbeta accumulate.
+    /// </summary>
+    public static void LayerNormBackwardInto(Tensor x, Tensor gamma, LayerNormStats stats, Tensor dy, Tensor dx, bool accumulateDx, Tensor dgamma, Tensor dbeta)
+    {
+        var (rows, cols) = RowsCols("LayerNorm backward", x, gamma);
+        RequireSameShape("LayerNorm backward", x, dx);
+        if (!dx.IsContiguous) throw new ArgumentException($"LayerNorm backward: dx {dx.ShapeString} must be contiguous", nameof(dx));
+        x.Backend.LayerNormBackward(x.Contiguous().Reshape(rows, cols), gamma.Contiguous(), stats.Mean, stats.Rstd,
+            dy.Contiguous().Reshape(rows, cols), dx.Reshape(rows, cols), accumulateDx, dgamma, dbeta);
     }
 
     /// <summary>Softmax (or log-softmax) over the last dim.</summary>

@@ -66,11 +66,12 @@ public static class RowKernels
     }
 
     /// <summary>
-    /// With xhat = (x - mean) rstd and g = gamma dy: dx = rstd (g - mean_c(g) - xhat mean_c(g xhat)). dgamma and dbeta
-    /// come from <see cref="LayerNormParameterGradients"/>.
+    /// With xhat = (x - mean) rstd and g = gamma dy: dx = rstd (g - mean_c(g) - xhat mean_c(g xhat)), added onto dx
+    /// when <paramref name="accumulate"/> is 1 (another consumer's share of x's gradient). dgamma and dbeta come from
+    /// <see cref="LayerNormParameterGradients"/>.
     /// </summary>
     public static void LayerNormBackward(ArrayView<float> x, ArrayView<float> gamma, ArrayView<float> mean, ArrayView<float> rstd,
-        ArrayView<float> dy, int cols, ArrayView<float> dx)
+        ArrayView<float> dy, int cols, int accumulate, ArrayView<float> dx)
     {
         int row = Grid.IdxX;
         long first = (long)row * cols;
@@ -85,7 +86,10 @@ public static class RowKernels
         float meanG = GroupReduce.Sum(sumG) / cols;
         float meanGXhat = GroupReduce.Sum(sumGXhat) / cols;
         for (int c = Group.IdxX; c < cols; c += Group.DimX)
-            dx[first + c] = r * (gamma[c] * dy[first + c] - meanG - (x[first + c] - mu) * r * meanGXhat);
+        {
+            float prior = accumulate != 0 ? dx[first + c] : 0f;
+            dx[first + c] = prior + r * (gamma[c] * dy[first + c] - meanG - (x[first + c] - mu) * r * meanGXhat);
+        }
     }
 
     /// <summary>dgamma[c] += sum_r dy xhat, dbeta[c] += sum_r dy; one thread per column, rows in order (auto-grouped).</summary>

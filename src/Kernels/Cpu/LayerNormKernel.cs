@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace BiGS.Native.Kernels.Cpu;
 
 /// <summary>
@@ -37,10 +39,11 @@ public static class LayerNormKernel
 
     /// <summary>
     /// Backward of <see cref="Forward"/>: with xhat = (x - mean) rstd and dxhat = dy gamma,
-    /// dx = rstd (dxhat - mean(dxhat) - xhat mean(dxhat xhat)); dgamma (+=) sum_r dy xhat; dbeta (+=) sum_r dy.
+    /// dx = rstd (dxhat - mean(dxhat) - xhat mean(dxhat xhat)) (added onto dx with <paramref name="accumulateDx"/>, else
+    /// overwriting it); dgamma (+=) sum_r dy xhat; dbeta (+=) sum_r dy.
     /// </summary>
     public static unsafe void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> gamma, ReadOnlySpan<float> mean, ReadOnlySpan<float> rstd,
-        ReadOnlySpan<float> dy, int rows, int cols, Span<float> dx, Span<float> dgamma, Span<float> dbeta)
+        ReadOnlySpan<float> dy, int rows, int cols, Span<float> dx, bool accumulateDx, Span<float> dgamma, Span<float> dbeta)
     {
         KernelArguments.RequireMatrix(nameof(x), x.Length, rows, cols);
         KernelArguments.RequireLength(nameof(gamma), gamma.Length, cols, $"{cols} columns");
@@ -61,8 +64,16 @@ public static class LayerNormKernel
             var dxs = new RawSpan<float>(pdx, dx.Length);
             CpuParallel.ForBlocks(rows, SimdLoops.RowsPerBlock(cols), (begin, end) =>
             {
+                // accumulating: each row's gradient goes through a scratch row, then is added onto dx
+                var scratch = accumulateDx ? ArrayPool<float>.Shared.Rent(cols) : null;
                 for (int r = begin; r < end; r++)
-                    InputGradientRow(xs.Slice(r * cols, cols), gammas.All, means.All[r], rstds.All[r], dys.Slice(r * cols, cols), dxs.Slice(r * cols, cols));
+                {
+                    var dxRow = dxs.Slice(r * cols, cols);
+                    var rowGradient = scratch is null ? dxRow : scratch.AsSpan(0, cols);
+                    InputGradientRow(xs.Slice(r * cols, cols), gammas.All, means.All[r], rstds.All[r], dys.Slice(r * cols, cols), rowGradient);
+                    if (scratch is not null) SimdLoops.Map(new BinaryOperators.AddOp(), dxRow, rowGradient, dxRow);
+                }
+                if (scratch is not null) ArrayPool<float>.Shared.Return(scratch);
             });
             // Parameter gradients are column sums over rows: parallel over columns, so no two threads share an entry.
             Reductions.ColumnSums(new GradientTimesXhat(xs, dys, means, rstds, cols), 1, rows, cols, dgamma, scale: 1.0, accumulate: true);

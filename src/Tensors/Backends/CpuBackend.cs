@@ -192,8 +192,8 @@ public sealed class CpuBackend : ITensorBackend
         LayerNormKernel.Forward(F(x), F(gamma), F(beta), x.Size(0), x.Size(1), eps, F(y), F(mean), F(rstd));
 
     /// <inheritdoc />
-    public void LayerNormBackward(Tensor x, Tensor gamma, Tensor mean, Tensor rstd, Tensor dy, Tensor dx, Tensor dgamma, Tensor dbeta) =>
-        LayerNormKernel.Backward(F(x), F(gamma), F(mean), F(rstd), F(dy), x.Size(0), x.Size(1), F(dx), F(dgamma), F(dbeta));
+    public void LayerNormBackward(Tensor x, Tensor gamma, Tensor mean, Tensor rstd, Tensor dy, Tensor dx, bool accumulateDx, Tensor dgamma, Tensor dbeta) =>
+        LayerNormKernel.Backward(F(x), F(gamma), F(mean), F(rstd), F(dy), x.Size(0), x.Size(1), F(dx), accumulateDx, F(dgamma), F(dbeta));
 
     /// <inheritdoc />
     public void Softmax(Tensor x, Tensor y, bool log)

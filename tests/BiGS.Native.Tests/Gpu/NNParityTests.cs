@@ -64,6 +64,10 @@ public abstract class NNParityTests : GpuParityTests
             AssertClose(dx, gdx, 2e-4f, 1e-3f, $"dx cols {cols}");
             AssertClose(dgamma, gdgamma, 1e-4f, 1e-4f, "dgamma");
             AssertClose(dbeta, gdbeta, 1e-4f, 1e-4f, "dbeta");
+            var prior = Random(17, cols); // a share of dx already there, which the backward adds onto
+            var gdxOntoPrior = OnGpu(prior);
+            Tensor.LayerNormBackwardInto(OnGpu(x), OnGpu(gamma), gstats, OnGpu(dy), gdxOntoPrior, accumulateDx: true, gdgamma, gdbeta);
+            AssertClose(prior + dx, gdxOntoPrior, 2e-4f, 1e-3f, $"dx added onto a prior share, cols {cols}");
         }
     }
 

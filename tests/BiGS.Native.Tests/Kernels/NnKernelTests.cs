@@ -140,10 +140,13 @@ public class LayerNormKernelTests
         var dx = new float[rows * cols];
         var dgamma = new float[cols];
         var dbeta = Enumerable.Repeat(1f, cols).ToArray(); // accumulates onto 1
-        LayerNormKernel.Backward(x, gamma, mean, rstd, dy, rows, cols, dx, dgamma, dbeta);
+        LayerNormKernel.Backward(x, gamma, mean, rstd, dy, rows, cols, dx, accumulateDx: false, dgamma, dbeta);
         AssertClose(dxRef, dx, 1e-4, 1e-5, "dx");
         AssertClose(dgammaRef, dgamma, 1e-5, 1e-4, "dgamma");
         AssertClose(dbetaRef.Select(v => v + 1).ToArray(), dbeta, 1e-5, 1e-4, "dbeta");
+
+        LayerNormKernel.Backward(x, gamma, mean, rstd, dy, rows, cols, dx, accumulateDx: true, dgamma, dbeta);
+        AssertClose(dxRef.Select(v => 2 * v).ToArray(), dx, 2e-4, 1e-5, "dx added onto the first");
     }
 
     [Fact]
