@@ -17,7 +17,9 @@ namespace BiGS.Native.Gpu;
 /// du = IFFT( FFT(dy) conj(K'^) )[0, L)                 anti-causal correlation
 /// dK = Re IFFT( sum_columns FFT(dy) conj(FFT(u)) )[0, L),   dD = dK[0]   (dK'[0] = dK[0] = dD = sum dy u)
 /// </code>
-/// dD is written, or added onto (D's gradient straight into its Grad), by the launch that writes dK.
+/// dD is written, or added onto (D's gradient straight into its Grad), by the launch that writes dK. Right to left
+/// (BiGS's backward SSM) the same kernels read and write the columns from the end (<see cref="ColumnLayout.RightToLeft"/>),
+/// computing flip(conv(flip(u), K')) with no flipped copies.
 /// </summary>
 public sealed partial class IlgpuBackend
 {
@@ -26,12 +28,12 @@ public sealed partial class IlgpuBackend
     /// With <see cref="IlgpuKernelOptions.SharedMemoryFft"/> and an FFT length that fits a group
     /// (<see cref="SsmConvolutionPath"/>), the FFTs run in shared memory (<see cref="SharedFftKernels"/>).
     /// </remarks>
-    public void SsmConvolution(Tensor u, Tensor kernel, Tensor d, Tensor y) =>
-        SsmConvolution(u, kernel, d, y, SsmConvolutionPath(KernelOptions, u.Size(1), backward: false));
+    public void SsmConvolution(Tensor u, Tensor kernel, Tensor d, Tensor y, bool rightToLeft) =>
+        SsmConvolution(u, kernel, d, y, rightToLeft, SsmConvolutionPath(KernelOptions, u.Size(1), backward: false));
 
     /// <inheritdoc />
-    public void SsmConvolutionBackward(Tensor u, Tensor kernel, Tensor d, Tensor dy, Tensor du, Tensor dKernel, Tensor dD, bool accumulateSkip) =>
-        SsmConvolutionBackward(u, kernel, d, dy, du, dKernel, dD, accumulateSkip, SsmConvolutionPath(KernelOptions, u.Size(1), backward: true));
+    public void SsmConvolutionBackward(Tensor u, Tensor kernel, Tensor d, Tensor dy, Tensor du, Tensor dKernel, Tensor dD, bool accumulateSkip, bool rightToLeft) =>
+        SsmConvolutionBackward(u, kernel, d, dy, du, dKernel, dD, accumulateSkip, rightToLeft, SsmConvolutionPath(KernelOptions, u.Size(1), backward: true));
 
     /// <summary>
     /// The path the SSM convolution of sequences of <paramref name="length"/> takes: shared memory when the options
@@ -45,10 +47,10 @@ public sealed partial class IlgpuBackend
         return options.SharedMemoryFft && sequences > 0 ? FftPath.SharedMemory : FftPath.GlobalMemory;
     }
 
-    /// <summary><see cref="SsmConvolution(Tensor, Tensor, Tensor, Tensor)"/> by the given path.</summary>
-    internal void SsmConvolution(Tensor u, Tensor kernel, Tensor d, Tensor y, FftPath path)
+    /// <summary><see cref="SsmConvolution(Tensor, Tensor, Tensor, Tensor, bool)"/> by the given path.</summary>
+    internal void SsmConvolution(Tensor u, Tensor kernel, Tensor d, Tensor y, bool rightToLeft, FftPath path)
     {
-        var shape = ColumnsOf(u);
+        var shape = ColumnsOf(u, rightToLeft);
         if (u.Length == 0) return;
         if (path == FftPath.SharedMemory)
         {
@@ -63,10 +65,11 @@ public sealed partial class IlgpuBackend
         Unpack(signal, shape, F(y));
     }
 
-    /// <summary><see cref="SsmConvolutionBackward(Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, bool)"/> by the given path.</summary>
-    internal void SsmConvolutionBackward(Tensor u, Tensor kernel, Tensor d, Tensor dy, Tensor du, Tensor dKernel, Tensor dD, bool accumulateSkip, FftPath path)
+    /// <summary><see cref="SsmConvolutionBackward(Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, bool, bool)"/> by the given path.</summary>
+    internal void SsmConvolutionBackward(Tensor u, Tensor kernel, Tensor d, Tensor dy, Tensor du, Tensor dKernel, Tensor dD, bool accumulateSkip,
+        bool rightToLeft, FftPath path)
     {
-        var shape = ColumnsOf(u);
+        var shape = ColumnsOf(u, rightToLeft);
         if (u.Length == 0)
         {
             Fill(dKernel, 0f);
@@ -164,12 +167,12 @@ public sealed partial class IlgpuBackend
         }
     }
 
-    /// <summary>(B, L, H) seen as B H columns of length L, and the FFT length.</summary>
-    private static ColumnLayout ColumnsOf(Tensor u) =>
-        new(u.Size(0) * u.Size(2), u.Size(1), u.Size(2), BiGS.Native.Kernels.Cpu.Ssm.SsmConvolution.FftLength(u.Size(1)));
+    /// <summary>(B, L, H) seen as B H columns of length L, read from the end when <paramref name="rightToLeft"/>, and the FFT length.</summary>
+    private static ColumnLayout ColumnsOf(Tensor u, bool rightToLeft) =>
+        new(u.Size(0) * u.Size(2), u.Size(1), u.Size(2), BiGS.Native.Kernels.Cpu.Ssm.SsmConvolution.FftLength(u.Size(1)), rightToLeft ? 1 : 0);
 
     /// <summary>A kernel (L) as one column, at the signal's FFT length.</summary>
-    private static ColumnLayout KernelColumn(int length, int fftLength) => new(1, length, 1, fftLength);
+    private static ColumnLayout KernelColumn(int length, int fftLength) => new(1, length, 1, fftLength, RightToLeft: 0);
 
     /// <summary>
     /// Count complex sequences of Length values (interleaved re, im) in one pooled buffer plus a spare of the same

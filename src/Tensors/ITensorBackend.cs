@@ -162,14 +162,17 @@ public interface ITensorBackend
     void SsmKernelBackward(Tensor aRe, Tensor aIm, Tensor c, Tensor logStep, Tensor dKernel,
         Tensor dARe, Tensor dAIm, Tensor dC, Tensor dLogStep, bool accumulate);
 
-    /// <summary>y = causal_conv(u, K) + D u along L for u (B, L, H); D (1).</summary>
-    void SsmConvolution(Tensor u, Tensor kernel, Tensor d, Tensor y);
+    /// <summary>
+    /// y = causal_conv(u, K) + D u along L for u (B, L, H); D (1). With <paramref name="rightToLeft"/> the convolution
+    /// runs from the end of the sequence, y = flip(causal_conv(flip(u), K)) + D u.
+    /// </summary>
+    void SsmConvolution(Tensor u, Tensor kernel, Tensor d, Tensor y, bool rightToLeft);
 
     /// <summary>
     /// Backward of <see cref="SsmConvolution"/>: du and dK (L) written; dD (1) written, or added onto with
     /// <paramref name="accumulateSkip"/> (D's gradient straight into Grad).
     /// </summary>
-    void SsmConvolutionBackward(Tensor u, Tensor kernel, Tensor d, Tensor dy, Tensor du, Tensor dKernel, Tensor dD, bool accumulateSkip);
+    void SsmConvolutionBackward(Tensor u, Tensor kernel, Tensor d, Tensor dy, Tensor du, Tensor dKernel, Tensor dD, bool accumulateSkip, bool rightToLeft);
 }
 
 /// <summary>Reductions along one axis.</summary>

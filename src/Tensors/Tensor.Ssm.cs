@@ -36,20 +36,24 @@ public sealed partial class Tensor
             dARe, dAIm, dC, dLogStep, accumulate);
     }
 
-    /// <summary>y = causal_conv(u, K) + D u along the sequence axis of u (B, L, H).</summary>
-    public static Tensor SsmConvolution(Tensor u, Tensor kernel, Tensor d)
+    /// <summary>
+    /// y = causal_conv(u, K) + D u along the sequence axis of u (B, L, H): y[t] = sum_{s &lt;= t} K[t - s] u[s] + D u[t].
+    /// With <paramref name="rightToLeft"/> the convolution runs from the end of the sequence (anti-causal),
+    /// y[t] = sum_{s &gt;= t} K[s - t] u[s] + D u[t] = flip(causal_conv(flip(u), K)) + D u, with no flipped copies.
+    /// </summary>
+    public static Tensor SsmConvolution(Tensor u, Tensor kernel, Tensor d, bool rightToLeft = false)
     {
         CheckConvolution(u, kernel, d);
         var y = Empty(DType.Float32, u.Device, u.shape);
-        u.Backend.SsmConvolution(u.Contiguous(), kernel.Contiguous(), d.Contiguous(), y);
+        u.Backend.SsmConvolution(u.Contiguous(), kernel.Contiguous(), d.Contiguous(), y, rightToLeft);
         return y;
     }
 
     /// <summary>Gradients (du, dK, dD) of <see cref="SsmConvolution"/>, as new tensors.</summary>
-    public static (Tensor DU, Tensor DKernel, Tensor DD) SsmConvolutionBackward(Tensor u, Tensor kernel, Tensor d, Tensor dy)
+    public static (Tensor DU, Tensor DKernel, Tensor DD) SsmConvolutionBackward(Tensor u, Tensor kernel, Tensor d, Tensor dy, bool rightToLeft = false)
     {
         var dD = Empty(DType.Float32, d.Device, d.shape);
-        var (du, dKernel) = SsmConvolutionBackward(u, kernel, d, dy, dD, accumulateSkip: false);
+        var (du, dKernel) = SsmConvolutionBackward(u, kernel, d, dy, dD, accumulateSkip: false, rightToLeft);
         return (du, dKernel, dD);
     }
 
@@ -58,14 +62,15 @@ public sealed partial class Tensor
     /// (contiguous, shaped like D), or added onto it with <paramref name="accumulateSkip"/>: D's gradient straight into
     /// its Grad.
     /// </summary>
-    public static (Tensor DU, Tensor DKernel) SsmConvolutionBackward(Tensor u, Tensor kernel, Tensor d, Tensor dy, Tensor dD, bool accumulateSkip)
+    public static (Tensor DU, Tensor DKernel) SsmConvolutionBackward(Tensor u, Tensor kernel, Tensor d, Tensor dy, Tensor dD, bool accumulateSkip,
+        bool rightToLeft = false)
     {
         CheckConvolution(u, kernel, d);
         RequireSameShape("SsmConvolution backward", u, dy);
         RequireGradientTargets("SsmConvolution backward", (d, dD));
         var du = Empty(DType.Float32, u.Device, u.shape);
         var dKernel = Empty(DType.Float32, u.Device, kernel.shape);
-        u.Backend.SsmConvolutionBackward(u.Contiguous(), kernel.Contiguous(), d.Contiguous(), dy.Contiguous(), du, dKernel, dD, accumulateSkip);
+        u.Backend.SsmConvolutionBackward(u.Contiguous(), kernel.Contiguous(), d.Contiguous(), dy.Contiguous(), du, dKernel, dD, accumulateSkip, rightToLeft);
         return (du, dKernel);
     }
 

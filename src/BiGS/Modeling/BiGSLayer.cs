@@ -17,10 +17,16 @@ namespace BiGS.Native.Modeling;
 /// F(x) = do( gelu(dol(c_f * c_b)) * v )
 /// </code>
 /// Pre-norm: x + F(LayerNorm(x)); post-norm: LayerNorm(x + F(x)). gelu is the tanh approximation (Flax nn.gelu).
+/// <para>
+/// du_backward, gelu and duc_backward act on each position alone, so they commute with flip:
+/// c_b = flip(duc_backward(bs4(flip(gelu(du_backward(x)))))) = duc_backward(flip(bs4(flip(u))))
+/// with u = gelu(du_backward(x)), and flip(bs4(flip(u))) is bs4 run right to left. So bs4 is a right-to-left
+/// <see cref="S4D"/> and nothing is flipped: no copy of a flipped tensor forward or backward, and the GEMMs read
+/// contiguous rows.
+/// </para>
 /// </summary>
 public sealed class BiGSLayer : Module
 {
-    private const int SequenceAxis = 1;
     private readonly bool preNorm;
 
     /// <summary>Creates the layer's LayerNorm, two SSMs and seven Dense maps.</summary>
@@ -31,7 +37,7 @@ public sealed class BiGSLayer : Module
         float std = config.InitializerRange;
         LayerNorm = AddModule("LayerNorm", new LayerNorm(d, config.LayerNormEps));
         ForwardSsm = AddModule("fs4", new S4D(config.NumSsm, config.Scaling, rng));
-        BackwardSsm = AddModule("bs4", new S4D(config.NumSsm, config.Scaling, rng));
+        BackwardSsm = AddModule("bs4", new S4D(config.NumSsm, config.Scaling, rng, rightToLeft: true));
         Gate = AddModule("dv", new Linear(d, inner, std, rng));
         ForwardIn = AddModule("du_forward", new Linear(d, d, std, rng));
         BackwardIn = AddModule("du_backward", new Linear(d, d, std, rng));
@@ -47,7 +53,7 @@ public sealed class BiGSLayer : Module
     /// <summary>fs4: the left-to-right SSM.</summary>
     public S4D ForwardSsm { get; }
 
-    /// <summary>bs4: the right-to-left SSM (run on the flipped sequence).</summary>
+    /// <summary>bs4: the right-to-left SSM.</summary>
     public S4D BackwardSsm { get; }
 
     /// <summary>dv (d -> I).</summary>
@@ -82,8 +88,7 @@ public sealed class BiGSLayer : Module
     private Variable GatedBidirectionalMixingPlus(Variable x, Variable residual)
     {
         var forward = ForwardOut.Forward(ForwardSsm.Forward(ForwardIn.ForwardGelu(x, GeluKind.Tanh)));
-        var flippedIn = BackwardIn.ForwardGelu(Ops.Flip(x, SequenceAxis), GeluKind.Tanh);
-        var backward = Ops.Flip(BackwardOut.Forward(BackwardSsm.Forward(flippedIn)), SequenceAxis);
+        var backward = BackwardOut.Forward(BackwardSsm.Forward(BackwardIn.ForwardGelu(x, GeluKind.Tanh)));
         var gated = Mix.ForwardGeluGated(Ops.Mul(forward, backward), Gate, x, GeluKind.Tanh);
         return Output.ForwardResidual(gated, residual);
     }

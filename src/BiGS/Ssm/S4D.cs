@@ -40,16 +40,21 @@ public sealed class S4DKernelParameters : Module
 /// <summary>
 /// An S4D state-space layer shared by all channels: y = causal_conv(u, K) + D u along the sequence, with K from
 /// <see cref="S4DKernelParameters"/>. Equivalent to running the recurrence x_k = Abar x_{k-1} + Bbar u_k,
-/// y_k = Re(C x_k) + D u_k over time; the convolution form computes all steps at once by FFT.
+/// y_k = Re(C x_k) + D u_k over time; the convolution form computes all steps at once by FFT. A right-to-left layer
+/// runs the recurrence from the last step back to the first: y = flip(causal_conv(flip(u), K)) + D u.
 /// </summary>
 public sealed class S4D : Module
 {
-    /// <summary>Creates the layer with D = 1.</summary>
-    public S4D(int stateSize, string scaling, Rng rng)
+    /// <summary>Creates the layer with D = 1, running over the sequence left to right or, with <paramref name="rightToLeft"/>, right to left.</summary>
+    public S4D(int stateSize, string scaling, Rng rng, bool rightToLeft = false)
     {
         Kernel = AddModule("kernel", new S4DKernelParameters(stateSize, scaling, rng));
         D = AddParameter("D", Tensor.Ones(1));
+        RightToLeft = rightToLeft;
     }
+
+    /// <summary>True when the layer runs from the end of the sequence (BiGS's bs4).</summary>
+    public bool RightToLeft { get; }
 
     /// <summary>The kernel's parameters.</summary>
     public S4DKernelParameters Kernel { get; }
@@ -58,5 +63,5 @@ public sealed class S4D : Module
     public Parameter D { get; }
 
     /// <summary>Applies the SSM to u (B, L, H) along L.</summary>
-    public Variable Forward(Variable u) => Ops.S4D(u, Kernel.ARe, Kernel.AIm, Kernel.C, Kernel.LogStep, D);
+    public Variable Forward(Variable u) => Ops.S4D(u, Kernel.ARe, Kernel.AIm, Kernel.C, Kernel.LogStep, D, RightToLeft);
 }

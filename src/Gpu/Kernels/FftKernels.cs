@@ -98,11 +98,12 @@ public static class FftKernels
 
     /// <summary>
     /// The inverse of <see cref="PackColumns"/> after an unscaled inverse FFT: y[b, t, h] = (Re or Im of sequence
-    /// c/2)[t] / n for t &lt; L, c = b H + h.
+    /// c/2)[t'] / n for t &lt; L, c = b H + h, t' the column step of sequence step t.
     /// </summary>
     public static void UnpackColumns(Index1D i, ArrayView<float> packed, ColumnLayout layout, ArrayView<float> y)
     {
-        int h = i % layout.Channels, t = i / layout.Channels % layout.Length, b = i / (layout.Channels * layout.Length);
+        int h = i % layout.Channels, b = i / (layout.Channels * layout.Length);
+        int t = layout.SequenceStep(i / layout.Channels % layout.Length);
         int c = b * layout.Channels + h;
         y[i] = packed[2 * ((long)(c / 2) * layout.FftLength + t) + c % 2] / layout.FftLength;
     }

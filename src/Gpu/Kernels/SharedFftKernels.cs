@@ -232,13 +232,18 @@ public static class SharedFftKernels
 
 /// <summary>
 /// (B, L, H) seen as Columns = B H columns of Length L (column c = b H + h, element (b L + t) H + h), and the FFT
-/// length n &gt;= 2L - 1 (a power of two).
+/// length n &gt;= 2L - 1 (a power of two). With <see cref="RightToLeft"/> not 0, column step t is sequence step
+/// L - 1 - t: a causal convolution of the columns is then the anti-causal one of the sequence,
+/// y[t] = sum_{s &gt;= t} K[s - t] u[s] (BiGS's backward SSM, flip(conv(flip(u), K)) with no flipped copies).
 /// </summary>
-public readonly record struct ColumnLayout(int Columns, int Length, int Channels, int FftLength)
+public readonly record struct ColumnLayout(int Columns, int Length, int Channels, int FftLength, int RightToLeft)
 {
     /// <summary>Complex sequences holding the columns two by two (the last one half empty for an odd count).</summary>
     public int Sequences => (Columns + 1) / 2;
 
     /// <summary>The flat index of element t of column <paramref name="column"/>.</summary>
-    public long Element(int column, int t) => ((long)(column / Channels) * Length + t) * Channels + column % Channels;
+    public long Element(int column, int t) => ((long)(column / Channels) * Length + SequenceStep(t)) * Channels + column % Channels;
+
+    /// <summary>The sequence step that column step t reads and writes (its own inverse).</summary>
+    public int SequenceStep(int t) => RightToLeft != 0 ? Length - 1 - t : t;
 }

@@ -289,13 +289,13 @@ public sealed class CpuBackend : ITensorBackend
     }
 
     /// <inheritdoc />
-    public void SsmConvolution(Tensor u, Tensor kernel, Tensor d, Tensor y) =>
-        Kernels.Cpu.Ssm.SsmConvolution.Forward(F(u), u.Size(0), u.Size(1), u.Size(2), F(kernel), F(d)[0], F(y));
+    public void SsmConvolution(Tensor u, Tensor kernel, Tensor d, Tensor y, bool rightToLeft) =>
+        Kernels.Cpu.Ssm.SsmConvolution.Forward(F(u), u.Size(0), u.Size(1), u.Size(2), F(kernel), F(d)[0], F(y), rightToLeft);
 
     /// <inheritdoc />
-    public void SsmConvolutionBackward(Tensor u, Tensor kernel, Tensor d, Tensor dy, Tensor du, Tensor dKernel, Tensor dD, bool accumulateSkip)
+    public void SsmConvolutionBackward(Tensor u, Tensor kernel, Tensor d, Tensor dy, Tensor du, Tensor dKernel, Tensor dD, bool accumulateSkip, bool rightToLeft)
     {
-        Kernels.Cpu.Ssm.SsmConvolution.Backward(F(u), F(dy), u.Size(0), u.Size(1), u.Size(2), F(kernel), F(d)[0], F(du), F(dKernel), out float dSkip);
+        Kernels.Cpu.Ssm.SsmConvolution.Backward(F(u), F(dy), u.Size(0), u.Size(1), u.Size(2), F(kernel), F(d)[0], F(du), F(dKernel), out float dSkip, rightToLeft);
         F(dD)[0] = (accumulateSkip ? F(dD)[0] : 0f) + dSkip;
     }
 

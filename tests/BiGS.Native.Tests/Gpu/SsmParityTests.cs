@@ -71,21 +71,24 @@ public abstract class SsmParityTests : GpuParityTests
     public void ConvolutionForwardAndBackward()
     {
         // Direct kernels up to L = 32, FFT beyond: awkward lengths on both sides, odd column counts (packing pairs).
+        // Both directions (right to left: BiGS's backward SSM).
         int[][] shapes = [[1, 1, 1], [2, 3, 3], [2, 40, 3], [1, 255, 5], [3, 1000, 1], [1, 4096, 2]];
         foreach (var s in shapes)
-        {
-            var u = Random(s);
-            var k = Random(s[1]) * 0.2f;
-            var d = Tensor.FromArray([0.7f]);
-            var dy = Random(s);
-            var (gu, gk, gd) = (OnGpu(u), OnGpu(k), OnGpu(d));
-            AssertClose(Tensor.SsmConvolution(u, k, d), Tensor.SsmConvolution(gu, gk, gd), 1e-4f, 1e-3f, $"y {u.ShapeString}");
-            var cpu = Tensor.SsmConvolutionBackward(u, k, d, dy);
-            var gpu = Tensor.SsmConvolutionBackward(gu, gk, gd, OnGpu(dy));
-            AssertClose(cpu.DU, gpu.DU, 1e-4f, 1e-3f, "du");
-            AssertClose(cpu.DKernel, gpu.DKernel, 1e-4f, 1e-3f, "dK");
-            AssertClose(cpu.DD, gpu.DD, 1e-4f, 1e-3f, "dD");
-        }
+            foreach (bool rightToLeft in new[] { false, true })
+            {
+                var u = Random(s);
+                var k = Random(s[1]) * 0.2f;
+                var d = Tensor.FromArray([0.7f]);
+                var dy = Random(s);
+                var (gu, gk, gd) = (OnGpu(u), OnGpu(k), OnGpu(d));
+                string what = $"{u.ShapeString} rightToLeft {rightToLeft}";
+                AssertClose(Tensor.SsmConvolution(u, k, d, rightToLeft), Tensor.SsmConvolution(gu, gk, gd, rightToLeft), 1e-4f, 1e-3f, $"y {what}");
+                var cpu = Tensor.SsmConvolutionBackward(u, k, d, dy, rightToLeft);
+                var gpu = Tensor.SsmConvolutionBackward(gu, gk, gd, OnGpu(dy), rightToLeft);
+                AssertClose(cpu.DU, gpu.DU, 1e-4f, 1e-3f, $"du {what}");
+                AssertClose(cpu.DKernel, gpu.DKernel, 1e-4f, 1e-3f, $"dK {what}");
+                AssertClose(cpu.DD, gpu.DD, 1e-4f, 1e-3f, $"dD {what}");
+            }
     }
 
     /// <summary>
@@ -99,26 +102,28 @@ public abstract class SsmParityTests : GpuParityTests
         var backend = (IlgpuBackend)Gpu.Backend;
         int[][] shapes = [[1, 1, 1], [2, 3, 3], [2, 40, 5], [3, 100, 50], [1, 1000, 2], [1, 2048, 1]];
         foreach (var s in shapes)
-        {
-            var u = Random(s);
-            var k = Random(s[1]) * 0.2f;
-            var d = Tensor.FromArray([0.7f]);
-            var (gu, gk, gd) = (OnGpu(u), OnGpu(k), OnGpu(d));
-            var y = Tensor.Empty(DType.Float32, Gpu, s);
-            backend.SsmConvolution(gu, gk, gd, y, FftPath.SharedMemory);
-            AssertClose(Tensor.SsmConvolution(u, k, d), y, 1e-4f, 1e-3f, $"y {u.ShapeString}");
-            if (s[1] > 1024) continue;
+            foreach (bool rightToLeft in new[] { false, true })
+            {
+                var u = Random(s);
+                var k = Random(s[1]) * 0.2f;
+                var d = Tensor.FromArray([0.7f]);
+                var (gu, gk, gd) = (OnGpu(u), OnGpu(k), OnGpu(d));
+                var y = Tensor.Empty(DType.Float32, Gpu, s);
+                string what = $"{u.ShapeString} rightToLeft {rightToLeft}";
+                backend.SsmConvolution(gu, gk, gd, y, rightToLeft, FftPath.SharedMemory);
+                AssertClose(Tensor.SsmConvolution(u, k, d, rightToLeft), y, 1e-4f, 1e-3f, $"y {what}");
+                if (s[1] > 1024) continue;
 
-            var dy = Random(s);
-            var cpu = Tensor.SsmConvolutionBackward(u, k, d, dy);
-            var du = Tensor.Empty(DType.Float32, Gpu, s);
-            var dK = Tensor.Empty(DType.Float32, Gpu, s[1]);
-            var dD = Tensor.Empty(DType.Float32, Gpu, cpu.DD.ShapeArray());
-            backend.SsmConvolutionBackward(gu, gk, gd, OnGpu(dy), du, dK, dD, accumulateSkip: false, FftPath.SharedMemory);
-            AssertClose(cpu.DU, du, 1e-4f, 1e-3f, $"du {u.ShapeString}");
-            AssertClose(cpu.DKernel, dK, 1e-4f, 1e-3f, $"dK {u.ShapeString}");
-            AssertClose(cpu.DD, dD, 1e-4f, 1e-3f, $"dD {u.ShapeString}");
-        }
+                var dy = Random(s);
+                var cpu = Tensor.SsmConvolutionBackward(u, k, d, dy, rightToLeft);
+                var du = Tensor.Empty(DType.Float32, Gpu, s);
+                var dK = Tensor.Empty(DType.Float32, Gpu, s[1]);
+                var dD = Tensor.Empty(DType.Float32, Gpu, cpu.DD.ShapeArray());
+                backend.SsmConvolutionBackward(gu, gk, gd, OnGpu(dy), du, dK, dD, accumulateSkip: false, rightToLeft, FftPath.SharedMemory);
+                AssertClose(cpu.DU, du, 1e-4f, 1e-3f, $"du {what}");
+                AssertClose(cpu.DKernel, dK, 1e-4f, 1e-3f, $"dK {what}");
+                AssertClose(cpu.DD, dD, 1e-4f, 1e-3f, $"dD {what}");
+            }
     }
 
     /// <summary>
@@ -147,7 +152,7 @@ public abstract class SsmParityTests : GpuParityTests
         {
             var gpuSkip = OnGpu(HeldSkipGradient());
             var (du, dK) = (Tensor.Empty(DType.Float32, Gpu, 2, 40, 3), Tensor.Empty(DType.Float32, Gpu, 40));
-            backend.SsmConvolutionBackward(gu, gk, gd, gdy, du, dK, gpuSkip, accumulateSkip: true, path);
+            backend.SsmConvolutionBackward(gu, gk, gd, gdy, du, dK, gpuSkip, accumulateSkip: true, rightToLeft: false, path);
             AssertClose(cpuSkip, gpuSkip, 1e-4f, 1e-3f, $"dD {path}");
         }
     }

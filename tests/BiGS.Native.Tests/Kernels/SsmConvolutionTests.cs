@@ -96,6 +96,60 @@ public class SsmConvolutionTests
         Assert.Equal(expectedDD, dD, 1e-5 * Math.Max(1, Math.Abs(expectedDD)));
     }
 
+    /// <summary>
+    /// Right to left (BiGS's backward SSM), against the anti-causal sums written out here in double:
+    /// <code>
+    /// y[b,t,h]  = sum_{s>=t} K[s-t] u[b,s,h] + D u[b,t,h]
+    /// du[b,s,h] = sum_{t<=s} K[s-t] dy[b,t,h] + D dy[b,s,h]
+    /// dK[l]     = sum_{b,h} sum_{t+l<L} dy[b,t,h] u[b,t+l,h]       dD = sum dy u
+    /// </code>
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void RightToLeftMatchesAntiCausalSums(int batch, int length, int channels, int lanes)
+    {
+        var u = RandomSignal(batch * length * channels, seed: 5 * length);
+        var dy = RandomSignal(u.Length, seed: 6 * length);
+        var kernel = RandomSignal(length, seed: 7 * length);
+        var (y, du, dKernel) = (new float[u.Length], new float[u.Length], new float[length]);
+        float dD;
+        if (lanes == 8)
+        {
+            SsmConvolution.Forward<Lanes8>(u, batch, length, channels, kernel, Skip, y, rightToLeft: true);
+            SsmConvolution.Backward<Lanes8>(u, dy, batch, length, channels, kernel, Skip, du, dKernel, out dD, rightToLeft: true);
+        }
+        else
+        {
+            SsmConvolution.Forward<Lanes16>(u, batch, length, channels, kernel, Skip, y, rightToLeft: true);
+            SsmConvolution.Backward<Lanes16>(u, dy, batch, length, channels, kernel, Skip, du, dKernel, out dD, rightToLeft: true);
+        }
+
+        var (expectedY, expectedDu, expectedDKernel) = (new double[u.Length], new double[u.Length], new double[length]);
+        double expectedDD = 0;
+        for (int b = 0; b < batch; b++)
+            for (int t = 0; t < length; t++)
+                for (int h = 0; h < channels; h++)
+                {
+                    int at = Index(b, t, h, length, channels);
+                    expectedY[at] += (double)Skip * u[at];
+                    expectedDu[at] += (double)Skip * dy[at];
+                    expectedDD += (double)dy[at] * u[at];
+                    for (int s = t; s < length; s++)
+                    {
+                        int later = Index(b, s, h, length, channels);
+                        expectedY[at] += (double)kernel[s - t] * u[later];
+                        expectedDu[later] += (double)kernel[s - t] * dy[at];
+                        expectedDKernel[s - t] += (double)dy[at] * u[later];
+                    }
+                }
+
+        Assert.True(MaxRelativeDifference(y, expectedY) <= 1e-5, $"y error {MaxRelativeDifference(y, expectedY):E2}");
+        Assert.True(MaxRelativeDifference(du, expectedDu) <= 1e-5, $"du error {MaxRelativeDifference(du, expectedDu):E2}");
+        Assert.True(MaxRelativeDifference(dKernel, expectedDKernel) <= 1e-5,
+            $"dK error {MaxRelativeDifference(dKernel, expectedDKernel):E2}");
+        Assert.Equal(expectedDD, dD, 1e-5 * Math.Max(1, Math.Abs(expectedDD)));
+    }
+
     [Fact]
     public void BackwardMatchesCentralDifferencesOfForward()
     {

@@ -16,6 +16,12 @@ namespace BiGS.Native.Kernels.Cpu.Ssm;
 /// (D u is the lag-0 term of a convolution), so it costs no extra pass. <see cref="ForwardDirect"/> is the plain
 /// O(L^2) loop.
 /// <para>
+/// Right to left (<c>rightToLeft</c>, BiGS's backward SSM) the sequence is read and written from its end, time step
+/// L - 1 - t where left to right uses t, so the same code computes the anti-causal convolution
+/// y[b,t,h] = sum_{s=t..L-1} K[s-t] u[b,s,h] + D u[b,t,h] = flip(conv(flip(u), K)) with no flipped copies; its
+/// backward reads u and dy and writes du the same way (dK and dD are sums over the flipped sequences).
+/// </para>
+/// <para>
 /// Channels are transformed 2 V at a time (a tile of one batch row; V = 16 lanes with AVX-512, else 8), with no
 /// transposition: because u is channels last, time step t of channels h0..h0+2V-1 is 2V adjacent floats. They
 /// become one complex sample per lane of a <see cref="LaneFft{TLanes}"/>, z[t] = u[t, h0+c] + i u[t, h0+V+c] for
@@ -28,26 +34,29 @@ public static class SsmConvolution
     // Below this many FFT samples of work a block is not worth a thread of its own.
     private const int MinSamplesPerBlock = 1 << 15;
 
-    /// <summary>y (B, L, H) = causal convolution of u (B, L, H) with <paramref name="kernel"/> (L) plus D u, by FFT.</summary>
+    /// <summary>
+    /// y (B, L, H) = causal convolution of u (B, L, H) with <paramref name="kernel"/> (L) plus D u, by FFT; anti-causal
+    /// with <paramref name="rightToLeft"/>.
+    /// </summary>
     public static void Forward(ReadOnlySpan<float> u, int batch, int length, int channels,
-                               ReadOnlySpan<float> kernel, float d, Span<float> y)
+                               ReadOnlySpan<float> kernel, float d, Span<float> y, bool rightToLeft = false)
     {
         if (Lanes.UseWide)
-            Forward<Lanes16>(u, batch, length, channels, kernel, d, y);
+            Forward<Lanes16>(u, batch, length, channels, kernel, d, y, rightToLeft);
         else
-            Forward<Lanes8>(u, batch, length, channels, kernel, d, y);
+            Forward<Lanes8>(u, batch, length, channels, kernel, d, y, rightToLeft);
     }
 
     /// <summary><see cref="Forward"/> with the lane vector chosen by the caller (lets tests run both on any CPU).</summary>
     internal static unsafe void Forward<TLanes>(ReadOnlySpan<float> u, int batch, int length, int channels,
-                                                ReadOnlySpan<float> kernel, float d, Span<float> y)
+                                                ReadOnlySpan<float> kernel, float d, Span<float> y, bool rightToLeft = false)
         where TLanes : struct, ILaneVector<TLanes>
     {
         CheckShapes(u, batch, length, channels, kernel);
         SsmShapes.CheckSequence(nameof(y), y.Length, batch, length, channels);
         if (u.IsEmpty) return;
 
-        var layout = new TileLayout<TLanes>(batch, length, channels);
+        var layout = new TileLayout<TLanes>(batch, length, channels, rightToLeft);
         var fft = layout.Fft;
         using var kernelSpectrum = SkipKernelSpectrum(fft, kernel, d, conjugate: false);
         fixed (float* uStart = u, yStart = y)
@@ -82,20 +91,21 @@ public static class SsmConvolution
     /// </code>
     /// A correlation is a product with a conjugate spectrum: IFFT(DY * conj(X))[s] = sum_t dy[t] x[t-s], where
     /// negative lags wrap to indices &gt;= n - L + 1 &gt;= L, which hit zero padding. dK sums its spectra over all
-    /// channels first and needs one inverse FFT. Outputs are overwritten, not accumulated.
+    /// channels first and needs one inverse FFT. Outputs are overwritten, not accumulated. With
+    /// <paramref name="rightToLeft"/>, the gradients of the anti-causal convolution (time steps counted from the end).
     /// </summary>
     public static void Backward(ReadOnlySpan<float> u, ReadOnlySpan<float> dy, int batch, int length, int channels,
-                                ReadOnlySpan<float> kernel, float d, Span<float> du, Span<float> dKernel, out float dD)
+                                ReadOnlySpan<float> kernel, float d, Span<float> du, Span<float> dKernel, out float dD, bool rightToLeft = false)
     {
         if (Lanes.UseWide)
-            Backward<Lanes16>(u, dy, batch, length, channels, kernel, d, du, dKernel, out dD);
+            Backward<Lanes16>(u, dy, batch, length, channels, kernel, d, du, dKernel, out dD, rightToLeft);
         else
-            Backward<Lanes8>(u, dy, batch, length, channels, kernel, d, du, dKernel, out dD);
+            Backward<Lanes8>(u, dy, batch, length, channels, kernel, d, du, dKernel, out dD, rightToLeft);
     }
 
     /// <summary><see cref="Backward"/> with the lane vector chosen by the caller (lets tests run both on any CPU).</summary>
     internal static unsafe void Backward<TLanes>(ReadOnlySpan<float> u, ReadOnlySpan<float> dy, int batch, int length,
-        int channels, ReadOnlySpan<float> kernel, float d, Span<float> du, Span<float> dKernel, out float dD)
+        int channels, ReadOnlySpan<float> kernel, float d, Span<float> du, Span<float> dKernel, out float dD, bool rightToLeft = false)
         where TLanes : struct, ILaneVector<TLanes>
     {
         CheckShapes(u, batch, length, channels, kernel);
@@ -106,7 +116,7 @@ public static class SsmConvolution
         dD = 0f;
         if (u.IsEmpty) return;
 
-        var layout = new TileLayout<TLanes>(batch, length, channels);
+        var layout = new TileLayout<TLanes>(batch, length, channels, rightToLeft);
         var fft = layout.Fft;
         using var conjugateKernelSpectrum = SkipKernelSpectrum(fft, kernel, d, conjugate: true);
         using var dKernelSpectrum = new LaneSignals<TLanes>(fft.Length);
@@ -216,8 +226,11 @@ public static class SsmConvolution
     /// <summary>Up to 2 V adjacent channels of one batch row (V lanes of the lane vector).</summary>
     private readonly record struct ChannelTile(int Batch, int FirstChannel, int Width);
 
-    /// <summary>How (B, L, H) is cut into channel tiles, and moving tiles between the sequence and lane signals.</summary>
-    private sealed class TileLayout<TLanes>(int batch, int length, int channels) where TLanes : struct, ILaneVector<TLanes>
+    /// <summary>
+    /// How (B, L, H) is cut into channel tiles, and moving tiles between the sequence and lane signals (signal step t is
+    /// sequence step L - 1 - t when <paramref name="rightToLeft"/>).
+    /// </summary>
+    private sealed class TileLayout<TLanes>(int batch, int length, int channels, bool rightToLeft) where TLanes : struct, ILaneVector<TLanes>
     {
         // Channels of a tile: the real parts of the lanes, then their imaginary parts.
         private static int TileChannels => 2 * TLanes.Count;
@@ -254,7 +267,7 @@ public static class SsmConvolution
                 StoreRow(re[t], im[t], target.Slice(RowStart(tile, t), tile.Width));
         }
 
-        private int RowStart(ChannelTile tile, int t) => (tile.Batch * length + t) * channels + tile.FirstChannel;
+        private int RowStart(ChannelTile tile, int t) => (tile.Batch * length + (rightToLeft ? length - 1 - t : t)) * channels + tile.FirstChannel;
 
         // The first V floats of a tile row as real parts, the next V as imaginary parts.
         private static (TLanes Re, TLanes Im) LoadRow(ReadOnlySpan<float> row) =>
