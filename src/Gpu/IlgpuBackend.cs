@@ -128,6 +128,9 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
     public void Fill(Tensor destination, float value) => Run(kernels.Fill, destination.Length, F(destination), value);
 
     /// <inheritdoc />
+    public void Iota(Tensor destination) => Run(kernels.Iota, destination.Length, V<int>(destination));
+
+    /// <inheritdoc />
     public void CopyStrided(Tensor source, Tensor destination)
     {
         var view = View(source);

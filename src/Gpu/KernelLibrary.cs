@@ -26,6 +26,7 @@ internal sealed class KernelLibrary(Accelerator accelerator)
     // ---------------------------------------------------------------- elementwise (auto-grouped)
     public Action<Index1D, ArrayView<float>, float> Fill => Auto(ref fill, ElementwiseKernels.Fill);
     public Action<Index1D, ArrayView<int>, StridedView, ArrayView<int>> CopyStrided32 => Auto(ref copyStrided32, ElementwiseKernels.CopyStrided32);
+    public Action<Index1D, ArrayView<int>> Iota => Auto(ref iota, ElementwiseKernels.Iota);
     public Action<Index1D, ArrayView<long>, StridedView, ArrayView<long>> CopyStrided64 => Auto(ref copyStrided64, ElementwiseKernels.CopyStrided64);
     public Action<Index1D, ArrayView<float>, float, ArrayView<float>> AddScaled => Auto(ref addScaled, ElementwiseKernels.AddScaled);
     public Action<Index1D, ArrayView<float>, float, ulong, long> DropoutMask => Auto(ref dropoutMask, ElementwiseKernels.DropoutMask);
@@ -171,6 +172,7 @@ internal sealed class KernelLibrary(Accelerator accelerator)
 
     private Action<Index1D, ArrayView<float>, float>? fill;
     private Action<Index1D, ArrayView<int>, StridedView, ArrayView<int>>? copyStrided32;
+    private Action<Index1D, ArrayView<int>>? iota;
     private Action<Index1D, ArrayView<long>, StridedView, ArrayView<long>>? copyStrided64;
     private Action<Index1D, ArrayView<float>, float, ArrayView<float>>? addScaled;
     private Action<Index1D, ArrayView<float>, float, ulong, long>? dropoutMask;

@@ -24,6 +24,9 @@ public interface ITensorBackend
     /// <summary>Fills a contiguous float tensor.</summary>
     void Fill(Tensor destination, float value);
 
+    /// <summary>destination[i] = i for a contiguous int32 tensor: ids made where they are used, nothing copied from the host.</summary>
+    void Iota(Tensor destination);
+
     /// <summary>Copies any view (float or int) into a contiguous tensor of the same shape and dtype.</summary>
     void CopyStrided(Tensor source, Tensor destination);
 

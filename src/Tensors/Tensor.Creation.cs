@@ -37,6 +37,14 @@ public sealed partial class Tensor
     /// <summary>0, 1, ..., n-1 as int32.</summary>
     public static Tensor ArangeInt(int n) => FromInts(Enumerable.Range(0, n).ToArray(), n);
 
+    /// <summary>The int32 vector 0, 1, ..., n-1 made on <paramref name="device"/> itself (no copy from the host).</summary>
+    public static Tensor ArangeInt(int n, Device device)
+    {
+        var ids = Empty(DType.Int32, device, n);
+        ids.Backend.Iota(ids);
+        return ids;
+    }
+
     /// <summary>A float32 tensor holding a copy of <paramref name="data"/> (shape defaults to 1-D).</summary>
     public static Tensor FromArray(ReadOnlySpan<float> data, params int[] shape) => FromHost(DType.Float32, data, shape);
 

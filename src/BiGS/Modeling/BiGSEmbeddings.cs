@@ -35,16 +35,16 @@ public sealed class BiGSEmbeddings : Module
     /// <summary>
     /// Embeds a batch (B, L); token types default to 0 and positions to 0..L-1. A default is one row (type 0) or L rows
     /// (positions) broadcast over the batch: their gradient is dy summed over the broadcast axes (the sum's backward)
-    /// written into those rows, with no sort of ids.
+    /// written into those rows, with no sort of ids. Their ids are made on the tables' device (no copy from the host).
     /// </summary>
     public Variable Forward(Tensor inputIds, Tensor? tokenTypeIds, Tensor? positionIds)
     {
         var device = WordEmbeddings.Weight.Value.Device;
         var types = tokenTypeIds is null
-            ? Ops.SelectIncreasingRows(TokenTypeEmbeddings.Weight, Tensor.ArangeInt(1))
+            ? Ops.SelectIncreasingRows(TokenTypeEmbeddings.Weight, Tensor.ArangeInt(1, device))
             : TokenTypeEmbeddings.Forward(tokenTypeIds.To(device));
         var positions = positionIds is null
-            ? Ops.SelectIncreasingRows(PositionEmbeddings.Weight, Tensor.ArangeInt(inputIds.Size(1)))
+            ? Ops.SelectIncreasingRows(PositionEmbeddings.Weight, Tensor.ArangeInt(inputIds.Size(1), device))
             : PositionEmbeddings.Forward(positionIds.To(device));
         var sum = Ops.Add(Ops.Add(WordEmbeddings.Forward(inputIds.To(device)), types), positions);
         return Dropout.Forward(LayerNorm.Forward(sum));

@@ -23,12 +23,12 @@ public sealed class MaskedLanguageModelingObjective : ITrainingObjective
         var labels = batch.Labels ?? throw new ArgumentException("a masked-LM batch needs labels");
         var (positions, targets) = MaskedPositions(labels);
         if (positions.Length == 0) throw new ArgumentException("a masked-LM batch has no masked token (every label is -100)");
+        var (positionIds, targetIds) = OnDevice(positions, targets, heads.Device);
         var encoded = heads.Bigs.Forward(batch with { Labels = null, NextSentenceLabel = null });
-        var logits = LogitsAt(heads, encoded.LastHiddenState, positions);
-        var targetTensor = Tensor.FromInts(targets, targets.Length);
+        var logits = LogitsAt(heads, encoded.LastHiddenState, positionIds);
         // The correct count below is computed from the logits now (before any backward), so the gradient may take their memory.
-        var maskedLmLoss = Ops.CrossEntropy(logits, targetTensor, gradientOverLogits: true);
-        var maskedLm = new ObjectiveResult(maskedLmLoss, targets.Length, PredictionAccuracy.CorrectCount(logits.Value, targetTensor));
+        var maskedLmLoss = Ops.CrossEntropy(logits, targetIds, gradientOverLogits: true);
+        var maskedLm = new ObjectiveResult(maskedLmLoss, targets.Length, PredictionAccuracy.CorrectCount(logits.Value, targetIds));
         return batch.NextSentenceLabel is { } nextLabels ? WithNextSentence(heads, encoded, maskedLm, nextLabels) : maskedLm;
     }
 
@@ -37,14 +37,24 @@ public sealed class MaskedLanguageModelingObjective : ITrainingObjective
     /// state, its rows at those positions, then the MLM head. Labels in <paramref name="input"/> are ignored.
     /// </summary>
     public static Variable LogitsAt(BiGSPreTrainingHeadModel model, BiGSInput input, int[] flatPositions) =>
-        LogitsAt(model, model.Bigs.Forward(input with { Labels = null, NextSentenceLabel = null }).LastHiddenState, flatPositions);
+        LogitsAt(model, model.Bigs.Forward(input with { Labels = null, NextSentenceLabel = null }).LastHiddenState,
+            Tensor.FromInts(flatPositions, flatPositions.Length));
 
-    private static Variable LogitsAt(BiGSPreTrainingHeadModel model, Variable hidden, int[] flatPositions)
+    private static Variable LogitsAt(BiGSPreTrainingHeadModel model, Variable hidden, Tensor flatPositions)
     {
         var predictions = model.Cls.Predictions ?? throw new ArgumentException($"{model.GetType().Name} has no masked-LM head");
         int width = hidden.Shape[^1];
-        var rows = Ops.SelectIncreasingRows(Ops.Reshape(hidden, -1, width), Tensor.FromInts(flatPositions, flatPositions.Length));
-        return predictions.Forward(rows);
+        return predictions.Forward(Ops.SelectIncreasingRows(Ops.Reshape(hidden, -1, width), flatPositions));
+    }
+
+    /// <summary>
+    /// The masked positions and their targets on the model's device by one copy (one buffer, two views), made before
+    /// the forward so that on a GPU it waits for no kernel; the gather, the loss and its backward read them there.
+    /// </summary>
+    private static (Tensor Positions, Tensor Targets) OnDevice(int[] positions, int[] targets, Device device)
+    {
+        var both = Tensor.FromInts([.. positions, .. targets], positions.Length + targets.Length).To(device);
+        return (both.Slice(0, 0, positions.Length), both.Slice(0, positions.Length, targets.Length));
     }
 
     /// <summary>Adds the next-sentence loss of the pooled output to the masked-LM result.</summary>

@@ -13,6 +13,9 @@ public static class ElementwiseKernels
     /// <summary>y = value.</summary>
     public static void Fill(Index1D i, ArrayView<float> y, float value) => y[i] = value;
 
+    /// <summary>y[i] = i.</summary>
+    public static void Iota(Index1D i, ArrayView<int> y) => y[i] = i;
+
     /// <summary>dst[i] = src[view(i)] for 4-byte elements (float32 and int32 move the same bits).</summary>
     public static void CopyStrided32(Index1D i, ArrayView<int> source, StridedView view, ArrayView<int> destination) =>
         destination[i] = source[view.Index(i)];

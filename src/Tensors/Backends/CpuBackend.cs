@@ -38,6 +38,13 @@ public sealed class CpuBackend : ITensorBackend
     public void Fill(Tensor destination, float value) => Elementwise.Fill(F(destination), value);
 
     /// <inheritdoc />
+    public void Iota(Tensor destination)
+    {
+        var ids = destination.AsSpan<int>();
+        for (int i = 0; i < ids.Length; i++) ids[i] = i;
+    }
+
+    /// <inheritdoc />
     public void CopyStrided(Tensor source, Tensor destination)
     {
         var storage = Cpu(source.Storage);

@@ -20,6 +20,17 @@ public abstract class ElementwiseParityTests : GpuParityTests
     }
 
     [GpuFact]
+    public void IdsZeroToNMadeOnTheDevice()
+    {
+        foreach (int n in AwkwardSizes)
+        {
+            var ids = Tensor.ArangeInt(n, Gpu);
+            Assert.Equal(Gpu, ids.Device);
+            Assert.Equal(Enumerable.Range(0, n), ids.ToIntArray());
+        }
+    }
+
+    [GpuFact]
     public void StridedCopiesOfViews()
     {
         var x = Random(3, 17, 5);
