@@ -21,17 +21,20 @@ public static partial class Ops
     {
         int length = u.Value.Size(1);
         var kernel = Tensor.SsmKernel(aRe.Value, aIm.Value, c.Value, logStep.Value, length);
-        var y = Tensor.SsmConvolution(u.Value, kernel, d.Value, rightToLeft);
+        // on a GPU a recorded forward also hands back K''s spectrum, which the backward reads instead of transforming K again
+        var (y, kernelSpectrum) = Recording(u, aRe, aIm, c, logStep, d)
+            ? Tensor.SsmConvolutionForBackward(u.Value, kernel, d.Value, rightToLeft)
+            : (Tensor.SsmConvolution(u.Value, kernel, d.Value, rightToLeft), null);
         return Record("S4D", y, [u, aRe, aIm, c, logStep, d], dy =>
         {
             // du = corr(dy, K) + D dy,  dK[l] = sum dy[t] u[t-l],  dD = sum dy u
             var dD = GradientTarget(d, out float skipBeta);
-            var (du, dK) = Tensor.SsmConvolutionBackward(u.Value, kernel, d.Value, dy, dD, accumulateSkip: skipBeta != 0f, rightToLeft);
+            var (du, dK) = Tensor.SsmConvolutionBackward(u.Value, kernel, d.Value, dy, dD, accumulateSkip: skipBeta != 0f, rightToLeft, kernelSpectrum);
             // dK -> dA_re, dA_im, dC, dlog_step (one kernel, so one beta for the four)
             Variable[] kernelParameters = [aRe, aIm, c, logStep];
             var targets = GradientTargets(kernelParameters, out float beta);
             Tensor.SsmKernelBackward(aRe.Value, aIm.Value, c.Value, logStep.Value, dK, targets[0], targets[1], targets[2], targets[3], accumulate: beta != 0f);
             return [du, .. kernelParameters.Select((p, i) => HandOn(p, targets[i])), HandOn(d, dD)];
-        }, kernel);
+        }, kernelSpectrum is null ? [kernel] : [kernel, kernelSpectrum]);
     }
 }

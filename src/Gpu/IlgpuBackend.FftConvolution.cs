@@ -1,3 +1,4 @@
+using System.Numerics;
 using BiGS.Native.Gpu.Kernels;
 using BiGS.Native.Kernels.Cpu.Ssm;
 using BiGS.Native.Tensors;
@@ -27,13 +28,21 @@ public sealed partial class IlgpuBackend
     /// <remarks>
     /// With <see cref="IlgpuKernelOptions.SharedMemoryFft"/> and an FFT length that fits a group
     /// (<see cref="SsmConvolutionPath"/>), the FFTs run in shared memory (<see cref="SharedFftKernels"/>).
+    /// The spectrum of K' is returned for the backward when both take the same path (every length without
+    /// <c>shared-fft</c>, L &lt;= 1024 with it): the backward then skips its FFT (log2 n + 2 launches on the global path).
     /// </remarks>
-    public void SsmConvolution(Tensor u, Tensor kernel, Tensor d, Tensor y, bool rightToLeft) =>
-        SsmConvolution(u, kernel, d, y, rightToLeft, SsmConvolutionPath(KernelOptions, u.Size(1), backward: false));
+    public Tensor? SsmConvolution(Tensor u, Tensor kernel, Tensor d, Tensor y, bool rightToLeft)
+    {
+        var path = SsmConvolutionPath(KernelOptions, u.Size(1), backward: false);
+        bool backwardReadsIt = path == SsmConvolutionPath(KernelOptions, u.Size(1), backward: true);
+        return SsmConvolution(u, kernel, d, y, rightToLeft, path, keepSpectrum: backwardReadsIt);
+    }
 
     /// <inheritdoc />
-    public void SsmConvolutionBackward(Tensor u, Tensor kernel, Tensor d, Tensor dy, Tensor du, Tensor dKernel, Tensor dD, bool accumulateSkip, bool rightToLeft) =>
-        SsmConvolutionBackward(u, kernel, d, dy, du, dKernel, dD, accumulateSkip, rightToLeft, SsmConvolutionPath(KernelOptions, u.Size(1), backward: true));
+    public void SsmConvolutionBackward(Tensor u, Tensor kernel, Tensor d, Tensor dy, Tensor du, Tensor dKernel, Tensor dD, bool accumulateSkip,
+        bool rightToLeft, Tensor? kernelSpectrum) =>
+        SsmConvolutionBackward(u, kernel, d, dy, du, dKernel, dD, accumulateSkip, rightToLeft,
+            SsmConvolutionPath(KernelOptions, u.Size(1), backward: true), kernelSpectrum);
 
     /// <summary>
     /// The path the SSM convolution of sequences of <paramref name="length"/> takes: shared memory when the options
@@ -47,27 +56,39 @@ public sealed partial class IlgpuBackend
         return options.SharedMemoryFft && sequences > 0 ? FftPath.SharedMemory : FftPath.GlobalMemory;
     }
 
-    /// <summary><see cref="SsmConvolution(Tensor, Tensor, Tensor, Tensor, bool)"/> by the given path.</summary>
-    internal void SsmConvolution(Tensor u, Tensor kernel, Tensor d, Tensor y, bool rightToLeft, FftPath path)
+    /// <summary>
+    /// <see cref="SsmConvolution(Tensor, Tensor, Tensor, Tensor, bool)"/> by the given path; with
+    /// <paramref name="keepSpectrum"/> returns the spectrum of K' (<see cref="KernelSpectrum"/>) for a backward by the
+    /// same path, else null.
+    /// </summary>
+    internal Tensor? SsmConvolution(Tensor u, Tensor kernel, Tensor d, Tensor y, bool rightToLeft, FftPath path, bool keepSpectrum = false)
     {
         var shape = ColumnsOf(u, rightToLeft);
-        if (u.Length == 0) return;
+        if (u.Length == 0) return null;
+        var spectrum = KernelSpectrum(kernel, d, shape, path);
         if (path == FftPath.SharedMemory)
         {
-            using var spectrum = SharedKernelSpectrum(kernel, d, shape.FftLength);
-            SharedConvolve(F(u), shape, spectrum.As<float>(), conjugate: false, F(y));
-            return;
+            SharedConvolve(F(u), shape, F(spectrum), conjugate: false, F(y));
         }
-        using var signal = PackAndTransform(F(u), shape);
-        using var kernelSpectrum = FoldedKernelSpectrum(kernel, d, shape);
-        Run(kernels.MultiplySpectrum, (long)signal.Count * signal.Length, signal.Current, signal.Length, kernelSpectrum.Current, 0);
-        signal.Transform(inverse: true);
-        Unpack(signal, shape, F(y));
+        else
+        {
+            using var signal = PackAndTransform(F(u), shape);
+            Run(kernels.MultiplySpectrum, (long)signal.Count * signal.Length, signal.Current, signal.Length, TransformedHalf(spectrum), 0);
+            signal.Transform(inverse: true);
+            Unpack(signal, shape, F(y));
+        }
+        if (keepSpectrum) return spectrum;
+        spectrum.Dispose();
+        return null;
     }
 
-    /// <summary><see cref="SsmConvolutionBackward(Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, bool, bool)"/> by the given path.</summary>
+    /// <summary>
+    /// <see cref="SsmConvolutionBackward(Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, bool, bool, Tensor)"/> by the
+    /// given path, reading K''s spectrum from <paramref name="kernelSpectrum"/> (the forward's, by the same path) when
+    /// given, else computing it.
+    /// </summary>
     internal void SsmConvolutionBackward(Tensor u, Tensor kernel, Tensor d, Tensor dy, Tensor du, Tensor dKernel, Tensor dD, bool accumulateSkip,
-        bool rightToLeft, FftPath path)
+        bool rightToLeft, FftPath path, Tensor? kernelSpectrum = null)
     {
         var shape = ColumnsOf(u, rightToLeft);
         if (u.Length == 0)
@@ -76,38 +97,74 @@ public sealed partial class IlgpuBackend
             if (!accumulateSkip) Fill(dD, 0f);
             return;
         }
-        if (path == FftPath.SharedMemory)
+        var spectrum = kernelSpectrum ?? KernelSpectrum(kernel, d, shape, path);
+        try
         {
-            SharedConvolutionBackward(u, kernel, d, dy, du, dKernel, dD, accumulateSkip, shape);
-            return;
+            if (path == FftPath.SharedMemory) SharedConvolutionBackward(u, dy, du, dKernel, dD, accumulateSkip, shape, F(spectrum));
+            else GlobalConvolutionBackward(u, dy, du, dKernel, dD, accumulateSkip, shape, TransformedHalf(spectrum));
         }
+        finally
+        {
+            if (kernelSpectrum is null) spectrum.Dispose();
+        }
+    }
+
+    /// <summary>The backward by one global-memory pass per FFT stage, with K''s spectrum given.</summary>
+    private void GlobalConvolutionBackward(Tensor u, Tensor dy, Tensor du, Tensor dKernel, Tensor dD, bool accumulateSkip, ColumnLayout shape,
+        ArrayView<float> kernelSpectrum)
+    {
         using var signal = PackAndTransform(F(u), shape);
         using var gradient = PackAndTransform(F(dy), shape);
-        using var kernelSpectrum = FoldedKernelSpectrum(kernel, d, shape);
 
         using var cross = new ComplexSequences(this, 1, shape.FftLength);
         Run(kernels.CrossSpectrum, shape.FftLength, signal.Current, gradient.Current, signal.Count, shape.FftLength, cross.Current);
         cross.Transform(inverse: true);
         Run(kernels.KernelGradient, shape.Length, cross.Current, shape.FftLength, accumulateSkip ? 1 : 0, F(dKernel), F(dD));
 
-        Run(kernels.MultiplySpectrum, (long)gradient.Count * gradient.Length, gradient.Current, gradient.Length, kernelSpectrum.Current, 1);
+        Run(kernels.MultiplySpectrum, (long)gradient.Count * gradient.Length, gradient.Current, gradient.Length, kernelSpectrum, 1);
         gradient.Transform(inverse: true);
         Unpack(gradient, shape, F(du));
     }
 
-    /// <summary>The spectrum of K' = K + D delta (one column).</summary>
-    private ComplexSequences FoldedKernelSpectrum(Tensor kernel, Tensor d, ColumnLayout shape)
+    /// <summary>
+    /// The spectrum of K' = K + D delta (n complex values, interleaved) in a tensor, as the path's kernels read it: in
+    /// bit-reversed order (shared memory; 2n floats), or in natural order in one half of a tensor of 4n floats (global
+    /// memory: the transform's two ping-pong buffers, <see cref="TransformedHalf"/>).
+    /// </summary>
+    private Tensor KernelSpectrum(Tensor kernel, Tensor d, ColumnLayout shape, FftPath path)
     {
+        int n = shape.FftLength;
+        var spectrum = Tensor.Empty(DType.Float32, kernel.Device, path == FftPath.SharedMemory ? 2 * n : 4 * n);
+        if (path == FftPath.SharedMemory)
+        {
+            kernels.SharedKernelSpectrum(new KernelConfig(1, fftGroup), F(kernel), F(d), n, Twiddles(n), F(spectrum));
+            return spectrum;
+        }
         using var folded = pool.Rent((long)shape.Length * sizeof(float));
         var foldedView = folded.As<float>();
         Run(kernels.FoldSkip, shape.Length, F(kernel), F(d), foldedView);
-        return PackAndTransform(foldedView, KernelColumn(shape.Length, shape.FftLength));
+        using var transform = PackAndTransform(foldedView, KernelColumn(shape.Length, n), F(spectrum));
+        return spectrum;
     }
 
-    /// <summary>The columns of x packed two per complex sequence, zero padded and transformed (forward).</summary>
-    private ComplexSequences PackAndTransform(ArrayView<float> x, ColumnLayout shape)
+    /// <summary>
+    /// The half of a global-path spectrum tensor (<see cref="KernelSpectrum"/>) that holds the result: a transform of
+    /// length n takes log2 n passes, each writing the other half.
+    /// </summary>
+    private ArrayView<float> TransformedHalf(Tensor spectrum)
     {
-        var packed = new ComplexSequences(this, shape.Sequences, shape.FftLength);
+        long half = spectrum.Length / 2;
+        int passes = BitOperations.Log2((uint)(half / 2));
+        return F(spectrum).SubView(passes % 2 == 0 ? 0 : half, half);
+    }
+
+    /// <summary>
+    /// The columns of x packed two per complex sequence, zero padded and transformed (forward), in pooled memory or in
+    /// <paramref name="memory"/> (room for both ping-pong buffers).
+    /// </summary>
+    private ComplexSequences PackAndTransform(ArrayView<float> x, ColumnLayout shape, ArrayView<float>? memory = null)
+    {
+        var packed = new ComplexSequences(this, shape.Sequences, shape.FftLength, memory);
         Run(kernels.PackColumns, (long)packed.Count * shape.FftLength, x, shape, packed.Current);
         packed.Transform(inverse: false);
         return packed;
@@ -116,14 +173,6 @@ public sealed partial class IlgpuBackend
     /// <summary>target = the first L values of each column of an unscaled inverse transform, divided by n.</summary>
     private void Unpack(ComplexSequences inverse, ColumnLayout shape, ArrayView<float> target) =>
         Run(kernels.UnpackColumns, (long)shape.Columns * shape.Length, inverse.Current, shape, target);
-
-    /// <summary>The spectrum of K' = K + D delta in bit-reversed order (n complex values), for the shared-memory path.</summary>
-    private PooledBuffer SharedKernelSpectrum(Tensor kernel, Tensor d, int n)
-    {
-        var spectrum = pool.Rent(2L * n * sizeof(float));
-        kernels.SharedKernelSpectrum(new KernelConfig(1, fftGroup), F(kernel), F(d), n, Twiddles(n), spectrum.As<float>());
-        return spectrum;
-    }
 
     /// <summary>y = the columns of x convolved with K' (correlated when <paramref name="conjugate"/>), FFTs in shared memory.</summary>
     private void SharedConvolve(ArrayView<float> x, ColumnLayout shape, ArrayView<float> spectrum, bool conjugate, ArrayView<float> y)
@@ -137,13 +186,13 @@ public sealed partial class IlgpuBackend
     /// The backward with FFTs in shared memory: du and each group's part of the cross spectrum in one launch, the parts
     /// summed in a fixed order (deterministic), then dK and dD from its inverse.
     /// </summary>
-    private void SharedConvolutionBackward(Tensor u, Tensor kernel, Tensor d, Tensor dy, Tensor du, Tensor dKernel, Tensor dD, bool accumulateSkip, ColumnLayout shape)
+    private void SharedConvolutionBackward(Tensor u, Tensor dy, Tensor du, Tensor dKernel, Tensor dD, bool accumulateSkip, ColumnLayout shape,
+        ArrayView<float> spectrum)
     {
         int n = shape.FftLength, perGroup = SharedFftKernels.BackwardSequences(n), groups = Groups(shape.Sequences, perGroup);
         var twiddles = Twiddles(n);
-        using var spectrum = SharedKernelSpectrum(kernel, d, n);
         using var parts = pool.Rent(2L * groups * n * sizeof(float));
-        kernels.SharedConvolutionBackward(new KernelConfig(groups, fftGroup), F(u), F(dy), shape, perGroup, spectrum.As<float>(),
+        kernels.SharedConvolutionBackward(new KernelConfig(groups, fftGroup), F(u), F(dy), shape, perGroup, spectrum,
             twiddles, F(du), parts.As<float>());
         using var cross = pool.Rent(2L * n * sizeof(float));
         Run(kernels.SumGroups, 2L * n, parts.As<float>(), groups, cross.As<float>());
@@ -175,46 +224,45 @@ public sealed partial class IlgpuBackend
     private static ColumnLayout KernelColumn(int length, int fftLength) => new(1, length, 1, fftLength, RightToLeft: 0);
 
     /// <summary>
-    /// Count complex sequences of Length values (interleaved re, im) in one pooled buffer plus a spare of the same
-    /// size; a transform ping-pongs between them and leaves the result in <see cref="Current"/>.
+    /// Count complex sequences of Length values (interleaved re, im) and a spare of the same size, as the two halves of
+    /// one pooled buffer or of memory the caller gives (and keeps); a transform ping-pongs between them and leaves the
+    /// result in <see cref="Current"/>.
     /// </summary>
     private sealed class ComplexSequences : IDisposable
     {
         private readonly IlgpuBackend backend;
-        private PooledBuffer current;
-        private PooledBuffer spare;
+        private readonly PooledBuffer? pooled;
+        private ArrayView<float> current;
+        private ArrayView<float> spare;
 
-        public ComplexSequences(IlgpuBackend backend, int count, int length)
+        public ComplexSequences(IlgpuBackend backend, int count, int length, ArrayView<float>? memory = null)
         {
             this.backend = backend;
             Count = count;
             Length = length;
-            long bytes = 2L * count * length * sizeof(float);
-            current = backend.pool.Rent(bytes);
-            spare = backend.pool.Rent(bytes);
+            long floats = 2L * count * length;
+            if (memory is null) pooled = backend.pool.Rent(2 * floats * sizeof(float));
+            var both = memory ?? pooled!.As<float>();
+            (current, spare) = (both.SubView(0, floats), both.SubView(floats, floats));
         }
 
         public int Count { get; }
 
         public int Length { get; }
 
-        public ArrayView<float> Current => current.As<float>();
+        public ArrayView<float> Current => current;
 
         /// <summary>FFT of every sequence (unscaled when inverse), leaving the result in <see cref="Current"/>.</summary>
         public void Transform(bool inverse)
         {
             for (int stride = 1; stride < Length; stride *= 2)
             {
-                Run(backend.kernels.Radix2Stage, (long)Count * (Length / 2), current.As<float>(), spare.As<float>(), Length, stride, inverse ? 1f : -1f);
+                Run(backend.kernels.Radix2Stage, (long)Count * (Length / 2), current, spare, Length, stride, inverse ? 1f : -1f);
                 (current, spare) = (spare, current);
             }
         }
 
-        public void Dispose()
-        {
-            current.Dispose();
-            spare.Dispose();
-        }
+        public void Dispose() => pooled?.Dispose();
     }
 }
 

@@ -167,15 +167,18 @@ public interface ITensorBackend
 
     /// <summary>
     /// y = causal_conv(u, K) + D u along L for u (B, L, H); D (1). With <paramref name="rightToLeft"/> the convolution
-    /// runs from the end of the sequence, y = flip(causal_conv(flip(u), K)) + D u.
+    /// runs from the end of the sequence, y = flip(causal_conv(flip(u), K)) + D u. Returns what the backward may reuse
+    /// (the spectrum of K + D delta, in the backend's own layout), or null.
     /// </summary>
-    void SsmConvolution(Tensor u, Tensor kernel, Tensor d, Tensor y, bool rightToLeft);
+    Tensor? SsmConvolution(Tensor u, Tensor kernel, Tensor d, Tensor y, bool rightToLeft);
 
     /// <summary>
     /// Backward of <see cref="SsmConvolution"/>: du and dK (L) written; dD (1) written, or added onto with
-    /// <paramref name="accumulateSkip"/> (D's gradient straight into Grad).
+    /// <paramref name="accumulateSkip"/> (D's gradient straight into Grad). <paramref name="kernelSpectrum"/> is what
+    /// the forward of the same u, K, D and direction returned.
     /// </summary>
-    void SsmConvolutionBackward(Tensor u, Tensor kernel, Tensor d, Tensor dy, Tensor du, Tensor dKernel, Tensor dD, bool accumulateSkip, bool rightToLeft);
+    void SsmConvolutionBackward(Tensor u, Tensor kernel, Tensor d, Tensor dy, Tensor du, Tensor dKernel, Tensor dD, bool accumulateSkip, bool rightToLeft,
+        Tensor? kernelSpectrum);
 }
 
 /// <summary>Reductions along one axis.</summary>

@@ -43,10 +43,21 @@ public sealed partial class Tensor
     /// </summary>
     public static Tensor SsmConvolution(Tensor u, Tensor kernel, Tensor d, bool rightToLeft = false)
     {
+        var (y, kernelSpectrum) = SsmConvolutionForBackward(u, kernel, d, rightToLeft);
+        kernelSpectrum?.Dispose();
+        return y;
+    }
+
+    /// <summary>
+    /// <see cref="SsmConvolution"/>, also returning what its backward may reuse (the spectrum of K + D delta on a GPU;
+    /// null where the backend keeps nothing): pass it to <see cref="SsmConvolutionBackward(Tensor, Tensor, Tensor, Tensor, Tensor, bool, bool, Tensor)"/>.
+    /// </summary>
+    public static (Tensor Y, Tensor? KernelSpectrum) SsmConvolutionForBackward(Tensor u, Tensor kernel, Tensor d, bool rightToLeft = false)
+    {
         CheckConvolution(u, kernel, d);
         var y = Empty(DType.Float32, u.Device, u.shape);
-        u.Backend.SsmConvolution(u.Contiguous(), kernel.Contiguous(), d.Contiguous(), y, rightToLeft);
-        return y;
+        var kernelSpectrum = u.Backend.SsmConvolution(u.Contiguous(), kernel.Contiguous(), d.Contiguous(), y, rightToLeft);
+        return (y, kernelSpectrum);
     }
 
     /// <summary>Gradients (du, dK, dD) of <see cref="SsmConvolution"/>, as new tensors.</summary>
@@ -63,14 +74,15 @@ public sealed partial class Tensor
     /// its Grad.
     /// </summary>
     public static (Tensor DU, Tensor DKernel) SsmConvolutionBackward(Tensor u, Tensor kernel, Tensor d, Tensor dy, Tensor dD, bool accumulateSkip,
-        bool rightToLeft = false)
+        bool rightToLeft = false, Tensor? kernelSpectrum = null)
     {
         CheckConvolution(u, kernel, d);
         RequireSameShape("SsmConvolution backward", u, dy);
         RequireGradientTargets("SsmConvolution backward", (d, dD));
         var du = Empty(DType.Float32, u.Device, u.shape);
         var dKernel = Empty(DType.Float32, u.Device, kernel.shape);
-        u.Backend.SsmConvolutionBackward(u.Contiguous(), kernel.Contiguous(), d.Contiguous(), dy.Contiguous(), du, dKernel, dD, accumulateSkip, rightToLeft);
+        u.Backend.SsmConvolutionBackward(u.Contiguous(), kernel.Contiguous(), d.Contiguous(), dy.Contiguous(), du, dKernel, dD, accumulateSkip, rightToLeft,
+            kernelSpectrum);
         return (du, dKernel);
     }
 

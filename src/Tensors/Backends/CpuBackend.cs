@@ -296,11 +296,16 @@ public sealed class CpuBackend : ITensorBackend
     }
 
     /// <inheritdoc />
-    public void SsmConvolution(Tensor u, Tensor kernel, Tensor d, Tensor y, bool rightToLeft) =>
+    /// <remarks>Nothing is kept for the backward: K''s spectrum is a small part of the work on the CPU.</remarks>
+    public Tensor? SsmConvolution(Tensor u, Tensor kernel, Tensor d, Tensor y, bool rightToLeft)
+    {
         Kernels.Cpu.Ssm.SsmConvolution.Forward(F(u), u.Size(0), u.Size(1), u.Size(2), F(kernel), F(d)[0], F(y), rightToLeft);
+        return null;
+    }
 
     /// <inheritdoc />
-    public void SsmConvolutionBackward(Tensor u, Tensor kernel, Tensor d, Tensor dy, Tensor du, Tensor dKernel, Tensor dD, bool accumulateSkip, bool rightToLeft)
+    public void SsmConvolutionBackward(Tensor u, Tensor kernel, Tensor d, Tensor dy, Tensor du, Tensor dKernel, Tensor dD, bool accumulateSkip, bool rightToLeft,
+        Tensor? kernelSpectrum)
     {
         Kernels.Cpu.Ssm.SsmConvolution.Backward(F(u), F(dy), u.Size(0), u.Size(1), u.Size(2), F(kernel), F(d)[0], F(du), F(dKernel), out float dSkip, rightToLeft);
         F(dD)[0] = (accumulateSkip ? F(dD)[0] : 0f) + dSkip;

@@ -1,6 +1,8 @@
+using BiGS.Native.Autograd;
 using BiGS.Native.Benchmarking;
 using BiGS.Native.Gpu.Kernels;
 using BiGS.Native.Modeling;
+using BiGS.Native.Ssm;
 using BiGS.Native.Tensors;
 
 namespace BiGS.Native.Tests.Gpu;
@@ -32,6 +34,22 @@ public abstract class DeviceActivityTests : GpuParityTests
         Assert.Equal(1, activity.HostToDeviceCopies);
         Assert.Equal(1, activity.MemoryClears);
         Assert.Equal((5, 7, 2), (product.Size(1), zeros.Length, onDevice.Length));
+    }
+
+    [GpuFact]
+    public void An_S4D_backward_reads_the_kernel_spectrum_its_forward_made()
+    {
+        var ssm = new S4D(stateSize: 4, "lin", new Rng(5));
+        ssm.To(Gpu);
+        var u = new Variable(OnGpu(Random(2, 40, 3)), requiresGrad: true);
+        var before = Counters.ReadActivity();
+        ssm.Forward(u).Backward(OnGpu(Random(2, 40, 3)));
+        var activity = Counters.ReadActivity().Since(before);
+
+        // K''s spectrum: FoldSkip starts it on the global-memory path, SharedKernelSpectrum makes it on the shared one
+        long spectra = new[] { "FoldSkip", "SharedKernelSpectrum" }.Sum(activity.LaunchesByKernel.GetValueOrDefault);
+        Assert.Equal(1, spectra);
+        ssm.Dispose();
     }
 
     [GpuFact]

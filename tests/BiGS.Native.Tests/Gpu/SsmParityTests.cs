@@ -127,6 +127,34 @@ public abstract class SsmParityTests : GpuParityTests
     }
 
     /// <summary>
+    /// The backward reading the K' spectrum its forward kept, on each path and in each direction, against the CPU
+    /// (which keeps nothing).
+    /// </summary>
+    [GpuFact]
+    public void BackwardWithTheForwardsKernelSpectrumMatchesTheCpu()
+    {
+        var backend = (IlgpuBackend)Gpu.Backend;
+        int[] shape = [2, 40, 5];
+        foreach (var path in new[] { FftPath.GlobalMemory, FftPath.SharedMemory })
+            foreach (bool rightToLeft in new[] { false, true })
+            {
+                var (u, dy, k, d) = (Random(shape), Random(shape), Random(shape[1]) * 0.2f, Tensor.FromArray([0.7f]));
+                var (gu, gk, gd) = (OnGpu(u), OnGpu(k), OnGpu(d));
+                var y = Tensor.Empty(DType.Float32, Gpu, shape);
+                var spectrum = backend.SsmConvolution(gu, gk, gd, y, rightToLeft, path, keepSpectrum: true);
+                Assert.NotNull(spectrum);
+
+                var cpu = Tensor.SsmConvolutionBackward(u, k, d, dy, rightToLeft);
+                var (du, dK, dD) = (Tensor.Empty(DType.Float32, Gpu, shape), Tensor.Empty(DType.Float32, Gpu, shape[1]), Tensor.Empty(DType.Float32, Gpu, cpu.DD.ShapeArray()));
+                backend.SsmConvolutionBackward(gu, gk, gd, OnGpu(dy), du, dK, dD, accumulateSkip: false, rightToLeft, path, spectrum);
+                string what = $"{path} rightToLeft {rightToLeft}";
+                AssertClose(cpu.DU, du, 1e-4f, 1e-3f, $"du {what}");
+                AssertClose(cpu.DKernel, dK, 1e-4f, 1e-3f, $"dK {what}");
+                AssertClose(cpu.DD, dD, 1e-4f, 1e-3f, $"dD {what}");
+            }
+    }
+
+    /// <summary>
     /// With accumulate, the parameter gradients are added onto what the targets hold (a Grad from an earlier pass), on
     /// both FFT paths of the convolution: the GPU against the CPU, from the same starting values.
     /// </summary>
