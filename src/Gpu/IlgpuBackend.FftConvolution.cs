@@ -10,8 +10,9 @@ namespace BiGS.Native.Gpu;
 /// <summary>
 /// The SSM convolution by FFT (kernels in <see cref="FftKernels"/>), with the same choices as the CPU path: the skip is
 /// folded into the kernel, K'[0] = K[0] + D, and the FFT length is <see cref="SsmConvolution.FftLength"/>. Columns of
-/// u (B, L, H) are packed two per complex sequence, transformed (by one radix-2 Stockham pass over global memory per
-/// stage, or with <see cref="FftPath.SharedMemory"/> all stages of a group's columns in shared memory), multiplied by
+/// u (B, L, H) are packed two per complex sequence, transformed (by radix-4 Stockham passes over global memory, one
+/// radix-2 pass first when log2 n is odd, or with <see cref="FftPath.SharedMemory"/> all stages of a group's columns in
+/// shared memory), multiplied by
 /// the spectrum of K' and transformed back:
 /// <code>
 /// y  = IFFT( FFT(u) K'^ )[0, L)                        causal convolution (with the skip)
@@ -148,14 +149,13 @@ public sealed partial class IlgpuBackend
     }
 
     /// <summary>
-    /// The half of a global-path spectrum tensor (<see cref="KernelSpectrum"/>) that holds the result: a transform of
-    /// length n takes log2 n passes, each writing the other half.
+    /// The half of a global-path spectrum tensor (<see cref="KernelSpectrum"/>) that holds the result: each pass of the
+    /// transform writes the other half.
     /// </summary>
     private ArrayView<float> TransformedHalf(Tensor spectrum)
     {
         long half = spectrum.Length / 2;
-        int passes = BitOperations.Log2((uint)(half / 2));
-        return F(spectrum).SubView(passes % 2 == 0 ? 0 : half, half);
+        return F(spectrum).SubView(ComplexSequences.Passes((int)(half / 2)) % 2 == 0 ? 0 : half, half);
     }
 
     /// <summary>
@@ -252,15 +252,31 @@ public sealed partial class IlgpuBackend
 
         public ArrayView<float> Current => current;
 
-        /// <summary>FFT of every sequence (unscaled when inverse), leaving the result in <see cref="Current"/>.</summary>
+        /// <summary>
+        /// FFT of every sequence (unscaled when inverse), leaving the result in <see cref="Current"/>: radix-4 Stockham
+        /// stages, after one radix-2 stage when log2 n is odd (<see cref="Passes"/> in all).
+        /// </summary>
         public void Transform(bool inverse)
         {
-            for (int stride = 1; stride < Length; stride *= 2)
+            float direction = inverse ? 1f : -1f;
+            int stride = 1;
+            if (BitOperations.Log2((uint)Length) % 2 == 1)
             {
-                Run(backend.kernels.Radix2Stage, (long)Count * (Length / 2), current, spare, Length, stride, inverse ? 1f : -1f);
-                (current, spare) = (spare, current);
+                Run(backend.kernels.Radix2Stage, (long)Count * (Length / 2), current, spare, Length, stride, direction);
+                Swap();
+                stride = 2;
+            }
+            for (; stride < Length; stride *= 4)
+            {
+                Run(backend.kernels.Radix4Stage, (long)Count * (Length / 4), current, spare, Length, stride, direction);
+                Swap();
             }
         }
+
+        /// <summary>The passes over global memory a transform of <paramref name="length"/> (a power of two) takes: ceil(log2 n / 2).</summary>
+        public static int Passes(int length) => (BitOperations.Log2((uint)length) + 1) / 2;
+
+        private void Swap() => (current, spare) = (spare, current);
 
         public void Dispose() => pooled?.Dispose();
     }
@@ -269,7 +285,7 @@ public sealed partial class IlgpuBackend
 /// <summary>How the GPU SSM convolution does its FFTs.</summary>
 internal enum FftPath
 {
-    /// <summary>One launch per radix-2 stage over global memory (<see cref="FftKernels"/>): any length.</summary>
+    /// <summary>One launch per radix-4 stage (and one radix-2 stage for odd log2 n) over global memory (<see cref="FftKernels"/>): any length.</summary>
     GlobalMemory,
 
     /// <summary>Each group's FFTs in shared memory (<see cref="SharedFftKernels"/>): FFT lengths up to a group's capacity.</summary>

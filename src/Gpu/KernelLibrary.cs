@@ -137,6 +137,7 @@ internal sealed class KernelLibrary(Accelerator accelerator)
     public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>> FoldSkip => Auto(ref foldSkip, FftKernels.FoldSkip);
     public Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>> PackColumns => Auto(ref packColumns, FftKernels.PackColumns);
     public Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, float> Radix2Stage => Auto(ref radix2Stage, FftKernels.Radix2Stage);
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, float> Radix4Stage => Auto(ref radix4Stage, FftKernels.Radix4Stage);
     public Action<Index1D, ArrayView<float>, int, ArrayView<float>, int> MultiplySpectrum => Auto(ref multiplySpectrum, FftKernels.MultiplySpectrum);
     public Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, ArrayView<float>> CrossSpectrum => Auto(ref crossSpectrum, FftKernels.CrossSpectrum);
     public Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>> UnpackColumns => Auto(ref unpackColumns, FftKernels.UnpackColumns);
@@ -204,6 +205,7 @@ internal sealed class KernelLibrary(Accelerator accelerator)
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>>? foldSkip;
     private Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>>? packColumns;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, float>? radix2Stage;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, float>? radix4Stage;
     private Action<Index1D, ArrayView<float>, int, ArrayView<float>, int>? multiplySpectrum;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, ArrayView<float>>? crossSpectrum;
     private Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>>? unpackColumns;

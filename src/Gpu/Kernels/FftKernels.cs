@@ -57,6 +57,48 @@ public static class FftKernels
         y[o1 + 1] = dRe * wIm + dIm * wRe;
     }
 
+    /// <summary>
+    /// One radix-4 Stockham stage, the same scheme four ways: at stride s, with m = n/4s, for p &lt; m and q &lt; s, from
+    /// a, b, c, d = x[q + s(p + r m)] (r = 0..3) and w = exp(direction 2 pi i s / n):
+    /// <code>
+    /// y[q + s(4p)]     = (a + c) + (b + d)
+    /// y[q + s(4p + 1)] = ((a - c) + direction i (b - d)) w^p
+    /// y[q + s(4p + 2)] = ((a + c) - (b + d)) w^2p
+    /// y[q + s(4p + 3)] = ((a - c) - direction i (b - d)) w^3p
+    /// </code>
+    /// (a 4-point DFT of the four inputs, e^(direction 2 pi i r u / 4) = (direction i)^(ru), then the twiddles). Half as
+    /// many passes over global memory as radix 2; a transform of odd log2 n takes one radix-2 stage first.
+    /// </summary>
+    public static void Radix4Stage(Index1D i, ArrayView<float> x, ArrayView<float> y, int n, int stride, float direction)
+    {
+        int groups = n / 4;
+        int sequence = i / groups, j = i % groups;
+        int q = j % stride, p = j / stride, quarter = groups / stride;
+        long first = 2L * sequence * n;
+        long ia = first + 2 * (q + stride * p), ib = ia + 2L * stride * quarter, ic = ib + 2L * stride * quarter, id = ic + 2L * stride * quarter;
+        float sumAcRe = x[ia] + x[ic], sumAcIm = x[ia + 1] + x[ic + 1], diffAcRe = x[ia] - x[ic], diffAcIm = x[ia + 1] - x[ic + 1];
+        float sumBdRe = x[ib] + x[id], sumBdIm = x[ib + 1] + x[id + 1];
+        // direction i (b - d)
+        float rotRe = -direction * (x[ib + 1] - x[id + 1]), rotIm = direction * (x[ib] - x[id]);
+        float angle = 6.2831855f * ((float)(p * stride) / n);
+        float w1Re = XMath.Cos(angle), w1Im = direction * XMath.Sin(angle);
+        float w2Re = w1Re * w1Re - w1Im * w1Im, w2Im = 2f * w1Re * w1Im;
+        float w3Re = w2Re * w1Re - w2Im * w1Im, w3Im = w2Re * w1Im + w2Im * w1Re;
+        long o0 = first + 2 * (q + stride * 4 * p), step = 2L * stride;
+        y[o0] = sumAcRe + sumBdRe;
+        y[o0 + 1] = sumAcIm + sumBdIm;
+        StoreRotated(y, o0 + step, diffAcRe + rotRe, diffAcIm + rotIm, w1Re, w1Im);
+        StoreRotated(y, o0 + 2 * step, sumAcRe - sumBdRe, sumAcIm - sumBdIm, w2Re, w2Im);
+        StoreRotated(y, o0 + 3 * step, diffAcRe - rotRe, diffAcIm - rotIm, w3Re, w3Im);
+    }
+
+    /// <summary>y[at] = (re + i im)(wRe + i wIm).</summary>
+    private static void StoreRotated(ArrayView<float> y, long at, float re, float im, float wRe, float wIm)
+    {
+        y[at] = re * wRe - im * wIm;
+        y[at + 1] = re * wIm + im * wRe;
+    }
+
     /// <summary>spectra[s][f] *= K^[f], or its conjugate for a correlation (<paramref name="conjugate"/> not 0).</summary>
     public static void MultiplySpectrum(Index1D i, ArrayView<float> spectra, int n, ArrayView<float> kernelSpectrum, int conjugate)
     {
