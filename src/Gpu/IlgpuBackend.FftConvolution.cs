@@ -10,8 +10,8 @@ namespace BiGS.Native.Gpu;
 /// <summary>
 /// The SSM convolution by FFT (kernels in <see cref="FftKernels"/>), with the same choices as the CPU path: the skip is
 /// folded into the kernel, K'[0] = K[0] + D, and the FFT length is <see cref="SsmConvolution.FftLength"/>. Columns of
-/// u (B, L, H) are packed two per complex sequence, transformed (by radix-4 Stockham passes over global memory, one
-/// radix-2 pass first when log2 n is odd, or with <see cref="FftPath.SharedMemory"/> all stages of a group's columns in
+/// u (B, L, H) are packed two per complex sequence, transformed (by radix-8 Stockham passes over global memory, after
+/// one radix-2 or radix-4 pass when 3 does not divide log2 n, or with <see cref="FftPath.SharedMemory"/> all stages of a group's columns in
 /// shared memory), multiplied by
 /// the spectrum of K' and transformed back:
 /// <code>
@@ -253,28 +253,30 @@ public sealed partial class IlgpuBackend
         public ArrayView<float> Current => current;
 
         /// <summary>
-        /// FFT of every sequence (unscaled when inverse), leaving the result in <see cref="Current"/>: radix-4 Stockham
-        /// stages, after one radix-2 stage when log2 n is odd (<see cref="Passes"/> in all).
+        /// FFT of every sequence (unscaled when inverse), leaving the result in <see cref="Current"/>: radix-8 Stockham
+        /// stages, after one radix-2 or radix-4 stage when log2 n is not a multiple of 3 (<see cref="Passes"/> in all).
         /// </summary>
         public void Transform(bool inverse)
         {
             float direction = inverse ? 1f : -1f;
             int stride = 1;
-            if (BitOperations.Log2((uint)Length) % 2 == 1)
+            int leftover = BitOperations.Log2((uint)Length) % 3;
+            if (leftover != 0)
             {
-                Run(backend.kernels.Radix2Stage, (long)Count * (Length / 2), current, spare, Length, stride, direction);
+                int radix = 1 << leftover;
+                Run(radix == 2 ? backend.kernels.Radix2Stage : backend.kernels.Radix4Stage, (long)Count * (Length / radix), current, spare, Length, stride, direction);
                 Swap();
-                stride = 2;
+                stride = radix;
             }
-            for (; stride < Length; stride *= 4)
+            for (; stride < Length; stride *= 8)
             {
-                Run(backend.kernels.Radix4Stage, (long)Count * (Length / 4), current, spare, Length, stride, direction);
+                Run(backend.kernels.Radix8Stage, (long)Count * (Length / 8), current, spare, Length, stride, direction);
                 Swap();
             }
         }
 
-        /// <summary>The passes over global memory a transform of <paramref name="length"/> (a power of two) takes: ceil(log2 n / 2).</summary>
-        public static int Passes(int length) => (BitOperations.Log2((uint)length) + 1) / 2;
+        /// <summary>The passes over global memory a transform of <paramref name="length"/> (a power of two) takes: ceil(log2 n / 3).</summary>
+        public static int Passes(int length) => (BitOperations.Log2((uint)length) + 2) / 3;
 
         private void Swap() => (current, spare) = (spare, current);
 
@@ -285,7 +287,7 @@ public sealed partial class IlgpuBackend
 /// <summary>How the GPU SSM convolution does its FFTs.</summary>
 internal enum FftPath
 {
-    /// <summary>One launch per radix-4 stage (and one radix-2 stage for odd log2 n) over global memory (<see cref="FftKernels"/>): any length.</summary>
+    /// <summary>One launch per Stockham stage over global memory, ceil(log2 n / 3) of them (<see cref="FftKernels"/>): any length.</summary>
     GlobalMemory,
 
     /// <summary>Each group's FFTs in shared memory (<see cref="SharedFftKernels"/>): FFT lengths up to a group's capacity.</summary>

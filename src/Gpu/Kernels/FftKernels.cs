@@ -58,45 +58,81 @@ public static class FftKernels
     }
 
     /// <summary>
-    /// One radix-4 Stockham stage, the same scheme four ways: at stride s, with m = n/4s, for p &lt; m and q &lt; s, from
-    /// a, b, c, d = x[q + s(p + r m)] (r = 0..3) and w = exp(direction 2 pi i s / n):
-    /// <code>
-    /// y[q + s(4p)]     = (a + c) + (b + d)
-    /// y[q + s(4p + 1)] = ((a - c) + direction i (b - d)) w^p
-    /// y[q + s(4p + 2)] = ((a + c) - (b + d)) w^2p
-    /// y[q + s(4p + 3)] = ((a - c) - direction i (b - d)) w^3p
-    /// </code>
-    /// (a 4-point DFT of the four inputs, e^(direction 2 pi i r u / 4) = (direction i)^(ru), then the twiddles). Half as
-    /// many passes over global memory as radix 2; a transform of odd log2 n takes one radix-2 stage first.
+    /// One radix-4 Stockham stage, the radix-2 scheme four ways: at stride s, with m = n/4s, for p &lt; m and q &lt; s,
+    /// the 4-point DFT X of x[q + s(p + r m)] (r = 0..3, <see cref="Dft4"/>), times the twiddles w^(up),
+    /// w = exp(direction 2 pi i s / n), goes to y[q + s(4p + u)]. Self-sorting like the radix-2 stage, so the radices
+    /// mix: a transform ends in natural order whatever stages it took (<c>IlgpuBackend.ComplexSequences.Transform</c>).
     /// </summary>
     public static void Radix4Stage(Index1D i, ArrayView<float> x, ArrayView<float> y, int n, int stride, float direction)
     {
-        int groups = n / 4;
-        int sequence = i / groups, j = i % groups;
-        int q = j % stride, p = j / stride, quarter = groups / stride;
-        long first = 2L * sequence * n;
-        long ia = first + 2 * (q + stride * p), ib = ia + 2L * stride * quarter, ic = ib + 2L * stride * quarter, id = ic + 2L * stride * quarter;
-        float sumAcRe = x[ia] + x[ic], sumAcIm = x[ia + 1] + x[ic + 1], diffAcRe = x[ia] - x[ic], diffAcIm = x[ia + 1] - x[ic + 1];
-        float sumBdRe = x[ib] + x[id], sumBdIm = x[ib + 1] + x[id + 1];
-        // direction i (b - d)
-        float rotRe = -direction * (x[ib + 1] - x[id + 1]), rotIm = direction * (x[ib] - x[id]);
-        float angle = 6.2831855f * ((float)(p * stride) / n);
-        float w1Re = XMath.Cos(angle), w1Im = direction * XMath.Sin(angle);
-        float w2Re = w1Re * w1Re - w1Im * w1Im, w2Im = 2f * w1Re * w1Im;
-        float w3Re = w2Re * w1Re - w2Im * w1Im, w3Im = w2Re * w1Im + w2Im * w1Re;
-        long o0 = first + 2 * (q + stride * 4 * p), step = 2L * stride;
-        y[o0] = sumAcRe + sumBdRe;
-        y[o0 + 1] = sumAcIm + sumBdIm;
-        StoreRotated(y, o0 + step, diffAcRe + rotRe, diffAcIm + rotIm, w1Re, w1Im);
-        StoreRotated(y, o0 + 2 * step, sumAcRe - sumBdRe, sumAcIm - sumBdIm, w2Re, w2Im);
-        StoreRotated(y, o0 + 3 * step, diffAcRe - rotRe, diffAcIm - rotIm, w3Re, w3Im);
+        var (first, q, p, apart) = RadixInputs(i, n, 4, stride);
+        long a = first + 2L * (q + stride * p);
+        Dft4(Complex32.Load(x, a), Complex32.Load(x, a + apart), Complex32.Load(x, a + 2 * apart), Complex32.Load(x, a + 3 * apart),
+            direction, out var x0, out var x1, out var x2, out var x3);
+        var w = Complex32.Turn((float)(p * stride) / n, direction);
+        var w2 = w * w;
+        long o = first + 2L * (q + stride * 4 * p), step = 2L * stride;
+        x0.Store(y, o);
+        (x1 * w).Store(y, o + step);
+        (x2 * w2).Store(y, o + 2 * step);
+        (x3 * w2 * w).Store(y, o + 3 * step);
     }
 
-    /// <summary>y[at] = (re + i im)(wRe + i wIm).</summary>
-    private static void StoreRotated(ArrayView<float> y, long at, float re, float im, float wRe, float wIm)
+    /// <summary>
+    /// One radix-8 Stockham stage (as <see cref="Radix4Stage"/>, eight ways): the 8-point DFT of x[q + s(p + r m)],
+    /// m = n/8s, from the 4-point DFTs E of the even r and O of the odd r, X[u] = E[u] + v^u O[u] and
+    /// X[u + 4] = E[u] - v^u O[u] (u &lt; 4, v = exp(direction 2 pi i / 8)), times the twiddles w^(up) into y[q + s(8p + u)].
+    /// </summary>
+    public static void Radix8Stage(Index1D i, ArrayView<float> x, ArrayView<float> y, int n, int stride, float direction)
     {
-        y[at] = re * wRe - im * wIm;
-        y[at + 1] = re * wIm + im * wRe;
+        var (first, q, p, apart) = RadixInputs(i, n, 8, stride);
+        long a = first + 2L * (q + stride * p);
+        Dft4(Complex32.Load(x, a), Complex32.Load(x, a + 2 * apart), Complex32.Load(x, a + 4 * apart), Complex32.Load(x, a + 6 * apart),
+            direction, out var e0, out var e1, out var e2, out var e3);
+        Dft4(Complex32.Load(x, a + apart), Complex32.Load(x, a + 3 * apart), Complex32.Load(x, a + 5 * apart), Complex32.Load(x, a + 7 * apart),
+            direction, out var o0, out var o1, out var o2, out var o3);
+        var (v1, v3) = (Complex32.Turn(0.125f, direction), Complex32.Turn(0.375f, direction));
+        (o1, o2, o3) = (o1 * v1, o2.QuarterTurn(direction), o3 * v3);
+        var w = Complex32.Turn((float)(p * stride) / n, direction);
+        long o = first + 2L * (q + stride * 8 * p), step = 2L * stride;
+        var power = w; // w^u, u = 1..7
+        (e0 + o0).Store(y, o);
+        ((e1 + o1) * power).Store(y, o + step);
+        power *= w;
+        ((e2 + o2) * power).Store(y, o + 2 * step);
+        power *= w;
+        ((e3 + o3) * power).Store(y, o + 3 * step);
+        power *= w;
+        ((e0 - o0) * power).Store(y, o + 4 * step);
+        power *= w;
+        ((e1 - o1) * power).Store(y, o + 5 * step);
+        power *= w;
+        ((e2 - o2) * power).Store(y, o + 6 * step);
+        power *= w;
+        ((e3 - o3) * power).Store(y, o + 7 * step);
+    }
+
+    /// <summary>
+    /// Where thread i of a radix-r stage at stride s reads: its sequence's first float, q &lt; s, p &lt; m = n/rs, and the
+    /// distance in floats between its r inputs (2 s m).
+    /// </summary>
+    private static (long First, int Q, int P, long Apart) RadixInputs(Index1D i, int n, int radix, int stride)
+    {
+        int groups = n / radix;
+        int sequence = i / groups, j = i % groups;
+        return (2L * sequence * n, j % stride, j / stride, 2L * stride * (groups / stride));
+    }
+
+    /// <summary>
+    /// The 4-point DFT with sign direction: e^(direction 2 pi i r u / 4) = (direction i)^(ru), so
+    /// X0 = (a + c) + (b + d), X1 = (a - c) + direction i (b - d), X2 = (a + c) - (b + d), X3 = (a - c) - direction i (b - d).
+    /// </summary>
+    private static void Dft4(Complex32 a, Complex32 b, Complex32 c, Complex32 d, float direction,
+        out Complex32 x0, out Complex32 x1, out Complex32 x2, out Complex32 x3)
+    {
+        var (sumAc, diffAc, sumBd) = (a + c, a - c, b + d);
+        var turnedDiffBd = (b - d).QuarterTurn(direction);
+        (x0, x1, x2, x3) = (sumAc + sumBd, diffAc + turnedDiffBd, sumAc - sumBd, diffAc - turnedDiffBd);
     }
 
     /// <summary>spectra[s][f] *= K^[f], or its conjugate for a correlation (<paramref name="conjugate"/> not 0).</summary>

@@ -5,7 +5,7 @@ namespace BiGS.Native.Gpu.Kernels;
 /// <summary>
 /// The SSM convolution (spec BIGS.md 2.3) with every FFT of a group in shared memory: one group per block of columns
 /// reads its columns of u once, transforms, multiplies and transforms back in shared memory, and writes y once,
-/// where the global path (<see cref="FftKernels"/>) makes one pass over global memory per radix-4 stage.
+/// where the global path (<see cref="FftKernels"/>) makes one pass over global memory per radix-8 stage.
 /// Columns c = b H + h of (B, L, H) travel two per complex sequence (even column: real part, odd: imaginary), zero
 /// padded to n &gt;= 2L - 1, as in the global path. A group holds <see cref="Capacity"/> complex values, so
 /// Capacity / n sequences in the forward and half as many in the backward (which keeps FFT(u) and FFT(dy) together).

@@ -71,8 +71,8 @@ public abstract class SsmParityTests : GpuParityTests
     public void ConvolutionForwardAndBackward()
     {
         // Direct kernels up to L = 32, FFT beyond: awkward lengths on both sides, odd column counts (packing pairs).
-        // Both directions (right to left: BiGS's backward SSM). FFT lengths 1 to 8192, with log2 n odd (a radix-2 pass
-        // before the radix-4 ones) and even (2, 128: n = 4, 256).
+        // Both directions (right to left: BiGS's backward SSM). FFT lengths 1 to 8192, log2 n a multiple of 3 (radix-8
+        // passes only: n 8, 512) or not (a radix-2 pass first: n 128, 8192; a radix-4 pass first: n 4, 256, 2048).
         int[][] shapes = [[1, 1, 1], [2, 2, 1], [2, 3, 3], [2, 40, 3], [1, 128, 3], [1, 255, 5], [3, 1000, 1], [1, 4096, 2]];
         foreach (var s in shapes)
             foreach (bool rightToLeft in new[] { false, true })
