@@ -46,7 +46,7 @@ public static partial class Ops
     /// </summary>
     public static Variable LinearGelu(Variable x, Variable weight, Variable bias, GeluKind kind)
     {
-        var (y, z) = AffineGelu(x, weight, bias, kind, gate: null, Recording(x, weight, bias));
+        var (y, z) = AffineKeepingProduct(x, weight, bias, kind, gate: null, Recording(x, weight, bias));
         if (z is null) return new Variable(y);
         return Record("LinearGelu", y, [x, weight, bias], dy =>
         {
@@ -70,8 +70,8 @@ public static partial class Ops
     public static Variable GatedLinearGelu(Variable x, Variable weight, Variable bias, Variable gateX, Variable gateWeight, Variable gateBias, GeluKind kind)
     {
         bool recording = Recording(x, weight, bias, gateX, gateWeight, gateBias);
-        var (gate, gateZ) = AffineGelu(gateX, gateWeight, gateBias, kind, gate: null, recording);
-        var (y, z) = AffineGelu(x, weight, bias, kind, gate, recording);
+        var (gate, gateZ) = AffineKeepingProduct(gateX, gateWeight, gateBias, kind, gate: null, recording);
+        var (y, z) = AffineKeepingProduct(x, weight, bias, kind, gate, recording);
         gate.Dispose(); // read by the epilogue only: the backward recomputes it from zg
         if (z is null || gateZ is null) return new Variable(y);
         return Record("GatedLinearGelu", y, [x, weight, bias, gateX, gateWeight, gateBias], dy =>
@@ -85,10 +85,35 @@ public static partial class Ops
     }
 
     /// <summary>
-    /// y = gelu(x W^T + b), times <paramref name="gate"/> when given (same shape as y), by one GEMM's epilogue; with
-    /// <paramref name="keepProduct"/> also z = x W^T, for a backward pass (else null).
+    /// y = (x W^T + b) * g, the bias and the product with g (same shape as y) applied by the GEMM's epilogue, so no
+    /// separate product pass (BiGS's c_f * c_b, the backward direction's Dense times the forward's). When gradients are
+    /// recorded the epilogue also keeps z = x W^T (y is not kept), and the backward is one pass,
+    /// <code>
+    /// dz = dy g  (db its column sums)        dg = dy (z + b)
+    /// </code>
+    /// then the Linear backward with dz.
     /// </summary>
-    private static (Tensor Y, Tensor? Z) AffineGelu(Variable x, Variable weight, Variable bias, GeluKind kind, Tensor? gate, bool keepProduct)
+    public static Variable LinearTimes(Variable x, Variable weight, Variable bias, Variable gate)
+    {
+        var packedGate = gate.Value.Contiguous();
+        var (y, z) = AffineKeepingProduct(x, weight, bias, kind: null, packedGate, Recording(x, weight, bias, gate));
+        Tensor.ReleaseCopy(packedGate, gate.Value);
+        if (z is null) return new Variable(y);
+        return Record("LinearTimes", y, [x, weight, bias, gate], dy =>
+        {
+            var dbias = AddingGradientTarget(bias);
+            var (dz, dGate) = Tensor.BiasProductBackward(z, bias.Value, gate.Value, dy, dbias);
+            var grads = LinearBackward(x, weight, null, dz);
+            return [grads[0], grads[1], HandOn(bias, dbias), dGate];
+        }, z);
+    }
+
+    /// <summary>
+    /// y = act(x W^T + b) (act: GELU of <paramref name="kind"/>, or none when null), times <paramref name="gate"/> when
+    /// given (same shape as y, contiguous), by one GEMM's epilogue; with <paramref name="keepProduct"/> also z = x W^T, for
+    /// a backward pass (else null).
+    /// </summary>
+    private static (Tensor Y, Tensor? Z) AffineKeepingProduct(Variable x, Variable weight, Variable bias, GeluKind? kind, Tensor? gate, bool keepProduct)
     {
         int[] shape = [.. x.Shape[..^1], weight.Value.Size(0)];
         var z = keepProduct ? Tensor.Empty(DType.Float32, x.Value.Device, shape) : null;

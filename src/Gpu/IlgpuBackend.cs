@@ -309,6 +309,13 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
     }
 
     /// <inheritdoc />
+    public void BiasProductBackward(Tensor z, Tensor bias, Tensor gate, Tensor dy, Tensor dz, Tensor dGate, Tensor dbias)
+    {
+        Run(kernels.BiasProductBackward, dz.Length, F(z), F(bias), F(gate), F(dy), z.Size(1), F(dz), F(dGate));
+        ColumnSums(dz, dbias, accumulate: true);
+    }
+
+    /// <inheritdoc />
     public void GatedGeluBackward(GeluKind kind, Tensor a, Tensor bias, Tensor g, Tensor gateBias, Tensor dy, Tensor da, Tensor dg, Tensor dbias, Tensor dGateBias)
     {
         Run(kernels.GatedGeluBackward(kind), da.Length, F(a), F(bias), F(g), F(gateBias), F(dy), a.Size(1), F(da), F(dg));

@@ -72,6 +72,12 @@ public interface ITensorBackend
     void BiasGeluBackward(GeluKind kind, Tensor x, Tensor bias, Tensor dy, Tensor dx, Tensor dbias);
 
     /// <summary>
+    /// Backward of y = (z + bias) * gate over (rows, cols): dz = dy gate and dGate = dy (z + bias) written, the column
+    /// sums of dz added into dbias.
+    /// </summary>
+    void BiasProductBackward(Tensor z, Tensor bias, Tensor gate, Tensor dy, Tensor dz, Tensor dGate, Tensor dbias);
+
+    /// <summary>
     /// Backward of the gated pair y = gelu(a + bias) * gelu(g + gateBias), a and g (rows, cols):
     /// da = dy gelu(g + gateBias) gelu'(a + bias), dg = dy gelu(a + bias) gelu'(g + gateBias); dbias and dGateBias (+=)
     /// the column sums of da and dg.

@@ -27,6 +27,21 @@ public sealed partial class Tensor
     }
 
     /// <summary>
+    /// Backward of y = (z + bias) * gate over the last dim (z, gate and dy of one shape (..., n), bias (n)): returns
+    /// dz = dy gate and dGate = dy (z + bias), and adds dz's column sums into dbias.
+    /// </summary>
+    public static (Tensor DZ, Tensor DGate) BiasProductBackward(Tensor z, Tensor bias, Tensor gate, Tensor dy, Tensor dbias)
+    {
+        var (rows, cols) = RowsCols("BiasProduct backward", z, bias);
+        RequireSameShape("BiasProduct backward", z, gate);
+        RequireSameShape("BiasProduct backward", z, dy);
+        var (dz, dGate) = (Empty(DType.Float32, z.Device, z.shape), Empty(DType.Float32, z.Device, z.shape));
+        z.Backend.BiasProductBackward(z.Contiguous().Reshape(rows, cols), bias.Contiguous(), gate.Contiguous().Reshape(rows, cols),
+            dy.Contiguous().Reshape(rows, cols), dz.Reshape(rows, cols), dGate.Reshape(rows, cols), dbias);
+        return (dz, dGate);
+    }
+
+    /// <summary>
     /// Backward of the gated pair y = gelu(a + bias) * gelu(g + gateBias) over the last dim (a, g and dy of one shape
     /// (..., n), biases (n)): returns da and dg, and adds their column sums into dbias and dGateBias.
     /// </summary>

@@ -82,14 +82,15 @@ public sealed class BiGSLayer : Module
         preNorm ? GatedBidirectionalMixingPlus(LayerNorm.Forward(x), x) : LayerNorm.Forward(GatedBidirectionalMixingPlus(x, x));
 
     /// <summary>
-    /// F(x) + residual, with F the gated bidirectional SSM mixing of docs/BIGS.md 2.2; the gate product
-    /// gelu(dol(.)) * v is fused into dol's GEMM and the residual is added by the epilogue of F's last GEMM.
+    /// F(x) + residual, with F the gated bidirectional SSM mixing of docs/BIGS.md 2.2; the product c_f * c_b is fused
+    /// into duc_backward's GEMM, the gate product gelu(dol(.)) * v into dol's, and the residual is added by the epilogue of
+    /// F's last GEMM.
     /// </summary>
     private Variable GatedBidirectionalMixingPlus(Variable x, Variable residual)
     {
         var forward = ForwardOut.Forward(ForwardSsm.Forward(ForwardIn.ForwardGelu(x, GeluKind.Tanh)));
-        var backward = BackwardOut.Forward(BackwardSsm.Forward(BackwardIn.ForwardGelu(x, GeluKind.Tanh)));
-        var gated = Mix.ForwardGeluGated(Ops.Mul(forward, backward), Gate, x, GeluKind.Tanh);
+        var product = BackwardOut.ForwardTimes(BackwardSsm.Forward(BackwardIn.ForwardGelu(x, GeluKind.Tanh)), forward);
+        var gated = Mix.ForwardGeluGated(product, Gate, x, GeluKind.Tanh);
         return Output.ForwardResidual(gated, residual);
     }
 }

@@ -35,6 +35,10 @@ public sealed class Linear : Module
     public Variable ForwardResidual(Variable x, Variable residual) =>
         Bias is null ? Ops.Add(residual, Forward(x)) : Ops.LinearResidual(x, Weight, Bias, residual);
 
+    /// <summary>(x W^T + b) * <paramref name="gate"/>, the product fused into this layer's GEMM (<see cref="Ops.LinearTimes"/>).</summary>
+    public Variable ForwardTimes(Variable x, Variable gate) =>
+        Bias is null ? Ops.Mul(Forward(x), gate) : Ops.LinearTimes(x, Weight, Bias, gate);
+
     /// <summary>
     /// gelu(x W^T + b) * gelu(<paramref name="gate"/>(<paramref name="gateInput"/>)), the gate product fused into this
     /// layer's GEMM and the two activations' backward into one pass (<see cref="Ops.GatedLinearGelu"/>).

@@ -43,6 +43,14 @@ public static class ElementwiseKernels
         where TFunction : struct, IBinaryFunction =>
         y[i] = scalarFirst != 0 ? default(TFunction).Apply(s, a[i]) : default(TFunction).Apply(a[i], s);
 
+    /// <summary>Backward of y = (z + bias) * gate: dz = dy gate, dGate = dy (z + bias) (bias per column of cols).</summary>
+    public static void BiasProductBackward(Index1D i, ArrayView<float> z, ArrayView<float> bias, ArrayView<float> gate, ArrayView<float> dy,
+        int cols, ArrayView<float> dz, ArrayView<float> dGate)
+    {
+        dz[i] = dy[i] * gate[i];
+        dGate[i] = dy[i] * (z[i] + bias[i % cols]);
+    }
+
     /// <summary>y += alpha x.</summary>
     public static void AddScaled(Index1D i, ArrayView<float> x, float alpha, ArrayView<float> y) => y[i] += alpha * x[i];
 

@@ -1,6 +1,9 @@
 namespace BiGS.Native.Kernels.Cpu;
 
-/// <summary>Fused bias add + GELU on a (rows, cols) matrix, the activation after every Dense in a BiGS layer.</summary>
+/// <summary>
+/// Fused bias add + GELU on a (rows, cols) matrix, the activation after every Dense in a BiGS layer; and the backward
+/// of a bias add followed by a product with another tensor (the two SSM directions' product, c_f * c_b).
+/// </summary>
 public static class BiasGelu
 {
     /// <summary>y[r,c] = gelu(x[r,c] + bias[c]).</summary>
@@ -133,6 +136,33 @@ public static class BiasGelu
             SimdLoops.StoreAt(gradient * TGelu.Value(g) * TGelu.Derivative(a), da, i, count);
             SimdLoops.StoreAt(gradient * TGelu.Value(a) * TGelu.Derivative(g), dg, i, count);
         }
+    }
+
+    /// <summary>
+    /// Backward of y = (z + bias) * gate, z and gate (rows, cols), in one pass over the rows:
+    /// <code>
+    /// dz = dy * gate          dbias (+=) column sums of dz          dGate = dy * (z + bias)
+    /// </code>
+    /// </summary>
+    public static void ProductBackward(ReadOnlySpan<float> z, ReadOnlySpan<float> bias, ReadOnlySpan<float> gate, ReadOnlySpan<float> dy,
+        int rows, int cols, Span<float> dz, Span<float> dGate, Span<float> dbias)
+    {
+        KernelArguments.RequireMatrix(nameof(z), z.Length, rows, cols);
+        KernelArguments.RequireLength(nameof(bias), bias.Length, cols, $"{cols} columns");
+        KernelArguments.RequireMatrix(nameof(gate), gate.Length, rows, cols);
+        KernelArguments.RequireMatrix(nameof(dy), dy.Length, rows, cols);
+        KernelArguments.RequireMatrix(nameof(dz), dz.Length, rows, cols);
+        KernelArguments.RequireMatrix(nameof(dGate), dGate.Length, rows, cols);
+        KernelArguments.RequireLength(nameof(dbias), dbias.Length, cols, $"{cols} columns");
+        SimdLoops.MapParallel(new BinaryOperators.MulOp(), dy, gate, dz);
+        MapRows(new BiasedTimesOperator(), z, bias, dy, rows, cols, dGate);
+        Reductions.ColumnSums(dz, rows, cols, dbias, accumulate: true);
+    }
+
+    /// <summary>(z, bias, dy) -&gt; (z + bias) dy.</summary>
+    private readonly struct BiasedTimesOperator : ITernaryOperator
+    {
+        public TLanes Invoke<TLanes>(TLanes z, TLanes bias, TLanes dy) where TLanes : struct, ILaneVector<TLanes> => (z + bias) * dy;
     }
 
     private static void Backward<TOp>(TOp op, ReadOnlySpan<float> x, ReadOnlySpan<float> bias, ReadOnlySpan<float> dy,

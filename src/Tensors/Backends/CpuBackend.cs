@@ -191,6 +191,10 @@ public sealed class CpuBackend : ITensorBackend
         Kernels.Cpu.BiasGelu.Backward(kind, F(x), F(bias), F(dy), x.Size(0), x.Size(1), F(dx), F(dbias));
 
     /// <inheritdoc />
+    public void BiasProductBackward(Tensor z, Tensor bias, Tensor gate, Tensor dy, Tensor dz, Tensor dGate, Tensor dbias) =>
+        Kernels.Cpu.BiasGelu.ProductBackward(F(z), F(bias), F(gate), F(dy), z.Size(0), z.Size(1), F(dz), F(dGate), F(dbias));
+
+    /// <inheritdoc />
     public void GatedGeluBackward(GeluKind kind, Tensor a, Tensor bias, Tensor g, Tensor gateBias, Tensor dy, Tensor da, Tensor dg, Tensor dbias, Tensor dGateBias) =>
         Kernels.Cpu.BiasGelu.GatedPairBackward(kind, new GatedPair(F(a), F(bias), F(g), F(gateBias)), F(dy), a.Size(0), a.Size(1), F(da), F(dg), F(dbias), F(dGateBias));
 

@@ -26,6 +26,15 @@ public abstract class FusedChainTests
             v => Ops.Mul(Ops.LinearGelu(v[0], v[1], v[2], kind), Ops.LinearGelu(v[3], v[4], v[5], kind)));
     }
 
+    [GpuFact]
+    public void Linear_times_matches_a_linear_then_a_product()
+    {
+        Tensor[] values = [Random(11, 2, 7, 5), Random(12, 19, 5), Random(13, 19), Random(14, 2, 7, 19)];
+        AssertSameValueAndGradients(values, Random(15, 2, 7, 19),
+            v => Ops.LinearTimes(v[0], v[1], v[2], v[3]),
+            v => Ops.Mul(Ops.Linear(v[0], v[1], v[2]), v[3]));
+    }
+
     /// <summary>
     /// Runs both forms on leaves holding <paramref name="values"/>, backward from sum(y * weights), and compares y and
     /// every leaf's gradient.

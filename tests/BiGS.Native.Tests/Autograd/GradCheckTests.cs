@@ -66,6 +66,9 @@ public class GradCheckTests
         GradCheck.Assert(v => Ops.GatedLinearGelu(v[0], v[1], v[2], v[3], v[4], v[5], kind),
             [R(1, 2, 3, 4), R(2, 5, 4), R(3, 5), R(4, 2, 3, 6), R(5, 5, 6), R(6, 5)]);
 
+    [Fact]
+    public void LinearTimes() => GradCheck.Assert(v => Ops.LinearTimes(v[0], v[1], v[2], v[3]), [R(1, 2, 3, 4), R(2, 5, 4), R(3, 5), R(4, 2, 3, 5)]);
+
     [Fact] public void Reshape_permute_transpose() =>
         GradCheck.Assert(v => Ops.Mul(Ops.Transpose(Ops.Permute(Ops.Reshape(v[0], 2, 3, 4), 2, 0, 1), 0, 2), v[1]), [R(1, 24), R(2, 3, 2, 4)]);
 

@@ -76,6 +76,7 @@ public abstract class GemmEpilogueTests
         new("0.5 product + c (accumulate) + bias + residual", 0.5f, 1f, Bias: true, null, Residual: true, Product: false),
         new("bias+gelu-tanh times a gate, keeping the product", 1f, 0f, Bias: true, GeluKind.Tanh, Residual: false, Product: true, Gate: true),
         new("gelu-erf times a gate", 1f, 0f, Bias: false, GeluKind.Erf, Residual: false, Product: false, Gate: true),
+        new("bias times a gate, keeping the product", 1f, 0f, Bias: true, Activation: null, Residual: false, Product: true, Gate: true),
     ];
 
     internal static float[,] RandomMatrix(Random rng, int rows, int cols)
