@@ -160,13 +160,14 @@ public sealed partial class IlgpuBackend
 
     /// <summary>
     /// The columns of x packed two per complex sequence, zero padded and transformed (forward), in pooled memory or in
-    /// <paramref name="memory"/> (room for both ping-pong buffers).
+    /// <paramref name="memory"/> (room for both ping-pong buffers). The transform's first pass reads the columns itself;
+    /// only a length-1 transform, which has no pass, packs them separately.
     /// </summary>
     private ComplexSequences PackAndTransform(ArrayView<float> x, ColumnLayout shape, ArrayView<float>? memory = null)
     {
         var packed = new ComplexSequences(this, shape.Sequences, shape.FftLength, memory);
-        Run(kernels.PackColumns, (long)packed.Count * shape.FftLength, x, shape, packed.Current);
-        packed.Transform(inverse: false);
+        if (ComplexSequences.Passes(shape.FftLength) == 0) Run(kernels.PackColumns, (long)packed.Count * shape.FftLength, x, shape, packed.Current);
+        else packed.Transform(inverse: false, x, shape);
         return packed;
     }
 
@@ -252,26 +253,26 @@ public sealed partial class IlgpuBackend
 
         public ArrayView<float> Current => current;
 
+        /// <summary>FFT of every sequence (unscaled when inverse), leaving the result in <see cref="Current"/>.</summary>
+        public void Transform(bool inverse) => Transform(inverse, current, default);
+
         /// <summary>
-        /// FFT of every sequence (unscaled when inverse), leaving the result in <see cref="Current"/>: radix-8 Stockham
-        /// stages, after one radix-2 or radix-4 stage when log2 n is not a multiple of 3 (<see cref="Passes"/> in all).
+        /// FFT of every sequence (unscaled when inverse), the first pass reading <paramref name="input"/> as
+        /// <paramref name="columns"/> say (a (B, L, H) tensor's columns; packed sequences when empty), leaving the result in
+        /// <see cref="Current"/>: radix-8 Stockham stages, after one radix-2 or radix-4 stage when log2 n is not a multiple
+        /// of 3 (<see cref="Passes"/> in all).
         /// </summary>
-        public void Transform(bool inverse)
+        public void Transform(bool inverse, ArrayView<float> input, ColumnLayout columns)
         {
             float direction = inverse ? 1f : -1f;
-            int stride = 1;
             int leftover = BitOperations.Log2((uint)Length) % 3;
-            if (leftover != 0)
+            for (int stride = 1; stride < Length;)
             {
-                int radix = 1 << leftover;
-                Run(radix == 2 ? backend.kernels.Radix2Stage : backend.kernels.Radix4Stage, (long)Count * (Length / radix), current, spare, Length, stride, direction);
+                int radix = stride == 1 && leftover != 0 ? 1 << leftover : 8;
+                var stage = radix == 2 ? backend.kernels.Radix2Stage : radix == 4 ? backend.kernels.Radix4Stage : backend.kernels.Radix8Stage;
+                Run(stage, (long)Count * (Length / radix), input, columns, spare, Length, stride, direction);
                 Swap();
-                stride = radix;
-            }
-            for (; stride < Length; stride *= 8)
-            {
-                Run(backend.kernels.Radix8Stage, (long)Count * (Length / 8), current, spare, Length, stride, direction);
-                Swap();
+                (input, columns, stride) = (current, default, stride * radix);
             }
         }
 

@@ -18,60 +18,47 @@ public static class FftKernels
 
     /// <summary>
     /// Packs the columns of x (B, L, H) (column c = b H + h) two per complex sequence of length n, zero padded:
-    /// sequence s = column 2s + i column 2s+1 (imaginary part 0 for an odd last column).
+    /// sequence s = column 2s + i column 2s+1 (imaginary part 0 for an odd last column). Only a transform of length 1,
+    /// which takes no pass, needs it: otherwise the first pass reads the columns itself (<see cref="LoadInput"/>).
     /// </summary>
     public static void PackColumns(Index1D i, ArrayView<float> x, ColumnLayout layout, ArrayView<float> packed)
     {
-        int n = layout.FftLength, s = i / n, t = i % n, c = 2 * s;
-        float re = 0f, im = 0f;
-        if (t < layout.Length)
-        {
-            re = x[layout.Element(c, t)];
-            if (c + 1 < layout.Columns) im = x[layout.Element(c + 1, t)];
-        }
-        packed[2 * i] = re;
-        packed[2 * i + 1] = im;
+        int n = layout.FftLength;
+        LoadInput(x, layout, n, i / n, i % n).Store(packed, 2L * i);
     }
 
     /// <summary>
     /// One radix-2 Stockham stage (out of place, self-sorting: after log2 n stages the spectrum is in natural order).
     /// At stride s, for p &lt; n/2s and q &lt; s: y[q + 2sp] = a + b, y[q + s(2p+1)] = (a - b) w^p, with
     /// a = x[q + sp], b = x[q + s(p + n/2s)], w = exp(direction 2 pi i s / n); direction -1 forward, +1 inverse
-    /// (unscaled). The twiddle angle is a fraction of a turn, ps/n &lt; 1/2, which a float holds exactly.
+    /// (unscaled). The twiddle angle is a fraction of a turn, ps/n &lt; 1/2, which a float holds exactly. x is read
+    /// through <see cref="LoadInput"/> (<paramref name="columns"/>: packed sequences, or a first pass's columns).
     /// </summary>
-    public static void Radix2Stage(Index1D i, ArrayView<float> x, ArrayView<float> y, int n, int stride, float direction)
+    public static void Radix2Stage(Index1D i, ArrayView<float> x, ColumnLayout columns, ArrayView<float> y, int n, int stride, float direction)
     {
-        int butterflies = n / 2;
-        int sequence = i / butterflies, j = i % butterflies;
-        int q = j % stride, p = j / stride, half = butterflies / stride;
-        long first = 2L * sequence * n;
-        long ia = first + 2 * (q + stride * p), ib = first + 2 * (q + stride * (p + half));
-        float aRe = x[ia], aIm = x[ia + 1], bRe = x[ib], bIm = x[ib + 1];
-        float angle = 6.2831855f * ((float)(p * stride) / n);
-        float wRe = XMath.Cos(angle), wIm = direction * XMath.Sin(angle);
-        float dRe = aRe - bRe, dIm = aIm - bIm;
-        long o0 = first + 2 * (q + stride * 2 * p), o1 = first + 2 * (q + stride * (2 * p + 1));
-        y[o0] = aRe + bRe;
-        y[o0 + 1] = aIm + bIm;
-        y[o1] = dRe * wRe - dIm * wIm;
-        y[o1 + 1] = dRe * wIm + dIm * wRe;
+        var (sequence, t, q, p, apart) = RadixInputs(i, n, 2, stride);
+        var (a, b) = (LoadInput(x, columns, n, sequence, t), LoadInput(x, columns, n, sequence, t + apart));
+        var w = Complex32.Turn((float)(p * stride) / n, direction);
+        long o = 2L * ((long)sequence * n + q + stride * 2 * p), step = 2L * stride;
+        (a + b).Store(y, o);
+        ((a - b) * w).Store(y, o + step);
     }
 
     /// <summary>
     /// One radix-4 Stockham stage, the radix-2 scheme four ways: at stride s, with m = n/4s, for p &lt; m and q &lt; s,
     /// the 4-point DFT X of x[q + s(p + r m)] (r = 0..3, <see cref="Dft4"/>), times the twiddles w^(up),
     /// w = exp(direction 2 pi i s / n), goes to y[q + s(4p + u)]. Self-sorting like the radix-2 stage, so the radices
-    /// mix: a transform ends in natural order whatever stages it took (<c>IlgpuBackend.ComplexSequences.Transform</c>).
+    /// mix: a transform ends in natural order whatever stages it took (<c>IlgpuBackend.ComplexSequences</c>).
     /// </summary>
-    public static void Radix4Stage(Index1D i, ArrayView<float> x, ArrayView<float> y, int n, int stride, float direction)
+    public static void Radix4Stage(Index1D i, ArrayView<float> x, ColumnLayout columns, ArrayView<float> y, int n, int stride, float direction)
     {
-        var (first, q, p, apart) = RadixInputs(i, n, 4, stride);
-        long a = first + 2L * (q + stride * p);
-        Dft4(Complex32.Load(x, a), Complex32.Load(x, a + apart), Complex32.Load(x, a + 2 * apart), Complex32.Load(x, a + 3 * apart),
+        var (sequence, t, q, p, apart) = RadixInputs(i, n, 4, stride);
+        Dft4(LoadInput(x, columns, n, sequence, t), LoadInput(x, columns, n, sequence, t + apart),
+            LoadInput(x, columns, n, sequence, t + 2 * apart), LoadInput(x, columns, n, sequence, t + 3 * apart),
             direction, out var x0, out var x1, out var x2, out var x3);
         var w = Complex32.Turn((float)(p * stride) / n, direction);
         var w2 = w * w;
-        long o = first + 2L * (q + stride * 4 * p), step = 2L * stride;
+        long o = 2L * ((long)sequence * n + q + stride * 4 * p), step = 2L * stride;
         x0.Store(y, o);
         (x1 * w).Store(y, o + step);
         (x2 * w2).Store(y, o + 2 * step);
@@ -83,18 +70,19 @@ public static class FftKernels
     /// m = n/8s, from the 4-point DFTs E of the even r and O of the odd r, X[u] = E[u] + v^u O[u] and
     /// X[u + 4] = E[u] - v^u O[u] (u &lt; 4, v = exp(direction 2 pi i / 8)), times the twiddles w^(up) into y[q + s(8p + u)].
     /// </summary>
-    public static void Radix8Stage(Index1D i, ArrayView<float> x, ArrayView<float> y, int n, int stride, float direction)
+    public static void Radix8Stage(Index1D i, ArrayView<float> x, ColumnLayout columns, ArrayView<float> y, int n, int stride, float direction)
     {
-        var (first, q, p, apart) = RadixInputs(i, n, 8, stride);
-        long a = first + 2L * (q + stride * p);
-        Dft4(Complex32.Load(x, a), Complex32.Load(x, a + 2 * apart), Complex32.Load(x, a + 4 * apart), Complex32.Load(x, a + 6 * apart),
+        var (sequence, t, q, p, apart) = RadixInputs(i, n, 8, stride);
+        Dft4(LoadInput(x, columns, n, sequence, t), LoadInput(x, columns, n, sequence, t + 2 * apart),
+            LoadInput(x, columns, n, sequence, t + 4 * apart), LoadInput(x, columns, n, sequence, t + 6 * apart),
             direction, out var e0, out var e1, out var e2, out var e3);
-        Dft4(Complex32.Load(x, a + apart), Complex32.Load(x, a + 3 * apart), Complex32.Load(x, a + 5 * apart), Complex32.Load(x, a + 7 * apart),
+        Dft4(LoadInput(x, columns, n, sequence, t + apart), LoadInput(x, columns, n, sequence, t + 3 * apart),
+            LoadInput(x, columns, n, sequence, t + 5 * apart), LoadInput(x, columns, n, sequence, t + 7 * apart),
             direction, out var o0, out var o1, out var o2, out var o3);
         var (v1, v3) = (Complex32.Turn(0.125f, direction), Complex32.Turn(0.375f, direction));
         (o1, o2, o3) = (o1 * v1, o2.QuarterTurn(direction), o3 * v3);
         var w = Complex32.Turn((float)(p * stride) / n, direction);
-        long o = first + 2L * (q + stride * 8 * p), step = 2L * stride;
+        long o = 2L * ((long)sequence * n + q + stride * 8 * p), step = 2L * stride;
         var power = w; // w^u, u = 1..7
         (e0 + o0).Store(y, o);
         ((e1 + o1) * power).Store(y, o + step);
@@ -113,14 +101,29 @@ public static class FftKernels
     }
 
     /// <summary>
-    /// Where thread i of a radix-r stage at stride s reads: its sequence's first float, q &lt; s, p &lt; m = n/rs, and the
-    /// distance in floats between its r inputs (2 s m).
+    /// Element t of complex sequence <paramref name="sequence"/> (length n) of a stage's input: from x holding packed
+    /// sequences when <paramref name="columns"/> has no columns (the default), else straight from the (B, L, H) tensor
+    /// x, columns 2s and 2s + 1 as the real and imaginary parts and zero past L, so a transform's first pass packs as it
+    /// reads (one pass over global memory fewer).
     /// </summary>
-    private static (long First, int Q, int P, long Apart) RadixInputs(Index1D i, int n, int radix, int stride)
+    private static Complex32 LoadInput(ArrayView<float> x, ColumnLayout columns, int n, int sequence, int t)
+    {
+        if (columns.Columns == 0) return Complex32.Load(x, 2L * ((long)sequence * n + t));
+        int c = 2 * sequence;
+        if (t >= columns.Length) return new Complex32(0f, 0f);
+        return new Complex32(x[columns.Element(c, t)], c + 1 < columns.Columns ? x[columns.Element(c + 1, t)] : 0f);
+    }
+
+    /// <summary>
+    /// What thread i of a radix-r stage at stride s works on: its sequence, its first input t = q + s p (q &lt; s,
+    /// p &lt; m = n/rs), q and p, and the distance s m between its r inputs (in complex values).
+    /// </summary>
+    private static (int Sequence, int T, int Q, int P, int Apart) RadixInputs(Index1D i, int n, int radix, int stride)
     {
         int groups = n / radix;
         int sequence = i / groups, j = i % groups;
-        return (2L * sequence * n, j % stride, j / stride, 2L * stride * (groups / stride));
+        int q = j % stride, p = j / stride;
+        return (sequence, q + stride * p, q, p, groups);
     }
 
     /// <summary>
