@@ -74,9 +74,7 @@ public sealed partial class IlgpuBackend
         else
         {
             using var signal = PackAndTransform(F(u), shape);
-            Run(kernels.MultiplySpectrum, (long)signal.Count * signal.Length, signal.Current, signal.Length, TransformedHalf(spectrum), 0);
-            signal.Transform(inverse: true);
-            Unpack(signal, shape, F(y));
+            signal.InverseIntoColumns(TransformedHalf(spectrum), spectrumSign: 1, F(y), shape);
         }
         if (keepSpectrum) return spectrum;
         spectrum.Dispose();
@@ -122,9 +120,7 @@ public sealed partial class IlgpuBackend
         cross.Transform(inverse: true);
         Run(kernels.KernelGradient, shape.Length, cross.Current, shape.FftLength, accumulateSkip ? 1 : 0, F(dKernel), F(dD));
 
-        Run(kernels.MultiplySpectrum, (long)gradient.Count * gradient.Length, gradient.Current, gradient.Length, kernelSpectrum, 1);
-        gradient.Transform(inverse: true);
-        Unpack(gradient, shape, F(du));
+        gradient.InverseIntoColumns(kernelSpectrum, spectrumSign: -1, F(du), shape);
     }
 
     /// <summary>
@@ -166,14 +162,9 @@ public sealed partial class IlgpuBackend
     private ComplexSequences PackAndTransform(ArrayView<float> x, ColumnLayout shape, ArrayView<float>? memory = null)
     {
         var packed = new ComplexSequences(this, shape.Sequences, shape.FftLength, memory);
-        if (ComplexSequences.Passes(shape.FftLength) == 0) Run(kernels.PackColumns, (long)packed.Count * shape.FftLength, x, shape, packed.Current);
-        else packed.Transform(inverse: false, x, shape);
+        packed.TransformColumns(x, shape);
         return packed;
     }
-
-    /// <summary>target = the first L values of each column of an unscaled inverse transform, divided by n.</summary>
-    private void Unpack(ComplexSequences inverse, ColumnLayout shape, ArrayView<float> target) =>
-        Run(kernels.UnpackColumns, (long)shape.Columns * shape.Length, inverse.Current, shape, target);
 
     /// <summary>y = the columns of x convolved with K' (correlated when <paramref name="conjugate"/>), FFTs in shared memory.</summary>
     private void SharedConvolve(ArrayView<float> x, ColumnLayout shape, ArrayView<float> spectrum, bool conjugate, ArrayView<float> y)
@@ -254,25 +245,53 @@ public sealed partial class IlgpuBackend
         public ArrayView<float> Current => current;
 
         /// <summary>FFT of every sequence (unscaled when inverse), leaving the result in <see cref="Current"/>.</summary>
-        public void Transform(bool inverse) => Transform(inverse, current, default);
+        public void Transform(bool inverse) => RunPasses(inverse ? 1f : -1f, current, ColumnLayout.Packed(Length), spectrumSign: 0, current, output: null, default);
 
         /// <summary>
-        /// FFT of every sequence (unscaled when inverse), the first pass reading <paramref name="input"/> as
-        /// <paramref name="columns"/> say (a (B, L, H) tensor's columns; packed sequences when empty), leaving the result in
-        /// <see cref="Current"/>: radix-8 Stockham stages, after one radix-2 or radix-4 stage when log2 n is not a multiple
-        /// of 3 (<see cref="Passes"/> in all).
+        /// The forward FFT of the columns of x (<paramref name="columns"/>: a (B, L, H) tensor's, two per sequence), the
+        /// first pass reading them itself, leaving the spectra in <see cref="Current"/>.
         /// </summary>
-        public void Transform(bool inverse, ArrayView<float> input, ColumnLayout columns)
+        public void TransformColumns(ArrayView<float> x, ColumnLayout columns)
         {
-            float direction = inverse ? 1f : -1f;
+            if (Passes(Length) == 0) Run(backend.kernels.PackColumns, (long)Count * Length, x, columns, current);
+            else RunPasses(-1f, x, columns, spectrumSign: 0, x, output: null, default);
+        }
+
+        /// <summary>
+        /// The columns of y (<paramref name="columns"/>) = the inverse FFT of <see cref="Current"/> times the spectrum (its
+        /// conjugate for <paramref name="spectrumSign"/> -1), divided by n, first L values: the first pass multiplies as it
+        /// reads and the last writes the columns as it stores. <see cref="Current"/> is left undefined.
+        /// </summary>
+        public void InverseIntoColumns(ArrayView<float> spectrum, int spectrumSign, ArrayView<float> y, ColumnLayout columns)
+        {
+            if (Passes(Length) > 0)
+            {
+                RunPasses(1f, current, ColumnLayout.Packed(Length), spectrumSign, spectrum, y, columns);
+                return;
+            }
+            Run(backend.kernels.MultiplySpectrum, (long)Count * Length, current, Length, spectrum, spectrumSign < 0 ? 1 : 0);
+            Run(backend.kernels.UnpackColumns, (long)columns.Columns * columns.Length, current, columns, y);
+        }
+
+        /// <summary>
+        /// Radix-8 Stockham stages, after one radix-2 or radix-4 stage when log2 n is not a multiple of 3 (<see cref="Passes"/>
+        /// in all), ping-ponging from <paramref name="input"/> (read as <paramref name="inputColumns"/> say, times the
+        /// spectrum when <paramref name="spectrumSign"/> is not 0) to the result in <see cref="Current"/>, or, when
+        /// <paramref name="output"/> is given, into its columns.
+        /// </summary>
+        private void RunPasses(float direction, ArrayView<float> input, ColumnLayout inputColumns, int spectrumSign, ArrayView<float> spectrum,
+            ArrayView<float>? output, ColumnLayout outputColumns)
+        {
             int leftover = BitOperations.Log2((uint)Length) % 3;
             for (int stride = 1; stride < Length;)
             {
                 int radix = stride == 1 && leftover != 0 ? 1 << leftover : 8;
+                bool last = stride * radix == Length;
                 var stage = radix == 2 ? backend.kernels.Radix2Stage : radix == 4 ? backend.kernels.Radix4Stage : backend.kernels.Radix8Stage;
-                Run(stage, (long)Count * (Length / radix), input, columns, spare, Length, stride, direction);
+                Run(stage, (long)Count * (Length / radix), input, inputColumns, spectrum, spectrumSign,
+                    last && output is { } y ? y : spare, last && output is not null ? outputColumns : ColumnLayout.Packed(Length), stride, direction);
                 Swap();
-                (input, columns, stride) = (current, default, stride * radix);
+                (input, inputColumns, spectrumSign, stride) = (current, ColumnLayout.Packed(Length), 0, stride * radix);
             }
         }
 

@@ -138,9 +138,9 @@ internal sealed class KernelLibrary(Accelerator accelerator)
     public Action<KernelConfig, ArrayView<double>, int, ArrayView<float>> AddPartials => Grouped(ref addPartials, TrainingKernels.AddPartials);
     public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>> FoldSkip => Auto(ref foldSkip, FftKernels.FoldSkip);
     public Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>> PackColumns => Auto(ref packColumns, FftKernels.PackColumns);
-    public Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>, int, int, float> Radix2Stage => Auto(ref radix2Stage, FftKernels.Radix2Stage);
-    public Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>, int, int, float> Radix4Stage => Auto(ref radix4Stage, FftKernels.Radix4Stage);
-    public Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>, int, int, float> Radix8Stage => Auto(ref radix8Stage, FftKernels.Radix8Stage);
+    public Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>, int, ArrayView<float>, ColumnLayout, int, float> Radix2Stage => Auto(ref radix2Stage, FftKernels.Radix2Stage);
+    public Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>, int, ArrayView<float>, ColumnLayout, int, float> Radix4Stage => Auto(ref radix4Stage, FftKernels.Radix4Stage);
+    public Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>, int, ArrayView<float>, ColumnLayout, int, float> Radix8Stage => Auto(ref radix8Stage, FftKernels.Radix8Stage);
     public Action<Index1D, ArrayView<float>, int, ArrayView<float>, int> MultiplySpectrum => Auto(ref multiplySpectrum, FftKernels.MultiplySpectrum);
     public Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, ArrayView<float>> CrossSpectrum => Auto(ref crossSpectrum, FftKernels.CrossSpectrum);
     public Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>> UnpackColumns => Auto(ref unpackColumns, FftKernels.UnpackColumns);
@@ -208,9 +208,9 @@ internal sealed class KernelLibrary(Accelerator accelerator)
     private Action<KernelConfig, ArrayView<double>, int, ArrayView<float>>? addPartials;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>>? foldSkip;
     private Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>>? packColumns;
-    private Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>, int, int, float>? radix2Stage;
-    private Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>, int, int, float>? radix4Stage;
-    private Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>, int, int, float>? radix8Stage;
+    private Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>, int, ArrayView<float>, ColumnLayout, int, float>? radix2Stage;
+    private Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>, int, ArrayView<float>, ColumnLayout, int, float>? radix4Stage;
+    private Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>, int, ArrayView<float>, ColumnLayout, int, float>? radix8Stage;
     private Action<Index1D, ArrayView<float>, int, ArrayView<float>, int>? multiplySpectrum;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, ArrayView<float>>? crossSpectrum;
     private Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>>? unpackColumns;

@@ -24,24 +24,28 @@ public static class FftKernels
     public static void PackColumns(Index1D i, ArrayView<float> x, ColumnLayout layout, ArrayView<float> packed)
     {
         int n = layout.FftLength;
-        LoadInput(x, layout, n, i / n, i % n).Store(packed, 2L * i);
+        LoadColumns(x, layout, i / n, i % n).Store(packed, 2L * i);
     }
 
     /// <summary>
     /// One radix-2 Stockham stage (out of place, self-sorting: after log2 n stages the spectrum is in natural order).
     /// At stride s, for p &lt; n/2s and q &lt; s: y[q + 2sp] = a + b, y[q + s(2p+1)] = (a - b) w^p, with
     /// a = x[q + sp], b = x[q + s(p + n/2s)], w = exp(direction 2 pi i s / n); direction -1 forward, +1 inverse
-    /// (unscaled). The twiddle angle is a fraction of a turn, ps/n &lt; 1/2, which a float holds exactly. x is read
-    /// through <see cref="LoadInput"/> (<paramref name="columns"/>: packed sequences, or a first pass's columns).
+    /// (unscaled). The twiddle angle is a fraction of a turn, ps/n &lt; 1/2, which a float holds exactly. A first pass
+    /// may read columns or multiply by a spectrum as it loads (<see cref="LoadInput"/>), a last pass may write columns
+    /// as it stores (<see cref="StoreOutput"/>).
     /// </summary>
-    public static void Radix2Stage(Index1D i, ArrayView<float> x, ColumnLayout columns, ArrayView<float> y, int n, int stride, float direction)
+    public static void Radix2Stage(Index1D i, ArrayView<float> x, ColumnLayout inputColumns, ArrayView<float> spectrum, int spectrumSign,
+        ArrayView<float> y, ColumnLayout outputColumns, int stride, float direction)
     {
+        int n = inputColumns.FftLength;
+        var input = new StageInput(x, inputColumns, spectrum, spectrumSign);
         var (sequence, t, q, p, apart) = RadixInputs(i, n, 2, stride);
-        var (a, b) = (LoadInput(x, columns, n, sequence, t), LoadInput(x, columns, n, sequence, t + apart));
+        var (a, b) = (LoadInput(input, sequence, t), LoadInput(input, sequence, t + apart));
         var w = Complex32.Turn((float)(p * stride) / n, direction);
-        long o = 2L * ((long)sequence * n + q + stride * 2 * p), step = 2L * stride;
-        (a + b).Store(y, o);
-        ((a - b) * w).Store(y, o + step);
+        int o = q + stride * 2 * p;
+        StoreOutput(y, outputColumns, n, sequence, o, a + b);
+        StoreOutput(y, outputColumns, n, sequence, o + stride, (a - b) * w);
     }
 
     /// <summary>
@@ -50,19 +54,22 @@ public static class FftKernels
     /// w = exp(direction 2 pi i s / n), goes to y[q + s(4p + u)]. Self-sorting like the radix-2 stage, so the radices
     /// mix: a transform ends in natural order whatever stages it took (<c>IlgpuBackend.ComplexSequences</c>).
     /// </summary>
-    public static void Radix4Stage(Index1D i, ArrayView<float> x, ColumnLayout columns, ArrayView<float> y, int n, int stride, float direction)
+    public static void Radix4Stage(Index1D i, ArrayView<float> x, ColumnLayout inputColumns, ArrayView<float> spectrum, int spectrumSign,
+        ArrayView<float> y, ColumnLayout outputColumns, int stride, float direction)
     {
+        int n = inputColumns.FftLength;
+        var input = new StageInput(x, inputColumns, spectrum, spectrumSign);
         var (sequence, t, q, p, apart) = RadixInputs(i, n, 4, stride);
-        Dft4(LoadInput(x, columns, n, sequence, t), LoadInput(x, columns, n, sequence, t + apart),
-            LoadInput(x, columns, n, sequence, t + 2 * apart), LoadInput(x, columns, n, sequence, t + 3 * apart),
+        Dft4(LoadInput(input, sequence, t), LoadInput(input, sequence, t + apart),
+            LoadInput(input, sequence, t + 2 * apart), LoadInput(input, sequence, t + 3 * apart),
             direction, out var x0, out var x1, out var x2, out var x3);
         var w = Complex32.Turn((float)(p * stride) / n, direction);
         var w2 = w * w;
-        long o = 2L * ((long)sequence * n + q + stride * 4 * p), step = 2L * stride;
-        x0.Store(y, o);
-        (x1 * w).Store(y, o + step);
-        (x2 * w2).Store(y, o + 2 * step);
-        (x3 * w2 * w).Store(y, o + 3 * step);
+        int o = q + stride * 4 * p;
+        StoreOutput(y, outputColumns, n, sequence, o, x0);
+        StoreOutput(y, outputColumns, n, sequence, o + stride, x1 * w);
+        StoreOutput(y, outputColumns, n, sequence, o + 2 * stride, x2 * w2);
+        StoreOutput(y, outputColumns, n, sequence, o + 3 * stride, x3 * w2 * w);
     }
 
     /// <summary>
@@ -70,48 +77,79 @@ public static class FftKernels
     /// m = n/8s, from the 4-point DFTs E of the even r and O of the odd r, X[u] = E[u] + v^u O[u] and
     /// X[u + 4] = E[u] - v^u O[u] (u &lt; 4, v = exp(direction 2 pi i / 8)), times the twiddles w^(up) into y[q + s(8p + u)].
     /// </summary>
-    public static void Radix8Stage(Index1D i, ArrayView<float> x, ColumnLayout columns, ArrayView<float> y, int n, int stride, float direction)
+    public static void Radix8Stage(Index1D i, ArrayView<float> x, ColumnLayout inputColumns, ArrayView<float> spectrum, int spectrumSign,
+        ArrayView<float> y, ColumnLayout outputColumns, int stride, float direction)
     {
+        int n = inputColumns.FftLength;
+        var input = new StageInput(x, inputColumns, spectrum, spectrumSign);
         var (sequence, t, q, p, apart) = RadixInputs(i, n, 8, stride);
-        Dft4(LoadInput(x, columns, n, sequence, t), LoadInput(x, columns, n, sequence, t + 2 * apart),
-            LoadInput(x, columns, n, sequence, t + 4 * apart), LoadInput(x, columns, n, sequence, t + 6 * apart),
+        Dft4(LoadInput(input, sequence, t), LoadInput(input, sequence, t + 2 * apart),
+            LoadInput(input, sequence, t + 4 * apart), LoadInput(input, sequence, t + 6 * apart),
             direction, out var e0, out var e1, out var e2, out var e3);
-        Dft4(LoadInput(x, columns, n, sequence, t + apart), LoadInput(x, columns, n, sequence, t + 3 * apart),
-            LoadInput(x, columns, n, sequence, t + 5 * apart), LoadInput(x, columns, n, sequence, t + 7 * apart),
+        Dft4(LoadInput(input, sequence, t + apart), LoadInput(input, sequence, t + 3 * apart),
+            LoadInput(input, sequence, t + 5 * apart), LoadInput(input, sequence, t + 7 * apart),
             direction, out var o0, out var o1, out var o2, out var o3);
         var (v1, v3) = (Complex32.Turn(0.125f, direction), Complex32.Turn(0.375f, direction));
         (o1, o2, o3) = (o1 * v1, o2.QuarterTurn(direction), o3 * v3);
         var w = Complex32.Turn((float)(p * stride) / n, direction);
-        long o = 2L * ((long)sequence * n + q + stride * 8 * p), step = 2L * stride;
+        int o = q + stride * 8 * p;
         var power = w; // w^u, u = 1..7
-        (e0 + o0).Store(y, o);
-        ((e1 + o1) * power).Store(y, o + step);
+        StoreOutput(y, outputColumns, n, sequence, o, e0 + o0);
+        StoreOutput(y, outputColumns, n, sequence, o + stride, (e1 + o1) * power);
         power *= w;
-        ((e2 + o2) * power).Store(y, o + 2 * step);
+        StoreOutput(y, outputColumns, n, sequence, o + 2 * stride, (e2 + o2) * power);
         power *= w;
-        ((e3 + o3) * power).Store(y, o + 3 * step);
+        StoreOutput(y, outputColumns, n, sequence, o + 3 * stride, (e3 + o3) * power);
         power *= w;
-        ((e0 - o0) * power).Store(y, o + 4 * step);
+        StoreOutput(y, outputColumns, n, sequence, o + 4 * stride, (e0 - o0) * power);
         power *= w;
-        ((e1 - o1) * power).Store(y, o + 5 * step);
+        StoreOutput(y, outputColumns, n, sequence, o + 5 * stride, (e1 - o1) * power);
         power *= w;
-        ((e2 - o2) * power).Store(y, o + 6 * step);
+        StoreOutput(y, outputColumns, n, sequence, o + 6 * stride, (e2 - o2) * power);
         power *= w;
-        ((e3 - o3) * power).Store(y, o + 7 * step);
+        StoreOutput(y, outputColumns, n, sequence, o + 7 * stride, (e3 - o3) * power);
     }
 
     /// <summary>
-    /// Element t of complex sequence <paramref name="sequence"/> (length n) of a stage's input: from x holding packed
-    /// sequences when <paramref name="columns"/> has no columns (the default), else straight from the (B, L, H) tensor
-    /// x, columns 2s and 2s + 1 as the real and imaginary parts and zero past L, so a transform's first pass packs as it
-    /// reads (one pass over global memory fewer).
+    /// Element t of complex sequence <paramref name="sequence"/> of a stage's input: from x holding packed sequences
+    /// when the input has no columns (<see cref="ColumnLayout.Packed"/>), else straight from the (B, L, H) tensor x (<see cref="LoadColumns"/>), so a
+    /// transform's first pass packs as it reads; then times the spectrum's value t (its conjugate for sign -1) when the
+    /// input has a spectrum sign, so an inverse transform's first pass multiplies as it reads. Each saves a pass over
+    /// global memory.
     /// </summary>
-    private static Complex32 LoadInput(ArrayView<float> x, ColumnLayout columns, int n, int sequence, int t)
+    private static Complex32 LoadInput(StageInput input, int sequence, int t)
     {
-        if (columns.Columns == 0) return Complex32.Load(x, 2L * ((long)sequence * n + t));
+        var value = input.Columns.Columns == 0
+            ? Complex32.Load(input.X, 2L * ((long)sequence * input.Columns.FftLength + t))
+            : LoadColumns(input.X, input.Columns, sequence, t);
+        if (input.SpectrumSign == 0) return value;
+        return value * new Complex32(input.Spectrum[2 * t], input.SpectrumSign * input.Spectrum[2 * t + 1]);
+    }
+
+    /// <summary>Columns 2s and 2s + 1 of x at column step t as one complex value, zero past L (an odd last column's partner is zero).</summary>
+    private static Complex32 LoadColumns(ArrayView<float> x, ColumnLayout columns, int sequence, int t)
+    {
         int c = 2 * sequence;
         if (t >= columns.Length) return new Complex32(0f, 0f);
         return new Complex32(x[columns.Element(c, t)], c + 1 < columns.Columns ? x[columns.Element(c + 1, t)] : 0f);
+    }
+
+    /// <summary>
+    /// Writes element t of complex sequence <paramref name="sequence"/> of a stage's output: packed, when
+    /// <paramref name="columns"/> has no columns (<see cref="ColumnLayout.Packed"/>), else (an inverse transform's last pass) into columns 2s and 2s + 1 of
+    /// the (B, L, H) tensor y, divided by n, for t &lt; L only: the unpacking of <see cref="UnpackColumns"/> as it stores.
+    /// </summary>
+    private static void StoreOutput(ArrayView<float> y, ColumnLayout columns, int n, int sequence, int t, Complex32 value)
+    {
+        if (columns.Columns == 0)
+        {
+            value.Store(y, 2L * ((long)sequence * n + t));
+            return;
+        }
+        int c = 2 * sequence;
+        if (t >= columns.Length) return;
+        y[columns.Element(c, t)] = value.Re / n;
+        if (c + 1 < columns.Columns) y[columns.Element(c + 1, t)] = value.Im / n;
     }
 
     /// <summary>
@@ -188,4 +226,20 @@ public static class FftKernels
         int c = b * layout.Channels + h;
         y[i] = packed[2 * ((long)(c / 2) * layout.FftLength + t) + c % 2] / layout.FftLength;
     }
+}
+
+/// <summary>
+/// What a Stockham stage reads: x as packed sequences (<see cref="ColumnLayout.Packed"/>), or as the (B, L, H) tensor
+/// that <see cref="Columns"/> describes; each value times the spectrum's (its conjugate for sign -1) when
+/// <see cref="SpectrumSign"/> is not 0.
+/// </summary>
+internal readonly struct StageInput(ArrayView<float> x, ColumnLayout columns, ArrayView<float> spectrum, int spectrumSign)
+{
+    public ArrayView<float> X { get; } = x;
+
+    public ColumnLayout Columns { get; } = columns;
+
+    public ArrayView<float> Spectrum { get; } = spectrum;
+
+    public int SpectrumSign { get; } = spectrumSign;
 }

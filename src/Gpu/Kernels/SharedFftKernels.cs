@@ -246,4 +246,7 @@ public readonly record struct ColumnLayout(int Columns, int Length, int Channels
 
     /// <summary>The sequence step that column step t reads and writes (its own inverse).</summary>
     public int SequenceStep(int t) => RightToLeft != 0 ? Length - 1 - t : t;
+
+    /// <summary>No columns: the data are already complex sequences of length n, one after another (a transform's later passes).</summary>
+    public static ColumnLayout Packed(int fftLength) => new(0, 0, 1, fftLength, 0);
 }
