@@ -30,7 +30,8 @@ public sealed partial class IlgpuBackend
     /// With <see cref="IlgpuKernelOptions.SharedMemoryFft"/> and an FFT length that fits a group
     /// (<see cref="SsmConvolutionPath"/>), the FFTs run in shared memory (<see cref="SharedFftKernels"/>).
     /// The spectrum of K' is returned for the backward when both take the same path (every length without
-    /// <c>shared-fft</c>, L &lt;= 1024 with it): the backward then skips its FFT (log2 n + 2 launches on the global path).
+    /// <c>shared-fft</c>, L &lt;= 1024 with it): the backward then skips its FFT (the skip fold and ceil(log2 n / 3)
+    /// passes on the global path).
     /// </remarks>
     public Tensor? SsmConvolution(Tensor u, Tensor kernel, Tensor d, Tensor y, bool rightToLeft)
     {
@@ -156,8 +157,7 @@ public sealed partial class IlgpuBackend
 
     /// <summary>
     /// The columns of x packed two per complex sequence, zero padded and transformed (forward), in pooled memory or in
-    /// <paramref name="memory"/> (room for both ping-pong buffers). The transform's first pass reads the columns itself;
-    /// only a length-1 transform, which has no pass, packs them separately.
+    /// <paramref name="memory"/> (room for both ping-pong buffers). The transform's first pass reads the columns itself.
     /// </summary>
     private ComplexSequences PackAndTransform(ArrayView<float> x, ColumnLayout shape, ArrayView<float>? memory = null)
     {
@@ -251,31 +251,20 @@ public sealed partial class IlgpuBackend
         /// The forward FFT of the columns of x (<paramref name="columns"/>: a (B, L, H) tensor's, two per sequence), the
         /// first pass reading them itself, leaving the spectra in <see cref="Current"/>.
         /// </summary>
-        public void TransformColumns(ArrayView<float> x, ColumnLayout columns)
-        {
-            if (Passes(Length) == 0) Run(backend.kernels.PackColumns, (long)Count * Length, x, columns, current);
-            else RunPasses(-1f, x, columns, spectrumSign: 0, x, output: null, default);
-        }
+        public void TransformColumns(ArrayView<float> x, ColumnLayout columns) =>
+            RunPasses(-1f, x, columns, spectrumSign: 0, x, output: null, default);
 
         /// <summary>
         /// The columns of y (<paramref name="columns"/>) = the inverse FFT of <see cref="Current"/> times the spectrum (its
         /// conjugate for <paramref name="spectrumSign"/> -1), divided by n, first L values: the first pass multiplies as it
         /// reads and the last writes the columns as it stores. <see cref="Current"/> is left undefined.
         /// </summary>
-        public void InverseIntoColumns(ArrayView<float> spectrum, int spectrumSign, ArrayView<float> y, ColumnLayout columns)
-        {
-            if (Passes(Length) > 0)
-            {
-                RunPasses(1f, current, ColumnLayout.Packed(Length), spectrumSign, spectrum, y, columns);
-                return;
-            }
-            Run(backend.kernels.MultiplySpectrum, (long)Count * Length, current, Length, spectrum, spectrumSign < 0 ? 1 : 0);
-            Run(backend.kernels.UnpackColumns, (long)columns.Columns * columns.Length, current, columns, y);
-        }
+        public void InverseIntoColumns(ArrayView<float> spectrum, int spectrumSign, ArrayView<float> y, ColumnLayout columns) =>
+            RunPasses(1f, current, ColumnLayout.Packed(Length), spectrumSign, spectrum, y, columns);
 
         /// <summary>
-        /// Radix-8 Stockham stages, after one radix-2 or radix-4 stage when log2 n is not a multiple of 3 (<see cref="Passes"/>
-        /// in all), ping-ponging from <paramref name="input"/> (read as <paramref name="inputColumns"/> say, times the
+        /// Radix-8 Stockham stages, after one radix-2 or radix-4 stage when log2 n is not a multiple of 3, or the one
+        /// radix-1 pass of a length-1 transform (<see cref="Passes"/> in all), ping-ponging from <paramref name="input"/> (read as <paramref name="inputColumns"/> say, times the
         /// spectrum when <paramref name="spectrumSign"/> is not 0) to the result in <see cref="Current"/>, or, when
         /// <paramref name="output"/> is given, into its columns.
         /// </summary>
@@ -283,20 +272,30 @@ public sealed partial class IlgpuBackend
             ArrayView<float>? output, ColumnLayout outputColumns)
         {
             int leftover = BitOperations.Log2((uint)Length) % 3;
-            for (int stride = 1; stride < Length;)
+            int stride = 1;
+            do
             {
-                int radix = stride == 1 && leftover != 0 ? 1 << leftover : 8;
-                bool last = stride * radix == Length;
-                var stage = radix == 2 ? backend.kernels.Radix2Stage : radix == 4 ? backend.kernels.Radix4Stage : backend.kernels.Radix8Stage;
-                Run(stage, (long)Count * (Length / radix), input, inputColumns, spectrum, spectrumSign,
-                    last && output is { } y ? y : spare, last && output is not null ? outputColumns : ColumnLayout.Packed(Length), stride, direction);
+                int radix = Length == 1 ? 1 : stride == 1 && leftover != 0 ? 1 << leftover : 8;
+                bool intoColumns = stride * radix == Length && output is not null;
+                Run(Stage(radix), (long)Count * (Length / radix), input, inputColumns, spectrum, spectrumSign,
+                    intoColumns ? output!.Value : spare, intoColumns ? outputColumns : ColumnLayout.Packed(Length), stride, direction);
                 Swap();
                 (input, inputColumns, spectrumSign, stride) = (current, ColumnLayout.Packed(Length), 0, stride * radix);
             }
+            while (stride < Length);
         }
 
-        /// <summary>The passes over global memory a transform of <paramref name="length"/> (a power of two) takes: ceil(log2 n / 3).</summary>
-        public static int Passes(int length) => (BitOperations.Log2((uint)length) + 2) / 3;
+        private Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>, int, ArrayView<float>, ColumnLayout, int, float> Stage(int radix) =>
+            radix switch
+            {
+                1 => backend.kernels.Radix1Stage,
+                2 => backend.kernels.Radix2Stage,
+                4 => backend.kernels.Radix4Stage,
+                _ => backend.kernels.Radix8Stage,
+            };
+
+        /// <summary>The passes over global memory a transform of <paramref name="length"/> (a power of two) takes: ceil(log2 n / 3), and 1 for n = 1.</summary>
+        public static int Passes(int length) => Math.Max(1, (BitOperations.Log2((uint)length) + 2) / 3);
 
         private void Swap() => (current, spare) = (spare, current);
 

@@ -137,13 +137,11 @@ internal sealed class KernelLibrary(Accelerator accelerator)
     public Action<KernelConfig, ArrayView<float>, ArrayView<double>> SumOfSquaresPartials => Grouped(ref sumOfSquaresPartials, TrainingKernels.SumOfSquaresPartials);
     public Action<KernelConfig, ArrayView<double>, int, ArrayView<float>> AddPartials => Grouped(ref addPartials, TrainingKernels.AddPartials);
     public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>> FoldSkip => Auto(ref foldSkip, FftKernels.FoldSkip);
-    public Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>> PackColumns => Auto(ref packColumns, FftKernels.PackColumns);
+    public Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>, int, ArrayView<float>, ColumnLayout, int, float> Radix1Stage => Auto(ref radix1Stage, FftKernels.Radix1Stage);
     public Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>, int, ArrayView<float>, ColumnLayout, int, float> Radix2Stage => Auto(ref radix2Stage, FftKernels.Radix2Stage);
     public Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>, int, ArrayView<float>, ColumnLayout, int, float> Radix4Stage => Auto(ref radix4Stage, FftKernels.Radix4Stage);
     public Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>, int, ArrayView<float>, ColumnLayout, int, float> Radix8Stage => Auto(ref radix8Stage, FftKernels.Radix8Stage);
-    public Action<Index1D, ArrayView<float>, int, ArrayView<float>, int> MultiplySpectrum => Auto(ref multiplySpectrum, FftKernels.MultiplySpectrum);
     public Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, ArrayView<float>> CrossSpectrum => Auto(ref crossSpectrum, FftKernels.CrossSpectrum);
-    public Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>> UnpackColumns => Auto(ref unpackColumns, FftKernels.UnpackColumns);
     public Action<Index1D, ArrayView<float>, int, int, ArrayView<float>, ArrayView<float>> KernelGradient => Auto(ref kernelGradient, FftKernels.KernelGradient);
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, int, ArrayView<float>, ArrayView<float>> SharedKernelSpectrum =>
         Grouped(ref sharedKernelSpectrum, SharedFftKernels.KernelSpectrum);
@@ -207,13 +205,11 @@ internal sealed class KernelLibrary(Accelerator accelerator)
     private Action<KernelConfig, ArrayView<float>, ArrayView<double>>? sumOfSquaresPartials;
     private Action<KernelConfig, ArrayView<double>, int, ArrayView<float>>? addPartials;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>>? foldSkip;
-    private Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>>? packColumns;
+    private Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>, int, ArrayView<float>, ColumnLayout, int, float>? radix1Stage;
     private Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>, int, ArrayView<float>, ColumnLayout, int, float>? radix2Stage;
     private Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>, int, ArrayView<float>, ColumnLayout, int, float>? radix4Stage;
     private Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>, int, ArrayView<float>, ColumnLayout, int, float>? radix8Stage;
-    private Action<Index1D, ArrayView<float>, int, ArrayView<float>, int>? multiplySpectrum;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, ArrayView<float>>? crossSpectrum;
-    private Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>>? unpackColumns;
     private Action<Index1D, ArrayView<float>, int, int, ArrayView<float>, ArrayView<float>>? kernelGradient;
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, int, ArrayView<float>, ArrayView<float>>? sharedKernelSpectrum;
     private Action<KernelConfig, ArrayView<float>, ColumnLayout, int, ArrayView<float>, int, ArrayView<float>, ArrayView<float>>? sharedConvolve;

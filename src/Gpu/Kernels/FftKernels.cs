@@ -17,15 +17,14 @@ public static class FftKernels
         folded[l] = l == 0 ? kernel[0] + d[0] : kernel[l];
 
     /// <summary>
-    /// Packs the columns of x (B, L, H) (column c = b H + h) two per complex sequence of length n, zero padded:
-    /// sequence s = column 2s + i column 2s+1 (imaginary part 0 for an odd last column). Only a transform of length 1,
-    /// which takes no pass, needs it: otherwise the first pass reads the columns itself (<see cref="LoadInput"/>).
+    /// The transform of length 1 as a pass like the others: one value is its own DFT, so each is read and written as a
+    /// stage reads and writes (<see cref="LoadInput"/>, <see cref="StoreOutput"/>: columns packed, multiplied by a
+    /// spectrum, unpacked). <paramref name="stride"/> and <paramref name="direction"/> are those of every stage (1 and
+    /// either sign here), unused.
     /// </summary>
-    public static void PackColumns(Index1D i, ArrayView<float> x, ColumnLayout layout, ArrayView<float> packed)
-    {
-        int n = layout.FftLength;
-        LoadColumns(x, layout, i / n, i % n).Store(packed, 2L * i);
-    }
+    public static void Radix1Stage(Index1D i, ArrayView<float> x, ColumnLayout inputColumns, ArrayView<float> spectrum, int spectrumSign,
+        ArrayView<float> y, ColumnLayout outputColumns, int stride, float direction) =>
+        StoreOutput(y, outputColumns, 1, i, 0, LoadInput(new StageInput(x, inputColumns, spectrum, spectrumSign), i, 0));
 
     /// <summary>
     /// One radix-2 Stockham stage (out of place, self-sorting: after log2 n stages the spectrum is in natural order).
@@ -137,7 +136,7 @@ public static class FftKernels
     /// <summary>
     /// Writes element t of complex sequence <paramref name="sequence"/> of a stage's output: packed, when
     /// <paramref name="columns"/> has no columns (<see cref="ColumnLayout.Packed"/>), else (an inverse transform's last pass) into columns 2s and 2s + 1 of
-    /// the (B, L, H) tensor y, divided by n, for t &lt; L only: the unpacking of <see cref="UnpackColumns"/> as it stores.
+    /// the (B, L, H) tensor y, divided by n, for t &lt; L only: the columns unpacked as they are stored.
     /// </summary>
     private static void StoreOutput(ArrayView<float> y, ColumnLayout columns, int n, int sequence, int t, Complex32 value)
     {
@@ -176,16 +175,6 @@ public static class FftKernels
         (x0, x1, x2, x3) = (sumAc + sumBd, diffAc + turnedDiffBd, sumAc - sumBd, diffAc - turnedDiffBd);
     }
 
-    /// <summary>spectra[s][f] *= K^[f], or its conjugate for a correlation (<paramref name="conjugate"/> not 0).</summary>
-    public static void MultiplySpectrum(Index1D i, ArrayView<float> spectra, int n, ArrayView<float> kernelSpectrum, int conjugate)
-    {
-        int f = i % n;
-        float kRe = kernelSpectrum[2 * f], kIm = conjugate != 0 ? -kernelSpectrum[2 * f + 1] : kernelSpectrum[2 * f + 1];
-        float xRe = spectra[2 * i], xIm = spectra[2 * i + 1];
-        spectra[2 * i] = xRe * kRe - xIm * kIm;
-        spectra[2 * i + 1] = xRe * kIm + xIm * kRe;
-    }
-
     /// <summary>
     /// cross[f] = sum_s Q_s[f] conj(P_s[f]): the spectrum of the correlation r[k] = sum_t q[t] conj(p[t - k]) summed over
     /// the packed sequences, whose real part sums a_dy[t] a_u[t-k] + b_dy[t] b_u[t-k] over both columns of each.
@@ -213,18 +202,6 @@ public static class FftKernels
         float tap = inverseCross[2 * l] / n;
         dKernel[l] = tap;
         if (l == 0) dD[0] = accumulate != 0 ? dD[0] + tap : tap;
-    }
-
-    /// <summary>
-    /// The inverse of <see cref="PackColumns"/> after an unscaled inverse FFT: y[b, t, h] = (Re or Im of sequence
-    /// c/2)[t'] / n for t &lt; L, c = b H + h, t' the column step of sequence step t.
-    /// </summary>
-    public static void UnpackColumns(Index1D i, ArrayView<float> packed, ColumnLayout layout, ArrayView<float> y)
-    {
-        int h = i % layout.Channels, b = i / (layout.Channels * layout.Length);
-        int t = layout.SequenceStep(i / layout.Channels % layout.Length);
-        int c = b * layout.Channels + h;
-        y[i] = packed[2 * ((long)(c / 2) * layout.FftLength + t) + c % 2] / layout.FftLength;
     }
 }
 

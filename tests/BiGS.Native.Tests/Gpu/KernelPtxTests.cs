@@ -14,7 +14,7 @@ public class KernelPtxTests
     [InlineData(typeof(FftKernels), nameof(FftKernels.Radix2Stage), false)]
     [InlineData(typeof(FftKernels), nameof(FftKernels.Radix4Stage), false)]
     [InlineData(typeof(FftKernels), nameof(FftKernels.Radix8Stage), false)]
-    [InlineData(typeof(FftKernels), nameof(FftKernels.PackColumns), false)]
+    [InlineData(typeof(FftKernels), nameof(FftKernels.Radix1Stage), false)]
     [InlineData(typeof(ElementwiseKernels), nameof(ElementwiseKernels.Iota), false)]
     [InlineData(typeof(ElementwiseKernels), nameof(ElementwiseKernels.BiasProductBackward), false)]
     [InlineData(typeof(RowKernels), nameof(RowKernels.LayerNormBackward), true)]
