@@ -86,8 +86,7 @@ public sealed partial class Tensor
     public static void LayerNormBackwardInto(Tensor x, Tensor gamma, LayerNormStats stats, Tensor dy, Tensor dx, bool accumulateDx, Tensor dgamma, Tensor dbeta)
     {
         var (rows, cols) = RowsCols("LayerNorm backward", x, gamma);
-        RequireSameShape("LayerNorm backward", x, dx);
-        if (!dx.IsContiguous) throw new ArgumentException($"LayerNorm backward: dx {dx.ShapeString} must be contiguous", nameof(dx));
+        RequireGradientTargets("LayerNorm backward", (x, dx));
         x.Backend.LayerNormBackward(x.Contiguous().Reshape(rows, cols), gamma.Contiguous(), stats.Mean, stats.Rstd,
             dy.Contiguous().Reshape(rows, cols), dx.Reshape(rows, cols), accumulateDx, dgamma, dbeta);
     }

@@ -86,17 +86,6 @@ public sealed partial class Tensor
         return (du, dKernel);
     }
 
-    /// <summary>Each gradient target is contiguous, shaped like its parameter and on its device (the backends write it directly).</summary>
-    private static void RequireGradientTargets(string op, params (Tensor Parameter, Tensor Gradient)[] pairs)
-    {
-        foreach (var (parameter, gradient) in pairs)
-        {
-            RequireSameShape(op, parameter, gradient);
-            RequireSameDevice(op, parameter, gradient);
-            if (!gradient.IsContiguous) throw new ArgumentException($"{op}: the gradient target {gradient.ShapeString} must be contiguous");
-        }
-    }
-
     private static void CheckSsmParameters(Tensor aRe, Tensor aIm, Tensor c, Tensor logStep)
     {
         int n = (int)aRe.Count;

@@ -160,4 +160,18 @@ public sealed partial class Tensor : IDisposable
         if (!a.Device.Equals(b.Device))
             throw new ArgumentException($"{op}: tensors are on different devices ({a.Device} and {b.Device}); copy with To(device) first");
     }
+
+    /// <summary>
+    /// Each gradient target is contiguous, shaped like the tensor whose gradient it receives and on its device (the
+    /// backends write it directly).
+    /// </summary>
+    private static void RequireGradientTargets(string op, params (Tensor Parameter, Tensor Gradient)[] pairs)
+    {
+        foreach (var (parameter, gradient) in pairs)
+        {
+            RequireSameShape(op, parameter, gradient);
+            RequireSameDevice(op, parameter, gradient);
+            if (!gradient.IsContiguous) throw new ArgumentException($"{op}: the gradient target {gradient.ShapeString} must be contiguous");
+        }
+    }
 }
