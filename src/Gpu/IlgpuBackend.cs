@@ -275,10 +275,6 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
         PerRow(kernels.ReduceAxis, outer * inner, axis, F(x), (int)kind, axis, inner, 0, F(y));
 
     /// <inheritdoc />
-    public void ColumnSums(Tensor x, Tensor sums, bool accumulate) =>
-        PerRow(kernels.ReduceAxis, x.Size(1), x.Size(0), F(x), RowKernels.Sum, x.Size(0), x.Size(1), accumulate ? 1 : 0, F(sums));
-
-    /// <inheritdoc />
     public void ReduceToShape(Tensor source, Tensor destination)
     {
         // kept: destination's shape with the source's strides; reduced: only the summed dims (size > 1 in source).
@@ -302,28 +298,6 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
         Run(kernels.BiasGelu(kind), y.Length, F(x), F(bias), x.Size(1), F(y));
 
     /// <inheritdoc />
-    public void BiasGeluBackward(GeluKind kind, Tensor x, Tensor bias, Tensor dy, Tensor dx, Tensor dbias)
-    {
-        Run(kernels.BiasGeluBackward(kind), dx.Length, F(x), F(bias), F(dy), x.Size(1), F(dx));
-        ColumnSums(dx, dbias, accumulate: true);
-    }
-
-    /// <inheritdoc />
-    public void BiasProductBackward(Tensor z, Tensor bias, Tensor gate, Tensor dy, Tensor dz, Tensor dGate, Tensor dbias)
-    {
-        Run(kernels.BiasProductBackward, dz.Length, F(z), F(bias), F(gate), F(dy), z.Size(1), F(dz), F(dGate));
-        ColumnSums(dz, dbias, accumulate: true);
-    }
-
-    /// <inheritdoc />
-    public void GatedGeluBackward(GeluKind kind, Tensor a, Tensor bias, Tensor g, Tensor gateBias, Tensor dy, Tensor da, Tensor dg, Tensor dbias, Tensor dGateBias)
-    {
-        Run(kernels.GatedGeluBackward(kind), da.Length, F(a), F(bias), F(g), F(gateBias), F(dy), a.Size(1), F(da), F(dg));
-        ColumnSums(da, dbias, accumulate: true);
-        ColumnSums(dg, dGateBias, accumulate: true);
-    }
-
-    /// <inheritdoc />
     public void LayerNorm(Tensor x, Tensor gamma, Tensor beta, float eps, Tensor y, Tensor mean, Tensor rstd) =>
         PerRow(kernels.LayerNorm, x.Size(0), x.Size(1), F(x), F(gamma), F(beta), x.Size(1), eps, F(y), F(mean), F(rstd));
 
@@ -332,7 +306,7 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
     {
         int rows = x.Size(0), cols = x.Size(1);
         PerRow(kernels.LayerNormBackward, rows, cols, F(x), F(gamma), F(mean), F(rstd), F(dy), cols, accumulateDx ? 1 : 0, F(dx));
-        Run(kernels.LayerNormParameterGradients, cols, F(x), F(mean), F(rstd), F(dy), rows, cols, F(dgamma), F(dbeta));
+        LayerNormParameterGradients(x, mean, rstd, dy, dgamma, dbeta);
     }
 
     /// <inheritdoc />
@@ -445,6 +419,7 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
         pool.Dispose();
         errors.Dispose();
         foreach (var table in twiddleTables.Values) table.Dispose();
+        arrivalCounters?.Dispose();
         Accelerator.Dispose();
         context.Dispose();
     }

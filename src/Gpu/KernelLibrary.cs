@@ -29,8 +29,6 @@ internal sealed class KernelLibrary(Accelerator accelerator)
     public Action<Index1D, ArrayView<int>> Iota => Auto(ref iota, ElementwiseKernels.Iota);
     public Action<Index1D, ArrayView<long>, StridedView, ArrayView<long>> CopyStrided64 => Auto(ref copyStrided64, ElementwiseKernels.CopyStrided64);
     public Action<Index1D, ArrayView<float>, float, ArrayView<float>> AddScaled => Auto(ref addScaled, ElementwiseKernels.AddScaled);
-    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, ArrayView<float>, ArrayView<float>> BiasProductBackward =>
-        Auto(ref biasProductBackward, ElementwiseKernels.BiasProductBackward);
     public Action<Index1D, ArrayView<float>, float, ulong, long> DropoutMask => Auto(ref dropoutMask, ElementwiseKernels.DropoutMask);
     public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdamWSettings> AdamW => Auto(ref adamW, ElementwiseKernels.AdamW);
     public Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, ArrayView<float>> ArgMaxHits => Auto(ref argMaxHits, TrainingKernels.ArgMaxHits);
@@ -94,13 +92,30 @@ internal sealed class KernelLibrary(Accelerator accelerator)
         ? Generic($"BiasGelu.{kind}", ElementwiseKernels.BiasGelu<GeluTanhFunction>)
         : Generic($"BiasGelu.{kind}", ElementwiseKernels.BiasGelu<GeluErfFunction>);
 
-    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, ArrayView<float>> BiasGeluBackward(GeluKind kind) => kind == GeluKind.Tanh
-        ? Generic($"BiasGeluBackward.{kind}", ElementwiseKernels.BiasGeluBackward<GeluTanhFunction>)
-        : Generic($"BiasGeluBackward.{kind}", ElementwiseKernels.BiasGeluBackward<GeluErfFunction>);
+    // ---------------------------------------------------------------- column sums, alone or fused (one group per tile)
+    public Action<KernelConfig, ArrayView<float>, ColumnTiles, int, ArrayView<float>, ArrayView<int>, ArrayView<float>> ColumnSums =>
+        Grouped(ref columnSums, ColumnTileKernels.ColumnSums);
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ColumnTiles, ArrayView<float>, ArrayView<float>,
+        ArrayView<float>, ArrayView<int>, ArrayView<float>> BiasProductBackward => Grouped(ref biasProductBackward, ColumnTileKernels.BiasProductBackward);
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ColumnTiles, ArrayView<float>, ArrayView<int>,
+        ArrayView<float>, ArrayView<float>> LayerNormParameterGradients => Grouped(ref layerNormParameters, ColumnTileKernels.LayerNormParameterGradients);
 
-    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, ArrayView<float>, ArrayView<float>> GatedGeluBackward(GeluKind kind) => kind == GeluKind.Tanh
-        ? Generic($"GatedGeluBackward.{kind}", ElementwiseKernels.GatedGeluBackward<GeluTanhFunction>)
-        : Generic($"GatedGeluBackward.{kind}", ElementwiseKernels.GatedGeluBackward<GeluErfFunction>);
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ColumnTiles, ArrayView<float>, ArrayView<float>, ArrayView<int>,
+        ArrayView<float>> BiasGeluBackward(GeluKind kind) =>
+        GenericGrouped<Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ColumnTiles, ArrayView<float>, ArrayView<float>,
+            ArrayView<int>, ArrayView<float>>>($"BiasGeluBackward.{kind}", $"BiasGeluBackward.{kind}", kind == GeluKind.Tanh
+            ? (Action<ArrayView<float>, ArrayView<float>, ArrayView<float>, ColumnTiles, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>>)
+                ColumnTileKernels.BiasGeluBackward<GeluTanhFunction>
+            : ColumnTileKernels.BiasGeluBackward<GeluErfFunction>);
+
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ColumnTiles, ArrayView<float>,
+        ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>> GatedGeluBackward(GeluKind kind) =>
+        GenericGrouped<Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ColumnTiles,
+            ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>>>(
+            $"GatedGeluBackward.{kind}", $"GatedGeluBackward.{kind}", kind == GeluKind.Tanh
+            ? (Action<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ColumnTiles, ArrayView<float>,
+                ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>>)ColumnTileKernels.GatedGeluBackward<GeluTanhFunction>
+            : ColumnTileKernels.GatedGeluBackward<GeluErfFunction>);
 
     // ---------------------------------------------------------------- rows and reductions (one group per row)
     public Action<KernelConfig, ArrayView<float>, int, int, int, int, ArrayView<float>> ReduceAxis => Grouped(ref reduceAxis, RowKernels.ReduceAxis);
@@ -109,8 +124,6 @@ internal sealed class KernelLibrary(Accelerator accelerator)
         Grouped(ref layerNorm, RowKernels.LayerNorm);
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, ArrayView<float>> LayerNormBackward =>
         Grouped(ref layerNormBackward, RowKernels.LayerNormBackward);
-    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, ArrayView<float>, ArrayView<float>> LayerNormParameterGradients =>
-        Auto(ref layerNormParameters, RowKernels.LayerNormParameterGradients);
     public Action<KernelConfig, ArrayView<float>, int, int, ArrayView<float>> Softmax => Grouped(ref softmax, RowKernels.Softmax);
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, int, int, ArrayView<float>> SoftmaxBackward => Grouped(ref softmaxBackward, RowKernels.SoftmaxBackward);
     public Action<KernelConfig, ArrayView<float>, ArrayView<int>, int, int, ArrayView<float>, ArrayView<float>, ArrayView<int>> CrossEntropyRows =>
@@ -177,7 +190,6 @@ internal sealed class KernelLibrary(Accelerator accelerator)
     private Action<Index1D, ArrayView<int>>? iota;
     private Action<Index1D, ArrayView<long>, StridedView, ArrayView<long>>? copyStrided64;
     private Action<Index1D, ArrayView<float>, float, ArrayView<float>>? addScaled;
-    private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, ArrayView<float>, ArrayView<float>>? biasProductBackward;
     private Action<Index1D, ArrayView<float>, float, ulong, long>? dropoutMask;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdamWSettings>? adamW;
     private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, ArrayView<float>>? argMaxHits;
@@ -186,7 +198,11 @@ internal sealed class KernelLibrary(Accelerator accelerator)
     private Action<Index1D, ArrayView<float>, StridedView, StridedView, int, ArrayView<float>>? reduceToShape;
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, ArrayView<float>, ArrayView<float>, ArrayView<float>>? layerNorm;
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, ArrayView<float>>? layerNormBackward;
-    private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, ArrayView<float>, ArrayView<float>>? layerNormParameters;
+    private Action<KernelConfig, ArrayView<float>, ColumnTiles, int, ArrayView<float>, ArrayView<int>, ArrayView<float>>? columnSums;
+    private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ColumnTiles, ArrayView<float>, ArrayView<float>,
+        ArrayView<float>, ArrayView<int>, ArrayView<float>>? biasProductBackward;
+    private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ColumnTiles, ArrayView<float>, ArrayView<int>,
+        ArrayView<float>, ArrayView<float>>? layerNormParameters;
     private Action<KernelConfig, ArrayView<float>, int, int, ArrayView<float>>? softmax;
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, int, int, ArrayView<float>>? softmaxBackward;
     private Action<KernelConfig, ArrayView<float>, ArrayView<int>, int, int, ArrayView<float>, ArrayView<float>, ArrayView<int>>? crossEntropyRows;

@@ -43,14 +43,6 @@ public static class ElementwiseKernels
         where TFunction : struct, IBinaryFunction =>
         y[i] = scalarFirst != 0 ? default(TFunction).Apply(s, a[i]) : default(TFunction).Apply(a[i], s);
 
-    /// <summary>Backward of y = (z + bias) * gate: dz = dy gate, dGate = dy (z + bias) (bias per column of cols).</summary>
-    public static void BiasProductBackward(Index1D i, ArrayView<float> z, ArrayView<float> bias, ArrayView<float> gate, ArrayView<float> dy,
-        int cols, ArrayView<float> dz, ArrayView<float> dGate)
-    {
-        dz[i] = dy[i] * gate[i];
-        dGate[i] = dy[i] * (z[i] + bias[i % cols]);
-    }
-
     /// <summary>y += alpha x.</summary>
     public static void AddScaled(Index1D i, ArrayView<float> x, float alpha, ArrayView<float> y) => y[i] += alpha * x[i];
 
@@ -58,27 +50,6 @@ public static class ElementwiseKernels
     public static void BiasGelu<TGelu>(Index1D i, ArrayView<float> x, ArrayView<float> bias, int cols, ArrayView<float> y)
         where TGelu : struct, IUnaryFunction =>
         y[i] = default(TGelu).Apply(x[i] + bias[i % cols]);
-
-    /// <summary>dx = dy gelu'(x + bias); dbias is accumulated afterwards by the grouped column sums of <see cref="RowKernels.ReduceAxis"/>.</summary>
-    public static void BiasGeluBackward<TGelu>(Index1D i, ArrayView<float> x, ArrayView<float> bias, ArrayView<float> dy, int cols, ArrayView<float> dx)
-        where TGelu : struct, IUnaryFunction =>
-        dx[i] = dy[i] * default(TGelu).Derivative(x[i] + bias[i % cols], 0f);
-
-    /// <summary>
-    /// Backward of the gated pair y = gelu(a + bias) gelu(g + gateBias): da = dy gelu(g + gateBias) gelu'(a + bias) and
-    /// dg = dy gelu(a + bias) gelu'(g + gateBias); the bias gradients are the column sums of da and dg, accumulated
-    /// afterwards by <see cref="RowKernels.ReduceAxis"/>.
-    /// </summary>
-    public static void GatedGeluBackward<TGelu>(Index1D i, ArrayView<float> a, ArrayView<float> bias, ArrayView<float> g,
-        ArrayView<float> gateBias, ArrayView<float> dy, int cols, ArrayView<float> da, ArrayView<float> dg)
-        where TGelu : struct, IUnaryFunction
-    {
-        var col = i % cols;
-        float gated = a[i] + bias[col], gate = g[i] + gateBias[col], gradient = dy[i];
-        var gelu = default(TGelu);
-        da[i] = gradient * gelu.Apply(gate) * gelu.Derivative(gated, 0f);
-        dg[i] = gradient * gelu.Apply(gated) * gelu.Derivative(gate, 0f);
-    }
 
     /// <summary>mask[i] = 1/keep where Philox uniform number firstIndex + i (key <paramref name="seed"/>) is below keep, else 0.</summary>
     public static void DropoutMask(Index1D i, ArrayView<float> mask, float keep, ulong seed, long firstIndex) =>

@@ -68,7 +68,7 @@ public static class RowKernels
     /// <summary>
     /// With xhat = (x - mean) rstd and g = gamma dy: dx = rstd (g - mean_c(g) - xhat mean_c(g xhat)), added onto dx
     /// when <paramref name="accumulate"/> is 1 (another consumer's share of x's gradient). dgamma and dbeta come from
-    /// <see cref="LayerNormParameterGradients"/>.
+    /// <see cref="ColumnTileKernels.LayerNormParameterGradients"/>.
     /// </summary>
     public static void LayerNormBackward(ArrayView<float> x, ArrayView<float> gamma, ArrayView<float> mean, ArrayView<float> rstd,
         ArrayView<float> dy, int cols, int accumulate, ArrayView<float> dx)
@@ -90,21 +90,6 @@ public static class RowKernels
             float prior = accumulate != 0 ? dx[first + c] : 0f;
             dx[first + c] = prior + r * (gamma[c] * dy[first + c] - meanG - (x[first + c] - mu) * r * meanGXhat);
         }
-    }
-
-    /// <summary>dgamma[c] += sum_r dy xhat, dbeta[c] += sum_r dy; one thread per column, rows in order (auto-grouped).</summary>
-    public static void LayerNormParameterGradients(Index1D c, ArrayView<float> x, ArrayView<float> mean, ArrayView<float> rstd,
-        ArrayView<float> dy, int rows, int cols, ArrayView<float> dgamma, ArrayView<float> dbeta)
-    {
-        float sumDyXhat = 0f, sumDy = 0f;
-        for (int r = 0; r < rows; r++)
-        {
-            float g = dy[(long)r * cols + c];
-            sumDyXhat += g * (x[(long)r * cols + c] - mean[r]) * rstd[r];
-            sumDy += g;
-        }
-        dgamma[c] += sumDyXhat;
-        dbeta[c] += sumDy;
     }
 
     /// <summary>softmax: y = exp(x - lse); log-softmax: y = x - lse (lse = log sum exp of the row).</summary>

@@ -16,12 +16,31 @@ public class KernelPtxTests
     [InlineData(typeof(FftKernels), nameof(FftKernels.Radix8Stage), false)]
     [InlineData(typeof(FftKernels), nameof(FftKernels.Radix1Stage), false)]
     [InlineData(typeof(ElementwiseKernels), nameof(ElementwiseKernels.Iota), false)]
-    [InlineData(typeof(ElementwiseKernels), nameof(ElementwiseKernels.BiasProductBackward), false)]
     [InlineData(typeof(RowKernels), nameof(RowKernels.LayerNormBackward), true)]
     public void Kernel_compiles_to_ptx_without_local_memory(Type kernels, string kernel, bool explicitlyGrouped)
     {
         string ptx = PtxCompilation.Compile(kernels.GetMethod(kernel)!, 80, explicitlyGrouped);
         Assert.Contains(".entry", ptx, StringComparison.Ordinal);
         Assert.DoesNotContain(".local", ptx, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// The column-tile kernels (generic ones for the tanh GELU) compile, keep their values in registers, and complete
+    /// their sums with what the last-group protocol needs: a device-wide fence before counting in, and an atomic add.
+    /// </summary>
+    [Theory]
+    [InlineData(nameof(ColumnTileKernels.ColumnSums))]
+    [InlineData(nameof(ColumnTileKernels.BiasGeluBackward))]
+    [InlineData(nameof(ColumnTileKernels.BiasProductBackward))]
+    [InlineData(nameof(ColumnTileKernels.GatedGeluBackward))]
+    [InlineData(nameof(ColumnTileKernels.LayerNormParameterGradients))]
+    public void Column_tile_kernel_compiles_with_fence_and_atomic_counter(string kernel)
+    {
+        var method = typeof(ColumnTileKernels).GetMethod(kernel)!;
+        if (method.IsGenericMethodDefinition) method = method.MakeGenericMethod(typeof(GeluTanhFunction));
+        string ptx = PtxCompilation.Compile(method, 80);
+        Assert.DoesNotContain(".local", ptx, StringComparison.Ordinal);
+        Assert.Contains("membar.gl", ptx, StringComparison.Ordinal);
+        Assert.Contains("atom.add", ptx, StringComparison.Ordinal);
     }
 }

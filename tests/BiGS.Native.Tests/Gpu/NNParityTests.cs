@@ -42,6 +42,68 @@ public abstract class NNParityTests : GpuParityTests
         }
     }
 
+    /// <summary>
+    /// Shapes around the column tiles' edges (<c>ColumnTileKernels</c>: 32 columns by 128 rows on a GPU, 2 by 16 on
+    /// ILGPU's CPU accelerator): one element, one row, a partial last chunk and column block, several of each.
+    /// </summary>
+    public static readonly (int Rows, int Cols)[] TileEdgeShapes = [(1, 1), (1, 33), (16, 2), (129, 64), (300, 33)];
+
+    [GpuFact]
+    public void FusedBiasBackwardsAtTileEdges()
+    {
+        foreach (var (rows, cols) in TileEdgeShapes)
+        {
+            var (x, g, dy) = (Random(rows, cols), Random(rows, cols), Random(rows, cols));
+            var (bias, gateBias, dbias, dGateBias) = (Random(cols), Random(cols), Random(cols), Random(cols));
+            string shape = $"{rows}x{cols}";
+
+            var (gdbias, gdGateBias) = (OnGpu(dbias), OnGpu(dGateBias));
+            var dx = Tensor.BiasGeluBackward(GeluKind.Tanh, x, bias, dy, dbias);
+            AssertClose(dx, Tensor.BiasGeluBackward(GeluKind.Tanh, OnGpu(x), OnGpu(bias), OnGpu(dy), gdbias), 2e-5f, 2e-4f, $"gelu dx {shape}");
+            AssertClose(dbias, gdbias, 1e-4f, 2e-4f, $"gelu dbias {shape}");
+
+            var (dz, dGate) = Tensor.BiasProductBackward(x, bias, g, dy, dbias);
+            var (gdz, gdGate) = Tensor.BiasProductBackward(OnGpu(x), OnGpu(bias), OnGpu(g), OnGpu(dy), gdbias);
+            AssertClose(dz, gdz, 1e-6f, 1e-5f, $"product dz {shape}");
+            AssertClose(dGate, gdGate, 1e-6f, 1e-5f, $"product dGate {shape}");
+            AssertClose(dbias, gdbias, 1e-4f, 2e-4f, $"product dbias {shape}");
+
+            var (da, dg) = Tensor.GatedGeluBackward(GeluKind.Erf, x, bias, g, gateBias, dy, dbias, dGateBias);
+            var (gda, gdg) = Tensor.GatedGeluBackward(GeluKind.Erf, OnGpu(x), OnGpu(bias), OnGpu(g), OnGpu(gateBias), OnGpu(dy), gdbias, gdGateBias);
+            AssertClose(da, gda, 2e-5f, 2e-4f, $"gated da {shape}");
+            AssertClose(dg, gdg, 2e-5f, 2e-4f, $"gated dg {shape}");
+            AssertClose(dbias, gdbias, 1e-4f, 2e-4f, $"gated dbias {shape}");
+            AssertClose(dGateBias, gdGateBias, 1e-4f, 2e-4f, $"gated dGateBias {shape}");
+
+            var (dgamma, dbeta, gdgamma, gdbeta) = (Tensor.Zeros(cols), Tensor.Zeros(cols), Tensor.Zeros(Gpu, cols), Tensor.Zeros(Gpu, cols));
+            var (_, stats) = Tensor.LayerNorm(x, bias, gateBias, 1e-5f);
+            var (_, gstats) = Tensor.LayerNorm(OnGpu(x), OnGpu(bias), OnGpu(gateBias), 1e-5f);
+            Tensor.LayerNormBackward(x, bias, stats, dy, dgamma, dbeta);
+            Tensor.LayerNormBackward(OnGpu(x), OnGpu(bias), gstats, OnGpu(dy), gdgamma, gdbeta);
+            AssertClose(dgamma, gdgamma, 1e-4f, 2e-4f, $"layernorm dgamma {shape}");
+            AssertClose(dbeta, gdbeta, 1e-4f, 2e-4f, $"layernorm dbeta {shape}");
+        }
+    }
+
+    /// <summary>
+    /// The column sums are completed by whichever group of a column block finishes last, which varies from run to run;
+    /// they add the chunks' partials in a fixed order all the same, so repeated runs agree to the bit.
+    /// </summary>
+    [GpuFact]
+    public void ColumnTileSumsAreDeterministic()
+    {
+        var (a, g, dy) = (OnGpu(Random(300, 33)), OnGpu(Random(300, 33)), OnGpu(Random(300, 33)));
+        var (bias, gateBias) = (OnGpu(Random(33)), OnGpu(Random(33)));
+        float[] BiasGradients()
+        {
+            var (dbias, dGateBias) = (Tensor.Zeros(Gpu, 33), Tensor.Zeros(Gpu, 33));
+            Tensor.GatedGeluBackward(GeluKind.Tanh, a, bias, g, gateBias, dy, dbias, dGateBias);
+            return [.. dbias.ToArray(), .. dGateBias.ToArray()];
+        }
+        var first = BiasGradients();
+        for (int run = 0; run < 8; run++) Assert.Equal(first, BiasGradients());
+    }
+
     [GpuFact]
     public void LayerNormForwardAndBackward()
     {

@@ -1,0 +1,105 @@
+using BiGS.Native.Gpu.Kernels;
+using BiGS.Native.Kernels.Cpu;
+using BiGS.Native.Tensors;
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace BiGS.Native.Gpu;
+
+/// <summary>
+/// Column sums (bias and LayerNorm parameter gradients) by <see cref="ColumnTileKernels"/>: one launch each, fused with
+/// the elementwise backward that produces what they sum, coalesced, deterministic, and spread over enough groups to
+/// fill a GPU whatever the number of columns.
+/// </summary>
+public sealed partial class IlgpuBackend
+{
+    /// <summary>A tile's columns, lanes and rows on a GPU: a warp reads 32 consecutive floats; 256 threads; 16 rows a thread.</summary>
+    private static readonly (int Width, int Lanes, int ChunkRows) GpuColumnTile = (32, 8, 128);
+
+    /// <summary>
+    /// The same on ILGPU's CPU accelerator: small groups (see <see cref="CpuAcceleratorRowGroup"/>), still with two
+    /// lanes and short chunks, so that the tests there take every path of the kernels (lane and chunk sums).
+    /// </summary>
+    private static readonly (int Width, int Lanes, int ChunkRows) CpuAcceleratorColumnTile = (2, 2, 16);
+
+    /// <summary>The arrival counters column-tile launches need in all (one per column block), grown on demand, all 0 between launches.</summary>
+    private MemoryBuffer1D<int, Stride1D.Dense>? arrivalCounters;
+
+    private readonly Lock arrivalCountersLock = new();
+
+    /// <inheritdoc />
+    public void ColumnSums(Tensor x, Tensor sums, bool accumulate)
+    {
+        var tiles = ColumnTilesOf(x.Size(0), x.Size(1));
+        if (tiles.Cols == 0) return;
+        using var partials = pool.Rent(tiles.PartialLength(1) * sizeof(float));
+        kernels.ColumnSums(Tiles(tiles), F(x), tiles, accumulate ? 1 : 0, partials.As<float>(), ArrivalCounters(tiles), F(sums));
+    }
+
+    /// <inheritdoc />
+    public void BiasGeluBackward(GeluKind kind, Tensor x, Tensor bias, Tensor dy, Tensor dx, Tensor dbias)
+    {
+        var tiles = ColumnTilesOf(x.Size(0), x.Size(1));
+        if (tiles.Cols == 0) return;
+        using var partials = pool.Rent(tiles.PartialLength(1) * sizeof(float));
+        kernels.BiasGeluBackward(kind)(Tiles(tiles), F(x), F(bias), F(dy), tiles, F(dx), partials.As<float>(), ArrivalCounters(tiles), F(dbias));
+    }
+
+    /// <inheritdoc />
+    public void BiasProductBackward(Tensor z, Tensor bias, Tensor gate, Tensor dy, Tensor dz, Tensor dGate, Tensor dbias)
+    {
+        var tiles = ColumnTilesOf(z.Size(0), z.Size(1));
+        if (tiles.Cols == 0) return;
+        using var partials = pool.Rent(tiles.PartialLength(1) * sizeof(float));
+        kernels.BiasProductBackward(Tiles(tiles), F(z), F(bias), F(gate), F(dy), tiles, F(dz), F(dGate), partials.As<float>(),
+            ArrivalCounters(tiles), F(dbias));
+    }
+
+    /// <inheritdoc />
+    public void GatedGeluBackward(GeluKind kind, Tensor a, Tensor bias, Tensor g, Tensor gateBias, Tensor dy, Tensor da, Tensor dg, Tensor dbias, Tensor dGateBias)
+    {
+        var tiles = ColumnTilesOf(a.Size(0), a.Size(1));
+        if (tiles.Cols == 0) return;
+        using var partials = pool.Rent(tiles.PartialLength(2) * sizeof(float));
+        kernels.GatedGeluBackward(kind)(Tiles(tiles), F(a), F(bias), F(g), F(gateBias), F(dy), tiles, F(da), F(dg), partials.As<float>(),
+            ArrivalCounters(tiles), F(dbias), F(dGateBias));
+    }
+
+    /// <summary>dgamma += sum_r dy xhat, dbeta += sum_r dy over the rows of a LayerNorm backward.</summary>
+    private void LayerNormParameterGradients(Tensor x, Tensor mean, Tensor rstd, Tensor dy, Tensor dgamma, Tensor dbeta)
+    {
+        var tiles = ColumnTilesOf(x.Size(0), x.Size(1));
+        if (tiles.Cols == 0) return;
+        using var partials = pool.Rent(tiles.PartialLength(2) * sizeof(float));
+        kernels.LayerNormParameterGradients(Tiles(tiles), F(x), F(mean), F(rstd), F(dy), tiles, partials.As<float>(), ArrivalCounters(tiles),
+            F(dgamma), F(dbeta));
+    }
+
+    /// <summary>The tiles of a (rows, cols) matrix for this accelerator.</summary>
+    private ColumnTiles ColumnTilesOf(int rows, int cols)
+    {
+        var (width, lanes, chunkRows) = Accelerator.AcceleratorType == AcceleratorType.CPU ? CpuAcceleratorColumnTile : GpuColumnTile;
+        return new ColumnTiles(rows, cols, width, lanes, chunkRows);
+    }
+
+    private static KernelConfig Tiles(ColumnTiles tiles) => new(tiles.Groups, tiles.GroupSize);
+
+    /// <summary>
+    /// At least one counter per column block of <paramref name="tiles"/>. A larger buffer replaces the old one after the
+    /// device has finished with it (every launch leaves its counters at 0, so the old values need no copying).
+    /// </summary>
+    private ArrayView<int> ArrivalCounters(ColumnTiles tiles)
+    {
+        lock (arrivalCountersLock)
+        {
+            if (arrivalCounters is null || arrivalCounters.Length < tiles.ColumnBlocks)
+            {
+                Accelerator.Synchronize();
+                arrivalCounters?.Dispose();
+                arrivalCounters = Accelerator.Allocate1D<int>(Math.Max(tiles.ColumnBlocks, 1024));
+                arrivalCounters.View.MemSetToZero();
+            }
+            return arrivalCounters.View.AsContiguous();
+        }
+    }
+}
