@@ -7,9 +7,9 @@ using ILGPU.Runtime;
 namespace BiGS.Native.Gpu;
 
 /// <summary>
-/// Column sums (bias and LayerNorm parameter gradients) by <see cref="ColumnTileKernels"/>: one launch each, fused with
-/// the elementwise backward that produces what they sum, coalesced, deterministic, and spread over enough groups to
-/// fill a GPU whatever the number of columns.
+/// Column sums (bias and LayerNorm parameter gradients, the SSM backward's cross spectrum) by
+/// <see cref="ColumnTileKernels"/>: one launch each, fused with the elementwise backward that produces what they sum,
+/// coalesced, deterministic, and spread over enough groups to fill a GPU whatever the number of columns.
 /// </summary>
 public sealed partial class IlgpuBackend
 {
@@ -28,12 +28,26 @@ public sealed partial class IlgpuBackend
     private readonly Lock arrivalCountersLock = new();
 
     /// <inheritdoc />
-    public void ColumnSums(Tensor x, Tensor sums, bool accumulate)
+    public void ColumnSums(Tensor x, Tensor sums, bool accumulate) => SumColumns(F(x), x.Size(0), x.Size(1), F(sums), accumulate);
+
+    /// <summary>sums (+)= the column sums of x, a row-major (rows, cols) matrix.</summary>
+    private void SumColumns(ArrayView<float> x, int rows, int cols, ArrayView<float> sums, bool accumulate)
     {
-        var tiles = ColumnTilesOf(x.Size(0), x.Size(1));
+        var tiles = ColumnTilesOf(rows, cols);
         if (tiles.Cols == 0) return;
         using var partials = pool.Rent(tiles.PartialLength(1) * sizeof(float));
-        kernels.ColumnSums(Tiles(tiles), F(x), tiles, accumulate ? 1 : 0, partials.As<float>(), ArrivalCounters(tiles), F(sums));
+        kernels.ColumnSums(Tiles(tiles), x, tiles, accumulate ? 1 : 0, partials.As<float>(), ArrivalCounters(tiles), sums);
+    }
+
+    /// <summary>
+    /// cross[f] = sum_s Q_s[f] conj(P_s[f]) over <paramref name="sequences"/> complex sequences of n values (interleaved)
+    /// in p and q: the rows of a (sequences, n) complex matrix summed by columns.
+    /// </summary>
+    private void CrossSpectrum(ArrayView<float> p, ArrayView<float> q, int sequences, int n, ArrayView<float> cross)
+    {
+        var tiles = ColumnTilesOf(sequences, n);
+        using var partials = pool.Rent(tiles.PartialLength(2) * sizeof(float));
+        kernels.CrossSpectrum(Tiles(tiles), p, q, tiles, partials.As<float>(), ArrivalCounters(tiles), cross);
     }
 
     /// <inheritdoc />

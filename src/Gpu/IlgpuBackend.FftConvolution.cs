@@ -117,7 +117,7 @@ public sealed partial class IlgpuBackend
         using var gradient = PackAndTransform(F(dy), shape);
 
         using var cross = new ComplexSequences(this, 1, shape.FftLength);
-        Run(kernels.CrossSpectrum, shape.FftLength, signal.Current, gradient.Current, signal.Count, shape.FftLength, cross.Current);
+        CrossSpectrum(signal.Current, gradient.Current, signal.Count, shape.FftLength, cross.Current);
         cross.Transform(inverse: true);
         Run(kernels.KernelGradient, shape.Length, cross.Current, shape.FftLength, accumulateSkip ? 1 : 0, F(dKernel), F(dD));
 
@@ -176,7 +176,7 @@ public sealed partial class IlgpuBackend
 
     /// <summary>
     /// The backward with FFTs in shared memory: du and each group's part of the cross spectrum in one launch, the parts
-    /// summed in a fixed order (deterministic), then dK and dD from its inverse.
+    /// summed as the columns of a (groups, 2n) matrix (deterministic), then dK and dD from its inverse.
     /// </summary>
     private void SharedConvolutionBackward(Tensor u, Tensor dy, Tensor du, Tensor dKernel, Tensor dD, bool accumulateSkip, ColumnLayout shape,
         ArrayView<float> spectrum)
@@ -187,7 +187,7 @@ public sealed partial class IlgpuBackend
         kernels.SharedConvolutionBackward(new KernelConfig(groups, fftGroup), F(u), F(dy), shape, perGroup, spectrum,
             twiddles, F(du), parts.As<float>());
         using var cross = pool.Rent(2L * n * sizeof(float));
-        Run(kernels.SumGroups, 2L * n, parts.As<float>(), groups, cross.As<float>());
+        SumColumns(parts.As<float>(), groups, 2 * n, cross.As<float>(), accumulate: false);
         kernels.SharedKernelGradient(new KernelConfig(1, fftGroup), cross.As<float>(), n, twiddles, accumulateSkip ? 1 : 0, F(dKernel), F(dD));
     }
 

@@ -154,7 +154,8 @@ internal sealed class KernelLibrary(Accelerator accelerator)
     public Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>, int, ArrayView<float>, ColumnLayout, int, float> Radix2Stage => Auto(ref radix2Stage, FftKernels.Radix2Stage);
     public Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>, int, ArrayView<float>, ColumnLayout, int, float> Radix4Stage => Auto(ref radix4Stage, FftKernels.Radix4Stage);
     public Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>, int, ArrayView<float>, ColumnLayout, int, float> Radix8Stage => Auto(ref radix8Stage, FftKernels.Radix8Stage);
-    public Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, ArrayView<float>> CrossSpectrum => Auto(ref crossSpectrum, FftKernels.CrossSpectrum);
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ColumnTiles, ArrayView<float>, ArrayView<int>, ArrayView<float>> CrossSpectrum =>
+        Grouped(ref crossSpectrum, ColumnTileKernels.CrossSpectrum);
     public Action<Index1D, ArrayView<float>, int, int, ArrayView<float>, ArrayView<float>> KernelGradient => Auto(ref kernelGradient, FftKernels.KernelGradient);
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, int, ArrayView<float>, ArrayView<float>> SharedKernelSpectrum =>
         Grouped(ref sharedKernelSpectrum, SharedFftKernels.KernelSpectrum);
@@ -162,7 +163,6 @@ internal sealed class KernelLibrary(Accelerator accelerator)
         Grouped(ref sharedConvolve, SharedFftKernels.Convolve);
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ColumnLayout, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> SharedConvolutionBackward =>
         Grouped(ref sharedConvolutionBackward, SharedFftKernels.ConvolutionBackward);
-    public Action<Index1D, ArrayView<float>, int, ArrayView<float>> SumGroups => Auto(ref sumGroups, SharedFftKernels.SumGroups);
     public Action<KernelConfig, ArrayView<float>, int, ArrayView<float>, int, ArrayView<float>, ArrayView<float>> SharedKernelGradient =>
         Grouped(ref sharedKernelGradient, SharedFftKernels.KernelGradient);
     /// <summary>The SIMT GEMM specialised for tile configuration <paramref name="tile"/> (every tile counted as "Gemm.Simt").</summary>
@@ -225,12 +225,11 @@ internal sealed class KernelLibrary(Accelerator accelerator)
     private Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>, int, ArrayView<float>, ColumnLayout, int, float>? radix2Stage;
     private Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>, int, ArrayView<float>, ColumnLayout, int, float>? radix4Stage;
     private Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>, int, ArrayView<float>, ColumnLayout, int, float>? radix8Stage;
-    private Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, ArrayView<float>>? crossSpectrum;
+    private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ColumnTiles, ArrayView<float>, ArrayView<int>, ArrayView<float>>? crossSpectrum;
     private Action<Index1D, ArrayView<float>, int, int, ArrayView<float>, ArrayView<float>>? kernelGradient;
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, int, ArrayView<float>, ArrayView<float>>? sharedKernelSpectrum;
     private Action<KernelConfig, ArrayView<float>, ColumnLayout, int, ArrayView<float>, int, ArrayView<float>, ArrayView<float>>? sharedConvolve;
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ColumnLayout, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? sharedConvolutionBackward;
-    private Action<Index1D, ArrayView<float>, int, ArrayView<float>>? sumGroups;
     private Action<KernelConfig, ArrayView<float>, int, ArrayView<float>, int, ArrayView<float>, ArrayView<float>>? sharedKernelGradient;
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape>? gemmTf32;
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape>? gemmBf16;

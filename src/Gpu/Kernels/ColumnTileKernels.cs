@@ -4,7 +4,7 @@ namespace BiGS.Native.Gpu.Kernels;
 
 /// <summary>
 /// Kernels over a row-major (rows, cols) matrix that sum columns: bias and LayerNorm parameter gradients, alone or
-/// fused with the elementwise backward whose output they sum. The matrix is cut into tiles (<see cref="ColumnTiles"/>),
+/// fused with the elementwise backward whose output they sum, and the SSM convolution's cross spectrum. The matrix is cut into tiles (<see cref="ColumnTiles"/>),
 /// one group per tile, whose threads read consecutive columns of a row (coalesced) and keep a running sum per column.
 /// The sum of a column is then completed in one launch and in a fixed order, so it is deterministic:
 /// <code>
@@ -108,12 +108,33 @@ public static class ColumnTileKernels
     }
 
     /// <summary>
+    /// The cross spectrum of the SSM convolution's kernel gradient, summed over the packed complex sequences (the rows;
+    /// the columns are the n frequencies, interleaved re, im): cross[f] = sum_s Q_s[f] conj(P_s[f]), i.e.
+    /// re = sum_s (Re Q Re P + Im Q Im P), im = sum_s (Im Q Re P - Re Q Im P). Its inverse FFT is the correlation
+    /// sum_t a_dy[t] a_u[t - k] + b_dy[t] b_u[t - k] of both columns of every pair (<c>FftKernels</c>).
+    /// </summary>
+    public static void CrossSpectrum(ArrayView<float> p, ArrayView<float> q, ColumnTiles tiles, ArrayView<float> partials, ArrayView<int> arrivals,
+        ArrayView<float> cross)
+    {
+        var cell = TileCell.Of(tiles);
+        float re = 0f, im = 0f;
+        for (int row = cell.FirstRow; row < cell.EndRow; row += tiles.Lanes)
+        {
+            long i = 2 * tiles.Index(row, cell.Column);
+            re += q[i] * p[i] + q[i + 1] * p[i + 1];
+            im += q[i + 1] * p[i] - q[i] * p[i + 1];
+        }
+        FinishSums(tiles, cell, 2, re, im, partials, arrivals, accumulate: 0, cross, cross.SubView(1), sumStride: 2);
+    }
+
+    /// <summary>
     /// Completes <paramref name="count"/> (1 or 2) column sums from each thread's running sums <paramref name="first"/>
     /// and <paramref name="second"/> (see the class summary). <paramref name="partials"/> holds count x chunks x cols
-    /// floats; <paramref name="arrivals"/> one counter per column block, 0 before the launch and after it.
+    /// floats; <paramref name="arrivals"/> one counter per column block, 0 before the launch and after it. Column c's
+    /// sums go to element c * <paramref name="sumStride"/> of their targets.
     /// </summary>
     private static void FinishSums(ColumnTiles tiles, TileCell cell, int count, float first, float second, ArrayView<float> partials,
-        ArrayView<int> arrivals, int accumulate, ArrayView<float> firstSums, ArrayView<float> secondSums)
+        ArrayView<int> arrivals, int accumulate, ArrayView<float> firstSums, ArrayView<float> secondSums, int sumStride = 1)
     {
         var scratch = SharedMemory.Allocate<float>(2 * MaxGroup);
         bool writes = cell.Lane == 0 && cell.Column < tiles.Cols;
@@ -131,8 +152,9 @@ public static class ColumnTileKernels
             scratch[s * MaxGroup + Group.IdxX] = total;
         }
         Group.Barrier();
-        if (writes) firstSums[cell.Column] = SumOverLanes(scratch, 0, tiles, cell) + (accumulate != 0 ? firstSums[cell.Column] : 0f);
-        if (writes && count == 2) secondSums[cell.Column] = SumOverLanes(scratch, 1, tiles, cell) + (accumulate != 0 ? secondSums[cell.Column] : 0f);
+        long at = (long)cell.Column * sumStride;
+        if (writes) firstSums[at] = SumOverLanes(scratch, 0, tiles, cell) + (accumulate != 0 ? firstSums[at] : 0f);
+        if (writes && count == 2) secondSums[at] = SumOverLanes(scratch, 1, tiles, cell) + (accumulate != 0 ? secondSums[at] : 0f);
         if (Group.IdxX == 0) arrivals[cell.Block] = 0;
     }
 

@@ -176,23 +176,6 @@ public static class FftKernels
     }
 
     /// <summary>
-    /// cross[f] = sum_s Q_s[f] conj(P_s[f]): the spectrum of the correlation r[k] = sum_t q[t] conj(p[t - k]) summed over
-    /// the packed sequences, whose real part sums a_dy[t] a_u[t-k] + b_dy[t] b_u[t-k] over both columns of each.
-    /// </summary>
-    public static void CrossSpectrum(Index1D f, ArrayView<float> p, ArrayView<float> q, int sequences, int n, ArrayView<float> cross)
-    {
-        float re = 0f, im = 0f;
-        for (int s = 0; s < sequences; s++)
-        {
-            long i = 2L * ((long)s * n + f);
-            re += q[i] * p[i] + q[i + 1] * p[i + 1];
-            im += q[i + 1] * p[i] - q[i] * p[i + 1];
-        }
-        cross[2 * f] = re;
-        cross[2 * f + 1] = im;
-    }
-
-    /// <summary>
     /// The kernel gradient from the unscaled inverse r of the cross spectrum (one sequence of n): dK[l] = Re r[l] / n for
     /// l &lt; L, and dD = dK[0] (the skip is the lag-0 tap of K'), added onto dD's old value when
     /// <paramref name="accumulate"/> is 1 (D's gradient in place).

@@ -83,7 +83,7 @@ public static class SharedFftKernels
     /// Group g of the backward: with P = FFT(u), Q = FFT(dy) of its column pairs,
     /// <code>
     /// du             = IFFT(Q conj(K'^))[0, L)
-    /// partialCross_g = sum over its sequences of Q conj(P)      (bit-reversed order; summed over groups by SumGroups)
+    /// partialCross_g = sum over its sequences of Q conj(P)      (bit-reversed order; summed over groups as column sums)
     /// </code>
     /// </summary>
     public static void ConvolutionBackward(ArrayView<float> u, ArrayView<float> dy, ColumnLayout layout, int sequencesPerGroup,
@@ -115,15 +115,6 @@ public static class SharedFftKernels
         Group.Barrier();
         InverseDit(buffer, gradients, sequences, n, twiddles);
         StoreColumns(buffer, gradients, layout, 2 * firstSequence, sequences, du);
-    }
-
-    /// <summary>total[i] = sum over groups g (in order) of parts[g * total.Length + i]; one thread per float (auto-grouped).</summary>
-    public static void SumGroups(Index1D i, ArrayView<float> parts, int groups, ArrayView<float> total)
-    {
-        float sum = 0f;
-        long stride = total.Length;
-        for (int g = 0; g < groups; g++) sum += parts[g * stride + i];
-        total[i] = sum;
     }
 
     /// <summary>

@@ -34,6 +34,7 @@ public class KernelPtxTests
     [InlineData(nameof(ColumnTileKernels.BiasProductBackward))]
     [InlineData(nameof(ColumnTileKernels.GatedGeluBackward))]
     [InlineData(nameof(ColumnTileKernels.LayerNormParameterGradients))]
+    [InlineData(nameof(ColumnTileKernels.CrossSpectrum))]
     public void Column_tile_kernel_compiles_with_fence_and_atomic_counter(string kernel)
     {
         var method = typeof(ColumnTileKernels).GetMethod(kernel)!;
