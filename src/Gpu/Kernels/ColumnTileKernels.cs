@@ -13,7 +13,8 @@ namespace BiGS.Native.Gpu.Kernels;
 /// </code>
 /// The second line is done by whichever group of a column block finishes last: each group writes its partials, makes
 /// them visible device-wide (a memory fence) and counts itself in the block's arrival counter; the group that counts
-/// last reads every chunk's partials and resets the counter to 0 for the next launch.
+/// last reads every chunk's partials (coherently, <see cref="ReadCoherent"/>) and resets the counter to 0 for the next
+/// launch.
 /// </summary>
 public static class ColumnTileKernels
 {
@@ -148,7 +149,7 @@ public static class ColumnTileKernels
         {
             float total = 0f;
             if (cell.Column < tiles.Cols)
-                for (int chunk = cell.Lane; chunk < tiles.Chunks; chunk += tiles.Lanes) total += partials[tiles.PartialIndex(s, chunk, cell.Column)];
+                for (int chunk = cell.Lane; chunk < tiles.Chunks; chunk += tiles.Lanes) total += ReadCoherent(partials, tiles.PartialIndex(s, chunk, cell.Column));
             scratch[s * MaxGroup + Group.IdxX] = total;
         }
         Group.Barrier();
@@ -157,6 +158,13 @@ public static class ColumnTileKernels
         if (writes && count == 2) secondSums[at] = SumOverLanes(scratch, 1, tiles, cell) + (accumulate != 0 ? secondSums[at] : 0f);
         if (Group.IdxX == 0) arrivals[cell.Block] = 0;
     }
+
+    /// <summary>
+    /// x[i] as the device holds it now, by an atomic add of 0: other groups wrote it during this launch, and a plain load
+    /// could be served from a stale copy in this multiprocessor's L1 cache, which is not coherent with the others' stores
+    /// (the reason the CUDA guide's last-block reduction reads its partials through a volatile pointer).
+    /// </summary>
+    private static float ReadCoherent(ArrayView<float> x, long i) => Atomic.Add(ref x[i], 0f);
 
     /// <summary>Sum <paramref name="s"/>'s values of the thread's column over the group's lanes, in lane order.</summary>
     private static float SumOverLanes(ArrayView<float> scratch, int s, ColumnTiles tiles, TileCell cell)

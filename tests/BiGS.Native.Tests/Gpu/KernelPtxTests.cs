@@ -26,7 +26,8 @@ public class KernelPtxTests
 
     /// <summary>
     /// The column-tile kernels (generic ones for the tanh GELU) compile, keep their values in registers, and complete
-    /// their sums with what the last-group protocol needs: a device-wide fence before counting in, and an atomic add.
+    /// their sums with what the last-group protocol needs: a device-wide fence before counting in, an atomic counter, and
+    /// reads of the other groups' partials that bypass this multiprocessor's L1.
     /// </summary>
     [Theory]
     [InlineData(nameof(ColumnTileKernels.ColumnSums))]
@@ -42,6 +43,7 @@ public class KernelPtxTests
         string ptx = PtxCompilation.Compile(method, 80);
         Assert.DoesNotContain(".local", ptx, StringComparison.Ordinal);
         Assert.Contains("membar.gl", ptx, StringComparison.Ordinal);
-        Assert.Contains("atom.add", ptx, StringComparison.Ordinal);
+        Assert.Contains("atom.add.u32", ptx, StringComparison.Ordinal);   // the arrival counter
+        Assert.Contains("atom.add.f32", ptx, StringComparison.Ordinal);   // the last group's coherent reads of the partials
     }
 }
