@@ -7,8 +7,9 @@
 #   ../shared/device/pack.sh src/Cli/BiGS.Native.Cli.csproj tests/BiGS.Native.Tests/BiGS.Native.Tests.csproj
 # Device call (the device tool): command `bash bench/gpu/run-all.sh`, carry [".device"], timeout_s 600.
 #
-#   1. the GPU parity tests of the SSM convolution (both FFT paths) and the training step, on CUDA
-#      (only when the test build is an xunit.v3 executable; skipped otherwise);
+#   1. the GPU parity tests of the SSM convolution (both FFT paths), the training step, the NN kernels and the
+#      reductions (the column-tile sums among them: their last-group protocol has run only on ILGPU's CPU
+#      accelerator), on CUDA (only when the test build is an xunit.v3 executable; skipped otherwise);
 #   2. issue 13's table, fp32: PyTorch fp32 eager against bigs fp32 with the measured kernels and with the opt-in
 #      ones (BIGS_GPU_KERNELS=all), forward 8x128 2x512 1x4096 32x512, training 8x128 2x512 32x512;
 #   3. the tensor-core cases: PyTorch with TF32 matmul against bigs --precision tf32 and bf16 (forward 8x128 and
@@ -51,7 +52,8 @@ tests=.device/BiGS.Native.Tests
 if [ "$DEVICE" != "ilgpu-cpu" ] && [ -f "$tests/BiGS.Native.Tests.dll" ] && [ -f "$tests/xunit.v3.core.dll" ]; then
     log "parity tests on CUDA"
     (cd "$tests" && timeout 150 ../with-dotnet.sh dotnet BiGS.Native.Tests.dll -class BiGS.Native.Tests.Gpu.SsmCudaTests \
-        -class BiGS.Native.Tests.Gpu.DeviceTrainingStepCudaTests) > "$OUT/tests.txt" 2>&1
+        -class BiGS.Native.Tests.Gpu.DeviceTrainingStepCudaTests -class BiGS.Native.Tests.Gpu.NNCudaTests \
+        -class BiGS.Native.Tests.Gpu.ReductionCudaTests) > "$OUT/tests.txt" 2>&1
     log "parity tests: exit $? (tail of $OUT/tests.txt:)"; tail -3 "$OUT/tests.txt" | tee -a "$OUT/table.txt"
 else
     log "parity tests skipped (needs CUDA and the xunit.v3 test build in $tests)"
