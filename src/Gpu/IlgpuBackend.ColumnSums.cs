@@ -31,62 +31,51 @@ public sealed partial class IlgpuBackend
     public void ColumnSums(Tensor x, Tensor sums, bool accumulate) => SumColumns(F(x), x.Size(0), x.Size(1), F(sums), accumulate);
 
     /// <summary>sums (+)= the column sums of x, a row-major (rows, cols) matrix.</summary>
-    private void SumColumns(ArrayView<float> x, int rows, int cols, ArrayView<float> sums, bool accumulate)
-    {
-        var tiles = ColumnTilesOf(rows, cols);
-        if (tiles.Cols == 0) return;
-        using var partials = pool.Rent(tiles.PartialLength(1) * sizeof(float));
-        kernels.ColumnSums(Tiles(tiles), x, tiles, accumulate ? 1 : 0, partials.As<float>(), ArrivalCounters(tiles), sums);
-    }
+    private void SumColumns(ArrayView<float> x, int rows, int cols, ArrayView<float> sums, bool accumulate) =>
+        OverColumnTiles(rows, cols, 1, (config, tiles, partials, arrivals) =>
+            kernels.ColumnSums(config, x, tiles, accumulate ? 1 : 0, partials, arrivals, sums));
 
     /// <summary>
     /// cross[f] = sum_s Q_s[f] conj(P_s[f]) over <paramref name="sequences"/> complex sequences of n values (interleaved)
     /// in p and q: the rows of a (sequences, n) complex matrix summed by columns.
     /// </summary>
-    private void CrossSpectrum(ArrayView<float> p, ArrayView<float> q, int sequences, int n, ArrayView<float> cross)
-    {
-        var tiles = ColumnTilesOf(sequences, n);
-        using var partials = pool.Rent(tiles.PartialLength(2) * sizeof(float));
-        kernels.CrossSpectrum(Tiles(tiles), p, q, tiles, partials.As<float>(), ArrivalCounters(tiles), cross);
-    }
+    private void CrossSpectrum(ArrayView<float> p, ArrayView<float> q, int sequences, int n, ArrayView<float> cross) =>
+        OverColumnTiles(sequences, n, 2, (config, tiles, partials, arrivals) =>
+            kernels.CrossSpectrum(config, p, q, tiles, partials, arrivals, cross));
 
     /// <inheritdoc />
-    public void BiasGeluBackward(GeluKind kind, Tensor x, Tensor bias, Tensor dy, Tensor dx, Tensor dbias)
-    {
-        var tiles = ColumnTilesOf(x.Size(0), x.Size(1));
-        if (tiles.Cols == 0) return;
-        using var partials = pool.Rent(tiles.PartialLength(1) * sizeof(float));
-        kernels.BiasGeluBackward(kind)(Tiles(tiles), F(x), F(bias), F(dy), tiles, F(dx), partials.As<float>(), ArrivalCounters(tiles), F(dbias));
-    }
+    public void BiasGeluBackward(GeluKind kind, Tensor x, Tensor bias, Tensor dy, Tensor dx, Tensor dbias) =>
+        OverColumnTiles(x.Size(0), x.Size(1), 1, (config, tiles, partials, arrivals) =>
+            kernels.BiasGeluBackward(kind)(config, F(x), F(bias), F(dy), tiles, F(dx), partials, arrivals, F(dbias)));
 
     /// <inheritdoc />
-    public void BiasProductBackward(Tensor z, Tensor bias, Tensor gate, Tensor dy, Tensor dz, Tensor dGate, Tensor dbias)
-    {
-        var tiles = ColumnTilesOf(z.Size(0), z.Size(1));
-        if (tiles.Cols == 0) return;
-        using var partials = pool.Rent(tiles.PartialLength(1) * sizeof(float));
-        kernels.BiasProductBackward(Tiles(tiles), F(z), F(bias), F(gate), F(dy), tiles, F(dz), F(dGate), partials.As<float>(),
-            ArrivalCounters(tiles), F(dbias));
-    }
+    public void BiasProductBackward(Tensor z, Tensor bias, Tensor gate, Tensor dy, Tensor dz, Tensor dGate, Tensor dbias) =>
+        OverColumnTiles(z.Size(0), z.Size(1), 1, (config, tiles, partials, arrivals) =>
+            kernels.BiasProductBackward(config, F(z), F(bias), F(gate), F(dy), tiles, F(dz), F(dGate), partials, arrivals, F(dbias)));
 
     /// <inheritdoc />
-    public void GatedGeluBackward(GeluKind kind, Tensor a, Tensor bias, Tensor g, Tensor gateBias, Tensor dy, Tensor da, Tensor dg, Tensor dbias, Tensor dGateBias)
-    {
-        var tiles = ColumnTilesOf(a.Size(0), a.Size(1));
-        if (tiles.Cols == 0) return;
-        using var partials = pool.Rent(tiles.PartialLength(2) * sizeof(float));
-        kernels.GatedGeluBackward(kind)(Tiles(tiles), F(a), F(bias), F(g), F(gateBias), F(dy), tiles, F(da), F(dg), partials.As<float>(),
-            ArrivalCounters(tiles), F(dbias), F(dGateBias));
-    }
+    public void GatedGeluBackward(GeluKind kind, Tensor a, Tensor bias, Tensor g, Tensor gateBias, Tensor dy, Tensor da, Tensor dg, Tensor dbias,
+        Tensor dGateBias) =>
+        OverColumnTiles(a.Size(0), a.Size(1), 2, (config, tiles, partials, arrivals) =>
+            kernels.GatedGeluBackward(kind)(config, F(a), F(bias), F(g), F(gateBias), F(dy), tiles, F(da), F(dg), partials, arrivals, F(dbias),
+                F(dGateBias)));
 
     /// <summary>dgamma += sum_r dy xhat, dbeta += sum_r dy over the rows of a LayerNorm backward.</summary>
-    private void LayerNormParameterGradients(Tensor x, Tensor mean, Tensor rstd, Tensor dy, Tensor dgamma, Tensor dbeta)
+    private void LayerNormParameterGradients(Tensor x, Tensor mean, Tensor rstd, Tensor dy, Tensor dgamma, Tensor dbeta) =>
+        OverColumnTiles(x.Size(0), x.Size(1), 2, (config, tiles, partials, arrivals) =>
+            kernels.LayerNormParameterGradients(config, F(x), F(mean), F(rstd), F(dy), tiles, partials, arrivals, F(dgamma), F(dbeta)));
+
+    /// <summary>
+    /// Launches a column-tile kernel over a (rows, cols) matrix (<paramref name="launch"/>, given the launch's groups, the
+    /// tiles, pooled scratch for <paramref name="sums"/> partial sums per column and chunk, and the arrival counters);
+    /// nothing when there are no columns.
+    /// </summary>
+    private void OverColumnTiles(int rows, int cols, int sums, Action<KernelConfig, ColumnTiles, ArrayView<float>, ArrayView<int>> launch)
     {
-        var tiles = ColumnTilesOf(x.Size(0), x.Size(1));
-        if (tiles.Cols == 0) return;
-        using var partials = pool.Rent(tiles.PartialLength(2) * sizeof(float));
-        kernels.LayerNormParameterGradients(Tiles(tiles), F(x), F(mean), F(rstd), F(dy), tiles, partials.As<float>(), ArrivalCounters(tiles),
-            F(dgamma), F(dbeta));
+        if (cols == 0) return;
+        var tiles = ColumnTilesOf(rows, cols);
+        using var partials = pool.Rent(tiles.PartialLength(sums) * sizeof(float));
+        launch(new KernelConfig(tiles.Groups, tiles.GroupSize), tiles, partials.As<float>(), ArrivalCounters(tiles));
     }
 
     /// <summary>The tiles of a (rows, cols) matrix for this accelerator.</summary>
@@ -95,8 +84,6 @@ public sealed partial class IlgpuBackend
         var (width, lanes, chunkRows) = Accelerator.AcceleratorType == AcceleratorType.CPU ? CpuAcceleratorColumnTile : GpuColumnTile;
         return new ColumnTiles(rows, cols, width, lanes, chunkRows);
     }
-
-    private static KernelConfig Tiles(ColumnTiles tiles) => new(tiles.Groups, tiles.GroupSize);
 
     /// <summary>
     /// At least one counter per column block of <paramref name="tiles"/>. A larger buffer replaces the old one after the
