@@ -21,14 +21,14 @@ public sealed class MaskedLanguageModelingObjective : ITrainingObjective
         var heads = model as BiGSPreTrainingHeadModel is { Cls.Predictions: not null } withMlmHead ? withMlmHead
             : throw new ArgumentException($"masked-LM training needs a {nameof(BiGSForMaskedLM)} or {nameof(BiGSForPreTraining)}, got {model.GetType().Name}");
         var labels = batch.Labels ?? throw new ArgumentException("a masked-LM batch needs labels");
-        var (positions, targets) = MaskedPositions(labels);
-        if (positions.Length == 0) throw new ArgumentException("a masked-LM batch has no masked token (every label is -100)");
-        var (positionIds, targetIds) = OnDevice(positions, targets, heads.Device);
+        var (positionsThenTargets, count) = MaskedPositions(labels);
+        if (count == 0) throw new ArgumentException("a masked-LM batch has no masked token (every label is -100)");
+        var (positionIds, targetIds) = OnDevice(positionsThenTargets, count, heads.Device);
         var encoded = heads.Bigs.Forward(batch with { Labels = null, NextSentenceLabel = null });
         var logits = LogitsAt(heads, encoded.LastHiddenState, positionIds);
         // The correct count below is computed from the logits now (before any backward), so the gradient may take their memory.
         var maskedLmLoss = Ops.CrossEntropy(logits, targetIds, gradientOverLogits: true);
-        var maskedLm = new ObjectiveResult(maskedLmLoss, targets.Length, PredictionAccuracy.CorrectCount(logits.Value, targetIds));
+        var maskedLm = new ObjectiveResult(maskedLmLoss, count, PredictionAccuracy.CorrectCount(logits.Value, targetIds));
         return batch.NextSentenceLabel is { } nextLabels ? WithNextSentence(heads, encoded, maskedLm, nextLabels) : maskedLm;
     }
 
@@ -51,10 +51,10 @@ public sealed class MaskedLanguageModelingObjective : ITrainingObjective
     /// The masked positions and their targets on the model's device by one copy (one buffer, two views), made before
     /// the forward so that on a GPU it waits for no kernel; the gather, the loss and its backward read them there.
     /// </summary>
-    private static (Tensor Positions, Tensor Targets) OnDevice(int[] positions, int[] targets, Device device)
+    private static (Tensor Positions, Tensor Targets) OnDevice(int[] positionsThenTargets, int count, Device device)
     {
-        var both = Tensor.FromInts([.. positions, .. targets], positions.Length + targets.Length).To(device);
-        return (both.Slice(0, 0, positions.Length), both.Slice(0, positions.Length, targets.Length));
+        var both = Tensor.FromInts(positionsThenTargets, 2 * count).To(device);
+        return (both.Slice(0, 0, count), both.Slice(0, count, count));
     }
 
     /// <summary>Adds the next-sentence loss of the pooled output to the masked-LM result.</summary>
@@ -75,18 +75,21 @@ public sealed class MaskedLanguageModelingObjective : ITrainingObjective
     public int CountTargets(BiGSInput batch) =>
         PredictionAccuracy.CountTargets(batch.Labels ?? throw new ArgumentException("a masked-LM batch needs labels"));
 
-    /// <summary>Flat indices b*L + l of the labelled positions and their labels, in order.</summary>
-    private static (int[] Positions, int[] Targets) MaskedPositions(Tensor labels)
+    /// <summary>
+    /// The flat indices b*L + l of the labelled positions, in order, then their labels, in one array (the one copy
+    /// <see cref="OnDevice"/> sends), and how many there are.
+    /// </summary>
+    private static (int[] PositionsThenTargets, int Count) MaskedPositions(Tensor labels)
     {
         int[] flat = labels.ToIntArray();
-        var positions = new List<int>();
-        var targets = new List<int>();
-        for (int i = 0; i < flat.Length; i++)
+        int count = flat.Count(label => label != PredictionAccuracy.IgnoreIndex);
+        var positionsThenTargets = new int[2 * count];
+        for (int i = 0, m = 0; i < flat.Length; i++)
         {
             if (flat[i] == PredictionAccuracy.IgnoreIndex) continue;
-            positions.Add(i);
-            targets.Add(flat[i]);
+            positionsThenTargets[m] = i;
+            positionsThenTargets[count + m++] = flat[i];
         }
-        return (positions.ToArray(), targets.ToArray());
+        return (positionsThenTargets, count);
     }
 }
