@@ -399,7 +399,7 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
 
     /// <inheritdoc />
     public void SsmKernel(Tensor aRe, Tensor aIm, Tensor c, Tensor logStep, Tensor kernel) =>
-        Run(kernels.S4DGenerate, kernel.Length, F(aRe), F(aIm), F(c), F(logStep), aRe.Length, F(kernel));
+        PerRow(kernels.S4DGenerate, kernel.Length, aRe.Length, F(aRe), F(aIm), F(c), F(logStep), aRe.Length, F(kernel));
 
     /// <inheritdoc />
     public void SsmKernelBackward(Tensor aRe, Tensor aIm, Tensor c, Tensor logStep, Tensor dKernel,

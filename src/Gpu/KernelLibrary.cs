@@ -143,7 +143,8 @@ internal sealed class KernelLibrary(Accelerator accelerator)
     public Action<Index1D, ArrayView<long>, int, int, int, ArrayView<float>, ArrayView<float>> ScatterRuns => Auto(ref scatterRuns, EmbeddingKernels.ScatterRuns);
 
     // ---------------------------------------------------------------- SSM, FFT, GEMM
-    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, ArrayView<float>> S4DGenerate => Auto(ref s4dGenerate, SsmKernels.Generate);
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, ArrayView<float>> S4DGenerate =>
+        Grouped(ref s4dGenerate, SsmKernels.Generate);
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> S4DBackward =>
         Grouped(ref s4dBackward, SsmKernels.Backward);
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, int, ArrayView<float>> S4DStepGradient => Grouped(ref s4dStep, SsmKernels.StepGradient);
@@ -215,7 +216,7 @@ internal sealed class KernelLibrary(Accelerator accelerator)
     private Action<KernelConfig, ArrayView<long>, int, int>? mergeTiles;
     private Action<Index1D, ArrayView<long>, int, int>? bitonicStage;
     private Action<Index1D, ArrayView<long>, int, int, int, ArrayView<float>, ArrayView<float>>? scatterRuns;
-    private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, ArrayView<float>>? s4dGenerate;
+    private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, ArrayView<float>>? s4dGenerate;
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? s4dBackward;
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, int, ArrayView<float>>? s4dStep;
     private Action<KernelConfig, ArrayView<float>, ArrayView<double>>? sumOfSquaresPartials;

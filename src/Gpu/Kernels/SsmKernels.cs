@@ -10,20 +10,26 @@ namespace BiGS.Native.Gpu.Kernels;
 /// </summary>
 public static class SsmKernels
 {
-    /// <summary>K[l] for one l per thread, looping over the modes (auto-grouped).</summary>
-    public static void Generate(Index1D l, ArrayView<float> aRe, ArrayView<float> aIm, ArrayView<float> c, ArrayView<float> logStep,
+    /// <summary>
+    /// K[l] for one l per group: thread t adds the terms of modes t, t + group, ..., and the group sums the threads'
+    /// totals in a fixed tree (<see cref="GroupReduce"/>). One thread per l would leave a GPU nearly idle (L threads, each
+    /// evaluating every mode's exponentials in turn); this runs L x modes of them.
+    /// </summary>
+    public static void Generate(ArrayView<float> aRe, ArrayView<float> aIm, ArrayView<float> c, ArrayView<float> logStep,
         int modes, ArrayView<float> kernel)
     {
+        int l = Grid.IdxX;
         double dt = Math.Exp(logStep[0]);
         double total = 0;
-        for (int n = 0; n < modes; n++)
+        for (int n = Group.IdxX; n < modes; n += Group.DimX)
         {
             var mode = Mode.Of(dt, aRe[n], aIm[n], c[2 * n], c[2 * n + 1]);
             S4DMath.Power(dt * mode.ARe, dt * mode.AIm, l, out double zlRe, out double zlIm);
             // Re( (C Bbar) z^l )
             total += S4DMath.MulRe(mode.CbRe, mode.CbIm, zlRe, zlIm);
         }
-        kernel[l] = (float)total;
+        total = GroupReduce.Sum(total);
+        if (Group.IdxX == 0) kernel[l] = (float)total;
     }
 
     /// <summary>
