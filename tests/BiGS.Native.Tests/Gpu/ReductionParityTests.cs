@@ -50,6 +50,20 @@ public abstract class ReductionParityTests : GpuParityTests
         }
     }
 
+    /// <summary>A matrix with no rows still writes its sums: zeros when overwriting, the old values when accumulating.</summary>
+    [GpuFact]
+    public void ColumnSumsOfNoRows()
+    {
+        var empty = Tensor.Zeros(Gpu, 0, 5);
+        var overwritten = OnGpu(Tensor.Full(float.NaN, 5));
+        Tensor.ColumnSumsInto(empty, overwritten, accumulate: false);
+        Assert.Equal(new float[5], overwritten.ToArray());
+        var old = Random(5);
+        var accumulated = OnGpu(old);
+        Tensor.ColumnSumsInto(empty, accumulated, accumulate: true);
+        Assert.Equal(old.ToArray(), accumulated.ToArray());
+    }
+
     [GpuFact]
     public void SumToShape()
     {
