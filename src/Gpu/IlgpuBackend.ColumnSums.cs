@@ -25,6 +25,9 @@ public sealed partial class IlgpuBackend
     /// <summary>The arrival counters column-tile launches need in all (one per column block), grown on demand, all 0 between launches.</summary>
     private MemoryBuffer1D<int, Stride1D.Dense>? arrivalCounters;
 
+    /// <summary>Counter buffers outgrown by <see cref="arrivalCounters"/>, kept until the backend is disposed (see <see cref="ArrivalCounters"/>).</summary>
+    private readonly List<MemoryBuffer1D<int, Stride1D.Dense>> outgrownArrivalCounters = [];
+
     private readonly Lock arrivalCountersLock = new();
 
     /// <inheritdoc />
@@ -86,8 +89,9 @@ public sealed partial class IlgpuBackend
     }
 
     /// <summary>
-    /// At least one counter per column block of <paramref name="tiles"/>. A larger buffer replaces the old one after the
-    /// device has finished with it (every launch leaves its counters at 0, so the old values need no copying).
+    /// At least one counter per column block of <paramref name="tiles"/>. A larger buffer replaces the old one when a
+    /// launch needs more (every launch leaves its counters at 0, so nothing is copied); the old one stays allocated until
+    /// the backend is disposed, since a launch from another thread may hold it still.
     /// </summary>
     private ArrayView<int> ArrivalCounters(ColumnTiles tiles)
     {
@@ -95,8 +99,7 @@ public sealed partial class IlgpuBackend
         {
             if (arrivalCounters is null || arrivalCounters.Length < tiles.ColumnBlocks)
             {
-                Accelerator.Synchronize();
-                arrivalCounters?.Dispose();
+                if (arrivalCounters is not null) outgrownArrivalCounters.Add(arrivalCounters);
                 arrivalCounters = Accelerator.Allocate1D<int>(Math.Max(tiles.ColumnBlocks, 1024));
                 arrivalCounters.View.MemSetToZero();
             }

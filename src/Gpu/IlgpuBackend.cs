@@ -420,6 +420,7 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
         errors.Dispose();
         foreach (var table in twiddleTables.Values) table.Dispose();
         arrivalCounters?.Dispose();
+        foreach (var counters in outgrownArrivalCounters) counters.Dispose();
         Accelerator.Dispose();
         context.Dispose();
     }
