@@ -272,7 +272,7 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
 
     /// <inheritdoc />
     public void Reduce(ReduceKind kind, Tensor x, int outer, int axis, int inner, Tensor y) =>
-        PerRow(kernels.ReduceAxis, outer * inner, axis, F(x), (int)kind, axis, inner, 0, F(y));
+        PerRow(kernels.ReduceAxis, outer * inner, axis, F(x), (int)kind, axis, inner, F(y));
 
     /// <inheritdoc />
     public void ReduceToShape(Tensor source, Tensor destination)

@@ -118,7 +118,7 @@ internal sealed class KernelLibrary(Accelerator accelerator)
             : ColumnTileKernels.GatedGeluBackward<GeluErfFunction>);
 
     // ---------------------------------------------------------------- rows and reductions (one group per row)
-    public Action<KernelConfig, ArrayView<float>, int, int, int, int, ArrayView<float>> ReduceAxis => Grouped(ref reduceAxis, RowKernels.ReduceAxis);
+    public Action<KernelConfig, ArrayView<float>, int, int, int, ArrayView<float>> ReduceAxis => Grouped(ref reduceAxis, RowKernels.ReduceAxis);
     public Action<Index1D, ArrayView<float>, StridedView, StridedView, int, ArrayView<float>> ReduceToShape => Auto(ref reduceToShape, RowKernels.ReduceToShape);
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, ArrayView<float>, ArrayView<float>, ArrayView<float>> LayerNorm =>
         Grouped(ref layerNorm, RowKernels.LayerNorm);
@@ -195,7 +195,7 @@ internal sealed class KernelLibrary(Accelerator accelerator)
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdamWSettings>? adamW;
     private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, ArrayView<float>>? argMaxHits;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, float>? clipToNorm;
-    private Action<KernelConfig, ArrayView<float>, int, int, int, int, ArrayView<float>>? reduceAxis;
+    private Action<KernelConfig, ArrayView<float>, int, int, int, ArrayView<float>>? reduceAxis;
     private Action<Index1D, ArrayView<float>, StridedView, StridedView, int, ArrayView<float>>? reduceToShape;
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, ArrayView<float>, ArrayView<float>, ArrayView<float>>? layerNorm;
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, ArrayView<float>>? layerNormBackward;

@@ -12,11 +12,8 @@ public static class RowKernels
     /// <summary>Codes of the reductions, as <c>ReduceKind</c> declares them.</summary>
     public const int Sum = 0, Mean = 1, Max = 2;
 
-    /// <summary>
-    /// x viewed as (outer, axis, inner) into y (outer, inner); group g computes y[g]. A sum or mean is added onto y's
-    /// old value when <paramref name="accumulate"/> is 1 (a gradient added onto a parameter's), and overwrites it when 0.
-    /// </summary>
-    public static void ReduceAxis(ArrayView<float> x, int kind, int axis, int inner, int accumulate, ArrayView<float> y)
+    /// <summary>x viewed as (outer, axis, inner) into y (outer, inner); group g computes y[g].</summary>
+    public static void ReduceAxis(ArrayView<float> x, int kind, int axis, int inner, ArrayView<float> y)
     {
         int output = Grid.IdxX, o = output / inner, i = output % inner;
         long first = (long)o * axis * inner + i;
@@ -31,7 +28,7 @@ public static class RowKernels
         float total = 0f;
         for (int a = Group.IdxX; a < axis; a += Group.DimX) total += x[first + (long)a * inner];
         total = GroupReduce.Sum(total);
-        if (Group.IdxX == 0) y[output] = (kind == Mean ? total / axis : total) + (accumulate != 0 ? y[output] : 0f);
+        if (Group.IdxX == 0) y[output] = kind == Mean ? total / axis : total;
     }
 
     /// <summary>
