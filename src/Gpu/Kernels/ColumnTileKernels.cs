@@ -154,8 +154,11 @@ public static class ColumnTileKernels
         }
         Group.Barrier();
         long at = (long)cell.Column * sumStride;
-        if (writes) firstSums[at] = SumOverLanes(scratch, 0, tiles, cell) + (accumulate != 0 ? firstSums[at] : 0f);
-        if (writes && count == 2) secondSums[at] = SumOverLanes(scratch, 1, tiles, cell) + (accumulate != 0 ? secondSums[at] : 0f);
+        for (int s = 0; s < count && writes; s++)
+        {
+            var sums = s == 0 ? firstSums : secondSums;
+            sums[at] = SumOverLanes(scratch, s, tiles, cell) + (accumulate != 0 ? sums[at] : 0f);
+        }
         if (Group.IdxX == 0) arrivals[cell.Block] = 0;
     }
 
