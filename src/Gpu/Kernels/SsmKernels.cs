@@ -19,7 +19,7 @@ public static class SsmKernels
         int modes, ArrayView<float> kernel)
     {
         int l = Grid.IdxX;
-        double dt = Math.Exp(logStep[0]);
+        double dt = S4DMath.Exp(logStep[0]);
         double total = 0;
         for (int n = Group.IdxX; n < modes; n += Group.DimX)
         {
@@ -45,7 +45,7 @@ public static class SsmKernels
         ArrayView<float> dKernel, int accumulate, ArrayView<float> dARe, ArrayView<float> dAIm, ArrayView<float> dC, ArrayView<float> stepParts)
     {
         int n = Grid.IdxX, length = dKernel.IntLength;
-        double dt = Math.Exp(logStep[0]);
+        double dt = S4DMath.Exp(logStep[0]);
         var mode = Mode.Of(dt, aRe[n], aIm[n], c[2 * n], c[2 * n + 1]);
         double wRe = 0, wIm = 0, vRe = 0, vIm = 0;
         for (int l = Group.IdxX; l < length; l += Group.DimX)
@@ -87,7 +87,7 @@ public static class SsmKernels
         double total = 0;
         for (int n = Group.IdxX; n < stepParts.IntLength; n += Group.DimX) total += stepParts[n];
         total = GroupReduce.Sum(total);
-        if (Group.IdxX == 0) Store(dLogStep, 0, Math.Exp(logStep[0]) * total, accumulate);
+        if (Group.IdxX == 0) Store(dLogStep, 0, S4DMath.Exp(logStep[0]) * total, accumulate);
     }
 
     /// <summary>gradient[i] = value, or gradient[i] += value when <paramref name="accumulate"/> is 1 (onto a parameter's Grad).</summary>

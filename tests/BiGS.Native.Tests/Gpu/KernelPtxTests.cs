@@ -4,7 +4,9 @@ namespace BiGS.Native.Tests.Gpu;
 
 /// <summary>
 /// Kernels that no GPU has run yet, compiled to PTX for sm_80 without a device: they compile, and their values stay in
-/// registers (no local memory), the FFT butterflies' <c>Complex32</c> values and <c>Dft4</c>'s out parameters included.
+/// registers (no local memory), the FFT butterflies' <c>Complex32</c> values and <c>Dft4</c>'s out parameters included,
+/// with no function calls: the S4D kernels' double exponentials, cosines and sines are inline arithmetic
+/// (<c>S4DMath.Exp</c>), where ILGPU's own are CORDIC loops of calls through local memory.
 /// Their numerics are checked on ILGPU's CPU accelerator against the CPU (<see cref="SsmParityTests"/>,
 /// <see cref="NNParityTests"/>, <see cref="ElementwiseParityTests"/>).
 /// </summary>
@@ -17,11 +19,15 @@ public class KernelPtxTests
     [InlineData(typeof(FftKernels), nameof(FftKernels.Radix1Stage), false)]
     [InlineData(typeof(ElementwiseKernels), nameof(ElementwiseKernels.Iota), false)]
     [InlineData(typeof(RowKernels), nameof(RowKernels.LayerNormBackward), true)]
-    public void Kernel_compiles_to_ptx_without_local_memory(Type kernels, string kernel, bool explicitlyGrouped)
+    [InlineData(typeof(SsmKernels), nameof(SsmKernels.Generate), true)]
+    [InlineData(typeof(SsmKernels), nameof(SsmKernels.Backward), true)]
+    [InlineData(typeof(SsmKernels), nameof(SsmKernels.StepGradient), true)]
+    public void Kernel_compiles_to_ptx_without_local_memory_or_calls(Type kernels, string kernel, bool explicitlyGrouped)
     {
         string ptx = PtxCompilation.Compile(kernels.GetMethod(kernel)!, 80, explicitlyGrouped);
         Assert.Contains(".entry", ptx, StringComparison.Ordinal);
         Assert.DoesNotContain(".local", ptx, StringComparison.Ordinal);
+        Assert.DoesNotContain("call", ptx, StringComparison.Ordinal);
     }
 
     /// <summary>

@@ -55,7 +55,7 @@ public sealed class S4DDiscretization
         if (n < 1 || aIm.Length != n || c.Length != 2 * n)
             throw new ArgumentException(
                 $"S4D parameters need A_re (N), A_im (N), C (N, 2) with N >= 1; got A_re={aRe.Length}, A_im={aIm.Length}, C={c.Length}");
-        var ssm = new S4DDiscretization(n) { Step = Math.Exp(logStep) };
+        var ssm = new S4DDiscretization(n) { Step = S4DMath.Exp(logStep) };
         for (int i = 0; i < n; i++)
         {
             ssm.A[i] = new Complex(S4DMath.ClippedRealPart(aRe[i]), aIm[i]);
