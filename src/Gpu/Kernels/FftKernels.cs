@@ -18,33 +18,33 @@ public static class FftKernels
 
     /// <summary>
     /// The transform of length 1 as a pass like the others: one value is its own DFT, so each is read and written as a
-    /// stage reads and writes (<see cref="LoadInput"/>, <see cref="StoreOutput"/>: columns packed, multiplied by a
+    /// stage reads and writes (<see cref="StageInput"/>, <see cref="StageOutput"/>: columns packed, multiplied by a
     /// spectrum, unpacked). <paramref name="stride"/> and <paramref name="direction"/> are those of every stage (1 and
     /// either sign here), unused.
     /// </summary>
     public static void Radix1Stage(Index1D i, ArrayView<float> x, ColumnLayout inputColumns, ArrayView<float> spectrum, int spectrumSign,
         ArrayView<float> y, ColumnLayout outputColumns, int stride, float direction) =>
-        StoreOutput(y, outputColumns, 1, i, 0, LoadInput(new StageInput(x, inputColumns, spectrum, spectrumSign), i, 0));
+        new StageOutput(y, outputColumns, 1, i).Store(0, new StageInput(x, inputColumns, spectrum, spectrumSign, i).Load(0));
 
     /// <summary>
     /// One radix-2 Stockham stage (out of place, self-sorting: after log2 n stages the spectrum is in natural order).
     /// At stride s, for p &lt; n/2s and q &lt; s: y[q + 2sp] = a + b, y[q + s(2p+1)] = (a - b) w^p, with
     /// a = x[q + sp], b = x[q + s(p + n/2s)], w = exp(direction 2 pi i s / n); direction -1 forward, +1 inverse
     /// (unscaled). The twiddle angle is a fraction of a turn, ps/n &lt; 1/2, which a float holds exactly. A first pass
-    /// may read columns or multiply by a spectrum as it loads (<see cref="LoadInput"/>), a last pass may write columns
-    /// as it stores (<see cref="StoreOutput"/>).
+    /// may read columns or multiply by a spectrum as it loads (<see cref="StageInput"/>), a last pass may write columns
+    /// as it stores (<see cref="StageOutput"/>).
     /// </summary>
     public static void Radix2Stage(Index1D i, ArrayView<float> x, ColumnLayout inputColumns, ArrayView<float> spectrum, int spectrumSign,
         ArrayView<float> y, ColumnLayout outputColumns, int stride, float direction)
     {
         int n = inputColumns.FftLength;
-        var input = new StageInput(x, inputColumns, spectrum, spectrumSign);
         var (sequence, t, q, p, apart) = RadixInputs(i, n, 2, stride);
-        var (a, b) = (LoadInput(input, sequence, t), LoadInput(input, sequence, t + apart));
-        var w = Complex32.Turn((float)(p * stride) / n, direction);
+        var (input, output) = (new StageInput(x, inputColumns, spectrum, spectrumSign, sequence), new StageOutput(y, outputColumns, n, sequence));
+        var (a, b) = (input.Load(t), input.Load(t + apart));
+        var w = Complex32.Turn(TwiddleTurns(p, stride, n), direction);
         int o = q + stride * 2 * p;
-        StoreOutput(y, outputColumns, n, sequence, o, a + b);
-        StoreOutput(y, outputColumns, n, sequence, o + stride, (a - b) * w);
+        output.Store(o, a + b);
+        output.Store(o + stride, (a - b) * w);
     }
 
     /// <summary>
@@ -57,18 +57,18 @@ public static class FftKernels
         ArrayView<float> y, ColumnLayout outputColumns, int stride, float direction)
     {
         int n = inputColumns.FftLength;
-        var input = new StageInput(x, inputColumns, spectrum, spectrumSign);
         var (sequence, t, q, p, apart) = RadixInputs(i, n, 4, stride);
-        Dft4(LoadInput(input, sequence, t), LoadInput(input, sequence, t + apart),
-            LoadInput(input, sequence, t + 2 * apart), LoadInput(input, sequence, t + 3 * apart),
+        var (input, output) = (new StageInput(x, inputColumns, spectrum, spectrumSign, sequence), new StageOutput(y, outputColumns, n, sequence));
+        Dft4(input.Load(t), input.Load(t + apart),
+            input.Load(t + 2 * apart), input.Load(t + 3 * apart),
             direction, out var x0, out var x1, out var x2, out var x3);
-        var w = Complex32.Turn((float)(p * stride) / n, direction);
+        var w = Complex32.Turn(TwiddleTurns(p, stride, n), direction);
         var w2 = w * w;
         int o = q + stride * 4 * p;
-        StoreOutput(y, outputColumns, n, sequence, o, x0);
-        StoreOutput(y, outputColumns, n, sequence, o + stride, x1 * w);
-        StoreOutput(y, outputColumns, n, sequence, o + 2 * stride, x2 * w2);
-        StoreOutput(y, outputColumns, n, sequence, o + 3 * stride, x3 * w2 * w);
+        output.Store(o, x0);
+        output.Store(o + stride, x1 * w);
+        output.Store(o + 2 * stride, x2 * w2);
+        output.Store(o + 3 * stride, x3 * w2 * w);
     }
 
     /// <summary>
@@ -80,88 +80,53 @@ public static class FftKernels
         ArrayView<float> y, ColumnLayout outputColumns, int stride, float direction)
     {
         int n = inputColumns.FftLength;
-        var input = new StageInput(x, inputColumns, spectrum, spectrumSign);
         var (sequence, t, q, p, apart) = RadixInputs(i, n, 8, stride);
-        Dft4(LoadInput(input, sequence, t), LoadInput(input, sequence, t + 2 * apart),
-            LoadInput(input, sequence, t + 4 * apart), LoadInput(input, sequence, t + 6 * apart),
+        var (input, output) = (new StageInput(x, inputColumns, spectrum, spectrumSign, sequence), new StageOutput(y, outputColumns, n, sequence));
+        Dft4(input.Load(t), input.Load(t + 2 * apart),
+            input.Load(t + 4 * apart), input.Load(t + 6 * apart),
             direction, out var e0, out var e1, out var e2, out var e3);
-        Dft4(LoadInput(input, sequence, t + apart), LoadInput(input, sequence, t + 3 * apart),
-            LoadInput(input, sequence, t + 5 * apart), LoadInput(input, sequence, t + 7 * apart),
+        Dft4(input.Load(t + apart), input.Load(t + 3 * apart),
+            input.Load(t + 5 * apart), input.Load(t + 7 * apart),
             direction, out var o0, out var o1, out var o2, out var o3);
         var (v1, v3) = (Complex32.Turn(0.125f, direction), Complex32.Turn(0.375f, direction));
         (o1, o2, o3) = (o1 * v1, o2.QuarterTurn(direction), o3 * v3);
-        var w = Complex32.Turn((float)(p * stride) / n, direction);
+        var w = Complex32.Turn(TwiddleTurns(p, stride, n), direction);
         int o = q + stride * 8 * p;
         var power = w; // w^u, u = 1..7
-        StoreOutput(y, outputColumns, n, sequence, o, e0 + o0);
-        StoreOutput(y, outputColumns, n, sequence, o + stride, (e1 + o1) * power);
+        output.Store(o, e0 + o0);
+        output.Store(o + stride, (e1 + o1) * power);
         power *= w;
-        StoreOutput(y, outputColumns, n, sequence, o + 2 * stride, (e2 + o2) * power);
+        output.Store(o + 2 * stride, (e2 + o2) * power);
         power *= w;
-        StoreOutput(y, outputColumns, n, sequence, o + 3 * stride, (e3 + o3) * power);
+        output.Store(o + 3 * stride, (e3 + o3) * power);
         power *= w;
-        StoreOutput(y, outputColumns, n, sequence, o + 4 * stride, (e0 - o0) * power);
+        output.Store(o + 4 * stride, (e0 - o0) * power);
         power *= w;
-        StoreOutput(y, outputColumns, n, sequence, o + 5 * stride, (e1 - o1) * power);
+        output.Store(o + 5 * stride, (e1 - o1) * power);
         power *= w;
-        StoreOutput(y, outputColumns, n, sequence, o + 6 * stride, (e2 - o2) * power);
+        output.Store(o + 6 * stride, (e2 - o2) * power);
         power *= w;
-        StoreOutput(y, outputColumns, n, sequence, o + 7 * stride, (e3 - o3) * power);
-    }
-
-    /// <summary>
-    /// Element t of complex sequence <paramref name="sequence"/> of a stage's input: from x holding packed sequences
-    /// when the input has no columns (<see cref="ColumnLayout.Packed"/>), else straight from the (B, L, H) tensor x (<see cref="LoadColumns"/>), so a
-    /// transform's first pass packs as it reads; then times the spectrum's value t (its conjugate for sign -1) when the
-    /// input has a spectrum sign, so an inverse transform's first pass multiplies as it reads. Each saves a pass over
-    /// global memory.
-    /// </summary>
-    private static Complex32 LoadInput(StageInput input, int sequence, int t)
-    {
-        var value = input.Columns.Columns == 0
-            ? Complex32.Load(input.X, 2L * ((long)sequence * input.Columns.FftLength + t))
-            : LoadColumns(input.X, input.Columns, sequence, t);
-        if (input.SpectrumSign == 0) return value;
-        return value * new Complex32(input.Spectrum[2 * t], input.SpectrumSign * input.Spectrum[2 * t + 1]);
-    }
-
-    /// <summary>Columns 2s and 2s + 1 of x at column step t as one complex value, zero past L (an odd last column's partner is zero).</summary>
-    private static Complex32 LoadColumns(ArrayView<float> x, ColumnLayout columns, int sequence, int t)
-    {
-        int c = 2 * sequence;
-        if (t >= columns.Length) return new Complex32(0f, 0f);
-        return new Complex32(x[columns.Element(c, t)], c + 1 < columns.Columns ? x[columns.Element(c + 1, t)] : 0f);
-    }
-
-    /// <summary>
-    /// Writes element t of complex sequence <paramref name="sequence"/> of a stage's output: packed, when
-    /// <paramref name="columns"/> has no columns (<see cref="ColumnLayout.Packed"/>), else (an inverse transform's last pass) into columns 2s and 2s + 1 of
-    /// the (B, L, H) tensor y, divided by n, for t &lt; L only: the columns unpacked as they are stored.
-    /// </summary>
-    private static void StoreOutput(ArrayView<float> y, ColumnLayout columns, int n, int sequence, int t, Complex32 value)
-    {
-        if (columns.Columns == 0)
-        {
-            value.Store(y, 2L * ((long)sequence * n + t));
-            return;
-        }
-        int c = 2 * sequence;
-        if (t >= columns.Length) return;
-        y[columns.Element(c, t)] = value.Re / n;
-        if (c + 1 < columns.Columns) y[columns.Element(c + 1, t)] = value.Im / n;
+        output.Store(o + 7 * stride, (e3 - o3) * power);
     }
 
     /// <summary>
     /// What thread i of a radix-r stage at stride s works on: its sequence, its first input t = q + s p (q &lt; s,
-    /// p &lt; m = n/rs), q and p, and the distance s m between its r inputs (in complex values).
+    /// p &lt; m = n/rs), q and p, and the distance s m between its r inputs (in complex values). n, r and s are powers
+    /// of two, so the divisions are shifts and the remainders masks (a GPU divides integers in a few dozen instructions).
     /// </summary>
     private static (int Sequence, int T, int Q, int P, int Apart) RadixInputs(Index1D i, int n, int radix, int stride)
     {
         int groups = n / radix;
-        int sequence = i / groups, j = i % groups;
-        int q = j % stride, p = j / stride;
+        int sequence = i >> Log2(groups), j = i & (groups - 1);
+        int q = j & (stride - 1), p = j >> Log2(stride);
         return (sequence, q + stride * p, q, p, groups);
     }
+
+    /// <summary>log2 of a power of two.</summary>
+    private static int Log2(int powerOfTwo) => IntrinsicMath.BitOperations.TrailingZeroCount(powerOfTwo);
+
+    /// <summary>The twiddle w^p's angle in turns, p s / n (a multiplication: 1/n is exact for a power of two).</summary>
+    private static float TwiddleTurns(int p, int stride, int n) => p * stride * (1f / n);
 
     /// <summary>
     /// The 4-point DFT with sign direction: e^(direction 2 pi i r u / 4) = (direction i)^(ru), so
@@ -189,17 +154,76 @@ public static class FftKernels
 }
 
 /// <summary>
-/// What a Stockham stage reads: x as packed sequences (<see cref="ColumnLayout.Packed"/>), or as the (B, L, H) tensor
-/// that <see cref="Columns"/> describes; each value times the spectrum's (its conjugate for sign -1) when
-/// <see cref="SpectrumSign"/> is not 0.
+/// Where a thread's complex sequence s lies in a stage's input or output: packed, 2 n floats from 2 s n
+/// (<see cref="ColumnLayout.Packed"/>), or as columns 2s and 2s + 1 of the (B, L, H) tensor that the layout
+/// describes, each column's start found once per thread (<see cref="ColumnLayout.ColumnStart"/>, the one integer
+/// division a stage makes) and its elements one sequence step of H floats apart (<see cref="ColumnLayout.StepOffset"/>).
 /// </summary>
-internal readonly struct StageInput(ArrayView<float> x, ColumnLayout columns, ArrayView<float> spectrum, int spectrumSign)
+internal readonly struct SequencePlace
 {
-    public ArrayView<float> X { get; } = x;
+    public SequencePlace(ColumnLayout columns, int fftLength, int sequence)
+    {
+        int c = 2 * sequence;
+        IsPacked = columns.Columns == 0;
+        First = IsPacked ? 2L * sequence * fftLength : columns.ColumnStart(c);
+        Second = IsPacked || c + 1 >= columns.Columns ? -1 : columns.ColumnStart(c + 1);
+    }
 
-    public ColumnLayout Columns { get; } = columns;
+    public bool IsPacked { get; }
 
-    public ArrayView<float> Spectrum { get; } = spectrum;
+    /// <summary>Packed: the sequence's first float. Columns: the start of column 2s.</summary>
+    public long First { get; }
 
-    public int SpectrumSign { get; } = spectrumSign;
+    /// <summary>The start of column 2s + 1, or -1 where there is none (packed, or an odd last column).</summary>
+    public long Second { get; }
+}
+
+/// <summary>
+/// What a Stockham stage reads of one sequence: packed values, or columns 2s and 2s + 1 of x as one complex value, zero
+/// past L (so a transform's first pass packs as it reads); each value times the spectrum's (its conjugate for sign -1)
+/// when the sign is not 0 (so an inverse transform's first pass multiplies as it reads). Each saves a pass over global
+/// memory.
+/// </summary>
+internal readonly struct StageInput(ArrayView<float> x, ColumnLayout columns, ArrayView<float> spectrum, int spectrumSign, int sequence)
+{
+    private readonly SequencePlace place = new(columns, columns.FftLength, sequence);
+
+    /// <summary>Element t of the sequence.</summary>
+    public Complex32 Load(int t)
+    {
+        var value = place.IsPacked ? Complex32.Load(x, place.First + 2L * t) : LoadColumns(t);
+        if (spectrumSign == 0) return value;
+        return value * new Complex32(spectrum[2 * t], spectrumSign * spectrum[2 * t + 1]);
+    }
+
+    private Complex32 LoadColumns(int t)
+    {
+        if (t >= columns.Length) return new Complex32(0f, 0f);
+        long step = columns.StepOffset(t);
+        return new Complex32(x[place.First + step], place.Second >= 0 ? x[place.Second + step] : 0f);
+    }
+}
+
+/// <summary>
+/// Where a Stockham stage writes one sequence of n: packed, or (an inverse transform's last pass) into columns 2s and
+/// 2s + 1 of the (B, L, H) tensor y, divided by n, for t &lt; L only: the columns unpacked as they are stored.
+/// </summary>
+internal readonly struct StageOutput(ArrayView<float> y, ColumnLayout columns, int n, int sequence)
+{
+    private readonly SequencePlace place = new(columns, n, sequence);
+
+    /// <summary>Writes element t of the sequence.</summary>
+    public void Store(int t, Complex32 value)
+    {
+        if (place.IsPacked)
+        {
+            value.Store(y, place.First + 2L * t);
+            return;
+        }
+        if (t >= columns.Length) return;
+        long step = columns.StepOffset(t);
+        float scale = 1f / n;   // exact: n is a power of two
+        y[place.First + step] = value.Re * scale;
+        if (place.Second >= 0) y[place.Second + step] = value.Im * scale;
+    }
 }

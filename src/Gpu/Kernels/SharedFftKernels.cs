@@ -233,7 +233,13 @@ public readonly record struct ColumnLayout(int Columns, int Length, int Channels
     public int Sequences => (Columns + 1) / 2;
 
     /// <summary>The flat index of element t of column <paramref name="column"/>.</summary>
-    public long Element(int column, int t) => ((long)(column / Channels) * Length + SequenceStep(t)) * Channels + column % Channels;
+    public long Element(int column, int t) => ColumnStart(column) + StepOffset(t);
+
+    /// <summary>The flat index of the first element of column c = b H + h in memory (sequence step 0): b L H + h.</summary>
+    public long ColumnStart(int column) => (long)(column / Channels) * Length * Channels + column % Channels;
+
+    /// <summary>How far element t of a column lies from <see cref="ColumnStart"/>: its sequence step times H.</summary>
+    public long StepOffset(int t) => (long)SequenceStep(t) * Channels;
 
     /// <summary>The sequence step that column step t reads and writes (its own inverse).</summary>
     public int SequenceStep(int t) => RightToLeft != 0 ? Length - 1 - t : t;

@@ -31,6 +31,23 @@ public class KernelPtxTests
     }
 
     /// <summary>
+    /// The global-memory FFT stages index by shifts and masks (n, the radix and the stride are powers of two): the only
+    /// integer divisions left are the splits of the thread's two columns c = b H + h into b and h, once for the input and
+    /// once for the output (8 div or rem instructions), none per element.
+    /// </summary>
+    [Theory]
+    [InlineData(nameof(FftKernels.Radix1Stage))]
+    [InlineData(nameof(FftKernels.Radix2Stage))]
+    [InlineData(nameof(FftKernels.Radix4Stage))]
+    [InlineData(nameof(FftKernels.Radix8Stage))]
+    public void Fft_stage_divides_integers_only_to_find_its_columns(string kernel)
+    {
+        string ptx = PtxCompilation.Compile(typeof(FftKernels).GetMethod(kernel)!, 80, explicitlyGrouped: false);
+        Assert.InRange(System.Text.RegularExpressions.Regex.Matches(ptx, @"\b(div|rem)\.[su](32|64)\b").Count, 0, 8);
+        Assert.DoesNotContain("div.rn.f32", ptx, StringComparison.Ordinal);
+    }
+
+    /// <summary>
     /// The column-tile kernels (generic ones for the tanh GELU) compile, keep their values in registers, and complete
     /// their sums with what the last-group protocol needs: a device-wide fence before counting in, an atomic counter, and
     /// reads of the other groups' partials that bypass this multiprocessor's L1.
