@@ -123,7 +123,7 @@ public static class FftKernels
     }
 
     /// <summary>log2 of a power of two.</summary>
-    private static int Log2(int powerOfTwo) => IntrinsicMath.BitOperations.TrailingZeroCount(powerOfTwo);
+    internal static int Log2(int powerOfTwo) => IntrinsicMath.BitOperations.TrailingZeroCount(powerOfTwo);
 
     /// <summary>The twiddle w^p's angle in turns, p s / n (a multiplication: 1/n is exact for a power of two).</summary>
     private static float TwiddleTurns(int p, int stride, int n) => p * stride * (1f / n);

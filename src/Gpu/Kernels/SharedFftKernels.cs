@@ -66,17 +66,16 @@ public static class SharedFftKernels
         int conjugate, ArrayView<float> twiddles, ArrayView<float> y)
     {
         var buffer = SharedMemory.Allocate<float>(2 * Capacity);
-        int firstSequence = Grid.IdxX * sequencesPerGroup;
-        int sequences = Math.Min(sequencesPerGroup, layout.Sequences - firstSequence);
-        int n = layout.FftLength;
-        LoadColumns(x, layout, 2 * firstSequence, sequences, buffer, 0);
+        var columns = new GroupColumns(layout, sequencesPerGroup);
+        int sequences = columns.Sequences, n = layout.FftLength;
+        columns.Load(x, buffer, 0);
         Group.Barrier();
         ForwardDif(buffer, 0, sequences, n, twiddles);
         for (int f = Group.IdxX; f < n; f += Group.DimX)
             for (int s = 0; s < sequences; s++) MultiplyBySpectrum(buffer, s * n + f, spectrum, f, conjugate);
         Group.Barrier();
         InverseDit(buffer, 0, sequences, n, twiddles);
-        StoreColumns(buffer, 0, layout, 2 * firstSequence, sequences, y);
+        columns.Store(buffer, 0, y);
     }
 
     /// <summary>
@@ -90,11 +89,10 @@ public static class SharedFftKernels
         ArrayView<float> spectrum, ArrayView<float> twiddles, ArrayView<float> du, ArrayView<float> partialCross)
     {
         var buffer = SharedMemory.Allocate<float>(2 * Capacity);
-        int firstSequence = Grid.IdxX * sequencesPerGroup;
-        int sequences = Math.Min(sequencesPerGroup, layout.Sequences - firstSequence);
-        int n = layout.FftLength, gradients = sequences * n;
-        LoadColumns(u, layout, 2 * firstSequence, sequences, buffer, 0);
-        LoadColumns(dy, layout, 2 * firstSequence, sequences, buffer, gradients);
+        var columns = new GroupColumns(layout, sequencesPerGroup);
+        int sequences = columns.Sequences, n = layout.FftLength, gradients = sequences * n;
+        columns.Load(u, buffer, 0);
+        columns.Load(dy, buffer, gradients);
         Group.Barrier();
         ForwardDif(buffer, 0, 2 * sequences, n, twiddles);
         long partial = 2L * Grid.IdxX * n;
@@ -114,7 +112,7 @@ public static class SharedFftKernels
         }
         Group.Barrier();
         InverseDit(buffer, gradients, sequences, n, twiddles);
-        StoreColumns(buffer, gradients, layout, 2 * firstSequence, sequences, du);
+        columns.Store(buffer, gradients, du);
     }
 
     /// <summary>
@@ -142,12 +140,11 @@ public static class SharedFftKernels
         int pairs = n / 2, butterflies = sequences * pairs;
         for (int half = pairs; half >= 1; half /= 2)
         {
-            int step = n / (2 * half);
             for (int i = Group.IdxX; i < butterflies; i += Group.DimX)
             {
-                int r = i % pairs, j = r % half;
-                int a = 2 * (first + i / pairs * n + r / half * 2 * half + j), b = a + 2 * half;
-                float wRe = twiddles[2 * j * step], wIm = twiddles[2 * j * step + 1];
+                var (a, w) = Butterfly(i, first, n, half);
+                int b = a + 2 * half;
+                float wRe = twiddles[w], wIm = twiddles[w + 1];
                 float aRe = buffer[a], aIm = buffer[a + 1], dRe = aRe - buffer[b], dIm = aIm - buffer[b + 1];
                 buffer[a] = aRe + buffer[b];
                 buffer[a + 1] = aIm + buffer[b + 1];
@@ -167,12 +164,11 @@ public static class SharedFftKernels
         int pairs = n / 2, butterflies = sequences * pairs;
         for (int half = 1; half <= pairs; half *= 2)
         {
-            int step = n / (2 * half);
             for (int i = Group.IdxX; i < butterflies; i += Group.DimX)
             {
-                int r = i % pairs, j = r % half;
-                int a = 2 * (first + i / pairs * n + r / half * 2 * half + j), b = a + 2 * half;
-                float wRe = twiddles[2 * j * step], wIm = -twiddles[2 * j * step + 1];
+                var (a, w) = Butterfly(i, first, n, half);
+                int b = a + 2 * half;
+                float wRe = twiddles[w], wIm = -twiddles[w + 1];
                 float tRe = buffer[b] * wRe - buffer[b + 1] * wIm, tIm = buffer[b] * wIm + buffer[b + 1] * wRe;
                 float aRe = buffer[a], aIm = buffer[a + 1];
                 buffer[a] = aRe + tRe;
@@ -184,6 +180,19 @@ public static class SharedFftKernels
         }
     }
 
+    /// <summary>
+    /// Butterfly i of a stage with half-span h over sequences of n from complex index <paramref name="first"/>: the float
+    /// index of its a (its b is 2h floats on) and of its twiddle w^(j n / 2h) in the table, j being the butterfly's place
+    /// in its block of 2h. By shifts and masks: n and h are powers of two.
+    /// </summary>
+    private static (int A, int Twiddle) Butterfly(int i, int first, int n, int half)
+    {
+        int pairs = n / 2, halfBits = FftKernels.Log2(half);
+        int r = i & (pairs - 1), j = r & (half - 1);
+        int sequence = i >> FftKernels.Log2(pairs), block = r >> halfBits;
+        return (2 * (first + sequence * n + block * 2 * half + j), 2 * j * (pairs >> halfBits));
+    }
+
     /// <summary>buffer[index] *= spectrum[f], or its conjugate when <paramref name="conjugate"/> is not 0 (complex indices).</summary>
     private static void MultiplyBySpectrum(ArrayView<float> buffer, int index, ArrayView<float> spectrum, int f, int conjugate)
     {
@@ -192,33 +201,67 @@ public static class SharedFftKernels
         buffer[2 * index] = xRe * kRe - xIm * kIm;
         buffer[2 * index + 1] = xRe * kIm + xIm * kRe;
     }
+}
 
-    /// <summary>
-    /// Columns firstColumn .. firstColumn + 2 sequences - 1 of x into the sequences from complex index
-    /// <paramref name="first"/>, zero padded to n. Neighbouring threads read neighbouring columns (channels), so the
-    /// reads of one time step coalesce.
-    /// </summary>
-    private static void LoadColumns(ArrayView<float> x, ColumnLayout layout, int firstColumn, int sequences, ArrayView<float> buffer, int first)
+/// <summary>
+/// The columns of one group of <see cref="SharedFftKernels"/>: its sequences (column pairs 2s, 2s + 1 from
+/// Grid.IdxX x sequences per group; fewer in the last group) and how its threads share their (lane, t) values, lane
+/// 2s' + k being column 2(first + s') + k. Lanes run fastest, so neighbouring threads read and write neighbouring
+/// channels of one time step (coalesced): thread i takes lanes i mod S, + S, ... and steps i / S, + group / S, ...
+/// with S = min(lane slots, group size). The slots (2 x sequences per group) and the group size are powers of two, so
+/// this is a shift and a mask, and each lane's column start (its one integer division) is found once.
+/// </summary>
+internal readonly struct GroupColumns
+{
+    private readonly ColumnLayout layout;
+    private readonly int firstColumn, laneStep, firstStep, stepStride;
+
+    public GroupColumns(ColumnLayout layout, int sequencesPerGroup)
     {
-        int lanes = 2 * sequences, n = layout.FftLength;
-        for (int v = Group.IdxX; v < lanes * n; v += Group.DimX)
+        this.layout = layout;
+        int firstSequence = Grid.IdxX * sequencesPerGroup;
+        Sequences = Math.Min(sequencesPerGroup, layout.Sequences - firstSequence);
+        firstColumn = 2 * firstSequence;
+        laneStep = Math.Min(2 * sequencesPerGroup, Group.DimX);
+        int laneBits = FftKernels.Log2(laneStep);
+        firstStep = Group.IdxX >> laneBits;
+        stepStride = Group.DimX >> laneBits;
+    }
+
+    /// <summary>The group's complex sequences (column pairs).</summary>
+    public int Sequences { get; }
+
+    /// <summary>The group's columns of x into its sequences from complex index <paramref name="first"/>, zero padded to n.</summary>
+    public void Load(ArrayView<float> x, ArrayView<float> buffer, int first)
+    {
+        int n = layout.FftLength;
+        for (int lane = FirstLane; lane < 2 * Sequences; lane += laneStep)
         {
-            int lane = v % lanes, t = v / lanes, column = firstColumn + lane;
-            buffer[2 * (first + lane / 2 * n + t) + lane % 2] = t < layout.Length && column < layout.Columns ? x[layout.Element(column, t)] : 0f;
+            int column = firstColumn + lane, at = LaneStart(lane, first);
+            bool exists = column < layout.Columns;
+            long start = exists ? layout.ColumnStart(column) : 0;
+            for (int t = firstStep; t < n; t += stepStride)
+                buffer[at + 2 * t] = exists && t < layout.Length ? x[start + layout.StepOffset(t)] : 0f;
         }
     }
 
-    /// <summary>y (columns of <see cref="LoadColumns"/>, t &lt; L) = the sequences' values / n after an unscaled inverse.</summary>
-    private static void StoreColumns(ArrayView<float> buffer, int first, ColumnLayout layout, int firstColumn, int sequences, ArrayView<float> y)
+    /// <summary>y (the group's columns, t &lt; L) = its sequences from complex index <paramref name="first"/> / n, after an unscaled inverse.</summary>
+    public void Store(ArrayView<float> buffer, int first, ArrayView<float> y)
     {
-        int lanes = 2 * sequences, n = layout.FftLength;
-        float scale = 1f / n;
-        for (int v = Group.IdxX; v < lanes * layout.Length; v += Group.DimX)
+        float scale = 1f / layout.FftLength;
+        for (int lane = FirstLane; lane < 2 * Sequences; lane += laneStep)
         {
-            int lane = v % lanes, t = v / lanes, column = firstColumn + lane;
-            if (column < layout.Columns) y[layout.Element(column, t)] = scale * buffer[2 * (first + lane / 2 * n + t) + lane % 2];
+            int column = firstColumn + lane, at = LaneStart(lane, first);
+            if (column >= layout.Columns) continue;
+            long start = layout.ColumnStart(column);
+            for (int t = firstStep; t < layout.Length; t += stepStride) y[start + layout.StepOffset(t)] = scale * buffer[at + 2 * t];
         }
     }
+
+    private int FirstLane => Group.IdxX & (laneStep - 1);
+
+    /// <summary>The float index of lane k's value at t = 0: the real (k even) or imaginary (k odd) part of its sequence's first value.</summary>
+    private int LaneStart(int lane, int first) => 2 * (first + (lane >> 1) * layout.FftLength) + (lane & 1);
 }
 
 /// <summary>

@@ -31,19 +31,24 @@ public class KernelPtxTests
     }
 
     /// <summary>
-    /// The global-memory FFT stages index by shifts and masks (n, the radix and the stride are powers of two): the only
-    /// integer divisions left are the splits of the thread's two columns c = b H + h into b and h, once for the input and
-    /// once for the output (8 div or rem instructions), none per element.
+    /// The FFT kernels index by shifts and masks (n, the radix, the stride, a butterfly's half-span and a group's lane
+    /// slots are powers of two). The only integer divisions left split a column c = b H + h into b and h, once per
+    /// column a thread reads or writes, none per element: a global-memory stage reads two columns and writes two (8 div
+    /// or rem instructions); a shared-memory group's thread finds one column per pass over the tensor (2 each).
     /// </summary>
     [Theory]
-    [InlineData(nameof(FftKernels.Radix1Stage))]
-    [InlineData(nameof(FftKernels.Radix2Stage))]
-    [InlineData(nameof(FftKernels.Radix4Stage))]
-    [InlineData(nameof(FftKernels.Radix8Stage))]
-    public void Fft_stage_divides_integers_only_to_find_its_columns(string kernel)
+    [InlineData(typeof(FftKernels), nameof(FftKernels.Radix1Stage), false, 8)]
+    [InlineData(typeof(FftKernels), nameof(FftKernels.Radix2Stage), false, 8)]
+    [InlineData(typeof(FftKernels), nameof(FftKernels.Radix4Stage), false, 8)]
+    [InlineData(typeof(FftKernels), nameof(FftKernels.Radix8Stage), false, 8)]
+    [InlineData(typeof(SharedFftKernels), nameof(SharedFftKernels.Convolve), true, 4)]
+    [InlineData(typeof(SharedFftKernels), nameof(SharedFftKernels.ConvolutionBackward), true, 6)]
+    [InlineData(typeof(SharedFftKernels), nameof(SharedFftKernels.KernelSpectrum), true, 0)]
+    [InlineData(typeof(SharedFftKernels), nameof(SharedFftKernels.KernelGradient), true, 0)]
+    public void Fft_kernel_divides_integers_only_to_find_its_columns(Type kernels, string kernel, bool explicitlyGrouped, int divisions)
     {
-        string ptx = PtxCompilation.Compile(typeof(FftKernels).GetMethod(kernel)!, 80, explicitlyGrouped: false);
-        Assert.InRange(System.Text.RegularExpressions.Regex.Matches(ptx, @"\b(div|rem)\.[su](32|64)\b").Count, 0, 8);
+        string ptx = PtxCompilation.Compile(kernels.GetMethod(kernel)!, 80, explicitlyGrouped);
+        Assert.InRange(System.Text.RegularExpressions.Regex.Matches(ptx, @"\b(div|rem)\.[su](32|64)\b").Count, 0, divisions);
         Assert.DoesNotContain("div.rn.f32", ptx, StringComparison.Ordinal);
     }
 
