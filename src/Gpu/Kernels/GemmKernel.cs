@@ -8,11 +8,13 @@ namespace BiGS.Native.Gpu.Kernels;
 /// Batched SGEMM with a fused epilogue (see <see cref="GemmEpilogueStage"/>), register-blocked and tiled in shared
 /// memory (SIMT; no tensor cores), specialised per tile configuration (a type argument implementing
 /// <see cref="IGemmTile"/>). A group of R x C threads computes an 8R x 8C tile of c; each thread holds an 8 x 8 block of
-/// accumulators in registers, at rows ty + R i and columns tx + C j of the tile (so neighbouring threads load and store
-/// neighbouring elements of c and of the staged b). Per step of 16 along k the group stages op(a) (8R x 16) and op(b)
+/// accumulators in registers, at rows 4 ty + i and 4R + 4 ty + i (i &lt; 4) and columns 4 tx + j and 4C + 4 tx + j
+/// (j &lt; 4) of the tile: two runs of four in each direction, so that at each k a thread reads its 8 values of op(a)
+/// and its 8 of op(b) from the shared tiles with four 128-bit loads (<c>ld.shared.v4.f32</c>), where 8 rows a stride
+/// apart took 8 scalar loads each. Per step of 16 along k the group stages op(a) (8R x 16) and op(b)
 /// (16 x 8C) in shared memory (<see cref="GemmStagedOperand"/>: 128-bit loads where the host found the operand
 /// aligned), each element loaded from global memory once and then used 8C or 8R times; each thread then does 64
-/// multiply-adds per 16 shared loads. The shared tiles are double-buffered: the next step's operands are staged into
+/// multiply-adds per 4 shared loads. The shared tiles are double-buffered: the next step's operands are staged into
 /// one buffer while the other is read, so one barrier per step suffices. Operands are rounded to
 /// <see cref="GemmShape.Precision"/> as they are staged (exact for fp32; the tensor cores' rounding for tf32 and bf16),
 /// the sums are fp32. Launch: groups (ceil(n/8C), ceil(m/8R), batch) of (C, R) threads.
@@ -31,8 +33,10 @@ public static class GemmKernel
         int threadRows = default(TTile).ThreadRows, threadColumns = default(TTile).ThreadColumns;
         int rows = PerThread * threadRows, columns = PerThread * threadColumns;
         int stageA = Depth * rows, stageB = Depth * columns;
-        var tilesA = SharedMemory.Allocate<float>(2 * stageA);   // [buffer][k][row]
-        var tilesB = SharedMemory.Allocate<float>(2 * stageB);   // [buffer][k][column]
+        // [buffer][k][row] and [buffer][k][column], allocated as 128-bit vectors so that they are 16-byte aligned
+        var vectorsA = SharedMemory.Allocate<Float4>(2 * stageA / 4);
+        var vectorsB = SharedMemory.Allocate<Float4>(2 * stageB / 4);
+        var (tilesA, tilesB) = (vectorsA.Cast<float>(), vectorsB.Cast<float>());
         int tx = Group.IdxX, ty = Group.IdxY, thread = ty * threadColumns + tx, threads = threadRows * threadColumns;
         int rowBase = Grid.IdxY * rows, colBase = Grid.IdxX * columns;
         var opA = GemmStagedOperand.A(a, Grid.IdxZ * s.StrideA, s, rowBase);
@@ -51,43 +55,46 @@ public static class GemmKernel
                 opA.Stage(k0 + Depth, rows, Depth, thread, threads, tilesA.SubView((buffer ^ 1) * stageA, stageA), rows, 1);
                 opB.Stage(k0 + Depth, columns, Depth, thread, threads, tilesB.SubView((buffer ^ 1) * stageB, stageB), columns, 1);
             }
-            var tileA = tilesA.SubView(buffer * stageA, stageA);
-            var tileB = tilesB.SubView(buffer * stageB, stageB);
-            // 16 rank-one updates of the thread's 8 x 8 block from the staged tiles.
-            for (int k = 0; k < Depth; k++)
-            {
-                int rowOffset = k * rows + ty, colOffset = k * columns + tx, r = threadRows, q = threadColumns;
-                acc.Update(
-                    tileA[rowOffset], tileA[rowOffset + r], tileA[rowOffset + 2 * r], tileA[rowOffset + 3 * r],
-                    tileA[rowOffset + 4 * r], tileA[rowOffset + 5 * r], tileA[rowOffset + 6 * r], tileA[rowOffset + 7 * r],
-                    tileB[colOffset], tileB[colOffset + q], tileB[colOffset + 2 * q], tileB[colOffset + 3 * q],
-                    tileB[colOffset + 4 * q], tileB[colOffset + 5 * q], tileB[colOffset + 6 * q], tileB[colOffset + 7 * q]);
-            }
+            // 16 rank-one updates of the thread's 8 x 8 block from the staged tiles; in vectors, a k-row of the a tile is
+            // 2R long and the thread's runs of rows are at ty and R + ty (likewise tx and C + tx in b)
+            int vectorA = buffer * stageA / 4 + ty, vectorB = buffer * stageB / 4 + tx;
+            for (int k = 0; k < Depth; k++, vectorA += 2 * threadRows, vectorB += 2 * threadColumns)
+                acc.Update(vectorsA[vectorA], vectorsA[vectorA + threadRows], vectorsB[vectorB], vectorsB[vectorB + threadColumns]);
             Group.Barrier();
         }
         // The epilogue, element by element, for the thread's part of c inside the matrix.
         for (int i = 0; i < PerThread; i++)
         {
-            int row = rowBase + ty + threadRows * i;
+            int row = rowBase + Position(i, ty, threadRows);
             if (row >= s.M) break;
             for (int j = 0; j < PerThread; j++)
             {
-                int col = colBase + tx + threadColumns * j;
+                int col = colBase + Position(j, tx, threadColumns);
                 if (col >= s.N) break;
                 GemmEpilogueStage.Store(c, bias, operand, product, s, cFirst, row, col, acc.Get(i, j));
             }
         }
     }
 
+    /// <summary>
+    /// The tile row (column) of a thread's i-th accumulator row (column), for thread index t of T along it: 4t + i for
+    /// i &lt; 4, then 4T + 4t + i - 4 (the second run, half a tile on).
+    /// </summary>
+    private static int Position(int i, int t, int threads) => 4 * t + (i & 3) + (i >> 2) * 4 * threads;
+
     /// <summary>A thread's 8 x 8 accumulators, as sixty-four fields so they live in registers.</summary>
     private struct Block8x8
     {
         private float c00, c01, c02, c03, c04, c05, c06, c07, c10, c11, c12, c13, c14, c15, c16, c17, c20, c21, c22, c23, c24, c25, c26, c27, c30, c31, c32, c33, c34, c35, c36, c37, c40, c41, c42, c43, c44, c45, c46, c47, c50, c51, c52, c53, c54, c55, c56, c57, c60, c61, c62, c63, c64, c65, c66, c67, c70, c71, c72, c73, c74, c75, c76, c77;
 
-        /// <summary>c[i, j] += a_i b_j (an outer product of a column of op(a) and a row of op(b)).</summary>
-        public void Update(float a0, float a1, float a2, float a3, float a4, float a5, float a6, float a7,
-            float b0, float b1, float b2, float b3, float b4, float b5, float b6, float b7)
+        /// <summary>
+        /// c[i, j] += a_i b_j (an outer product of a column of op(a) and a row of op(b)), a_0..3 from
+        /// <paramref name="aLow"/>, a_4..7 from <paramref name="aHigh"/>, and b likewise.
+        /// </summary>
+        public void Update(Float4 aLow, Float4 aHigh, Float4 bLow, Float4 bHigh)
         {
+            var (a0, a1, a2, a3, a4, a5, a6, a7) = (aLow.X, aLow.Y, aLow.Z, aLow.W, aHigh.X, aHigh.Y, aHigh.Z, aHigh.W);
+            var (b0, b1, b2, b3, b4, b5, b6, b7) = (bLow.X, bLow.Y, bLow.Z, bLow.W, bHigh.X, bHigh.Y, bHigh.Z, bHigh.W);
             c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3; c04 += a0 * b4; c05 += a0 * b5; c06 += a0 * b6; c07 += a0 * b7;
             c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3; c14 += a1 * b4; c15 += a1 * b5; c16 += a1 * b6; c17 += a1 * b7;
             c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3; c24 += a2 * b4; c25 += a2 * b5; c26 += a2 * b6; c27 += a2 * b7;
@@ -276,14 +283,14 @@ public readonly struct GemmStagedOperand
     /// of 4 floats, so every group of 4 along the contiguous dimension starting at a multiple of 4 is 16-byte aligned.
     /// </summary>
     public static bool Vectorizable(long offset, int ld, long stride) => offset % 4 == 0 && ld % 4 == 0 && stride % 4 == 0;
+}
 
-    /// <summary>Four consecutive floats, loaded as one 128-bit access.</summary>
-    private struct Float4
-    {
-#pragma warning disable CS0649 // written only by loads from device memory
-        public float X, Y, Z, W;
+/// <summary>Four consecutive floats, loaded as one 128-bit access (from device or shared memory).</summary>
+internal struct Float4
+{
+#pragma warning disable CS0649 // written only by loads from memory
+    public float X, Y, Z, W;
 #pragma warning restore CS0649
-    }
 }
 
 /// <summary>
