@@ -57,9 +57,12 @@ public static class GemmKernel
             }
             // 16 rank-one updates of the thread's 8 x 8 block from the staged tiles; in vectors, a k-row of the a tile is
             // 2R long and the thread's runs of rows are at ty and R + ty (likewise tx and C + tx in b)
-            int vectorA = buffer * stageA / 4 + ty, vectorB = buffer * stageB / 4 + tx;
-            for (int k = 0; k < Depth; k++, vectorA += 2 * threadRows, vectorB += 2 * threadColumns)
+            int firstA = buffer * stageA / 4 + ty, firstB = buffer * stageB / 4 + tx;
+            for (int k = 0; k < Depth; k++)
+            {
+                int vectorA = firstA + 2 * threadRows * k, vectorB = firstB + 2 * threadColumns * k;
                 acc.Update(vectorsA[vectorA], vectorsA[vectorA + threadRows], vectorsB[vectorB], vectorsB[vectorB + threadColumns]);
+            }
             Group.Barrier();
         }
         // The epilogue, element by element, for the thread's part of c inside the matrix.
