@@ -27,7 +27,11 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
     /// </summary>
     private const int CpuAcceleratorRowGroup = 4;
 
-    /// <summary>Threads per group of the shared-memory FFT kernels on a GPU (each stage has 2048 butterflies per group).</summary>
+    /// <summary>
+    /// Threads per group of the shared-memory FFT kernels on a GPU (each stage has 2048 butterflies per group). Like
+    /// <see cref="CpuAcceleratorRowGroup"/>, which they use on the CPU accelerator, a power of two: a group splits its
+    /// column values between its threads by a shift and a mask (<see cref="Kernels.GroupColumns"/>).
+    /// </summary>
     private const int GpuFftGroup = 256;
 
     /// <summary>Elements a group of <see cref="SumOfSquares"/> sums at least (fewer groups for short tensors).</summary>
