@@ -272,20 +272,21 @@ public sealed partial class IlgpuBackend
             ArrayView<float>? output, ColumnLayout outputColumns)
         {
             int leftover = BitOperations.Log2((uint)Length) % 3;
+            var twiddles = backend.Twiddles(Length);
             int stride = 1;
             do
             {
                 int radix = Length == 1 ? 1 : stride == 1 && leftover != 0 ? 1 << leftover : 8;
                 bool intoColumns = stride * radix == Length && output is not null;
                 Run(Stage(radix), (long)Count * (Length / radix), input, inputColumns, spectrum, spectrumSign,
-                    intoColumns ? output!.Value : spare, intoColumns ? outputColumns : ColumnLayout.Packed(Length), stride, direction);
+                    intoColumns ? output!.Value : spare, intoColumns ? outputColumns : ColumnLayout.Packed(Length), new StagePass(stride, direction, twiddles));
                 Swap();
                 (input, inputColumns, spectrumSign, stride) = (current, ColumnLayout.Packed(Length), 0, stride * radix);
             }
             while (stride < Length);
         }
 
-        private Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>, int, ArrayView<float>, ColumnLayout, int, float> Stage(int radix) =>
+        private Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>, int, ArrayView<float>, ColumnLayout, StagePass> Stage(int radix) =>
             radix switch
             {
                 1 => backend.kernels.Radix1Stage,

@@ -151,10 +151,10 @@ internal sealed class KernelLibrary(Accelerator accelerator)
     public Action<KernelConfig, ArrayView<float>, ArrayView<double>> SumOfSquaresPartials => Grouped(ref sumOfSquaresPartials, TrainingKernels.SumOfSquaresPartials);
     public Action<KernelConfig, ArrayView<double>, int, ArrayView<float>> AddPartials => Grouped(ref addPartials, TrainingKernels.AddPartials);
     public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>> FoldSkip => Auto(ref foldSkip, FftKernels.FoldSkip);
-    public Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>, int, ArrayView<float>, ColumnLayout, int, float> Radix1Stage => Auto(ref radix1Stage, FftKernels.Radix1Stage);
-    public Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>, int, ArrayView<float>, ColumnLayout, int, float> Radix2Stage => Auto(ref radix2Stage, FftKernels.Radix2Stage);
-    public Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>, int, ArrayView<float>, ColumnLayout, int, float> Radix4Stage => Auto(ref radix4Stage, FftKernels.Radix4Stage);
-    public Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>, int, ArrayView<float>, ColumnLayout, int, float> Radix8Stage => Auto(ref radix8Stage, FftKernels.Radix8Stage);
+    public Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>, int, ArrayView<float>, ColumnLayout, StagePass> Radix1Stage => Auto(ref radix1Stage, FftKernels.Radix1Stage);
+    public Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>, int, ArrayView<float>, ColumnLayout, StagePass> Radix2Stage => Auto(ref radix2Stage, FftKernels.Radix2Stage);
+    public Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>, int, ArrayView<float>, ColumnLayout, StagePass> Radix4Stage => Auto(ref radix4Stage, FftKernels.Radix4Stage);
+    public Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>, int, ArrayView<float>, ColumnLayout, StagePass> Radix8Stage => Auto(ref radix8Stage, FftKernels.Radix8Stage);
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ColumnTiles, ArrayView<float>, ArrayView<int>, ArrayView<float>> CrossSpectrum =>
         Grouped(ref crossSpectrum, ColumnTileKernels.CrossSpectrum);
     public Action<Index1D, ArrayView<float>, int, int, ArrayView<float>, ArrayView<float>> KernelGradient => Auto(ref kernelGradient, FftKernels.KernelGradient);
@@ -222,10 +222,10 @@ internal sealed class KernelLibrary(Accelerator accelerator)
     private Action<KernelConfig, ArrayView<float>, ArrayView<double>>? sumOfSquaresPartials;
     private Action<KernelConfig, ArrayView<double>, int, ArrayView<float>>? addPartials;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>>? foldSkip;
-    private Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>, int, ArrayView<float>, ColumnLayout, int, float>? radix1Stage;
-    private Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>, int, ArrayView<float>, ColumnLayout, int, float>? radix2Stage;
-    private Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>, int, ArrayView<float>, ColumnLayout, int, float>? radix4Stage;
-    private Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>, int, ArrayView<float>, ColumnLayout, int, float>? radix8Stage;
+    private Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>, int, ArrayView<float>, ColumnLayout, StagePass>? radix1Stage;
+    private Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>, int, ArrayView<float>, ColumnLayout, StagePass>? radix2Stage;
+    private Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>, int, ArrayView<float>, ColumnLayout, StagePass>? radix4Stage;
+    private Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>, int, ArrayView<float>, ColumnLayout, StagePass>? radix8Stage;
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ColumnTiles, ArrayView<float>, ArrayView<int>, ArrayView<float>>? crossSpectrum;
     private Action<Index1D, ArrayView<float>, int, int, ArrayView<float>, ArrayView<float>>? kernelGradient;
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, int, ArrayView<float>, ArrayView<float>>? sharedKernelSpectrum;

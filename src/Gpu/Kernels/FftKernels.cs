@@ -12,6 +12,9 @@ namespace BiGS.Native.Gpu.Kernels;
 /// </summary>
 public static class FftKernels
 {
+    /// <summary>sqrt(1/2) = cos(pi/4), to float precision.</summary>
+    private const float Sqrt1_2 = 0.70710678f;
+
     /// <summary>K'[l] = K[l] + D [l == 0]: the skip D u is the lag-0 term of a convolution, so conv(u, K') = conv(u, K) + D u.</summary>
     public static void FoldSkip(Index1D l, ArrayView<float> kernel, ArrayView<float> d, ArrayView<float> folded) =>
         folded[l] = l == 0 ? kernel[0] + d[0] : kernel[l];
@@ -19,32 +22,32 @@ public static class FftKernels
     /// <summary>
     /// The transform of length 1 as a pass like the others: one value is its own DFT, so each is read and written as a
     /// stage reads and writes (<see cref="StageInput"/>, <see cref="StageOutput"/>: columns packed, multiplied by a
-    /// spectrum, unpacked). <paramref name="stride"/> and <paramref name="direction"/> are those of every stage (1 and
-    /// either sign here), unused.
+    /// spectrum, unpacked). <paramref name="pass"/> is that of every stage (stride 1, either direction, the table of
+    /// n = 1), unused.
     /// </summary>
     public static void Radix1Stage(Index1D i, ArrayView<float> x, ColumnLayout inputColumns, ArrayView<float> spectrum, int spectrumSign,
-        ArrayView<float> y, ColumnLayout outputColumns, int stride, float direction) =>
+        ArrayView<float> y, ColumnLayout outputColumns, StagePass pass) =>
         new StageOutput(y, outputColumns, 1, i).Store(0, new StageInput(x, inputColumns, spectrum, spectrumSign, i).Load(0));
 
     /// <summary>
     /// One radix-2 Stockham stage (out of place, self-sorting: after log2 n stages the spectrum is in natural order).
     /// At stride s, for p &lt; n/2s and q &lt; s: y[q + 2sp] = a + b, y[q + s(2p+1)] = (a - b) w^p, with
     /// a = x[q + sp], b = x[q + s(p + n/2s)], w = exp(direction 2 pi i s / n); direction -1 forward, +1 inverse
-    /// (unscaled). The twiddle angle is a fraction of a turn, ps/n &lt; 1/2, which a float holds exactly. A first pass
+    /// (unscaled); the twiddles come from the table of the FFT length (<see cref="StageTwiddles"/>). A first pass
     /// may read columns or multiply by a spectrum as it loads (<see cref="StageInput"/>), a last pass may write columns
     /// as it stores (<see cref="StageOutput"/>).
     /// </summary>
     public static void Radix2Stage(Index1D i, ArrayView<float> x, ColumnLayout inputColumns, ArrayView<float> spectrum, int spectrumSign,
-        ArrayView<float> y, ColumnLayout outputColumns, int stride, float direction)
+        ArrayView<float> y, ColumnLayout outputColumns, StagePass pass)
     {
-        int n = inputColumns.FftLength;
+        var (n, stride, direction) = (inputColumns.FftLength, pass.Stride, pass.Direction);
         var (sequence, t, q, p, apart) = RadixInputs(i, n, 2, stride);
         var (input, output) = (new StageInput(x, inputColumns, spectrum, spectrumSign, sequence), new StageOutput(y, outputColumns, n, sequence));
         var (a, b) = (input.Load(t), input.Load(t + apart));
-        var w = Complex32.Turn(TwiddleTurns(p, stride, n), direction);
+        var twiddle = pass.Twiddles(n, p * stride);
         int o = q + stride * 2 * p;
         output.Store(o, a + b);
-        output.Store(o + stride, (a - b) * w);
+        output.Store(o + stride, (a - b) * twiddle.Power(1));
     }
 
     /// <summary>
@@ -54,21 +57,20 @@ public static class FftKernels
     /// mix: a transform ends in natural order whatever stages it took (<c>IlgpuBackend.ComplexSequences</c>).
     /// </summary>
     public static void Radix4Stage(Index1D i, ArrayView<float> x, ColumnLayout inputColumns, ArrayView<float> spectrum, int spectrumSign,
-        ArrayView<float> y, ColumnLayout outputColumns, int stride, float direction)
+        ArrayView<float> y, ColumnLayout outputColumns, StagePass pass)
     {
-        int n = inputColumns.FftLength;
+        var (n, stride, direction) = (inputColumns.FftLength, pass.Stride, pass.Direction);
         var (sequence, t, q, p, apart) = RadixInputs(i, n, 4, stride);
         var (input, output) = (new StageInput(x, inputColumns, spectrum, spectrumSign, sequence), new StageOutput(y, outputColumns, n, sequence));
         Dft4(input.Load(t), input.Load(t + apart),
             input.Load(t + 2 * apart), input.Load(t + 3 * apart),
             direction, out var x0, out var x1, out var x2, out var x3);
-        var w = Complex32.Turn(TwiddleTurns(p, stride, n), direction);
-        var w2 = w * w;
+        var twiddle = pass.Twiddles(n, p * stride);
         int o = q + stride * 4 * p;
         output.Store(o, x0);
-        output.Store(o + stride, x1 * w);
-        output.Store(o + 2 * stride, x2 * w2);
-        output.Store(o + 3 * stride, x3 * w2 * w);
+        output.Store(o + stride, x1 * twiddle.Power(1));
+        output.Store(o + 2 * stride, x2 * twiddle.Power(2));
+        output.Store(o + 3 * stride, x3 * twiddle.Power(3));
     }
 
     /// <summary>
@@ -77,9 +79,9 @@ public static class FftKernels
     /// X[u + 4] = E[u] - v^u O[u] (u &lt; 4, v = exp(direction 2 pi i / 8)), times the twiddles w^(up) into y[q + s(8p + u)].
     /// </summary>
     public static void Radix8Stage(Index1D i, ArrayView<float> x, ColumnLayout inputColumns, ArrayView<float> spectrum, int spectrumSign,
-        ArrayView<float> y, ColumnLayout outputColumns, int stride, float direction)
+        ArrayView<float> y, ColumnLayout outputColumns, StagePass pass)
     {
-        int n = inputColumns.FftLength;
+        var (n, stride, direction) = (inputColumns.FftLength, pass.Stride, pass.Direction);
         var (sequence, t, q, p, apart) = RadixInputs(i, n, 8, stride);
         var (input, output) = (new StageInput(x, inputColumns, spectrum, spectrumSign, sequence), new StageOutput(y, outputColumns, n, sequence));
         Dft4(input.Load(t), input.Load(t + 2 * apart),
@@ -88,25 +90,19 @@ public static class FftKernels
         Dft4(input.Load(t + apart), input.Load(t + 3 * apart),
             input.Load(t + 5 * apart), input.Load(t + 7 * apart),
             direction, out var o0, out var o1, out var o2, out var o3);
-        var (v1, v3) = (Complex32.Turn(0.125f, direction), Complex32.Turn(0.375f, direction));
+        // v = exp(direction 2 pi i / 8) = (1 + direction i) / sqrt 2, v^2 = direction i, v^3 = (-1 + direction i) / sqrt 2
+        var (v1, v3) = (new Complex32(Sqrt1_2, direction * Sqrt1_2), new Complex32(-Sqrt1_2, direction * Sqrt1_2));
         (o1, o2, o3) = (o1 * v1, o2.QuarterTurn(direction), o3 * v3);
-        var w = Complex32.Turn(TwiddleTurns(p, stride, n), direction);
+        var twiddle = pass.Twiddles(n, p * stride);
         int o = q + stride * 8 * p;
-        var power = w; // w^u, u = 1..7
         output.Store(o, e0 + o0);
-        output.Store(o + stride, (e1 + o1) * power);
-        power *= w;
-        output.Store(o + 2 * stride, (e2 + o2) * power);
-        power *= w;
-        output.Store(o + 3 * stride, (e3 + o3) * power);
-        power *= w;
-        output.Store(o + 4 * stride, (e0 - o0) * power);
-        power *= w;
-        output.Store(o + 5 * stride, (e1 - o1) * power);
-        power *= w;
-        output.Store(o + 6 * stride, (e2 - o2) * power);
-        power *= w;
-        output.Store(o + 7 * stride, (e3 - o3) * power);
+        output.Store(o + stride, (e1 + o1) * twiddle.Power(1));
+        output.Store(o + 2 * stride, (e2 + o2) * twiddle.Power(2));
+        output.Store(o + 3 * stride, (e3 + o3) * twiddle.Power(3));
+        output.Store(o + 4 * stride, (e0 - o0) * twiddle.Power(4));
+        output.Store(o + 5 * stride, (e1 - o1) * twiddle.Power(5));
+        output.Store(o + 6 * stride, (e2 - o2) * twiddle.Power(6));
+        output.Store(o + 7 * stride, (e3 - o3) * twiddle.Power(7));
     }
 
     /// <summary>
@@ -124,9 +120,6 @@ public static class FftKernels
 
     /// <summary>log2 of a power of two.</summary>
     internal static int Log2(int powerOfTwo) => IntrinsicMath.BitOperations.TrailingZeroCount(powerOfTwo);
-
-    /// <summary>The twiddle w^p's angle in turns, p s / n (a multiplication: 1/n is exact for a power of two).</summary>
-    private static float TwiddleTurns(int p, int stride, int n) => p * stride * (1f / n);
 
     /// <summary>
     /// The 4-point DFT with sign direction: e^(direction 2 pi i r u / 4) = (direction i)^(ru), so
@@ -225,5 +218,34 @@ internal readonly struct StageOutput(ArrayView<float> y, ColumnLayout columns, i
         float scale = 1f / n;   // exact: n is a power of two
         y[place.First + step] = value.Re * scale;
         if (place.Second >= 0) y[place.Second + step] = value.Im * scale;
+    }
+}
+
+/// <summary>
+/// What distinguishes one pass of a transform from the others: its stride s, the direction (-1 forward, +1 inverse,
+/// unscaled) and the twiddle table of the FFT length (<see cref="SharedFftKernels.TwiddleTable"/>).
+/// </summary>
+public readonly record struct StagePass(int Stride, float Direction, ArrayView<float> Table)
+{
+    /// <summary>The twiddles w^u of the thread whose p s is <paramref name="step"/>.</summary>
+    internal StageTwiddles Twiddles(int n, int step) => new(Table, n, step, Direction);
+}
+
+/// <summary>
+/// The twiddles of one thread of a Stockham stage: w^u = exp(direction 2 pi i u p s / n), read from the table of
+/// exp(-2 pi i k / n), k &lt; n/2, that the host computed in double (<see cref="SharedFftKernels.TwiddleTable"/>), so a
+/// GPU gets the same values as the CPU accelerator (its own sine and cosine are approximations good to about 1e-6).
+/// u p s &lt; n (u &lt; r and p s &lt; n / r): k past n/2 is the table's k - n/2 negated, and the inverse (direction
+/// +1) takes the conjugate.
+/// </summary>
+internal readonly struct StageTwiddles(ArrayView<float> table, int n, int step, float direction)
+{
+    /// <summary>w^u.</summary>
+    public Complex32 Power(int u)
+    {
+        int k = u * step, half = n >> 1;
+        float sign = k < half ? 1f : -1f;
+        int at = 2 * (k < half ? k : k - half);
+        return new Complex32(sign * table[at], -direction * sign * table[at + 1]);
     }
 }

@@ -53,6 +53,23 @@ public class KernelPtxTests
     }
 
     /// <summary>
+    /// The global-memory FFT stages read their twiddles from the table the host computed in double, as the shared-memory
+    /// kernels do: no approximate sine or cosine of the GPU (good to about 1e-6, where the CPU accelerator that runs the
+    /// parity tests computes exact ones), so what the tests check is what a GPU computes.
+    /// </summary>
+    [Theory]
+    [InlineData(nameof(FftKernels.Radix2Stage))]
+    [InlineData(nameof(FftKernels.Radix4Stage))]
+    [InlineData(nameof(FftKernels.Radix8Stage))]
+    public void Fft_stage_takes_its_twiddles_from_the_table(string kernel)
+    {
+        string ptx = PtxCompilation.Compile(typeof(FftKernels).GetMethod(kernel)!, 80, explicitlyGrouped: false);
+        Assert.DoesNotContain("sin.approx", ptx, StringComparison.Ordinal);
+        Assert.DoesNotContain("cos.approx", ptx, StringComparison.Ordinal);
+        Assert.DoesNotContain(".local", ptx, StringComparison.Ordinal);
+    }
+
+    /// <summary>
     /// The SIMT GEMM, per tile configuration: its 8 x 8 accumulators stay in registers, and at each k a thread reads its
     /// values of the staged op(a) and op(b) with four 128-bit shared loads (the k loop is not unrolled, so the PTX holds
     /// one step's four) from 16-byte aligned tiles, and no scalar shared load.
