@@ -89,6 +89,28 @@ public class KernelPtxTests
     }
 
     /// <summary>
+    /// Every kernel that computes a tanh GELU or tanh does it with the exponential (<see cref="Gelu"/>), never with the
+    /// GPU's tanh instruction (relative error up to 2^-11), so a GPU's activations are as accurate as the CPU's.
+    /// </summary>
+    [Theory]
+    [InlineData(typeof(ElementwiseKernels), nameof(ElementwiseKernels.Unary), typeof(GeluTanhFunction), false)]
+    [InlineData(typeof(ElementwiseKernels), nameof(ElementwiseKernels.UnaryBackward), typeof(GeluTanhFunction), false)]
+    [InlineData(typeof(ElementwiseKernels), nameof(ElementwiseKernels.Unary), typeof(TanhFunction), false)]
+    [InlineData(typeof(ElementwiseKernels), nameof(ElementwiseKernels.BiasGelu), typeof(GeluTanhFunction), false)]
+    [InlineData(typeof(ColumnTileKernels), nameof(ColumnTileKernels.BiasGeluBackward), typeof(GeluTanhFunction), true)]
+    [InlineData(typeof(ColumnTileKernels), nameof(ColumnTileKernels.GatedGeluBackward), typeof(GeluTanhFunction), true)]
+    [InlineData(typeof(GemmKernel), nameof(GemmKernel.Sgemm), typeof(GemmTile64x64), true)]
+    [InlineData(typeof(GemmTensorCoreKernel), nameof(GemmTensorCoreKernel.Tf32), null, true)]
+    public void Tanh_activations_use_the_exponential_not_the_approximate_tanh(Type kernels, string kernel, Type? argument, bool explicitlyGrouped)
+    {
+        var method = kernels.GetMethod(kernel)!;
+        if (argument is not null) method = method.MakeGenericMethod(argument);
+        string ptx = PtxCompilation.Compile(method, 80, explicitlyGrouped);
+        Assert.Contains("ex2.approx", ptx, StringComparison.Ordinal);
+        Assert.DoesNotContain("tanh.approx", ptx, StringComparison.Ordinal);
+    }
+
+    /// <summary>
     /// The column-tile kernels (generic ones for the tanh GELU) compile, keep their values in registers, and complete
     /// their sums with what the last-group protocol needs: a device-wide fence before counting in, an atomic counter, and
     /// reads of the other groups' partials that bypass this multiprocessor's L1.
