@@ -38,12 +38,17 @@ public class GemmTensorCorePtxTests
     [InlineData(typeof(GemmTile128x64))]
     [InlineData(typeof(GemmTile64x128))]
     [InlineData(typeof(GemmTile128x128))]
-    public void Simt_kernel_stages_with_128_bit_loads_and_no_tensor_core_instruction(Type tile)
+    public void Simt_kernel_stages_and_reads_its_tiles_with_128_bit_loads_and_no_tensor_core_instruction(Type tile)
     {
         string ptx = PtxCompilation.Compile(typeof(GemmKernel).GetMethod(nameof(GemmKernel.Sgemm))!.MakeGenericMethod(tile), 80);
         Assert.DoesNotContain("mma.sync", ptx, StringComparison.Ordinal);
         Assert.DoesNotContain(".local", ptx, StringComparison.Ordinal);
         AssertVectorStaging(ptx, tile.Name);
+        // at each k a thread reads its values of op(a) and op(b) with four 128-bit loads from the 16-byte aligned shared
+        // tiles (the k loop is not unrolled, so the PTX holds one step's four), and no scalar shared load
+        Assert.Equal(4, System.Text.RegularExpressions.Regex.Matches(ptx, @"ld\.shared\.v4\.f32").Count);
+        Assert.DoesNotContain("ld.shared.f32", ptx, StringComparison.Ordinal);
+        Assert.Equal(2, System.Text.RegularExpressions.Regex.Matches(ptx, @"\.shared \.align 16 ").Count);
     }
 
     [Theory]

@@ -70,25 +70,6 @@ public class KernelPtxTests
     }
 
     /// <summary>
-    /// The SIMT GEMM, per tile configuration: its 8 x 8 accumulators stay in registers, and at each k a thread reads its
-    /// values of the staged op(a) and op(b) with four 128-bit shared loads (the k loop is not unrolled, so the PTX holds
-    /// one step's four) from 16-byte aligned tiles, and no scalar shared load.
-    /// </summary>
-    [Theory]
-    [InlineData(typeof(GemmTile64x64))]
-    [InlineData(typeof(GemmTile128x64))]
-    [InlineData(typeof(GemmTile64x128))]
-    [InlineData(typeof(GemmTile128x128))]
-    public void Simt_gemm_reads_its_shared_tiles_in_128_bit_vectors(Type tile)
-    {
-        string ptx = PtxCompilation.Compile(typeof(GemmKernel).GetMethod(nameof(GemmKernel.Sgemm))!.MakeGenericMethod(tile), 80);
-        Assert.DoesNotContain(".local", ptx, StringComparison.Ordinal);
-        Assert.Equal(4, System.Text.RegularExpressions.Regex.Matches(ptx, @"ld\.shared\.v4\.f32").Count);
-        Assert.DoesNotContain("ld.shared.f32", ptx, StringComparison.Ordinal);
-        Assert.Equal(2, System.Text.RegularExpressions.Regex.Matches(ptx, @"\.shared \.align 16 ").Count);
-    }
-
-    /// <summary>
     /// Every kernel that computes a tanh GELU or tanh does it with the exponential (<see cref="Gelu"/>), never with the
     /// GPU's tanh instruction (relative error up to 2^-11), so a GPU's activations are as accurate as the CPU's.
     /// </summary>
