@@ -77,9 +77,13 @@ public sealed class IlgpuDevices : IGpuDeviceProvider
         }
     }
 
+    /// <summary>The compiler settings of every kernel: ILGPU.Algorithms' math, default (full) precision, optimisation O1.</summary>
+    internal static Context.Builder CompileKernels(Context.Builder builder) =>
+        builder.EnableAlgorithms().Math(MathMode.Default).Optimize(OptimizationLevel.O1);
+
     private static Context CreateContext(DeviceKind kind) => Context.Create(builder =>
     {
-        builder.EnableAlgorithms().Math(MathMode.Default).Optimize(OptimizationLevel.O1);
+        CompileKernels(builder);
         _ = kind switch
         {
             DeviceKind.Cuda => builder.Cuda(),

@@ -1,3 +1,4 @@
+using BiGS.Native.Gpu;
 using System.Text.RegularExpressions;
 using BiGS.Native.Gpu.Kernels;
 using Xunit;
@@ -19,7 +20,7 @@ public class GemmTensorCorePtxTests
     [InlineData(nameof(GemmTensorCoreKernel.Bf16), 90, "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32")]
     public void Kernel_compiles_to_ptx_with_its_mma_instructions(string kernel, int architecture, string mma)
     {
-        string ptx = PtxCompilation.Compile(typeof(GemmTensorCoreKernel).GetMethod(kernel)!, architecture);
+        string ptx = KernelPtx.Compile(typeof(GemmTensorCoreKernel).GetMethod(kernel)!, architecture);
         // ILGPU 1.5.3 targets sm_80 when asked for sm_90 (PTX for sm_80 runs on sm_90).
         int target = int.Parse(Regex.Match(ptx, @"\.target sm_(\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
         Assert.InRange(target, 80, architecture);
@@ -40,7 +41,7 @@ public class GemmTensorCorePtxTests
     [InlineData(typeof(GemmTile128x128))]
     public void Simt_kernel_stages_and_reads_its_tiles_with_128_bit_loads_and_no_tensor_core_instruction(Type tile)
     {
-        string ptx = PtxCompilation.Compile(typeof(GemmKernel).GetMethod(nameof(GemmKernel.Sgemm))!.MakeGenericMethod(tile), 80);
+        string ptx = KernelPtx.Compile(typeof(GemmKernel).GetMethod(nameof(GemmKernel.Sgemm))!.MakeGenericMethod(tile), 80);
         Assert.DoesNotContain("mma.sync", ptx, StringComparison.Ordinal);
         Assert.DoesNotContain(".local", ptx, StringComparison.Ordinal);
         AssertVectorStaging(ptx, tile.Name);
@@ -55,7 +56,7 @@ public class GemmTensorCorePtxTests
     [InlineData(nameof(GemmTensorCoreKernel.Tf32))]
     [InlineData(nameof(GemmTensorCoreKernel.Bf16))]
     public void Tensor_core_kernels_stage_with_128_bit_loads(string kernel) =>
-        AssertVectorStaging(PtxCompilation.Compile(typeof(GemmTensorCoreKernel).GetMethod(kernel)!, 80), kernel);
+        AssertVectorStaging(KernelPtx.Compile(typeof(GemmTensorCoreKernel).GetMethod(kernel)!, 80), kernel);
 
     [Theory]
     [InlineData(nameof(GemmTensorCoreAsyncKernel.Tf32), 90, "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32", "cvt.rna.tf32.f32", 4)]
@@ -65,7 +66,7 @@ public class GemmTensorCorePtxTests
     public void Async_kernel_copies_with_cp_async_and_loads_fragments_with_ldmatrix(string kernel, int architecture, string mma, string round,
         int ldmatrixPerStep)
     {
-        string ptx = PtxCompilation.Compile(typeof(GemmTensorCoreAsyncKernel).GetMethod(kernel)!, architecture);
+        string ptx = KernelPtx.Compile(typeof(GemmTensorCoreAsyncKernel).GetMethod(kernel)!, architecture);
         int Count(string instruction) => Regex.Matches(ptx, Regex.Escape(instruction)).Count;
         int mmas = Count(mma), ldmatrix = Count("ldmatrix.sync.aligned.m8n8.x4.shared.b16"), steps = mmas / 8;
         // Per k-step: 8 mma (2 x 4 tiles per warp), its ldmatrix loads and 16 roundings, in one inline block.

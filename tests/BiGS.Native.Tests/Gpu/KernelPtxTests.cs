@@ -1,3 +1,4 @@
+using BiGS.Native.Gpu;
 using BiGS.Native.Gpu.Kernels;
 
 namespace BiGS.Native.Tests.Gpu;
@@ -24,7 +25,7 @@ public class KernelPtxTests
     [InlineData(typeof(SsmKernels), nameof(SsmKernels.StepGradient), true)]
     public void Kernel_compiles_to_ptx_without_local_memory_or_calls(Type kernels, string kernel, bool explicitlyGrouped)
     {
-        string ptx = PtxCompilation.Compile(kernels.GetMethod(kernel)!, 80, explicitlyGrouped);
+        string ptx = KernelPtx.Compile(kernels.GetMethod(kernel)!, 80, explicitlyGrouped);
         Assert.Contains(".entry", ptx, StringComparison.Ordinal);
         Assert.DoesNotContain(".local", ptx, StringComparison.Ordinal);
         Assert.DoesNotContain("call", ptx, StringComparison.Ordinal);
@@ -47,7 +48,7 @@ public class KernelPtxTests
     [InlineData(typeof(SharedFftKernels), nameof(SharedFftKernels.KernelGradient), true, 0)]
     public void Fft_kernel_divides_integers_only_to_find_its_columns(Type kernels, string kernel, bool explicitlyGrouped, int divisions)
     {
-        string ptx = PtxCompilation.Compile(kernels.GetMethod(kernel)!, 80, explicitlyGrouped);
+        string ptx = KernelPtx.Compile(kernels.GetMethod(kernel)!, 80, explicitlyGrouped);
         Assert.InRange(System.Text.RegularExpressions.Regex.Matches(ptx, @"\b(div|rem)\.[su](32|64)\b").Count, 0, divisions);
         Assert.DoesNotContain("div.rn.f32", ptx, StringComparison.Ordinal);
     }
@@ -63,7 +64,7 @@ public class KernelPtxTests
     [InlineData(nameof(FftKernels.Radix8Stage))]
     public void Fft_stage_takes_its_twiddles_from_the_table(string kernel)
     {
-        string ptx = PtxCompilation.Compile(typeof(FftKernels).GetMethod(kernel)!, 80, explicitlyGrouped: false);
+        string ptx = KernelPtx.Compile(typeof(FftKernels).GetMethod(kernel)!, 80, explicitlyGrouped: false);
         Assert.DoesNotContain("sin.approx", ptx, StringComparison.Ordinal);
         Assert.DoesNotContain("cos.approx", ptx, StringComparison.Ordinal);
         Assert.DoesNotContain(".local", ptx, StringComparison.Ordinal);
@@ -86,7 +87,7 @@ public class KernelPtxTests
     {
         var method = kernels.GetMethod(kernel)!;
         if (argument is not null) method = method.MakeGenericMethod(argument);
-        string ptx = PtxCompilation.Compile(method, 80, explicitlyGrouped);
+        string ptx = KernelPtx.Compile(method, 80, explicitlyGrouped);
         Assert.Contains("ex2.approx", ptx, StringComparison.Ordinal);
         Assert.DoesNotContain("tanh.approx", ptx, StringComparison.Ordinal);
     }
@@ -107,7 +108,7 @@ public class KernelPtxTests
     {
         var method = typeof(ColumnTileKernels).GetMethod(kernel)!;
         if (method.IsGenericMethodDefinition) method = method.MakeGenericMethod(typeof(GeluTanhFunction));
-        string ptx = PtxCompilation.Compile(method, 80);
+        string ptx = KernelPtx.Compile(method, 80);
         Assert.DoesNotContain(".local", ptx, StringComparison.Ordinal);
         Assert.Contains("membar.gl", ptx, StringComparison.Ordinal);
         Assert.Contains("atom.add.u32", ptx, StringComparison.Ordinal);   // the arrival counter

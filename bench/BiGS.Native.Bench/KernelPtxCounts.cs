@@ -1,0 +1,53 @@
+using System.Reflection;
+using System.Text.RegularExpressions;
+using BiGS.Native.Gpu;
+using BiGS.Native.Gpu.Kernels;
+
+namespace BiGS.Native.Bench;
+
+/// <summary>
+/// The hot GPU kernels compiled to PTX for sm_80 (<see cref="KernelPtx"/>; no GPU needed) and counted: PTX lines, lines
+/// touching local memory, function calls, integer divisions and remainders, IEEE float divisions, the GPU's
+/// approximate sine, cosine and tanh, and scalar and 128-bit shared-memory loads. Run at two commits to compare builds
+/// (bench/compare/README.md, entry 16). Usage: <c>kernel-ptx</c>.
+/// </summary>
+public sealed class KernelPtxCounts : ISideBySide
+{
+    private static readonly (string Label, string Pattern)[] Counts =
+    [
+        ("local", @"\.local"), ("calls", @"call\.uni"), ("int div/rem", @"\b(div|rem)\.[su](32|64)\b"), ("div.rn.f32", @"div\.rn\.f32"),
+        ("approx sin/cos/tanh", @"(sin|cos|tanh)\.approx"), ("ld.shared", @"ld\.shared\.f32"), ("ld.shared.v4", @"ld\.shared\.v4\.f32"),
+    ];
+
+    /// <inheritdoc />
+    public string Name => "kernel-ptx";
+
+    /// <inheritdoc />
+    public string Description => "the hot GPU kernels' PTX (sm_80, no GPU needed): local memory, calls, divisions, approximations, shared loads";
+
+    /// <inheritdoc />
+    public int Run(string[] args)
+    {
+        Console.WriteLine($"{"kernel",-54} {"lines",6} {string.Join(" ", Counts.Select(c => $"{c.Label,12}"))}");
+        foreach (var kernel in Kernels())
+        {
+            string ptx = KernelPtx.Compile(kernel);
+            string name = kernel.IsGenericMethod ? $"{kernel.DeclaringType!.Name}.{kernel.Name}<{kernel.GetGenericArguments()[0].Name}>" : $"{kernel.DeclaringType!.Name}.{kernel.Name}";
+            Console.WriteLine($"{name,-54} {ptx.Split('\n').Length,6} {string.Join(" ", Counts.Select(c => $"{Regex.Matches(ptx, c.Pattern).Count,12}"))}");
+        }
+        return 0;
+    }
+
+    private static IEnumerable<MethodInfo> Kernels()
+    {
+        foreach (var name in new[] { nameof(SsmKernels.Generate), nameof(SsmKernels.Backward), nameof(SsmKernels.StepGradient) })
+            yield return typeof(SsmKernels).GetMethod(name)!;
+        foreach (var name in new[] { nameof(FftKernels.Radix2Stage), nameof(FftKernels.Radix4Stage), nameof(FftKernels.Radix8Stage) })
+            yield return typeof(FftKernels).GetMethod(name)!;
+        foreach (var name in new[] { nameof(SharedFftKernels.Convolve), nameof(SharedFftKernels.ConvolutionBackward) })
+            yield return typeof(SharedFftKernels).GetMethod(name)!;
+        yield return typeof(GemmKernel).GetMethod(nameof(GemmKernel.Sgemm))!.MakeGenericMethod(typeof(GemmTile128x128));
+        yield return typeof(ElementwiseKernels).GetMethod(nameof(ElementwiseKernels.BiasGelu))!.MakeGenericMethod(typeof(GeluTanhFunction));
+        yield return typeof(ColumnTileKernels).GetMethod(nameof(ColumnTileKernels.GatedGeluBackward))!.MakeGenericMethod(typeof(GeluTanhFunction));
+    }
+}
