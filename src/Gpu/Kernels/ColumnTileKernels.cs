@@ -37,11 +37,11 @@ public static class ColumnTileKernels
         where TGelu : struct, IUnaryFunction
     {
         var cell = TileCell.Of(tiles);
-        float total = 0f;
+        float columnBias = PerColumn(bias, tiles, cell), total = 0f;
         for (int row = cell.FirstRow; row < cell.EndRow; row += tiles.Lanes)
         {
             long i = tiles.Index(row, cell.Column);
-            float gradient = dy[i] * default(TGelu).Derivative(x[i] + bias[cell.Column], 0f);
+            float gradient = dy[i] * default(TGelu).Derivative(x[i] + columnBias, 0f);
             dx[i] = gradient;
             total += gradient;
         }
@@ -53,13 +53,13 @@ public static class ColumnTileKernels
         ArrayView<float> dz, ArrayView<float> dGate, ArrayView<float> partials, ArrayView<int> arrivals, ArrayView<float> dbias)
     {
         var cell = TileCell.Of(tiles);
-        float total = 0f;
+        float columnBias = PerColumn(bias, tiles, cell), total = 0f;
         for (int row = cell.FirstRow; row < cell.EndRow; row += tiles.Lanes)
         {
             long i = tiles.Index(row, cell.Column);
             float gradient = dy[i] * gate[i];
             dz[i] = gradient;
-            dGate[i] = dy[i] * (z[i] + bias[cell.Column]);
+            dGate[i] = dy[i] * (z[i] + columnBias);
             total += gradient;
         }
         FinishSums(tiles, cell, 1, total, 0f, partials, arrivals, accumulate: 1, dbias, dbias);
@@ -76,11 +76,11 @@ public static class ColumnTileKernels
     {
         var cell = TileCell.Of(tiles);
         var gelu = default(TGelu);
-        float totalA = 0f, totalG = 0f;
+        float columnBias = PerColumn(bias, tiles, cell), columnGateBias = PerColumn(gateBias, tiles, cell), totalA = 0f, totalG = 0f;
         for (int row = cell.FirstRow; row < cell.EndRow; row += tiles.Lanes)
         {
             long i = tiles.Index(row, cell.Column);
-            float gated = a[i] + bias[cell.Column], gate = g[i] + gateBias[cell.Column], gradient = dy[i];
+            float gated = a[i] + columnBias, gate = g[i] + columnGateBias, gradient = dy[i];
             float gradientA = gradient * gelu.Apply(gate) * gelu.Derivative(gated, 0f);
             float gradientG = gradient * gelu.Apply(gated) * gelu.Derivative(gate, 0f);
             da[i] = gradientA;
@@ -127,6 +127,12 @@ public static class ColumnTileKernels
         }
         FinishSums(tiles, cell, 2, re, im, partials, arrivals, accumulate: 0, cross, cross.SubView(1), sumStride: 2);
     }
+
+    /// <summary>
+    /// The thread's column's value of a per-column vector (a bias), read once before the row loop rather than once per
+    /// row; 0 for a thread past the last column, which has no rows.
+    /// </summary>
+    private static float PerColumn(ArrayView<float> values, ColumnTiles tiles, TileCell cell) => cell.Column < tiles.Cols ? values[cell.Column] : 0f;
 
     /// <summary>
     /// Completes <paramref name="count"/> (1 or 2) column sums from each thread's running sums <paramref name="first"/>
