@@ -11,8 +11,8 @@ namespace BiGS.Native.Bench;
 /// Times our GEMM (<see cref="Tensor.GemmInto"/>, the entry point the Linear layers use) on every matrix product of a
 /// BiGS-base training step: for each Dense of <see cref="ModelGemmShapes.BaseForward"/> the forward product (NT), the
 /// input gradient (NN) and the weight gradient (TN), at the given token counts. Prints one JSON object per product
-/// (tokens, name, calls per step, layout, m, n, k, precision, ms, tflops, and the kernel: tile, with the tuner's time per
-/// candidate tile in tile_ms where it measured them) for bench/gpu/gemm_table.py to set beside PyTorch's
+/// (tokens, name, calls per step, layout, m, n, k, precision, ms, tflops, and the kernel: tile, the SIMT plan, with the
+/// tuner's time per candidate plan in tile_ms where it measured them) for bench/gpu/gemm_table.py to set beside PyTorch's
 /// (bench/gpu/gemm_torch.py, the same shapes and layouts). Each time is the median over rounds of the mean of
 /// several launches between two device synchronisations. Options: <c>--device NAME</c> (default cuda:0),
 /// <c>--precision fp32|tf32|bf16</c> (default fp32), <c>--tokens 1024,16384</c> (BiGS-base steps at 8x128 and 32x512),
@@ -98,7 +98,8 @@ public sealed class GpuGemmTimes : ISideBySide
     /// <summary>
     /// The kernel that ran <paramref name="product"/>: "cpu", "tensor-cores" (tf32 and bf16 on CUDA sm_80+; with
     /// "cp.async+ldmatrix" under BIGS_GPU_KERNELS=async-gemm), or the SIMT
-    /// tile the backend's tuner chose, with the milliseconds per launch of each candidate when it measured them.
+    /// plan the backend's tuner chose (tile, and "/kN" when it splits k in N parts), with the milliseconds per launch of
+    /// each candidate when it measured them.
     /// </summary>
     private static (string Tile, Dictionary<string, double>? TileMs) KernelOf(Device device, Product product, Precision precision)
     {
@@ -107,9 +108,9 @@ public sealed class GpuGemmTimes : ISideBySide
             return (gpu.KernelOptions.AsyncTensorCoreGemm ? "tensor-cores cp.async+ldmatrix" : "tensor-cores", null);
         var measured = gpu.GemmTuner.Chosen.Keys.Where(p => p.TransposeA == product.TransposeA && p.TransposeB == product.TransposeB
             && p.Precision == precision && p.M == product.M && p.N == product.N && p.K == product.K).ToArray();
-        if (measured.Length == 0) return (GemmTiles.Name(gpu.GemmTuner.Pinned ?? GemmTile.Tile64x64), null);
+        if (measured.Length == 0) return ((gpu.GemmTuner.Pinned ?? GemmPlan.Default).ToString(), null);
         var timings = gpu.GemmTuner.Timings[measured[0]];
-        return (GemmTiles.Name(gpu.GemmTuner.Chosen[measured[0]]), timings.ToDictionary(t => GemmTiles.Name(t.Key), t => t.Value * 1e3));
+        return (gpu.GemmTuner.Chosen[measured[0]].ToString(), timings.ToDictionary(t => t.Key.ToString(), t => t.Value * 1e3));
     }
 
     /// <summary>Waits for the device's queued work (the CPU computes synchronously).</summary>

@@ -50,6 +50,32 @@ public static class GemmTiles
 }
 
 /// <summary>
+/// How the SIMT GEMM runs a problem: its tile configuration, and the parts its k range is split into (1: not split; see
+/// <see cref="GemmSplitK"/>).
+/// </summary>
+public readonly record struct GemmPlan(GemmTile Tile, int Splits = 1)
+{
+    /// <summary>64 x 64, k not split: the plan wherever the tuner does not measure.</summary>
+    public static GemmPlan Default => new(GemmTile.Tile64x64);
+
+    /// <summary>The tile's name (<see cref="GemmTiles.Name"/>), then "/k" and the parts when k is split: "64x64", "128x128/k4".</summary>
+    public override string ToString() => Splits == 1 ? GemmTiles.Name(Tile) : $"{GemmTiles.Name(Tile)}/k{Splits}";
+
+    /// <summary>The plan called <paramref name="name"/>, as <see cref="ToString"/> writes it.</summary>
+    /// <exception cref="ArgumentException">Another name; the message names <paramref name="what"/>.</exception>
+    public static GemmPlan Parse(string name, string what)
+    {
+        var parts = name.Split('/');
+        var tile = GemmTiles.Parse(parts[0], what);
+        if (parts.Length == 1) return new GemmPlan(tile);
+        string splits = parts[1].Trim().ToLowerInvariant();
+        return parts.Length == 2 && splits.StartsWith('k') && int.TryParse(splits.AsSpan(1), out int count) && count >= 1
+            ? new GemmPlan(tile, count)
+            : throw new ArgumentException($"{what}: '{name}' is not a GEMM plan (a tile, optionally followed by /k and the parts k is split into, e.g. 128x64/k4)");
+    }
+}
+
+/// <summary>
 /// One GEMM problem as the tuner tells them apart: layout, precision, sizes, and whether each operand is read with
 /// 128-bit loads (all of which change which tile is fastest).
 /// </summary>
@@ -62,90 +88,91 @@ public readonly record struct GemmProblem(bool TransposeA, bool TransposeB, Prec
 }
 
 /// <summary>
-/// Chooses the SIMT GEMM's tile configuration per <see cref="GemmProblem"/>. In measuring mode (the default on CUDA)
-/// the first time a problem is seen each configuration is timed once by the caller's timer and the fastest is kept
-/// for the rest of the process; in fixed mode (the default elsewhere, e.g. ILGPU's CPU accelerator) it is always
-/// 64 x 64, untimed. The environment variable <see cref="EnvironmentVariable"/> (read when a device opens) or a
-/// <see cref="Force"/> scope pins one configuration for every problem, untimed.
+/// Chooses the SIMT GEMM's plan (<see cref="GemmPlan"/>: tile configuration and split of k) per <see cref="GemmProblem"/>.
+/// In measuring mode (the default on CUDA) the first time a problem is seen each candidate plan is timed once by the
+/// caller's timer and the fastest is kept for the rest of the process; in fixed mode (the default elsewhere, e.g.
+/// ILGPU's CPU accelerator) it is always <see cref="GemmPlan.Default"/>, untimed. The environment variable
+/// <see cref="EnvironmentVariable"/> (read when a device opens) or a <see cref="Force"/> scope pins one plan for every
+/// problem, untimed.
 /// </summary>
 public sealed class GemmTileTuner
 {
-    /// <summary>The environment variable: "auto" (the default) or a tile name (<see cref="GemmTiles.Name"/>) to force.</summary>
+    /// <summary>The environment variable: "auto" (the default) or a plan (<see cref="GemmPlan.ToString"/>) to force.</summary>
     public const string EnvironmentVariable = "BIGS_GEMM_TILE";
 
-    private static readonly AsyncLocal<GemmTile?> Forced = new();
-    private readonly ConcurrentDictionary<GemmProblem, GemmTile> chosen = new();
-    private readonly ConcurrentDictionary<GemmProblem, IReadOnlyDictionary<GemmTile, double>> timings = new();
+    private static readonly AsyncLocal<GemmPlan?> Forced = new();
+    private readonly ConcurrentDictionary<GemmProblem, GemmPlan> chosen = new();
+    private readonly ConcurrentDictionary<GemmProblem, IReadOnlyDictionary<GemmPlan, double>> timings = new();
 
-    /// <summary>A tuner that measures (<paramref name="measure"/>) or keeps 64 x 64, unless <paramref name="pinned"/> is given.</summary>
-    public GemmTileTuner(bool measure, GemmTile? pinned)
+    /// <summary>A tuner that measures (<paramref name="measure"/>) or keeps the default plan, unless <paramref name="pinned"/> is given.</summary>
+    public GemmTileTuner(bool measure, GemmPlan? pinned)
     {
         Measures = measure;
         Pinned = pinned;
     }
 
-    /// <summary>True when unseen problems are timed per configuration (unless a configuration is pinned or forced).</summary>
+    /// <summary>True when unseen problems are timed per candidate plan (unless a plan is pinned or forced).</summary>
     public bool Measures { get; }
 
-    /// <summary>The configuration the environment pinned for every problem, if any.</summary>
-    public GemmTile? Pinned { get; }
+    /// <summary>The plan the environment pinned for every problem, if any.</summary>
+    public GemmPlan? Pinned { get; }
 
-    /// <summary>The configuration each problem measured so far runs with, for reports (e.g. the GEMM benchmark).</summary>
-    public IReadOnlyDictionary<GemmProblem, GemmTile> Chosen => chosen;
+    /// <summary>The plan each problem measured so far runs with, for reports (e.g. the GEMM benchmark).</summary>
+    public IReadOnlyDictionary<GemmProblem, GemmPlan> Chosen => chosen;
 
     /// <summary>The seconds per launch each candidate took when each problem in <see cref="Chosen"/> was measured.</summary>
-    public IReadOnlyDictionary<GemmProblem, IReadOnlyDictionary<GemmTile, double>> Timings => timings;
+    public IReadOnlyDictionary<GemmProblem, IReadOnlyDictionary<GemmPlan, double>> Timings => timings;
 
     /// <summary>
     /// A tuner from <see cref="EnvironmentVariable"/>: measuring when <paramref name="measureByDefault"/> (a CUDA
-    /// device) and the variable is unset or "auto", pinned when it names a tile.
+    /// device) and the variable is unset or "auto", pinned when it names a plan.
     /// </summary>
     public static GemmTileTuner FromEnvironment(bool measureByDefault)
     {
         string? value = Environment.GetEnvironmentVariable(EnvironmentVariable);
         bool auto = string.IsNullOrWhiteSpace(value) || value.Trim().Equals("auto", StringComparison.OrdinalIgnoreCase);
-        return new GemmTileTuner(measureByDefault, auto ? null : GemmTiles.Parse(value!, EnvironmentVariable));
+        return new GemmTileTuner(measureByDefault, auto ? null : GemmPlan.Parse(value!, EnvironmentVariable));
     }
 
-    /// <summary>Makes every GEMM started in this execution flow use <paramref name="tile"/> until the scope is disposed (tests, benchmarks).</summary>
-    public static IDisposable Force(GemmTile tile)
+    /// <summary>Makes every GEMM started in this execution flow use <paramref name="plan"/> until the scope is disposed (tests, benchmarks).</summary>
+    public static IDisposable Force(GemmPlan plan)
     {
         var previous = Forced.Value;
-        Forced.Value = tile;
+        Forced.Value = plan;
         return new Scope(previous);
     }
 
     /// <summary>
-    /// The configuration for <paramref name="problem"/> among <paramref name="candidates"/> (those the device can run;
-    /// 64 x 64 first) when no measuring is needed: the forced or pinned one, 64 x 64 when not measuring, or the one
-    /// measured before; false when the problem is new to a measuring tuner (then <see cref="Measure"/> it). Allocates
-    /// nothing: every GEMM launch asks.
+    /// The plan for <paramref name="problem"/> when no measuring is needed: the forced or pinned one (its tile among
+    /// <paramref name="tiles"/>, those the device can run), the default when not measuring, or the one measured before;
+    /// false when the problem is new to a measuring tuner (then <see cref="Measure"/> it). Allocates nothing: every GEMM
+    /// launch asks.
     /// </summary>
-    /// <exception cref="ArgumentException">The forced or pinned configuration is not among the candidates.</exception>
-    public bool TryChoose(GemmProblem problem, IReadOnlyList<GemmTile> candidates, out GemmTile tile)
+    /// <exception cref="ArgumentException">The forced or pinned plan's tile is not among <paramref name="tiles"/>.</exception>
+    public bool TryChoose(GemmProblem problem, IReadOnlyList<GemmTile> tiles, out GemmPlan plan)
     {
-        if ((Forced.Value ?? Pinned) is { } fixedTile)
+        if ((Forced.Value ?? Pinned) is { } fixedPlan)
         {
-            tile = candidates.Contains(fixedTile) ? fixedTile : throw new ArgumentException(
-                $"{EnvironmentVariable}: GEMM tile {GemmTiles.Name(fixedTile)} does not fit this device (it runs {string.Join(", ", candidates.Select(GemmTiles.Name))})");
+            plan = tiles.Contains(fixedPlan.Tile) ? fixedPlan : throw new ArgumentException(
+                $"{EnvironmentVariable}: GEMM tile {GemmTiles.Name(fixedPlan.Tile)} does not fit this device (it runs {string.Join(", ", tiles.Select(GemmTiles.Name))})");
             return true;
         }
-        tile = GemmTile.Tile64x64;
-        return !Measures || chosen.TryGetValue(problem, out tile);
+        plan = GemmPlan.Default;
+        return !Measures || chosen.TryGetValue(problem, out plan);
     }
 
     /// <summary>
     /// Times each of <paramref name="candidates"/> once with <paramref name="secondsPerLaunch"/>, records the times in
     /// <see cref="Timings"/> and keeps the fastest (the first of equals) for <paramref name="problem"/> from now on.
     /// </summary>
-    public GemmTile Measure(GemmProblem problem, IReadOnlyList<GemmTile> candidates, Func<GemmTile, double> secondsPerLaunch)
+    public GemmPlan Measure(GemmProblem problem, IReadOnlyList<GemmPlan> candidates, Func<GemmPlan, double> secondsPerLaunch)
     {
-        var seconds = candidates.ToDictionary(tile => tile, secondsPerLaunch);
+        var seconds = candidates.ToDictionary(plan => plan, secondsPerLaunch);
         timings[problem] = seconds;
-        return chosen.GetOrAdd(problem, candidates.MinBy(tile => seconds[tile]));
+        return chosen.GetOrAdd(problem, candidates.MinBy(plan => seconds[plan]));
     }
 
-    private sealed class Scope(GemmTile? previous) : IDisposable
+    private sealed class Scope(GemmPlan? previous) : IDisposable
     {
         public void Dispose() => Forced.Value = previous;
     }

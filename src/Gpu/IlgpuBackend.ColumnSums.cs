@@ -22,7 +22,7 @@ public sealed partial class IlgpuBackend
     /// </summary>
     private static readonly (int Width, int Lanes, int ChunkRows) CpuAcceleratorColumnTile = (2, 2, 16);
 
-    /// <summary>The arrival counters column-tile launches need in all (one per column block), grown on demand, all 0 between launches.</summary>
+    /// <summary>The arrival counters of column-tile and split-k GEMM launches (<see cref="ArrivalCounters"/>), grown on demand, all 0 between launches.</summary>
     private MemoryBuffer1D<int, Stride1D.Dense>? arrivalCounters;
 
     /// <summary>Counter buffers outgrown by <see cref="arrivalCounters"/>, kept until the backend is disposed (see <see cref="ArrivalCounters"/>).</summary>
@@ -78,7 +78,7 @@ public sealed partial class IlgpuBackend
         if (cols == 0) return;
         var tiles = ColumnTilesOf(rows, cols);
         using var partials = pool.Rent(tiles.PartialLength(sums) * sizeof(float));
-        launch(new KernelConfig(tiles.Groups, tiles.GroupSize), tiles, partials.As<float>(), ArrivalCounters(tiles));
+        launch(new KernelConfig(tiles.Groups, tiles.GroupSize), tiles, partials.As<float>(), ArrivalCounters(tiles.ColumnBlocks));
     }
 
     /// <summary>The tiles of a (rows, cols) matrix for this accelerator.</summary>
@@ -89,18 +89,19 @@ public sealed partial class IlgpuBackend
     }
 
     /// <summary>
-    /// At least one counter per column block of <paramref name="tiles"/>. A larger buffer replaces the old one when a
-    /// launch needs more (every launch leaves its counters at 0, so nothing is copied); the old one stays allocated until
-    /// the backend is disposed, since a launch from another thread may hold it still.
+    /// At least <paramref name="count"/> arrival counters (<see cref="LastArrival"/>: one per column block of a
+    /// column-tile launch, one per tile of c of a split-k GEMM). A larger buffer replaces the old one when a launch needs
+    /// more (every launch leaves its counters at 0, so nothing is copied); the old one stays allocated until the backend
+    /// is disposed, since a launch from another thread may hold it still.
     /// </summary>
-    private ArrayView<int> ArrivalCounters(ColumnTiles tiles)
+    private ArrayView<int> ArrivalCounters(long count)
     {
         lock (arrivalCountersLock)
         {
-            if (arrivalCounters is null || arrivalCounters.Length < tiles.ColumnBlocks)
+            if (arrivalCounters is null || arrivalCounters.Length < count)
             {
                 if (arrivalCounters is not null) outgrownArrivalCounters.Add(arrivalCounters);
-                arrivalCounters = Accelerator.Allocate1D<int>(Math.Max(tiles.ColumnBlocks, 1024));
+                arrivalCounters = Accelerator.Allocate1D<int>(Math.Max(count, 1024));
                 arrivalCounters.View.MemSetToZero();
             }
             return arrivalCounters.View.AsContiguous();

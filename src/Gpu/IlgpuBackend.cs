@@ -192,44 +192,70 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
             return;
         }
         var problem = new GemmProblem(transposeA, transposeB, precision, batch, m, n, k, vectorA, vectorB);
-        var tile = GemmTuner.TryChoose(problem, gemmTiles, out var known) ? known : MeasuredTile(problem, a, b, c, epilogue, shape, batch);
-        LaunchSgemm(tile, F(a), F(b), F(c), bias, operand, product, shape, batch);
+        var plan = GemmTuner.TryChoose(problem, gemmTiles, out var known) ? known : MeasuredPlan(problem, a, b, c, epilogue, shape, batch);
+        LaunchSgemm(plan, F(a), F(b), F(c), bias, operand, product, shape, batch);
     }
 
-    /// <summary>The tile the tuner keeps for a new problem after timing each candidate (<see cref="SecondsPerSgemm"/>).</summary>
-    private GemmTile MeasuredTile(GemmProblem problem, Tensor a, Tensor b, Tensor c, GemmEpilogue epilogue, GemmShape shape, int batch) =>
-        GemmTuner.Measure(problem, gemmTiles, candidate => SecondsPerSgemm(candidate, F(a), F(b), shape, batch, OnlyWritten(c, epilogue)));
+    /// <summary>The plan the tuner keeps for a new problem after timing each candidate (<see cref="SecondsPerSgemm"/>).</summary>
+    private GemmPlan MeasuredPlan(GemmProblem problem, Tensor a, Tensor b, Tensor c, GemmEpilogue epilogue, GemmShape shape, int batch) =>
+        GemmTuner.Measure(problem, CandidatePlans(problem), candidate => SecondsPerSgemm(candidate, F(a), F(b), shape, batch, OnlyWritten(c, epilogue)));
 
     /// <summary>
-    /// Picks the SIMT GEMM's tile configuration per problem (measured on CUDA, 64 x 64 elsewhere; see
-    /// <see cref="GemmTileTuner.EnvironmentVariable"/> to pin one).
+    /// The plans the tuner times for a new problem: every tile the device runs, with k whole, and split in 2, 4 or 8
+    /// parts of at least <see cref="MinimumSplitDepth"/> while the launch's threads still fit on the device at once
+    /// (a split launch that needs a second wave gains nothing over the unsplit one).
+    /// </summary>
+    private GemmPlan[] CandidatePlans(GemmProblem problem) =>
+        [.. gemmTiles.SelectMany(tile => new[] { 1, 2, 4, 8 }
+            .Where(splits => splits == 1 || (problem.K >= splits * MinimumSplitDepth && SplitFits(problem, tile, splits)))
+            .Select(splits => new GemmPlan(tile, splits)))];
+
+    /// <summary>The least k a part of a split product gets (several stages, so each group amortises its epilogue).</summary>
+    private const int MinimumSplitDepth = 128;
+
+    private bool SplitFits(GemmProblem problem, GemmTile tile, int splits) =>
+        (long)problem.Batch * Groups(problem.M, GemmTiles.Rows(tile)) * Groups(problem.N, GemmTiles.Columns(tile)) * splits * GemmTiles.Threads(tile)
+            <= (long)Accelerator.MaxNumThreadsPerMultiprocessor * Accelerator.NumMultiprocessors;
+
+    /// <summary>
+    /// Picks the SIMT GEMM's plan (tile configuration and split of k) per problem (measured on CUDA, 64 x 64 with k whole
+    /// elsewhere; see <see cref="GemmTileTuner.EnvironmentVariable"/> to pin one).
     /// </summary>
     public GemmTileTuner GemmTuner { get; }
 
-    private void LaunchSgemm(GemmTile tile, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
+    /// <summary>
+    /// Launches the SIMT GEMM with <paramref name="plan"/>: with k split, one group per tile and part, the parts' sums in
+    /// pooled scratch and one arrival counter per tile (<see cref="GemmSplitK"/>).
+    /// </summary>
+    private void LaunchSgemm(GemmPlan plan, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
         ArrayView<float> operand, ArrayView<float> product, GemmShape shape, int batch)
     {
-        int rows = GemmTiles.Rows(tile), columns = GemmTiles.Columns(tile);
-        var grid = new Index3D(Groups(shape.N, columns), Groups(shape.M, rows), batch);
+        int rows = GemmTiles.Rows(plan.Tile), columns = GemmTiles.Columns(plan.Tile);
+        int depth = GemmSplitK.DepthFor(shape.K, plan.Splits), parts = GemmSplitK.PartsOf(shape.K, depth);
+        var tiles = new Index3D(Groups(shape.N, columns), Groups(shape.M, rows), batch);
         var group = new Index3D(columns / GemmKernel.PerThread, rows / GemmKernel.PerThread, 1);
-        kernels.Sgemm(tile)(new KernelConfig(grid, group), a, b, c, bias, operand, product, shape);
+        using var partials = parts > 1 ? pool.Rent((long)tiles.Size * parts * rows * columns * sizeof(float)) : null;
+        var split = partials is null ? new GemmSplitK(1, depth, ArrayView<float>.Empty, ArrayView<int>.Empty)
+            : new GemmSplitK(parts, depth, partials.As<float>(), ArrivalCounters(tiles.Size));
+        var grid = new Index3D(tiles.X, tiles.Y, batch * parts);
+        kernels.Sgemm(plan.Tile)(new KernelConfig(grid, group), a, b, c, bias, operand, product, shape, split);
     }
 
     /// <summary>
-    /// Seconds per launch of the SIMT GEMM with <paramref name="tile"/> on the problem of <paramref name="shape"/>, with no
+    /// Seconds per launch of the SIMT GEMM with <paramref name="plan"/> on the problem of <paramref name="shape"/>, with no
     /// epilogue, into <paramref name="c"/> when the real launch will overwrite it without reading it, else into a scratch
     /// buffer (so what the epilogue reads is untouched): 2 launches to warm up (the first compiles), then
     /// <see cref="TunerLaunches"/> timed between two synchronisations of the accelerator.
     /// </summary>
-    private double SecondsPerSgemm(GemmTile tile, ArrayView<float> a, ArrayView<float> b, GemmShape shape, int batch, ArrayView<float>? c)
+    private double SecondsPerSgemm(GemmPlan plan, ArrayView<float> a, ArrayView<float> b, GemmShape shape, int batch, ArrayView<float>? c)
     {
         var plain = shape with { Alpha = 1f, Beta = 0f, HasBias = 0, Activation = GemmEpilogueStage.NoActivation, Operand = GemmEpilogueStage.NoOperand, HasProduct = 0 };
         using var scratch = c is null ? pool.Rent((long)batch * shape.M * shape.N * sizeof(float)) : null;
         var target = c ?? scratch!.As<float>();
-        for (int i = 0; i < 2; i++) LaunchSgemm(tile, a, b, target, target, target, target, plain, batch);
+        for (int i = 0; i < 2; i++) LaunchSgemm(plan, a, b, target, target, target, target, plain, batch);
         Accelerator.Synchronize();
         long start = System.Diagnostics.Stopwatch.GetTimestamp();
-        for (int i = 0; i < TunerLaunches; i++) LaunchSgemm(tile, a, b, target, target, target, target, plain, batch);
+        for (int i = 0; i < TunerLaunches; i++) LaunchSgemm(plan, a, b, target, target, target, target, plain, batch);
         Accelerator.Synchronize();
         return System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds / TunerLaunches;
     }

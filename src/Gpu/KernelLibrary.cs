@@ -4,7 +4,7 @@ using BiGS.Native.Kernels.Cpu;
 using ILGPU;
 using ILGPU.Runtime;
 using GemmKernelMethod = System.Action<ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>,
-    ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, BiGS.Native.Gpu.Kernels.GemmShape>;
+    ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, BiGS.Native.Gpu.Kernels.GemmShape, BiGS.Native.Gpu.Kernels.GemmSplitK>;
 
 namespace BiGS.Native.Gpu;
 
@@ -167,8 +167,8 @@ internal sealed class KernelLibrary(Accelerator accelerator)
     public Action<KernelConfig, ArrayView<float>, int, ArrayView<float>, int, ArrayView<float>, ArrayView<float>> SharedKernelGradient =>
         Grouped(ref sharedKernelGradient, SharedFftKernels.KernelGradient);
     /// <summary>The SIMT GEMM specialised for tile configuration <paramref name="tile"/> (every tile counted as "Gemm.Simt").</summary>
-    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape> Sgemm(GemmTile tile) =>
-        GenericGrouped<Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape>>(
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape, GemmSplitK> Sgemm(GemmTile tile) =>
+        GenericGrouped<Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape, GemmSplitK>>(
             $"Gemm.Simt.{GemmTiles.Name(tile)}", "Gemm.Simt", tile switch
             {
                 GemmTile.Tile64x64 => (GemmKernelMethod)GemmKernel.Sgemm<GemmTile64x64>,

@@ -11,10 +11,9 @@ namespace BiGS.Native.Gpu.Kernels;
 /// partial[chunk][c] = sum over the group's lanes, in lane order, of each lane's sum over its rows of the chunk
 /// sum[c] (+)= sum over chunks, in chunk order (lane l adding chunks l, l + Lanes, ...; then the lanes in order)
 /// </code>
-/// The second line is done by whichever group of a column block finishes last: each group writes its partials, makes
-/// them visible device-wide (a memory fence) and counts itself in the block's arrival counter; the group that counts
-/// last reads every chunk's partials (coherently, <see cref="ReadCoherent"/>) and resets the counter to 0 for the next
-/// launch.
+/// The second line is done by whichever group of a column block finishes last (<see cref="LastArrival"/>): each group
+/// writes its partials and counts itself in the block's arrival counter; the group that counts last reads every chunk's
+/// partials and resets the counter to 0 for the next launch.
 /// </summary>
 public static class ColumnTileKernels
 {
@@ -150,12 +149,12 @@ public static class ColumnTileKernels
         Group.Barrier();
         for (int s = 0; s < count && writes; s++) partials[tiles.PartialIndex(s, cell.Chunk, cell.Column)] = SumOverLanes(scratch, s, tiles, cell);
 
-        if (!ArrivesLast(tiles, cell, arrivals)) return;
+        if (!LastArrival.ArrivesLast(arrivals, cell.Block, tiles.Chunks)) return;
         for (int s = 0; s < count; s++)
         {
             float total = 0f;
             if (cell.Column < tiles.Cols)
-                for (int chunk = cell.Lane; chunk < tiles.Chunks; chunk += tiles.Lanes) total += ReadCoherent(partials, tiles.PartialIndex(s, chunk, cell.Column));
+                for (int chunk = cell.Lane; chunk < tiles.Chunks; chunk += tiles.Lanes) total += LastArrival.ReadCoherent(partials, tiles.PartialIndex(s, chunk, cell.Column));
             scratch[s * MaxGroup + Group.IdxX] = total;
         }
         Group.Barrier();
@@ -165,15 +164,8 @@ public static class ColumnTileKernels
             var sums = s == 0 ? firstSums : secondSums;
             sums[at] = SumOverLanes(scratch, s, tiles, cell) + (accumulate != 0 ? sums[at] : 0f);
         }
-        if (Group.IdxX == 0) arrivals[cell.Block] = 0;
+        LastArrival.Reset(arrivals, cell.Block);
     }
-
-    /// <summary>
-    /// x[i] as the device holds it now, by an atomic add of 0: other groups wrote it during this launch, and a plain load
-    /// could be served from a stale copy in this multiprocessor's L1 cache, which is not coherent with the others' stores
-    /// (the reason the CUDA guide's last-block reduction reads its partials through a volatile pointer).
-    /// </summary>
-    private static float ReadCoherent(ArrayView<float> x, long i) => Atomic.Add(ref x[i], 0f);
 
     /// <summary>Sum <paramref name="s"/>'s values of the thread's column over the group's lanes, in lane order.</summary>
     private static float SumOverLanes(ArrayView<float> scratch, int s, ColumnTiles tiles, TileCell cell)
@@ -181,21 +173,6 @@ public static class ColumnTileKernels
         float total = 0f;
         for (int lane = 0; lane < tiles.Lanes; lane++) total += scratch[s * MaxGroup + lane * tiles.Width + cell.Column % tiles.Width];
         return total;
-    }
-
-    /// <summary>
-    /// Whether this group is the last of its column block to finish: the partials it wrote are fenced (visible to the
-    /// group that reads them), then one thread counts the group in; every thread of the group gets the same answer.
-    /// </summary>
-    private static bool ArrivesLast(ColumnTiles tiles, TileCell cell, ArrayView<int> arrivals)
-    {
-        var last = SharedMemory.Allocate<int>(1);
-        MemoryFence.DeviceLevel();
-        Group.Barrier();
-        if (Group.IdxX == 0) last[0] = Atomic.Add(ref arrivals[cell.Block], 1) == tiles.Chunks - 1 ? 1 : 0;
-        Group.Barrier();
-        MemoryFence.DeviceLevel();
-        return last[0] != 0;
     }
 }
 

@@ -17,18 +17,23 @@ namespace BiGS.Native.Gpu.Kernels;
 /// multiply-adds per 4 shared loads. The shared tiles are double-buffered: the next step's operands are staged into
 /// one buffer while the other is read, so one barrier per step suffices. Operands are rounded to
 /// <see cref="GemmShape.Precision"/> as they are staged (exact for fp32; the tensor cores' rounding for tf32 and bf16),
-/// the sums are fp32. Launch: groups (ceil(n/8C), ceil(m/8R), batch) of (C, R) threads.
+/// the sums are fp32. Launch: groups (ceil(n/8C), ceil(m/8R), batch x parts of k) of (C, R) threads, where k may be
+/// split in parts whose sums the tile's last group completes (<see cref="GemmSplitK"/>).
 /// </summary>
 public static class GemmKernel
 {
     /// <summary>Rows and columns of c per thread.</summary>
     public const int PerThread = 8;
 
-    private const int Depth = 16;
+    /// <summary>The k depth of a stage of op(a) and op(b) in shared memory.</summary>
+    public const int Depth = 16;
 
-    /// <summary>The kernel (see the class summary); bias, operand and product are read only when the shape says so.</summary>
+    /// <summary>
+    /// The kernel (see the class summary) over the part of k that <paramref name="split"/> gives the group; bias, operand
+    /// and product are read only when the shape says so.
+    /// </summary>
     public static void Sgemm<TTile>(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
-        ArrayView<float> operand, ArrayView<float> product, GemmShape s) where TTile : struct, IGemmTile
+        ArrayView<float> operand, ArrayView<float> product, GemmShape s, GemmSplitK split) where TTile : struct, IGemmTile
     {
         int threadRows = default(TTile).ThreadRows, threadColumns = default(TTile).ThreadColumns;
         int rows = PerThread * threadRows, columns = PerThread * threadColumns;
@@ -39,18 +44,20 @@ public static class GemmKernel
         var (tilesA, tilesB) = (vectorsA.Cast<float>(), vectorsB.Cast<float>());
         int tx = Group.IdxX, ty = Group.IdxY, thread = ty * threadColumns + tx, threads = threadRows * threadColumns;
         int rowBase = Grid.IdxY * rows, colBase = Grid.IdxX * columns;
-        var opA = GemmStagedOperand.A(a, Grid.IdxZ * s.StrideA, s, rowBase);
-        var opB = GemmStagedOperand.B(b, Grid.IdxZ * s.StrideB, s, colBase);
-        long cFirst = Grid.IdxZ * (long)s.M * s.N;
+        var (batch, part) = split.BatchAndPart();
+        int kBegin = part * split.Depth, kEnd = Math.Min(s.K, kBegin + split.Depth);
+        var opA = GemmStagedOperand.A(a, batch * s.StrideA, s, rowBase);
+        var opB = GemmStagedOperand.B(b, batch * s.StrideB, s, colBase);
+        long cFirst = batch * (long)s.M * s.N;
         var acc = default(Block8x8);
         // Shared tiles are k-major ([k][row], [k][column]): element (outer, k) at k * outerCount + outer.
-        opA.Stage(0, rows, Depth, thread, threads, tilesA.SubView(0, stageA), rows, 1);
-        opB.Stage(0, columns, Depth, thread, threads, tilesB.SubView(0, stageB), columns, 1);
+        opA.Stage(kBegin, rows, Depth, thread, threads, tilesA.SubView(0, stageA), rows, 1);
+        opB.Stage(kBegin, columns, Depth, thread, threads, tilesB.SubView(0, stageB), columns, 1);
         Group.Barrier();
-        for (int k0 = 0, buffer = 0; k0 < s.K; k0 += Depth, buffer ^= 1)
+        for (int k0 = kBegin, buffer = 0; k0 < kEnd; k0 += Depth, buffer ^= 1)
         {
             // The other buffer was last read before the previous barrier, so it can be refilled now.
-            if (k0 + Depth < s.K)
+            if (k0 + Depth < kEnd)
             {
                 opA.Stage(k0 + Depth, rows, Depth, thread, threads, tilesA.SubView((buffer ^ 1) * stageA, stageA), rows, 1);
                 opB.Stage(k0 + Depth, columns, Depth, thread, threads, tilesB.SubView((buffer ^ 1) * stageB, stageB), columns, 1);
@@ -65,7 +72,16 @@ public static class GemmKernel
             }
             Group.Barrier();
         }
-        // The epilogue, element by element, for the thread's part of c inside the matrix.
+        long tile = split.Tile(batch);
+        if (split.Parts > 1)
+        {
+            for (int i = 0; i < PerThread; i++)
+                for (int j = 0; j < PerThread; j++)
+                    split.Partials[split.PartialIndex(tile, part, i * PerThread + j, PerThread * PerThread, thread, threads)] = acc.Get(i, j);
+            if (!LastArrival.ArrivesLast(split.Arrivals, tile, split.Parts)) return;
+        }
+        // The epilogue, element by element, for the thread's part of c inside the matrix: of the sums over every part
+        // when k is split (this group arrived last), else of the accumulators.
         for (int i = 0; i < PerThread; i++)
         {
             int row = rowBase + Position(i, ty, threadRows);
@@ -74,9 +90,11 @@ public static class GemmKernel
             {
                 int col = colBase + Position(j, tx, threadColumns);
                 if (col >= s.N) break;
-                GemmEpilogueStage.Store(c, bias, operand, product, s, cFirst, row, col, acc.Get(i, j));
+                float sum = split.Parts > 1 ? split.Total(tile, i * PerThread + j, PerThread * PerThread, thread, threads) : acc.Get(i, j);
+                GemmEpilogueStage.Store(c, bias, operand, product, s, cFirst, row, col, sum);
             }
         }
+        if (split.Parts > 1) LastArrival.Reset(split.Arrivals, tile);
     }
 
     /// <summary>

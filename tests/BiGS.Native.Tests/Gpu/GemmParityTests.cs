@@ -1,9 +1,10 @@
+using BiGS.Native.Gpu;
 using BiGS.Native.Tensors;
 using Xunit;
 
 namespace BiGS.Native.Tests.Gpu;
 
-/// <summary>Tiled SGEMM: transposes, awkward sizes, batches with a broadcast operand, alpha/beta accumulation.</summary>
+/// <summary>Tiled SGEMM: transposes, awkward sizes, batches with a broadcast operand, k split, alpha/beta accumulation.</summary>
 public abstract class GemmParityTests : GpuParityTests
 {
     [GpuFact]
@@ -31,6 +32,23 @@ public abstract class GemmParityTests : GpuParityTests
         AssertClose(Tensor.MatMul(a, c, transposeB: true), Tensor.MatMul(OnGpu(a), OnGpu(c), transposeB: true), 1e-4f);
         var d = Random(4, 17, 5);
         AssertClose(Tensor.MatMul(a, d, transposeA: true), Tensor.MatMul(OnGpu(a), OnGpu(d), transposeA: true), 1e-4f);
+    }
+
+    /// <summary>
+    /// k split in 3 parts (one group per tile, batch and part, the tile's last group adding the parts): batches of one
+    /// tile and of several, one after another, so each launch finds the arrival counters the previous one left at 0.
+    /// </summary>
+    [GpuFact]
+    public void BatchedWithKSplit()
+    {
+        using var split = GemmTileTuner.Force(new GemmPlan(GemmTile.Tile64x64, 3));
+        var a = Random(3, 70, 100);
+        var b = Random(3, 100, 90);
+        AssertClose(Tensor.MatMul(a, b), Tensor.MatMul(OnGpu(a), OnGpu(b)), 1e-4f, 1e-4f, "NN");
+        var c = Random(3, 5, 100);
+        AssertClose(Tensor.MatMul(a, c, transposeB: true), Tensor.MatMul(OnGpu(a), OnGpu(c), transposeB: true), 1e-4f, 1e-4f, "NT");
+        var d = Random(3, 70, 9);
+        AssertClose(Tensor.MatMul(a, d, transposeA: true), Tensor.MatMul(OnGpu(a), OnGpu(d), transposeA: true), 1e-4f, 1e-4f, "TN");
     }
 
     [GpuFact]

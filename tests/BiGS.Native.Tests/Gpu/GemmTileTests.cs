@@ -17,45 +17,49 @@ public class GemmTileTunerTests
 {
     private static readonly GemmProblem Square = new(false, true, Precision.Fp32, 1, 256, 256, 256, true, true);
 
+    /// <summary>Every tile with k whole, and 64 x 64 with k in 4 parts.</summary>
+    private static readonly GemmPlan[] Plans = [.. GemmTiles.All.Select(tile => new GemmPlan(tile)), new(GemmTile.Tile64x64, 4)];
+
     [Fact]
     public void Measuring_times_each_candidate_once_per_problem_and_keeps_the_fastest()
     {
         var tuner = new GemmTileTuner(measure: true, pinned: null);
-        var seconds = new Dictionary<GemmTile, double>
+        var seconds = new Dictionary<GemmPlan, double>
         {
-            [GemmTile.Tile64x64] = 3e-3, [GemmTile.Tile128x64] = 2e-3, [GemmTile.Tile64x128] = 1e-3, [GemmTile.Tile128x128] = 4e-3,
+            [new(GemmTile.Tile64x64)] = 3e-3, [new(GemmTile.Tile128x64)] = 2e-3, [new(GemmTile.Tile64x128)] = 4e-3,
+            [new(GemmTile.Tile128x128)] = 4e-3, [new(GemmTile.Tile64x64, 4)] = 1e-3,
         };
-        var timed = new List<GemmTile>();
-        double Timer(GemmTile tile)
+        var timed = new List<GemmPlan>();
+        double Timer(GemmPlan plan)
         {
-            timed.Add(tile);
-            return seconds[tile];
+            timed.Add(plan);
+            return seconds[plan];
         }
 
         Assert.False(tuner.TryChoose(Square, GemmTiles.All, out _));
-        Assert.Equal(GemmTile.Tile64x128, tuner.Measure(Square, GemmTiles.All, Timer));
-        Assert.Equal(GemmTiles.All, timed);
+        Assert.Equal(new GemmPlan(GemmTile.Tile64x64, 4), tuner.Measure(Square, Plans, Timer));
+        Assert.Equal(Plans, timed);
         // Seen before: the kept winner, untimed, even if the timer would now say otherwise.
-        seconds[GemmTile.Tile128x128] = 1e-6;
+        seconds[new(GemmTile.Tile128x128)] = 1e-6;
         Assert.True(tuner.TryChoose(Square, GemmTiles.All, out var kept));
-        Assert.Equal(GemmTile.Tile64x128, kept);
+        Assert.Equal(new GemmPlan(GemmTile.Tile64x64, 4), kept);
         // Another layout is another problem: timed again, only among the candidates given.
         var other = Square with { TransposeB = false };
-        GemmTile[] fitting = [GemmTile.Tile64x64, GemmTile.Tile128x64];
-        Assert.False(tuner.TryChoose(other, fitting, out _));
-        Assert.Equal(GemmTile.Tile128x64, tuner.Measure(other, fitting, Timer));
-        Assert.Equal([.. GemmTiles.All, .. fitting], timed);
-        Assert.Equal(GemmTile.Tile64x128, tuner.Chosen[Square]);
-        Assert.Equal(GemmTile.Tile128x64, tuner.Chosen[other]);
-        Assert.Equal(4e-3, tuner.Timings[Square][GemmTile.Tile128x128]);
+        GemmPlan[] fitting = [new(GemmTile.Tile64x64), new(GemmTile.Tile128x64)];
+        Assert.False(tuner.TryChoose(other, GemmTiles.All, out _));
+        Assert.Equal(new GemmPlan(GemmTile.Tile128x64), tuner.Measure(other, fitting, Timer));
+        Assert.Equal([.. Plans, .. fitting], timed);
+        Assert.Equal(new GemmPlan(GemmTile.Tile64x64, 4), tuner.Chosen[Square]);
+        Assert.Equal(new GemmPlan(GemmTile.Tile128x64), tuner.Chosen[other]);
+        Assert.Equal(4e-3, tuner.Timings[Square][new(GemmTile.Tile64x128)]);
         Assert.Equal(2, tuner.Timings[other].Count);
     }
 
     [Fact]
-    public void Choosing_a_measured_tile_allocates_nothing()
+    public void Choosing_a_measured_plan_allocates_nothing()
     {
         var tuner = new GemmTileTuner(measure: true, pinned: null);
-        tuner.Measure(Square, GemmTiles.All, tile => (int)tile);
+        tuner.Measure(Square, Plans, plan => (int)plan.Tile + plan.Splits);
         Assert.True(tuner.TryChoose(Square, GemmTiles.All, out _));   // compiled before counting
 
         long before = GC.GetAllocatedBytesForCurrentThread();
@@ -64,23 +68,23 @@ public class GemmTileTunerTests
     }
 
     [Fact]
-    public void Fixed_mode_keeps_64x64_unmeasured()
+    public void Fixed_mode_keeps_64x64_with_k_whole_unmeasured()
     {
         var tuner = new GemmTileTuner(measure: false, pinned: null);
-        Assert.True(tuner.TryChoose(Square, GemmTiles.All, out var tile));
-        Assert.Equal(GemmTile.Tile64x64, tile);
+        Assert.True(tuner.TryChoose(Square, GemmTiles.All, out var plan));
+        Assert.Equal(new GemmPlan(GemmTile.Tile64x64, 1), plan);
         Assert.Empty(tuner.Chosen);
     }
 
     [Fact]
-    public void Pinned_and_forced_tiles_are_used_unmeasured_and_must_fit_the_device()
+    public void Pinned_and_forced_plans_are_used_unmeasured_and_their_tile_must_fit_the_device()
     {
-        var pinned = new GemmTileTuner(measure: true, pinned: GemmTile.Tile128x64);
-        GemmTile Chosen(IReadOnlyList<GemmTile> candidates) => pinned.TryChoose(Square, candidates, out var tile) ? tile : throw new InvalidOperationException("to be measured");
-        Assert.Equal(GemmTile.Tile128x64, Chosen(GemmTiles.All));
-        using (GemmTileTuner.Force(GemmTile.Tile128x128))
-            Assert.Equal(GemmTile.Tile128x128, Chosen(GemmTiles.All));
-        Assert.Equal(GemmTile.Tile128x64, Chosen(GemmTiles.All));
+        var pinned = new GemmTileTuner(measure: true, pinned: new GemmPlan(GemmTile.Tile128x64, 2));
+        GemmPlan Chosen(IReadOnlyList<GemmTile> tiles) => pinned.TryChoose(Square, tiles, out var plan) ? plan : throw new InvalidOperationException("to be measured");
+        Assert.Equal(new GemmPlan(GemmTile.Tile128x64, 2), Chosen(GemmTiles.All));
+        using (GemmTileTuner.Force(new GemmPlan(GemmTile.Tile128x128)))
+            Assert.Equal(new GemmPlan(GemmTile.Tile128x128), Chosen(GemmTiles.All));
+        Assert.Equal(new GemmPlan(GemmTile.Tile128x64, 2), Chosen(GemmTiles.All));
         var error = Assert.Throws<ArgumentException>(() => Chosen([GemmTile.Tile64x64]));
         Assert.Contains("128x64", error.Message, StringComparison.Ordinal);
     }
@@ -94,6 +98,43 @@ public class GemmTileTunerTests
     {
         Assert.Equal(tile, GemmTiles.Parse(name, GemmTileTuner.EnvironmentVariable));
         Assert.Equal(GemmTiles.Rows(tile) * GemmTiles.Columns(tile) / 64, GemmTiles.Threads(tile));
+    }
+
+    [Theory]
+    [InlineData("64x64", GemmTile.Tile64x64, 1)]
+    [InlineData("128x64/k4", GemmTile.Tile128x64, 4)]
+    [InlineData("128x128/K3", GemmTile.Tile128x128, 3)]
+    [InlineData("64x128/k1", GemmTile.Tile64x128, 1)]
+    public void Plan_names_parse_and_print_back(string name, GemmTile tile, int splits)
+    {
+        var plan = GemmPlan.Parse(name, GemmTileTuner.EnvironmentVariable);
+        Assert.Equal(new GemmPlan(tile, splits), plan);
+        Assert.Equal(plan, GemmPlan.Parse(plan.ToString(), "again"));
+    }
+
+    [Theory]
+    [InlineData("64x64/4")]
+    [InlineData("64x64/k0")]
+    [InlineData("64x64/k2/k2")]
+    [InlineData("64x64/kx")]
+    public void A_malformed_split_is_an_error_naming_the_setting(string name)
+    {
+        var error = Assert.Throws<ArgumentException>(() => GemmPlan.Parse(name, GemmTileTuner.EnvironmentVariable));
+        Assert.Contains(GemmTileTuner.EnvironmentVariable, error.Message, StringComparison.Ordinal);
+        Assert.Contains(name, error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(768, 4, 192, 4)]
+    [InlineData(1024, 8, 128, 8)]
+    [InlineData(36, 4, 16, 3)]      // 3 stages: no more parts than stages
+    [InlineData(127, 3, 48, 3)]     // 8 stages in 3, 3, 2
+    [InlineData(0, 4, 16, 1)]
+    [InlineData(20, 1, 32, 1)]
+    public void Split_depths_are_whole_stages(int k, int splits, int depth, int parts)
+    {
+        Assert.Equal(depth, GemmSplitK.DepthFor(k, splits));
+        Assert.Equal(parts, GemmSplitK.PartsOf(k, depth));
     }
 
     [Fact]
@@ -115,8 +156,9 @@ public class GemmTileTunerTests
 }
 
 /// <summary>
-/// Every SIMT tile configuration, with scalar and 128-bit loads, in every layout against the double reference at
-/// awkward sizes (k never a multiple of the 16-deep stage), including the accumulate-into-c epilogue (beta 1).
+/// Every SIMT tile configuration, with k whole and split, with scalar and 128-bit loads, in every layout against the
+/// double reference at awkward sizes (k never a multiple of the 16-deep stage), including the accumulate-into-c
+/// epilogue (beta 1).
 /// </summary>
 public abstract class GemmTileConfigurationTests
 {
@@ -126,18 +168,18 @@ public abstract class GemmTileConfigurationTests
     /// <summary>The device under test.</summary>
     protected abstract Device Device { get; }
 
-    /// <summary>Every tile configuration by name.</summary>
-    public static TheoryData<string> Tiles() => [.. GemmTiles.All.Select(GemmTiles.Name)];
+    /// <summary>Every tile configuration with k whole, and split plans whose parts end mid-stage in the shapes above.</summary>
+    public static TheoryData<string> Plans() => [.. GemmTiles.All.Select(GemmTiles.Name), "64x64/k2", "64x64/k3", "128x128/k4"];
 
     [GpuTheory]
-    [MemberData(nameof(Tiles))]
-    public void Every_tile_and_load_path_matches_a_double_reference(string tileName)
+    [MemberData(nameof(Plans))]
+    public void Every_plan_and_load_path_matches_a_double_reference(string planName)
     {
-        var tile = GemmTiles.Parse(tileName, "tile");
-        var rng = new Random(tileName.Length);
+        var plan = GemmPlan.Parse(planName, "plan");
+        var rng = new Random(planName.Length);
         var epilogues = GemmEpilogueTests.Epilogues().Where(e => e.Name == "plain" || e.Beta == 1f).ToArray();
         Assert.Equal(2, epilogues.Length);
-        using var forced = GemmTileTuner.Force(tile);
+        using var forced = GemmTileTuner.Force(plan);
         foreach (string layout in new[] { "NN", "NT", "TN" })
             foreach (var (m, n, k) in Shapes)
                 foreach (var epilogue in epilogues)
@@ -149,7 +191,7 @@ public abstract class GemmTileConfigurationTests
                         GemmEpilogueTests.RandomMatrix(rng, m, n), GemmEpilogueTests.RandomMatrix(rng, 1, n), GemmEpilogueTests.RandomMatrix(rng, m, n));
                     // fp32 runs the SIMT kernel everywhere (bf16 runs it too, except on CUDA sm_80+: tensor cores).
                     var precision = layout == "NT" ? Precision.Bf16 : Precision.Fp32;
-                    problem.Check(Device, precision, $"{tileName} {layout} {MatMulPrecision.Name(precision)} m{m} n{n} k{k} {epilogue.Name}");
+                    problem.Check(Device, precision, $"{planName} {layout} {MatMulPrecision.Name(precision)} m{m} n{n} k{k} {epilogue.Name}");
                 }
     }
 }
