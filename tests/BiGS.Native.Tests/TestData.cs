@@ -17,6 +17,18 @@ internal static class TestData
     public static Tensor PositiveTensor(ulong seed, params int[] shape) =>
         Tensor.FromArray(Random((int)ShapeUtil.Count(shape), seed).Select(v => 0.5f + Math.Abs(v)).ToArray(), shape);
 
+    /// <summary>
+    /// The result of <paramref name="work"/> (which should read its result back from the device, so that it waits for the
+    /// launches), or a failure naming <paramref name="what"/> when it has not finished within <paramref name="seconds"/>:
+    /// a test of a launch that could stall fails instead of holding up the whole run.
+    /// </summary>
+    public static T WithinSeconds<T>(int seconds, Func<T> work, string what)
+    {
+        var task = Task.Run(work);
+        if (!task.Wait(TimeSpan.FromSeconds(seconds))) Assert.Fail($"{what}: not finished after {seconds} s");
+        return task.Result;
+    }
+
     /// <summary>Asserts |a - b| &lt;= atol + rtol |b| elementwise, reporting the first offending index.</summary>
     public static void AssertClose(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, double atol, double rtol, string what = "")
     {

@@ -33,9 +33,11 @@ internal static class LastArrival
     }
 
     /// <summary>
-    /// x[i] as the device holds it now, by an atomic add of 0: other groups wrote it during this launch, and a plain load
-    /// could be served from a stale copy in this multiprocessor's L1 cache, which is not coherent with the others' stores
-    /// (the reason the CUDA guide's last-block reduction reads its partials through a volatile pointer).
+    /// x[i] as the device holds it now, by an atomic add of 0 to its bits: other groups wrote it during this launch, and a
+    /// plain load could be served from a stale copy in this multiprocessor's L1 cache, which is not coherent with the
+    /// others' stores (the reason the CUDA guide's last-block reduction reads its partials through a volatile pointer).
+    /// An integer add, not a float one: ILGPU's CPU accelerator adds floats in a compare-and-swap loop that never ends
+    /// on a NaN (NaN != NaN), and a NaN must reach the sum, not hang the launch.
     /// </summary>
-    public static float ReadCoherent(ArrayView<float> x, long i) => Atomic.Add(ref x[i], 0f);
+    public static float ReadCoherent(ArrayView<float> x, long i) => Interop.IntAsFloat((uint)Atomic.Add(ref x.Cast<int>()[i], 0));
 }

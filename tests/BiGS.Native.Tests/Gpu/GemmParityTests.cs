@@ -51,6 +51,19 @@ public abstract class GemmParityTests : GpuParityTests
         AssertClose(Tensor.MatMul(a, d, transposeA: true), Tensor.MatMul(OnGpu(a), OnGpu(d), transposeA: true), 1e-4f, 1e-4f, "TN");
     }
 
+    /// <summary>A NaN in an operand reaches the split product's sums (and only the row it is in), within a time limit.</summary>
+    [GpuFact]
+    public void KSplitCarriesANaN()
+    {
+        using var split = GemmTileTuner.Force(new GemmPlan(GemmTile.Tile64x64, 3));
+        var values = Random(5, 100).ToArray();
+        values[2 * 100 + 77] = float.NaN;
+        var (a, b) = (OnGpu(Tensor.FromArray(values, 5, 100)), OnGpu(Random(100, 4)));
+        var product = TestData.WithinSeconds(60, () => Tensor.MatMul(a, b).ToArray(), "a split product with a NaN");
+        for (int i = 0; i < product.Length; i++)
+            Assert.True(float.IsNaN(product[i]) == (i / 4 == 2), $"element {i} of the product: {product[i]}");
+    }
+
     [GpuFact]
     public void AccumulatesWithAlphaAndBeta()
     {

@@ -50,6 +50,26 @@ public abstract class ReductionParityTests : GpuParityTests
         }
     }
 
+    /// <summary>
+    /// A NaN in a column reaches its sum through the tiles' partial sums (rows enough for several chunks on every
+    /// device), and the other columns are untouched by it; within a time limit, since a partial read back as NaN once
+    /// stalled the launch on ILGPU's CPU accelerator.
+    /// </summary>
+    [GpuFact]
+    public void ColumnSumsCarryANaNThroughThePartialSums()
+    {
+        var values = Random(1000, 3).ToArray();
+        values[700 * 3 + 1] = float.NaN;
+        var (matrix, sums) = (OnGpu(Tensor.FromArray(values, 1000, 3)), OnGpu(Tensor.Zeros(3)));
+        var result = TestData.WithinSeconds(60, () =>
+        {
+            Tensor.ColumnSumsInto(matrix, sums, accumulate: false);
+            return sums.ToArray();
+        }, "column sums with a NaN");
+        Assert.True(float.IsNaN(result[1]), $"column 1: {result[1]}");
+        Assert.True(float.IsFinite(result[0]) && float.IsFinite(result[2]), $"columns 0 and 2: {result[0]}, {result[2]}");
+    }
+
     /// <summary>A matrix with no rows still writes its sums: zeros when overwriting, the old values when accumulating.</summary>
     [GpuFact]
     public void ColumnSumsOfNoRows()
