@@ -113,13 +113,10 @@ public static class FftKernels
     private static (int Sequence, int T, int Q, int P, int Apart) RadixInputs(Index1D i, int n, int radix, int stride)
     {
         int groups = n / radix;
-        int sequence = i >> Log2(groups), j = i & (groups - 1);
-        int q = j & (stride - 1), p = j >> Log2(stride);
+        int sequence = i >> PowerOfTwo.Log2(groups), j = i & (groups - 1);
+        int q = j & (stride - 1), p = j >> PowerOfTwo.Log2(stride);
         return (sequence, q + stride * p, q, p, groups);
     }
-
-    /// <summary>log2 of a power of two.</summary>
-    internal static int Log2(int powerOfTwo) => IntrinsicMath.BitOperations.TrailingZeroCount(powerOfTwo);
 
     /// <summary>
     /// The 4-point DFT with sign direction: e^(direction 2 pi i r u / 4) = (direction i)^(ru), so

@@ -14,8 +14,9 @@ namespace BiGS.Native.Gpu.Kernels;
 /// apart took 8 scalar loads each. Per step of 16 along k the group stages op(a) (8R x 16) and op(b)
 /// (16 x 8C) in shared memory (<see cref="GemmStagedOperand"/>: 128-bit loads where the host found the operand
 /// aligned), each element loaded from global memory once and then used 8C or 8R times; each thread then does 64
-/// multiply-adds per 4 shared loads. The shared tiles are double-buffered: the next step's operands are staged into
-/// one buffer while the other is read, so one barrier per step suffices. Operands are rounded to
+/// multiply-adds per 4 shared loads. The shared tiles are double-buffered: the next step's operands are loaded into
+/// registers before the current step's multiply-adds and stored into one buffer after them while the other is read,
+/// so the global loads' latency is hidden behind the arithmetic and one barrier per step suffices. Operands are rounded to
 /// <see cref="GemmShape.Precision"/> as they are staged (exact for fp32; the tensor cores' rounding for tf32 and bf16),
 /// the sums are fp32. Launch: groups (ceil(n/8C), ceil(m/8R), batch x parts of k) of (C, R) threads, where k may be
 /// split in parts whose sums the tile's last group completes (<see cref="GemmSplitK"/>).
@@ -56,12 +57,11 @@ public static class GemmKernel
         Group.Barrier();
         for (int k0 = kBegin, buffer = 0; k0 < kEnd; k0 += Depth, buffer ^= 1)
         {
-            // The other buffer was last read before the previous barrier, so it can be refilled now.
-            if (k0 + Depth < kEnd)
-            {
-                opA.Stage(k0 + Depth, rows, Depth, thread, threads, tilesA.SubView((buffer ^ 1) * stageA, stageA), rows, 1);
-                opB.Stage(k0 + Depth, columns, Depth, thread, threads, tilesB.SubView((buffer ^ 1) * stageB, stageB), columns, 1);
-            }
+            // The next step's operands: loaded now, stored to the other buffer after the multiply-adds (it was last read
+            // before the previous barrier), so the loads are in flight meanwhile.
+            bool more = k0 + Depth < kEnd;
+            var nextA = more ? opA.Load(k0 + Depth, rows, Depth, thread, threads) : default;
+            var nextB = more ? opB.Load(k0 + Depth, columns, Depth, thread, threads) : default;
             // 16 rank-one updates of the thread's 8 x 8 block from the staged tiles; in vectors, a k-row of the a tile is
             // 2R long and the thread's runs of rows are at ty and R + ty (likewise tx and C + tx in b)
             int firstA = buffer * stageA / 4 + ty, firstB = buffer * stageB / 4 + tx;
@@ -69,6 +69,11 @@ public static class GemmKernel
             {
                 int vectorA = firstA + 2 * threadRows * k, vectorB = firstB + 2 * threadColumns * k;
                 acc.Update(vectorsA[vectorA], vectorsA[vectorA + threadRows], vectorsB[vectorB], vectorsB[vectorB + threadColumns]);
+            }
+            if (more)
+            {
+                opA.Store(nextA, rows, Depth, thread, threads, tilesA.SubView((buffer ^ 1) * stageA, stageA), rows, 1);
+                opB.Store(nextB, columns, Depth, thread, threads, tilesB.SubView((buffer ^ 1) * stageB, stageB), columns, 1);
             }
             Group.Barrier();
         }
@@ -232,23 +237,37 @@ public readonly struct GemmStagedOperand
 
     /// <summary>
     /// Stages outer [base, +<paramref name="outerCount"/>) by k [<paramref name="k0"/>, +<paramref name="depth"/>),
-    /// rounded to the precision and 0 outside the matrix, into tile[k kStride + outer outerStride]. The group's
-    /// <paramref name="threads"/> threads walk the operand's contiguous dimension together (coalesced), one element
-    /// each, or four with one 128-bit load when the host found the operand aligned (<see cref="GemmShape.VectorA"/>).
+    /// rounded to the precision and 0 outside the matrix, into tile[k kStride + outer outerStride]: <see cref="Load"/>,
+    /// then <see cref="Store"/>.
     /// </summary>
-    public void Stage(int k0, int outerCount, int depth, int thread, int threads, ArrayView<float> tile, int kStride, int outerStride)
+    public void Stage(int k0, int outerCount, int depth, int thread, int threads, ArrayView<float> tile, int kStride, int outerStride) =>
+        Store(Load(k0, outerCount, depth, thread, threads), outerCount, depth, thread, threads, tile, kStride, outerStride);
+
+    /// <summary>
+    /// The thread's share of the stage of outer [base, +<paramref name="outerCount"/>) by k [<paramref name="k0"/>,
+    /// +<paramref name="depth"/>), 0 outside the matrix, loaded from global memory into registers, four elements per
+    /// slot of <see cref="StagedRegisters"/> (<see cref="SlotElement"/>). A kernel loads the next stage before it
+    /// multiplies the current one and stores it to shared memory after, so that the loads are in flight during the
+    /// multiply-adds.
+    /// </summary>
+    internal StagedRegisters Load(int k0, int outerCount, int depth, int thread, int threads)
     {
-        int width = vector ? 4 : 1;
+        var staged = default(StagedRegisters);
+        for (int q = 0; q < StagedRegisters.Slots(outerCount, depth, threads); q++)
+            staged.Set(q, LoadSlot(q, k0, outerCount, depth, thread, threads));
+        return staged;
+    }
+
+    /// <summary>Stores what <see cref="Load"/> loaded, rounded to the precision, into tile[k kStride + outer outerStride].</summary>
+    internal void Store(in StagedRegisters staged, int outerCount, int depth, int thread, int threads, ArrayView<float> tile, int kStride, int outerStride)
+    {
         int step = kContiguous ? kStride : outerStride;   // tile distance between neighbours in memory
-        for (int e = thread * width; e < outerCount * depth; e += threads * width)
+        for (int q = 0; q < StagedRegisters.Slots(outerCount, depth, threads); q++)
         {
-            // Elements e .. e + width - 1 of the tile, in memory order: consecutive along the contiguous dimension.
-            var (outer, k, at, inside) = Locate(e, k0, outerCount, depth, width);
-            int to = k * kStride + outer * outerStride;
-            if (vector && inside == 4)
+            var v = staged.Get(q);
+            if (vector)
             {
-                // One 128-bit load (ld.v4.f32): at is a multiple of 4 and the view 16-byte aligned (checked on the host).
-                var v = values.Cast<Float4>()[at / 4];
+                int to = TileIndex(SlotElement(q, 0, thread, threads), outerCount, depth, kStride, outerStride);
                 tile[to] = GemmRounding.Round(v.X, precision);
                 tile[to + step] = GemmRounding.Round(v.Y, precision);
                 tile[to + 2 * step] = GemmRounding.Round(v.Z, precision);
@@ -256,11 +275,57 @@ public readonly struct GemmStagedOperand
             }
             else
             {
-                for (int j = 0; j < width; j++)
-                    tile[to + j * step] = j < inside ? GemmRounding.Round(values[at + j], precision) : 0f;
+                for (int j = 0; j < 4; j++)
+                    tile[TileIndex(SlotElement(q, j, thread, threads), outerCount, depth, kStride, outerStride)] = GemmRounding.Round(v.Get(j), precision);
             }
         }
     }
+
+    /// <summary>
+    /// The tile element (in memory order) of element <paramref name="j"/> of slot <paramref name="q"/>: the group's
+    /// threads walk the operand's contiguous dimension together (coalesced), with one 128-bit load per slot where the host
+    /// found the operand aligned (<see cref="GemmShape.VectorA"/>: four consecutive elements), else four scalar loads a
+    /// group's width apart.
+    /// </summary>
+    private int SlotElement(int q, int j, int thread, int threads) => vector ? (q * threads + thread) * 4 + j : (q * 4 + j) * threads + thread;
+
+    /// <summary>Slot <paramref name="q"/> of the stage at <paramref name="k0"/>, 0 outside the matrix.</summary>
+    private Float4 LoadSlot(int q, int k0, int outerCount, int depth, int thread, int threads)
+    {
+        if (vector)
+        {
+            var (_, _, at, inside) = Locate(SlotElement(q, 0, thread, threads), k0, outerCount, depth, 4);
+            // One 128-bit load (ld.v4.f32): at is a multiple of 4 and the view 16-byte aligned (checked on the host).
+            if (inside == 4) return values.Cast<Float4>()[at / 4];
+            return new Float4(ValueOrZero(at, 0, inside), ValueOrZero(at, 1, inside), ValueOrZero(at, 2, inside), ValueOrZero(at, 3, inside));
+        }
+        return new Float4(ScalarOrZero(q, 0, k0, outerCount, depth, thread, threads), ScalarOrZero(q, 1, k0, outerCount, depth, thread, threads),
+            ScalarOrZero(q, 2, k0, outerCount, depth, thread, threads), ScalarOrZero(q, 3, k0, outerCount, depth, thread, threads));
+    }
+
+    /// <summary>values[at + j] when it is among the <paramref name="inside"/> elements inside the matrix, else 0.</summary>
+    private float ValueOrZero(long at, int j, int inside) => j < inside ? values[at + j] : 0f;
+
+    /// <summary>Element <paramref name="j"/> of scalar slot <paramref name="q"/>, 0 outside the matrix.</summary>
+    private float ScalarOrZero(int q, int j, int k0, int outerCount, int depth, int thread, int threads)
+    {
+        var (_, _, at, inside) = Locate(SlotElement(q, j, thread, threads), k0, outerCount, depth, 1);
+        return ValueOrZero(at, 0, inside);
+    }
+
+    /// <summary>Where tile element <paramref name="e"/> (in memory order) goes in a tile of strides kStride and outerStride.</summary>
+    private int TileIndex(int e, int outerCount, int depth, int kStride, int outerStride)
+    {
+        var (outer, k) = Position(e, outerCount, depth);
+        return k * kStride + outer * outerStride;
+    }
+
+    /// <summary>
+    /// The outer index and k in the tile of tile element <paramref name="e"/> (in memory order). The tile's sides are
+    /// powers of two in every kernel (64 or 128 by 16 or 32), so this divides by shifting (<see cref="PowerOfTwo"/>).
+    /// </summary>
+    private (int Outer, int K) Position(int e, int outerCount, int depth) =>
+        kContiguous ? (e >> PowerOfTwo.Log2(depth), e & (depth - 1)) : (e & (outerCount - 1), e >> PowerOfTwo.Log2(outerCount));
 
     /// <summary>
     /// Stages like <see cref="Stage"/>, unrounded, with asynchronous copies (<c>cp.async</c>, CUDA sm_80+) into the
@@ -289,7 +354,7 @@ public readonly struct GemmStagedOperand
     /// </summary>
     private (int Outer, int K, long At, int Inside) Locate(int e, int k0, int outerCount, int depth, int width)
     {
-        int outer = kContiguous ? e / depth : e % outerCount, k = kContiguous ? e % depth : e / outerCount;
+        var (outer, k) = Position(e, outerCount, depth);
         int row = outerBase + outer, kk = k0 + k;
         long at = kContiguous ? first + (long)row * ld + kk : first + (long)kk * ld + row;
         int inside = kContiguous
@@ -307,11 +372,35 @@ public readonly struct GemmStagedOperand
 }
 
 /// <summary>Four consecutive floats, loaded as one 128-bit access (from device or shared memory).</summary>
-internal struct Float4
+internal struct Float4(float x, float y, float z, float w)
 {
-#pragma warning disable CS0649 // written only by loads from memory
-    public float X, Y, Z, W;
-#pragma warning restore CS0649
+    public float X = x, Y = y, Z = z, W = w;
+
+    /// <summary>Element <paramref name="j"/> (0: X ... 3: W).</summary>
+    public readonly float Get(int j) => j == 0 ? X : j == 1 ? Y : j == 2 ? Z : W;
+}
+
+/// <summary>
+/// A thread's share of one stage of a GEMM operand between its loads from global memory and its stores to shared
+/// memory (<see cref="GemmStagedOperand.Load"/>): up to four slots of four elements, as fields so that they live in
+/// registers. Every tile configuration gives each thread 2 or 4 slots per operand.
+/// </summary>
+internal struct StagedRegisters
+{
+    private Float4 s0, s1, s2, s3;
+
+    /// <summary>Slots per thread for a stage of <paramref name="outerCount"/> x <paramref name="depth"/> among <paramref name="threads"/> threads.</summary>
+    public static int Slots(int outerCount, int depth, int threads) => outerCount * depth / (4 * threads);
+
+    public readonly Float4 Get(int q) => q == 0 ? s0 : q == 1 ? s1 : q == 2 ? s2 : s3;
+
+    public void Set(int q, Float4 value)
+    {
+        if (q == 0) s0 = value;
+        else if (q == 1) s1 = value;
+        else if (q == 2) s2 = value;
+        else s3 = value;
+    }
 }
 
 /// <summary>

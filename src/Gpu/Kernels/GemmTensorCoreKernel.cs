@@ -59,11 +59,10 @@ public static class GemmTensorCoreKernel
         Group.Barrier();
         for (int k0 = 0, buffer = 0; k0 < s.K; k0 += Depth, buffer ^= 1)
         {
-            if (k0 + Depth < s.K)
-            {
-                opA.Stage(k0 + Depth, Tile, Depth, thread, Threads, tilesA.SubView((buffer ^ 1) * StageSize, StageSize), 1, RowStride);
-                opB.Stage(k0 + Depth, Tile, Depth, thread, Threads, tilesB.SubView((buffer ^ 1) * StageSize, StageSize), 1, RowStride);
-            }
+            // The next step's operands, loaded before the mma and stored to the other buffer after (as the SIMT kernel does).
+            bool more = k0 + Depth < s.K;
+            var nextA = more ? opA.Load(k0 + Depth, Tile, Depth, thread, Threads) : default;
+            var nextB = more ? opB.Load(k0 + Depth, Tile, Depth, thread, Threads) : default;
             var tileA = tilesA.SubView(buffer * StageSize, StageSize);
             var tileB = tilesB.SubView(buffer * StageSize, StageSize);
             for (int k = 0; k < Depth; k += mma.Depth)
@@ -73,6 +72,11 @@ public static class GemmTensorCoreKernel
                     mma.LoadA(tileA, aRow, laneK), mma.LoadA(tileA, aRow + 16 * RowStride, laneK),
                     mma.LoadB(tileB, bCol, laneK), mma.LoadB(tileB, bCol + 8 * RowStride, laneK),
                     mma.LoadB(tileB, bCol + 16 * RowStride, laneK), mma.LoadB(tileB, bCol + 24 * RowStride, laneK));
+            }
+            if (more)
+            {
+                opA.Store(nextA, Tile, Depth, thread, Threads, tilesA.SubView((buffer ^ 1) * StageSize, StageSize), 1, RowStride);
+                opB.Store(nextB, Tile, Depth, thread, Threads, tilesB.SubView((buffer ^ 1) * StageSize, StageSize), 1, RowStride);
             }
             Group.Barrier();
         }

@@ -187,9 +187,9 @@ public static class SharedFftKernels
     /// </summary>
     private static (int A, int Twiddle) Butterfly(int i, int first, int n, int half)
     {
-        int pairs = n / 2, halfBits = FftKernels.Log2(half);
+        int pairs = n / 2, halfBits = PowerOfTwo.Log2(half);
         int r = i & (pairs - 1), j = r & (half - 1);
-        int sequence = i >> FftKernels.Log2(pairs), block = r >> halfBits;
+        int sequence = i >> PowerOfTwo.Log2(pairs), block = r >> halfBits;
         return (2 * (first + sequence * n + block * 2 * half + j), 2 * j * (pairs >> halfBits));
     }
 
@@ -223,7 +223,7 @@ internal readonly struct GroupColumns
         Sequences = Math.Min(sequencesPerGroup, layout.Sequences - firstSequence);
         firstColumn = 2 * firstSequence;
         laneStep = Math.Min(2 * sequencesPerGroup, Group.DimX);
-        int laneBits = FftKernels.Log2(laneStep);
+        int laneBits = PowerOfTwo.Log2(laneStep);
         firstStep = Group.IdxX >> laneBits;
         stepStride = Group.DimX >> laneBits;
     }
