@@ -387,6 +387,9 @@ internal struct Float4(float x, float y, float z, float w)
 /// </summary>
 internal struct StagedRegisters
 {
+    /// <summary>The slots a thread can hold (a test checks every kernel's stages against it).</summary>
+    public const int MaxSlots = 4;
+
     private Float4 s0, s1, s2, s3;
 
     /// <summary>Slots per thread for a stage of <paramref name="outerCount"/> x <paramref name="depth"/> among <paramref name="threads"/> threads.</summary>

@@ -26,7 +26,9 @@ public static class GemmTensorCoreKernel
     /// <summary>Threads per group (4 warps).</summary>
     public const int Threads = 128;
 
-    private const int Depth = 32;
+    /// <summary>The k depth of a stage of op(a) and op(b) in shared memory.</summary>
+    public const int Depth = 32;
+
     private const int RowStride = Depth + 4;
     private const int StageSize = Tile * RowStride;
 

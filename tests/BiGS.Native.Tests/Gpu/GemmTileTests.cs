@@ -124,6 +124,19 @@ public class GemmTileTunerTests
         Assert.Contains(name, error.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Each kernel's stages fit the staging registers (at most four slots of four floats per operand and thread):
+    /// the SIMT tiles' op(a) and op(b) stages of 16 along k, and the tensor-core kernel's of 32.
+    /// </summary>
+    [Fact]
+    public void Every_stage_fits_the_staging_registers()
+    {
+        foreach (var tile in GemmTiles.All)
+            foreach (int outer in new[] { GemmTiles.Rows(tile), GemmTiles.Columns(tile) })
+                Assert.InRange(StagedRegisters.Slots(outer, GemmKernel.Depth, GemmTiles.Threads(tile)), 1, StagedRegisters.MaxSlots);
+        Assert.InRange(StagedRegisters.Slots(GemmTensorCoreKernel.Tile, GemmTensorCoreKernel.Depth, GemmTensorCoreKernel.Threads), 1, StagedRegisters.MaxSlots);
+    }
+
     [Theory]
     [InlineData(768, 4, 192, 4)]
     [InlineData(1024, 8, 128, 8)]
