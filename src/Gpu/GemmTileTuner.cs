@@ -75,6 +75,30 @@ public readonly record struct GemmPlan(GemmTile Tile, int Splits = 1)
     }
 }
 
+/// <summary>The plans a measuring tuner times.</summary>
+public static class GemmPlans
+{
+    /// <summary>The least k a part of a split product gets (several stages, so each group amortises its epilogue).</summary>
+    public const int MinimumSplitDepth = 128;
+
+    /// <summary>
+    /// The plans to time for <paramref name="problem"/>: each of <paramref name="tiles"/> (those the device runs) with k
+    /// whole, and split in 2, 4 or 8 parts of at least <see cref="MinimumSplitDepth"/> while the launch's threads fit in
+    /// the device's <paramref name="deviceThreads"/> (threads per multiprocessor x multiprocessors) at once: a split
+    /// launch that needs a second wave gains nothing over the unsplit one.
+    /// </summary>
+    public static GemmPlan[] Candidates(GemmProblem problem, IReadOnlyList<GemmTile> tiles, long deviceThreads) =>
+        [.. tiles.SelectMany(tile => new[] { 1, 2, 4, 8 }
+            .Where(splits => splits == 1 || (problem.K >= splits * MinimumSplitDepth && Threads(problem, tile) * splits <= deviceThreads))
+            .Select(splits => new GemmPlan(tile, splits)))];
+
+    /// <summary>Threads of the unsplit launch of <paramref name="problem"/> with <paramref name="tile"/>.</summary>
+    private static long Threads(GemmProblem problem, GemmTile tile) =>
+        (long)problem.Batch * Groups(problem.M, GemmTiles.Rows(tile)) * Groups(problem.N, GemmTiles.Columns(tile)) * GemmTiles.Threads(tile);
+
+    private static long Groups(int length, int perGroup) => (length + perGroup - 1) / perGroup;
+}
+
 /// <summary>
 /// One GEMM problem as the tuner tells them apart: layout, precision, sizes, and whether each operand is read with
 /// 128-bit loads (all of which change which tile is fastest).

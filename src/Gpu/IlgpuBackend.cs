@@ -198,24 +198,8 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
 
     /// <summary>The plan the tuner keeps for a new problem after timing each candidate (<see cref="SecondsPerSgemm"/>).</summary>
     private GemmPlan MeasuredPlan(GemmProblem problem, Tensor a, Tensor b, Tensor c, GemmEpilogue epilogue, GemmShape shape, int batch) =>
-        GemmTuner.Measure(problem, CandidatePlans(problem), candidate => SecondsPerSgemm(candidate, F(a), F(b), shape, batch, OnlyWritten(c, epilogue)));
-
-    /// <summary>
-    /// The plans the tuner times for a new problem: every tile the device runs, with k whole, and split in 2, 4 or 8
-    /// parts of at least <see cref="MinimumSplitDepth"/> while the launch's threads still fit on the device at once
-    /// (a split launch that needs a second wave gains nothing over the unsplit one).
-    /// </summary>
-    private GemmPlan[] CandidatePlans(GemmProblem problem) =>
-        [.. gemmTiles.SelectMany(tile => new[] { 1, 2, 4, 8 }
-            .Where(splits => splits == 1 || (problem.K >= splits * MinimumSplitDepth && SplitFits(problem, tile, splits)))
-            .Select(splits => new GemmPlan(tile, splits)))];
-
-    /// <summary>The least k a part of a split product gets (several stages, so each group amortises its epilogue).</summary>
-    private const int MinimumSplitDepth = 128;
-
-    private bool SplitFits(GemmProblem problem, GemmTile tile, int splits) =>
-        (long)problem.Batch * Groups(problem.M, GemmTiles.Rows(tile)) * Groups(problem.N, GemmTiles.Columns(tile)) * splits * GemmTiles.Threads(tile)
-            <= (long)Accelerator.MaxNumThreadsPerMultiprocessor * Accelerator.NumMultiprocessors;
+        GemmTuner.Measure(problem, GemmPlans.Candidates(problem, gemmTiles, (long)Accelerator.MaxNumThreadsPerMultiprocessor * Accelerator.NumMultiprocessors),
+            candidate => SecondsPerSgemm(candidate, F(a), F(b), shape, batch, OnlyWritten(c, epilogue)));
 
     /// <summary>
     /// Picks the SIMT GEMM's plan (tile configuration and split of k) per problem (measured on CUDA, 64 x 64 with k whole

@@ -125,6 +125,27 @@ public class GemmTileTunerTests
     }
 
     /// <summary>
+    /// On an H200 (132 multiprocessors of 2048 threads): the 768 x 768 products of a step on 1024 tokens get split
+    /// candidates (parts of at least 128 of k), the vocabulary product (1024 x 30522 x 768) and a step on 16384 tokens
+    /// none, since their unsplit launches already fill the device.
+    /// </summary>
+    [Fact]
+    public void Split_candidates_go_to_long_k_products_that_leave_the_device_idle()
+    {
+        const long h200 = 132 * 2048;
+        string Names(GemmProblem problem) => string.Join(" ", GemmPlans.Candidates(problem, GemmTiles.All, h200));
+        var forward = new GemmProblem(false, true, Precision.Fp32, 1, 1024, 768, 768, true, true);
+        Assert.Equal("64x64 64x64/k2 64x64/k4 128x64 128x64/k2 128x64/k4 64x128 64x128/k2 64x128/k4 128x128 128x128/k2 128x128/k4", Names(forward));
+        var weightGradient = forward with { TransposeA = true, TransposeB = false, M = 768, K = 1024 };
+        Assert.Equal("64x64 64x64/k2 64x64/k4 64x64/k8 128x64 128x64/k2 128x64/k4 128x64/k8 64x128 64x128/k2 64x128/k4 64x128/k8 128x128 128x128/k2 128x128/k4 128x128/k8",
+            Names(weightGradient));
+        Assert.Equal("64x64 128x64 64x128 128x128", Names(forward with { N = 30522 }));
+        // 16384 x 768 with 64 x 64 tiles: 3072 groups of 64 threads, 196608 of the 270336; split in 2 they would not fit
+        Assert.Equal("64x64 128x64 64x128 128x128", Names(forward with { M = 16384 }));
+        Assert.Equal("64x64 64x64/k2 128x64 128x64/k2 64x128 64x128/k2 128x128 128x128/k2", Names(forward with { K = 300 }));
+    }
+
+    /// <summary>
     /// Each kernel's stages fit the staging registers (at most four slots of four floats per operand and thread):
     /// the SIMT tiles' op(a) and op(b) stages of 16 along k, and the tensor-core kernel's of 32.
     /// </summary>
