@@ -4,8 +4,9 @@ namespace BiGS.Native.Gpu.Kernels;
 
 /// <summary>
 /// Split-k for the SIMT GEMM (<see cref="GemmKernel"/>): the k range is cut into <see cref="Parts"/> parts of
-/// <see cref="Depth"/> (a multiple of the kernel's stage, <see cref="GemmKernel.Depth"/>; the last part may be shorter), and the launch has one
-/// group per tile of c and part, so a product with few tiles of c and a long k still fills a GPU. A step on 1024 tokens
+/// <see cref="Depth"/> (a multiple of the kernel's stage, <see cref="GemmKernel.Depth"/>; the last part may be
+/// shorter), and the launch has one group per tile of c and part, so a product with few tiles of c and a long k still
+/// fills a GPU. A step on 1024 tokens
 /// has 768 x 768 products with k = 1024 (dW) or m = 1024 (forward): 192 groups of 64 threads on an H200's 132
 /// multiprocessors, against 2048 threads each can hold.
 /// <code>
@@ -18,7 +19,7 @@ namespace BiGS.Native.Gpu.Kernels;
 /// </summary>
 /// <param name="Parts">Parts of k (1: not split).</param>
 /// <param name="Depth">The k length of each part but the last.</param>
-/// <param name="Partials">Parts x tiles x the tile's elements, as <see cref="PartialIndex"/> lays them out (unused with one part).</param>
+/// <param name="Partials">Tiles x parts x the tile's elements, as <see cref="PartialIndex"/> lays them out (unused with one part).</param>
 /// <param name="Arrivals">One counter per tile of c (batches included), 0 before the launch and after it.</param>
 public readonly record struct GemmSplitK(int Parts, int Depth, ArrayView<float> Partials, ArrayView<int> Arrivals)
 {
