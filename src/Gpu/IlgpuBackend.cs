@@ -197,9 +197,12 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
     }
 
     /// <summary>The plan the tuner keeps for a new problem after timing each candidate (<see cref="SecondsPerSgemm"/>).</summary>
-    private GemmPlan MeasuredPlan(GemmProblem problem, Tensor a, Tensor b, Tensor c, GemmEpilogue epilogue, GemmShape shape, int batch) =>
-        GemmTuner.Measure(problem, GemmPlans.Candidates(problem, gemmTiles, (long)Accelerator.MaxNumThreadsPerMultiprocessor * Accelerator.NumMultiprocessors),
+    private GemmPlan MeasuredPlan(GemmProblem problem, Tensor a, Tensor b, Tensor c, GemmEpilogue epilogue, GemmShape shape, int batch)
+    {
+        long deviceThreads = (long)Accelerator.MaxNumThreadsPerMultiprocessor * Accelerator.NumMultiprocessors;
+        return GemmTuner.Measure(problem, GemmPlans.Candidates(problem, gemmTiles, deviceThreads),
             candidate => SecondsPerSgemm(candidate, F(a), F(b), shape, batch, OnlyWritten(c, epilogue)));
+    }
 
     /// <summary>
     /// Picks the SIMT GEMM's plan (tile configuration and split of k) per problem (measured on CUDA, 64 x 64 with k whole
