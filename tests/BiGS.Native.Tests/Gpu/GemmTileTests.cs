@@ -126,8 +126,9 @@ public class GemmTileTunerTests
 
     /// <summary>
     /// On an H200 (132 multiprocessors of 2048 threads): the 768 x 768 products of a step on 1024 tokens get split
-    /// candidates (parts of at least 128 of k), the vocabulary product (1024 x 30522 x 768) and a step on 16384 tokens
-    /// none, since their unsplit launches already fill the device.
+    /// candidates (parts of at least 128 of k), and so do the weight gradients of a step on 16384 tokens; the vocabulary
+    /// product (1024 x 30522 x 768) and the forward product on 16384 tokens none, since their unsplit launches already
+    /// fill the device.
     /// </summary>
     [Fact]
     public void Split_candidates_go_to_long_k_products_that_leave_the_device_idle()
@@ -139,6 +140,8 @@ public class GemmTileTunerTests
         var weightGradient = forward with { TransposeA = true, TransposeB = false, M = 768, K = 1024 };
         Assert.Equal("64x64 64x64/k2 64x64/k4 64x64/k8 128x64 128x64/k2 128x64/k4 128x64/k8 64x128 64x128/k2 64x128/k4 64x128/k8 128x128 128x128/k2 128x128/k4 128x128/k8",
             Names(weightGradient));
+        // the weight gradients of a step on 16384 tokens: k = 16384, 144 groups of 64 threads
+        Assert.Equal(Names(weightGradient), Names(weightGradient with { K = 16384 }));
         Assert.Equal("64x64 128x64 64x128 128x128", Names(forward with { N = 30522 }));
         // 16384 x 768 with 64 x 64 tiles: 3072 groups of 64 threads, 196608 of the 270336; split in 2 they would not fit
         Assert.Equal("64x64 128x64 64x128 128x128", Names(forward with { M = 16384 }));
