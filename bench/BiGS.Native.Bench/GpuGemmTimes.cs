@@ -96,21 +96,22 @@ public sealed class GpuGemmTimes : ISideBySide
     }
 
     /// <summary>
-    /// The kernel that ran <paramref name="product"/>: "cpu", "tensor-cores" (tf32 and bf16 on CUDA sm_80+; with
-    /// "cp.async+ldmatrix" under BIGS_GPU_KERNELS=async-gemm), or the SIMT
-    /// plan the backend's tuner chose (tile, and "/kN" when it splits k in N parts), with the milliseconds per launch of
-    /// each candidate when it measured them.
+    /// The kernel that ran <paramref name="product"/>: "cpu", "tensor-cores" (tf32 and bf16 on CUDA sm_80+, with "/kN"
+    /// when the tuner split k in N parts; "tensor-cores cp.async+ldmatrix" under BIGS_GPU_KERNELS=async-gemm), or the SIMT
+    /// plan the backend's tuner chose (tile, and "/kN"), with the milliseconds per launch of each candidate when it
+    /// measured them.
     /// </summary>
     private static (string Tile, Dictionary<string, double>? TileMs) KernelOf(Device device, Product product, Precision precision)
     {
         if (device.Backend is not IlgpuBackend gpu) return ("cpu", null);
-        if (gpu.HasTensorCores && precision != Precision.Fp32)
-            return (gpu.KernelOptions.AsyncTensorCoreGemm ? "tensor-cores cp.async+ldmatrix" : "tensor-cores", null);
+        bool tensorCores = gpu.HasTensorCores && precision != Precision.Fp32;
+        if (tensorCores && gpu.KernelOptions.AsyncTensorCoreGemm) return ("tensor-cores cp.async+ldmatrix", null);
+        string Name(GemmPlan plan) => !tensorCores ? plan.ToString() : plan.Splits == 1 ? "tensor-cores" : $"tensor-cores/k{plan.Splits}";
         var measured = gpu.GemmTuner.Chosen.Keys.Where(p => p.TransposeA == product.TransposeA && p.TransposeB == product.TransposeB
             && p.Precision == precision && p.M == product.M && p.N == product.N && p.K == product.K).ToArray();
-        if (measured.Length == 0) return ((gpu.GemmTuner.Pinned ?? GemmPlan.Default).ToString(), null);
+        if (measured.Length == 0) return (Name(gpu.GemmTuner.Pinned ?? GemmPlan.Default), null);
         var timings = gpu.GemmTuner.Timings[measured[0]];
-        return (gpu.GemmTuner.Chosen[measured[0]].ToString(), timings.ToDictionary(t => t.Key.ToString(), t => t.Value * 1e3));
+        return (Name(gpu.GemmTuner.Chosen[measured[0]]), timings.ToDictionary(t => Name(t.Key), t => t.Value * 1e3));
     }
 
     /// <summary>Waits for the device's queued work (the CPU computes synchronously).</summary>

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The GEMM correctness checks of issue 12 on a lent CUDA GPU, as one short run (no timing): every layout, epilogue and
 # precision against the double reference (tf32 and bf16 on tensor cores), every SIMT tile configuration forced in turn
-# (and split-k plans: the last-arriving group of a tile adding the parts, whose coherence only a GPU can show),
+# (and split-k plans, the tensor-core kernel's among them for bf16 and tf32: the last-arriving group of a tile adding
+# the parts, whose coherence only a GPU can show),
 # the parity tests; then the tensor-core classes again with BIGS_GPU_KERNELS=async-gemm (the cp.async + ldmatrix
 # kernels, compiled to PTX in CI but never run before).
 # Before the run, on the build machine: pack the test project into .device/ (the device notes' pack.sh).

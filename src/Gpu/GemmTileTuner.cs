@@ -85,16 +85,18 @@ public static class GemmPlans
     /// The plans to time for <paramref name="problem"/>: each of <paramref name="tiles"/> (those the device runs) with k
     /// whole, and split in 2, 4 or 8 parts of at least <see cref="MinimumSplitDepth"/> while the launch's threads fit in
     /// the device's <paramref name="deviceThreads"/> (threads per multiprocessor x multiprocessors) at once: a split
-    /// launch that needs a second wave gains nothing over the unsplit one.
+    /// launch that needs a second wave gains nothing over the unsplit one. A group of a tile has
+    /// <paramref name="groupThreads"/> threads when given (the tensor-core kernel's), else the SIMT kernel's.
     /// </summary>
-    public static GemmPlan[] Candidates(GemmProblem problem, IReadOnlyList<GemmTile> tiles, long deviceThreads) =>
+    public static GemmPlan[] Candidates(GemmProblem problem, IReadOnlyList<GemmTile> tiles, long deviceThreads, int? groupThreads = null) =>
         [.. tiles.SelectMany(tile => new[] { 1, 2, 4, 8 }
-            .Where(splits => splits == 1 || (problem.K >= splits * MinimumSplitDepth && Threads(problem, tile) * splits <= deviceThreads))
+            .Where(splits => splits == 1
+                || (problem.K >= splits * MinimumSplitDepth && Threads(problem, tile, groupThreads ?? GemmTiles.Threads(tile)) * splits <= deviceThreads))
             .Select(splits => new GemmPlan(tile, splits)))];
 
-    /// <summary>Threads of the unsplit launch of <paramref name="problem"/> with <paramref name="tile"/>.</summary>
-    private static long Threads(GemmProblem problem, GemmTile tile) =>
-        (long)problem.Batch * Groups(problem.M, GemmTiles.Rows(tile)) * Groups(problem.N, GemmTiles.Columns(tile)) * GemmTiles.Threads(tile);
+    /// <summary>Threads of the unsplit launch of <paramref name="problem"/> in tiles of <paramref name="tile"/>.</summary>
+    private static long Threads(GemmProblem problem, GemmTile tile, int groupThreads) =>
+        (long)problem.Batch * Groups(problem.M, GemmTiles.Rows(tile)) * Groups(problem.N, GemmTiles.Columns(tile)) * groupThreads;
 
     private static long Groups(int length, int perGroup) => (length + perGroup - 1) / perGroup;
 }

@@ -185,64 +185,71 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
             vectorA ? 1 : 0, vectorB ? 1 : 0, DeviceAddress(a), DeviceAddress(b));
         // Views the epilogue does not use are c again: never read, as the shape's flags say.
         var (bias, operand, product) = (OrC(epilogue.Bias, c), OrC(epilogue.Gate ?? epilogue.Residual, c), OrC(epilogue.Product, c));
-        if (TensorCoreKernel(precision) is { } tensorCores)
+        if (AsyncTensorCoreKernel(precision) is { } asyncTensorCores)
         {
-            var grid = new Index3D(Groups(n, GemmTensorCoreKernel.Tile), Groups(m, GemmTensorCoreKernel.Tile), batch);
-            tensorCores(new KernelConfig(grid, new Index3D(GemmTensorCoreKernel.Threads, 1, 1)), F(a), F(b), F(c), bias, operand, product, shape);
+            asyncTensorCores(TensorCoreConfig(n, m, batch), F(a), F(b), F(c), bias, operand, product, shape);
             return;
         }
         var problem = new GemmProblem(transposeA, transposeB, precision, batch, m, n, k, vectorA, vectorB);
         var plan = GemmTuner.TryChoose(problem, gemmTiles, out var known) ? known : MeasuredPlan(problem, a, b, c, epilogue, shape, batch);
-        LaunchSgemm(plan, F(a), F(b), F(c), bias, operand, product, shape, batch);
+        LaunchGemm(plan, F(a), F(b), F(c), bias, operand, product, shape, batch);
     }
 
-    /// <summary>The plan the tuner keeps for a new problem after timing each candidate (<see cref="SecondsPerSgemm"/>).</summary>
+    /// <summary>The plan the tuner keeps for a new problem after timing each candidate (<see cref="SecondsPerGemm"/>).</summary>
     private GemmPlan MeasuredPlan(GemmProblem problem, Tensor a, Tensor b, Tensor c, GemmEpilogue epilogue, GemmShape shape, int batch)
     {
         long deviceThreads = (long)Accelerator.MaxNumThreadsPerMultiprocessor * Accelerator.NumMultiprocessors;
-        return GemmTuner.Measure(problem, GemmPlans.Candidates(problem, gemmTiles, deviceThreads),
-            candidate => SecondsPerSgemm(candidate, F(a), F(b), shape, batch, OnlyWritten(c, epilogue)));
+        // The tensor-core kernel has one tile (64 x 64, 128 threads): its candidates are the splits of k.
+        var candidates = TensorCoreKernel(shape.Precision) is null ? GemmPlans.Candidates(problem, gemmTiles, deviceThreads)
+            : GemmPlans.Candidates(problem, [GemmTile.Tile64x64], deviceThreads, GemmTensorCoreKernel.Threads);
+        return GemmTuner.Measure(problem, candidates, candidate => SecondsPerGemm(candidate, F(a), F(b), shape, batch, OnlyWritten(c, epilogue)));
     }
 
     /// <summary>
-    /// Picks the SIMT GEMM's plan (tile configuration and split of k) per problem (measured on CUDA, 64 x 64 with k whole
-    /// elsewhere; see <see cref="GemmTileTuner.EnvironmentVariable"/> to pin one).
+    /// Picks the GEMM's plan per problem: the SIMT kernel's tile configuration and split of k, the tensor-core kernel's
+    /// split of k (measured on CUDA, 64 x 64 with k whole elsewhere; see <see cref="GemmTileTuner.EnvironmentVariable"/>
+    /// to pin one).
     /// </summary>
     public GemmTileTuner GemmTuner { get; }
 
     /// <summary>
-    /// Launches the SIMT GEMM with <paramref name="plan"/>: with k split, one group per tile and part, the parts' sums in
-    /// pooled scratch and one arrival counter per tile (<see cref="GemmSplitK"/>).
+    /// Launches the GEMM with <paramref name="plan"/>: the tensor-core kernel for tf32 and bf16 where the device has
+    /// tensor cores (its one tile, k split as the plan says), else the SIMT kernel with the plan's tile. With k split, one
+    /// group per tile and part, the parts' sums in pooled scratch and one arrival counter per tile (<see cref="GemmSplitK"/>).
     /// </summary>
-    private void LaunchSgemm(GemmPlan plan, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
+    private void LaunchGemm(GemmPlan plan, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
         ArrayView<float> operand, ArrayView<float> product, GemmShape shape, int batch)
     {
-        int rows = GemmTiles.Rows(plan.Tile), columns = GemmTiles.Columns(plan.Tile);
-        int depth = GemmSplitK.DepthFor(shape.K, plan.Splits), parts = GemmSplitK.PartsOf(shape.K, depth);
+        var tensorCores = TensorCoreKernel(shape.Precision);
+        int rows = tensorCores is null ? GemmTiles.Rows(plan.Tile) : GemmTensorCoreKernel.Tile;
+        int columns = tensorCores is null ? GemmTiles.Columns(plan.Tile) : GemmTensorCoreKernel.Tile;
+        int stage = tensorCores is null ? GemmKernel.Depth : GemmTensorCoreKernel.Depth;
+        int depth = GemmSplitK.DepthFor(shape.K, plan.Splits, stage), parts = GemmSplitK.PartsOf(shape.K, depth);
         var tiles = new Index3D(Groups(shape.N, columns), Groups(shape.M, rows), batch);
-        var group = new Index3D(columns / GemmKernel.PerThread, rows / GemmKernel.PerThread, 1);
         using var partials = parts > 1 ? pool.Rent((long)tiles.Size * parts * rows * columns * sizeof(float)) : null;
         var split = partials is null ? new GemmSplitK(1, depth, ArrayView<float>.Empty, ArrayView<int>.Empty)
             : new GemmSplitK(parts, depth, partials.As<float>(), ArrivalCounters(tiles.Size));
         var grid = new Index3D(tiles.X, tiles.Y, batch * parts);
-        kernels.Sgemm(plan.Tile)(new KernelConfig(grid, group), a, b, c, bias, operand, product, shape, split);
+        var group = tensorCores is null ? new Index3D(columns / GemmKernel.PerThread, rows / GemmKernel.PerThread, 1)
+            : new Index3D(GemmTensorCoreKernel.Threads, 1, 1);
+        (tensorCores ?? kernels.Sgemm(plan.Tile))(new KernelConfig(grid, group), a, b, c, bias, operand, product, shape, split);
     }
 
     /// <summary>
-    /// Seconds per launch of the SIMT GEMM with <paramref name="plan"/> on the problem of <paramref name="shape"/>, with no
+    /// Seconds per launch of the GEMM with <paramref name="plan"/> on the problem of <paramref name="shape"/>, with no
     /// epilogue, into <paramref name="c"/> when the real launch will overwrite it without reading it, else into a scratch
     /// buffer (so what the epilogue reads is untouched): 2 launches to warm up (the first compiles), then
     /// <see cref="TunerLaunches"/> timed between two synchronisations of the accelerator.
     /// </summary>
-    private double SecondsPerSgemm(GemmPlan plan, ArrayView<float> a, ArrayView<float> b, GemmShape shape, int batch, ArrayView<float>? c)
+    private double SecondsPerGemm(GemmPlan plan, ArrayView<float> a, ArrayView<float> b, GemmShape shape, int batch, ArrayView<float>? c)
     {
         var plain = shape with { Alpha = 1f, Beta = 0f, HasBias = 0, Activation = GemmEpilogueStage.NoActivation, Operand = GemmEpilogueStage.NoOperand, HasProduct = 0 };
         using var scratch = c is null ? pool.Rent((long)batch * shape.M * shape.N * sizeof(float)) : null;
         var target = c ?? scratch!.As<float>();
-        for (int i = 0; i < 2; i++) LaunchSgemm(plan, a, b, target, target, target, target, plain, batch);
+        for (int i = 0; i < 2; i++) LaunchGemm(plan, a, b, target, target, target, target, plain, batch);
         Accelerator.Synchronize();
         long start = System.Diagnostics.Stopwatch.GetTimestamp();
-        for (int i = 0; i < TunerLaunches; i++) LaunchSgemm(plan, a, b, target, target, target, target, plain, batch);
+        for (int i = 0; i < TunerLaunches; i++) LaunchGemm(plan, a, b, target, target, target, target, plain, batch);
         Accelerator.Synchronize();
         return System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds / TunerLaunches;
     }
@@ -263,19 +270,32 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
     private ulong DeviceAddress(Tensor t) => Buffer(t.Storage).DeviceAddress + (ulong)t.Offset * sizeof(float);
 
     /// <summary>
-    /// The tensor-core kernel for <paramref name="precision"/> on this accelerator, or null (fp32, or no tensor cores):
-    /// with cp.async and ldmatrix (<see cref="GemmTensorCoreAsyncKernel"/>) when <see cref="IlgpuKernelOptions.AsyncTensorCoreGemm"/>
-    /// is on.
+    /// The tensor-core kernel (<see cref="GemmTensorCoreKernel"/>) for <paramref name="precision"/> on this accelerator, or
+    /// null (fp32, no tensor cores, or <see cref="IlgpuKernelOptions.AsyncTensorCoreGemm"/> on).
     /// </summary>
-    private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape>?
-        TensorCoreKernel(Precision precision) => !HasTensorCores ? null : (precision, KernelOptions.AsyncTensorCoreGemm) switch
+    private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape, GemmSplitK>?
+        TensorCoreKernel(Precision precision) => !HasTensorCores || KernelOptions.AsyncTensorCoreGemm ? null : precision switch
         {
-            (Precision.Tf32, false) => kernels.GemmTf32,
-            (Precision.Bf16, false) => kernels.GemmBf16,
-            (Precision.Tf32, true) => kernels.GemmTf32Async,
-            (Precision.Bf16, true) => kernels.GemmBf16Async,
+            Precision.Tf32 => kernels.GemmTf32,
+            Precision.Bf16 => kernels.GemmBf16,
             _ => null,
         };
+
+    /// <summary>
+    /// The tensor-core kernel with cp.async and ldmatrix (<see cref="GemmTensorCoreAsyncKernel"/>; k whole, untuned) for
+    /// <paramref name="precision"/> when <see cref="IlgpuKernelOptions.AsyncTensorCoreGemm"/> is on, or null.
+    /// </summary>
+    private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape>?
+        AsyncTensorCoreKernel(Precision precision) => !HasTensorCores || !KernelOptions.AsyncTensorCoreGemm ? null : precision switch
+        {
+            Precision.Tf32 => kernels.GemmTf32Async,
+            Precision.Bf16 => kernels.GemmBf16Async,
+            _ => null,
+        };
+
+    /// <summary>The launch of a tensor-core kernel (k whole) on an (m, n) product per batch.</summary>
+    private static KernelConfig TensorCoreConfig(int n, int m, int batch) =>
+        new(new Index3D(Groups(n, GemmTensorCoreKernel.Tile), Groups(m, GemmTensorCoreKernel.Tile), batch), new Index3D(GemmTensorCoreKernel.Threads, 1, 1));
 
     private static int Flag(Tensor? tensor) => tensor is null ? 0 : 1;
 

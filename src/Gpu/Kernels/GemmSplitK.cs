@@ -3,10 +3,10 @@ using ILGPU;
 namespace BiGS.Native.Gpu.Kernels;
 
 /// <summary>
-/// Split-k for the SIMT GEMM (<see cref="GemmKernel"/>): the k range is cut into <see cref="Parts"/> parts of
-/// <see cref="Depth"/> (a multiple of the kernel's stage, <see cref="GemmKernel.Depth"/>; the last part may be
-/// shorter), and the launch has one group per tile of c and part, so a product with few tiles of c and a long k still
-/// fills a GPU. A step on 1024 tokens
+/// Split-k for the GEMM kernels (<see cref="GemmKernel"/>, <see cref="GemmTensorCoreKernel"/>): the k range is cut
+/// into <see cref="Parts"/> parts of <see cref="Depth"/> (a multiple of the kernel's shared-memory stage; the last part
+/// may be shorter), and the launch has one group per tile of c and part, so a product with few tiles of c and a long k
+/// still fills a GPU. A step on 1024 tokens
 /// has 768 x 768 products with k = 1024 (dW) or m = 1024 (forward): 192 groups of 64 threads on an H200's 132
 /// multiprocessors, against 2048 threads each can hold.
 /// <code>
@@ -24,13 +24,14 @@ namespace BiGS.Native.Gpu.Kernels;
 public readonly record struct GemmSplitK(int Parts, int Depth, ArrayView<float> Partials, ArrayView<int> Arrivals)
 {
     /// <summary>
-    /// The depth of each part when k is split in up to <paramref name="splits"/> parts: whole stages, as even as that
-    /// allows. Fewer parts may result (<see cref="PartsOf"/>): 36 in 4 gives 3 parts of 16, 16 and 4.
+    /// The depth of each part when k is split in up to <paramref name="splits"/> parts: whole stages of
+    /// <paramref name="stage"/> (the kernel's), as even as that allows. Fewer parts may result (<see cref="PartsOf"/>):
+    /// 36 in 4 with stages of 16 gives 3 parts of 16, 16 and 4.
     /// </summary>
-    public static int DepthFor(int k, int splits)
+    public static int DepthFor(int k, int splits, int stage)
     {
-        int stages = Math.Max(1, (k + GemmKernel.Depth - 1) / GemmKernel.Depth);
-        return (stages + splits - 1) / splits * GemmKernel.Depth;
+        int stages = Math.Max(1, (k + stage - 1) / stage);
+        return (stages + splits - 1) / splits * stage;
     }
 
     /// <summary>The parts k has at <paramref name="depth"/> each (at least one, for k = 0).</summary>

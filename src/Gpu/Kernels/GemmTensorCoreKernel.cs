@@ -15,8 +15,8 @@ namespace BiGS.Native.Gpu.Kernels;
 /// double-buffered shared memory, rounded to the precision with <see cref="GemmRounding"/> as the SIMT kernel does
 /// (so both compute the same products): a TF32 value is then its own fp32 bit pattern, two BF16 values are packed
 /// into one 32-bit register. Rows are padded by 4 floats so that a warp's fragment loads hit distinct banks.
-/// Launch: groups (ceil(n/64), ceil(m/64), batch) of 128 threads. Never runs on other accelerators (the inline PTX
-/// exists only for CUDA).
+/// Launch: groups (ceil(n/64), ceil(m/64), batch x parts of k) of 128 threads, k split as the SIMT kernel splits it
+/// (<see cref="GemmSplitK"/>). Never runs on other accelerators (the inline PTX exists only for CUDA).
 /// </summary>
 public static class GemmTensorCoreKernel
 {
@@ -32,18 +32,18 @@ public static class GemmTensorCoreKernel
     private const int RowStride = Depth + 4;
     private const int StageSize = Tile * RowStride;
 
-    /// <summary>The TF32 kernel (m16n8k8).</summary>
+    /// <summary>The TF32 kernel (m16n8k8) over the part of k that <paramref name="split"/> gives the group.</summary>
     public static void Tf32(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
-        ArrayView<float> operand, ArrayView<float> product, GemmShape s) =>
-        Run(default(Tf32Mma), a, b, c, bias, operand, product, s);
+        ArrayView<float> operand, ArrayView<float> product, GemmShape s, GemmSplitK split) =>
+        Run(default(Tf32Mma), a, b, c, bias, operand, product, s, split);
 
-    /// <summary>The BF16 kernel (m16n8k16).</summary>
+    /// <summary>The BF16 kernel (m16n8k16) over the part of k that <paramref name="split"/> gives the group.</summary>
     public static void Bf16(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
-        ArrayView<float> operand, ArrayView<float> product, GemmShape s) =>
-        Run(default(Bf16Mma), a, b, c, bias, operand, product, s);
+        ArrayView<float> operand, ArrayView<float> product, GemmShape s, GemmSplitK split) =>
+        Run(default(Bf16Mma), a, b, c, bias, operand, product, s, split);
 
     private static void Run<TMma>(TMma mma, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
-        ArrayView<float> operand, ArrayView<float> product, GemmShape s) where TMma : struct, IMmaShape
+        ArrayView<float> operand, ArrayView<float> product, GemmShape s, GemmSplitK split) where TMma : struct, IMmaShape
     {
         var tilesA = SharedMemory.Allocate<float>(2 * StageSize);   // [buffer][row][k]
         var tilesB = SharedMemory.Allocate<float>(2 * StageSize);   // [buffer][column][k]
@@ -51,18 +51,20 @@ public static class GemmTensorCoreKernel
         int rowBase = Grid.IdxY * Tile, colBase = Grid.IdxX * Tile;
         int warpRow = (warp / 2) * 32, warpCol = (warp % 2) * 32;
         int laneRow = lane / 4, laneK = lane % 4;
-        var opA = GemmStagedOperand.A(a, Grid.IdxZ * s.StrideA, s, rowBase);
-        var opB = GemmStagedOperand.B(b, Grid.IdxZ * s.StrideB, s, colBase);
-        long cFirst = Grid.IdxZ * (long)s.M * s.N;
+        var (batch, part) = split.BatchAndPart();
+        int kBegin = part * split.Depth, kEnd = Math.Min(s.K, kBegin + split.Depth);
+        var opA = GemmStagedOperand.A(a, batch * s.StrideA, s, rowBase);
+        var opB = GemmStagedOperand.B(b, batch * s.StrideB, s, colBase);
+        long cFirst = batch * (long)s.M * s.N;
         WarpAccumulators.Declare();
         // Shared tiles are k-contiguous ([row][k], [column][k]): element (outer, k) at outer * RowStride + k.
-        opA.Stage(0, Tile, Depth, thread, Threads, tilesA.SubView(0, StageSize), 1, RowStride);
-        opB.Stage(0, Tile, Depth, thread, Threads, tilesB.SubView(0, StageSize), 1, RowStride);
+        opA.Stage(kBegin, Tile, Depth, thread, Threads, tilesA.SubView(0, StageSize), 1, RowStride);
+        opB.Stage(kBegin, Tile, Depth, thread, Threads, tilesB.SubView(0, StageSize), 1, RowStride);
         Group.Barrier();
-        for (int k0 = 0, buffer = 0; k0 < s.K; k0 += Depth, buffer ^= 1)
+        for (int k0 = kBegin, buffer = 0; k0 < kEnd; k0 += Depth, buffer ^= 1)
         {
             // The next step's operands, loaded before the mma and stored to the other buffer after (as the SIMT kernel does).
-            bool more = k0 + Depth < s.K;
+            bool more = k0 + Depth < kEnd;
             var nextA = more ? opA.Load(k0 + Depth, Tile, Depth, thread, Threads) : default;
             var nextB = more ? opB.Load(k0 + Depth, Tile, Depth, thread, Threads) : default;
             var tileA = tilesA.SubView(buffer * StageSize, StageSize);
@@ -82,7 +84,14 @@ public static class GemmTensorCoreKernel
             }
             Group.Barrier();
         }
-        WarpAccumulators.Store(c, bias, operand, product, s, cFirst, rowBase + warpRow + laneRow, colBase + warpCol + 2 * laneK);
+        int row = rowBase + warpRow + laneRow, col = colBase + warpCol + 2 * laneK;
+        if (split.Parts == 1)
+        {
+            WarpAccumulators.Store(c, bias, operand, product, s, cFirst, row, col);
+            return;
+        }
+        long tile = split.Tile(batch);
+        if (WarpAccumulators.ArrivesLast(split, tile, part, thread)) WarpAccumulators.StoreSums(c, bias, operand, product, s, cFirst, row, col, split, tile, thread);
     }
 
     /// <summary>An operand of one mma: four 32-bit registers of a (16 x k) or two of b (k x 8); R2, R3 unused for b.</summary>
@@ -214,19 +223,50 @@ public static class GemmTensorCoreKernel
         }
 
         /// <summary>
-        /// Stores every accumulator through the epilogue; (row, col) is the lane's first element of tile 0. Element e of a
-        /// tile is at (row + 8 (e / 2), col + e % 2) of it (the mma's accumulator layout).
+        /// With k split: writes every accumulator to the group's part of the partials (<see cref="GemmSplitK"/>) and tells
+        /// whether this group is the last of tile <paramref name="tile"/>'s parts to arrive (then it stores the sums).
         /// </summary>
+        public static bool ArrivesLast(GemmSplitK split, long tile, int part, int thread)
+        {
+            for (int index = 0; index < 32; index++) split.Partials[split.PartialIndex(tile, part, index, 32, thread, Threads)] = Read(index);
+            return LastArrival.ArrivesLast(split.Arrivals, tile, split.Parts);
+        }
+
+        /// <summary>Stores every accumulator through the epilogue; (row, col) is the lane's first element of tile 0.</summary>
         public static void Store(ArrayView<float> c, ArrayView<float> bias, ArrayView<float> operand, ArrayView<float> product,
             GemmShape s, long cFirst, int row, int col)
         {
             for (int index = 0; index < 32; index++)
             {
-                int tile = index / 4, element = index % 4;
-                int r = row + 16 * (tile / 4) + 8 * (element / 2), q = col + 8 * (tile % 4) + element % 2;
+                var (r, q) = Position(index, row, col);
                 float sum = Read(index);
                 if (r < s.M && q < s.N) GemmEpilogueStage.Store(c, bias, operand, product, s, cFirst, r, q, sum);
             }
+        }
+
+        /// <summary>
+        /// Stores the sum over the parts of k of every accumulator through the epilogue (by the group that arrived last,
+        /// <see cref="ArrivesLast"/>), then resets the tile's arrival counter.
+        /// </summary>
+        public static void StoreSums(ArrayView<float> c, ArrayView<float> bias, ArrayView<float> operand, ArrayView<float> product,
+            GemmShape s, long cFirst, int row, int col, GemmSplitK split, long tileOfC, int thread)
+        {
+            for (int index = 0; index < 32; index++)
+            {
+                var (r, q) = Position(index, row, col);
+                if (r < s.M && q < s.N) GemmEpilogueStage.Store(c, bias, operand, product, s, cFirst, r, q, split.Total(tileOfC, index, 32, thread, Threads));
+            }
+            LastArrival.Reset(split.Arrivals, tileOfC);
+        }
+
+        /// <summary>
+        /// Where accumulator <paramref name="index"/> is in c: element e of mma tile t is at (row + 16 (t / 4) + 8 (e / 2),
+        /// col + 8 (t % 4) + e % 2), the mma's accumulator layout.
+        /// </summary>
+        private static (int Row, int Col) Position(int index, int row, int col)
+        {
+            int tile = index / 4, element = index % 4;
+            return (row + 16 * (tile / 4) + 8 * (element / 2), col + 8 * (tile % 4) + element % 2);
         }
 
         /// <summary>Accumulator register <paramref name="index"/> (each read is an inline mov with one out operand).</summary>

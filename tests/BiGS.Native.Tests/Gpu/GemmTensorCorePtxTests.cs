@@ -8,7 +8,7 @@ namespace BiGS.Native.Tests.Gpu;
 /// <summary>
 /// The tensor-core GEMM kernels compiled to PTX by ILGPU's PTX backend for Ampere (sm_80) and Hopper (sm_90) without a
 /// device: they compile, their <c>mma.sync</c> instructions are there (8 per k-slice: 2 x 4 tiles per warp) and name
-/// the accumulator registers directly, with no local-memory traffic around them. Their numerics run only on a CUDA device
+/// the accumulator registers directly, with no local-memory traffic around them, and the split-k protocol is there. Their numerics run only on a CUDA device
 /// (<see cref="GemmEpilogueCudaTests"/>).
 /// </summary>
 public class GemmTensorCorePtxTests
@@ -32,6 +32,14 @@ public class GemmTensorCorePtxTests
             Assert.Contains("{gemm_acc", lines[i], StringComparison.Ordinal);
             Assert.DoesNotContain(".local", lines[i - 1] + lines[i + 1], StringComparison.Ordinal);
         }
+        AssertSplitK(ptx, kernel);
+    }
+
+    /// <summary>The split-k protocol (<see cref="GemmSplitK"/>): a device-wide fence, the arrival counter and the coherent reads.</summary>
+    private static void AssertSplitK(string ptx, string kernel)
+    {
+        Assert.Contains("membar.gl", ptx, StringComparison.Ordinal);
+        Assert.True(Regex.Matches(ptx, @"atom\.add\.u32").Count >= 2, $"{kernel}: fewer than 2 atom.add.u32 (counter and reads)");
     }
 
     [Theory]
@@ -44,6 +52,7 @@ public class GemmTensorCorePtxTests
         string ptx = KernelPtx.Compile(typeof(GemmKernel).GetMethod(nameof(GemmKernel.Sgemm))!.MakeGenericMethod(tile), 80);
         Assert.DoesNotContain("mma.sync", ptx, StringComparison.Ordinal);
         Assert.DoesNotContain(".local", ptx, StringComparison.Ordinal);
+        AssertSplitK(ptx, tile.Name);
         AssertVectorStaging(ptx, tile.Name);
         // at each k a thread reads its values of op(a) and op(b) with four 128-bit loads from the 16-byte aligned shared
         // tiles (the k loop is not unrolled, so the PTX holds one step's four), and no scalar shared load

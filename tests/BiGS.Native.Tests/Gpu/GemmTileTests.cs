@@ -146,6 +146,8 @@ public class GemmTileTunerTests
         // 16384 x 768 with 64 x 64 tiles: 3072 groups of 64 threads, 196608 of the 270336; split in 2 they would not fit
         Assert.Equal("64x64 128x64 64x128 128x128", Names(forward with { M = 16384 }));
         Assert.Equal("64x64 64x64/k2 128x64 128x64/k2 64x128 64x128/k2 128x128 128x128/k2", Names(forward with { K = 300 }));
+        // the tensor-core kernel: one 64 x 64 tile of 128 threads, so 192 groups for the forward product
+        Assert.Equal("64x64 64x64/k2 64x64/k4", string.Join(" ", GemmPlans.Candidates(forward, [GemmTile.Tile64x64], h200, groupThreads: 128)));
     }
 
     /// <summary>
@@ -162,15 +164,17 @@ public class GemmTileTunerTests
     }
 
     [Theory]
-    [InlineData(768, 4, 192, 4)]
-    [InlineData(1024, 8, 128, 8)]
-    [InlineData(36, 4, 16, 3)]      // 3 stages: no more parts than stages
-    [InlineData(127, 3, 48, 3)]     // 8 stages in 3, 3, 2
-    [InlineData(0, 4, 16, 1)]
-    [InlineData(20, 1, 32, 1)]
-    public void Split_depths_are_whole_stages(int k, int splits, int depth, int parts)
+    [InlineData(768, 4, 16, 192, 4)]
+    [InlineData(1024, 8, 16, 128, 8)]
+    [InlineData(36, 4, 16, 16, 3)]      // 3 stages: no more parts than stages
+    [InlineData(127, 3, 16, 48, 3)]     // 8 stages in 3, 3, 2
+    [InlineData(0, 4, 16, 16, 1)]
+    [InlineData(20, 1, 16, 32, 1)]
+    [InlineData(100, 3, 32, 64, 2)]     // the tensor-core kernel's stages of 32: 4 stages in 2, 2
+    [InlineData(768, 4, 32, 192, 4)]
+    public void Split_depths_are_whole_stages(int k, int splits, int stage, int depth, int parts)
     {
-        Assert.Equal(depth, GemmSplitK.DepthFor(k, splits));
+        Assert.Equal(depth, GemmSplitK.DepthFor(k, splits, stage));
         Assert.Equal(parts, GemmSplitK.PartsOf(k, depth));
     }
 
@@ -226,9 +230,10 @@ public abstract class GemmTileConfigurationTests
                     var b = GemmEpilogueTests.RandomMatrix(rng, transposeB ? n : k, transposeB ? k : n);
                     var problem = new GemmEpilogueTests.Problem(a, transposeA, b, transposeB, m, n, k, epilogue,
                         GemmEpilogueTests.RandomMatrix(rng, m, n), GemmEpilogueTests.RandomMatrix(rng, 1, n), GemmEpilogueTests.RandomMatrix(rng, m, n));
-                    // fp32 runs the SIMT kernel everywhere (bf16 runs it too, except on CUDA sm_80+: tensor cores).
-                    var precision = layout == "NT" ? Precision.Bf16 : Precision.Fp32;
-                    problem.Check(Device, precision, $"{planName} {layout} {MatMulPrecision.Name(precision)} m{m} n{n} k{k} {epilogue.Name}");
+                    // fp32 runs the SIMT kernel everywhere (tf32 and bf16 run it too, except on CUDA sm_80+: tensor
+                    // cores, with the plan's split of k)
+                    foreach (var precision in layout == "NT" ? new[] { Precision.Bf16, Precision.Tf32 } : [Precision.Fp32])
+                        problem.Check(Device, precision, $"{planName} {layout} {MatMulPrecision.Name(precision)} m{m} n{n} k{k} {epilogue.Name}");
                 }
     }
 }
