@@ -96,9 +96,7 @@ public static class GemmPlans
 
     /// <summary>Threads of the unsplit launch of <paramref name="problem"/> in tiles of <paramref name="tile"/>.</summary>
     private static long Threads(GemmProblem problem, GemmTile tile, int groupThreads) =>
-        (long)problem.Batch * Groups(problem.M, GemmTiles.Rows(tile)) * Groups(problem.N, GemmTiles.Columns(tile)) * groupThreads;
-
-    private static long Groups(int length, int perGroup) => (length + perGroup - 1) / perGroup;
+        (long)problem.Batch * IlgpuBackend.Groups(problem.M, GemmTiles.Rows(tile)) * IlgpuBackend.Groups(problem.N, GemmTiles.Columns(tile)) * groupThreads;
 }
 
 /// <summary>

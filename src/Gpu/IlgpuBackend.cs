@@ -569,7 +569,8 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
     /// <summary>The power of two covering <paramref name="work"/>, clamped to [1, the accelerator's row group].</summary>
     private int GroupFor(int work) => (int)BitOperations.RoundUpToPowerOf2((uint)Math.Clamp(work, 1, rowGroup));
 
-    private static int Groups(int count, int per) => (count + per - 1) / per;
+    /// <summary>Groups of <paramref name="per"/> that cover <paramref name="count"/>: ceil(count / per).</summary>
+    internal static int Groups(int count, int per) => (count + per - 1) / per;
 
     /// <summary>A contiguous float tensor's elements.</summary>
     private ArrayView<float> F(Tensor t) => V<float>(t);
