@@ -275,9 +275,6 @@ public readonly record struct ColumnLayout(int Columns, int Length, int Channels
     /// <summary>Complex sequences holding the columns two by two (the last one half empty for an odd count).</summary>
     public int Sequences => (Columns + 1) / 2;
 
-    /// <summary>The flat index of element t of column <paramref name="column"/>.</summary>
-    public long Element(int column, int t) => ColumnStart(column) + StepOffset(t);
-
     /// <summary>The flat index of the first element of column c = b H + h in memory (sequence step 0): b L H + h.</summary>
     public long ColumnStart(int column) => (long)(column / Channels) * Length * Channels + column % Channels;
 
