@@ -19,7 +19,8 @@ On a GPU (`--device cuda`), both run on that device in the same call: PyTorch in
 TF32 matmul (--torch fp32 tf32); bigs in each of --variants, a precision with optionally the opt-in GPU kernel paths
 after a slash (`fp32`, `fp32/all`, `tf32/shared-fft`: --precision and BIGS_GPU_KERNELS). Memory is the device's
 peak (PyTorch's max_memory_allocated, our pool's peak in use). Each row is appended to --jsonl as soon as measured,
-so a run cut short keeps what it finished; --deadline stops starting new rows after that many seconds.
+so a run cut short keeps what it finished; --deadline stops starting new rows after that many seconds, and
+--case-timeout stops a process that runs longer (a hung kernel costs one row, not the whole call).
     python3 bench/compare/compare.py --device cuda --bigs path/bigs.dll --shapes 8x128 --modes forward train \
         --variants fp32 fp32/all --torch fp32 tf32 --jsonl results.jsonl
 """
@@ -93,8 +94,11 @@ def torch_command(args, python="/usr/bin/python3"):
     return [python, os.path.join(HERE, "bigs_torch.py")] + args
 
 
-def measure(command, env, exit_on_failure=True):
-    result = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
+def measure(command, env, exit_on_failure=True, timeout=None):
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, check=False, env=env, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise RuntimeError(f"{' '.join(command)} stopped after {timeout:.0f} s")
     if result.returncode != 0:
         message = f"{' '.join(command)} failed ({result.returncode}):\n{result.stderr[-2000:]}"
         if exit_on_failure:
@@ -168,7 +172,7 @@ def run_gpu(options):
                     print(f"deadline of {options.deadline} s reached: {label} {mode} {shape} and the rest not measured")
                     return
                 try:
-                    result = measure(command, env, exit_on_failure=False)
+                    result = measure(command, env, exit_on_failure=False, timeout=options.case_timeout)
                 except RuntimeError as failure:
                     print(f"{mode:8} {shape:7} {label:22} FAILED: {failure}", flush=True)
                     continue
@@ -207,6 +211,7 @@ def main():
     parser.add_argument("--python", default="/usr/bin/python3", help="the interpreter with PyTorch")
     parser.add_argument("--jsonl", help="GPU: append each measurement to this file as one JSON line")
     parser.add_argument("--deadline", type=float, help="GPU: start no measurement after this many seconds")
+    parser.add_argument("--case-timeout", type=float, help="GPU: stop a process after this many seconds (a row FAILED)")
     options = parser.parse_args()
     if options.threads < 1:
         sys.exit(f"--threads must be at least 1, got {options.threads}")

@@ -7,6 +7,8 @@
 # kernels, compiled to PTX in CI but never run before).
 # Before the run, on the build machine: pack the test project into .device/ (the device notes' pack.sh).
 # Device command: bash bench/gpu/gemm-checks.sh   (carry [".device"]); logs and summary.txt land in $OUT (default: gemm-checks-out).
+# Arguments choose the runs: default, async-gemm (both when none), each stopped after TEST_TIMEOUT s (default 240).
+# bench/gpu/run-all.sh runs `async-gemm` alone: its first step runs every CUDA test class with the default kernels.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -19,9 +21,16 @@ run() {
   local name=$1 kernels=$2; shift 2
   local filters=()
   for class in "$@"; do filters+=(-class "$ns.$class"); done
-  BIGS_GPU_KERNELS=$kernels timeout 240 bash "$root/.device/with-dotnet.sh" dotnet "$tests" "${filters[@]}" > "$out/$name.txt" 2>&1
+  BIGS_GPU_KERNELS=$kernels timeout "${TEST_TIMEOUT:-240}" bash "$root/.device/with-dotnet.sh" dotnet "$tests" "${filters[@]}" -noColor > "$out/$name.txt" 2>&1
   echo "$name (BIGS_GPU_KERNELS=$kernels): exit $? - $(grep -E 'Total:|Failed:' "$out/$name.txt" | tail -1)" | tee -a "$out/summary.txt"
 }
 nvidia-smi --query-gpu=name,driver_version --format=csv > "$out/gpu.txt" 2>&1
-run default "" GemmEpilogueCudaTests GemmTileConfigurationCudaTests GemmCudaTests
-run async-gemm async-gemm GemmEpilogueCudaTests GemmCudaTests
+runs=("$@")
+[ $# -gt 0 ] || runs=(default async-gemm)
+for name in "${runs[@]}"; do
+  case $name in
+    default) run default "" GemmEpilogueCudaTests GemmTileConfigurationCudaTests GemmCudaTests ;;
+    async-gemm) run async-gemm async-gemm GemmEpilogueCudaTests GemmCudaTests ;;
+    *) echo "unknown run $name (default, async-gemm)" >&2; exit 2 ;;
+  esac
+done

@@ -1,20 +1,36 @@
 #!/usr/bin/env bash
-# The GEMM comparison of issue 12 as one run on the lent GPU machine: our kernels (bench `gpu-gemm`) and torch.matmul
-# (gemm_torch.py) on every GEMM of a BiGS-base step at 8x128 and 32x512 tokens, fp32 (TF32 off), tf32 and bf16,
-# alternating ours and torch twice per precision so drift hits both alike, then the table (gemm_table.py).
-# Before the run, on the build machine: pack the bench project into .device/ (the GPU machine has no .NET).
-# Device command: bash bench/gpu/gemm.sh   (carry [".device"]); results and the table land in $OUT (default: gemm-out).
+# The GEMM comparison of issue 12: our kernels (bench `gpu-gemm`) and torch.matmul (gemm_torch.py) on every GEMM of a
+# BiGS-base step at 8x128 and 32x512 tokens, fp32 (TF32 off), tf32 and bf16, alternating ours and torch ROUNDS times
+# per precision (each process stopped after OURS_TIMEOUT / TORCH_TIMEOUT seconds) so drift hits both alike, then the table (gemm_table.py). bench/gpu/run-all.sh runs it as one part of
+# the whole device session (ROUNDS=1); alone: pack the bench project into .device/ (the device notes' pack.sh), then
+# device command `bash bench/gpu/gemm.sh` (carry [".device"]). Results and the table land in $OUT (default: gemm-out).
+#
+# Dry run without a GPU (ILGPU's CPU accelerator against PyTorch on the CPU, small widths; times meaningless):
+#   DEVICE=ilgpu-cpu TORCH_DEVICE=cpu PYTHON=/usr/bin/python3 ROUNDS=1 \
+#   SIZES="--tokens 16 --hidden 32 --inner 64 --vocabulary 96 --rounds 1 --launches 1" bash bench/gpu/gemm.sh
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 out=${OUT:-gemm-out}
+ROUNDS=${ROUNDS:-2}
+DEVICE=${DEVICE:-cuda:0}
+TORCH_DEVICE=${TORCH_DEVICE:-cuda}
+PYTHON=${PYTHON:-python3}
+SIZES=${SIZES:-}
+OURS_TIMEOUT=${OURS_TIMEOUT:-150}
+TORCH_TIMEOUT=${TORCH_TIMEOUT:-100}
 mkdir -p "$out"
 nvidia-smi --query-gpu=name,driver_version,clocks.max.sm --format=csv > "$out/gpu.txt" 2>&1
 for precision in fp32 tf32 bf16; do
-  for round in 1 2; do
-    timeout 150 bash "$root/.device/with-dotnet.sh" dotnet "$root/.device/BiGS.Native.Bench/BiGS.Native.Bench.dll" gpu-gemm \
-      --device cuda:0 --precision "$precision" > "$out/ours-$precision-$round.jsonl" 2> "$out/ours-$precision-$round.err"
-    timeout 100 python3 "$here/gemm_torch.py" --precision "$precision" > "$out/torch-$precision-$round.jsonl" 2> "$out/torch-$precision-$round.err"
+  for round in $(seq "$ROUNDS"); do
+    # shellcheck disable=SC2086 # SIZES is a list of arguments
+    timeout "$OURS_TIMEOUT" bash "$root/.device/with-dotnet.sh" dotnet "$root/.device/BiGS.Native.Bench/BiGS.Native.Bench.dll" gpu-gemm \
+      --device "$DEVICE" --precision "$precision" $SIZES > "$out/ours-$precision-$round.jsonl" 2> "$out/ours-$precision-$round.err"
+    echo "gemm ours $precision round $round: exit $?, $(grep -c '^{' "$out/ours-$precision-$round.jsonl") products"
+    # shellcheck disable=SC2086
+    timeout "$TORCH_TIMEOUT" "$PYTHON" "$here/gemm_torch.py" --precision "$precision" --device "$TORCH_DEVICE" $SIZES \
+      > "$out/torch-$precision-$round.jsonl" 2> "$out/torch-$precision-$round.err"
+    echo "gemm torch $precision round $round: exit $?, $(grep -c '^{' "$out/torch-$precision-$round.jsonl") products"
   done
 done
-python3 "$here/gemm_table.py" "$out" | tee "$out/table.md"
+"$PYTHON" "$here/gemm_table.py" "$out" | tee "$out/table.md"

@@ -1,89 +1,121 @@
 #!/usr/bin/env bash
-# The whole GPU measurement of the training issue (issue 13) in one device call: device time is 15 minutes per issue
-# (start-up included) and at most 10 per call, so everything runs once, in order of value, under a time budget, and
-# each result is written under $OUT as soon as it exists (a run cut short keeps what it finished).
+# The whole GPU measurement of issues 12 (GEMM) and 13 (training and inference) in one device call: device time is
+# 15 minutes per issue (start-up included) and at most 10 per call, so everything runs once, in order of value, under
+# a time budget (BUDGET seconds, default 530), and each result is written under $OUT as soon as it exists (a run cut
+# short keeps what it finished). Each part is skipped when too little of the budget is left for it.
 #
-# Prepare on a machine with .NET, from the repository root:
-#   ../shared/device/pack.sh src/Cli/BiGS.Native.Cli.csproj tests/BiGS.Native.Tests/BiGS.Native.Tests.csproj
-# Device call (the device tool): command `bash bench/gpu/run-all.sh`, carry [".device"], timeout_s 600.
+# Prepare on a machine with .NET, from the repository root (the test build holds the CLI, bigs.dll, too):
+#   ../shared/device/pack.sh tests/BiGS.Native.Tests/BiGS.Native.Tests.csproj bench/BiGS.Native.Bench/BiGS.Native.Bench.csproj
+# What travels is then about 62 MB (.device 48 MB, the checkout 13 MB), under the limit of 64 MiB.
+# Device call (the device tool): command `bash bench/gpu/run-all.sh`, carry [".device"], timeout_s 590.
 #
-#   1. the GPU parity tests of the SSM convolution (both FFT paths), the training step, the NN kernels and the
-#      reductions (the column-tile sums among them: their last-group protocol has run only on ILGPU's CPU
-#      accelerator), on CUDA (only when the test build is an xunit.v3 executable; skipped otherwise);
-#   2. issue 13's table, fp32: PyTorch fp32 eager against bigs fp32 with the measured kernels and with the opt-in
-#      ones (BIGS_GPU_KERNELS=all), forward 8x128 2x512 1x4096 32x512, training 8x128 2x512 32x512;
-#   3. the tensor-core cases: PyTorch with TF32 matmul against bigs --precision tf32 and bf16 (forward 8x128 and
+#   1. every CUDA test class (*CudaTests: the GEMM in each layout, epilogue, precision, tile and split plan; the SSM
+#      convolution on both FFT paths; the training step; the NN kernels; the column-tile reductions, whose last-group
+#      protocol has run only on ILGPU's CPU accelerator) in one process;
+#   2. issue 12's GEMM table: ours against torch.matmul on every product of a BiGS-base step at 8x128 and 32x512,
+#      fp32, tf32 and bf16 (bench/gpu/gemm.sh, one round);
+#   3. issue 13's table, fp32 with the default kernels: PyTorch fp32 eager against bigs, forward and training at
+#      8x128 and 32x512;
+#   4. the tensor-core cases: PyTorch with TF32 matmul against bigs --precision tf32 and bf16 (forward 8x128 and
 #      32x512, training 32x512);
-#   4. an Nsight Compute profile (speed-of-light section) of the first kernels of one 8x128 training step.
-# Every row: median of RUNS steps after WARMUP, tokens/s, device peak memory, and the loss / first logit each
-# implementation read back (equal seeds: bigs variants agree with each other up to rounding).
+#   5. an Nsight Compute profile (speed-of-light section) of the first kernels of one 8x128 training step;
+#   6. the opt-in kernels: the GEMM tests again with BIGS_GPU_KERNELS=async-gemm, then fp32/all and tf32/all at the
+#      shapes of parts 3 and 4 (all: the shared-memory FFT and the cp.async GEMM);
+#   7. the rest of issue 13's table in fp32: forward 2x512 and 1x4096, training 2x512.
+# Every table row: median of RUNS steps after WARMUP, tokens/s, device peak memory, and the loss / first logit each
+# implementation read back (equal seeds: bigs variants agree with each other up to rounding); a process running past
+# CASE_TIMEOUT seconds is stopped and its row marked FAILED.
 #
-# Dry run on a machine without a GPU (ILGPU's CPU accelerator against PyTorch on the CPU, a tiny model):
-#   DEVICE=ilgpu-cpu TORCH_DEVICE=cpu CONFIG=tests/fixtures/bigs-tiny/config.json FWD_SHAPES=2x16 TRAIN_SHAPES=2x16 \
-#   TC_FWD_SHAPES= TC_TRAIN_SHAPES= WARMUP=1 RUNS=1 PYTHON=/usr/bin/python3 NCU=none bash bench/gpu/run-all.sh
+# Dry run on a machine without a GPU (ILGPU's CPU accelerator against PyTorch on the CPU, a tiny model; the CUDA
+# tests skip):
+#   DEVICE=ilgpu-cpu TORCH_DEVICE=cpu CONFIG=tests/fixtures/bigs-tiny/config.json SHAPES=2x16 TC_SHAPES=2x16 \
+#   MORE_FWD_SHAPES= MORE_TRAIN_SHAPES= WARMUP=1 RUNS=1 PYTHON=/usr/bin/python3 NCU=none \
+#   GEMM_SIZES="--tokens 16 --hidden 32 --inner 64 --vocabulary 96 --rounds 1 --launches 1" bash bench/gpu/run-all.sh
 set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
 OUT=${OUT:-gpu-results}
-BUDGET=${BUDGET:-540}
+BUDGET=${BUDGET:-530}
 DEVICE=${DEVICE:-cuda}
 TORCH_DEVICE=${TORCH_DEVICE:-$DEVICE}
 CONFIG=${CONFIG:-base}
 WARMUP=${WARMUP:-2}
 RUNS=${RUNS:-5}
+CASE_TIMEOUT=${CASE_TIMEOUT:-100}
 PYTHON=${PYTHON:-python3}
 NCU=${NCU:-ncu}
-FWD_SHAPES=${FWD_SHAPES-8x128 2x512 1x4096 32x512}
-TRAIN_SHAPES=${TRAIN_SHAPES-8x128 2x512 32x512}
-TC_FWD_SHAPES=${TC_FWD_SHAPES-8x128 32x512}
-TC_TRAIN_SHAPES=${TC_TRAIN_SHAPES-32x512}
+SHAPES=${SHAPES-8x128 32x512}
+TC_SHAPES=${TC_SHAPES-32x512}
+MORE_FWD_SHAPES=${MORE_FWD_SHAPES-2x512 1x4096}
+MORE_TRAIN_SHAPES=${MORE_TRAIN_SHAPES-2x512}
+GEMM_SIZES=${GEMM_SIZES:-}
 mkdir -p "$OUT"
 start=$SECONDS
 left() { echo $((BUDGET - (SECONDS - start))); }
 log() { echo "[$((SECONDS - start)) s] $*" | tee -a "$OUT/table.txt"; }
 with=.device/with-dotnet.sh
-bigs=.device/BiGS.Native.Cli/bigs.dll
+bigs=.device/BiGS.Native.Tests/bigs.dll
+tests=.device/BiGS.Native.Tests
 [ -x "$with" ] || { echo "no $with: run ../shared/device/pack.sh first (see the top of this script)" >&2; exit 2; }
 bash "$with" true   # unpacks the runtime and the builds once
+log "unpacked"
 
 { nvidia-smi || true; "$PYTHON" -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda)'; } \
     > "$OUT/environment.txt" 2>&1
 
-# 1. Parity on the device (the xunit.v3 test executable runs without the SDK).
-tests=.device/BiGS.Native.Tests
-if [ "$DEVICE" != "ilgpu-cpu" ] && [ -f "$tests/BiGS.Native.Tests.dll" ] && [ -f "$tests/xunit.v3.core.dll" ]; then
-    log "parity tests on CUDA"
-    (cd "$tests" && timeout 150 ../with-dotnet.sh dotnet BiGS.Native.Tests.dll -class BiGS.Native.Tests.Gpu.SsmCudaTests \
-        -class BiGS.Native.Tests.Gpu.DeviceTrainingStepCudaTests -class BiGS.Native.Tests.Gpu.NNCudaTests \
-        -class BiGS.Native.Tests.Gpu.ReductionCudaTests) > "$OUT/tests.txt" 2>&1
-    log "parity tests: exit $? (tail of $OUT/tests.txt:)"; tail -3 "$OUT/tests.txt" | tee -a "$OUT/table.txt"
+# 1. Every CUDA test class in one process (the xunit.v3 test executable runs without the SDK; fixtures are found
+#    beside it). The tests skip where there is no CUDA device (a dry run).
+log "CUDA tests"
+(cd "$tests" && timeout 170 ../with-dotnet.sh dotnet BiGS.Native.Tests.dll -class '*CudaTests' -noColor -longRunning 30) > "$OUT/tests.txt" 2>&1
+log "CUDA tests: exit $? - $(grep -E 'Total:' "$OUT/tests.txt" | tail -1)"
+grep -E '^\s*\[FAIL\]' "$OUT/tests.txt" | head -20 | tee -a "$OUT/table.txt"
+
+# 2. Issue 12's GEMM table, one round per precision.
+if [ "$(left)" -gt 300 ]; then
+    log "GEMM table (bench/gpu/gemm.sh)"
+    OUT="$OUT/gemm" ROUNDS=1 OURS_TIMEOUT=70 TORCH_TIMEOUT=35 DEVICE="$DEVICE" TORCH_DEVICE="$TORCH_DEVICE" PYTHON="$PYTHON" \
+        SIZES="$GEMM_SIZES" bash "$here/gemm.sh" 2>&1 | tee -a "$OUT/table.txt"
 else
-    log "parity tests skipped (needs CUDA and the xunit.v3 test build in $tests)"
+    log "GEMM table skipped: $(left) s left"
 fi
 
-# 2-3. The table: one process per implementation, variant and case, ours and PyTorch alternating.
-compare() { # modes shapes budget-seconds compare.py-arguments...
-    local modes=$1 shapes=$2 deadline=$3; shift 3
+# 3-7. The training issue's table: one process per implementation, variant and case (compare.py). Each call may start
+#      rows until `left - reserve` seconds have passed, keeping the reserve for the parts after it.
+compare() { # modes shapes reserve-seconds compare.py-arguments...
+    local modes=$1 shapes=$2 deadline=$(( $(left) - $3 )); shift 3
     [ -n "$shapes" ] || return 0
     [ "$deadline" -gt 30 ] || { log "no time left for $modes $shapes $*"; return 0; }
     bash "$with" "$PYTHON" bench/compare/compare.py --device "$DEVICE" --torch-device "$TORCH_DEVICE" --config "$CONFIG" \
         --bigs "$bigs" --python "$PYTHON" --modes $modes --shapes $shapes --warmup "$WARMUP" --runs "$RUNS" \
-        --jsonl "$OUT/results.jsonl" --deadline "$deadline" "$@" 2>&1 | tee -a "$OUT/table.txt"
+        --jsonl "$OUT/results.jsonl" --deadline "$deadline" --case-timeout "$CASE_TIMEOUT" "$@" 2>&1 | tee -a "$OUT/table.txt"
 }
-log "fp32 (torch: TF32 off)"
-compare forward "$FWD_SHAPES" $(( $(left) - 300 )) --variants fp32 fp32/all
-compare train "$TRAIN_SHAPES" $(( $(left) - 180 )) --variants fp32 fp32/all
+log "fp32, default kernels (torch: TF32 off)"
+compare "forward train" "$SHAPES" 150 --variants fp32
 log "tensor cores (torch: TF32 matmul)"
-compare forward "$TC_FWD_SHAPES" $(( $(left) - 120 )) --variants tf32/all bf16/all --torch tf32
-compare train "$TC_TRAIN_SHAPES" $(( $(left) - 90 )) --variants tf32/all bf16/all --torch tf32
+compare "forward" "$SHAPES" 120 --variants tf32 bf16 --torch tf32
+compare "train" "$TC_SHAPES" 90 --variants tf32 bf16 --torch tf32
 
-# 4. Nsight Compute: the first 200 kernels of one training step (warm-up 0: the kernels' times do not include
+# 5. Nsight Compute: the first 200 kernels of one training step (warm-up 0: the kernels' times do not include
 #    ILGPU's compilation, which happens on the host before each first launch).
-if [ "$NCU" != none ] && command -v "$NCU" > /dev/null && [ "$(left)" -gt 60 ]; then
-    log "ncu, one 8x128 training step, BIGS_GPU_KERNELS=all"
-    BIGS_GPU_KERNELS=all timeout $(( $(left) - 10 )) bash "$with" "$NCU" --section SpeedOfLight --launch-count 200 --csv \
+if [ "$NCU" != none ] && command -v "$NCU" > /dev/null && [ "$(left)" -gt 80 ]; then
+    log "ncu, one 8x128 training step"
+    timeout 60 bash "$with" "$NCU" --section SpeedOfLight --launch-count 200 --csv \
         --log-file "$OUT/ncu-step.csv" dotnet "$bigs" bench --device "$DEVICE" --config "$CONFIG" --batch 8 --length 128 \
         --train --warmup 0 --runs 1 > "$OUT/ncu-bench.txt" 2>&1
     log "ncu: exit $?"
 else
-    log "ncu skipped ($NCU not found, NCU=none, or under 60 s left)"
+    log "ncu skipped ($NCU not found, NCU=none, or under 80 s left)"
 fi
+
+# 6. The opt-in kernels.
+if [ "$(left)" -gt 90 ]; then
+    log "GEMM tests with BIGS_GPU_KERNELS=async-gemm"
+    OUT="$OUT/async-gemm" TEST_TIMEOUT=60 bash "$here/gemm-checks.sh" async-gemm 2>&1 | tee -a "$OUT/table.txt"
+fi
+log "opt-in kernels (BIGS_GPU_KERNELS=all)"
+compare "forward train" "$SHAPES" 40 --variants fp32/all tf32/all --torch fp32 tf32
+
+# 7. The rest of the fp32 table.
+log "fp32, the other shapes"
+compare "forward" "$MORE_FWD_SHAPES" 20 --variants fp32
+compare "train" "$MORE_TRAIN_SHAPES" 10 --variants fp32
 log "done in $((SECONDS - start)) s; results in $OUT"
