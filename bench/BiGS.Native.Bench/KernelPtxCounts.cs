@@ -42,7 +42,7 @@ public sealed class KernelPtxCounts : ISideBySide
     {
         foreach (var name in new[] { nameof(SsmKernels.Generate), nameof(SsmKernels.Backward), nameof(SsmKernels.StepGradient) })
             yield return typeof(SsmKernels).GetMethod(name)!;
-        foreach (var name in new[] { nameof(FftKernels.Radix2Stage), nameof(FftKernels.Radix4Stage), nameof(FftKernels.Radix8Stage) })
+        foreach (var name in new[] { nameof(FftKernels.Radix2Stage), nameof(FftKernels.Radix4Stage), nameof(FftKernels.Radix8Stage), nameof(FftKernels.Radix16Stage) })
             yield return typeof(FftKernels).GetMethod(name)!;
         foreach (var name in new[] { nameof(SharedFftKernels.Convolve), nameof(SharedFftKernels.ConvolutionBackward) })
             yield return typeof(SharedFftKernels).GetMethod(name)!;

@@ -10,10 +10,9 @@ namespace BiGS.Native.Gpu;
 /// <summary>
 /// The SSM convolution by FFT (kernels in <see cref="FftKernels"/>), with the same choices as the CPU path: the skip is
 /// folded into the kernel, K'[0] = K[0] + D, and the FFT length is <see cref="SsmConvolution.FftLength"/>. Columns of
-/// u (B, L, H) are packed two per complex sequence, transformed (by radix-8 Stockham passes over global memory, after
-/// one radix-2 or radix-4 pass when 3 does not divide log2 n, or with <see cref="FftPath.SharedMemory"/> all stages of a group's columns in
-/// shared memory), multiplied by
-/// the spectrum of K' and transformed back:
+/// u (B, L, H) are packed two per complex sequence, transformed (by radix-16 Stockham passes over global memory, after
+/// one radix-2, radix-4 or radix-8 pass when 4 does not divide log2 n, or with <see cref="FftPath.SharedMemory"/> all
+/// stages of a group's columns in shared memory), multiplied by the spectrum of K' and transformed back:
 /// <code>
 /// y  = IFFT( FFT(u) K'^ )[0, L)                        causal convolution (with the skip)
 /// du = IFFT( FFT(dy) conj(K'^) )[0, L)                 anti-causal correlation
@@ -30,7 +29,7 @@ public sealed partial class IlgpuBackend
     /// With <see cref="IlgpuKernelOptions.SharedMemoryFft"/> and an FFT length that fits a group
     /// (<see cref="SsmConvolutionPath"/>), the FFTs run in shared memory (<see cref="SharedFftKernels"/>).
     /// The spectrum of K' is returned for the backward when both take the same path (every length without
-    /// <c>shared-fft</c>, L &lt;= 1024 with it): the backward then skips its FFT (the skip fold and ceil(log2 n / 3)
+    /// <c>shared-fft</c>, L &lt;= 1024 with it): the backward then skips its FFT (the skip fold and ceil(log2 n / 4)
     /// passes on the global path).
     /// </remarks>
     public Tensor? SsmConvolution(Tensor u, Tensor kernel, Tensor d, Tensor y, bool rightToLeft)
@@ -263,7 +262,7 @@ public sealed partial class IlgpuBackend
             RunPasses(1f, current, ColumnLayout.Packed(Length), spectrumSign, spectrum, y, columns);
 
         /// <summary>
-        /// Radix-8 Stockham stages, after one radix-2 or radix-4 stage when log2 n is not a multiple of 3, or the one
+        /// Radix-16 Stockham stages, after one radix-2, radix-4 or radix-8 stage when log2 n is not a multiple of 4, or the one
         /// radix-1 pass of a length-1 transform (<see cref="Passes"/> in all), ping-ponging from <paramref name="input"/> (read as <paramref name="inputColumns"/> say, times the
         /// spectrum when <paramref name="spectrumSign"/> is not 0) to the result in <see cref="Current"/>, or, when
         /// <paramref name="output"/> is given, into its columns.
@@ -271,12 +270,12 @@ public sealed partial class IlgpuBackend
         private void RunPasses(float direction, ArrayView<float> input, ColumnLayout inputColumns, int spectrumSign, ArrayView<float> spectrum,
             ArrayView<float>? output, ColumnLayout outputColumns)
         {
-            int leftover = BitOperations.Log2((uint)Length) % 3;
+            int leftover = BitOperations.Log2((uint)Length) % 4;
             var twiddles = backend.Twiddles(Length);
             int stride = 1;
             do
             {
-                int radix = Length == 1 ? 1 : stride == 1 && leftover != 0 ? 1 << leftover : 8;
+                int radix = Length == 1 ? 1 : stride == 1 && leftover != 0 ? 1 << leftover : 16;
                 bool intoColumns = stride * radix == Length && output is not null;
                 Run(Stage(radix), (long)Count * (Length / radix), input, inputColumns, spectrum, spectrumSign,
                     intoColumns ? output!.Value : spare, intoColumns ? outputColumns : ColumnLayout.Packed(Length), new StagePass(stride, direction, twiddles));
@@ -292,11 +291,12 @@ public sealed partial class IlgpuBackend
                 1 => backend.kernels.Radix1Stage,
                 2 => backend.kernels.Radix2Stage,
                 4 => backend.kernels.Radix4Stage,
-                _ => backend.kernels.Radix8Stage,
+                8 => backend.kernels.Radix8Stage,
+                _ => backend.kernels.Radix16Stage,
             };
 
-        /// <summary>The passes over global memory a transform of <paramref name="length"/> (a power of two) takes: ceil(log2 n / 3), and 1 for n = 1.</summary>
-        public static int Passes(int length) => Math.Max(1, (BitOperations.Log2((uint)length) + 2) / 3);
+        /// <summary>The passes over global memory a transform of <paramref name="length"/> (a power of two) takes: ceil(log2 n / 4), and 1 for n = 1.</summary>
+        public static int Passes(int length) => Math.Max(1, (BitOperations.Log2((uint)length) + 3) / 4);
 
         private void Swap() => (current, spare) = (spare, current);
 

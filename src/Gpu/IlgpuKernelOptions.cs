@@ -15,7 +15,7 @@ public sealed record IlgpuKernelOptions
 
     /// <summary>
     /// The SSM convolution with each group's FFTs in shared memory (<see cref="Kernels.SharedFftKernels"/>) where the FFT
-    /// length fits, instead of one global-memory pass per radix-8 stage.
+    /// length fits, instead of one global-memory pass per radix-16 stage.
     /// </summary>
     public bool SharedMemoryFft { get; init; }
 

@@ -155,6 +155,7 @@ internal sealed class KernelLibrary(Accelerator accelerator)
     public Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>, int, ArrayView<float>, ColumnLayout, StagePass> Radix2Stage => Auto(ref radix2Stage, FftKernels.Radix2Stage);
     public Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>, int, ArrayView<float>, ColumnLayout, StagePass> Radix4Stage => Auto(ref radix4Stage, FftKernels.Radix4Stage);
     public Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>, int, ArrayView<float>, ColumnLayout, StagePass> Radix8Stage => Auto(ref radix8Stage, FftKernels.Radix8Stage);
+    public Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>, int, ArrayView<float>, ColumnLayout, StagePass> Radix16Stage => Auto(ref radix16Stage, FftKernels.Radix16Stage);
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ColumnTiles, ArrayView<float>, ArrayView<int>, ArrayView<float>> CrossSpectrum =>
         Grouped(ref crossSpectrum, ColumnTileKernels.CrossSpectrum);
     public Action<Index1D, ArrayView<float>, int, int, ArrayView<float>, ArrayView<float>> KernelGradient => Auto(ref kernelGradient, FftKernels.KernelGradient);
@@ -226,6 +227,7 @@ internal sealed class KernelLibrary(Accelerator accelerator)
     private Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>, int, ArrayView<float>, ColumnLayout, StagePass>? radix2Stage;
     private Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>, int, ArrayView<float>, ColumnLayout, StagePass>? radix4Stage;
     private Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>, int, ArrayView<float>, ColumnLayout, StagePass>? radix8Stage;
+    private Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>, int, ArrayView<float>, ColumnLayout, StagePass>? radix16Stage;
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ColumnTiles, ArrayView<float>, ArrayView<int>, ArrayView<float>>? crossSpectrum;
     private Action<Index1D, ArrayView<float>, int, int, ArrayView<float>, ArrayView<float>>? kernelGradient;
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, int, ArrayView<float>, ArrayView<float>>? sharedKernelSpectrum;

@@ -15,6 +15,9 @@ public static class FftKernels
     /// <summary>sqrt(1/2) = cos(pi/4), to float precision.</summary>
     private const float Sqrt1_2 = 0.70710678f;
 
+    /// <summary>cos(pi/8) and sin(pi/8), to float precision.</summary>
+    private const float Cos1Pi8 = 0.92387953f, Sin1Pi8 = 0.38268343f;
+
     /// <summary>K'[l] = K[l] + D [l == 0]: the skip D u is the lag-0 term of a convolution, so conv(u, K') = conv(u, K) + D u.</summary>
     public static void FoldSkip(Index1D l, ArrayView<float> kernel, ArrayView<float> d, ArrayView<float> folded) =>
         folded[l] = l == 0 ? kernel[0] + d[0] : kernel[l];
@@ -103,6 +106,55 @@ public static class FftKernels
         output.Store(o + 5 * stride, (e1 - o1) * twiddle.Power(5));
         output.Store(o + 6 * stride, (e2 - o2) * twiddle.Power(6));
         output.Store(o + 7 * stride, (e3 - o3) * twiddle.Power(7));
+    }
+
+    /// <summary>
+    /// One radix-16 Stockham stage (as <see cref="Radix4Stage"/>, sixteen ways): the 16-point DFT of x_r = x[q + s(p + r m)],
+    /// m = n/16s, as two layers of 4-point DFTs. With r = 4a + b and u = c + 4d (a, b, c, d &lt; 4) and v = exp(direction
+    /// 2 pi i / 16), v^(ru) = v^(4ac) v^(bc) v^(4bd) (v^16 = 1), so X[c + 4d] = sum_b v^(bc) E_b[c] (direction i)^(bd) with
+    /// E_b the 4-point DFT of x_b, x_(4+b), x_(8+b), x_(12+b): four DFTs down the columns b, the twiddles v^(bc), four DFTs
+    /// along the rows c (<see cref="StoreRadix16Row"/>). Each output X[u], times w^(up), goes to y[q + s(16p + u)].
+    /// </summary>
+    public static void Radix16Stage(Index1D i, ArrayView<float> x, ColumnLayout inputColumns, ArrayView<float> spectrum, int spectrumSign,
+        ArrayView<float> y, ColumnLayout outputColumns, StagePass pass)
+    {
+        var (n, stride, direction) = (inputColumns.FftLength, pass.Stride, pass.Direction);
+        var (sequence, t, q, p, apart) = RadixInputs(i, n, 16, stride);
+        var (input, output) = (new StageInput(x, inputColumns, spectrum, spectrumSign, sequence), new StageOutput(y, outputColumns, n, sequence));
+        Dft4(input.Load(t), input.Load(t + 4 * apart), input.Load(t + 8 * apart), input.Load(t + 12 * apart),
+            direction, out var e00, out var e01, out var e02, out var e03);
+        Dft4(input.Load(t + apart), input.Load(t + 5 * apart), input.Load(t + 9 * apart), input.Load(t + 13 * apart),
+            direction, out var e10, out var e11, out var e12, out var e13);
+        Dft4(input.Load(t + 2 * apart), input.Load(t + 6 * apart), input.Load(t + 10 * apart), input.Load(t + 14 * apart),
+            direction, out var e20, out var e21, out var e22, out var e23);
+        Dft4(input.Load(t + 3 * apart), input.Load(t + 7 * apart), input.Load(t + 11 * apart), input.Load(t + 15 * apart),
+            direction, out var e30, out var e31, out var e32, out var e33);
+        // v^k = (cos(2 pi k / 16), direction sin(2 pi k / 16)) for the products bc = 1, 2, 3, 6, 9 (v^4 = direction i).
+        var v1 = new Complex32(Cos1Pi8, direction * Sin1Pi8);
+        var v2 = new Complex32(Sqrt1_2, direction * Sqrt1_2);
+        var v3 = new Complex32(Sin1Pi8, direction * Cos1Pi8);
+        var v6 = new Complex32(-Sqrt1_2, direction * Sqrt1_2);
+        var v9 = new Complex32(-Cos1Pi8, -direction * Sin1Pi8);
+        var twiddle = pass.Twiddles(n, p * stride);
+        int o = q + stride * 16 * p;
+        StoreRadix16Row(output, o, stride, twiddle, 0, e00, e10, e20, e30, direction);
+        StoreRadix16Row(output, o, stride, twiddle, 1, e01, e11 * v1, e21 * v2, e31 * v3, direction);
+        StoreRadix16Row(output, o, stride, twiddle, 2, e02, e12 * v2, e22.QuarterTurn(direction), e32 * v6, direction);
+        StoreRadix16Row(output, o, stride, twiddle, 3, e03, e13 * v3, e23 * v6, e33 * v9, direction);
+    }
+
+    /// <summary>
+    /// Row c of a radix-16 stage: X[c + 4d] = the 4-point DFT over b of its twiddled column outputs, for d &lt; 4, each times
+    /// w^(c + 4d) and stored at stride s from o.
+    /// </summary>
+    private static void StoreRadix16Row(StageOutput output, int o, int stride, StageTwiddles twiddle, int c,
+        Complex32 b0, Complex32 b1, Complex32 b2, Complex32 b3, float direction)
+    {
+        Dft4(b0, b1, b2, b3, direction, out var x0, out var x1, out var x2, out var x3);
+        output.Store(o + c * stride, x0 * twiddle.Power(c));
+        output.Store(o + (c + 4) * stride, x1 * twiddle.Power(c + 4));
+        output.Store(o + (c + 8) * stride, x2 * twiddle.Power(c + 8));
+        output.Store(o + (c + 12) * stride, x3 * twiddle.Power(c + 12));
     }
 
     /// <summary>

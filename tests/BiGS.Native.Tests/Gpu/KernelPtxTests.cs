@@ -18,6 +18,7 @@ public class KernelPtxTests
     [InlineData(typeof(FftKernels), nameof(FftKernels.Radix2Stage), false)]
     [InlineData(typeof(FftKernels), nameof(FftKernels.Radix4Stage), false)]
     [InlineData(typeof(FftKernels), nameof(FftKernels.Radix8Stage), false)]
+    [InlineData(typeof(FftKernels), nameof(FftKernels.Radix16Stage), false)]
     [InlineData(typeof(FftKernels), nameof(FftKernels.Radix1Stage), false)]
     [InlineData(typeof(ElementwiseKernels), nameof(ElementwiseKernels.Iota), false)]
     [InlineData(typeof(RowKernels), nameof(RowKernels.LayerNormBackward), true)]
@@ -43,6 +44,7 @@ public class KernelPtxTests
     [InlineData(typeof(FftKernels), nameof(FftKernels.Radix2Stage), false, 8)]
     [InlineData(typeof(FftKernels), nameof(FftKernels.Radix4Stage), false, 8)]
     [InlineData(typeof(FftKernels), nameof(FftKernels.Radix8Stage), false, 8)]
+    [InlineData(typeof(FftKernels), nameof(FftKernels.Radix16Stage), false, 8)]
     [InlineData(typeof(SharedFftKernels), nameof(SharedFftKernels.Convolve), true, 4)]
     [InlineData(typeof(SharedFftKernels), nameof(SharedFftKernels.ConvolutionBackward), true, 6)]
     [InlineData(typeof(SharedFftKernels), nameof(SharedFftKernels.KernelSpectrum), true, 0)]
@@ -63,6 +65,7 @@ public class KernelPtxTests
     [InlineData(nameof(FftKernels.Radix2Stage))]
     [InlineData(nameof(FftKernels.Radix4Stage))]
     [InlineData(nameof(FftKernels.Radix8Stage))]
+    [InlineData(nameof(FftKernels.Radix16Stage))]
     public void Fft_stage_takes_its_twiddles_from_the_table(string kernel)
     {
         string ptx = KernelPtx.Compile(typeof(FftKernels).GetMethod(kernel)!, 80, explicitlyGrouped: false);

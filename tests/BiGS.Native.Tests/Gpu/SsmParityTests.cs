@@ -71,9 +71,11 @@ public abstract class SsmParityTests : GpuParityTests
     public void ConvolutionForwardAndBackward()
     {
         // Direct kernels up to L = 32, FFT beyond: awkward lengths on both sides, odd column counts (packing pairs).
-        // Both directions (right to left: BiGS's backward SSM). FFT lengths 1 to 8192, log2 n a multiple of 3 (radix-8
-        // passes only: n 8, 512) or not (a radix-2 pass first: n 128, 8192; a radix-4 pass first: n 4, 256, 2048).
-        int[][] shapes = [[1, 1, 1], [2, 2, 1], [2, 3, 3], [2, 40, 3], [1, 128, 3], [1, 255, 5], [3, 1000, 1], [1, 4096, 2]];
+        // Both directions (right to left: BiGS's backward SSM). FFT lengths 1 to 8192 (the GPU always transforms), log2 n
+        // a multiple of 4 (radix-16 passes only: n 16, 256) or not (one radix-2, -4 or -8 pass first: n 32, 512, 8192;
+        // n 4, 64; n 8, 128, 2048).
+        int[][] shapes = [[1, 1, 1], [2, 2, 1], [2, 3, 3], [1, 8, 2], [1, 16, 3], [2, 20, 3], [2, 40, 3], [1, 128, 3], [1, 255, 5],
+            [3, 1000, 1], [1, 4096, 2]];
         foreach (var s in shapes)
             foreach (bool rightToLeft in new[] { false, true })
             {
