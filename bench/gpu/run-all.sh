@@ -13,7 +13,7 @@
 #      convolution on both FFT paths; the training step; the NN kernels; the column-tile reductions, whose last-group
 #      protocol has run only on ILGPU's CPU accelerator) in one process;
 #   2. issue 12's GEMM table: ours against torch.matmul on every product of a BiGS-base step at 8x128 and 32x512,
-#      fp32, tf32 and bf16 (bench/gpu/gemm.sh, one round);
+#      fp32, tf32 and bf16 (bench/gpu/gemm.sh, one round; each time the median of 3 means of 5 launches);
 #   3. issue 13's table, fp32 with the default kernels: PyTorch fp32 eager against bigs, forward and training at
 #      8x128 and 32x512;
 #   4. the tensor-core cases: PyTorch with TF32 matmul against bigs --precision tf32 and bf16 (forward 8x128 and
@@ -22,7 +22,8 @@
 #   6. the opt-in kernels: the GEMM tests again with BIGS_GPU_KERNELS=async-gemm, then fp32/all and tf32/all at the
 #      shapes of parts 3 and 4 (all: the shared-memory FFT and the cp.async GEMM);
 #   7. the rest of issue 13's table in fp32: forward 2x512 and 1x4096, training 2x512.
-# Every table row: median of RUNS steps after WARMUP, tokens/s, device peak memory, and the loss / first logit each
+# Every table row: median of RUNS (5) steps after WARMUP (1: ILGPU's compilation and the GEMM tuner's timings happen
+# in the first step), tokens/s, device peak memory, and the loss / first logit each
 # implementation read back (equal seeds: bigs variants agree with each other up to rounding); a process running past
 # CASE_TIMEOUT seconds is stopped and its row marked FAILED.
 #
@@ -38,7 +39,7 @@ BUDGET=${BUDGET:-530}
 DEVICE=${DEVICE:-cuda}
 TORCH_DEVICE=${TORCH_DEVICE:-$DEVICE}
 CONFIG=${CONFIG:-base}
-WARMUP=${WARMUP:-2}
+WARMUP=${WARMUP:-1}
 RUNS=${RUNS:-5}
 CASE_TIMEOUT=${CASE_TIMEOUT:-100}
 PYTHON=${PYTHON:-python3}
@@ -47,7 +48,7 @@ SHAPES=${SHAPES-8x128 32x512}
 TC_SHAPES=${TC_SHAPES-32x512}
 MORE_FWD_SHAPES=${MORE_FWD_SHAPES-2x512 1x4096}
 MORE_TRAIN_SHAPES=${MORE_TRAIN_SHAPES-2x512}
-GEMM_SIZES=${GEMM_SIZES:-}
+GEMM_SIZES=${GEMM_SIZES:---rounds 3 --launches 5}
 mkdir -p "$OUT"
 start=$SECONDS
 left() { echo $((BUDGET - (SECONDS - start))); }
