@@ -59,7 +59,7 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
         Device = Tensors.Device.Create(kind, index, this);
         Name = Device.ToString();
         Description = $"{Device} ({accelerator.Name})";
-        kernels = new KernelLibrary(accelerator);
+        kernels = new KernelLibrary(accelerator, skipLaunches: kind == DeviceKind.IlgpuDry);
         rowGroup = accelerator.AcceleratorType == AcceleratorType.CPU ? CpuAcceleratorRowGroup : GpuRowGroup;
         fftGroup = accelerator.AcceleratorType == AcceleratorType.CPU ? CpuAcceleratorRowGroup : GpuFftGroup;
         KernelOptions = IlgpuKernelOptions.FromEnvironment();

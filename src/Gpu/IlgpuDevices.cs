@@ -42,7 +42,7 @@ public sealed class IlgpuDevices : IGpuDeviceProvider
     /// <inheritdoc />
     public string? Unavailability(DeviceKind kind)
     {
-        if (kind == DeviceKind.IlgpuCpu) return null;
+        if (kind is DeviceKind.IlgpuCpu or DeviceKind.IlgpuDry) return null;
         try
         {
             using var context = CreateContext(kind);
@@ -88,7 +88,7 @@ public sealed class IlgpuDevices : IGpuDeviceProvider
         {
             DeviceKind.Cuda => builder.Cuda(),
             DeviceKind.OpenCL => builder.OpenCL(),
-            DeviceKind.IlgpuCpu => builder.CPU(CpuAcceleratorDevice),
+            DeviceKind.IlgpuCpu or DeviceKind.IlgpuDry => builder.CPU(CpuAcceleratorDevice),
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "not an ILGPU device kind"),
         };
     });

@@ -1,3 +1,4 @@
+using System.Linq.Expressions;
 using System.Runtime.CompilerServices;
 using BiGS.Native.Gpu.Kernels;
 using BiGS.Native.Kernels.Cpu;
@@ -13,8 +14,9 @@ namespace BiGS.Native.Gpu;
 /// runs a kernel never compiles it) and then kept. The delegate types make the compiler check each launch's
 /// arguments against the kernel's parameters. Every launch is counted under the kernel's readable name (its property
 /// here, or for kernels chosen by an argument the property and the choice, as in "Unary.Exp"): see <see cref="Launches"/>.
+/// With <paramref name="skipLaunches"/> (the <c>ilgpu-dry</c> device) nothing is compiled and a launch is only counted.
 /// </summary>
-internal sealed class KernelLibrary(Accelerator accelerator)
+internal sealed class KernelLibrary(Accelerator accelerator, bool skipLaunches = false)
 {
     private readonly Dictionary<string, Delegate> generic = [];
 
@@ -275,15 +277,23 @@ internal sealed class KernelLibrary(Accelerator accelerator)
     /// parameter types): <c>LoadAutoGroupedStreamKernel</c> gives Action&lt;Index1D, ...&gt;, <c>LoadStreamKernel</c>
     /// gives Action&lt;KernelConfig, ...&gt;. The result is cast to the declared delegate type by the caller, so a
     /// mismatch fails on first use and every launch site is checked by the compiler against that declaration. Launches
-    /// are counted as <paramref name="name"/>.
+    /// are counted as <paramref name="name"/>; when launches are skipped, the delegate does nothing else.
     /// </summary>
     private Delegate Load(string name, Delegate kernel, bool autoGrouped)
     {
         var types = kernel.Method.GetParameters().Select(p => p.ParameterType).ToArray();
+        if (skipLaunches) return Launches.Counted(name, DoNothing(autoGrouped ? types : [typeof(KernelConfig), .. types]));
         string loader = autoGrouped ? "LoadAutoGroupedStreamKernel" : "LoadStreamKernel";
         var loaderMethod = typeof(KernelLoaders).GetMethods()
             .Single(m => m.Name == loader && m.IsGenericMethodDefinition && m.GetGenericArguments().Length == types.Length
                 && m.GetParameters().Length == 2 && m.GetParameters()[1].ParameterType.Name.StartsWith("Action", StringComparison.Ordinal));
         return Launches.Counted(name, (Delegate)loaderMethod.MakeGenericMethod(types).Invoke(null, [Accelerator, kernel])!);
+    }
+
+    /// <summary>A launcher that launches nothing: an Action over <paramref name="types"/> with an empty body.</summary>
+    private static Delegate DoNothing(Type[] types)
+    {
+        var parameters = types.Select(Expression.Parameter).ToArray();
+        return Expression.Lambda(Expression.GetActionType(types), Expression.Empty(), parameters).Compile();
     }
 }

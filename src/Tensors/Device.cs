@@ -11,6 +11,12 @@ public enum DeviceKind
     Cuda,
     /// <summary>ILGPU's CPU accelerator: the GPU kernels run on host threads (slow; for tests and debugging).</summary>
     IlgpuCpu,
+    /// <summary>
+    /// ILGPU's CPU accelerator with every kernel launch counted and skipped: a computation's device memory, copies and
+    /// launches, exactly as <see cref="IlgpuCpu"/> would make them, in a fraction of the time and with no results (tensor
+    /// values are whatever the memory held).
+    /// </summary>
+    IlgpuDry,
 }
 
 /// <summary>A device: where a tensor's memory lives and which backend computes on it.</summary>
@@ -52,6 +58,7 @@ public sealed class Device : IEquatable<Device>
     {
         DeviceKind.Cpu => "cpu",
         DeviceKind.IlgpuCpu => "ilgpu-cpu",
+        DeviceKind.IlgpuDry => "ilgpu-dry",
         _ => $"{Kind.ToString().ToLowerInvariant()}:{Index}",
     };
 }

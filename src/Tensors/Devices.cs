@@ -1,7 +1,7 @@
 namespace BiGS.Native.Tensors;
 
 /// <summary>
-/// Device selection by name: "cpu", "cuda[:N]", "opencl[:N]" or "ilgpu-cpu" (case-insensitive), including from the
+/// Device selection by name: "cpu", "cuda[:N]", "opencl[:N]", "ilgpu-cpu" or "ilgpu-dry" (case-insensitive), including from the
 /// BIGS_DEVICE environment variable. The CPU is built in; the GPU devices come from the BiGS.Native.Gpu assembly
 /// (ILGPU), which is looked up by name the first time a GPU device is asked for, so a CPU-only application needs
 /// neither it nor ILGPU.
@@ -12,7 +12,7 @@ public static class Devices
     public const string EnvironmentVariable = "BIGS_DEVICE";
 
     /// <summary>The forms a device name may take, for error messages and help texts.</summary>
-    public const string NameForms = "cpu, cuda[:N], opencl[:N] or ilgpu-cpu";
+    public const string NameForms = "cpu, cuda[:N], opencl[:N], ilgpu-cpu or ilgpu-dry";
 
     private const string ProviderType = "BiGS.Native.Gpu.IlgpuDevices, BiGS.Native.Gpu";
 
@@ -26,6 +26,12 @@ public static class Devices
 
     /// <summary>ILGPU's CPU accelerator: every GPU kernel, run on host threads (slow; for tests and debugging).</summary>
     public static Device IlgpuCpu() => Open(DeviceKind.IlgpuCpu, 0);
+
+    /// <summary>
+    /// ILGPU's CPU accelerator with every kernel launch counted and skipped (<see cref="DeviceKind.IlgpuDry"/>): what a
+    /// computation allocates and launches on a device, without computing it.
+    /// </summary>
+    public static Device IlgpuDry() => Open(DeviceKind.IlgpuDry, 0);
 
     /// <summary>Parses a device name of one of the <see cref="NameForms"/> and opens that device.</summary>
     public static Device FromName(string name)
@@ -61,6 +67,7 @@ public static class Devices
         {
             "cpu" when !indexed => (DeviceKind.Cpu, 0),
             "ilgpu-cpu" when !indexed => (DeviceKind.IlgpuCpu, 0),
+            "ilgpu-dry" when !indexed => (DeviceKind.IlgpuDry, 0),
             "opencl" => (DeviceKind.OpenCL, index),
             "cuda" => (DeviceKind.Cuda, index),
             _ => null,
@@ -71,7 +78,7 @@ public static class Devices
         (Provider.Value ?? throw new InvalidOperationException(MissingPackage())).Open(kind, index);
 
     private static string MissingPackage() =>
-        "GPU devices need the BiGS.Native.Gpu package (ILGPU); add it to the application to use cuda, opencl or ilgpu-cpu";
+        "GPU devices need the BiGS.Native.Gpu package (ILGPU); add it to the application to use cuda, opencl, ilgpu-cpu or ilgpu-dry";
 
     private static IGpuDeviceProvider? FindProvider() => GpuLayer.Create<IGpuDeviceProvider>(ProviderType);
 }

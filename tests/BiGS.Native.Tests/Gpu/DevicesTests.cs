@@ -13,6 +13,7 @@ public sealed class DevicesTests
         Assert.Same(Device.Cpu, Devices.FromName(" CPU "));
         Assert.True(Devices.IsValidName("OpenCL:2") && Devices.IsValidName("cuda") && Devices.IsValidName("ILGPU-CPU"));
         Assert.Equal("ilgpu-cpu", Devices.FromName("ilgpu-cpu").ToString());
+        Assert.Equal("ilgpu-dry", Devices.FromName("ILGPU-DRY").ToString());
     }
 
     [Theory]
@@ -22,6 +23,7 @@ public sealed class DevicesTests
     [InlineData("cuda:0:1")]
     [InlineData("cpu:1")]
     [InlineData("ilgpu-cpu:0")]
+    [InlineData("ilgpu-dry:1")]
     public void MalformedNamesAreRejectedWithTheName(string name)
     {
         var error = Assert.Throws<ArgumentException>(() => Devices.FromName(name));

@@ -49,7 +49,7 @@ public abstract class ForwardCommandDeviceTests : GpuParityTests
     {
         var (exitCode, error) = Run("forward", "--model", TinyFixture.Directory, "--inputs", "x", "--output", "y", "--device", "gpu:one");
         Assert.NotEqual(0, exitCode);
-        Assert.Contains("--device 'gpu:one' is not of the form cpu, cuda[:N], opencl[:N] or ilgpu-cpu", error);
+        Assert.Contains("--device 'gpu:one' is not of the form cpu, cuda[:N], opencl[:N], ilgpu-cpu or ilgpu-dry", error);
     }
 
     private static string TempPath(string what) => Path.Combine(Path.GetTempPath(), $"bigs-device-{what}-{Guid.NewGuid():N}.safetensors");
