@@ -1,10 +1,10 @@
 namespace BiGS.Native.Tensors;
 
 /// <summary>
-/// Device selection by name: "cpu", "cuda[:N]", "opencl[:N]", "ilgpu-cpu" or "ilgpu-dry" (case-insensitive), including from the
-/// BIGS_DEVICE environment variable. The CPU is built in; the GPU devices come from the BiGS.Native.Gpu assembly
-/// (ILGPU), which is looked up by name the first time a GPU device is asked for, so a CPU-only application needs
-/// neither it nor ILGPU.
+/// Device selection by name: "cpu", "cuda[:N]", "opencl[:N]", "ilgpu-cpu" or "ilgpu-dry" (case-insensitive), including
+/// from the BIGS_DEVICE environment variable. The CPU is built in; the GPU devices come from the BiGS.Native.Gpu
+/// assembly (ILGPU), which is looked up by name the first time a GPU device is asked for, so a CPU-only application
+/// needs neither it nor ILGPU.
 /// </summary>
 public static class Devices
 {

@@ -14,6 +14,7 @@ public sealed class DevicesTests
         Assert.True(Devices.IsValidName("OpenCL:2") && Devices.IsValidName("cuda") && Devices.IsValidName("ILGPU-CPU"));
         Assert.Equal("ilgpu-cpu", Devices.FromName("ilgpu-cpu").ToString());
         Assert.Equal("ilgpu-dry", Devices.FromName("ILGPU-DRY").ToString());
+        Assert.Same(Devices.FromName("ilgpu-dry"), Devices.IlgpuDry());
     }
 
     [Theory]
