@@ -42,6 +42,9 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
 
     private readonly Context context;
     private readonly KernelLibrary kernels;
+
+    /// <summary>True for <c>ilgpu-dry</c>: kernel launches and memory clears are counted, not done.</summary>
+    private readonly bool skipsDeviceWork;
     private readonly DeviceMemoryPool pool;
     private readonly MemoryBuffer1D<int, Stride1D.Dense> errors;
     private readonly int rowGroup;
@@ -59,7 +62,8 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
         Device = Tensors.Device.Create(kind, index, this);
         Name = Device.ToString();
         Description = $"{Device} ({accelerator.Name})";
-        kernels = new KernelLibrary(accelerator, skipLaunches: kind == DeviceKind.IlgpuDry);
+        skipsDeviceWork = kind == DeviceKind.IlgpuDry;
+        kernels = new KernelLibrary(accelerator, skipsDeviceWork);
         rowGroup = accelerator.AcceleratorType == AcceleratorType.CPU ? CpuAcceleratorRowGroup : GpuRowGroup;
         fftGroup = accelerator.AcceleratorType == AcceleratorType.CPU ? CpuAcceleratorRowGroup : GpuFftGroup;
         KernelOptions = IlgpuKernelOptions.FromEnvironment();
@@ -108,7 +112,7 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
         if (zeroed)
         {
             Interlocked.Increment(ref memoryClears);
-            buffer.As<byte>().MemSetToZero();
+            if (!skipsDeviceWork) buffer.As<byte>().MemSetToZero();
         }
         return new IlgpuStorage(this, dtype, length, buffer);
     }

@@ -12,9 +12,9 @@ public enum DeviceKind
     /// <summary>ILGPU's CPU accelerator: the GPU kernels run on host threads (slow; for tests and debugging).</summary>
     IlgpuCpu,
     /// <summary>
-    /// ILGPU's CPU accelerator with every kernel launch counted and skipped: a computation's device memory, copies and
-    /// launches, exactly as <see cref="IlgpuCpu"/> would make them, in a fraction of the time and with no results (tensor
-    /// values are whatever the memory held).
+    /// ILGPU's CPU accelerator with every kernel launch and memory clear counted and skipped: a computation's device
+    /// memory, copies, clears and launches, exactly as <see cref="IlgpuCpu"/> would make them, in a fraction of the time
+    /// and with no results (tensor values are whatever the memory held).
     /// </summary>
     IlgpuDry,
 }
