@@ -28,8 +28,8 @@ public static class Devices
     public static Device IlgpuCpu() => Open(DeviceKind.IlgpuCpu, 0);
 
     /// <summary>
-    /// ILGPU's CPU accelerator with every kernel launch counted and skipped (<see cref="DeviceKind.IlgpuDry"/>): what a
-    /// computation allocates and launches on a device, without computing it.
+    /// ILGPU's CPU accelerator with every kernel launch and memory clear counted and skipped
+    /// (<see cref="DeviceKind.IlgpuDry"/>): what a computation allocates and launches on a device, without computing it.
     /// </summary>
     public static Device IlgpuDry() => Open(DeviceKind.IlgpuDry, 0);
 

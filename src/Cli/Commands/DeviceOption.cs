@@ -21,7 +21,7 @@ internal static class DeviceOption
         {
             Description = $"Device to compute on: cpu, cuda[:N], opencl[:N] (OpenCL 2.0+), ilgpu-cpu (the GPU kernels on " +
                 "host threads through ILGPU's CPU accelerator: slow, for testing and debugging) or ilgpu-dry (ilgpu-cpu with every " +
-                "kernel launch counted and skipped: a run's device memory and launches in seconds, with meaningless values) " +
+                "kernel launch and memory clear counted and skipped: a run's device memory and launches in seconds, with meaningless values) " +
                 $"(default: ${Devices.EnvironmentVariable}, else cpu)",
             HelpName = "device",
         };
