@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The GEMM comparison of issue 12: our kernels (bench `gpu-gemm`) and torch.matmul (gemm_torch.py) on every GEMM of a
 # BiGS-base step at 8x128 and 32x512 tokens, fp32 (TF32 off), tf32 and bf16, alternating ours and torch ROUNDS times
-# per precision (each process stopped after OURS_TIMEOUT / TORCH_TIMEOUT seconds) so drift hits both alike, then the table (gemm_table.py). bench/gpu/run-all.sh runs it as one part of
-# the whole device session (ROUNDS=1); alone: pack the bench project into .device/ (the device notes' pack.sh), then
-# device command `bash bench/gpu/gemm.sh` (carry [".device"]). Results and the table land in $OUT (default: gemm-out).
+# per precision so drift hits both alike (each process stopped after OURS_TIMEOUT / TORCH_TIMEOUT seconds), then the
+# table (gemm_table.py). bench/gpu/run-all.sh runs it as one part of the whole device session (ROUNDS=1); alone: pack
+# the bench project into .device/ (the device notes' pack.sh), then device command `bash bench/gpu/gemm.sh` (carry
+# [".device"]). Results and the table land in $OUT (default: gemm-out).
 #
 # Dry run without a GPU (ILGPU's CPU accelerator against PyTorch on the CPU, small widths; times meaningless):
 #   DEVICE=ilgpu-cpu TORCH_DEVICE=cpu PYTHON=/usr/bin/python3 ROUNDS=1 \
