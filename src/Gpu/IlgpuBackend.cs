@@ -225,19 +225,29 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
         ArrayView<float> operand, ArrayView<float> product, GemmShape shape, int batch)
     {
         var tensorCores = TensorCoreKernel(shape.Precision);
-        int rows = tensorCores is null ? GemmTiles.Rows(plan.Tile) : GemmTensorCoreKernel.Tile;
-        int columns = tensorCores is null ? GemmTiles.Columns(plan.Tile) : GemmTensorCoreKernel.Tile;
-        int stage = tensorCores is null ? GemmKernel.Depth : GemmTensorCoreKernel.Depth;
+        var (rows, columns, stage, group) = GemmGeometry(plan, tensorCores is not null);
         int depth = GemmSplitK.DepthFor(shape.K, plan.Splits, stage), parts = GemmSplitK.PartsOf(shape.K, depth);
         var tiles = new Index3D(Groups(shape.N, columns), Groups(shape.M, rows), batch);
         using var partials = parts > 1 ? pool.Rent((long)tiles.Size * parts * rows * columns * sizeof(float)) : null;
         var split = partials is null ? new GemmSplitK(1, depth, ArrayView<float>.Empty, ArrayView<int>.Empty)
             : new GemmSplitK(parts, depth, partials.As<float>(), ArrivalCounters(tiles.Size));
         var grid = new Index3D(tiles.X, tiles.Y, batch * parts);
-        var group = tensorCores is null ? new Index3D(columns / GemmKernel.PerThread, rows / GemmKernel.PerThread, 1)
-            : new Index3D(GemmTensorCoreKernel.Threads, 1, 1);
         (tensorCores ?? kernels.Sgemm(plan.Tile))(new KernelConfig(grid, group), a, b, c, bias, operand, product, shape, split);
     }
+
+    /// <summary>
+    /// The rows and columns of c per group, the k depth of a shared-memory stage and the group of the kernel that runs
+    /// <paramref name="plan"/>: the tensor-core kernel's one tile, or the SIMT kernel's tile of the plan.
+    /// </summary>
+    private static (int Rows, int Columns, int Stage, Index3D Group) GemmGeometry(GemmPlan plan, bool tensorCores)
+    {
+        if (tensorCores) return (GemmTensorCoreKernel.Tile, GemmTensorCoreKernel.Tile, GemmTensorCoreKernel.Depth, TensorCoreGroup);
+        int rows = GemmTiles.Rows(plan.Tile), columns = GemmTiles.Columns(plan.Tile);
+        return (rows, columns, GemmKernel.Depth, new Index3D(columns / GemmKernel.PerThread, rows / GemmKernel.PerThread, 1));
+    }
+
+    /// <summary>A tensor-core kernel's group: <see cref="GemmTensorCoreKernel.Threads"/> threads along x.</summary>
+    private static Index3D TensorCoreGroup => new(GemmTensorCoreKernel.Threads, 1, 1);
 
     /// <summary>
     /// Seconds per launch of the GEMM with <paramref name="plan"/> on the problem of <paramref name="shape"/>, with no
@@ -299,7 +309,7 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
 
     /// <summary>The launch of a tensor-core kernel (k whole) on an (m, n) product per batch.</summary>
     private static KernelConfig TensorCoreConfig(int n, int m, int batch) =>
-        new(new Index3D(Groups(n, GemmTensorCoreKernel.Tile), Groups(m, GemmTensorCoreKernel.Tile), batch), new Index3D(GemmTensorCoreKernel.Threads, 1, 1));
+        new(new Index3D(Groups(n, GemmTensorCoreKernel.Tile), Groups(m, GemmTensorCoreKernel.Tile), batch), TensorCoreGroup);
 
     private static int Flag(Tensor? tensor) => tensor is null ? 0 : 1;
 
