@@ -50,33 +50,12 @@ public static class GemmKernel
         var opA = GemmStagedOperand.A(a, batch * s.StrideA, s, rowBase);
         var opB = GemmStagedOperand.B(b, batch * s.StrideB, s, colBase);
         long cFirst = batch * (long)s.M * s.N;
-        var acc = default(Block8x8);
         // Shared tiles are k-major ([k][row], [k][column]): element (outer, k) at k * outerCount + outer.
-        opA.Stage(kBegin, rows, Depth, thread, threads, tilesA.SubView(0, stageA), rows, 1);
-        opB.Stage(kBegin, columns, Depth, thread, threads, tilesB.SubView(0, stageB), columns, 1);
-        Group.Barrier();
-        for (int k0 = kBegin, buffer = 0; k0 < kEnd; k0 += Depth, buffer ^= 1)
-        {
-            // The next step's operands: loaded now, stored to the other buffer after the multiply-adds (it was last read
-            // before the previous barrier), so the loads are in flight meanwhile.
-            bool more = k0 + Depth < kEnd;
-            var nextA = more ? opA.Load(k0 + Depth, rows, Depth, thread, threads) : default;
-            var nextB = more ? opB.Load(k0 + Depth, columns, Depth, thread, threads) : default;
-            // 16 rank-one updates of the thread's 8 x 8 block from the staged tiles; in vectors, a k-row of the a tile is
-            // 2R long and the thread's runs of rows are at ty and R + ty (likewise tx and C + tx in b)
-            int firstA = buffer * stageA / 4 + ty, firstB = buffer * stageB / 4 + tx;
-            for (int k = 0; k < Depth; k++)
-            {
-                int vectorA = firstA + 2 * threadRows * k, vectorB = firstB + 2 * threadColumns * k;
-                acc.Update(vectorsA[vectorA], vectorsA[vectorA + threadRows], vectorsB[vectorB], vectorsB[vectorB + threadColumns]);
-            }
-            if (more)
-            {
-                opA.Store(nextA, rows, Depth, thread, threads, tilesA.SubView((buffer ^ 1) * stageA, stageA), rows, 1);
-                opB.Store(nextB, columns, Depth, thread, threads, tilesB.SubView((buffer ^ 1) * stageB, stageB), columns, 1);
-            }
-            Group.Barrier();
-        }
+        var sharedA = new GemmSharedTiles(opA, tilesA, stageA, rows, Depth, rows, 1);
+        var sharedB = new GemmSharedTiles(opB, tilesB, stageB, columns, Depth, columns, 1);
+        var products = new OuterProducts(vectorsA, vectorsB, stageA / 4, stageB / 4, ty, tx, threadRows, threadColumns);
+        GemmDoubleBuffer.Run(ref products, sharedA, sharedB, kBegin, kEnd, Depth, thread, threads);
+        var acc = products.Accumulators;
         long tile = split.Tile(batch);
         if (split.Parts > 1)
         {
@@ -107,6 +86,26 @@ public static class GemmKernel
     /// i &lt; 4, then 4T + 4t + i - 4 (the second run, half a tile on).
     /// </summary>
     private static int Position(int i, int t, int threads) => 4 * t + (i & 3) + (i >> 2) * 4 * threads;
+
+    /// <summary>
+    /// A thread's step of the k loop: 16 rank-one updates of its 8 x 8 accumulators from the staged tiles. In vectors, a
+    /// k-row of the a tile is 2R long and the thread's runs of rows are at ty and R + ty (likewise tx and C + tx in b).
+    /// </summary>
+    private struct OuterProducts(ArrayView<Float4> vectorsA, ArrayView<Float4> vectorsB, int stageVectorsA, int stageVectorsB,
+        int ty, int tx, int threadRows, int threadColumns) : IGemmStageProduct
+    {
+        public Block8x8 Accumulators;
+
+        public void Multiply(int buffer)
+        {
+            int firstA = buffer * stageVectorsA + ty, firstB = buffer * stageVectorsB + tx;
+            for (int k = 0; k < Depth; k++)
+            {
+                int vectorA = firstA + 2 * threadRows * k, vectorB = firstB + 2 * threadColumns * k;
+                Accumulators.Update(vectorsA[vectorA], vectorsA[vectorA + threadRows], vectorsB[vectorB], vectorsB[vectorB + threadColumns]);
+            }
+        }
+    }
 
     /// <summary>A thread's 8 x 8 accumulators, as sixty-four fields so they live in registers.</summary>
     private struct Block8x8

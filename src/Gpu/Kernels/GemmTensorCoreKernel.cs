@@ -58,32 +58,10 @@ public static class GemmTensorCoreKernel
         long cFirst = batch * (long)s.M * s.N;
         WarpAccumulators.Declare();
         // Shared tiles are k-contiguous ([row][k], [column][k]): element (outer, k) at outer * RowStride + k.
-        opA.Stage(kBegin, Tile, Depth, thread, Threads, tilesA.SubView(0, StageSize), 1, RowStride);
-        opB.Stage(kBegin, Tile, Depth, thread, Threads, tilesB.SubView(0, StageSize), 1, RowStride);
-        Group.Barrier();
-        for (int k0 = kBegin, buffer = 0; k0 < kEnd; k0 += Depth, buffer ^= 1)
-        {
-            // The next step's operands, loaded before the mma and stored to the other buffer after (as the SIMT kernel does).
-            bool more = k0 + Depth < kEnd;
-            var nextA = more ? opA.Load(k0 + Depth, Tile, Depth, thread, Threads) : default;
-            var nextB = more ? opB.Load(k0 + Depth, Tile, Depth, thread, Threads) : default;
-            var tileA = tilesA.SubView(buffer * StageSize, StageSize);
-            var tileB = tilesB.SubView(buffer * StageSize, StageSize);
-            for (int k = 0; k < Depth; k += mma.Depth)
-            {
-                int aRow = (warpRow + laneRow) * RowStride + k, bCol = (warpCol + laneRow) * RowStride + k;
-                WarpAccumulators.Multiply(mma,
-                    mma.LoadA(tileA, aRow, laneK), mma.LoadA(tileA, aRow + 16 * RowStride, laneK),
-                    mma.LoadB(tileB, bCol, laneK), mma.LoadB(tileB, bCol + 8 * RowStride, laneK),
-                    mma.LoadB(tileB, bCol + 16 * RowStride, laneK), mma.LoadB(tileB, bCol + 24 * RowStride, laneK));
-            }
-            if (more)
-            {
-                opA.Store(nextA, Tile, Depth, thread, Threads, tilesA.SubView((buffer ^ 1) * StageSize, StageSize), 1, RowStride);
-                opB.Store(nextB, Tile, Depth, thread, Threads, tilesB.SubView((buffer ^ 1) * StageSize, StageSize), 1, RowStride);
-            }
-            Group.Barrier();
-        }
+        var sharedA = new GemmSharedTiles(opA, tilesA, StageSize, Tile, Depth, 1, RowStride);
+        var sharedB = new GemmSharedTiles(opB, tilesB, StageSize, Tile, Depth, 1, RowStride);
+        var products = new WarpProducts<TMma>(mma, sharedA, sharedB, warpRow + laneRow, warpCol + laneRow, laneK);
+        GemmDoubleBuffer.Run(ref products, sharedA, sharedB, kBegin, kEnd, Depth, thread, Threads);
         int row = rowBase + warpRow + laneRow, col = colBase + warpCol + 2 * laneK;
         if (split.Parts == 1)
         {
@@ -92,6 +70,27 @@ public static class GemmTensorCoreKernel
         }
         long tile = split.Tile(batch);
         if (WarpAccumulators.ArrivesLast(split, tile, part, thread)) WarpAccumulators.StoreSums(c, bias, operand, product, s, cFirst, row, col, split, tile, thread);
+    }
+
+    /// <summary>
+    /// A warp's step of the k loop: the mma instructions of its 32 x 32 quarter over the stage's depth, from the fragments
+    /// of the lane's rows <paramref name="aRow"/> (and 16 on) and columns <paramref name="bColumn"/> (and 8, 16, 24 on).
+    /// </summary>
+    private readonly struct WarpProducts<TMma>(TMma mma, GemmSharedTiles a, GemmSharedTiles b, int aRow, int bColumn, int laneK)
+        : IGemmStageProduct where TMma : struct, IMmaShape
+    {
+        public void Multiply(int buffer)
+        {
+            var (tileA, tileB) = (a.Buffer(buffer), b.Buffer(buffer));
+            for (int k = 0; k < Depth; k += mma.Depth)
+            {
+                int aFirst = aRow * RowStride + k, bFirst = bColumn * RowStride + k;
+                WarpAccumulators.Multiply(mma,
+                    mma.LoadA(tileA, aFirst, laneK), mma.LoadA(tileA, aFirst + 16 * RowStride, laneK),
+                    mma.LoadB(tileB, bFirst, laneK), mma.LoadB(tileB, bFirst + 8 * RowStride, laneK),
+                    mma.LoadB(tileB, bFirst + 16 * RowStride, laneK), mma.LoadB(tileB, bFirst + 24 * RowStride, laneK));
+            }
+        }
     }
 
     /// <summary>An operand of one mma: four 32-bit registers of a (16 x k) or two of b (k x 8); R2, R3 unused for b.</summary>
