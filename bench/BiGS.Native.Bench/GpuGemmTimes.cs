@@ -104,8 +104,9 @@ public sealed class GpuGemmTimes : ISideBySide
     private static (string Tile, Dictionary<string, double>? TileMs) KernelOf(Device device, Product product, Precision precision)
     {
         if (device.Backend is not IlgpuBackend gpu) return ("cpu", null);
-        bool tensorCores = gpu.HasTensorCores && precision != Precision.Fp32;
-        if (tensorCores && gpu.KernelOptions.AsyncTensorCoreGemm) return ("tensor-cores cp.async+ldmatrix", null);
+        var kernel = gpu.GemmKernelFor(precision);
+        if (kernel == GemmKernelKind.AsyncTensorCores) return ("tensor-cores cp.async+ldmatrix", null);
+        bool tensorCores = kernel == GemmKernelKind.TensorCores;
         string Name(GemmPlan plan) => !tensorCores ? plan.ToString() : plan.Splits == 1 ? "tensor-cores" : $"tensor-cores/k{plan.Splits}";
         var measured = gpu.GemmTuner.Chosen.Keys.Where(p => p.TransposeA == product.TransposeA && p.TransposeB == product.TransposeB
             && p.Precision == precision && p.M == product.M && p.N == product.N && p.K == product.K).ToArray();

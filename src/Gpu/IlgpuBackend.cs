@@ -284,28 +284,26 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
     private ulong DeviceAddress(Tensor t) => Buffer(t.Storage).DeviceAddress + (ulong)t.Offset * sizeof(float);
 
     /// <summary>
-    /// The tensor-core kernel (<see cref="GemmTensorCoreKernel"/>) for <paramref name="precision"/> on this accelerator, or
-    /// null (fp32, no tensor cores, or <see cref="IlgpuKernelOptions.AsyncTensorCoreGemm"/> on).
+    /// The GEMM kernel that runs products of <paramref name="precision"/> on this accelerator: the tensor cores for tf32
+    /// and bf16 where the device has them (<see cref="HasTensorCores"/>; the cp.async kernel under
+    /// <see cref="IlgpuKernelOptions.AsyncTensorCoreGemm"/>), else the SIMT kernel. fp32 never runs on tensor cores.
     /// </summary>
+    public GemmKernelKind GemmKernelFor(Precision precision) =>
+        precision == Precision.Fp32 || !HasTensorCores ? GemmKernelKind.Simt
+        : KernelOptions.AsyncTensorCoreGemm ? GemmKernelKind.AsyncTensorCores : GemmKernelKind.TensorCores;
+
+    /// <summary>The tensor-core kernel (<see cref="GemmTensorCoreKernel"/>) for <paramref name="precision"/> when <see cref="GemmKernelFor"/> picks it, else null.</summary>
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape, GemmSplitK>?
-        TensorCoreKernel(Precision precision) => !HasTensorCores || KernelOptions.AsyncTensorCoreGemm ? null : precision switch
-        {
-            Precision.Tf32 => kernels.GemmTf32,
-            Precision.Bf16 => kernels.GemmBf16,
-            _ => null,
-        };
+        TensorCoreKernel(Precision precision) => GemmKernelFor(precision) != GemmKernelKind.TensorCores ? null
+        : precision == Precision.Tf32 ? kernels.GemmTf32 : kernels.GemmBf16;
 
     /// <summary>
     /// The tensor-core kernel with cp.async and ldmatrix (<see cref="GemmTensorCoreAsyncKernel"/>; k whole, untuned) for
-    /// <paramref name="precision"/> when <see cref="IlgpuKernelOptions.AsyncTensorCoreGemm"/> is on, or null.
+    /// <paramref name="precision"/> when <see cref="GemmKernelFor"/> picks it, else null.
     /// </summary>
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape>?
-        AsyncTensorCoreKernel(Precision precision) => !HasTensorCores || !KernelOptions.AsyncTensorCoreGemm ? null : precision switch
-        {
-            Precision.Tf32 => kernels.GemmTf32Async,
-            Precision.Bf16 => kernels.GemmBf16Async,
-            _ => null,
-        };
+        AsyncTensorCoreKernel(Precision precision) => GemmKernelFor(precision) != GemmKernelKind.AsyncTensorCores ? null
+        : precision == Precision.Tf32 ? kernels.GemmTf32Async : kernels.GemmBf16Async;
 
     /// <summary>The launch of a tensor-core kernel (k whole) on an (m, n) product per batch.</summary>
     private static KernelConfig TensorCoreConfig(int n, int m, int batch) =>
@@ -601,4 +599,17 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
         storage is IlgpuStorage gpu && ReferenceEquals(gpu.Backend, this)
             ? gpu.Buffer
             : throw new ArgumentException($"the {Device} backend got a tensor on {storage.Device}; copy it with To({Device}) first");
+}
+
+/// <summary>The GEMM kernels of <see cref="IlgpuBackend"/> (<see cref="IlgpuBackend.GemmKernelFor"/>).</summary>
+public enum GemmKernelKind
+{
+    /// <summary>The SIMT kernel (<see cref="GemmKernel"/>), its tile and split of k tuned per problem.</summary>
+    Simt,
+
+    /// <summary>The tensor-core kernel (<see cref="GemmTensorCoreKernel"/>), its split of k tuned per problem.</summary>
+    TensorCores,
+
+    /// <summary>The tensor-core kernel with cp.async copies and ldmatrix (<see cref="GemmTensorCoreAsyncKernel"/>), k whole.</summary>
+    AsyncTensorCores,
 }

@@ -1,4 +1,5 @@
 using BiGS.Native.Gpu;
+using BiGS.Native.Kernels.Cpu;
 using BiGS.Native.Tensors;
 using Xunit;
 
@@ -20,6 +21,18 @@ public abstract class GemmParityTests : GpuParityTests
                     var b = tb ? Random(n, k) : Random(k, n);
                     AssertClose(Tensor.MatMul(a, b, ta, tb), Tensor.MatMul(OnGpu(a), OnGpu(b), ta, tb), 1e-4f, 1e-4f, $"m{m} k{k} n{n} ta{ta} tb{tb}");
                 }
+    }
+
+    /// <summary>fp32 never runs on tensor cores; tf32 and bf16 do exactly where the device has them (CUDA sm_80+).</summary>
+    [GpuFact]
+    public void KernelChoiceFollowsPrecisionAndDevice()
+    {
+        var backend = (IlgpuBackend)Gpu.Backend;
+        var tensorCores = !backend.HasTensorCores ? GemmKernelKind.Simt
+            : backend.KernelOptions.AsyncTensorCoreGemm ? GemmKernelKind.AsyncTensorCores : GemmKernelKind.TensorCores;
+        Assert.Equal(GemmKernelKind.Simt, backend.GemmKernelFor(Precision.Fp32));
+        Assert.Equal(tensorCores, backend.GemmKernelFor(Precision.Tf32));
+        Assert.Equal(tensorCores, backend.GemmKernelFor(Precision.Bf16));
     }
 
     [GpuFact]
