@@ -51,7 +51,8 @@ public static class GemmTensorCoreAsyncKernel
         var opA = GemmStagedOperand.A(a, Grid.IdxZ * s.StrideA, s, rowBase);
         var opB = GemmStagedOperand.B(b, Grid.IdxZ * s.StrideB, s, colBase);
         long cFirst = Grid.IdxZ * (long)s.M * s.N;
-        GemmTensorCoreKernel.WarpAccumulators.Declare();
+        var accumulators = default(GemmTensorCoreKernel.PtxWarpAccumulators);
+        accumulators.Declare();
         step.DeclareRegisters();
         uint tiles = SharedTiles();
         // Stage 0 into buffer 0, and wait for it.
@@ -73,7 +74,7 @@ public static class GemmTensorCoreAsyncKernel
             CudaAsm.Emit("cp.async.wait_all;");
             Group.Barrier();
         }
-        GemmTensorCoreKernel.WarpAccumulators.Store(c, bias, operand, product, s, cFirst, rowBase + warpRow + lane / 4, colBase + warpCol + 2 * (lane % 4));
+        GemmTensorCoreKernel.WarpAccumulators.Store(accumulators, c, bias, operand, product, s, cFirst, rowBase + warpRow + lane / 4, colBase + warpCol + 2 * (lane % 4));
     }
 
     /// <summary>Starts the copies of op(a) and op(b) at k [k0, +32) into the stage at shared address <paramref name="stage"/>, as one group.</summary>

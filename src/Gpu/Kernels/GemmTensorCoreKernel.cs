@@ -35,15 +35,21 @@ public static class GemmTensorCoreKernel
     /// <summary>The TF32 kernel (m16n8k8) over the part of k that <paramref name="split"/> gives the group.</summary>
     public static void Tf32(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
         ArrayView<float> operand, ArrayView<float> product, GemmShape s, GemmSplitK split) =>
-        Run(default(Tf32Mma), a, b, c, bias, operand, product, s, split);
+        Run(default(Tf32Mma), default(PtxWarpAccumulators), a, b, c, bias, operand, product, s, split);
 
     /// <summary>The BF16 kernel (m16n8k16) over the part of k that <paramref name="split"/> gives the group.</summary>
     public static void Bf16(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
         ArrayView<float> operand, ArrayView<float> product, GemmShape s, GemmSplitK split) =>
-        Run(default(Bf16Mma), a, b, c, bias, operand, product, s, split);
+        Run(default(Bf16Mma), default(PtxWarpAccumulators), a, b, c, bias, operand, product, s, split);
 
-    private static void Run<TMma>(TMma mma, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
-        ArrayView<float> operand, ArrayView<float> product, GemmShape s, GemmSplitK split) where TMma : struct, IMmaShape
+    /// <summary>
+    /// The kernel with the mma shape <typeparamref name="TMma"/>, its accumulators and products held by
+    /// <typeparamref name="TAccumulators"/> (the tensor cores' registers, or their emulation in
+    /// <see cref="GemmTensorCoreEmulation"/>).
+    /// </summary>
+    internal static void Run<TMma, TAccumulators>(TMma mma, TAccumulators accumulators, ArrayView<float> a, ArrayView<float> b,
+        ArrayView<float> c, ArrayView<float> bias, ArrayView<float> operand, ArrayView<float> product, GemmShape s, GemmSplitK split)
+        where TMma : struct, IMmaShape where TAccumulators : struct, IWarpAccumulators
     {
         var tilesA = SharedMemory.Allocate<float>(2 * StageSize);   // [buffer][row][k]
         var tilesB = SharedMemory.Allocate<float>(2 * StageSize);   // [buffer][column][k]
@@ -56,36 +62,39 @@ public static class GemmTensorCoreKernel
         var opA = GemmStagedOperand.A(a, batch * s.StrideA, s, rowBase);
         var opB = GemmStagedOperand.B(b, batch * s.StrideB, s, colBase);
         long cFirst = batch * (long)s.M * s.N;
-        WarpAccumulators.Declare();
+        accumulators.Declare();
         // Shared tiles are k-contiguous ([row][k], [column][k]): element (outer, k) at outer * RowStride + k.
         var sharedA = new GemmSharedTiles(opA, tilesA, StageSize, Tile, Depth, 1, RowStride);
         var sharedB = new GemmSharedTiles(opB, tilesB, StageSize, Tile, Depth, 1, RowStride);
-        var products = new WarpProducts<TMma>(mma, sharedA, sharedB, warpRow + laneRow, warpCol + laneRow, laneK);
+        var products = new WarpProducts<TMma, TAccumulators>(mma, accumulators, sharedA, sharedB, warpRow + laneRow, warpCol + laneRow, laneK);
         GemmDoubleBuffer.Run(ref products, sharedA, sharedB, kBegin, kEnd, Depth, thread, Threads);
+        accumulators = products.Accumulators;
         int row = rowBase + warpRow + laneRow, col = colBase + warpCol + 2 * laneK;
         if (split.Parts == 1)
         {
-            WarpAccumulators.Store(c, bias, operand, product, s, cFirst, row, col);
+            WarpAccumulators.Store(accumulators, c, bias, operand, product, s, cFirst, row, col);
             return;
         }
         long tile = split.Tile(batch);
-        if (WarpAccumulators.ArrivesLast(split, tile, part, thread)) WarpAccumulators.StoreSums(c, bias, operand, product, s, cFirst, row, col, split, tile, thread);
+        if (WarpAccumulators.ArrivesLast(accumulators, split, tile, part, thread)) WarpAccumulators.StoreSums(c, bias, operand, product, s, cFirst, row, col, split, tile, thread);
     }
 
     /// <summary>
     /// A warp's step of the k loop: the mma instructions of its 32 x 32 quarter over the stage's depth, from the fragments
     /// of the lane's rows <paramref name="aRow"/> (and 16 on) and columns <paramref name="bColumn"/> (and 8, 16, 24 on).
     /// </summary>
-    private readonly struct WarpProducts<TMma>(TMma mma, GemmSharedTiles a, GemmSharedTiles b, int aRow, int bColumn, int laneK)
-        : IGemmStageProduct where TMma : struct, IMmaShape
+    private struct WarpProducts<TMma, TAccumulators>(TMma mma, TAccumulators accumulators, GemmSharedTiles a, GemmSharedTiles b,
+        int aRow, int bColumn, int laneK) : IGemmStageProduct where TMma : struct, IMmaShape where TAccumulators : struct, IWarpAccumulators
     {
+        public TAccumulators Accumulators = accumulators;
+
         public void Multiply(int buffer)
         {
             var (tileA, tileB) = (a.Buffer(buffer), b.Buffer(buffer));
             for (int k = 0; k < Depth; k += mma.Depth)
             {
                 int aFirst = aRow * RowStride + k, bFirst = bColumn * RowStride + k;
-                WarpAccumulators.Multiply(mma,
+                Accumulators.Multiply(mma,
                     mma.LoadA(tileA, aFirst, laneK), mma.LoadA(tileA, aFirst + 16 * RowStride, laneK),
                     mma.LoadB(tileB, bFirst, laneK), mma.LoadB(tileB, bFirst + 8 * RowStride, laneK),
                     mma.LoadB(tileB, bFirst + 16 * RowStride, laneK), mma.LoadB(tileB, bFirst + 24 * RowStride, laneK));
@@ -116,13 +125,24 @@ public static class GemmTensorCoreKernel
 
         /// <summary>Accumulator tile <paramref name="tile"/> (0 to 7: row 16 (tile / 4), column 8 (tile % 4)) += a b on the tensor cores.</summary>
         void Mma(int tile, Fragment a, Fragment b);
+
+        /// <summary>
+        /// Which of the 4 lanes holding a row of a (lanes 4r to 4r + 3) or a column of b holds its operand at k (0 to
+        /// <see cref="Depth"/> - 1), and in which register: <c>Register</c> of b's fragment, 2 <c>Register</c> of a's
+        /// (+ 1 for the rows 8 to 15). The PTX ISA's fragment layout, which <see cref="LoadA"/> and <see cref="LoadB"/>
+        /// follow; <see cref="GemmTensorCoreEmulation"/> reads the fragments back by it.
+        /// </summary>
+        (int Lane, int Register) Holder(int k);
+
+        /// <summary>The operand at k in a fragment register that holds it (<see cref="Holder"/>).</summary>
+        float Operand(uint register, int k);
     }
 
     /// <summary>
     /// m16n8k8, TF32 operands (a TF32-rounded float is its own register). PTX ISA fragment layout: a0 (r, q),
     /// a1 (r+8, q), a2 (r, q+4), a3 (r+8, q+4); b0 (k q, column r), b1 (k q+4, column r).
     /// </summary>
-    private readonly struct Tf32Mma : IMmaShape
+    internal readonly struct Tf32Mma : IMmaShape
     {
         public int Depth => 8;
 
@@ -149,6 +169,10 @@ public static class GemmTensorCoreKernel
             }
         }
 
+        public (int Lane, int Register) Holder(int k) => (k % 4, k / 4);
+
+        public float Operand(uint register, int k) => BitConverter.Int32BitsToSingle((int)register);
+
         private static uint Bits(float value) => (uint)BitConverter.SingleToInt32Bits(value);
     }
 
@@ -156,7 +180,7 @@ public static class GemmTensorCoreKernel
     /// m16n8k16, BF16 operands, two per register (the lower k in the low half). PTX ISA fragment layout: a0 (r, 2q..2q+1),
     /// a1 (r+8, 2q..), a2 (r, 2q+8..), a3 (r+8, 2q+8..); b0 (k 2q..2q+1, column r), b1 (k 2q+8..2q+9, column r).
     /// </summary>
-    private readonly struct Bf16Mma : IMmaShape
+    internal readonly struct Bf16Mma : IMmaShape
     {
         public int Depth => 16;
 
@@ -191,6 +215,11 @@ public static class GemmTensorCoreKernel
             }
         }
 
+        public (int Lane, int Register) Holder(int k) => (k % 8 / 2, k / 8);
+
+        /// <summary>The lower k of a pair in the low half, the higher in the high half; a BF16 value is the high half of a float.</summary>
+        public float Operand(uint register, int k) => BitConverter.Int32BitsToSingle((int)(k % 2 == 0 ? register << 16 : register & 0xFFFF0000u));
+
         /// <summary>Two BF16-rounded floats as one register: the high halves of their bit patterns, <paramref name="low"/> below.</summary>
         private static uint Pack(float low, float high) =>
             ((uint)BitConverter.SingleToInt32Bits(high) & 0xFFFF0000u) | ((uint)BitConverter.SingleToInt32Bits(low) >> 16);
@@ -198,12 +227,26 @@ public static class GemmTensorCoreKernel
 
     /// <summary>
     /// A thread's accumulators of its warp's 32 x 32 quarter of the tile, as 2 x 4 mma tiles (rows 16 (t / 4), columns
-    /// 8 (t % 4)) of 4 registers each, named gemm_acc0 to gemm_acc31 in the PTX.
+    /// 8 (t % 4)) of 4 values each: accumulator 4 t + e is element e of mma tile t, in the mma's accumulator layout
+    /// (<see cref="WarpAccumulators.Position"/>).
     /// </summary>
-    internal static class WarpAccumulators
+    internal interface IWarpAccumulators
     {
-        /// <summary>Declares the accumulator registers and zeroes them (once, before the k loop).</summary>
-        public static void Declare() => CudaAsm.Emit(".reg .f32 gemm_acc<32>;" +
+        /// <summary>Makes the accumulators and zeroes them (once, before the k loop; every thread of the group).</summary>
+        void Declare();
+
+        /// <summary>Adds the products of the two row fragments of a with the four column fragments of b (every thread of the group).</summary>
+        void Multiply<TMma>(TMma mma, Fragment a0, Fragment a1, Fragment b0, Fragment b1, Fragment b2, Fragment b3) where TMma : struct, IMmaShape;
+
+        /// <summary>Accumulator <paramref name="index"/> (0 to 31).</summary>
+        float Read(int index);
+    }
+
+    /// <summary>The accumulators on the tensor cores: PTX registers named gemm_acc0 to gemm_acc31, fed by mma.sync.</summary>
+    internal readonly struct PtxWarpAccumulators : IWarpAccumulators
+    {
+        /// <summary>Declares the accumulator registers and zeroes them.</summary>
+        public void Declare() => CudaAsm.Emit(".reg .f32 gemm_acc<32>;" +
             "mov.f32 gemm_acc0, 0f00000000; mov.f32 gemm_acc1, 0f00000000; mov.f32 gemm_acc2, 0f00000000; mov.f32 gemm_acc3, 0f00000000;" +
             "mov.f32 gemm_acc4, 0f00000000; mov.f32 gemm_acc5, 0f00000000; mov.f32 gemm_acc6, 0f00000000; mov.f32 gemm_acc7, 0f00000000;" +
             "mov.f32 gemm_acc8, 0f00000000; mov.f32 gemm_acc9, 0f00000000; mov.f32 gemm_acc10, 0f00000000; mov.f32 gemm_acc11, 0f00000000;" +
@@ -213,63 +256,16 @@ public static class GemmTensorCoreKernel
             "mov.f32 gemm_acc24, 0f00000000; mov.f32 gemm_acc25, 0f00000000; mov.f32 gemm_acc26, 0f00000000; mov.f32 gemm_acc27, 0f00000000;" +
             "mov.f32 gemm_acc28, 0f00000000; mov.f32 gemm_acc29, 0f00000000; mov.f32 gemm_acc30, 0f00000000; mov.f32 gemm_acc31, 0f00000000;");
 
-        /// <summary>Adds the products of the two row fragments of a with the four column fragments of b.</summary>
-        public static void Multiply<TMma>(TMma mma, Fragment a0, Fragment a1, Fragment b0, Fragment b1, Fragment b2, Fragment b3)
+        /// <inheritdoc />
+        public void Multiply<TMma>(TMma mma, Fragment a0, Fragment a1, Fragment b0, Fragment b1, Fragment b2, Fragment b3)
             where TMma : struct, IMmaShape
         {
             mma.Mma(0, a0, b0); mma.Mma(1, a0, b1); mma.Mma(2, a0, b2); mma.Mma(3, a0, b3);
             mma.Mma(4, a1, b0); mma.Mma(5, a1, b1); mma.Mma(6, a1, b2); mma.Mma(7, a1, b3);
         }
 
-        /// <summary>
-        /// With k split: writes every accumulator to the group's part of the partials (<see cref="GemmSplitK"/>) and tells
-        /// whether this group is the last of tile <paramref name="tile"/>'s parts to arrive (then it stores the sums).
-        /// </summary>
-        public static bool ArrivesLast(GemmSplitK split, long tile, int part, int thread)
-        {
-            for (int index = 0; index < 32; index++) split.Partials[split.PartialIndex(tile, part, index, 32, thread, Threads)] = Read(index);
-            return LastArrival.ArrivesLast(split.Arrivals, tile, split.Parts);
-        }
-
-        /// <summary>Stores every accumulator through the epilogue; (row, col) is the lane's first element of tile 0.</summary>
-        public static void Store(ArrayView<float> c, ArrayView<float> bias, ArrayView<float> operand, ArrayView<float> product,
-            GemmShape s, long cFirst, int row, int col)
-        {
-            for (int index = 0; index < 32; index++)
-            {
-                var (r, q) = Position(index, row, col);
-                float sum = Read(index);
-                if (r < s.M && q < s.N) GemmEpilogueStage.Store(c, bias, operand, product, s, cFirst, r, q, sum);
-            }
-        }
-
-        /// <summary>
-        /// Stores the sum over the parts of k of every accumulator through the epilogue (by the group that arrived last,
-        /// <see cref="ArrivesLast"/>), then resets the tile's arrival counter.
-        /// </summary>
-        public static void StoreSums(ArrayView<float> c, ArrayView<float> bias, ArrayView<float> operand, ArrayView<float> product,
-            GemmShape s, long cFirst, int row, int col, GemmSplitK split, long tileOfC, int thread)
-        {
-            for (int index = 0; index < 32; index++)
-            {
-                var (r, q) = Position(index, row, col);
-                if (r < s.M && q < s.N) GemmEpilogueStage.Store(c, bias, operand, product, s, cFirst, r, q, split.Total(tileOfC, index, 32, thread, Threads));
-            }
-            LastArrival.Reset(split.Arrivals, tileOfC);
-        }
-
-        /// <summary>
-        /// Where accumulator <paramref name="index"/> is in c: element e of mma tile t is at (row + 16 (t / 4) + 8 (e / 2),
-        /// col + 8 (t % 4) + e % 2), the mma's accumulator layout.
-        /// </summary>
-        private static (int Row, int Col) Position(int index, int row, int col)
-        {
-            int tile = index / 4, element = index % 4;
-            return (row + 16 * (tile / 4) + 8 * (element / 2), col + 8 * (tile % 4) + element % 2);
-        }
-
         /// <summary>Accumulator register <paramref name="index"/> (each read is an inline mov with one out operand).</summary>
-        private static float Read(int index) => index switch
+        public float Read(int index) => index switch
         {
             0 => Read0(),
             1 => Read1(),
@@ -337,5 +333,57 @@ public static class GemmTensorCoreKernel
         private static float Read29() { CudaAsm.Emit("mov.f32 %0, gemm_acc29;", out float value); return value; }
         private static float Read30() { CudaAsm.Emit("mov.f32 %0, gemm_acc30;", out float value); return value; }
         private static float Read31() { CudaAsm.Emit("mov.f32 %0, gemm_acc31;", out float value); return value; }
+    }
+
+    /// <summary>Where each accumulator goes in c, through the epilogue, whole or as one part of a split k.</summary>
+    internal static class WarpAccumulators
+    {
+        /// <summary>
+        /// With k split: writes every accumulator to the group's part of the partials (<see cref="GemmSplitK"/>) and tells
+        /// whether this group is the last of tile <paramref name="tile"/>'s parts to arrive (then it stores the sums).
+        /// </summary>
+        public static bool ArrivesLast<TAccumulators>(TAccumulators accumulators, GemmSplitK split, long tile, int part, int thread)
+            where TAccumulators : struct, IWarpAccumulators
+        {
+            for (int index = 0; index < 32; index++) split.Partials[split.PartialIndex(tile, part, index, 32, thread, Threads)] = accumulators.Read(index);
+            return LastArrival.ArrivesLast(split.Arrivals, tile, split.Parts);
+        }
+
+        /// <summary>Stores every accumulator through the epilogue; (row, col) is the lane's first element of tile 0.</summary>
+        public static void Store<TAccumulators>(TAccumulators accumulators, ArrayView<float> c, ArrayView<float> bias, ArrayView<float> operand,
+            ArrayView<float> product, GemmShape s, long cFirst, int row, int col) where TAccumulators : struct, IWarpAccumulators
+        {
+            for (int index = 0; index < 32; index++)
+            {
+                var (r, q) = Position(index, row, col);
+                float sum = accumulators.Read(index);
+                if (r < s.M && q < s.N) GemmEpilogueStage.Store(c, bias, operand, product, s, cFirst, r, q, sum);
+            }
+        }
+
+        /// <summary>
+        /// Stores the sum over the parts of k of every accumulator through the epilogue (by the group that arrived last,
+        /// <see cref="ArrivesLast"/>), then resets the tile's arrival counter.
+        /// </summary>
+        public static void StoreSums(ArrayView<float> c, ArrayView<float> bias, ArrayView<float> operand, ArrayView<float> product,
+            GemmShape s, long cFirst, int row, int col, GemmSplitK split, long tileOfC, int thread)
+        {
+            for (int index = 0; index < 32; index++)
+            {
+                var (r, q) = Position(index, row, col);
+                if (r < s.M && q < s.N) GemmEpilogueStage.Store(c, bias, operand, product, s, cFirst, r, q, split.Total(tileOfC, index, 32, thread, Threads));
+            }
+            LastArrival.Reset(split.Arrivals, tileOfC);
+        }
+
+        /// <summary>
+        /// Where accumulator <paramref name="index"/> is in c: element e of mma tile t is at (row + 16 (t / 4) + 8 (e / 2),
+        /// col + 8 (t % 4) + e % 2), the mma's accumulator layout.
+        /// </summary>
+        private static (int Row, int Col) Position(int index, int row, int col)
+        {
+            int tile = index / 4, element = index % 4;
+            return (row + 16 * (tile / 4) + 8 * (element / 2), col + 8 * (tile % 4) + element % 2);
+        }
     }
 }
