@@ -55,7 +55,7 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
     private long hostToDeviceCopies;
     private long memoryClears;
 
-    internal IlgpuBackend(DeviceKind kind, int index, Context context, Accelerator accelerator)
+    internal IlgpuBackend(DeviceKind kind, int index, Context context, Accelerator accelerator, IlgpuKernelOptions options)
     {
         this.context = context;
         Accelerator = accelerator;
@@ -63,10 +63,11 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
         Name = Device.ToString();
         Description = $"{Device} ({accelerator.Name})";
         skipsDeviceWork = kind == DeviceKind.IlgpuDry;
-        kernels = new KernelLibrary(accelerator, skipsDeviceWork);
+        KernelOptions = options;
+        EmulatesMma = options.EmulatedMma && accelerator.AcceleratorType == AcceleratorType.CPU;
+        kernels = new KernelLibrary(accelerator, skipsDeviceWork, EmulatesMma);
         rowGroup = accelerator.AcceleratorType == AcceleratorType.CPU ? CpuAcceleratorRowGroup : GpuRowGroup;
         fftGroup = accelerator.AcceleratorType == AcceleratorType.CPU ? CpuAcceleratorRowGroup : GpuFftGroup;
-        KernelOptions = IlgpuKernelOptions.FromEnvironment();
         GemmTuner = GemmTileTuner.FromEnvironment(measureByDefault: accelerator is CudaAccelerator);
         gemmTiles = GemmTiles.All.Where(tile => GemmTiles.Threads(tile) <= accelerator.MaxNumThreadsPerGroup).ToArray();
         pool = new DeviceMemoryPool(accelerator, Description);
@@ -88,6 +89,9 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
 
     /// <summary>The kernel paths turned on beyond the measured defaults (from <see cref="IlgpuKernelOptions.EnvironmentVariable"/>).</summary>
     public IlgpuKernelOptions KernelOptions { get; }
+
+    /// <summary>True on ILGPU's CPU accelerator with <see cref="IlgpuKernelOptions.EmulatedMma"/>: tf32 and bf16 on the emulated tensor-core kernel.</summary>
+    public bool EmulatesMma { get; }
 
     /// <summary>The device memory pool (live and cached bytes).</summary>
     public DeviceMemoryPool Memory => pool;
@@ -286,11 +290,13 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
     /// <summary>
     /// The GEMM kernel that runs products of <paramref name="precision"/> on this accelerator: the tensor cores for tf32
     /// and bf16 where the device has them (<see cref="HasTensorCores"/>; the cp.async kernel under
-    /// <see cref="IlgpuKernelOptions.AsyncTensorCoreGemm"/>), else the SIMT kernel. fp32 never runs on tensor cores.
+    /// <see cref="IlgpuKernelOptions.AsyncTensorCoreGemm"/>) or emulates them (<see cref="EmulatesMma"/>), else the SIMT
+    /// kernel. fp32 never runs on tensor cores.
     /// </summary>
     public GemmKernelKind GemmKernelFor(Precision precision) =>
-        precision == Precision.Fp32 || !HasTensorCores ? GemmKernelKind.Simt
-        : KernelOptions.AsyncTensorCoreGemm ? GemmKernelKind.AsyncTensorCores : GemmKernelKind.TensorCores;
+        precision == Precision.Fp32 ? GemmKernelKind.Simt
+        : HasTensorCores ? KernelOptions.AsyncTensorCoreGemm ? GemmKernelKind.AsyncTensorCores : GemmKernelKind.TensorCores
+        : EmulatesMma ? GemmKernelKind.TensorCores : GemmKernelKind.Simt;
 
     /// <summary>The tensor-core kernel (<see cref="GemmTensorCoreKernel"/>) for <paramref name="precision"/> when <see cref="GemmKernelFor"/> picks it, else null.</summary>
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape, GemmSplitK>?

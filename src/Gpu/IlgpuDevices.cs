@@ -22,6 +22,9 @@ public sealed class IlgpuDevices : IGpuDeviceProvider
     /// </summary>
     private static readonly CPUDevice CpuAcceleratorDevice = new(numThreadsPerWarp: 4, numWarpsPerMultiprocessor: 16, numMultiprocessors: 1);
 
+    /// <summary>The simulated device with <see cref="IlgpuKernelOptions.EmulatedMma"/>: groups of up to 128 threads, the tensor-core kernel's.</summary>
+    private static readonly CPUDevice CpuAcceleratorDeviceForMma = new(numThreadsPerWarp: 4, numWarpsPerMultiprocessor: 32, numMultiprocessors: 1);
+
     private static readonly Dictionary<(DeviceKind, int), IlgpuBackend> Opened = [];
     private static readonly object Gate = new();
 
@@ -45,7 +48,7 @@ public sealed class IlgpuDevices : IGpuDeviceProvider
         if (kind is DeviceKind.IlgpuCpu or DeviceKind.IlgpuDry) return null;
         try
         {
-            using var context = CreateContext(kind);
+            using var context = CreateContext(kind, new IlgpuKernelOptions());
             int count = kind == DeviceKind.Cuda ? context.GetCudaDevices().Count : context.GetCLDevices().Count;
             return count > 0 ? null : kind == DeviceKind.Cuda
                 ? "no CUDA device (needs an NVIDIA GPU and its driver)"
@@ -59,7 +62,8 @@ public sealed class IlgpuDevices : IGpuDeviceProvider
 
     private static IlgpuBackend Create(DeviceKind kind, int index)
     {
-        var context = CreateContext(kind);
+        var options = IlgpuKernelOptions.FromEnvironment();
+        var context = CreateContext(kind, options);
         try
         {
             Accelerator accelerator = kind switch
@@ -68,7 +72,7 @@ public sealed class IlgpuDevices : IGpuDeviceProvider
                 DeviceKind.OpenCL => context.CreateCLAccelerator(CheckIndex(index, context.GetCLDevices().Count, "OpenCL 2.0+")),
                 _ => context.CreateCPUAccelerator(0),
             };
-            return new IlgpuBackend(kind, index, context, accelerator);
+            return new IlgpuBackend(kind, index, context, accelerator, options);
         }
         catch
         {
@@ -81,14 +85,14 @@ public sealed class IlgpuDevices : IGpuDeviceProvider
     internal static Context.Builder CompileKernels(Context.Builder builder) =>
         builder.EnableAlgorithms().Math(MathMode.Default).Optimize(OptimizationLevel.O1);
 
-    private static Context CreateContext(DeviceKind kind) => Context.Create(builder =>
+    private static Context CreateContext(DeviceKind kind, IlgpuKernelOptions options) => Context.Create(builder =>
     {
         CompileKernels(builder);
         _ = kind switch
         {
             DeviceKind.Cuda => builder.Cuda(),
             DeviceKind.OpenCL => builder.OpenCL(),
-            DeviceKind.IlgpuCpu or DeviceKind.IlgpuDry => builder.CPU(CpuAcceleratorDevice),
+            DeviceKind.IlgpuCpu or DeviceKind.IlgpuDry => builder.CPU(options.EmulatedMma ? CpuAcceleratorDeviceForMma : CpuAcceleratorDevice),
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "not an ILGPU device kind"),
         };
     });

@@ -11,7 +11,7 @@ public sealed record IlgpuKernelOptions
     public const string EnvironmentVariable = "BIGS_GPU_KERNELS";
 
     /// <summary>The names of the paths, as <see cref="EnvironmentVariable"/> lists them.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["shared-fft", "async-gemm"];
+    public static IReadOnlyList<string> Names { get; } = ["shared-fft", "async-gemm", "emulated-mma"];
 
     /// <summary>
     /// The SSM convolution with each group's FFTs in shared memory (<see cref="Kernels.SharedFftKernels"/>) where the FFT
@@ -25,6 +25,14 @@ public sealed record IlgpuKernelOptions
     /// (compiled to PTX in the tests; never run on a GPU yet).
     /// </summary>
     public bool AsyncTensorCoreGemm { get; init; }
+
+    /// <summary>
+    /// On ILGPU's CPU accelerator (<c>ilgpu-cpu</c>, <c>ilgpu-dry</c>): the tf32 and bf16 GEMMs on the tensor-core kernel
+    /// with its mma.sync emulated (<see cref="Kernels.GemmTensorCoreEmulation"/>), where they would otherwise run on the
+    /// SIMT kernel, so that the tensor-core path is run end to end without a GPU; the simulated device then allows the
+    /// kernel's 128-thread groups, which makes every launch slower. Ignored on CUDA and OpenCL.
+    /// </summary>
+    public bool EmulatedMma { get; init; }
 
     /// <summary>The options <see cref="EnvironmentVariable"/> names (none when it is unset or empty).</summary>
     public static IlgpuKernelOptions FromEnvironment() => Parse(Environment.GetEnvironmentVariable(EnvironmentVariable));
@@ -42,6 +50,7 @@ public sealed record IlgpuKernelOptions
         {
             SharedMemoryFft = all || names.Contains("shared-fft"),
             AsyncTensorCoreGemm = all || names.Contains("async-gemm"),
+            EmulatedMma = all || names.Contains("emulated-mma"),
         };
     }
 
@@ -51,6 +60,7 @@ public sealed record IlgpuKernelOptions
         var on = new List<string>();
         if (SharedMemoryFft) on.Add("shared-fft");
         if (AsyncTensorCoreGemm) on.Add("async-gemm");
+        if (EmulatedMma) on.Add("emulated-mma");
         return on.Count == 0 ? "none" : string.Join(",", on);
     }
 }

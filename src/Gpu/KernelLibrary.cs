@@ -14,9 +14,10 @@ namespace BiGS.Native.Gpu;
 /// runs a kernel never compiles it) and then kept. The delegate types make the compiler check each launch's
 /// arguments against the kernel's parameters. Every launch is counted under the kernel's readable name (its property
 /// here, or for kernels chosen by an argument the property and the choice, as in "Unary.Exp"): see <see cref="Launches"/>.
-/// With <paramref name="skipLaunches"/> (the <c>ilgpu-dry</c> device) nothing is compiled and a launch is only counted.
+/// With <paramref name="skipLaunches"/> (the <c>ilgpu-dry</c> device) nothing is compiled and a launch is only counted;
+/// with <paramref name="emulateMma"/> the tensor-core GEMMs are their emulation (<see cref="GemmTensorCoreEmulation"/>).
 /// </summary>
-internal sealed class KernelLibrary(Accelerator accelerator, bool skipLaunches = false)
+internal sealed class KernelLibrary(Accelerator accelerator, bool skipLaunches = false, bool emulateMma = false)
 {
     private readonly Dictionary<string, Delegate> generic = [];
 
@@ -181,9 +182,9 @@ internal sealed class KernelLibrary(Accelerator accelerator, bool skipLaunches =
                 _ => throw new ArgumentOutOfRangeException(nameof(tile), tile, "not a GEMM tile configuration"),
             });
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape, GemmSplitK> GemmTf32 =>
-        Grouped(ref gemmTf32, GemmTensorCoreKernel.Tf32, "Gemm.Tf32");
+        Grouped(ref gemmTf32, emulateMma ? GemmTensorCoreEmulation.Tf32 : GemmTensorCoreKernel.Tf32, "Gemm.Tf32");
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape, GemmSplitK> GemmBf16 =>
-        Grouped(ref gemmBf16, GemmTensorCoreKernel.Bf16, "Gemm.Bf16");
+        Grouped(ref gemmBf16, emulateMma ? GemmTensorCoreEmulation.Bf16 : GemmTensorCoreKernel.Bf16, "Gemm.Bf16");
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape> GemmTf32Async =>
         Grouped(ref gemmTf32Async, GemmTensorCoreAsyncKernel.Tf32, "Gemm.Tf32Async");
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape> GemmBf16Async =>

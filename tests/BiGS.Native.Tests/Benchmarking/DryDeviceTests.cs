@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using BiGS.Native.Modeling;
-using BiGS.Native.Tests.Distributed;
 
 namespace BiGS.Native.Tests.Benchmarking;
 
@@ -22,20 +21,13 @@ public sealed class DryDeviceTests : IDisposable
     {
         new BiGSConfig { NumHiddenLayers = 2, HiddenSize = 16, IntermediateSize = 24, NumSsm = 4, VocabSize = 50, MaxPositionEmbeddings = 40 }
             .Save(work);
-        var (computed, dry) = (Bench("ilgpu-cpu"), Bench("ilgpu-dry"));
+        string config = Path.Combine(work, "config.json");
+        var computed = BigsBench.TrainingSteps(config, "ilgpu-cpu", new Dictionary<string, string>());
+        var dry = BigsBench.TrainingSteps(config, "ilgpu-dry", new Dictionary<string, string>());
 
         foreach (string key in new[] { "device_peak_mib", "device_reserved_peak_mib", "kernel_launches", "kernel_launches_by_name",
                      "device_to_host_copies", "host_to_device_copies", "memory_clears" })
             Assert.True(JsonNode.DeepEquals(computed[key], dry[key]), $"{key}: ilgpu-cpu {computed[key]?.ToJsonString()}, ilgpu-dry {dry[key]?.ToJsonString()}");
         Assert.True((long)computed["kernel_launches"]![0]! > 100, "a training step launches the model's kernels");
-    }
-
-    /// <summary>The JSON result of two training steps (one timed) of the tiny model at 2x33 (FFT length 128) on the device.</summary>
-    private JsonNode Bench(string device)
-    {
-        var (exitCode, output) = BigsProcess.Run(1, "bench", "--config", Path.Combine(work, "config.json"), "--batch", "2", "--length", "33",
-            "--train", "--device", device, "--threads", "1", "--warmup", "1", "--runs", "1", "--json");
-        Assert.True(exitCode == 0, $"bench on {device} exited {exitCode}:\n{output}");
-        return JsonNode.Parse(output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last(line => line.StartsWith('{')))!;
     }
 }

@@ -27,7 +27,8 @@ public abstract class GemmEpilogueTests
         return data;
     }
 
-    private Device Device => TestDevices.For(GetType());
+    /// <summary>The device under test: the class's target.</summary>
+    protected virtual Device Device => TestDevices.For(GetType());
 
     [GpuTheory]
     [MemberData(nameof(LayoutsAndPrecisions))]
@@ -176,3 +177,12 @@ public sealed class GemmEpilogueOpenClTests : GemmEpilogueTests;
 /// <summary>On CUDA: tf32 and bf16 on tensor cores where the device has compute capability 8.0 or more.</summary>
 [GpuTarget(DeviceKind.Cuda)]
 public sealed class GemmEpilogueCudaTests : GemmEpilogueTests;
+
+/// <summary>On ILGPU's CPU accelerator with tf32 and bf16 on the tensor-core kernel, its mma emulated, in CI.</summary>
+[GpuTarget(DeviceKind.IlgpuCpu)]
+public sealed class GemmEpilogueEmulatedMmaTests(WideCpuAcceleratorEmulatingMma accelerator)
+    : GemmEpilogueTests, IClassFixture<WideCpuAcceleratorEmulatingMma>
+{
+    /// <inheritdoc />
+    protected override Device Device => accelerator.Device;
+}

@@ -230,8 +230,8 @@ public abstract class GemmTileConfigurationTests
                     var b = GemmEpilogueTests.RandomMatrix(rng, transposeB ? n : k, transposeB ? k : n);
                     var problem = new GemmEpilogueTests.Problem(a, transposeA, b, transposeB, m, n, k, epilogue,
                         GemmEpilogueTests.RandomMatrix(rng, m, n), GemmEpilogueTests.RandomMatrix(rng, 1, n), GemmEpilogueTests.RandomMatrix(rng, m, n));
-                    // fp32 runs the SIMT kernel everywhere (tf32 and bf16 run it too, except on CUDA sm_80+: tensor
-                    // cores, with the plan's split of k)
+                    // fp32 runs the SIMT kernel everywhere (tf32 and bf16 run it too, except on CUDA sm_80+ and with the
+                    // mma emulated: the tensor-core kernel, with the plan's split of k)
                     foreach (var precision in layout == "NT" ? new[] { Precision.Bf16, Precision.Tf32 } : [Precision.Fp32])
                         problem.Check(Device, precision, $"{planName} {layout} {MatMulPrecision.Name(precision)} m{m} n{n} k{k} {epilogue.Name}");
                 }
@@ -243,36 +243,21 @@ public abstract class GemmTileConfigurationTests
 /// the default 64 x 64 only), in CI.
 /// </summary>
 [GpuTarget(DeviceKind.IlgpuCpu)]
-public sealed class GemmTileConfigurationIlgpuCpuTests(GemmTileConfigurationIlgpuCpuTests.WideCpuAccelerator accelerator)
-    : GemmTileConfigurationTests, IClassFixture<GemmTileConfigurationIlgpuCpuTests.WideCpuAccelerator>
+public sealed class GemmTileConfigurationIlgpuCpuTests(WideCpuAccelerator accelerator)
+    : GemmTileConfigurationTests, IClassFixture<WideCpuAccelerator>
 {
     /// <inheritdoc />
     protected override Device Device => accelerator.Device;
-
-    /// <summary>An ILGPU CPU accelerator with groups of up to 256 threads (64 warps of 4), as device ilgpu-cpu:1.</summary>
-    public sealed class WideCpuAccelerator : IDisposable
-    {
-        private readonly IlgpuBackend backend;
-
-        public WideCpuAccelerator()
-        {
-            var context = Context.Create(builder => builder.EnableAlgorithms().Math(MathMode.Default).Optimize(OptimizationLevel.O1)
-                .CPU(new CPUDevice(numThreadsPerWarp: 4, numWarpsPerMultiprocessor: 64, numMultiprocessors: 1)));
-            backend = new IlgpuBackend(DeviceKind.IlgpuCpu, 1, context, context.CreateCPUAccelerator(0));
-        }
-
-        /// <summary>The tensor device of the accelerator.</summary>
-        public Device Device => backend.Device;
-
-        /// <summary>Disposes the backend, with its accelerator and context.</summary>
-        public void Dispose() => backend.Dispose();
-    }
 }
 
-/// <summary>On CUDA (each tile forced in turn; the tuner is not involved).</summary>
-[GpuTarget(DeviceKind.Cuda)]
-public sealed class GemmTileConfigurationCudaTests : GemmTileConfigurationTests
+/// <summary>
+/// tf32 and bf16 on the tensor-core kernel with its mma emulated (<see cref="IlgpuKernelOptions.EmulatedMma"/>): its
+/// split plans through the backend's launch, in CI.
+/// </summary>
+[GpuTarget(DeviceKind.IlgpuCpu)]
+public sealed class GemmTileConfigurationEmulatedMmaTests(WideCpuAcceleratorEmulatingMma accelerator)
+    : GemmTileConfigurationTests, IClassFixture<WideCpuAcceleratorEmulatingMma>
 {
     /// <inheritdoc />
-    protected override Device Device => TestDevices.For(GetType());
+    protected override Device Device => accelerator.Device;
 }

@@ -16,7 +16,9 @@ public sealed class IlgpuKernelOptionsTests
         Assert.False(IlgpuKernelOptions.Parse("shared-fft").AsyncTensorCoreGemm);
         Assert.True(IlgpuKernelOptions.Parse("async-gemm").AsyncTensorCoreGemm);
         Assert.False(IlgpuKernelOptions.Parse("async-gemm").SharedMemoryFft);
-        Assert.Equal("shared-fft,async-gemm", IlgpuKernelOptions.Parse("all").ToString());
+        Assert.True(IlgpuKernelOptions.Parse("emulated-mma").EmulatedMma);
+        Assert.False(IlgpuKernelOptions.Parse("async-gemm").EmulatedMma);
+        Assert.Equal("shared-fft,async-gemm,emulated-mma", IlgpuKernelOptions.Parse("all").ToString());
         Assert.Equal("async-gemm", IlgpuKernelOptions.Parse("async-gemm").ToString());
         Assert.Equal("none", IlgpuKernelOptions.Parse("").ToString());
     }

@@ -1,0 +1,42 @@
+using System.Text.Json.Nodes;
+using BiGS.Native.Gpu;
+using BiGS.Native.Modeling;
+using BiGS.Native.Tests.Benchmarking;
+using Xunit;
+
+namespace BiGS.Native.Tests.Gpu;
+
+/// <summary>
+/// tf32 and bf16 training steps on the tensor-core GEMM path, its mma emulated on ILGPU's CPU accelerator
+/// (<c>BIGS_GPU_KERNELS=emulated-mma</c>), against the same steps on the SIMT kernel, which rounds the operands the
+/// same way: every product of the forward, backward and vocabulary projection goes through the tensor-core launch, and
+/// the loss is the SIMT path's up to the order of fp32 sums.
+/// </summary>
+public sealed class EmulatedMmaTrainingTests : IDisposable
+{
+    private readonly string work = Path.Combine(Path.GetTempPath(), "bigs-mma-" + Guid.NewGuid().ToString("N"));
+
+    public EmulatedMmaTrainingTests() => Directory.CreateDirectory(work);
+
+    public void Dispose() => Directory.Delete(work, recursive: true);
+
+    [Theory]
+    [InlineData("tf32", "Gemm.Tf32")]
+    [InlineData("bf16", "Gemm.Bf16")]
+    public void A_training_step_on_the_tensor_core_kernel_has_the_loss_of_the_simt_kernel(string precision, string kernel)
+    {
+        new BiGSConfig { NumHiddenLayers = 2, HiddenSize = 16, IntermediateSize = 24, NumSsm = 4, VocabSize = 50, MaxPositionEmbeddings = 40 }
+            .Save(work);
+        string config = Path.Combine(work, "config.json");
+        var simt = BigsBench.TrainingSteps(config, "ilgpu-cpu", Kernels(""), "--precision", precision);
+        var tensorCores = BigsBench.TrainingSteps(config, "ilgpu-cpu", Kernels("emulated-mma"), "--precision", precision);
+
+        var launches = tensorCores["kernel_launches_by_name"]!.AsObject();
+        Assert.False(launches.ContainsKey("Gemm.Simt"), $"SIMT launches on the tensor-core path: {launches.ToJsonString()}");
+        Assert.Equal(simt["kernel_launches_by_name"]!["Gemm.Simt"]!.GetValue<long>(), launches[kernel]!.GetValue<long>());
+        double expected = simt["loss"]!.GetValue<double>(), actual = tensorCores["loss"]!.GetValue<double>();
+        Assert.True(Math.Abs(actual - expected) <= 1e-5 * Math.Abs(expected), $"{precision}: loss {actual} on the tensor-core kernel, {expected} on the SIMT kernel");
+    }
+
+    private static Dictionary<string, string> Kernels(string names) => new() { [IlgpuKernelOptions.EnvironmentVariable] = names };
+}
