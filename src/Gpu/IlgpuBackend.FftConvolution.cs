@@ -307,7 +307,7 @@ public sealed partial class IlgpuBackend
 /// <summary>How the GPU SSM convolution does its FFTs.</summary>
 internal enum FftPath
 {
-    /// <summary>One launch per Stockham stage over global memory, ceil(log2 n / 3) of them (<see cref="FftKernels"/>): any length.</summary>
+    /// <summary>One launch per radix-16 Stockham pass over global memory (after one radix-2, -4 or -8 pass where 4 does not divide log2 n), ceil(log2 n / 4) of them (<see cref="FftKernels"/>): any length.</summary>
     GlobalMemory,
 
     /// <summary>Each group's FFTs in shared memory (<see cref="SharedFftKernels"/>): FFT lengths up to a group's capacity.</summary>
