@@ -8,7 +8,7 @@ namespace BiGS.Native.Bench;
 /// <summary>
 /// The hot GPU kernels compiled to PTX for sm_80 (<see cref="KernelPtx"/>; no GPU needed) and counted: PTX lines, lines
 /// touching local memory, function calls, integer divisions and remainders, IEEE float divisions, the GPU's
-/// approximate sine, cosine and tanh, and scalar and 128-bit shared-memory loads. Run at two commits to compare builds
+/// approximate sine, cosine and tanh, 32-bit and 128-bit shared-memory loads, and tensor-core mma instructions. Run at two commits to compare builds
 /// (bench/compare/README.md, entry 16). Usage: <c>kernel-ptx</c>.
 /// </summary>
 public sealed class KernelPtxCounts : ISideBySide
@@ -16,14 +16,15 @@ public sealed class KernelPtxCounts : ISideBySide
     private static readonly (string Label, string Pattern)[] Counts =
     [
         ("local", @"\.local"), ("calls", @"call\.uni"), ("int div/rem", @"\b(div|rem)\.[su](32|64)\b"), ("div.rn.f32", @"div\.rn\.f32"),
-        ("approx sin/cos/tanh", @"(sin|cos|tanh)\.approx"), ("ld.shared", @"ld\.shared\.f32"), ("ld.shared.v4", @"ld\.shared\.v4\.f32"),
+        ("approx sin/cos/tanh", @"(sin|cos|tanh)\.approx"), ("ld.shared", @"ld\.shared\.(f32|b32|u32)"), ("ld.shared.v4", @"ld\.shared\.v4\.f32"),
+        ("mma.sync", @"mma\.sync"),
     ];
 
     /// <inheritdoc />
     public string Name => "kernel-ptx";
 
     /// <inheritdoc />
-    public string Description => "the hot GPU kernels' PTX (sm_80, no GPU needed): local memory, calls, divisions, approximations, shared loads";
+    public string Description => "the hot GPU kernels' PTX (sm_80, no GPU needed): local memory, calls, divisions, approximations, shared loads, mma";
 
     /// <inheritdoc />
     public int Run(string[] args)
@@ -47,6 +48,8 @@ public sealed class KernelPtxCounts : ISideBySide
         foreach (var name in new[] { nameof(SharedFftKernels.Convolve), nameof(SharedFftKernels.ConvolutionBackward) })
             yield return typeof(SharedFftKernels).GetMethod(name)!;
         yield return typeof(GemmKernel).GetMethod(nameof(GemmKernel.Sgemm))!.MakeGenericMethod(typeof(GemmTile128x128));
+        foreach (var name in new[] { nameof(GemmTensorCoreKernel.Tf32), nameof(GemmTensorCoreKernel.Bf16) })
+            yield return typeof(GemmTensorCoreKernel).GetMethod(name)!;
         yield return typeof(ElementwiseKernels).GetMethod(nameof(ElementwiseKernels.BiasGelu))!.MakeGenericMethod(typeof(GeluTanhFunction));
         yield return typeof(ColumnTileKernels).GetMethod(nameof(ColumnTileKernels.GatedGeluBackward))!.MakeGenericMethod(typeof(GeluTanhFunction));
     }

@@ -1,3 +1,4 @@
+using BiGS.Native.Kernels.Cpu;
 using ILGPU;
 
 namespace BiGS.Native.Gpu.Kernels;
@@ -14,8 +15,8 @@ internal static class GemmDoubleBuffer
     /// Runs <paramref name="product"/> over the stages of k [<paramref name="kBegin"/>, <paramref name="kEnd"/>),
     /// <paramref name="depth"/> at a time, with op(a) and op(b) staged into <paramref name="a"/> and <paramref name="b"/>.
     /// </summary>
-    public static void Run<TProduct>(ref TProduct product, in GemmSharedTiles a, in GemmSharedTiles b, int kBegin, int kEnd,
-        int depth, int thread, int threads) where TProduct : struct, IGemmStageProduct
+    public static void Run<TProduct, TLayout>(ref TProduct product, in GemmSharedTiles<TLayout> a, in GemmSharedTiles<TLayout> b,
+        int kBegin, int kEnd, int depth, int thread, int threads) where TProduct : struct, IGemmStageProduct where TLayout : struct, IGemmStageLayout
     {
         a.Stage(kBegin, 0, thread, threads);
         b.Stage(kBegin, 0, thread, threads);
@@ -44,24 +45,37 @@ internal interface IGemmStageProduct
 }
 
 /// <summary>
-/// One operand's two shared buffers of <see cref="GemmDoubleBuffer"/>: <paramref name="stageSize"/> floats apart, each
-/// holding outer [base, +<paramref name="outerCount"/>) by k [k0, +<paramref name="depth"/>) at
-/// tile[k <paramref name="kStride"/> + outer <paramref name="outerStride"/>].
+/// One operand's two shared buffers of <see cref="GemmDoubleBuffer"/>, <paramref name="stageSize"/> floats apart, each
+/// holding outer [base, +<paramref name="outerCount"/>) by k [k0, +<paramref name="depth"/>) as <paramref name="layout"/>
+/// writes it.
 /// </summary>
-internal readonly struct GemmSharedTiles(GemmStagedOperand operand, ArrayView<float> buffers, int stageSize, int outerCount,
-    int depth, int kStride, int outerStride)
+internal readonly struct GemmSharedTiles<TLayout>(GemmStagedOperand operand, ArrayView<float> buffers, int stageSize, int outerCount,
+    int depth, TLayout layout) where TLayout : struct, IGemmStageLayout
 {
     /// <summary>Stages k [<paramref name="k0"/>, +depth) into <paramref name="buffer"/> (<see cref="GemmStagedOperand.Stage"/>).</summary>
     public void Stage(int k0, int buffer, int thread, int threads) =>
-        operand.Stage(k0, outerCount, depth, thread, threads, Buffer(buffer), kStride, outerStride);
+        operand.Stage(k0, outerCount, depth, thread, threads, Buffer(buffer), layout);
 
     /// <summary>The thread's share of the stage at <paramref name="k0"/>, in registers (<see cref="GemmStagedOperand.Load"/>).</summary>
     public StagedRegisters Load(int k0, int thread, int threads) => operand.Load(k0, outerCount, depth, thread, threads);
 
     /// <summary>Stores what <see cref="Load"/> loaded into <paramref name="buffer"/>.</summary>
     public void Store(in StagedRegisters staged, int buffer, int thread, int threads) =>
-        operand.Store(staged, outerCount, depth, thread, threads, Buffer(buffer), kStride, outerStride);
+        operand.Store(staged, outerCount, depth, thread, threads, Buffer(buffer), layout);
 
     /// <summary>Shared buffer 0 or 1.</summary>
     public ArrayView<float> Buffer(int buffer) => buffers.SubView(buffer * stageSize, stageSize);
+}
+
+/// <summary>How a kernel keeps a stage of an operand in a shared buffer: where each element goes, rounded how.</summary>
+internal interface IGemmStageLayout
+{
+    /// <summary>Writes the operand's element (<paramref name="outer"/>, <paramref name="k"/>) of the stage into <paramref name="tile"/>.</summary>
+    void Write(ArrayView<float> tile, int outer, int k, float value);
+}
+
+/// <summary>fp32 words at tile[k <paramref name="kStride"/> + outer <paramref name="outerStride"/>], rounded to <paramref name="precision"/>.</summary>
+internal readonly struct RoundedFloats(int kStride, int outerStride, Precision precision) : IGemmStageLayout
+{
+    public void Write(ArrayView<float> tile, int outer, int k, float value) => tile[k * kStride + outer * outerStride] = GemmRounding.Round(value, precision);
 }

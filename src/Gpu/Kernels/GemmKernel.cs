@@ -51,8 +51,8 @@ public static class GemmKernel
         var opB = GemmStagedOperand.B(b, batch * s.StrideB, s, colBase);
         long cFirst = batch * (long)s.M * s.N;
         // Shared tiles are k-major ([k][row], [k][column]): element (outer, k) at k * outerCount + outer.
-        var sharedA = new GemmSharedTiles(opA, tilesA, stageA, rows, Depth, rows, 1);
-        var sharedB = new GemmSharedTiles(opB, tilesB, stageB, columns, Depth, columns, 1);
+        var sharedA = new GemmSharedTiles<RoundedFloats>(opA, tilesA, stageA, rows, Depth, new RoundedFloats(rows, 1, s.Precision));
+        var sharedB = new GemmSharedTiles<RoundedFloats>(opB, tilesB, stageB, columns, Depth, new RoundedFloats(columns, 1, s.Precision));
         var products = new OuterProducts(vectorsA, vectorsB, stageA / 4, stageB / 4, ty, tx, threadRows, threadColumns);
         GemmDoubleBuffer.Run(ref products, sharedA, sharedB, kBegin, kEnd, Depth, thread, threads);
         var acc = products.Accumulators;
@@ -210,10 +210,9 @@ public readonly struct GemmStagedOperand
     private readonly long first;
     private readonly int ld, outerBase, outerLimit, kLimit;
     private readonly bool kContiguous, vector;
-    private readonly Precision precision;
 
     private GemmStagedOperand(ArrayView<float> values, long first, int ld, bool kContiguous, int outerBase, int outerLimit,
-        int kLimit, bool vector, Precision precision)
+        int kLimit, bool vector)
     {
         this.values = values;
         this.first = first;
@@ -223,24 +222,24 @@ public readonly struct GemmStagedOperand
         this.outerLimit = outerLimit;
         this.kLimit = kLimit;
         this.vector = vector;
-        this.precision = precision;
     }
 
     /// <summary>op(a) of the product starting at <paramref name="first"/>, rows from <paramref name="rowBase"/>.</summary>
     public static GemmStagedOperand A(ArrayView<float> a, long first, GemmShape s, int rowBase) =>
-        new(a, first, s.Lda, s.TransA == 0, rowBase, s.M, s.K, s.VectorA != 0, s.Precision);
+        new(a, first, s.Lda, s.TransA == 0, rowBase, s.M, s.K, s.VectorA != 0);
 
     /// <summary>op(b) of the product starting at <paramref name="first"/>, columns from <paramref name="colBase"/>.</summary>
     public static GemmStagedOperand B(ArrayView<float> b, long first, GemmShape s, int colBase) =>
-        new(b, first, s.Ldb, s.TransB != 0, colBase, s.N, s.K, s.VectorB != 0, s.Precision);
+        new(b, first, s.Ldb, s.TransB != 0, colBase, s.N, s.K, s.VectorB != 0);
 
     /// <summary>
     /// Stages outer [base, +<paramref name="outerCount"/>) by k [<paramref name="k0"/>, +<paramref name="depth"/>),
-    /// rounded to the precision and 0 outside the matrix, into tile[k kStride + outer outerStride]: <see cref="Load"/>,
+    /// 0 outside the matrix, into <paramref name="tile"/> as <paramref name="layout"/> writes it: <see cref="Load"/>,
     /// then <see cref="Store"/>.
     /// </summary>
-    public void Stage(int k0, int outerCount, int depth, int thread, int threads, ArrayView<float> tile, int kStride, int outerStride) =>
-        Store(Load(k0, outerCount, depth, thread, threads), outerCount, depth, thread, threads, tile, kStride, outerStride);
+    internal void Stage<TLayout>(int k0, int outerCount, int depth, int thread, int threads, ArrayView<float> tile, TLayout layout)
+        where TLayout : struct, IGemmStageLayout =>
+        Store(Load(k0, outerCount, depth, thread, threads), outerCount, depth, thread, threads, tile, layout);
 
     /// <summary>
     /// The thread's share of the stage of outer [base, +<paramref name="outerCount"/>) by k [<paramref name="k0"/>,
@@ -257,25 +256,17 @@ public readonly struct GemmStagedOperand
         return staged;
     }
 
-    /// <summary>Stores what <see cref="Load"/> loaded, rounded to the precision, into tile[k kStride + outer outerStride].</summary>
-    internal void Store(in StagedRegisters staged, int outerCount, int depth, int thread, int threads, ArrayView<float> tile, int kStride, int outerStride)
+    /// <summary>Stores what <see cref="Load"/> loaded into <paramref name="tile"/>, as <paramref name="layout"/> writes it.</summary>
+    internal void Store<TLayout>(in StagedRegisters staged, int outerCount, int depth, int thread, int threads, ArrayView<float> tile, TLayout layout)
+        where TLayout : struct, IGemmStageLayout
     {
-        int step = kContiguous ? kStride : outerStride;   // tile distance between neighbours in memory
         for (int q = 0; q < StagedRegisters.Slots(outerCount, depth, threads); q++)
         {
             var v = staged.Get(q);
-            if (vector)
+            for (int j = 0; j < 4; j++)
             {
-                int to = TileIndex(SlotElement(q, 0, thread, threads), outerCount, depth, kStride, outerStride);
-                tile[to] = GemmRounding.Round(v.X, precision);
-                tile[to + step] = GemmRounding.Round(v.Y, precision);
-                tile[to + 2 * step] = GemmRounding.Round(v.Z, precision);
-                tile[to + 3 * step] = GemmRounding.Round(v.W, precision);
-            }
-            else
-            {
-                for (int j = 0; j < 4; j++)
-                    tile[TileIndex(SlotElement(q, j, thread, threads), outerCount, depth, kStride, outerStride)] = GemmRounding.Round(v.Get(j), precision);
+                var (outer, k) = Position(SlotElement(q, j, thread, threads), outerCount, depth);
+                layout.Write(tile, outer, k, v.Get(j));
             }
         }
     }
@@ -310,13 +301,6 @@ public readonly struct GemmStagedOperand
     {
         var (_, _, at, inside) = Locate(SlotElement(q, j, thread, threads), k0, outerCount, depth, 1);
         return ValueOrZero(at, 0, inside);
-    }
-
-    /// <summary>Where tile element <paramref name="e"/> (in memory order) goes in a tile of strides kStride and outerStride.</summary>
-    private int TileIndex(int e, int outerCount, int depth, int kStride, int outerStride)
-    {
-        var (outer, k) = Position(e, outerCount, depth);
-        return k * kStride + outer * outerStride;
     }
 
     /// <summary>

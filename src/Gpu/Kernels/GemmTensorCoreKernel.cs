@@ -13,8 +13,9 @@ namespace BiGS.Native.Gpu.Kernels;
 /// go through local memory), read back one per <c>out</c> operand at the end. Per step of 32 along
 /// k the group stages op(a) (64 x 32, row-major) and op(b) (64 x 32, column-major, i.e. k contiguous) in
 /// double-buffered shared memory, rounded to the precision with <see cref="GemmRounding"/> as the SIMT kernel does
-/// (so both compute the same products): a TF32 value is then its own fp32 bit pattern, two BF16 values are packed
-/// into one 32-bit register. Rows are padded by 4 floats so that a warp's fragment loads hit distinct banks.
+/// (so both compute the same products): TF32 values as fp32 words (a TF32 value is its own bit pattern), BF16 values
+/// as 16-bit halves, each pair of k in one 32-bit word as the mma takes them (so a fragment register is one 32-bit
+/// shared load in either precision). Rows are padded by 4 words so that a warp's fragment loads hit distinct banks.
 /// Launch: groups (ceil(n/64), ceil(m/64), batch x parts of k) of 128 threads, k split as the SIMT kernel splits it
 /// (<see cref="GemmSplitK"/>). Never runs on other accelerators (the inline PTX exists only for CUDA).
 /// </summary>
@@ -63,9 +64,9 @@ public static class GemmTensorCoreKernel
         var opB = GemmStagedOperand.B(b, batch * s.StrideB, s, colBase);
         long cFirst = batch * (long)s.M * s.N;
         accumulators.Declare();
-        // Shared tiles are k-contiguous ([row][k], [column][k]): element (outer, k) at outer * RowStride + k.
-        var sharedA = new GemmSharedTiles(opA, tilesA, StageSize, Tile, Depth, 1, RowStride);
-        var sharedB = new GemmSharedTiles(opB, tilesB, StageSize, Tile, Depth, 1, RowStride);
+        // Shared tiles are k-contiguous ([row][k], [column][k]), laid out by the mma shape.
+        var sharedA = new GemmSharedTiles<TMma>(opA, tilesA, StageSize, Tile, Depth, mma);
+        var sharedB = new GemmSharedTiles<TMma>(opB, tilesB, StageSize, Tile, Depth, mma);
         var products = new WarpProducts<TMma, TAccumulators>(mma, accumulators, sharedA, sharedB, warpRow + laneRow, warpCol + laneRow, laneK);
         GemmDoubleBuffer.Run(ref products, sharedA, sharedB, kBegin, kEnd, Depth, thread, Threads);
         accumulators = products.Accumulators;
@@ -83,7 +84,7 @@ public static class GemmTensorCoreKernel
     /// A warp's step of the k loop: the mma instructions of its 32 x 32 quarter over the stage's depth, from the fragments
     /// of the lane's rows <paramref name="aRow"/> (and 16 on) and columns <paramref name="bColumn"/> (and 8, 16, 24 on).
     /// </summary>
-    private struct WarpProducts<TMma, TAccumulators>(TMma mma, TAccumulators accumulators, GemmSharedTiles a, GemmSharedTiles b,
+    private struct WarpProducts<TMma, TAccumulators>(TMma mma, TAccumulators accumulators, GemmSharedTiles<TMma> a, GemmSharedTiles<TMma> b,
         int aRow, int bColumn, int laneK) : IGemmStageProduct where TMma : struct, IMmaShape where TAccumulators : struct, IWarpAccumulators
     {
         public TAccumulators Accumulators = accumulators;
@@ -93,11 +94,9 @@ public static class GemmTensorCoreKernel
             var (tileA, tileB) = (a.Buffer(buffer), b.Buffer(buffer));
             for (int k = 0; k < Depth; k += mma.Depth)
             {
-                int aFirst = aRow * RowStride + k, bFirst = bColumn * RowStride + k;
-                Accumulators.Multiply(mma,
-                    mma.LoadA(tileA, aFirst, laneK), mma.LoadA(tileA, aFirst + 16 * RowStride, laneK),
-                    mma.LoadB(tileB, bFirst, laneK), mma.LoadB(tileB, bFirst + 8 * RowStride, laneK),
-                    mma.LoadB(tileB, bFirst + 16 * RowStride, laneK), mma.LoadB(tileB, bFirst + 24 * RowStride, laneK));
+                Accumulators.Multiply(mma, mma.LoadA(tileA, aRow, k, laneK), mma.LoadA(tileA, aRow + 16, k, laneK),
+                    mma.LoadB(tileB, bColumn, k, laneK), mma.LoadB(tileB, bColumn + 8, k, laneK),
+                    mma.LoadB(tileB, bColumn + 16, k, laneK), mma.LoadB(tileB, bColumn + 24, k, laneK));
             }
         }
     }
@@ -108,20 +107,24 @@ public static class GemmTensorCoreKernel
         public uint R0, R1, R2, R3;
     }
 
-    /// <summary>One mma.sync shape: its depth along k, its fragment loads from the staged tiles and the instruction.</summary>
-    internal interface IMmaShape
+    /// <summary>
+    /// One mma.sync shape: its depth along k, how it keeps a staged operand in shared memory (rows k-contiguous, as
+    /// <see cref="IGemmStageLayout.Write"/> writes them), its fragment loads from there, and the instruction.
+    /// </summary>
+    internal interface IMmaShape : IGemmStageLayout
     {
         /// <summary>k per instruction.</summary>
         int Depth { get; }
 
         /// <summary>
-        /// The a fragment of lane (row r = lane / 4, q = lane % 4) at <paramref name="offset"/> = the element (r, k0)
-        /// of a row-major staged tile.
+        /// The a fragment of lane (r, q) = (lane / 4, lane % 4) of a 16-row mma tile at k [<paramref name="k0"/>,
+        /// +<see cref="Depth"/>) of a staged tile: <paramref name="row"/> is the lane's row r of it, the fragment holds
+        /// that row's and the row 8 below's operands.
         /// </summary>
-        Fragment LoadA(ArrayView<float> tile, int offset, int q);
+        Fragment LoadA(ArrayView<float> tile, int row, int k0, int q);
 
-        /// <summary>The b fragment of lane (column r, q) at <paramref name="offset"/> = (column r, k0) of a k-contiguous tile.</summary>
-        Fragment LoadB(ArrayView<float> tile, int offset, int q);
+        /// <summary>The b fragment of lane (r, q) of an 8-column mma tile at k0: <paramref name="column"/> is the lane's column r of it.</summary>
+        Fragment LoadB(ArrayView<float> tile, int column, int k0, int q);
 
         /// <summary>Accumulator tile <paramref name="tile"/> (0 to 7: row 16 (tile / 4), column 8 (tile % 4)) += a b on the tensor cores.</summary>
         void Mma(int tile, Fragment a, Fragment b);
@@ -146,13 +149,24 @@ public static class GemmTensorCoreKernel
     {
         public int Depth => 8;
 
-        public Fragment LoadA(ArrayView<float> tile, int offset, int q) => new()
-        {
-            R0 = Bits(tile[offset + q]), R1 = Bits(tile[offset + 8 * RowStride + q]),
-            R2 = Bits(tile[offset + q + 4]), R3 = Bits(tile[offset + 8 * RowStride + q + 4]),
-        };
+        /// <summary>fp32 words at tile[outer RowStride + k], rounded to TF32.</summary>
+        public void Write(ArrayView<float> tile, int outer, int k, float value) => tile[outer * RowStride + k] = GemmRounding.Round(value, Precision.Tf32);
 
-        public Fragment LoadB(ArrayView<float> tile, int offset, int q) => new() { R0 = Bits(tile[offset + q]), R1 = Bits(tile[offset + q + 4]) };
+        public Fragment LoadA(ArrayView<float> tile, int row, int k0, int q)
+        {
+            int offset = row * RowStride + k0;
+            return new Fragment
+            {
+                R0 = Bits(tile[offset + q]), R1 = Bits(tile[offset + 8 * RowStride + q]),
+                R2 = Bits(tile[offset + q + 4]), R3 = Bits(tile[offset + 8 * RowStride + q + 4]),
+            };
+        }
+
+        public Fragment LoadB(ArrayView<float> tile, int column, int k0, int q)
+        {
+            int offset = column * RowStride + k0;
+            return new Fragment { R0 = Bits(tile[offset + q]), R1 = Bits(tile[offset + q + 4]) };
+        }
 
         public void Mma(int tile, Fragment a, Fragment b)
         {
@@ -184,20 +198,28 @@ public static class GemmTensorCoreKernel
     {
         public int Depth => 16;
 
-        public Fragment LoadA(ArrayView<float> tile, int offset, int q)
+        /// <summary>32-bit words per staged row: the stage's k in pairs, and 4 more so that fragment loads hit distinct banks.</summary>
+        private const int WordPitch = GemmTensorCoreKernel.Depth / 2 + 4;
+
+        /// <summary>
+        /// The BF16 value (the high half of the rounded float) as the 16-bit half k of row <paramref name="outer"/>: the
+        /// low half of word k / 2 for even k, the high half for odd k (shared memory is little-endian).
+        /// </summary>
+        public void Write(ArrayView<float> tile, int outer, int k, float value) =>
+            tile.Cast<ushort>()[2 * outer * WordPitch + k] = (ushort)((uint)BitConverter.SingleToInt32Bits(GemmRounding.Round(value, Precision.Bf16)) >> 16);
+
+        public Fragment LoadA(ArrayView<float> tile, int row, int k0, int q)
         {
-            int low = offset + 2 * q, high = low + 8 * RowStride;
-            return new Fragment
-            {
-                R0 = Pack(tile[low], tile[low + 1]), R1 = Pack(tile[high], tile[high + 1]),
-                R2 = Pack(tile[low + 8], tile[low + 9]), R3 = Pack(tile[high + 8], tile[high + 9]),
-            };
+            var words = tile.Cast<uint>();
+            int low = row * WordPitch + k0 / 2 + q, high = low + 8 * WordPitch;
+            return new Fragment { R0 = words[low], R1 = words[high], R2 = words[low + 4], R3 = words[high + 4] };
         }
 
-        public Fragment LoadB(ArrayView<float> tile, int offset, int q)
+        public Fragment LoadB(ArrayView<float> tile, int column, int k0, int q)
         {
-            int first = offset + 2 * q;
-            return new Fragment { R0 = Pack(tile[first], tile[first + 1]), R1 = Pack(tile[first + 8], tile[first + 9]) };
+            var words = tile.Cast<uint>();
+            int first = column * WordPitch + k0 / 2 + q;
+            return new Fragment { R0 = words[first], R1 = words[first + 4] };
         }
 
         public void Mma(int tile, Fragment a, Fragment b)
@@ -219,10 +241,6 @@ public static class GemmTensorCoreKernel
 
         /// <summary>The lower k of a pair in the low half, the higher in the high half; a BF16 value is the high half of a float.</summary>
         public float Operand(uint register, int k) => BitConverter.Int32BitsToSingle((int)(k % 2 == 0 ? register << 16 : register & 0xFFFF0000u));
-
-        /// <summary>Two BF16-rounded floats as one register: the high halves of their bit patterns, <paramref name="low"/> below.</summary>
-        private static uint Pack(float low, float high) =>
-            ((uint)BitConverter.SingleToInt32Bits(high) & 0xFFFF0000u) | ((uint)BitConverter.SingleToInt32Bits(low) >> 16);
     }
 
     /// <summary>

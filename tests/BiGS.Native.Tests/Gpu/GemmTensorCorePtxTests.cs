@@ -61,6 +61,22 @@ public class GemmTensorCorePtxTests
         Assert.Equal(2, System.Text.RegularExpressions.Regex.Matches(ptx, @"\.shared \.align 16 ").Count);
     }
 
+    /// <summary>
+    /// Each fragment register is one 32-bit shared load in both precisions (BF16 pairs are packed in shared memory as the
+    /// mma takes them): a warp's k-step loads 2 a fragments of 4 registers and 4 b fragments of 2 for its 8 mma.sync, so
+    /// 2 loads per mma, and one more in the kernel (split k's arrival flag).
+    /// </summary>
+    [Theory]
+    [InlineData(nameof(GemmTensorCoreKernel.Tf32))]
+    [InlineData(nameof(GemmTensorCoreKernel.Bf16))]
+    public void Tensor_core_kernels_load_each_fragment_register_with_one_shared_load(string kernel)
+    {
+        string ptx = KernelPtx.Compile(typeof(GemmTensorCoreKernel).GetMethod(kernel)!, 80);
+        int mma = Regex.Matches(ptx, @"mma\.sync").Count, loads = Regex.Matches(ptx, @"ld\.shared\.(f32|b32|u32)").Count;
+        Assert.Equal(8, mma);
+        Assert.Equal(2 * mma + 1, loads);
+    }
+
     [Theory]
     [InlineData(nameof(GemmTensorCoreKernel.Tf32))]
     [InlineData(nameof(GemmTensorCoreKernel.Bf16))]
