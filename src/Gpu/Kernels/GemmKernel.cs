@@ -263,12 +263,19 @@ public readonly struct GemmStagedOperand
         for (int q = 0; q < StagedRegisters.Slots(outerCount, depth, threads); q++)
         {
             var v = staged.Get(q);
-            for (int j = 0; j < 4; j++)
-            {
-                var (outer, k) = Position(SlotElement(q, j, thread, threads), outerCount, depth);
-                layout.Write(tile, outer, k, v.Get(j));
-            }
+            Write(tile, layout, SlotElement(q, 0, thread, threads), outerCount, depth, v.X);
+            Write(tile, layout, SlotElement(q, 1, thread, threads), outerCount, depth, v.Y);
+            Write(tile, layout, SlotElement(q, 2, thread, threads), outerCount, depth, v.Z);
+            Write(tile, layout, SlotElement(q, 3, thread, threads), outerCount, depth, v.W);
         }
+    }
+
+    /// <summary>Writes tile element <paramref name="e"/> (in memory order) as <paramref name="layout"/> places it.</summary>
+    private void Write<TLayout>(ArrayView<float> tile, TLayout layout, int e, int outerCount, int depth, float value)
+        where TLayout : struct, IGemmStageLayout
+    {
+        var (outer, k) = Position(e, outerCount, depth);
+        layout.Write(tile, outer, k, value);
     }
 
     /// <summary>
