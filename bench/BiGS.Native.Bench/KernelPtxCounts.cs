@@ -8,7 +8,8 @@ namespace BiGS.Native.Bench;
 /// <summary>
 /// The hot GPU kernels compiled to PTX for sm_80 (<see cref="KernelPtx"/>; no GPU needed) and counted: PTX lines, lines
 /// touching local memory, function calls, integer divisions and remainders, IEEE float divisions, the GPU's
-/// approximate sine, cosine and tanh, 32-bit and 128-bit shared-memory loads, and tensor-core mma instructions. Run at two commits to compare builds
+/// approximate sine, cosine and tanh, 32-bit and 128-bit shared-memory loads, vector shared-memory stores (128-bit fp32, 64-bit
+/// packed BF16), and tensor-core mma instructions. Run at two commits to compare builds
 /// (bench/compare/README.md, entry 16). Usage: <c>kernel-ptx</c>.
 /// </summary>
 public sealed class KernelPtxCounts : ISideBySide
@@ -17,14 +18,14 @@ public sealed class KernelPtxCounts : ISideBySide
     [
         ("local", @"\.local"), ("calls", @"call\.uni"), ("int div/rem", @"\b(div|rem)\.[su](32|64)\b"), ("div.rn.f32", @"div\.rn\.f32"),
         ("approx sin/cos/tanh", @"(sin|cos|tanh)\.approx"), ("ld.shared", @"ld\.shared\.(f32|b32|u32)"), ("ld.shared.v4", @"ld\.shared\.v4\.f32"),
-        ("mma.sync", @"mma\.sync"),
+        ("st.shared vector", @"st\.shared\.(v4\.f32|b64|u64)"), ("mma.sync", @"mma\.sync"),
     ];
 
     /// <inheritdoc />
     public string Name => "kernel-ptx";
 
     /// <inheritdoc />
-    public string Description => "the hot GPU kernels' PTX (sm_80, no GPU needed): local memory, calls, divisions, approximations, shared loads, mma";
+    public string Description => "the hot GPU kernels' PTX (sm_80, no GPU needed): local memory, calls, divisions, approximations, shared loads and vector stores, mma";
 
     /// <inheritdoc />
     public int Run(string[] args)

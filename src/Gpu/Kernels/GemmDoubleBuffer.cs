@@ -45,11 +45,12 @@ internal interface IGemmStageProduct
 }
 
 /// <summary>
-/// One operand's two shared buffers of <see cref="GemmDoubleBuffer"/>, <paramref name="stageSize"/> floats apart, each
-/// holding outer [base, +<paramref name="outerCount"/>) by k [k0, +<paramref name="depth"/>) as <paramref name="layout"/>
-/// writes it.
+/// One operand's two shared buffers of <see cref="GemmDoubleBuffer"/>, <paramref name="stageSize"/> floats apart (a
+/// multiple of 4), each holding outer [base, +<paramref name="outerCount"/>) by k [k0, +<paramref name="depth"/>) as
+/// <paramref name="layout"/> writes it. The buffers are allocated and cut as 128-bit vectors, so that the compiler
+/// knows each to be 16-byte aligned and emits vector stores (<see cref="IGemmStageLayout.WriteRun"/>) into it.
 /// </summary>
-internal readonly struct GemmSharedTiles<TLayout>(GemmStagedOperand operand, ArrayView<float> buffers, int stageSize, int outerCount,
+internal readonly struct GemmSharedTiles<TLayout>(GemmStagedOperand operand, ArrayView<Float4> buffers, int stageSize, int outerCount,
     int depth, TLayout layout) where TLayout : struct, IGemmStageLayout
 {
     /// <summary>Stages k [<paramref name="k0"/>, +depth) into <paramref name="buffer"/> (<see cref="GemmStagedOperand.Stage"/>).</summary>
@@ -64,7 +65,7 @@ internal readonly struct GemmSharedTiles<TLayout>(GemmStagedOperand operand, Arr
         operand.Store(staged, outerCount, depth, thread, threads, Buffer(buffer), layout);
 
     /// <summary>Shared buffer 0 or 1.</summary>
-    public ArrayView<float> Buffer(int buffer) => buffers.SubView(buffer * stageSize, stageSize);
+    public ArrayView<float> Buffer(int buffer) => buffers.SubView(buffer * stageSize / 4, stageSize / 4).Cast<float>();
 }
 
 /// <summary>How a kernel keeps a stage of an operand in a shared buffer: where each element goes, rounded how.</summary>
@@ -72,10 +73,47 @@ internal interface IGemmStageLayout
 {
     /// <summary>Writes the operand's element (<paramref name="outer"/>, <paramref name="k"/>) of the stage into <paramref name="tile"/>.</summary>
     void Write(ArrayView<float> tile, int outer, int k, float value);
+
+    /// <summary>
+    /// Writes four elements that follow each other in the operand's memory from (<paramref name="outer"/>,
+    /// <paramref name="k"/>) on: along k when <paramref name="alongK"/>, else along outer; the first index along that
+    /// dimension is a multiple of 4. Where the four are adjacent in the tile too, one vector store writes them (a warp's
+    /// stores then take the fewest shared-memory transactions), else four <see cref="Write"/>s.
+    /// </summary>
+    void WriteRun(ArrayView<float> tile, int outer, int k, bool alongK, Float4 values);
 }
 
-/// <summary>fp32 words at tile[k <paramref name="kStride"/> + outer <paramref name="outerStride"/>], rounded to <paramref name="precision"/>.</summary>
+/// <summary>The four scalar writes of a run (<see cref="IGemmStageLayout.WriteRun"/>) that is not adjacent in the tile.</summary>
+internal static class GemmStageRuns
+{
+    public static void WriteEach<TLayout>(TLayout layout, ArrayView<float> tile, int outer, int k, bool alongK, Float4 values)
+        where TLayout : struct, IGemmStageLayout
+    {
+        var (outerStep, kStep) = alongK ? (0, 1) : (1, 0);
+        layout.Write(tile, outer, k, values.X);
+        layout.Write(tile, outer + outerStep, k + kStep, values.Y);
+        layout.Write(tile, outer + 2 * outerStep, k + 2 * kStep, values.Z);
+        layout.Write(tile, outer + 3 * outerStep, k + 3 * kStep, values.W);
+    }
+}
+
+/// <summary>
+/// fp32 words at tile[k <paramref name="kStride"/> + outer <paramref name="outerStride"/>], rounded to
+/// <paramref name="precision"/>. A run along outer with <paramref name="outerStride"/> 1 is one 128-bit store (the
+/// tile 16-byte aligned and <paramref name="kStride"/> a multiple of 4).
+/// </summary>
 internal readonly struct RoundedFloats(int kStride, int outerStride, Precision precision) : IGemmStageLayout
 {
     public void Write(ArrayView<float> tile, int outer, int k, float value) => tile[k * kStride + outer * outerStride] = GemmRounding.Round(value, precision);
+
+    public void WriteRun(ArrayView<float> tile, int outer, int k, bool alongK, Float4 values)
+    {
+        if (alongK || outerStride != 1)
+        {
+            GemmStageRuns.WriteEach(this, tile, outer, k, alongK, values);
+            return;
+        }
+        tile.Cast<Float4>()[(k * kStride + outer) / 4] = new Float4(GemmRounding.Round(values.X, precision), GemmRounding.Round(values.Y, precision),
+            GemmRounding.Round(values.Z, precision), GemmRounding.Round(values.W, precision));
+    }
 }

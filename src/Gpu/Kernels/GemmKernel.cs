@@ -42,7 +42,6 @@ public static class GemmKernel
         // [buffer][k][row] and [buffer][k][column], allocated as 128-bit vectors so that they are 16-byte aligned
         var vectorsA = SharedMemory.Allocate<Float4>(2 * stageA / 4);
         var vectorsB = SharedMemory.Allocate<Float4>(2 * stageB / 4);
-        var (tilesA, tilesB) = (vectorsA.Cast<float>(), vectorsB.Cast<float>());
         int tx = Group.IdxX, ty = Group.IdxY, thread = ty * threadColumns + tx, threads = threadRows * threadColumns;
         int rowBase = Grid.IdxY * rows, colBase = Grid.IdxX * columns;
         var (batch, part) = split.BatchAndPart();
@@ -51,8 +50,8 @@ public static class GemmKernel
         var opB = GemmStagedOperand.B(b, batch * s.StrideB, s, colBase);
         long cFirst = batch * (long)s.M * s.N;
         // Shared tiles are k-major ([k][row], [k][column]): element (outer, k) at k * outerCount + outer.
-        var sharedA = new GemmSharedTiles<RoundedFloats>(opA, tilesA, stageA, rows, Depth, new RoundedFloats(rows, 1, s.Precision));
-        var sharedB = new GemmSharedTiles<RoundedFloats>(opB, tilesB, stageB, columns, Depth, new RoundedFloats(columns, 1, s.Precision));
+        var sharedA = new GemmSharedTiles<RoundedFloats>(opA, vectorsA, stageA, rows, Depth, new RoundedFloats(rows, 1, s.Precision));
+        var sharedB = new GemmSharedTiles<RoundedFloats>(opB, vectorsB, stageB, columns, Depth, new RoundedFloats(columns, 1, s.Precision));
         var products = new OuterProducts(vectorsA, vectorsB, stageA / 4, stageB / 4, ty, tx, threadRows, threadColumns);
         GemmDoubleBuffer.Run(ref products, sharedA, sharedB, kBegin, kEnd, Depth, thread, threads);
         var acc = products.Accumulators;
@@ -263,6 +262,13 @@ public readonly struct GemmStagedOperand
         for (int q = 0; q < StagedRegisters.Slots(outerCount, depth, threads); q++)
         {
             var v = staged.Get(q);
+            if (vector)
+            {
+                // the slot is four consecutive elements along the contiguous dimension (SlotElement)
+                var (outer, k) = Position(SlotElement(q, 0, thread, threads), outerCount, depth);
+                layout.WriteRun(tile, outer, k, kContiguous, v);
+                continue;
+            }
             Write(tile, layout, SlotElement(q, 0, thread, threads), outerCount, depth, v.X);
             Write(tile, layout, SlotElement(q, 1, thread, threads), outerCount, depth, v.Y);
             Write(tile, layout, SlotElement(q, 2, thread, threads), outerCount, depth, v.Z);

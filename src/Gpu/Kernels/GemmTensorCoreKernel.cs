@@ -52,8 +52,9 @@ public static class GemmTensorCoreKernel
         ArrayView<float> c, ArrayView<float> bias, ArrayView<float> operand, ArrayView<float> product, GemmShape s, GemmSplitK split)
         where TMma : struct, IMmaShape where TAccumulators : struct, IWarpAccumulators
     {
-        var tilesA = SharedMemory.Allocate<float>(2 * StageSize);   // [buffer][row][k]
-        var tilesB = SharedMemory.Allocate<float>(2 * StageSize);   // [buffer][column][k]
+        // [buffer][row][k] and [buffer][column][k], allocated as 128-bit vectors so that they are 16-byte aligned
+        var tilesA = SharedMemory.Allocate<Float4>(2 * StageSize / 4);
+        var tilesB = SharedMemory.Allocate<Float4>(2 * StageSize / 4);
         int thread = Group.IdxX, lane = thread % 32, warp = thread / 32;
         int rowBase = Grid.IdxY * Tile, colBase = Grid.IdxX * Tile;
         int warpRow = (warp / 2) * 32, warpCol = (warp % 2) * 32;
@@ -150,7 +151,18 @@ public static class GemmTensorCoreKernel
         public int Depth => 8;
 
         /// <summary>fp32 words at tile[outer RowStride + k], rounded to TF32.</summary>
-        public void Write(ArrayView<float> tile, int outer, int k, float value) => tile[outer * RowStride + k] = GemmRounding.Round(value, Precision.Tf32);
+        public void Write(ArrayView<float> tile, int outer, int k, float value) => tile[outer * RowStride + k] = Rounded(value);
+
+        /// <summary>A run along k is one 128-bit store (RowStride and k multiples of 4).</summary>
+        public void WriteRun(ArrayView<float> tile, int outer, int k, bool alongK, Float4 values)
+        {
+            if (!alongK)
+            {
+                GemmStageRuns.WriteEach(this, tile, outer, k, alongK, values);
+                return;
+            }
+            tile.Cast<Float4>()[(outer * RowStride + k) / 4] = new Float4(Rounded(values.X), Rounded(values.Y), Rounded(values.Z), Rounded(values.W));
+        }
 
         public Fragment LoadA(ArrayView<float> tile, int row, int k0, int q)
         {
@@ -188,6 +200,8 @@ public static class GemmTensorCoreKernel
         public float Operand(uint register, int k) => BitConverter.Int32BitsToSingle((int)register);
 
         private static uint Bits(float value) => (uint)BitConverter.SingleToInt32Bits(value);
+
+        private static float Rounded(float value) => GemmRounding.Round(value, Precision.Tf32);
     }
 
     /// <summary>
@@ -205,8 +219,25 @@ public static class GemmTensorCoreKernel
         /// The BF16 value (the high half of the rounded float) as the 16-bit half k of row <paramref name="outer"/>: the
         /// low half of word k / 2 for even k, the high half for odd k (shared memory is little-endian).
         /// </summary>
-        public void Write(ArrayView<float> tile, int outer, int k, float value) =>
-            tile.Cast<ushort>()[2 * outer * WordPitch + k] = (ushort)((uint)BitConverter.SingleToInt32Bits(GemmRounding.Round(value, Precision.Bf16)) >> 16);
+        public void Write(ArrayView<float> tile, int outer, int k, float value) => tile.Cast<ushort>()[2 * outer * WordPitch + k] = (ushort)Half(value);
+
+        /// <summary>
+        /// A run along k is two words, k pairs (0, 1) and (2, 3), in one 64-bit store (WordPitch even, k a multiple of 4,
+        /// so the word index is even).
+        /// </summary>
+        public void WriteRun(ArrayView<float> tile, int outer, int k, bool alongK, Float4 values)
+        {
+            if (!alongK)
+            {
+                GemmStageRuns.WriteEach(this, tile, outer, k, alongK, values);
+                return;
+            }
+            ulong low = Half(values.X) | Half(values.Y) << 16, high = Half(values.Z) | Half(values.W) << 16;
+            tile.Cast<ulong>()[(outer * WordPitch + k / 2) / 2] = low | high << 32;
+        }
+
+        /// <summary>The BF16 value of <paramref name="value"/> in the low 16 bits: the high half of the rounded float.</summary>
+        private static uint Half(float value) => (uint)BitConverter.SingleToInt32Bits(GemmRounding.Round(value, Precision.Bf16)) >> 16;
 
         public Fragment LoadA(ArrayView<float> tile, int row, int k0, int q)
         {

@@ -47,7 +47,7 @@ public class GemmTensorCorePtxTests
     [InlineData(typeof(GemmTile128x64))]
     [InlineData(typeof(GemmTile64x128))]
     [InlineData(typeof(GemmTile128x128))]
-    public void Simt_kernel_stages_and_reads_its_tiles_with_128_bit_loads_and_no_tensor_core_instruction(Type tile)
+    public void Simt_kernel_stages_and_reads_its_tiles_with_128_bit_accesses_and_no_tensor_core_instruction(Type tile)
     {
         string ptx = KernelPtx.Compile(typeof(GemmKernel).GetMethod(nameof(GemmKernel.Sgemm))!.MakeGenericMethod(tile), 80);
         Assert.DoesNotContain("mma.sync", ptx, StringComparison.Ordinal);
@@ -80,7 +80,7 @@ public class GemmTensorCorePtxTests
     [Theory]
     [InlineData(nameof(GemmTensorCoreKernel.Tf32))]
     [InlineData(nameof(GemmTensorCoreKernel.Bf16))]
-    public void Tensor_core_kernels_stage_with_128_bit_loads(string kernel) =>
+    public void Tensor_core_kernels_stage_with_vector_loads_and_stores(string kernel) =>
         AssertVectorStaging(KernelPtx.Compile(typeof(GemmTensorCoreKernel).GetMethod(kernel)!, 80), kernel);
 
     [Theory]
@@ -114,11 +114,15 @@ public class GemmTensorCorePtxTests
 
     /// <summary>
     /// The staging of op(a) and op(b) has its 128-bit path (<c>ld.v4.f32</c>: ILGPU addresses device memory generically)
-    /// for each operand, in the first stage and in the loop: at least 4 such loads.
+    /// for each operand, in the first stage and in the loop: at least 4 such loads; and each of those four sites stores a
+    /// run that is adjacent in the shared tile with one vector store (128 bits of fp32, or 64 bits of four BF16 halves)
+    /// instead of four scalar ones, which a warp's threads would make into bank conflicts.
     /// </summary>
     private static void AssertVectorStaging(string ptx, string kernel)
     {
         int vectorLoads = Regex.Matches(ptx, @"\bld(\.global)?\.v4\.f32\b").Count;
         Assert.True(vectorLoads >= 4, $"{kernel}: {vectorLoads} 128-bit loads (ld.v4.f32) in the PTX, expected at least 4");
+        string vectorStore = kernel == nameof(GemmTensorCoreKernel.Bf16) ? @"st\.shared\.(b64|u64)\b" : @"st\.shared\.v4\.f32\b";
+        Assert.Equal(4, Regex.Matches(ptx, vectorStore).Count);
     }
 }
