@@ -58,7 +58,7 @@ internal readonly struct GemmSharedTiles<TLayout>(GemmStagedOperand operand, Arr
         operand.Stage(k0, outerCount, depth, thread, threads, Buffer(buffer), layout);
 
     /// <summary>The thread's share of the stage at <paramref name="k0"/>, in registers (<see cref="GemmStagedOperand.Load"/>).</summary>
-    public StagedRegisters Load(int k0, int thread, int threads) => operand.Load(k0, outerCount, depth, thread, threads);
+    public StagedRegisters Load(int k0, int thread, int threads) => operand.Load(k0, outerCount, depth, thread, threads, layout.SpreadsVectorsAcrossK);
 
     /// <summary>Stores what <see cref="Load"/> loaded into <paramref name="buffer"/>.</summary>
     public void Store(in StagedRegisters staged, int buffer, int thread, int threads) =>
@@ -81,6 +81,12 @@ internal interface IGemmStageLayout
     /// stores then take the fewest shared-memory transactions), else four <see cref="Write"/>s.
     /// </summary>
     void WriteRun(ArrayView<float> tile, int outer, int k, bool alongK, Float4 values);
+
+    /// <summary>
+    /// Whether the staging spreads a warp's 128-bit loads of an operand contiguous along outer across rows of k, so that
+    /// its stores to this layout do not fall in few banks (<see cref="GemmStagedOperand.Load"/>).
+    /// </summary>
+    bool SpreadsVectorsAcrossK { get; }
 }
 
 /// <summary>The four scalar writes of a run (<see cref="IGemmStageLayout.WriteRun"/>) that is not adjacent in the tile.</summary>
@@ -105,6 +111,9 @@ internal static class GemmStageRuns
 internal readonly struct RoundedFloats(int kStride, int outerStride, Precision precision) : IGemmStageLayout
 {
     public void Write(ArrayView<float> tile, int outer, int k, float value) => tile[k * kStride + outer * outerStride] = GemmRounding.Round(value, precision);
+
+    /// <summary>No: a k-major tile takes consecutive vectors along outer in one row, in distinct banks.</summary>
+    public bool SpreadsVectorsAcrossK => false;
 
     public void WriteRun(ArrayView<float> tile, int outer, int k, bool alongK, Float4 values)
     {

@@ -238,20 +238,20 @@ public readonly struct GemmStagedOperand
     /// </summary>
     internal void Stage<TLayout>(int k0, int outerCount, int depth, int thread, int threads, ArrayView<float> tile, TLayout layout)
         where TLayout : struct, IGemmStageLayout =>
-        Store(Load(k0, outerCount, depth, thread, threads), outerCount, depth, thread, threads, tile, layout);
+        Store(Load(k0, outerCount, depth, thread, threads, layout.SpreadsVectorsAcrossK), outerCount, depth, thread, threads, tile, layout);
 
     /// <summary>
     /// The thread's share of the stage of outer [base, +<paramref name="outerCount"/>) by k [<paramref name="k0"/>,
     /// +<paramref name="depth"/>), 0 outside the matrix, loaded from global memory into registers, four elements per
-    /// slot of <see cref="StagedRegisters"/> (<see cref="SlotElement"/>). A kernel loads the next stage before it
-    /// multiplies the current one and stores it to shared memory after, so that the loads are in flight during the
-    /// multiply-adds.
+    /// slot of <see cref="StagedRegisters"/> (<see cref="SlotElement"/>; <paramref name="spread"/>: the layout's
+    /// <see cref="IGemmStageLayout.SpreadsVectorsAcrossK"/>). A kernel loads the next stage before it multiplies the
+    /// current one and stores it to shared memory after, so that the loads are in flight during the multiply-adds.
     /// </summary>
-    internal StagedRegisters Load(int k0, int outerCount, int depth, int thread, int threads)
+    internal StagedRegisters Load(int k0, int outerCount, int depth, int thread, int threads, bool spread)
     {
         var staged = default(StagedRegisters);
         for (int q = 0; q < StagedRegisters.Slots(outerCount, depth, threads); q++)
-            staged.Set(q, LoadSlot(q, k0, outerCount, depth, thread, threads));
+            staged.Set(q, LoadSlot(q, k0, outerCount, depth, thread, threads, spread));
         return staged;
     }
 
@@ -265,39 +265,64 @@ public readonly struct GemmStagedOperand
             if (vector)
             {
                 // the slot is four consecutive elements along the contiguous dimension (SlotElement)
-                var (outer, k) = Position(SlotElement(q, 0, thread, threads), outerCount, depth);
+                var (outer, k) = SlotPosition(q, 0, thread, threads, outerCount, depth, layout.SpreadsVectorsAcrossK);
                 layout.WriteRun(tile, outer, k, kContiguous, v);
                 continue;
             }
-            Write(tile, layout, SlotElement(q, 0, thread, threads), outerCount, depth, v.X);
-            Write(tile, layout, SlotElement(q, 1, thread, threads), outerCount, depth, v.Y);
-            Write(tile, layout, SlotElement(q, 2, thread, threads), outerCount, depth, v.Z);
-            Write(tile, layout, SlotElement(q, 3, thread, threads), outerCount, depth, v.W);
+            Write(tile, layout, SlotPosition(q, 0, thread, threads, outerCount, depth, spread: false), v.X);
+            Write(tile, layout, SlotPosition(q, 1, thread, threads, outerCount, depth, spread: false), v.Y);
+            Write(tile, layout, SlotPosition(q, 2, thread, threads, outerCount, depth, spread: false), v.Z);
+            Write(tile, layout, SlotPosition(q, 3, thread, threads, outerCount, depth, spread: false), v.W);
         }
     }
 
-    /// <summary>Writes tile element <paramref name="e"/> (in memory order) as <paramref name="layout"/> places it.</summary>
-    private void Write<TLayout>(ArrayView<float> tile, TLayout layout, int e, int outerCount, int depth, float value)
-        where TLayout : struct, IGemmStageLayout
-    {
-        var (outer, k) = Position(e, outerCount, depth);
-        layout.Write(tile, outer, k, value);
-    }
+    /// <summary>Writes the element at tile position <paramref name="at"/> as <paramref name="layout"/> places it.</summary>
+    private static void Write<TLayout>(ArrayView<float> tile, TLayout layout, (int Outer, int K) at, float value)
+        where TLayout : struct, IGemmStageLayout => layout.Write(tile, at.Outer, at.K, value);
+
+    /// <summary>
+    /// Where element <paramref name="j"/> of the thread's slot <paramref name="q"/> goes in the tile (outer, k): what
+    /// <see cref="Store"/> writes where (<see cref="SlotElement"/>).
+    /// </summary>
+    internal (int Outer, int K) SlotPosition(int q, int j, int thread, int threads, int outerCount, int depth, bool spread) =>
+        Position(SlotElement(q, j, thread, threads, outerCount, spread), outerCount, depth);
 
     /// <summary>
     /// The tile element (in memory order) of element <paramref name="j"/> of slot <paramref name="q"/>: the group's
     /// threads walk the operand's contiguous dimension together (coalesced), with one 128-bit load per slot where the host
     /// found the operand aligned (<see cref="GemmShape.VectorA"/>: four consecutive elements), else four scalar loads a
-    /// group's width apart.
+    /// group's width apart. Spread across k, a warp's slots of an operand contiguous along outer take 16 rows by 2
+    /// vectors instead (<see cref="SpreadVector"/>).
     /// </summary>
-    private int SlotElement(int q, int j, int thread, int threads) => vector ? (q * threads + thread) * 4 + j : (q * 4 + j) * threads + thread;
+    private int SlotElement(int q, int j, int thread, int threads, int outerCount, bool spread)
+    {
+        if (!vector) return (q * 4 + j) * threads + thread;
+        int slot = q * threads + thread;
+        return (spread && !kContiguous ? SpreadVector(slot, outerCount) : slot) * 4 + j;
+    }
+
+    /// <summary>
+    /// The vector (memory order: k (outerCount / 4) + vector along outer) of slot <paramref name="slot"/> of a stage
+    /// contiguous along outer, spread so that lane l of the slots' warp w takes row k = 16 (w / P) + l % 16 and vector
+    /// 2 (w % P) + l / 16 of it, with P = outerCount / 8 pairs of vectors per row: 16 rows of 32 bytes per warp, 2 vectors
+    /// a row. A warp then stores each of its four elements to 16 rows of k in two tiles' halves: a k-contiguous tile
+    /// padded by 4 words a row puts them in 32 banks (16 rows in one, where the unspread 16 vectors of one row would fall
+    /// in 2). Needs a stage depth that 16 divides and a group of whole warps.
+    /// </summary>
+    private static int SpreadVector(int slot, int outerCount)
+    {
+        int lane = slot & 31, warp = slot >> 5, pairsLog2 = PowerOfTwo.Log2(outerCount >> 3);
+        int k = ((warp >> pairsLog2) << 4) + (lane & 15);
+        int vectorAlongOuter = ((warp & ((1 << pairsLog2) - 1)) << 1) + (lane >> 4);
+        return (k << PowerOfTwo.Log2(outerCount >> 2)) + vectorAlongOuter;
+    }
 
     /// <summary>Slot <paramref name="q"/> of the stage at <paramref name="k0"/>, 0 outside the matrix.</summary>
-    private Float4 LoadSlot(int q, int k0, int outerCount, int depth, int thread, int threads)
+    private Float4 LoadSlot(int q, int k0, int outerCount, int depth, int thread, int threads, bool spread)
     {
         if (vector)
         {
-            var (_, _, at, inside) = Locate(SlotElement(q, 0, thread, threads), k0, outerCount, depth, 4);
+            var (_, _, at, inside) = Locate(SlotElement(q, 0, thread, threads, outerCount, spread), k0, outerCount, depth, 4);
             // One 128-bit load (ld.v4.f32): at is a multiple of 4 and the view 16-byte aligned (checked on the host).
             if (inside == 4) return values.Cast<Float4>()[at / 4];
             return new Float4(ValueOrZero(at, 0, inside), ValueOrZero(at, 1, inside), ValueOrZero(at, 2, inside), ValueOrZero(at, 3, inside));
@@ -312,7 +337,7 @@ public readonly struct GemmStagedOperand
     /// <summary>Element <paramref name="j"/> of scalar slot <paramref name="q"/>, 0 outside the matrix.</summary>
     private float ScalarOrZero(int q, int j, int k0, int outerCount, int depth, int thread, int threads)
     {
-        var (_, _, at, inside) = Locate(SlotElement(q, j, thread, threads), k0, outerCount, depth, 1);
+        var (_, _, at, inside) = Locate(SlotElement(q, j, thread, threads, outerCount, spread: false), k0, outerCount, depth, 1);
         return ValueOrZero(at, 0, inside);
     }
 

@@ -117,6 +117,9 @@ public static class GemmTensorCoreKernel
         /// <summary>k per instruction.</summary>
         int Depth { get; }
 
+        /// <summary>The 32-bit word of a staged tile that holds element (<paramref name="outer"/>, <paramref name="k"/>).</summary>
+        int Word(int outer, int k);
+
         /// <summary>
         /// The a fragment of lane (r, q) = (lane / 4, lane % 4) of a 16-row mma tile at k [<paramref name="k0"/>,
         /// +<see cref="Depth"/>) of a staged tile: <paramref name="row"/> is the lane's row r of it, the fragment holds
@@ -150,8 +153,14 @@ public static class GemmTensorCoreKernel
     {
         public int Depth => 8;
 
-        /// <summary>fp32 words at tile[outer RowStride + k], rounded to TF32.</summary>
-        public void Write(ArrayView<float> tile, int outer, int k, float value) => tile[outer * RowStride + k] = Rounded(value);
+        /// <summary>fp32 words, rows padded by 4.</summary>
+        public int Word(int outer, int k) => outer * RowStride + k;
+
+        /// <summary>Rounded to TF32.</summary>
+        public void Write(ArrayView<float> tile, int outer, int k, float value) => tile[Word(outer, k)] = Rounded(value);
+
+        /// <inheritdoc />
+        public bool SpreadsVectorsAcrossK => true;
 
         /// <summary>A run along k is one 128-bit store (RowStride and k multiples of 4).</summary>
         public void WriteRun(ArrayView<float> tile, int outer, int k, bool alongK, Float4 values)
@@ -161,7 +170,7 @@ public static class GemmTensorCoreKernel
                 GemmStageRuns.WriteEach(this, tile, outer, k, alongK, values);
                 return;
             }
-            tile.Cast<Float4>()[(outer * RowStride + k) / 4] = new Float4(Rounded(values.X), Rounded(values.Y), Rounded(values.Z), Rounded(values.W));
+            tile.Cast<Float4>()[Word(outer, k) >> 2] = new Float4(Rounded(values.X), Rounded(values.Y), Rounded(values.Z), Rounded(values.W));
         }
 
         public Fragment LoadA(ArrayView<float> tile, int row, int k0, int q)
@@ -219,7 +228,13 @@ public static class GemmTensorCoreKernel
         /// The BF16 value (the high half of the rounded float) as the 16-bit half k of row <paramref name="outer"/>: the
         /// low half of word k / 2 for even k, the high half for odd k (shared memory is little-endian).
         /// </summary>
-        public void Write(ArrayView<float> tile, int outer, int k, float value) => tile.Cast<ushort>()[2 * outer * WordPitch + k] = (ushort)Half(value);
+        public void Write(ArrayView<float> tile, int outer, int k, float value) => tile.Cast<ushort>()[2 * Word(outer, k) + (k & 1)] = (ushort)Half(value);
+
+        /// <summary>A k pair a word, rows of <see cref="WordPitch"/> words.</summary>
+        public int Word(int outer, int k) => outer * WordPitch + (k >> 1);
+
+        /// <inheritdoc />
+        public bool SpreadsVectorsAcrossK => true;
 
         /// <summary>
         /// A run along k is two words, k pairs (0, 1) and (2, 3), in one 64-bit store (WordPitch even, k a multiple of 4,
@@ -233,7 +248,7 @@ public static class GemmTensorCoreKernel
                 return;
             }
             ulong low = Half(values.X) | Half(values.Y) << 16, high = Half(values.Z) | Half(values.W) << 16;
-            tile.Cast<ulong>()[(outer * WordPitch + k / 2) / 2] = low | high << 32;
+            tile.Cast<ulong>()[Word(outer, k) >> 1] = low | high << 32;
         }
 
         /// <summary>The BF16 value of <paramref name="value"/> in the low 16 bits: the high half of the rounded float.</summary>

@@ -1,0 +1,95 @@
+using BiGS.Native.Gpu.Kernels;
+using BiGS.Native.Kernels.Cpu;
+using ILGPU;
+using Xunit;
+
+namespace BiGS.Native.Tests.Gpu;
+
+/// <summary>
+/// Where the tensor-core kernel's staging stores go, against a model of shared memory: 32 banks of 4-byte words, a
+/// warp's store taking as many transactions as the busiest bank has distinct words (lanes writing the same word, such as
+/// its two BF16 halves, share one), 128-bit stores in four phases of 8 lanes and 64-bit stores in two of 16. The
+/// staged tile is 64 rows of a 32-deep stage, 128 threads (<see cref="GemmTensorCoreKernel"/>), operands aligned for
+/// 128-bit loads.
+/// </summary>
+public class GemmStagingBankTests
+{
+    private const int Outer = GemmTensorCoreKernel.Tile, Depth = GemmTensorCoreKernel.Depth, Threads = GemmTensorCoreKernel.Threads;
+
+    /// <summary>
+    /// op(b) of an NN product (a dX product of a Linear layer) is contiguous along its columns: each thread holds four
+    /// columns at one k and stores them to four rows of the k-contiguous tile, one word each. Spread across k, every
+    /// such store of a warp is one transaction; unspread, the warp's 16 vectors of a row fall in 2 banks (8-way).
+    /// </summary>
+    [Theory]
+    [InlineData(nameof(GemmTensorCoreKernel.Tf32Mma))]
+    [InlineData(nameof(GemmTensorCoreKernel.Bf16Mma))]
+    public void Stores_of_an_operand_contiguous_along_outer_are_free_of_bank_conflicts(string shape)
+    {
+        var operand = Operand(kContiguous: false);
+        var mma = Shape(shape);
+        Assert.True(mma.SpreadsVectorsAcrossK);
+        for (int warp = 0; warp < Threads / 32; warp++)
+            for (int q = 0; q < Slots; q++)
+                for (int j = 0; j < 4; j++)
+                {
+                    var words = Enumerable.Range(0, 32).Select(lane =>
+                    {
+                        var (outer, k) = operand.SlotPosition(q, j, 32 * warp + lane, Threads, Outer, Depth, mma.SpreadsVectorsAcrossK);
+                        return mma.Word(outer, k);
+                    });
+                    Assert.Equal(1, Transactions(words));
+                }
+        Assert.Equal(8, UnspreadTransactions(operand, mma));
+    }
+
+    /// <summary>
+    /// op(a) of an NN product is k-contiguous: each thread stores its four k of one row with one vector store, TF32 as
+    /// 128 bits (each phase of 8 lanes in 32 distinct banks), BF16 as 64 bits of four halves (each phase of 16 lanes at
+    /// most 2 words a bank, the price of rows of 20 words, which keep the fragment loads conflict-free).
+    /// </summary>
+    [Theory]
+    [InlineData(nameof(GemmTensorCoreKernel.Tf32Mma), 4, 8, 1)]
+    [InlineData(nameof(GemmTensorCoreKernel.Bf16Mma), 2, 16, 2)]
+    public void Vector_stores_of_a_k_contiguous_operand_take_at_most_the_given_transactions_per_phase(string shape, int wordsPerLane,
+        int lanesPerPhase, int transactionsPerPhase)
+    {
+        var operand = Operand(kContiguous: true);
+        var mma = Shape(shape);
+        for (int warp = 0; warp < Threads / 32; warp++)
+            for (int q = 0; q < Slots; q++)
+                for (int phase = 0; phase < 32 / lanesPerPhase; phase++)
+                {
+                    var words = Enumerable.Range(phase * lanesPerPhase, lanesPerPhase).SelectMany(lane =>
+                    {
+                        var (outer, k) = operand.SlotPosition(q, 0, 32 * warp + lane, Threads, Outer, Depth, mma.SpreadsVectorsAcrossK);
+                        Assert.Equal(0, k % 4);
+                        return Enumerable.Range(0, wordsPerLane).Select(w => mma.Word(outer, k) + w);
+                    });
+                    Assert.InRange(Transactions(words), 1, transactionsPerPhase);
+                }
+    }
+
+    private static int Slots => StagedRegisters.Slots(Outer, Depth, Threads);
+
+    /// <summary>The most transactions of any store of a warp when the slots are not spread across k.</summary>
+    private static int UnspreadTransactions(GemmStagedOperand operand, GemmTensorCoreKernel.IMmaShape mma) =>
+        Enumerable.Range(0, Slots).SelectMany(q => Enumerable.Range(0, 4).Select(j => Transactions(Enumerable.Range(0, 32).Select(lane =>
+        {
+            var (outer, k) = operand.SlotPosition(q, j, lane, Threads, Outer, Depth, spread: false);
+            return mma.Word(outer, k);
+        })))).Max();
+
+    /// <summary>The transactions of one access: the most distinct words that fall in one bank.</summary>
+    private static int Transactions(IEnumerable<int> words) => words.Distinct().GroupBy(word => word % 32).Max(bank => bank.Count());
+
+    private static GemmTensorCoreKernel.IMmaShape Shape(string name) =>
+        name == nameof(GemmTensorCoreKernel.Tf32Mma) ? default(GemmTensorCoreKernel.Tf32Mma) : default(GemmTensorCoreKernel.Bf16Mma);
+
+    /// <summary>op(a) (k-contiguous) or op(b) (contiguous along outer) of a 256 x 256 x 256 NN product, aligned for 128-bit loads.</summary>
+    private static GemmStagedOperand Operand(bool kContiguous)
+    {
+        var shape = new GemmShape(0, 0, 256, 256, 256, 256, 256, 0, 0, 1f, 0f, 0, 0, 0, 0, Precision.Tf32, 1, 1, 0, 0);
+        return kContiguous ? GemmStagedOperand.A(default(ArrayView<float>), 0, shape, 0) : GemmStagedOperand.B(default(ArrayView<float>), 0, shape, 0);
+    }
+}
