@@ -70,6 +70,30 @@ public class GemmStagingBankTests
                 }
     }
 
+    /// <summary>
+    /// Each fragment register a warp loads (lane (r, q) = (lane / 4, lane % 4) reads row or column r, or r + 8, at the k
+    /// that the PTX ISA gives it, <see cref="GemmTensorCoreKernel.IMmaShape.Holder"/>) is one transaction: rows padded
+    /// by 4 words put the 8 rows in distinct groups of 4 banks.
+    /// </summary>
+    [Theory]
+    [InlineData(nameof(GemmTensorCoreKernel.Tf32Mma))]
+    [InlineData(nameof(GemmTensorCoreKernel.Bf16Mma))]
+    public void Fragment_loads_are_free_of_bank_conflicts(string shape)
+    {
+        var mma = Shape(shape);
+        for (int first = 0; first < Outer; first += 8)
+            for (int k0 = 0; k0 < Depth; k0 += mma.Depth)
+                for (int register = 0; register < 2; register++)
+                {
+                    var words = Enumerable.Range(0, 32).Select(lane => mma.Word(first + lane / 4, k0 + FirstKHeldBy(mma, lane % 4, register)));
+                    Assert.Equal(1, Transactions(words));
+                }
+    }
+
+    /// <summary>The first k of an mma step that lane q of a row holds in <paramref name="register"/>.</summary>
+    private static int FirstKHeldBy(GemmTensorCoreKernel.IMmaShape mma, int q, int register) =>
+        Enumerable.Range(0, mma.Depth).First(k => mma.Holder(k) == (q, register));
+
     private static int Slots => StagedRegisters.Slots(Outer, Depth, Threads);
 
     /// <summary>The most transactions of any store of a warp when the slots are not spread across k.</summary>
