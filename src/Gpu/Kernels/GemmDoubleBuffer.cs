@@ -58,7 +58,7 @@ internal readonly struct GemmSharedTiles<TLayout>(GemmStagedOperand operand, Arr
         operand.Stage(k0, outerCount, depth, thread, threads, Buffer(buffer), layout);
 
     /// <summary>The thread's share of the stage at <paramref name="k0"/>, in registers (<see cref="GemmStagedOperand.Load"/>).</summary>
-    public StagedRegisters Load(int k0, int thread, int threads) => operand.Load(k0, outerCount, depth, thread, threads, layout.SpreadsVectorsAcrossK);
+    public StagedRegisters Load(int k0, int thread, int threads) => operand.Load(k0, outerCount, depth, thread, threads, layout.SpreadsAcrossK);
 
     /// <summary>Stores what <see cref="Load"/> loaded into <paramref name="buffer"/>.</summary>
     public void Store(in StagedRegisters staged, int buffer, int thread, int threads) =>
@@ -83,10 +83,10 @@ internal interface IGemmStageLayout
     void WriteRun(ArrayView<float> tile, int outer, int k, bool alongK, Float4 values);
 
     /// <summary>
-    /// Whether the staging spreads a warp's 128-bit loads of an operand contiguous along outer across rows of k, so that
-    /// its stores to this layout do not fall in few banks (<see cref="GemmStagedOperand.Load"/>).
+    /// Whether the staging spreads a warp's loads of an operand contiguous along outer across rows of k, so that its
+    /// stores to this layout do not fall in few banks (<see cref="GemmStagedOperand.Load"/>).
     /// </summary>
-    bool SpreadsVectorsAcrossK { get; }
+    bool SpreadsAcrossK { get; }
 }
 
 /// <summary>The four scalar writes of a run (<see cref="IGemmStageLayout.WriteRun"/>) that is not adjacent in the tile.</summary>
@@ -112,8 +112,8 @@ internal readonly struct RoundedFloats(int kStride, int outerStride, Precision p
 {
     public void Write(ArrayView<float> tile, int outer, int k, float value) => tile[k * kStride + outer * outerStride] = GemmRounding.Round(value, precision);
 
-    /// <summary>No: a k-major tile takes consecutive vectors along outer in one row, in distinct banks.</summary>
-    public bool SpreadsVectorsAcrossK => false;
+    /// <summary>No: a k-major tile takes consecutive elements along outer in one row, in distinct banks.</summary>
+    public bool SpreadsAcrossK => false;
 
     public void WriteRun(ArrayView<float> tile, int outer, int k, bool alongK, Float4 values)
     {

@@ -238,13 +238,13 @@ public readonly struct GemmStagedOperand
     /// </summary>
     internal void Stage<TLayout>(int k0, int outerCount, int depth, int thread, int threads, ArrayView<float> tile, TLayout layout)
         where TLayout : struct, IGemmStageLayout =>
-        Store(Load(k0, outerCount, depth, thread, threads, layout.SpreadsVectorsAcrossK), outerCount, depth, thread, threads, tile, layout);
+        Store(Load(k0, outerCount, depth, thread, threads, layout.SpreadsAcrossK), outerCount, depth, thread, threads, tile, layout);
 
     /// <summary>
     /// The thread's share of the stage of outer [base, +<paramref name="outerCount"/>) by k [<paramref name="k0"/>,
     /// +<paramref name="depth"/>), 0 outside the matrix, loaded from global memory into registers, four elements per
     /// slot of <see cref="StagedRegisters"/> (<see cref="SlotElement"/>; <paramref name="spread"/>: the layout's
-    /// <see cref="IGemmStageLayout.SpreadsVectorsAcrossK"/>). A kernel loads the next stage before it multiplies the
+    /// <see cref="IGemmStageLayout.SpreadsAcrossK"/>). A kernel loads the next stage before it multiplies the
     /// current one and stores it to shared memory after, so that the loads are in flight during the multiply-adds.
     /// </summary>
     internal StagedRegisters Load(int k0, int outerCount, int depth, int thread, int threads, bool spread)
@@ -259,20 +259,21 @@ public readonly struct GemmStagedOperand
     internal void Store<TLayout>(in StagedRegisters staged, int outerCount, int depth, int thread, int threads, ArrayView<float> tile, TLayout layout)
         where TLayout : struct, IGemmStageLayout
     {
+        bool spread = layout.SpreadsAcrossK;
         for (int q = 0; q < StagedRegisters.Slots(outerCount, depth, threads); q++)
         {
             var v = staged.Get(q);
             if (vector)
             {
                 // the slot is four consecutive elements along the contiguous dimension (SlotElement)
-                var (outer, k) = SlotPosition(q, 0, thread, threads, outerCount, depth, layout.SpreadsVectorsAcrossK);
+                var (outer, k) = SlotPosition(q, 0, thread, threads, outerCount, depth, spread);
                 layout.WriteRun(tile, outer, k, kContiguous, v);
                 continue;
             }
-            Write(tile, layout, SlotPosition(q, 0, thread, threads, outerCount, depth, spread: false), v.X);
-            Write(tile, layout, SlotPosition(q, 1, thread, threads, outerCount, depth, spread: false), v.Y);
-            Write(tile, layout, SlotPosition(q, 2, thread, threads, outerCount, depth, spread: false), v.Z);
-            Write(tile, layout, SlotPosition(q, 3, thread, threads, outerCount, depth, spread: false), v.W);
+            Write(tile, layout, SlotPosition(q, 0, thread, threads, outerCount, depth, spread), v.X);
+            Write(tile, layout, SlotPosition(q, 1, thread, threads, outerCount, depth, spread), v.Y);
+            Write(tile, layout, SlotPosition(q, 2, thread, threads, outerCount, depth, spread), v.Z);
+            Write(tile, layout, SlotPosition(q, 3, thread, threads, outerCount, depth, spread), v.W);
         }
     }
 
@@ -291,30 +292,36 @@ public readonly struct GemmStagedOperand
     /// The tile element (in memory order) of element <paramref name="j"/> of slot <paramref name="q"/>: the group's
     /// threads walk the operand's contiguous dimension together (coalesced), with one 128-bit load per slot where the host
     /// found the operand aligned (<see cref="GemmShape.VectorA"/>: four consecutive elements), else four scalar loads a
-    /// group's width apart. Spread across k, a warp's slots of an operand contiguous along outer take 16 rows by 2
-    /// vectors instead (<see cref="SpreadVector"/>).
+    /// group's width apart. With <paramref name="spread"/>, a warp's loads of an operand contiguous along outer take a
+    /// block of several rows of k instead (<see cref="SpreadAcrossK"/>): 16 rows of 2 vectors, or 4 rows of 8 elements.
     /// </summary>
     private int SlotElement(int q, int j, int thread, int threads, int outerCount, bool spread)
     {
-        if (!vector) return (q * 4 + j) * threads + thread;
+        bool spreadHere = spread && !kContiguous;
+        if (!vector)
+        {
+            int element = (q * 4 + j) * threads + thread;
+            return spreadHere ? SpreadAcrossK(element, outerCount, columnsLog2: 3) : element;
+        }
         int slot = q * threads + thread;
-        return (spread && !kContiguous ? SpreadVector(slot, outerCount) : slot) * 4 + j;
+        return (spreadHere ? SpreadAcrossK(slot, outerCount >> 2, columnsLog2: 1) : slot) * 4 + j;
     }
 
     /// <summary>
-    /// The vector (memory order: k (outerCount / 4) + vector along outer) of slot <paramref name="slot"/> of a stage
-    /// contiguous along outer, spread so that lane l of the slots' warp w takes row k = 16 (w / P) + l % 16 and vector
-    /// 2 (w % P) + l / 16 of it, with P = outerCount / 8 pairs of vectors per row: 16 rows of 32 bytes per warp, 2 vectors
-    /// a row. A warp then stores each of its four elements to 16 rows of k in two tiles' halves: a k-contiguous tile
-    /// padded by 4 words a row puts them in 32 banks (16 rows in one, where the unspread 16 vectors of one row would fall
-    /// in 2). Needs a stage depth that 16 divides and a group of whole warps.
+    /// Unit <paramref name="unit"/> (a vector or an element, in the order of the group's slots) of a stage contiguous
+    /// along outer, <paramref name="unitsPerRow"/> a row of k, placed so that each warp takes a block of C = 2^columnsLog2
+    /// consecutive units in each of 32 / C rows: lane l of the units' warp w takes row (32 / C) (w / B) + l / C and unit
+    /// C (w % B) + l % C of it, B = unitsPerRow / C blocks a row. Returned in memory order (row unitsPerRow + unit).
+    /// Unspread, a warp's 32 units lie in 1 or 2 rows, so that its store of one element of each to a k-contiguous tile
+    /// whose rows are padded by 4 words falls in 8 or 2 banks; spread, in 32 (GemmStagingBankTests). Needs a stage
+    /// depth that 32 / C divides and a group of whole warps.
     /// </summary>
-    private static int SpreadVector(int slot, int outerCount)
+    private static int SpreadAcrossK(int unit, int unitsPerRow, int columnsLog2)
     {
-        int lane = slot & 31, warp = slot >> 5, pairsLog2 = PowerOfTwo.Log2(outerCount >> 3);
-        int k = ((warp >> pairsLog2) << 4) + (lane & 15);
-        int vectorAlongOuter = ((warp & ((1 << pairsLog2) - 1)) << 1) + (lane >> 4);
-        return (k << PowerOfTwo.Log2(outerCount >> 2)) + vectorAlongOuter;
+        int lane = unit & 31, warp = unit >> 5, blocksLog2 = PowerOfTwo.Log2(unitsPerRow) - columnsLog2;
+        int k = ((warp >> blocksLog2) << (5 - columnsLog2)) + (lane >> columnsLog2);
+        int along = ((warp & ((1 << blocksLog2) - 1)) << columnsLog2) + (lane & ((1 << columnsLog2) - 1));
+        return (k << PowerOfTwo.Log2(unitsPerRow)) + along;
     }
 
     /// <summary>Slot <paramref name="q"/> of the stage at <paramref name="k0"/>, 0 outside the matrix.</summary>
@@ -327,17 +334,17 @@ public readonly struct GemmStagedOperand
             if (inside == 4) return values.Cast<Float4>()[at / 4];
             return new Float4(ValueOrZero(at, 0, inside), ValueOrZero(at, 1, inside), ValueOrZero(at, 2, inside), ValueOrZero(at, 3, inside));
         }
-        return new Float4(ScalarOrZero(q, 0, k0, outerCount, depth, thread, threads), ScalarOrZero(q, 1, k0, outerCount, depth, thread, threads),
-            ScalarOrZero(q, 2, k0, outerCount, depth, thread, threads), ScalarOrZero(q, 3, k0, outerCount, depth, thread, threads));
+        return new Float4(ScalarOrZero(q, 0, k0, outerCount, depth, thread, threads, spread), ScalarOrZero(q, 1, k0, outerCount, depth, thread, threads, spread),
+            ScalarOrZero(q, 2, k0, outerCount, depth, thread, threads, spread), ScalarOrZero(q, 3, k0, outerCount, depth, thread, threads, spread));
     }
 
     /// <summary>values[at + j] when it is among the <paramref name="inside"/> elements inside the matrix, else 0.</summary>
     private float ValueOrZero(long at, int j, int inside) => j < inside ? values[at + j] : 0f;
 
     /// <summary>Element <paramref name="j"/> of scalar slot <paramref name="q"/>, 0 outside the matrix.</summary>
-    private float ScalarOrZero(int q, int j, int k0, int outerCount, int depth, int thread, int threads)
+    private float ScalarOrZero(int q, int j, int k0, int outerCount, int depth, int thread, int threads, bool spread)
     {
-        var (_, _, at, inside) = Locate(SlotElement(q, j, thread, threads, outerCount, spread: false), k0, outerCount, depth, 1);
+        var (_, _, at, inside) = Locate(SlotElement(q, j, thread, threads, outerCount, spread), k0, outerCount, depth, 1);
         return ValueOrZero(at, 0, inside);
     }
 

@@ -160,7 +160,7 @@ public static class GemmTensorCoreKernel
         public void Write(ArrayView<float> tile, int outer, int k, float value) => tile[Word(outer, k)] = Rounded(value);
 
         /// <inheritdoc />
-        public bool SpreadsVectorsAcrossK => true;
+        public bool SpreadsAcrossK => true;
 
         /// <summary>A run along k is one 128-bit store (RowStride and k multiples of 4).</summary>
         public void WriteRun(ArrayView<float> tile, int outer, int k, bool alongK, Float4 values)
@@ -234,7 +234,7 @@ public static class GemmTensorCoreKernel
         public int Word(int outer, int k) => outer * WordPitch + (k >> 1);
 
         /// <inheritdoc />
-        public bool SpreadsVectorsAcrossK => true;
+        public bool SpreadsAcrossK => true;
 
         /// <summary>
         /// A run along k is two words, k pairs (0, 1) and (2, 3), in one 64-bit store (WordPitch even, k a multiple of 4,

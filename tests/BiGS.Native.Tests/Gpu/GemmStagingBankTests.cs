@@ -9,38 +9,41 @@ namespace BiGS.Native.Tests.Gpu;
 /// Where the tensor-core kernel's staging stores go, against a model of shared memory: 32 banks of 4-byte words, a
 /// warp's store taking as many transactions as the busiest bank has distinct words (lanes writing the same word, such as
 /// its two BF16 halves, share one), 128-bit stores in four phases of 8 lanes and 64-bit stores in two of 16. The
-/// staged tile is 64 rows of a 32-deep stage, 128 threads (<see cref="GemmTensorCoreKernel"/>), operands aligned for
-/// 128-bit loads.
+/// staged tile is 64 rows of a 32-deep stage, 128 threads (<see cref="GemmTensorCoreKernel"/>).
 /// </summary>
 public class GemmStagingBankTests
 {
     private const int Outer = GemmTensorCoreKernel.Tile, Depth = GemmTensorCoreKernel.Depth, Threads = GemmTensorCoreKernel.Threads;
 
     /// <summary>
-    /// op(b) of an NN product (a dX product of a Linear layer) is contiguous along its columns: each thread holds four
-    /// columns at one k and stores them to four rows of the k-contiguous tile, one word each. Spread across k, every
-    /// such store of a warp is one transaction; unspread, the warp's 16 vectors of a row fall in 2 banks (8-way).
+    /// op(b) of an NN product (a dX product of a Linear layer) is contiguous along its columns, and each of a thread's
+    /// elements goes to its own row of the k-contiguous tile. Aligned, a thread holds four columns at one k (one 128-bit
+    /// load); unspread, a warp's 16 vectors of a row fall in 2 banks (8-way). Unaligned, a thread's elements are a
+    /// group apart; unspread, a warp's 32 consecutive columns fall in 8 banks (4-way). Spread across k, every store of a
+    /// warp is one transaction.
     /// </summary>
     [Theory]
-    [InlineData(nameof(GemmTensorCoreKernel.Tf32Mma))]
-    [InlineData(nameof(GemmTensorCoreKernel.Bf16Mma))]
-    public void Stores_of_an_operand_contiguous_along_outer_are_free_of_bank_conflicts(string shape)
+    [InlineData(nameof(GemmTensorCoreKernel.Tf32Mma), true, 8)]
+    [InlineData(nameof(GemmTensorCoreKernel.Bf16Mma), true, 8)]
+    [InlineData(nameof(GemmTensorCoreKernel.Tf32Mma), false, 4)]
+    [InlineData(nameof(GemmTensorCoreKernel.Bf16Mma), false, 4)]
+    public void Stores_of_an_operand_contiguous_along_outer_are_free_of_bank_conflicts(string shape, bool vector, int unspreadTransactions)
     {
-        var operand = Operand(kContiguous: false);
+        var operand = Operand(kContiguous: false, vector);
         var mma = Shape(shape);
-        Assert.True(mma.SpreadsVectorsAcrossK);
+        Assert.True(mma.SpreadsAcrossK);
         for (int warp = 0; warp < Threads / 32; warp++)
             for (int q = 0; q < Slots; q++)
                 for (int j = 0; j < 4; j++)
                 {
                     var words = Enumerable.Range(0, 32).Select(lane =>
                     {
-                        var (outer, k) = operand.SlotPosition(q, j, 32 * warp + lane, Threads, Outer, Depth, mma.SpreadsVectorsAcrossK);
+                        var (outer, k) = operand.SlotPosition(q, j, 32 * warp + lane, Threads, Outer, Depth, mma.SpreadsAcrossK);
                         return mma.Word(outer, k);
                     });
                     Assert.Equal(1, Transactions(words));
                 }
-        Assert.Equal(8, UnspreadTransactions(operand, mma));
+        Assert.Equal(unspreadTransactions, UnspreadTransactions(operand, mma));
     }
 
     /// <summary>
@@ -54,7 +57,7 @@ public class GemmStagingBankTests
     public void Vector_stores_of_a_k_contiguous_operand_take_at_most_the_given_transactions_per_phase(string shape, int wordsPerLane,
         int lanesPerPhase, int transactionsPerPhase)
     {
-        var operand = Operand(kContiguous: true);
+        var operand = Operand(kContiguous: true, vector: true);
         var mma = Shape(shape);
         for (int warp = 0; warp < Threads / 32; warp++)
             for (int q = 0; q < Slots; q++)
@@ -62,7 +65,7 @@ public class GemmStagingBankTests
                 {
                     var words = Enumerable.Range(phase * lanesPerPhase, lanesPerPhase).SelectMany(lane =>
                     {
-                        var (outer, k) = operand.SlotPosition(q, 0, 32 * warp + lane, Threads, Outer, Depth, mma.SpreadsVectorsAcrossK);
+                        var (outer, k) = operand.SlotPosition(q, 0, 32 * warp + lane, Threads, Outer, Depth, mma.SpreadsAcrossK);
                         Assert.Equal(0, k % 4);
                         return Enumerable.Range(0, wordsPerLane).Select(w => mma.Word(outer, k) + w);
                     });
@@ -110,10 +113,11 @@ public class GemmStagingBankTests
     private static GemmTensorCoreKernel.IMmaShape Shape(string name) =>
         name == nameof(GemmTensorCoreKernel.Tf32Mma) ? default(GemmTensorCoreKernel.Tf32Mma) : default(GemmTensorCoreKernel.Bf16Mma);
 
-    /// <summary>op(a) (k-contiguous) or op(b) (contiguous along outer) of a 256 x 256 x 256 NN product, aligned for 128-bit loads.</summary>
-    private static GemmStagedOperand Operand(bool kContiguous)
+    /// <summary>op(a) (k-contiguous) or op(b) (contiguous along outer) of a 256 x 256 x 256 NN product, read with 128-bit loads or not.</summary>
+    private static GemmStagedOperand Operand(bool kContiguous, bool vector)
     {
-        var shape = new GemmShape(0, 0, 256, 256, 256, 256, 256, 0, 0, 1f, 0f, 0, 0, 0, 0, Precision.Tf32, 1, 1, 0, 0);
+        int aligned = vector ? 1 : 0;
+        var shape = new GemmShape(0, 0, 256, 256, 256, 256, 256, 0, 0, 1f, 0f, 0, 0, 0, 0, Precision.Tf32, aligned, aligned, 0, 0);
         return kContiguous ? GemmStagedOperand.A(default(ArrayView<float>), 0, shape, 0) : GemmStagedOperand.B(default(ArrayView<float>), 0, shape, 0);
     }
 }
