@@ -361,13 +361,15 @@ public readonly struct GemmStagedOperand
     /// <paramref name="outerPitch"/> floats), from the operand at device address <paramref name="address"/> (its element 0):
     /// 16 bytes per copy where k is contiguous and the host found the operand aligned, else 4. Elements outside the matrix
     /// are zero-filled by the copy (its source size is what is inside). The caller commits and waits for the copies.
+    /// An operand contiguous along outer is copied element by element, spread across k as <see cref="Store"/> spreads
+    /// it (<see cref="SpreadAcrossK"/>), so that a warp's copies land in distinct banks.
     /// </summary>
     public void StageAsync(int k0, int outerCount, int depth, int thread, int threads, uint tile, int outerPitch, ulong address)
     {
         int width = vector && kContiguous ? 4 : 1;
         for (int e = thread * width; e < outerCount * depth; e += threads * width)
         {
-            var (outer, k, at, inside) = Locate(e, k0, outerCount, depth, width);
+            var (outer, k, at, inside) = Locate(kContiguous ? e : SpreadAcrossK(e, outerCount, columnsLog2: 3), k0, outerCount, depth, width);
             uint to = tile + (uint)(4 * (outer * outerPitch + k));
             ulong from = inside > 0 ? address + 4 * (ulong)at : address;   // nothing is read when nothing is inside
             if (width == 4) CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", to, from, (uint)(4 * inside));
