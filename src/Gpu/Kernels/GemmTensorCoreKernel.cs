@@ -409,64 +409,19 @@ public static class GemmTensorCoreKernel
         public static bool ArrivesLast<TAccumulators>(TAccumulators accumulators, GemmSplitK split, long tile, int part, int thread)
             where TAccumulators : struct, IWarpAccumulators
         {
-            ForEach(accumulators, new WritePartial(split, tile, part, thread));
+            for (int index = 0; index < 32; index++) split.Partials[split.PartialIndex(tile, part, index, 32, thread, Threads)] = accumulators.Read(index);
             return LastArrival.ArrivesLast(split.Arrivals, tile, split.Parts);
         }
 
         /// <summary>Stores every accumulator through the epilogue; (row, col) is the lane's first element of tile 0.</summary>
         public static void Store<TAccumulators>(TAccumulators accumulators, ArrayView<float> c, ArrayView<float> bias, ArrayView<float> operand,
-            ArrayView<float> product, GemmShape s, long cFirst, int row, int col) where TAccumulators : struct, IWarpAccumulators =>
-            ForEach(accumulators, new StoreThroughEpilogue(c, bias, operand, product, s, cFirst, row, col));
-
-        /// <summary>
-        /// Applies <paramref name="action"/> to every accumulator, in index order, written out so that each index is a
-        /// constant once inlined: a <see cref="PtxWarpAccumulators"/> read is then one register move, where a loop's
-        /// index would go through a 32-way jump table.
-        /// </summary>
-        private static void ForEach<TAccumulators, TAction>(TAccumulators accumulators, TAction action)
-            where TAccumulators : struct, IWarpAccumulators where TAction : struct, IAccumulatorAction
+            ArrayView<float> product, GemmShape s, long cFirst, int row, int col) where TAccumulators : struct, IWarpAccumulators
         {
-            ForEachOfTile(accumulators, action, 0);
-            ForEachOfTile(accumulators, action, 1);
-            ForEachOfTile(accumulators, action, 2);
-            ForEachOfTile(accumulators, action, 3);
-            ForEachOfTile(accumulators, action, 4);
-            ForEachOfTile(accumulators, action, 5);
-            ForEachOfTile(accumulators, action, 6);
-            ForEachOfTile(accumulators, action, 7);
-        }
-
-        /// <summary>The four accumulators of mma tile <paramref name="tile"/>.</summary>
-        private static void ForEachOfTile<TAccumulators, TAction>(TAccumulators accumulators, TAction action, int tile)
-            where TAccumulators : struct, IWarpAccumulators where TAction : struct, IAccumulatorAction
-        {
-            int first = 4 * tile;
-            action.Apply(first, accumulators.Read(first));
-            action.Apply(first + 1, accumulators.Read(first + 1));
-            action.Apply(first + 2, accumulators.Read(first + 2));
-            action.Apply(first + 3, accumulators.Read(first + 3));
-        }
-
-        /// <summary>What <see cref="ForEach"/> does with accumulator <c>index</c>'s value.</summary>
-        private interface IAccumulatorAction
-        {
-            void Apply(int index, float value);
-        }
-
-        /// <summary>Into the group's part of the partial sums of a split k.</summary>
-        private readonly struct WritePartial(GemmSplitK split, long tile, int part, int thread) : IAccumulatorAction
-        {
-            public void Apply(int index, float value) => split.Partials[split.PartialIndex(tile, part, index, 32, thread, Threads)] = value;
-        }
-
-        /// <summary>Through the epilogue into c, where inside the matrix.</summary>
-        private readonly struct StoreThroughEpilogue(ArrayView<float> c, ArrayView<float> bias, ArrayView<float> operand, ArrayView<float> product,
-            GemmShape s, long cFirst, int row, int col) : IAccumulatorAction
-        {
-            public void Apply(int index, float value)
+            for (int index = 0; index < 32; index++)
             {
                 var (r, q) = Position(index, row, col);
-                if (r < s.M && q < s.N) GemmEpilogueStage.Store(c, bias, operand, product, s, cFirst, r, q, value);
+                float sum = accumulators.Read(index);
+                if (r < s.M && q < s.N) GemmEpilogueStage.Store(c, bias, operand, product, s, cFirst, r, q, sum);
             }
         }
 

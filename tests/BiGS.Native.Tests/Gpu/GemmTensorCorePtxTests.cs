@@ -77,20 +77,6 @@ public class GemmTensorCorePtxTests
         Assert.Equal(2 * mma + 1, loads);
     }
 
-    /// <summary>
-    /// The epilogue reads each accumulator register at a constant index: 32 moves for the stores through the epilogue
-    /// and 32 for split k's partial sums, and no indirect branch (a loop's index read them through a 32-way jump table).
-    /// </summary>
-    [Theory]
-    [InlineData(nameof(GemmTensorCoreKernel.Tf32))]
-    [InlineData(nameof(GemmTensorCoreKernel.Bf16))]
-    public void Tensor_core_kernels_read_their_accumulators_without_a_jump_table(string kernel)
-    {
-        string ptx = KernelPtx.Compile(typeof(GemmTensorCoreKernel).GetMethod(kernel)!, 80);
-        Assert.DoesNotContain("brx.idx", ptx, StringComparison.Ordinal);
-        Assert.Equal(64, Regex.Matches(ptx, @"mov\.f32\s+%f\d+, gemm_acc\d+;").Count);
-    }
-
     [Theory]
     [InlineData(nameof(GemmTensorCoreKernel.Tf32))]
     [InlineData(nameof(GemmTensorCoreKernel.Bf16))]
