@@ -34,13 +34,18 @@ public sealed class KernelPtxCounts : ISideBySide
         foreach (var kernel in Kernels())
         {
             string ptx = KernelPtx.Compile(kernel);
-            string name = kernel.IsGenericMethod ? $"{kernel.DeclaringType!.Name}.{kernel.Name}<{kernel.GetGenericArguments()[0].Name}>" : $"{kernel.DeclaringType!.Name}.{kernel.Name}";
-            Console.WriteLine($"{name,-54} {ptx.Split('\n').Length,6} {string.Join(" ", Counts.Select(c => $"{Regex.Matches(ptx, c.Pattern).Count,12}"))}");
+            Console.WriteLine($"{KernelName(kernel),-54} {ptx.Split('\n').Length,6} {string.Join(" ", Counts.Select(c => $"{Regex.Matches(ptx, c.Pattern).Count,12}"))}");
         }
         return 0;
     }
 
-    private static IEnumerable<MethodInfo> Kernels()
+    /// <summary>The kernel's type and method, with its type argument where generic.</summary>
+    internal static string KernelName(MethodInfo kernel) => kernel.IsGenericMethod
+        ? $"{kernel.DeclaringType!.Name}.{kernel.Name}<{kernel.GetGenericArguments()[0].Name}>"
+        : $"{kernel.DeclaringType!.Name}.{kernel.Name}";
+
+    /// <summary>The kernels counted, in order (<see cref="KernelSassCounts"/> uses them too).</summary>
+    internal static IEnumerable<MethodInfo> Kernels()
     {
         foreach (var name in new[] { nameof(SsmKernels.Generate), nameof(SsmKernels.Backward), nameof(SsmKernels.StepGradient) })
             yield return typeof(SsmKernels).GetMethod(name)!;
