@@ -75,13 +75,13 @@ public static class S4DMath
     {
         double q = RoundToInteger(quarterTurns), r = (quarterTurns - q) * HalfPi;
         double cosR = CosTaylor(r), sinR = SinTaylor(r);
-        switch ((long)q & 3)
-        {
-            case 0: (cos, sin) = (cosR, sinR); break;
-            case 1: (cos, sin) = (-sinR, cosR); break;
-            case 2: (cos, sin) = (-cosR, -sinR); break;
-            default: (cos, sin) = (sinR, -cosR); break;
-        }
+        // the four cases as selections (a switch becomes a jump table on a GPU, divergent across a warp's threads):
+        // odd q swaps cos r and sin r, q = 1, 2 negates the cosine, q = 2, 3 the sine
+        long quadrant = (long)q & 3;
+        bool swap = (quadrant & 1) != 0;
+        double c = swap ? sinR : cosR, s = swap ? cosR : sinR;
+        cos = quadrant == 1 || quadrant == 2 ? -c : c;
+        sin = quadrant >= 2 ? -s : s;
     }
 
     /// <summary>

@@ -57,6 +57,16 @@ public class KernelPtxTests
     }
 
     /// <summary>
+    /// The S4D kernels turn (cos r, sin r) to the angle's quadrant with selections (<see cref="BiGS.Native.Kernels.Ssm.S4DMath.TurnCosSin"/>):
+    /// no jump table, whose indirect branch would diverge across a warp's threads (their quadrants differ).
+    /// </summary>
+    [Theory]
+    [InlineData(nameof(SsmKernels.Generate))]
+    [InlineData(nameof(SsmKernels.Backward))]
+    public void S4d_kernels_have_no_indirect_branch(string kernel) =>
+        Assert.DoesNotContain("brx.idx", KernelPtx.Compile(typeof(SsmKernels).GetMethod(kernel)!, 80, explicitlyGrouped: true), StringComparison.Ordinal);
+
+    /// <summary>
     /// The global-memory FFT stages read their twiddles from the table the host computed in double, as the shared-memory
     /// kernels do: no approximate sine or cosine of the GPU (good to about 1e-6, where the CPU accelerator that runs the
     /// parity tests computes exact ones), so what the tests check is what a GPU computes.
