@@ -75,10 +75,15 @@ internal interface IGemmStageLayout
     void Write(ArrayView<float> tile, int outer, int k, float value);
 
     /// <summary>
-    /// Writes four elements that follow each other in the operand's memory from (<paramref name="outer"/>,
-    /// <paramref name="k"/>) on: along k when <paramref name="alongK"/>, else along outer; the first index along that
-    /// dimension is a multiple of 4. Where the four are adjacent in the tile too, one vector store writes them (a warp's
-    /// stores then take the fewest shared-memory transactions), else four <see cref="Write"/>s.
+    /// Whether four elements that follow each other along k (<paramref name="alongK"/>) or along outer, from a multiple
+    /// of 4, are adjacent words of the tile, which <see cref="WriteRun"/> then writes with one vector store (a warp's
+    /// stores take the fewest shared-memory transactions); other runs are written element by element.
+    /// </summary>
+    bool RunsAreAdjacent(bool alongK);
+
+    /// <summary>
+    /// Writes four elements from (<paramref name="outer"/>, <paramref name="k"/>) on along k (<paramref name="alongK"/>)
+    /// or along outer, where <see cref="RunsAreAdjacent"/>, with one vector store.
     /// </summary>
     void WriteRun(ArrayView<float> tile, int outer, int k, bool alongK, Float4 values);
 
@@ -87,20 +92,6 @@ internal interface IGemmStageLayout
     /// stores to this layout do not fall in few banks (<see cref="GemmStagedOperand.Load"/>).
     /// </summary>
     bool SpreadsAcrossK { get; }
-}
-
-/// <summary>The four scalar writes of a run (<see cref="IGemmStageLayout.WriteRun"/>) that is not adjacent in the tile.</summary>
-internal static class GemmStageRuns
-{
-    public static void WriteEach<TLayout>(TLayout layout, ArrayView<float> tile, int outer, int k, bool alongK, Float4 values)
-        where TLayout : struct, IGemmStageLayout
-    {
-        var (outerStep, kStep) = alongK ? (0, 1) : (1, 0);
-        layout.Write(tile, outer, k, values.X);
-        layout.Write(tile, outer + outerStep, k + kStep, values.Y);
-        layout.Write(tile, outer + 2 * outerStep, k + 2 * kStep, values.Z);
-        layout.Write(tile, outer + 3 * outerStep, k + 3 * kStep, values.W);
-    }
 }
 
 /// <summary>
@@ -115,14 +106,9 @@ internal readonly struct RoundedFloats(int kStride, int outerStride, Precision p
     /// <summary>No: a k-major tile takes consecutive elements along outer in one row, in distinct banks.</summary>
     public bool SpreadsAcrossK => false;
 
-    public void WriteRun(ArrayView<float> tile, int outer, int k, bool alongK, Float4 values)
-    {
-        if (alongK || outerStride != 1)
-        {
-            GemmStageRuns.WriteEach(this, tile, outer, k, alongK, values);
-            return;
-        }
+    public bool RunsAreAdjacent(bool alongK) => !alongK && outerStride == 1;
+
+    public void WriteRun(ArrayView<float> tile, int outer, int k, bool alongK, Float4 values) =>
         tile.Cast<Float4>()[(k * kStride + outer) / 4] = new Float4(GemmRounding.Round(values.X, precision), GemmRounding.Round(values.Y, precision),
             GemmRounding.Round(values.Z, precision), GemmRounding.Round(values.W, precision));
-    }
 }

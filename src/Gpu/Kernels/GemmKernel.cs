@@ -263,9 +263,9 @@ public readonly struct GemmStagedOperand
         for (int q = 0; q < StagedRegisters.Slots(outerCount, depth, threads); q++)
         {
             var v = staged.Get(q);
-            if (vector)
+            if (vector && layout.RunsAreAdjacent(kContiguous))
             {
-                // the slot is four consecutive elements along the contiguous dimension (SlotElement)
+                // the slot is four consecutive elements along the contiguous dimension (SlotElement), adjacent in the tile
                 var (outer, k) = SlotPosition(q, 0, thread, threads, outerCount, depth, spread);
                 layout.WriteRun(tile, outer, k, kContiguous, v);
                 continue;

@@ -162,16 +162,12 @@ public static class GemmTensorCoreKernel
         /// <inheritdoc />
         public bool SpreadsAcrossK => true;
 
-        /// <summary>A run along k is one 128-bit store (RowStride and k multiples of 4).</summary>
-        public void WriteRun(ArrayView<float> tile, int outer, int k, bool alongK, Float4 values)
-        {
-            if (!alongK)
-            {
-                GemmStageRuns.WriteEach(this, tile, outer, k, alongK, values);
-                return;
-            }
+        /// <summary>Rows are k-contiguous.</summary>
+        public bool RunsAreAdjacent(bool alongK) => alongK;
+
+        /// <summary>One 128-bit store (RowStride and k multiples of 4).</summary>
+        public void WriteRun(ArrayView<float> tile, int outer, int k, bool alongK, Float4 values) =>
             tile.Cast<Float4>()[Word(outer, k) >> 2] = new Float4(Rounded(values.X), Rounded(values.Y), Rounded(values.Z), Rounded(values.W));
-        }
 
         public Fragment LoadA(ArrayView<float> tile, int row, int k0, int q)
         {
@@ -236,17 +232,15 @@ public static class GemmTensorCoreKernel
         /// <inheritdoc />
         public bool SpreadsAcrossK => true;
 
+        /// <summary>Rows are k-contiguous.</summary>
+        public bool RunsAreAdjacent(bool alongK) => alongK;
+
         /// <summary>
-        /// A run along k is two words, k pairs (0, 1) and (2, 3), in one 64-bit store (WordPitch even, k a multiple of 4,
-        /// so the word index is even).
+        /// Two words, k pairs (0, 1) and (2, 3), in one 64-bit store (WordPitch even, k a multiple of 4, so the word index
+        /// is even).
         /// </summary>
         public void WriteRun(ArrayView<float> tile, int outer, int k, bool alongK, Float4 values)
         {
-            if (!alongK)
-            {
-                GemmStageRuns.WriteEach(this, tile, outer, k, alongK, values);
-                return;
-            }
             ulong low = Half(values.X) | Half(values.Y) << 16, high = Half(values.Z) | Half(values.W) << 16;
             tile.Cast<ulong>()[Word(outer, k) >> 1] = low | high << 32;
         }
