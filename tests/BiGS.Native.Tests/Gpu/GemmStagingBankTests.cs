@@ -35,15 +35,9 @@ public class GemmStagingBankTests
         for (int warp = 0; warp < Threads / 32; warp++)
             for (int q = 0; q < Slots; q++)
                 for (int j = 0; j < 4; j++)
-                {
-                    var words = Enumerable.Range(0, 32).Select(lane =>
-                    {
-                        var (outer, k) = operand.SlotPosition(q, j, 32 * warp + lane, Threads, Outer, Depth, mma.SpreadsAcrossK);
-                        return mma.Word(outer, k);
-                    });
-                    Assert.Equal(1, Transactions(words));
-                }
-        Assert.Equal(unspreadTransactions, UnspreadTransactions(operand, mma));
+                    Assert.Equal(1, StoreTransactions(operand, mma, warp, q, j, mma.SpreadsAcrossK));
+        int unspread = Enumerable.Range(0, Slots).SelectMany(q => Enumerable.Range(0, 4).Select(j => StoreTransactions(operand, mma, 0, q, j, spread: false))).Max();
+        Assert.Equal(unspreadTransactions, unspread);
     }
 
     /// <summary>
@@ -99,13 +93,13 @@ public class GemmStagingBankTests
 
     private static int Slots => StagedRegisters.Slots(Outer, Depth, Threads);
 
-    /// <summary>The most transactions of any store of a warp when the slots are not spread across k.</summary>
-    private static int UnspreadTransactions(GemmStagedOperand operand, GemmTensorCoreKernel.IMmaShape mma) =>
-        Enumerable.Range(0, Slots).SelectMany(q => Enumerable.Range(0, 4).Select(j => Transactions(Enumerable.Range(0, 32).Select(lane =>
+    /// <summary>The transactions of warp <paramref name="warp"/>'s store of element <paramref name="j"/> of its slot <paramref name="q"/>.</summary>
+    private static int StoreTransactions(GemmStagedOperand operand, GemmTensorCoreKernel.IMmaShape mma, int warp, int q, int j, bool spread) =>
+        Transactions(Enumerable.Range(0, 32).Select(lane =>
         {
-            var (outer, k) = operand.SlotPosition(q, j, lane, Threads, Outer, Depth, spread: false);
+            var (outer, k) = operand.SlotPosition(q, j, 32 * warp + lane, Threads, Outer, Depth, spread);
             return mma.Word(outer, k);
-        })))).Max();
+        }));
 
     /// <summary>The transactions of one access: the most distinct words that fall in one bank.</summary>
     private static int Transactions(IEnumerable<int> words) => words.Distinct().GroupBy(word => word % 32).Max(bank => bank.Count());
