@@ -60,12 +60,12 @@ public sealed class KernelSassCounts : ISideBySide
     /// </summary>
     private static string Assemble(string ptxPath, string cubin, string arch)
     {
-        var (code, output) = Run("ptxas", $"-arch={arch} -v {ptxPath} -o {cubin}");
+        var (code, output) = RunTool("ptxas", $"-arch={arch} -v {ptxPath} -o {cubin}");
         var supported = Regex.Match(output, @"current version is '(\d+\.\d+)'");
         if (code != 0 && supported.Success)
         {
             File.WriteAllText(ptxPath, Regex.Replace(File.ReadAllText(ptxPath), @"^\.version \d+\.\d+", $".version {supported.Groups[1].Value}", RegexOptions.Multiline));
-            (code, output) = Run("ptxas", $"-arch={arch} -v {ptxPath} -o {cubin}");
+            (code, output) = RunTool("ptxas", $"-arch={arch} -v {ptxPath} -o {cubin}");
         }
         if (code != 0) throw new InvalidOperationException($"ptxas failed on {ptxPath}: {output}");
         return output;
@@ -75,11 +75,11 @@ public sealed class KernelSassCounts : ISideBySide
 
     private static string Tool(string name, string arguments)
     {
-        var (code, output) = Run(name, arguments);
+        var (code, output) = RunTool(name, arguments);
         return code == 0 ? output : throw new InvalidOperationException($"{name} {arguments} failed: {output}");
     }
 
-    private static (int Code, string Output) Run(string name, string arguments)
+    private static (int Code, string Output) RunTool(string name, string arguments)
     {
         var start = new ProcessStartInfo(name, arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"{name} did not start (is it on PATH?)");
