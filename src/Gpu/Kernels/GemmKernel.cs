@@ -95,14 +95,36 @@ public static class GemmKernel
     {
         public Block8x8 Accumulators;
 
+        /// <remarks>
+        /// The 16 steps are written out (<see cref="Quarter"/>): ILGPU (1.5.3) unrolls no loop, and ptxas keeps a loop
+        /// of 16 steps of 64 multiply-adds rolled, which spends a quarter of its instructions on the loop's counter,
+        /// addresses and register moves. Unrolled, the loads' offsets are constants (the indices are 64-bit, so that
+        /// ptxas folds them into the instruction) and ptxas overlaps each step's loads with the previous step's
+        /// multiply-adds (kernel-sass, bench/compare/README.md entry 22).
+        /// </remarks>
         public void Multiply(int buffer)
         {
-            int firstA = buffer * stageVectorsA + ty, firstB = buffer * stageVectorsB + tx;
-            for (int k = 0; k < Depth; k++)
-            {
-                int vectorA = firstA + 2 * threadRows * k, vectorB = firstB + 2 * threadColumns * k;
-                Accumulators.Update(vectorsA[vectorA], vectorsA[vectorA + threadRows], vectorsB[vectorB], vectorsB[vectorB + threadColumns]);
-            }
+            long a = buffer * stageVectorsA + ty, b = buffer * stageVectorsB + tx;
+            Quarter(a, b, 0);
+            Quarter(a, b, 4);
+            Quarter(a, b, 8);
+            Quarter(a, b, 12);
+        }
+
+        /// <summary>Steps k .. k + 3 of <see cref="Depth"/>, from the stage's vectors a and b of the thread's k = 0.</summary>
+        private void Quarter(long a, long b, int k)
+        {
+            Step(a, b, k);
+            Step(a, b, k + 1);
+            Step(a, b, k + 2);
+            Step(a, b, k + 3);
+        }
+
+        /// <summary>Step k: the rank-one update from the thread's two runs of op(a) and of op(b) at k.</summary>
+        private void Step(long a, long b, int k)
+        {
+            long vectorA = a + 2 * threadRows * k, vectorB = b + 2 * threadColumns * k;
+            Accumulators.Update(vectorsA[vectorA], vectorsA[vectorA + threadRows], vectorsB[vectorB], vectorsB[vectorB + threadColumns]);
         }
     }
 

@@ -55,8 +55,9 @@ public class GemmTensorCorePtxTests
         AssertSplitK(ptx, tile.Name);
         AssertVectorStaging(ptx, tile.Name);
         // at each k a thread reads its values of op(a) and op(b) with four 128-bit loads from the 16-byte aligned shared
-        // tiles (the k loop is not unrolled, so the PTX holds one step's four), and no scalar shared load
-        Assert.Equal(4, System.Text.RegularExpressions.Regex.Matches(ptx, @"ld\.shared\.v4\.f32").Count);
+        // tiles (the stage's steps are written out, so the PTX holds four for each of its Depth steps), and no scalar
+        // shared load
+        Assert.Equal(4 * GemmKernel.Depth, System.Text.RegularExpressions.Regex.Matches(ptx, @"ld\.shared\.v4\.f32").Count);
         Assert.DoesNotContain("ld.shared.f32", ptx, StringComparison.Ordinal);
         Assert.Equal(2, System.Text.RegularExpressions.Regex.Matches(ptx, @"\.shared \.align 16 ").Count);
     }
