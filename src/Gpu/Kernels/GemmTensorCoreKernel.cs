@@ -93,11 +93,13 @@ public static class GemmTensorCoreKernel
         public void Multiply(int buffer)
         {
             var (tileA, tileB) = (a.Buffer(buffer), b.Buffer(buffer));
+            long aWord = mma.Word(aRow, 0) + laneK, bWord = mma.Word(bColumn, 0) + laneK;
             for (int k = 0; k < Depth; k += mma.Depth)
             {
-                Accumulators.Multiply(mma, mma.LoadA(tileA, aRow, k, laneK), mma.LoadA(tileA, aRow + 16, k, laneK),
-                    mma.LoadB(tileB, bColumn, k, laneK), mma.LoadB(tileB, bColumn + 8, k, laneK),
-                    mma.LoadB(tileB, bColumn + 16, k, laneK), mma.LoadB(tileB, bColumn + 24, k, laneK));
+                long aAt = aWord + mma.Word(0, k), bAt = bWord + mma.Word(0, k);
+                Accumulators.Multiply(mma, mma.LoadA(tileA, aAt), mma.LoadA(tileA, aAt + mma.Word(16, 0)),
+                    mma.LoadB(tileB, bAt), mma.LoadB(tileB, bAt + mma.Word(8, 0)),
+                    mma.LoadB(tileB, bAt + mma.Word(16, 0)), mma.LoadB(tileB, bAt + mma.Word(24, 0)));
             }
         }
     }
@@ -121,14 +123,15 @@ public static class GemmTensorCoreKernel
         int Word(int outer, int k);
 
         /// <summary>
-        /// The a fragment of lane (r, q) = (lane / 4, lane % 4) of a 16-row mma tile at k [<paramref name="k0"/>,
-        /// +<see cref="Depth"/>) of a staged tile: <paramref name="row"/> is the lane's row r of it, the fragment holds
-        /// that row's and the row 8 below's operands.
+        /// The a fragment of lane (r, q) = (lane / 4, lane % 4) of a 16-row mma tile at k [k0, +<see cref="Depth"/>) of a
+        /// staged tile, from <paramref name="word"/> = <see cref="Word"/>(the lane's row r, k0) + q, the word of its first
+        /// operand: the fragment holds that row's and the row 8 below's operands, at constant offsets from it. The index is
+        /// 64-bit so that ptxas folds those offsets into the shared loads (a 32-bit sum could wrap, so it cannot).
         /// </summary>
-        Fragment LoadA(ArrayView<float> tile, int row, int k0, int q);
+        Fragment LoadA(ArrayView<float> tile, long word);
 
-        /// <summary>The b fragment of lane (r, q) of an 8-column mma tile at k0: <paramref name="column"/> is the lane's column r of it.</summary>
-        Fragment LoadB(ArrayView<float> tile, int column, int k0, int q);
+        /// <summary>The b fragment of lane (r, q) of an 8-column mma tile at k0, from <paramref name="word"/> = Word(the lane's column r, k0) + q.</summary>
+        Fragment LoadB(ArrayView<float> tile, long word);
 
         /// <summary>Accumulator tile <paramref name="tile"/> (0 to 7: row 16 (tile / 4), column 8 (tile % 4)) += a b on the tensor cores.</summary>
         void Mma(int tile, Fragment a, Fragment b);
@@ -169,21 +172,12 @@ public static class GemmTensorCoreKernel
         public void WriteRun(ArrayView<float> tile, int outer, int k, bool alongK, Float4 values) =>
             tile.Cast<Float4>()[Word(outer, k) >> 2] = new Float4(Rounded(values.X), Rounded(values.Y), Rounded(values.Z), Rounded(values.W));
 
-        public Fragment LoadA(ArrayView<float> tile, int row, int k0, int q)
+        public Fragment LoadA(ArrayView<float> tile, long word) => new()
         {
-            int offset = row * RowStride + k0;
-            return new Fragment
-            {
-                R0 = Bits(tile[offset + q]), R1 = Bits(tile[offset + 8 * RowStride + q]),
-                R2 = Bits(tile[offset + q + 4]), R3 = Bits(tile[offset + 8 * RowStride + q + 4]),
-            };
-        }
+            R0 = Bits(tile[word]), R1 = Bits(tile[word + 8 * RowStride]), R2 = Bits(tile[word + 4]), R3 = Bits(tile[word + 8 * RowStride + 4]),
+        };
 
-        public Fragment LoadB(ArrayView<float> tile, int column, int k0, int q)
-        {
-            int offset = column * RowStride + k0;
-            return new Fragment { R0 = Bits(tile[offset + q]), R1 = Bits(tile[offset + q + 4]) };
-        }
+        public Fragment LoadB(ArrayView<float> tile, long word) => new() { R0 = Bits(tile[word]), R1 = Bits(tile[word + 4]) };
 
         public void Mma(int tile, Fragment a, Fragment b)
         {
@@ -248,18 +242,17 @@ public static class GemmTensorCoreKernel
         /// <summary>The BF16 value of <paramref name="value"/> in the low 16 bits: the high half of the rounded float.</summary>
         private static uint Half(float value) => (uint)BitConverter.SingleToInt32Bits(GemmRounding.Round(value, Precision.Bf16)) >> 16;
 
-        public Fragment LoadA(ArrayView<float> tile, int row, int k0, int q)
+        public Fragment LoadA(ArrayView<float> tile, long word)
         {
             var words = tile.Cast<uint>();
-            int low = row * WordPitch + k0 / 2 + q, high = low + 8 * WordPitch;
-            return new Fragment { R0 = words[low], R1 = words[high], R2 = words[low + 4], R3 = words[high + 4] };
+            long high = word + 8 * WordPitch;
+            return new Fragment { R0 = words[word], R1 = words[high], R2 = words[word + 4], R3 = words[high + 4] };
         }
 
-        public Fragment LoadB(ArrayView<float> tile, int column, int k0, int q)
+        public Fragment LoadB(ArrayView<float> tile, long word)
         {
             var words = tile.Cast<uint>();
-            int first = column * WordPitch + k0 / 2 + q;
-            return new Fragment { R0 = words[first], R1 = words[first + 4] };
+            return new Fragment { R0 = words[word], R1 = words[word + 4] };
         }
 
         public void Mma(int tile, Fragment a, Fragment b)
