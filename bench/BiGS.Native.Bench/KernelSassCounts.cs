@@ -7,8 +7,9 @@ namespace BiGS.Native.Bench;
 /// <summary>
 /// The kernels of <see cref="KernelPtxCounts"/> through NVIDIA's assembler for a target (default sm_90, the H200's):
 /// registers per thread, stack frame and spills as <c>ptxas -v</c> reports them, and counts of SASS instructions from
-/// <c>cuobjdump -sass</c> (all, tensor-core HMMA, shared loads and stores, local stores and loads, indirect branches).
-/// Needs <c>ptxas</c> and <c>cuobjdump</c> on PATH (Debian: <c>nvidia-cuda-toolkit</c> in non-free), no GPU. A ptxas
+/// <c>cuobjdump -sass</c> (all, tensor-core HMMA, shared loads and stores, local stores and loads, indirect branches),
+/// and the kernel's inner loop as it runs: the basic block holding the most multiply-adds, its instructions and
+/// multiply-adds (<see cref="SassMathBlock"/>). Needs <c>ptxas</c> and <c>cuobjdump</c> on PATH (Debian: <c>nvidia-cuda-toolkit</c> in non-free), no GPU. A ptxas
 /// older than the PTX ILGPU writes (ISA 8.0) gets the PTX with its version line lowered to what it names in its
 /// error, which it then accepts where the kernel uses nothing newer. Usage: <c>kernel-sass [--arch sm_90]</c>.
 /// </summary>
@@ -34,7 +35,7 @@ public sealed class KernelSassCounts : ISideBySide
         try
         {
             Console.WriteLine($"ptxas {ToolVersion()}, -arch={arch}");
-            Console.WriteLine($"{"kernel",-54} {"registers",9} {"stack B",8} {"spill B",8} {string.Join(" ", Counts.Select(c => $"{c.Label,8}"))}");
+            Console.WriteLine($"{"kernel",-54} {"registers",9} {"stack B",8} {"spill B",8} {string.Join(" ", Counts.Select(c => $"{c.Label,8}"))} {"math block",10} {"FFMA/HMMA",9}");
             foreach (var kernel in KernelPtxCounts.Kernels())
             {
                 string ptxPath = Path.Combine(directory, "kernel.ptx"), cubin = Path.Combine(directory, "kernel.cubin");
@@ -43,8 +44,10 @@ public sealed class KernelSassCounts : ISideBySide
                 string sass = Tool("cuobjdump", $"-sass {cubin}");
                 int Reported(string pattern) => Regex.Match(report, pattern) is { Success: true } m ? int.Parse(m.Groups[1].Value) : -1;
                 int spills = Reported(@"(\d+) bytes spill stores") + Reported(@"(\d+) bytes spill loads");
+                var mathBlock = SassMathBlock.Of(sass);
                 Console.WriteLine($"{KernelPtxCounts.KernelName(kernel),-54} {Reported(@"Used (\d+) registers"),9} {Reported(@"(\d+) bytes stack frame"),8} {spills,8} " +
-                    string.Join(" ", Counts.Select(c => $"{Regex.Matches(sass, c.Pattern, RegexOptions.Multiline).Count,8}")));
+                    string.Join(" ", Counts.Select(c => $"{Regex.Matches(sass, c.Pattern, RegexOptions.Multiline).Count,8}")) +
+                    $" {mathBlock.Instructions,10} {mathBlock.MultiplyAdds,9}");
             }
             return 0;
         }
@@ -87,5 +90,37 @@ public sealed class KernelSassCounts : ISideBySide
         string output = process.StandardOutput.ReadToEnd();
         process.WaitForExit();
         return (process.ExitCode, output + error.Result);
+    }
+}
+
+/// <summary>
+/// The basic block of a SASS listing that holds the most multiply-adds (FFMA, HMMA): in a GEMM, a stage's steps of the
+/// k loop. Its instructions against its multiply-adds are the share of the issue rate (one instruction a cycle per
+/// scheduler) that the arithmetic gets. A block starts at every branch target and after every branch, barrier, exit or
+/// convergence instruction.
+/// </summary>
+internal readonly record struct SassMathBlock(int Instructions, int MultiplyAdds)
+{
+    private static readonly Regex Instruction = new(@"^\s+/\*([0-9a-f]{4,})\*/\s+(.*?)\s*;", RegexOptions.Multiline);
+    private static readonly Regex BranchTarget = new(@"\bBRA\s+0x([0-9a-f]+)");
+    private static readonly Regex EndsBlock = new(@"\b(BRA|BRX|BAR|EXIT|RET|CALL|BSSY|BSYNC|WARPSYNC)\b");
+    private static readonly Regex MultiplyAdd = new(@"^(@!?U?P\w+\s+)?(FFMA|HMMA)(?!\.R[MPZ])\b");
+
+    public static SassMathBlock Of(string sass)
+    {
+        var instructions = Instruction.Matches(sass).Select(m => (Address: Convert.ToInt64(m.Groups[1].Value, 16), Text: m.Groups[2].Value)).ToList();
+        var index = instructions.Select((instruction, i) => (instruction.Address, i)).ToDictionary(p => p.Address, p => p.i);
+        var starts = new SortedSet<int> { 0, instructions.Count };
+        for (int i = 0; i < instructions.Count; i++)
+        {
+            var target = BranchTarget.Match(instructions[i].Text);
+            if (target.Success && index.TryGetValue(Convert.ToInt64(target.Groups[1].Value, 16), out int at)) starts.Add(at);
+            if (EndsBlock.IsMatch(instructions[i].Text)) starts.Add(i + 1);
+        }
+        var bounds = starts.ToArray();
+        return Enumerable.Range(0, bounds.Length - 1)
+            .Select(b => instructions.Skip(bounds[b]).Take(bounds[b + 1] - bounds[b]).ToList())
+            .Select(block => new SassMathBlock(block.Count, block.Count(instruction => MultiplyAdd.IsMatch(instruction.Text))))
+            .MaxBy(block => block.MultiplyAdds);
     }
 }
