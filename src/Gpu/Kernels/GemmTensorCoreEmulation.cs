@@ -28,7 +28,7 @@ public static class GemmTensorCoreEmulation
     /// <summary><see cref="GemmTensorCoreKernel.Bf16"/> with the mma emulated.</summary>
     public static void Bf16(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
         ArrayView<float> operand, ArrayView<float> product, GemmShape s, GemmSplitK split) =>
-        Run(default(Bf16Mma), default(EmulatedWarpAccumulators), a, b, c, bias, operand, product, s, split);
+        Run(default(Bf16Mma<ArithmeticBf16Packing>), default(EmulatedWarpAccumulators), a, b, c, bias, operand, product, s, split);
 
     /// <summary>A thread's 32 accumulators in an array, and every thread's fragments of the current k-step in shared memory.</summary>
     private struct EmulatedWarpAccumulators : IWarpAccumulators

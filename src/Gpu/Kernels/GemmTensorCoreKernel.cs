@@ -41,7 +41,7 @@ public static class GemmTensorCoreKernel
     /// <summary>The BF16 kernel (m16n8k16) over the part of k that <paramref name="split"/> gives the group.</summary>
     public static void Bf16(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
         ArrayView<float> operand, ArrayView<float> product, GemmShape s, GemmSplitK split) =>
-        Run(default(Bf16Mma), default(PtxWarpAccumulators), a, b, c, bias, operand, product, s, split);
+        Run(default(Bf16Mma<PtxBf16Packing>), default(PtxWarpAccumulators), a, b, c, bias, operand, product, s, split);
 
     /// <summary>
     /// The kernel with the mma shape <typeparamref name="TMma"/>, its accumulators and products held by
@@ -204,10 +204,44 @@ public static class GemmTensorCoreKernel
     }
 
     /// <summary>
+    /// How a BF16 kernel rounds the operands it stages to BF16 (to nearest, ties to even, as <see cref="GemmRounding"/>)
+    /// and packs them two to a 32-bit word, as the mma takes them.
+    /// </summary>
+    internal interface IBf16Packing
+    {
+        /// <summary><paramref name="low"/> and <paramref name="high"/> in BF16, <paramref name="low"/> in the word's low half.</summary>
+        uint Pair(float low, float high);
+    }
+
+    /// <summary>
+    /// One <c>cvt.rn.bf16x2.f32</c> (sm_80+) a pair, where <see cref="ArithmeticBf16Packing"/> takes about 6 instructions
+    /// a value. (Not so for TF32: ptxas expands <c>cvt.rna.tf32.f32</c> into the same arithmetic as
+    /// <see cref="GemmRounding.ToTf32"/>, and the inline <c>out</c> operand adds a store to local memory.)
+    /// </summary>
+    internal readonly struct PtxBf16Packing : IBf16Packing
+    {
+        /// <summary>The instruction puts its first source in the high half.</summary>
+        public uint Pair(float low, float high)
+        {
+            CudaAsm.Emit("cvt.rn.bf16x2.f32 %0, %1, %2;", out uint pair, high, low);
+            return pair;
+        }
+    }
+
+    /// <summary><see cref="GemmRounding.ToBf16"/>'s arithmetic, where there is no conversion instruction (the emulation).</summary>
+    internal readonly struct ArithmeticBf16Packing : IBf16Packing
+    {
+        /// <summary>A BF16 value is the high half of the rounded float.</summary>
+        public uint Pair(float low, float high) => Half(low) | Half(high) << 16;
+
+        private static uint Half(float value) => (uint)BitConverter.SingleToInt32Bits(GemmRounding.ToBf16(value)) >> 16;
+    }
+
+    /// <summary>
     /// m16n8k16, BF16 operands, two per register (the lower k in the low half). PTX ISA fragment layout: a0 (r, 2q..2q+1),
     /// a1 (r+8, 2q..), a2 (r, 2q+8..), a3 (r+8, 2q+8..); b0 (k 2q..2q+1, column r), b1 (k 2q+8..2q+9, column r).
     /// </summary>
-    internal readonly struct Bf16Mma : IMmaShape
+    internal readonly struct Bf16Mma<TPacking> : IMmaShape where TPacking : struct, IBf16Packing
     {
         public int Depth => 16;
 
@@ -218,7 +252,8 @@ public static class GemmTensorCoreKernel
         /// The BF16 value (the high half of the rounded float) as the 16-bit half k of row <paramref name="outer"/>: the
         /// low half of word k / 2 for even k, the high half for odd k (shared memory is little-endian).
         /// </summary>
-        public void Write(ArrayView<float> tile, int outer, int k, float value) => tile.Cast<ushort>()[2 * Word(outer, k) + (k & 1)] = (ushort)Half(value);
+        public void Write(ArrayView<float> tile, int outer, int k, float value) =>
+            tile.Cast<ushort>()[2 * Word(outer, k) + (k & 1)] = (ushort)default(TPacking).Pair(value, 0f);
 
         /// <summary>A k pair a word, rows of <see cref="WordPitch"/> words.</summary>
         public int Word(int outer, int k) => outer * WordPitch + (k >> 1);
@@ -235,12 +270,9 @@ public static class GemmTensorCoreKernel
         /// </summary>
         public void WriteRun(ArrayView<float> tile, int outer, int k, bool alongK, Float4 values)
         {
-            ulong low = Half(values.X) | Half(values.Y) << 16, high = Half(values.Z) | Half(values.W) << 16;
+            ulong low = default(TPacking).Pair(values.X, values.Y), high = default(TPacking).Pair(values.Z, values.W);
             tile.Cast<ulong>()[Word(outer, k) >> 1] = low | high << 32;
         }
-
-        /// <summary>The BF16 value of <paramref name="value"/> in the low 16 bits: the high half of the rounded float.</summary>
-        private static uint Half(float value) => (uint)BitConverter.SingleToInt32Bits(GemmRounding.Round(value, Precision.Bf16)) >> 16;
 
         public Fragment LoadA(ArrayView<float> tile, long word)
         {

@@ -24,9 +24,9 @@ public class GemmStagingBankTests
     /// </summary>
     [Theory]
     [InlineData(nameof(GemmTensorCoreKernel.Tf32Mma), true, 8)]
-    [InlineData(nameof(GemmTensorCoreKernel.Bf16Mma), true, 8)]
+    [InlineData(nameof(GemmTensorCoreKernel.Bf16Mma<>), true, 8)]
     [InlineData(nameof(GemmTensorCoreKernel.Tf32Mma), false, 4)]
-    [InlineData(nameof(GemmTensorCoreKernel.Bf16Mma), false, 4)]
+    [InlineData(nameof(GemmTensorCoreKernel.Bf16Mma<>), false, 4)]
     public void Stores_of_an_operand_contiguous_along_outer_are_free_of_bank_conflicts(string shape, bool vector, int unspreadTransactions)
     {
         var operand = Operand(kContiguous: false, vector);
@@ -47,7 +47,7 @@ public class GemmStagingBankTests
     /// </summary>
     [Theory]
     [InlineData(nameof(GemmTensorCoreKernel.Tf32Mma), 4, 8, 1)]
-    [InlineData(nameof(GemmTensorCoreKernel.Bf16Mma), 2, 16, 2)]
+    [InlineData(nameof(GemmTensorCoreKernel.Bf16Mma<>), 2, 16, 2)]
     public void Vector_stores_of_a_k_contiguous_operand_take_at_most_the_given_transactions_per_phase(string shape, int wordsPerLane,
         int lanesPerPhase, int transactionsPerPhase)
     {
@@ -74,7 +74,7 @@ public class GemmStagingBankTests
     /// </summary>
     [Theory]
     [InlineData(nameof(GemmTensorCoreKernel.Tf32Mma))]
-    [InlineData(nameof(GemmTensorCoreKernel.Bf16Mma))]
+    [InlineData(nameof(GemmTensorCoreKernel.Bf16Mma<>))]
     public void Fragment_loads_are_free_of_bank_conflicts(string shape)
     {
         var mma = Shape(shape);
@@ -105,7 +105,7 @@ public class GemmStagingBankTests
     private static int Transactions(IEnumerable<int> words) => words.Distinct().GroupBy(word => word % 32).Max(bank => bank.Count());
 
     private static GemmTensorCoreKernel.IMmaShape Shape(string name) =>
-        name == nameof(GemmTensorCoreKernel.Tf32Mma) ? default(GemmTensorCoreKernel.Tf32Mma) : default(GemmTensorCoreKernel.Bf16Mma);
+        name == nameof(GemmTensorCoreKernel.Tf32Mma) ? default(GemmTensorCoreKernel.Tf32Mma) : default(GemmTensorCoreKernel.Bf16Mma<GemmTensorCoreKernel.ArithmeticBf16Packing>);
 
     /// <summary>op(a) (k-contiguous) or op(b) (contiguous along outer) of a 256 x 256 x 256 NN product, read with 128-bit loads or not.</summary>
     private static GemmStagedOperand Operand(bool kContiguous, bool vector)

@@ -78,6 +78,19 @@ public class GemmTensorCorePtxTests
         Assert.Equal(2 * mma + 1, loads);
     }
 
+    /// <summary>
+    /// The BF16 kernel rounds and packs its operands with <c>cvt.rn.bf16x2.f32</c>, one instruction a pair (at least two
+    /// for each of the four 64-bit vector stores), not with <see cref="GemmRounding.ToBf16"/>'s arithmetic (whose
+    /// + 0x7FFF would show as 32767).
+    /// </summary>
+    [Fact]
+    public void Bf16_kernel_rounds_and_packs_its_operands_with_the_conversion_instruction()
+    {
+        string ptx = KernelPtx.Compile(typeof(GemmTensorCoreKernel).GetMethod(nameof(GemmTensorCoreKernel.Bf16))!, 80);
+        Assert.True(Regex.Matches(ptx, @"cvt\.rn\.bf16x2\.f32").Count >= 8, "fewer than 8 cvt.rn.bf16x2.f32");
+        Assert.DoesNotContain("32767", ptx, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(nameof(GemmTensorCoreKernel.Tf32))]
     [InlineData(nameof(GemmTensorCoreKernel.Bf16))]
