@@ -18,7 +18,8 @@
 #      8x128 and 32x512;
 #   4. the tensor-core cases: PyTorch with TF32 matmul against bigs --precision tf32 and bf16 (forward 8x128 and
 #      32x512, training 32x512);
-#   5. an Nsight Compute profile (speed-of-light section) of the first kernels of one 8x128 training step;
+#   5. an Nsight Compute profile (speed-of-light section) of the first kernels of one 8x128 training step, then one
+#      of the GEMM kernels alone (issue slots, pipes, stall reasons, occupancy: entry 22 of bench/compare/README.md);
 #   6. the opt-in kernels: the GEMM tests again with BIGS_GPU_KERNELS=async-gemm, then fp32/all and tf32/all at the
 #      shapes of parts 3 and 4 (all: the shared-memory FFT and the cp.async GEMM);
 #   7. the rest of issue 13's table in fp32: forward 2x512 and 1x4096, training 2x512.
@@ -32,6 +33,9 @@
 #   DEVICE=ilgpu-cpu TORCH_DEVICE=cpu CONFIG=tests/fixtures/bigs-tiny/config.json SHAPES=2x16 TC_SHAPES=2x16 \
 #   MORE_FWD_SHAPES= MORE_TRAIN_SHAPES= WARMUP=1 RUNS=1 PYTHON=/usr/bin/python3 NCU=none \
 #   GEMM_SIZES="--tokens 16 --hidden 32 --inner 64 --vocabulary 96 --rounds 1 --launches 1" bash bench/gpu/run-all.sh
+# To run the Nsight Compute parts' commands as well, put a stand-in `ncu` first on PATH that runs the command after its
+# options (`while [ "$1" != dotnet ]; do shift; done; exec "$@"`), leave out NCU=none and add
+# NCU_GEMM_SIZES="$GEMM_SIZES" NCU_FP32_TILE=64x64 (the CPU accelerator runs no group of 256 threads).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 OUT=${OUT:-gpu-results}
@@ -49,6 +53,8 @@ TC_SHAPES=${TC_SHAPES-32x512}
 MORE_FWD_SHAPES=${MORE_FWD_SHAPES-2x512 1x4096}
 MORE_TRAIN_SHAPES=${MORE_TRAIN_SHAPES-2x512}
 GEMM_SIZES=${GEMM_SIZES:---rounds 3 --launches 5}
+NCU_GEMM_SIZES=${NCU_GEMM_SIZES:---tokens 16384 --rounds 1 --launches 1}
+NCU_FP32_TILE=${NCU_FP32_TILE:-128x128}
 mkdir -p "$OUT"
 start=$SECONDS
 left() { echo $((BUDGET - (SECONDS - start))); }
@@ -107,6 +113,25 @@ if [ "$NCU" != none ] && command -v "$NCU" > /dev/null && [ "$(left)" -gt 80 ]; 
 else
     log "ncu skipped ($NCU not found, NCU=none, or under 80 s left)"
 fi
+
+# 5b. Nsight Compute on the GEMM kernels alone: the first two products of a 32x512 step's list per precision, the plan
+#     pinned (no tuner launches), with the sections that say where their cycles go: issue slots and pipe use
+#     (ComputeWorkloadAnalysis, InstructionStats, SchedulerStats), stall reasons (WarpStateStats), occupancy and
+#     registers (Occupancy, LaunchStats). ILGPU names the kernels after their methods: Kernel_Sgemm, Kernel_Tf32, ...
+for precision in fp32 tf32 bf16; do
+    if [ "$NCU" = none ] || ! command -v "$NCU" > /dev/null || [ "$(left)" -le 100 ]; then
+        log "ncu GEMM $precision skipped ($NCU not found, NCU=none, or under 100 s left)"
+        continue
+    fi
+    tile=64x64; [ "$precision" = fp32 ] && tile=$NCU_FP32_TILE
+    # shellcheck disable=SC2086 # NCU_GEMM_SIZES is a list of arguments
+    BIGS_GEMM_TILE=$tile timeout 40 bash "$with" "$NCU" --kernel-name 'regex:Kernel_(Sgemm|Tf32|Bf16)' --launch-count 2 \
+        --section LaunchStats --section Occupancy --section SpeedOfLight --section ComputeWorkloadAnalysis \
+        --section InstructionStats --section SchedulerStats --section WarpStateStats --csv \
+        --log-file "$OUT/ncu-gemm-$precision.csv" dotnet .device/BiGS.Native.Bench/BiGS.Native.Bench.dll gpu-gemm \
+        --device "$DEVICE" --precision "$precision" $NCU_GEMM_SIZES > "$OUT/ncu-gemm-$precision.txt" 2>&1
+    log "ncu GEMM $precision (plan $tile): exit $?"
+done
 
 # 6. The opt-in kernels.
 if [ "$(left)" -gt 90 ]; then
