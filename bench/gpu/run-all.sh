@@ -20,8 +20,8 @@
 #      32x512, training 32x512);
 #   5. an Nsight Compute profile (speed-of-light section) of the first kernels of one 8x128 training step, then one
 #      of the GEMM kernels alone (issue slots, pipes, stall reasons, occupancy: entry 22 of bench/compare/README.md);
-#   6. the opt-in kernels: the GEMM tests again with BIGS_GPU_KERNELS=async-gemm, then fp32/all and tf32/all at the
-#      shapes of parts 3 and 4 (all: the shared-memory FFT and the cp.async GEMM);
+#   6. the opt-in kernels: the GEMM tests again with BIGS_GPU_KERNELS=async-gemm and part 5b's profile of that kernel,
+#      then fp32/all and tf32/all at the shapes of parts 3 and 4 (all: the shared-memory FFT and the cp.async GEMM);
 #   7. the rest of issue 13's table in fp32: forward 2x512 and 1x4096, training 2x512.
 # Every table row: median of RUNS (5) steps after WARMUP (1: ILGPU's compilation and the GEMM tuner's timings happen
 # in the first step), tokens/s, device peak memory, and the loss / first logit each
@@ -118,25 +118,31 @@ fi
 #     pinned (no tuner launches), with the sections that say where their cycles go: issue slots and pipe use
 #     (ComputeWorkloadAnalysis, InstructionStats, SchedulerStats), stall reasons (WarpStateStats), occupancy and
 #     registers (Occupancy, LaunchStats). ILGPU names the kernels after their methods: Kernel_Sgemm, Kernel_Tf32, ...
-for precision in fp32 tf32 bf16; do
+#     A variant is a precision, or precision/BIGS_GPU_KERNELS (part 6 profiles the cp.async kernel so).
+ncu_gemm() { # variant
+    local variant=$1 precision=${1%%/*} kernels tile=64x64
+    kernels=${variant#"$precision"}; kernels=${kernels#/}
     if [ "$NCU" = none ] || ! command -v "$NCU" > /dev/null || [ "$(left)" -le 100 ]; then
-        log "ncu GEMM $precision skipped ($NCU not found, NCU=none, or under 100 s left)"
-        continue
+        log "ncu GEMM $variant skipped ($NCU not found, NCU=none, or under 100 s left)"
+        return 0
     fi
-    tile=64x64; [ "$precision" = fp32 ] && tile=$NCU_FP32_TILE
+    [ "$precision" = fp32 ] && tile=$NCU_FP32_TILE
     # shellcheck disable=SC2086 # NCU_GEMM_SIZES is a list of arguments
-    BIGS_GEMM_TILE=$tile timeout 40 bash "$with" "$NCU" --kernel-name 'regex:Kernel_(Sgemm|Tf32|Bf16)' --launch-count 2 \
-        --section LaunchStats --section Occupancy --section SpeedOfLight --section ComputeWorkloadAnalysis \
+    BIGS_GPU_KERNELS=$kernels BIGS_GEMM_TILE=$tile timeout 40 bash "$with" "$NCU" --kernel-name 'regex:Kernel_(Sgemm|Tf32|Bf16)' \
+        --launch-count 2 --section LaunchStats --section Occupancy --section SpeedOfLight --section ComputeWorkloadAnalysis \
         --section InstructionStats --section SchedulerStats --section WarpStateStats --csv \
-        --log-file "$OUT/ncu-gemm-$precision.csv" dotnet .device/BiGS.Native.Bench/BiGS.Native.Bench.dll gpu-gemm \
-        --device "$DEVICE" --precision "$precision" $NCU_GEMM_SIZES > "$OUT/ncu-gemm-$precision.txt" 2>&1
-    log "ncu GEMM $precision (plan $tile): exit $?"
-done
+        --log-file "$OUT/ncu-gemm-${variant/\//-}.csv" dotnet .device/BiGS.Native.Bench/BiGS.Native.Bench.dll gpu-gemm \
+        --device "$DEVICE" --precision "$precision" $NCU_GEMM_SIZES > "$OUT/ncu-gemm-${variant/\//-}.txt" 2>&1
+    log "ncu GEMM $variant (plan $tile): exit $?"
+}
+for precision in fp32 tf32 bf16; do ncu_gemm "$precision"; done
 
 # 6. The opt-in kernels.
 if [ "$(left)" -gt 90 ]; then
     log "GEMM tests with BIGS_GPU_KERNELS=async-gemm"
     OUT="$OUT/async-gemm" TEST_TIMEOUT=60 bash "$here/gemm-checks.sh" async-gemm 2>&1 | tee -a "$OUT/table.txt"
+    ncu_gemm tf32/async-gemm
+    ncu_gemm bf16/async-gemm
 fi
 log "opt-in kernels (BIGS_GPU_KERNELS=all)"
 compare "forward train" "$SHAPES" 40 --variants fp32/all tf32/all --torch fp32 tf32
