@@ -14,7 +14,8 @@ namespace BiGS.Native.Gpu.Kernels;
 /// k the group stages op(a) (64 x 32, row-major) and op(b) (64 x 32, column-major, i.e. k contiguous) in
 /// double-buffered shared memory, rounded to the precision with <see cref="GemmRounding"/> as the SIMT kernel does
 /// (so both compute the same products): TF32 values as fp32 words (a TF32 value is its own bit pattern), BF16 values
-/// as 16-bit halves, each pair of k in one 32-bit word as the mma takes them (so a fragment register is one 32-bit
+/// as 16-bit halves (rounded and packed by <c>cvt.rn.bf16x2.f32</c>, which rounds alike: <see cref="PtxBf16Packing"/>),
+/// each pair of k in one 32-bit word as the mma takes them (so a fragment register is one 32-bit
 /// shared load in either precision). Rows are padded by 4 words so that a warp's fragment loads hit distinct banks.
 /// Launch: groups (ceil(n/64), ceil(m/64), batch x parts of k) of 128 threads, k split as the SIMT kernel splits it
 /// (<see cref="GemmSplitK"/>). Never runs on other accelerators (the inline PTX exists only for CUDA).
