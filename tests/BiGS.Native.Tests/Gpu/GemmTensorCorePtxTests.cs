@@ -58,6 +58,8 @@ public class GemmTensorCorePtxTests
         // tiles (the stage's steps are written out, so the PTX holds four for each of its Depth steps), and no scalar
         // shared load
         Assert.Equal(4 * GemmKernel.Depth, System.Text.RegularExpressions.Regex.Matches(ptx, @"ld\.shared\.v4\.f32").Count);
+        // from 64-bit indices, so that ptxas folds each step's constant offset into its load: all but each operand's first
+        Assert.Equal(4 * GemmKernel.Depth - 2, LoadsFromA64BitIndex(ptx, @"ld\.shared\.v4\.f32"));
         Assert.DoesNotContain("ld.shared.f32", ptx, StringComparison.Ordinal);
         Assert.Equal(2, System.Text.RegularExpressions.Regex.Matches(ptx, @"\.shared \.align 16 ").Count);
     }
@@ -65,7 +67,8 @@ public class GemmTensorCorePtxTests
     /// <summary>
     /// Each fragment register is one 32-bit shared load in both precisions (BF16 pairs are packed in shared memory as the
     /// mma takes them): a warp's k-step loads 2 a fragments of 4 registers and 4 b fragments of 2 for its 8 mma.sync, so
-    /// 2 loads per mma, and one more in the kernel (split k's arrival flag).
+    /// 2 loads per mma, and one more in the kernel (split k's arrival flag). Each fragment load's address is a 64-bit
+    /// word index times 4 plus the tile, so that ptxas folds the index's constant part into the load.
     /// </summary>
     [Theory]
     [InlineData(nameof(GemmTensorCoreKernel.Tf32))]
@@ -76,6 +79,20 @@ public class GemmTensorCorePtxTests
         int mma = Regex.Matches(ptx, @"mma\.sync").Count, loads = Regex.Matches(ptx, @"ld\.shared\.(f32|b32|u32)").Count;
         Assert.Equal(8, mma);
         Assert.Equal(2 * mma + 1, loads);
+        Assert.Equal(2 * mma, LoadsFromA64BitIndex(ptx, @"ld\.shared\.(f32|b32|u32)"));
+    }
+
+    /// <summary>
+    /// The loads matching <paramref name="load"/> whose address the line before computes from a 64-bit index
+    /// (<c>mad.lo.u64 address, index, size, tile</c>). A 32-bit index is widened after its sum (<c>mul.wide</c>), and a
+    /// 32-bit sum may wrap, so ptxas cannot fold a constant part of it into the load's offset.
+    /// </summary>
+    private static int LoadsFromA64BitIndex(string ptx, string load)
+    {
+        var lines = ptx.Split('\n');
+        return Enumerable.Range(1, lines.Length - 1).Count(i =>
+            Regex.IsMatch(lines[i], load) && Regex.Match(lines[i], @"\[(%rd\d+)\]") is { Success: true } address
+            && Regex.IsMatch(lines[i - 1], $@"mad\.lo\.u64\s+{Regex.Escape(address.Groups[1].Value)},"));
     }
 
     /// <summary>
