@@ -56,6 +56,8 @@ public sealed class KernelPtxCounts : ISideBySide
         yield return typeof(GemmKernel).GetMethod(nameof(GemmKernel.Sgemm))!.MakeGenericMethod(typeof(GemmTile128x128));
         foreach (var name in new[] { nameof(GemmTensorCoreKernel.Tf32), nameof(GemmTensorCoreKernel.Bf16) })
             yield return typeof(GemmTensorCoreKernel).GetMethod(name)!;
+        foreach (var name in new[] { nameof(GemmTensorCoreAsyncKernel.Tf32), nameof(GemmTensorCoreAsyncKernel.Bf16) })
+            yield return typeof(GemmTensorCoreAsyncKernel).GetMethod(name)!;
         yield return typeof(ElementwiseKernels).GetMethod(nameof(ElementwiseKernels.BiasGelu))!.MakeGenericMethod(typeof(GeluTanhFunction));
         yield return typeof(ColumnTileKernels).GetMethod(nameof(ColumnTileKernels.GatedGeluBackward))!.MakeGenericMethod(typeof(GeluTanhFunction));
     }
