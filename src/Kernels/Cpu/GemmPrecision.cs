@@ -23,8 +23,6 @@ public enum Precision
 /// </summary>
 public static class GemmRounding
 {
-    private const int ExponentMask = 0x7F800000;
-
     /// <summary><paramref name="x"/> rounded to <paramref name="precision"/> (unchanged for fp32, infinities and NaN).</summary>
     public static float Round(float x, Precision precision) =>
         precision == Precision.Tf32 ? ToTf32(x) : precision == Precision.Bf16 ? ToBf16(x) : x;
@@ -35,9 +33,8 @@ public static class GemmRounding
     /// </summary>
     public static float ToTf32(float x)
     {
-        int bits = BitConverter.SingleToInt32Bits(x);
-        if ((bits & ExponentMask) == ExponentMask) return x;
-        return BitConverter.Int32BitsToSingle((bits + 0x1000) & ~0x1FFF);
+        if (!IsFinite(x)) return x;
+        return BitConverter.Int32BitsToSingle((BitConverter.SingleToInt32Bits(x) + 0x1000) & ~0x1FFF);
     }
 
     /// <summary>
@@ -46,10 +43,16 @@ public static class GemmRounding
     /// </summary>
     public static float ToBf16(float x)
     {
+        if (!IsFinite(x)) return x;
         int bits = BitConverter.SingleToInt32Bits(x);
-        if ((bits & ExponentMask) == ExponentMask) return x;
         return BitConverter.Int32BitsToSingle((bits + 0x7FFF + ((bits >> 16) & 1)) & unchecked((int)0xFFFF0000));
     }
+
+    /// <summary>
+    /// Neither infinite nor NaN, as one float comparison (NaN compares false), which a GPU does in one instruction where
+    /// testing the exponent's bits takes two.
+    /// </summary>
+    private static bool IsFinite(float x) => Math.Abs(x) < float.PositiveInfinity;
 
     /// <summary>Rounds every element of <paramref name="values"/> to <paramref name="precision"/> in place.</summary>
     public static void RoundInPlace(Span<float> values, Precision precision)
