@@ -58,6 +58,8 @@ NCU_FP32_TILE=${NCU_FP32_TILE:-128x128}
 mkdir -p "$OUT"
 start=$SECONDS
 left() { echo $((BUDGET - (SECONDS - start))); }
+# Nsight Compute is there to run (NCU=none turns it off) and more than $1 seconds of the budget are left.
+ncu_fits() { [ "$NCU" != none ] && command -v "$NCU" > /dev/null && [ "$(left)" -gt "$1" ]; }
 log() { echo "[$((SECONDS - start)) s] $*" | tee -a "$OUT/table.txt"; }
 with=.device/with-dotnet.sh
 bigs=.device/BiGS.Native.Tests/bigs.dll
@@ -104,7 +106,7 @@ compare "train" "$TC_SHAPES" 90 --variants tf32 bf16 --torch tf32
 # 5. Nsight Compute: the first 200 kernels of one training step (warm-up 0: the kernels' times do not include
 #    ILGPU's compilation, which happens on the host before each first launch). The GEMM plan is pinned to 64x64 so
 #    that the tuner's timing launches, which the first step of a process would otherwise make, are not among them.
-if [ "$NCU" != none ] && command -v "$NCU" > /dev/null && [ "$(left)" -gt 80 ]; then
+if ncu_fits 80; then
     log "ncu, one 8x128 training step"
     BIGS_GEMM_TILE=64x64 timeout 60 bash "$with" "$NCU" --section SpeedOfLight --launch-count 200 --csv \
         --log-file "$OUT/ncu-step.csv" dotnet "$bigs" bench --device "$DEVICE" --config "$CONFIG" --batch 8 --length 128 \
@@ -122,7 +124,7 @@ fi
 ncu_gemm() { # variant
     local variant=$1 precision=${1%%/*} kernels tile=64x64
     kernels=${variant#"$precision"}; kernels=${kernels#/}
-    if [ "$NCU" = none ] || ! command -v "$NCU" > /dev/null || [ "$(left)" -le 100 ]; then
+    if ! ncu_fits 100; then
         log "ncu GEMM $variant skipped ($NCU not found, NCU=none, or under 100 s left)"
         return 0
     fi
