@@ -119,7 +119,7 @@ internal readonly record struct SassMathBlock(int Instructions, int MultiplyAdds
         }
         var bounds = starts.ToArray();
         return Enumerable.Range(0, bounds.Length - 1)
-            .Select(b => instructions.Skip(bounds[b]).Take(bounds[b + 1] - bounds[b]).ToList())
+            .Select(b => instructions.GetRange(bounds[b], bounds[b + 1] - bounds[b]))
             .Select(block => new SassMathBlock(block.Count, block.Count(instruction => MultiplyAdd.IsMatch(instruction.Text))))
             .MaxBy(block => block.MultiplyAdds);
     }
