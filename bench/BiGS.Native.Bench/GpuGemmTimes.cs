@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using BiGS.Native.Gpu;
+using BiGS.Native.Gpu.Kernels;
 using BiGS.Native.Kernels.Cpu;
 using BiGS.Native.Tensors;
 
@@ -96,10 +97,10 @@ public sealed class GpuGemmTimes : ISideBySide
     }
 
     /// <summary>
-    /// The kernel that ran <paramref name="product"/>: "cpu", "tensor-cores" (tf32 and bf16 on CUDA sm_80+, with "/kN"
-    /// when the tuner split k in N parts; "tensor-cores cp.async+ldmatrix" under BIGS_GPU_KERNELS=async-gemm), or the SIMT
-    /// plan the backend's tuner chose (tile, and "/kN"), with the milliseconds per launch of each candidate when it
-    /// measured them.
+    /// The kernel that ran <paramref name="product"/>: "cpu", "tensor-cores" and the plan (tf32 and bf16 on CUDA sm_80+:
+    /// "tensor-cores 128x128/k2", the tile and "/kN" when the tuner split k in N parts; "tensor-cores cp.async+ldmatrix"
+    /// under BIGS_GPU_KERNELS=async-gemm), or the SIMT plan the backend's tuner chose (tile, and "/kN"), with the
+    /// milliseconds per launch of each candidate when it measured them.
     /// </summary>
     private static (string Tile, Dictionary<string, double>? TileMs) KernelOf(Device device, Product product, Precision precision)
     {
@@ -107,7 +108,8 @@ public sealed class GpuGemmTimes : ISideBySide
         var kernel = gpu.GemmKernelFor(precision);
         if (kernel == GemmKernelKind.AsyncTensorCores) return ("tensor-cores cp.async+ldmatrix", null);
         bool tensorCores = kernel == GemmKernelKind.TensorCores;
-        string Name(GemmPlan plan) => !tensorCores ? plan.ToString() : plan.Splits == 1 ? "tensor-cores" : $"tensor-cores/k{plan.Splits}";
+        string Name(GemmPlan plan) => !tensorCores ? plan.ToString()
+            : $"tensor-cores {plan with { Tile = GemmTensorCoreKernel.PlanTile(plan.Tile) }}";
         var measured = gpu.GemmTuner.Chosen.Keys.Where(p => p.TransposeA == product.TransposeA && p.TransposeB == product.TransposeB
             && p.Precision == precision && p.M == product.M && p.N == product.N && p.K == product.K).ToArray();
         if (measured.Length == 0) return (Name(gpu.GemmTuner.Pinned ?? GemmPlan.Default), null);

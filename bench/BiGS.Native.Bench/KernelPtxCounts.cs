@@ -54,8 +54,9 @@ public sealed class KernelPtxCounts : ISideBySide
         foreach (var name in new[] { nameof(SharedFftKernels.Convolve), nameof(SharedFftKernels.ConvolutionBackward) })
             yield return typeof(SharedFftKernels).GetMethod(name)!;
         yield return typeof(GemmKernel).GetMethod(nameof(GemmKernel.Sgemm))!.MakeGenericMethod(typeof(GemmTile128x128));
-        foreach (var name in new[] { nameof(GemmTensorCoreKernel.Tf32), nameof(GemmTensorCoreKernel.Bf16) })
-            yield return typeof(GemmTensorCoreKernel).GetMethod(name)!;
+        foreach (var tile in new[] { typeof(TensorCoreTile64x64), typeof(TensorCoreTile128x128) })
+            foreach (var name in new[] { nameof(GemmTensorCoreKernel.Tf32), nameof(GemmTensorCoreKernel.Bf16) })
+                yield return typeof(GemmTensorCoreKernel).GetMethod(name)!.MakeGenericMethod(tile);
         foreach (var name in new[] { nameof(GemmTensorCoreAsyncKernel.Tf32), nameof(GemmTensorCoreAsyncKernel.Bf16) })
             yield return typeof(GemmTensorCoreAsyncKernel).GetMethod(name)!;
         yield return typeof(ElementwiseKernels).GetMethod(nameof(ElementwiseKernels.BiasGelu))!.MakeGenericMethod(typeof(GeluTanhFunction));

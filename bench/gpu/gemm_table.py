@@ -5,7 +5,7 @@ Reads JSON lines files named ours-<precision>-<round>.jsonl and torch-<precision
 each side's fastest round per product, and prints a Markdown table with the ratio torch ms / our ms (the issue's
 goal: >= 0.7 everywhere) and, per precision, the ratio of summed times weighted by how often a BiGS-base step runs
 each product (forward + both gradients per Dense). "our kernel" is the SIMT plan the run-time tuner chose (its tile, with
-/kN when it splits k in N parts; or "tensor-cores"); each ours-*.jsonl row also holds the tuner's time per candidate
+/kN when it splits k in N parts; or "tensor-cores" and its plan); each ours-*.jsonl row also holds the tuner's time per candidate
 plan (tile_ms).
 
 usage: gemm_table.py FOLDER

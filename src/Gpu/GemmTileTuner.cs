@@ -5,7 +5,11 @@ using BiGS.Native.Tensors;
 
 namespace BiGS.Native.Gpu;
 
-/// <summary>The tile configurations of the SIMT GEMM (<see cref="GemmKernel"/>): rows x columns of c per group of threads.</summary>
+/// <summary>
+/// The tile configurations of the SIMT GEMM (<see cref="GemmKernel"/>): rows x columns of c per group of threads. The
+/// tensor-core GEMM runs a plan of 128 x 128 with its own 128 x 128 tile and a plan of any other with its 64 x 64 one
+/// (<see cref="GemmTensorCoreKernel.TileFor"/>).
+/// </summary>
 public enum GemmTile
 {
     /// <summary>64 x 64 (<see cref="GemmTile64x64"/>), the fixed default.</summary>
@@ -50,7 +54,7 @@ public static class GemmTiles
 }
 
 /// <summary>
-/// How the SIMT GEMM runs a problem: its tile configuration, and the parts its k range is split into (1: not split; see
+/// How the GEMM runs a problem: its tile configuration, and the parts its k range is split into (1: not split; see
 /// <see cref="GemmSplitK"/>).
 /// </summary>
 public readonly record struct GemmPlan(GemmTile Tile, int Splits = 1)
@@ -86,12 +90,12 @@ public static class GemmPlans
     /// whole, and split in 2, 4 or 8 parts of at least <see cref="MinimumSplitDepth"/> while the launch's threads fit in
     /// the device's <paramref name="deviceThreads"/> (threads per multiprocessor x multiprocessors) at once: a split
     /// launch that needs a second wave gains nothing over the unsplit one. A group of a tile has
-    /// <paramref name="groupThreads"/> threads when given (the tensor-core kernel's), else the SIMT kernel's.
+    /// <paramref name="groupThreads"/>(tile) threads when given (the tensor-core kernel's), else the SIMT kernel's.
     /// </summary>
-    public static GemmPlan[] Candidates(GemmProblem problem, IReadOnlyList<GemmTile> tiles, long deviceThreads, int? groupThreads = null) =>
+    public static GemmPlan[] Candidates(GemmProblem problem, IReadOnlyList<GemmTile> tiles, long deviceThreads, Func<GemmTile, int>? groupThreads = null) =>
         [.. tiles.SelectMany(tile => new[] { 1, 2, 4, 8 }
             .Where(splits => splits == 1
-                || (problem.K >= splits * MinimumSplitDepth && Threads(problem, tile, groupThreads ?? GemmTiles.Threads(tile)) * splits <= deviceThreads))
+                || (problem.K >= splits * MinimumSplitDepth && Threads(problem, tile, (groupThreads ?? GemmTiles.Threads)(tile)) * splits <= deviceThreads))
             .Select(splits => new GemmPlan(tile, splits)))];
 
     /// <summary>Threads of the unsplit launch of <paramref name="problem"/> in tiles of <paramref name="tile"/>.</summary>
@@ -112,7 +116,7 @@ public readonly record struct GemmProblem(bool TransposeA, bool TransposeB, Prec
 }
 
 /// <summary>
-/// Chooses the SIMT GEMM's plan (<see cref="GemmPlan"/>: tile configuration and split of k) per <see cref="GemmProblem"/>.
+/// Chooses the GEMM's plan (<see cref="GemmPlan"/>: tile configuration and split of k, SIMT or tensor cores) per <see cref="GemmProblem"/>.
 /// In measuring mode (the default on CUDA) the first time a problem is seen each candidate plan is timed once by the
 /// caller's timer and the fastest is kept for the rest of the process; in fixed mode (the default elsewhere, e.g.
 /// ILGPU's CPU accelerator) it is always <see cref="GemmPlan.Default"/>, untimed. The environment variable

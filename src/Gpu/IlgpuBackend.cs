@@ -195,7 +195,7 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
         var (bias, operand, product) = (OrC(epilogue.Bias, c), OrC(epilogue.Gate ?? epilogue.Residual, c), OrC(epilogue.Product, c));
         if (AsyncTensorCoreKernel(precision) is { } asyncTensorCores)
         {
-            asyncTensorCores(TensorCoreConfig(n, m, batch), F(a), F(b), F(c), bias, operand, product, shape);
+            asyncTensorCores(AsyncTensorCoreConfig(n, m, batch), F(a), F(b), F(c), bias, operand, product, shape);
             return;
         }
         var problem = new GemmProblem(transposeA, transposeB, precision, batch, m, n, k, vectorA, vectorB);
@@ -207,28 +207,29 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
     private GemmPlan MeasuredPlan(GemmProblem problem, Tensor a, Tensor b, Tensor c, GemmEpilogue epilogue, GemmShape shape, int batch)
     {
         long deviceThreads = (long)Accelerator.MaxNumThreadsPerMultiprocessor * Accelerator.NumMultiprocessors;
-        // The tensor-core kernel has one tile (64 x 64, 128 threads): its candidates are the splits of k.
-        var candidates = TensorCoreKernel(shape.Precision) is null ? GemmPlans.Candidates(problem, gemmTiles, deviceThreads)
-            : GemmPlans.Candidates(problem, [GemmTile.Tile64x64], deviceThreads, GemmTensorCoreKernel.Threads);
+        // The tensor-core kernel has two tiles (64 x 64 of 128 threads, 128 x 128 of 256), each with the splits of k.
+        var candidates = GemmKernelFor(shape.Precision) != GemmKernelKind.TensorCores ? GemmPlans.Candidates(problem, gemmTiles, deviceThreads)
+            : GemmPlans.Candidates(problem, [.. gemmTiles.Intersect(GemmTensorCoreKernel.Tiles)], deviceThreads,
+                tile => GemmTensorCoreKernel.Threads(GemmTensorCoreKernel.TileFor(tile)));
         return GemmTuner.Measure(problem, candidates, candidate => SecondsPerGemm(candidate, F(a), F(b), shape, batch, OnlyWritten(c, epilogue)));
     }
 
     /// <summary>
-    /// Picks the GEMM's plan per problem: the SIMT kernel's tile configuration and split of k, the tensor-core kernel's
-    /// split of k (measured on CUDA, 64 x 64 with k whole elsewhere; see <see cref="GemmTileTuner.EnvironmentVariable"/>
-    /// to pin one).
+    /// Picks the GEMM's plan per problem: the SIMT or tensor-core kernel's tile configuration and split of k (measured
+    /// on CUDA, 64 x 64 with k whole elsewhere; see <see cref="GemmTileTuner.EnvironmentVariable"/> to pin one).
     /// </summary>
     public GemmTileTuner GemmTuner { get; }
 
     /// <summary>
     /// Launches the GEMM with <paramref name="plan"/>: the tensor-core kernel for tf32 and bf16 where the device has
-    /// tensor cores (its one tile, k split as the plan says), else the SIMT kernel with the plan's tile. With k split, one
+    /// tensor cores (its tile for the plan's, <see cref="GemmTensorCoreKernel.TileFor"/>), else the SIMT kernel with the
+    /// plan's tile; k split as the plan says. With k split, one
     /// group per tile and part, the parts' sums in pooled scratch and one arrival counter per tile (<see cref="GemmSplitK"/>).
     /// </summary>
     private void LaunchGemm(GemmPlan plan, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
         ArrayView<float> operand, ArrayView<float> product, GemmShape shape, int batch)
     {
-        var tensorCores = TensorCoreKernel(shape.Precision);
+        var tensorCores = TensorCoreKernel(shape.Precision, plan.Tile);
         var (rows, columns, stage, group) = GemmGeometry(plan, tensorCores is not null);
         int depth = GemmSplitK.DepthFor(shape.K, plan.Splits, stage), parts = GemmSplitK.PartsOf(shape.K, depth);
         var tiles = new Index3D(Groups(shape.N, columns), Groups(shape.M, rows), batch);
@@ -241,17 +242,15 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
 
     /// <summary>
     /// The rows and columns of c per group, the k depth of a shared-memory stage and the group of the kernel that runs
-    /// <paramref name="plan"/>: the tensor-core kernel's one tile, or the SIMT kernel's tile of the plan.
+    /// <paramref name="plan"/>: the tensor-core kernel's tile for the plan's, or the SIMT kernel's tile of the plan.
     /// </summary>
     private static (int Rows, int Columns, int Stage, Index3D Group) GemmGeometry(GemmPlan plan, bool tensorCores)
     {
-        if (tensorCores) return (GemmTensorCoreKernel.Tile, GemmTensorCoreKernel.Tile, GemmTensorCoreKernel.Depth, TensorCoreGroup);
+        if (tensorCores && GemmTensorCoreKernel.TileFor(plan.Tile) is var tile)
+            return (tile.Size, tile.Size, tile.Depth, new Index3D(GemmTensorCoreKernel.Threads(tile), 1, 1));
         int rows = GemmTiles.Rows(plan.Tile), columns = GemmTiles.Columns(plan.Tile);
         return (rows, columns, GemmKernel.Depth, new Index3D(columns / GemmKernel.PerThread, rows / GemmKernel.PerThread, 1));
     }
-
-    /// <summary>A tensor-core kernel's group: <see cref="GemmTensorCoreKernel.Threads"/> threads along x.</summary>
-    private static Index3D TensorCoreGroup => new(GemmTensorCoreKernel.Threads, 1, 1);
 
     /// <summary>
     /// Seconds per launch of the GEMM with <paramref name="plan"/> on the problem of <paramref name="shape"/>, with no
@@ -298,10 +297,13 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
         : HasTensorCores ? KernelOptions.AsyncTensorCoreGemm ? GemmKernelKind.AsyncTensorCores : GemmKernelKind.TensorCores
         : EmulatesMma ? GemmKernelKind.TensorCores : GemmKernelKind.Simt;
 
-    /// <summary>The tensor-core kernel (<see cref="GemmTensorCoreKernel"/>) for <paramref name="precision"/> when <see cref="GemmKernelFor"/> picks it, else null.</summary>
+    /// <summary>
+    /// The tensor-core kernel (<see cref="GemmTensorCoreKernel"/>) for <paramref name="precision"/> with the tile for
+    /// <paramref name="tile"/> when <see cref="GemmKernelFor"/> picks it, else null.
+    /// </summary>
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape, GemmSplitK>?
-        TensorCoreKernel(Precision precision) => GemmKernelFor(precision) != GemmKernelKind.TensorCores ? null
-        : precision == Precision.Tf32 ? kernels.GemmTf32 : kernels.GemmBf16;
+        TensorCoreKernel(Precision precision, GemmTile tile) => GemmKernelFor(precision) != GemmKernelKind.TensorCores ? null
+        : kernels.GemmTensorCores(precision, tile);
 
     /// <summary>
     /// The tensor-core kernel with cp.async and ldmatrix (<see cref="GemmTensorCoreAsyncKernel"/>; k whole, untuned) for
@@ -311,9 +313,9 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
         AsyncTensorCoreKernel(Precision precision) => GemmKernelFor(precision) != GemmKernelKind.AsyncTensorCores ? null
         : precision == Precision.Tf32 ? kernels.GemmTf32Async : kernels.GemmBf16Async;
 
-    /// <summary>The launch of a tensor-core kernel (k whole) on an (m, n) product per batch.</summary>
-    private static KernelConfig TensorCoreConfig(int n, int m, int batch) =>
-        new(new Index3D(Groups(n, GemmTensorCoreKernel.Tile), Groups(m, GemmTensorCoreKernel.Tile), batch), TensorCoreGroup);
+    /// <summary>The launch of the cp.async tensor-core kernel (k whole, 64 x 64 tiles of 128 threads) on an (m, n) product per batch.</summary>
+    private static KernelConfig AsyncTensorCoreConfig(int n, int m, int batch) => new(
+        new Index3D(Groups(n, GemmTensorCoreAsyncKernel.Tile), Groups(m, GemmTensorCoreAsyncKernel.Tile), batch), new Index3D(GemmTensorCoreAsyncKernel.Threads, 1, 1));
 
     private static int Flag(Tensor? tensor) => tensor is null ? 0 : 1;
 

@@ -181,10 +181,30 @@ internal sealed class KernelLibrary(Accelerator accelerator, bool skipLaunches =
                 GemmTile.Tile128x128 => GemmKernel.Sgemm<GemmTile128x128>,
                 _ => throw new ArgumentOutOfRangeException(nameof(tile), tile, "not a GEMM tile configuration"),
             });
-    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape, GemmSplitK> GemmTf32 =>
-        Grouped(ref gemmTf32, emulateMma ? GemmTensorCoreEmulation.Tf32 : GemmTensorCoreKernel.Tf32, "Gemm.Tf32");
-    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape, GemmSplitK> GemmBf16 =>
-        Grouped(ref gemmBf16, emulateMma ? GemmTensorCoreEmulation.Bf16 : GemmTensorCoreKernel.Bf16, "Gemm.Bf16");
+
+    /// <summary>
+    /// The tensor-core GEMM of <paramref name="precision"/> (tf32 or bf16) with the tile that runs plans of
+    /// <paramref name="tile"/> (<see cref="GemmTensorCoreKernel.TileFor"/>; every tile counted as "Gemm.Tf32" or "Gemm.Bf16").
+    /// </summary>
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape, GemmSplitK> GemmTensorCores(
+        Precision precision, GemmTile tile)
+    {
+        var planTile = GemmTensorCoreKernel.PlanTile(tile);
+        string name = precision == Precision.Tf32 ? "Gemm.Tf32" : "Gemm.Bf16";
+        return GenericGrouped<Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape, GemmSplitK>>(
+            $"{name}.{GemmTiles.Name(planTile)}", name, planTile == GemmTile.Tile128x128
+                ? TensorCoreMethod<TensorCoreTile128x128>(precision) : TensorCoreMethod<TensorCoreTile64x64>(precision));
+    }
+
+    /// <summary>The tensor-core GEMM of <paramref name="precision"/> with tile <typeparamref name="TTile"/>, or its emulation.</summary>
+    private GemmKernelMethod TensorCoreMethod<TTile>(Precision precision) where TTile : struct, ITensorCoreTile => (precision, emulateMma) switch
+    {
+        (Precision.Tf32, false) => GemmTensorCoreKernel.Tf32<TTile>,
+        (Precision.Tf32, true) => GemmTensorCoreEmulation.Tf32<TTile>,
+        (_, false) => GemmTensorCoreKernel.Bf16<TTile>,
+        _ => GemmTensorCoreEmulation.Bf16<TTile>,
+    };
+
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape> GemmTf32Async =>
         Grouped(ref gemmTf32Async, GemmTensorCoreAsyncKernel.Tf32, "Gemm.Tf32Async");
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape> GemmBf16Async =>
@@ -237,8 +257,6 @@ internal sealed class KernelLibrary(Accelerator accelerator, bool skipLaunches =
     private Action<KernelConfig, ArrayView<float>, ColumnLayout, int, ArrayView<float>, int, ArrayView<float>, ArrayView<float>>? sharedConvolve;
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ColumnLayout, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? sharedConvolutionBackward;
     private Action<KernelConfig, ArrayView<float>, int, ArrayView<float>, int, ArrayView<float>, ArrayView<float>>? sharedKernelGradient;
-    private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape, GemmSplitK>? gemmTf32;
-    private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape, GemmSplitK>? gemmBf16;
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape>? gemmTf32Async;
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape>? gemmBf16Async;
 

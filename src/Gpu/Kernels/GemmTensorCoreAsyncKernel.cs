@@ -21,12 +21,18 @@ namespace BiGS.Native.Gpu.Kernels;
 /// (<see cref="GemmShape.AddressA"/>, <see cref="GemmShape.AddressB"/>: device pointers of a and b). ILGPU never reads or
 /// writes gemm_tiles; the barriers (<c>bar.sync</c>) order the copies, completed by <c>cp.async.wait_all</c>, before the
 /// reads. BF16 permutes k inside each 16-wide mma step the same way for a and b (a sum over k is order-free), so that
-/// an <c>ldmatrix</c> of fp32 words gives each lane the pairs it packs. Launch as <see cref="GemmTensorCoreKernel"/>.
+/// an <c>ldmatrix</c> of fp32 words gives each lane the pairs it packs. Launch as <see cref="GemmTensorCoreKernel"/> with
+/// its 64 x 64 tile, k whole.
 /// </summary>
 public static class GemmTensorCoreAsyncKernel
 {
-    private const int Tile = GemmTensorCoreKernel.Tile;
-    private const int Threads = GemmTensorCoreKernel.Threads;
+    /// <summary>Rows and columns of c per group: <see cref="TensorCoreTile64x64"/>'s 4 warps of 32 x 32.</summary>
+    public const int Tile = 64;
+
+    /// <summary>Threads per group.</summary>
+    public const int Threads = 128;
+
+    private const int WarpRows = 32;
     private const int Depth = 32;
     private const int RowPitch = Depth + 4;                     // floats per staged row: 16-byte aligned, conflict-free ldmatrix rows
     private const uint OperandBytes = Tile * RowPitch * 4;      // one operand's tile
@@ -74,7 +80,8 @@ public static class GemmTensorCoreAsyncKernel
             CudaAsm.Emit("cp.async.wait_all;");
             Group.Barrier();
         }
-        GemmTensorCoreKernel.WarpAccumulators.Store(accumulators, c, bias, operand, product, s, cFirst, rowBase + warpRow + lane / 4, colBase + warpCol + 2 * (lane % 4));
+        var lanePlace = new GemmTensorCoreKernel.LaneAccumulators(rowBase + warpRow + lane / 4, colBase + warpCol + 2 * (lane % 4), WarpRows, thread, Threads);
+        GemmTensorCoreKernel.WarpAccumulators.Store(accumulators, lanePlace, c, bias, operand, product, s, cFirst);
     }
 
     /// <summary>Starts the copies of op(a) and op(b) at k [k0, +32) into the stage at shared address <paramref name="stage"/>, as one group.</summary>

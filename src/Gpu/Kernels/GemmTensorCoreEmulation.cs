@@ -6,7 +6,7 @@ namespace BiGS.Native.Gpu.Kernels;
 /// <summary>
 /// The tensor-core GEMM (<see cref="GemmTensorCoreKernel"/>) with only its mma.sync instructions and accumulator
 /// registers emulated, so that the rest of it (staging, fragment loads, warp and lane offsets, split k, epilogue) runs
-/// where there are no tensor cores: on ILGPU's CPU accelerator, with groups of 128 threads allowed (the kernel's launch).
+/// where there are no tensor cores: on ILGPU's CPU accelerator, with groups of 128 or 256 threads allowed (the tile's launch).
 /// Each thread publishes its fragments in shared memory; then lane (g, q) = (lane / 4, lane % 4) of a warp computes its
 /// own accumulators from the fragments of the lanes that hold its rows of a and columns of b, as the PTX ISA lays them
 /// out (<see cref="IMmaShape.Holder"/>):
@@ -20,38 +20,41 @@ namespace BiGS.Native.Gpu.Kernels;
 /// </summary>
 public static class GemmTensorCoreEmulation
 {
-    /// <summary><see cref="GemmTensorCoreKernel.Tf32"/> with the mma emulated.</summary>
-    public static void Tf32(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
-        ArrayView<float> operand, ArrayView<float> product, GemmShape s, GemmSplitK split) =>
-        Run(default(Tf32Mma), default(EmulatedWarpAccumulators), a, b, c, bias, operand, product, s, split);
+    /// <summary><see cref="GemmTensorCoreKernel.Tf32{TTile}"/> with the mma emulated.</summary>
+    public static void Tf32<TTile>(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
+        ArrayView<float> operand, ArrayView<float> product, GemmShape s, GemmSplitK split) where TTile : struct, ITensorCoreTile =>
+        Run<TTile, Tf32Mma, EmulatedWarpAccumulators>(new Tf32Mma(default(TTile).Depth), default, a, b, c, bias, operand, product, s, split);
 
-    /// <summary><see cref="GemmTensorCoreKernel.Bf16"/> with the mma emulated.</summary>
-    public static void Bf16(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
-        ArrayView<float> operand, ArrayView<float> product, GemmShape s, GemmSplitK split) =>
-        Run(default(Bf16Mma<ArithmeticBf16Packing>), default(EmulatedWarpAccumulators), a, b, c, bias, operand, product, s, split);
+    /// <summary><see cref="GemmTensorCoreKernel.Bf16{TTile}"/> with the mma emulated.</summary>
+    public static void Bf16<TTile>(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
+        ArrayView<float> operand, ArrayView<float> product, GemmShape s, GemmSplitK split) where TTile : struct, ITensorCoreTile =>
+        Run<TTile, Bf16Mma<ArithmeticBf16Packing>, EmulatedWarpAccumulators>(new Bf16Mma<ArithmeticBf16Packing>(default(TTile).Depth), default,
+            a, b, c, bias, operand, product, s, split);
 
-    /// <summary>A thread's 32 accumulators in an array, and every thread's fragments of the current k-step in shared memory.</summary>
+    /// <summary>A thread's accumulators in an array, and every thread's fragments of the current k-step in shared memory.</summary>
     private struct EmulatedWarpAccumulators : IWarpAccumulators
     {
-        /// <summary>a0, a1 (rows 0-15 and 16-31 of the warp's quarter), then b0 to b3 (its four 8-column tiles).</summary>
-        private const int FragmentsPerThread = 6;
+        /// <summary>a0 to a3 (the warp's 16-row mma tiles), then b0 to b3 (its 8-column mma tiles).</summary>
+        private const int FragmentsPerThread = 8;
+
+        /// <summary>The largest group of a tile configuration (128 x 128: 256 threads of 64 accumulators).</summary>
+        private const int MaxThreads = 256, MaxAccumulators = 64;
 
         private float[] values;
         private ArrayView<Fragment> fragments;
 
         public void Declare()
         {
-            values = new float[32];
-            fragments = SharedMemory.Allocate<Fragment>(GemmTensorCoreKernel.Threads * FragmentsPerThread);
+            values = new float[MaxAccumulators];
+            fragments = SharedMemory.Allocate<Fragment>(MaxThreads * FragmentsPerThread);
         }
 
-        public void Multiply<TMma>(TMma mma, Fragment a0, Fragment a1, Fragment b0, Fragment b1, Fragment b2, Fragment b3)
-            where TMma : struct, IMmaShape
+        public void Multiply<TMma>(TMma mma, int mmaRows, WarpFragments f) where TMma : struct, IMmaShape
         {
             int thread = Group.IdxX, warpFirst = thread / 32 * 32, g = thread % 32 / 4, q = thread % 4;
-            Publish(thread, a0, a1, b0, b1, b2, b3);
+            Publish(thread, f);
             Group.Barrier();
-            for (int tile = 0; tile < 8; tile++)
+            for (int tile = 0; tile < 4 * mmaRows; tile++)
             {
                 for (int e = 0; e < 4; e++)
                 {
@@ -61,7 +64,7 @@ public static class GemmTensorCoreEmulation
                     {
                         var (holder, register) = mma.Holder(k);
                         var a = fragments[(warpFirst + 4 * g + holder) * FragmentsPerThread + tile / 4];
-                        var b = fragments[(warpFirst + 4 * column + holder) * FragmentsPerThread + 2 + tile % 4];
+                        var b = fragments[(warpFirst + 4 * column + holder) * FragmentsPerThread + 4 + tile % 4];
                         sum += mma.Operand(Register(a, 2 * register + half), k) * mma.Operand(Register(b, register), k);
                     }
                     values[4 * tile + e] = sum;
@@ -72,11 +75,14 @@ public static class GemmTensorCoreEmulation
 
         public readonly float Read(int index) => values[index];
 
-        private readonly void Publish(int thread, Fragment a0, Fragment a1, Fragment b0, Fragment b1, Fragment b2, Fragment b3)
+        private readonly void Publish(int thread, WarpFragments f)
         {
             int first = thread * FragmentsPerThread;
-            (fragments[first], fragments[first + 1]) = (a0, a1);
-            (fragments[first + 2], fragments[first + 3], fragments[first + 4], fragments[first + 5]) = (b0, b1, b2, b3);
+            for (int i = 0; i < 4; i++)
+            {
+                fragments[first + i] = f.A(i);
+                fragments[first + 4 + i] = f.B(i);
+            }
         }
 
         private static uint Register(Fragment fragment, int index) =>

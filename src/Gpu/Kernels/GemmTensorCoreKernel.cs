@@ -7,58 +7,65 @@ namespace BiGS.Native.Gpu.Kernels;
 /// <summary>
 /// Batched GEMM on tensor cores (CUDA, compute capability 8.0 or more): <c>mma.sync</c> through inline PTX
 /// (<see cref="CudaAsm"/>), m16n8k8 with TF32 operands or m16n8k16 with BF16 operands, fp32 accumulation, and the
-/// same fused epilogue as <see cref="GemmKernel"/>. A group of 4 warps (128 threads) computes a 64 x 64 tile of c,
-/// each warp a 32 x 32 quarter as 2 x 4 mma tiles of 16 x 8: 32 fp32 accumulators per thread, held in PTX registers
-/// that one inline-assembly block declares and every mma block then names (an accumulator passed by reference would
-/// go through local memory), read back one per <c>out</c> operand at the end. Per step of 32 along
-/// k the group stages op(a) (64 x 32, row-major) and op(b) (64 x 32, column-major, i.e. k contiguous) in
-/// double-buffered shared memory, rounded to the precision with <see cref="GemmRounding"/> as the SIMT kernel does
-/// (so both compute the same products): TF32 values as fp32 words (a TF32 value is its own bit pattern), BF16 values
-/// as 16-bit halves (rounded and packed by <c>cvt.rn.bf16x2.f32</c>, which rounds alike: <see cref="PtxBf16Packing"/>),
-/// each pair of k in one 32-bit word as the mma takes them (so a fragment register is one 32-bit
-/// shared load in either precision). Rows are padded by 4 words so that a warp's fragment loads hit distinct banks.
-/// Launch: groups (ceil(n/64), ceil(m/64), batch x parts of k) of 128 threads, k split as the SIMT kernel splits it
-/// (<see cref="GemmSplitK"/>). Never runs on other accelerators (the inline PTX exists only for CUDA).
+/// same fused epilogue as <see cref="GemmKernel"/>, specialised per tile configuration (<see cref="ITensorCoreTile"/>).
+/// A group computes a square tile of c, each warp a block of it 32 columns wide as 16 x 8 mma tiles: 4 warps of 32 x 32
+/// for a 64 x 64 tile, or 8 warps of 64 x 32 for a 128 x 128 tile, which stages half as many operands per mma and loads
+/// a quarter fewer fragments per mma. A thread's accumulators (32 or 64) are PTX registers that one inline-assembly
+/// block declares and every mma block then names (an accumulator passed by reference would go through local memory),
+/// read back one per <c>out</c> operand at the end. Per stage along k the group stages op(a) (rows by the stage's depth,
+/// row-major) and op(b) (columns by the depth, column-major, i.e. k contiguous) in double-buffered shared memory,
+/// rounded to the precision with <see cref="GemmRounding"/> as the SIMT kernel does (so both compute the same products):
+/// TF32 values as fp32 words (a TF32 value is its own bit pattern), BF16 values as 16-bit halves (rounded and packed by
+/// <c>cvt.rn.bf16x2.f32</c>, which rounds alike: <see cref="PtxBf16Packing"/>), each pair of k in one 32-bit word as
+/// the mma takes them (so a fragment register is one 32-bit shared load in either precision). Rows are padded by 4
+/// words so that a warp's fragment loads hit distinct banks. Launch: groups (ceil(n/size), ceil(m/size), batch x parts
+/// of k) of <see cref="Threads{TTile}"/> threads, k split as the SIMT kernel splits it (<see cref="GemmSplitK"/>).
+/// Never runs on other accelerators (the inline PTX exists only for CUDA).
 /// </summary>
 public static class GemmTensorCoreKernel
 {
-    /// <summary>Rows and columns of c per group.</summary>
-    public const int Tile = 64;
-
-    /// <summary>Threads per group (4 warps).</summary>
-    public const int Threads = 128;
-
-    /// <summary>The k depth of a stage of op(a) and op(b) in shared memory.</summary>
-    public const int Depth = 32;
-
-    private const int RowStride = Depth + 4;
-    private const int StageSize = Tile * RowStride;
-
     /// <summary>The TF32 kernel (m16n8k8) over the part of k that <paramref name="split"/> gives the group.</summary>
-    public static void Tf32(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
-        ArrayView<float> operand, ArrayView<float> product, GemmShape s, GemmSplitK split) =>
-        Run(default(Tf32Mma), default(PtxWarpAccumulators), a, b, c, bias, operand, product, s, split);
+    public static void Tf32<TTile>(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
+        ArrayView<float> operand, ArrayView<float> product, GemmShape s, GemmSplitK split) where TTile : struct, ITensorCoreTile =>
+        Run<TTile, Tf32Mma, PtxWarpAccumulators>(new Tf32Mma(default(TTile).Depth), default, a, b, c, bias, operand, product, s, split);
 
     /// <summary>The BF16 kernel (m16n8k16) over the part of k that <paramref name="split"/> gives the group.</summary>
-    public static void Bf16(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
-        ArrayView<float> operand, ArrayView<float> product, GemmShape s, GemmSplitK split) =>
-        Run(default(Bf16Mma<PtxBf16Packing>), default(PtxWarpAccumulators), a, b, c, bias, operand, product, s, split);
+    public static void Bf16<TTile>(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
+        ArrayView<float> operand, ArrayView<float> product, GemmShape s, GemmSplitK split) where TTile : struct, ITensorCoreTile =>
+        Run<TTile, Bf16Mma<PtxBf16Packing>, PtxWarpAccumulators>(new Bf16Mma<PtxBf16Packing>(default(TTile).Depth), default, a, b, c, bias, operand,
+            product, s, split);
+
+    /// <summary>Threads per group of <paramref name="tile"/>: a warp per <see cref="ITensorCoreTile.WarpRows"/> x 32 block of c.</summary>
+    public static int Threads<TTile>(TTile tile) where TTile : ITensorCoreTile => tile.Size * tile.Size / tile.WarpRows;
+
+    /// <summary>The plans' tiles the kernel has (<see cref="TensorCoreTile64x64"/>, <see cref="TensorCoreTile128x128"/>).</summary>
+    public static IReadOnlyList<GemmTile> Tiles { get; } = [GemmTile.Tile64x64, GemmTile.Tile128x128];
+
+    /// <summary>The tile of <see cref="Tiles"/> that runs the plans of tile <paramref name="tile"/>: 128 x 128 for 128 x 128, 64 x 64 for the others.</summary>
+    public static GemmTile PlanTile(GemmTile tile) => tile == GemmTile.Tile128x128 ? tile : GemmTile.Tile64x64;
+
+    /// <summary>The tile configuration that runs the plans of tile <paramref name="tile"/> (<see cref="PlanTile"/>).</summary>
+    public static ITensorCoreTile TileFor(GemmTile tile) =>
+        PlanTile(tile) == GemmTile.Tile128x128 ? new TensorCoreTile128x128() : new TensorCoreTile64x64();
 
     /// <summary>
     /// The kernel with the mma shape <typeparamref name="TMma"/>, its accumulators and products held by
     /// <typeparamref name="TAccumulators"/> (the tensor cores' registers, or their emulation in
     /// <see cref="GemmTensorCoreEmulation"/>).
     /// </summary>
-    internal static void Run<TMma, TAccumulators>(TMma mma, TAccumulators accumulators, ArrayView<float> a, ArrayView<float> b,
+    internal static void Run<TTile, TMma, TAccumulators>(TMma mma, TAccumulators accumulators, ArrayView<float> a, ArrayView<float> b,
         ArrayView<float> c, ArrayView<float> bias, ArrayView<float> operand, ArrayView<float> product, GemmShape s, GemmSplitK split)
-        where TMma : struct, IMmaShape where TAccumulators : struct, IWarpAccumulators
+        where TTile : struct, ITensorCoreTile where TMma : struct, IMmaShape where TAccumulators : struct, IWarpAccumulators
     {
-        // [buffer][row][k] and [buffer][column][k], allocated as 128-bit vectors so that they are 16-byte aligned
-        var tilesA = SharedMemory.Allocate<Float4>(2 * StageSize / 4);
-        var tilesB = SharedMemory.Allocate<Float4>(2 * StageSize / 4);
-        int thread = Group.IdxX, lane = thread % 32, warp = thread / 32;
-        int rowBase = Grid.IdxY * Tile, colBase = Grid.IdxX * Tile;
-        int warpRow = (warp / 2) * 32, warpCol = (warp % 2) * 32;
+        var tile = default(TTile);
+        int size = tile.Size, depth = tile.Depth, threads = Threads(tile), stageSize = size * (depth + 4);
+        // [buffer][row][k] and [buffer][column][k], rows padded by 4 words (the TF32 layout; BF16 takes half of each),
+        // allocated as 128-bit vectors so that they are 16-byte aligned
+        var tilesA = SharedMemory.Allocate<Float4>(2 * stageSize / 4);
+        var tilesB = SharedMemory.Allocate<Float4>(2 * stageSize / 4);
+        int thread = Group.IdxX, lane = thread % 32, warp = thread / 32, warpsAcross = size / 32;
+        int rowBase = Grid.IdxY * size, colBase = Grid.IdxX * size;
+        int warpRow = warp / warpsAcross * tile.WarpRows, warpCol = warp % warpsAcross * 32;
         int laneRow = lane / 4, laneK = lane % 4;
         var (batch, part) = split.BatchAndPart();
         int kBegin = part * split.Depth, kEnd = Math.Min(s.K, kBegin + split.Depth);
@@ -67,27 +74,30 @@ public static class GemmTensorCoreKernel
         long cFirst = batch * (long)s.M * s.N;
         accumulators.Declare();
         // Shared tiles are k-contiguous ([row][k], [column][k]), laid out by the mma shape.
-        var sharedA = new GemmSharedTiles<TMma>(opA, tilesA, StageSize, Tile, Depth, mma);
-        var sharedB = new GemmSharedTiles<TMma>(opB, tilesB, StageSize, Tile, Depth, mma);
-        var products = new WarpProducts<TMma, TAccumulators>(mma, accumulators, sharedA, sharedB, warpRow + laneRow, warpCol + laneRow, laneK);
-        GemmDoubleBuffer.Run(ref products, sharedA, sharedB, kBegin, kEnd, Depth, thread, Threads);
+        var sharedA = new GemmSharedTiles<TMma>(opA, tilesA, stageSize, size, depth, mma);
+        var sharedB = new GemmSharedTiles<TMma>(opB, tilesB, stageSize, size, depth, mma);
+        var products = new WarpProducts<TMma, TAccumulators>(mma, accumulators, sharedA, sharedB, warpRow + laneRow, warpCol + laneRow, laneK,
+            tile.WarpRows / 16, depth);
+        GemmDoubleBuffer.Run(ref products, sharedA, sharedB, kBegin, kEnd, depth, thread, threads);
         accumulators = products.Accumulators;
-        int row = rowBase + warpRow + laneRow, col = colBase + warpCol + 2 * laneK;
+        var lanePlace = new LaneAccumulators(rowBase + warpRow + laneRow, colBase + warpCol + 2 * laneK, tile.WarpRows, thread, threads);
         if (split.Parts == 1)
         {
-            WarpAccumulators.Store(accumulators, c, bias, operand, product, s, cFirst, row, col);
+            WarpAccumulators.Store(accumulators, lanePlace, c, bias, operand, product, s, cFirst);
             return;
         }
-        long tile = split.Tile(batch);
-        if (WarpAccumulators.ArrivesLast(accumulators, split, tile, part, thread)) WarpAccumulators.StoreSums(c, bias, operand, product, s, cFirst, row, col, split, tile, thread);
+        long tileOfC = split.Tile(batch);
+        if (WarpAccumulators.ArrivesLast(accumulators, lanePlace, split, tileOfC, part)) WarpAccumulators.StoreSums(lanePlace, c, bias, operand, product, s, cFirst, split, tileOfC);
     }
 
     /// <summary>
-    /// A warp's step of the k loop: the mma instructions of its 32 x 32 quarter over the stage's depth, from the fragments
-    /// of the lane's rows <paramref name="aRow"/> (and 16 on) and columns <paramref name="bColumn"/> (and 8, 16, 24 on).
+    /// A warp's step of the k loop: the mma instructions of its block of c over the stage's depth, from the fragments
+    /// of the lane's rows <paramref name="aRow"/> (and 16, 32, 48 on, <paramref name="mmaRows"/> in all) and columns
+    /// <paramref name="bColumn"/> (and 8, 16, 24 on).
     /// </summary>
     private struct WarpProducts<TMma, TAccumulators>(TMma mma, TAccumulators accumulators, GemmSharedTiles<TMma> a, GemmSharedTiles<TMma> b,
-        int aRow, int bColumn, int laneK) : IGemmStageProduct where TMma : struct, IMmaShape where TAccumulators : struct, IWarpAccumulators
+        int aRow, int bColumn, int laneK, int mmaRows, int depth) : IGemmStageProduct
+        where TMma : struct, IMmaShape where TAccumulators : struct, IWarpAccumulators
     {
         public TAccumulators Accumulators = accumulators;
 
@@ -95,14 +105,39 @@ public static class GemmTensorCoreKernel
         {
             var (tileA, tileB) = (a.Buffer(buffer), b.Buffer(buffer));
             long aWord = mma.Word(aRow, 0) + laneK, bWord = mma.Word(bColumn, 0) + laneK;
-            for (int k = 0; k < Depth; k += mma.Depth)
+            for (int k = 0; k < depth; k += mma.Depth)
             {
                 long aAt = aWord + mma.Word(0, k), bAt = bWord + mma.Word(0, k);
-                Accumulators.Multiply(mma, mma.LoadA(tileA, aAt), mma.LoadA(tileA, aAt + mma.Word(16, 0)),
-                    mma.LoadB(tileB, bAt), mma.LoadB(tileB, bAt + mma.Word(8, 0)),
-                    mma.LoadB(tileB, bAt + mma.Word(16, 0)), mma.LoadB(tileB, bAt + mma.Word(24, 0)));
+                bool fourRows = mmaRows == 4;
+                var fragments = new WarpFragments
+                {
+                    A0 = mma.LoadA(tileA, aAt),
+                    A1 = mma.LoadA(tileA, aAt + mma.Word(16, 0)),
+                    A2 = fourRows ? mma.LoadA(tileA, aAt + mma.Word(32, 0)) : default,
+                    A3 = fourRows ? mma.LoadA(tileA, aAt + mma.Word(48, 0)) : default,
+                    B0 = mma.LoadB(tileB, bAt),
+                    B1 = mma.LoadB(tileB, bAt + mma.Word(8, 0)),
+                    B2 = mma.LoadB(tileB, bAt + mma.Word(16, 0)),
+                    B3 = mma.LoadB(tileB, bAt + mma.Word(24, 0)),
+                };
+                Accumulators.Multiply(mma, mmaRows, fragments);
             }
         }
+    }
+
+    /// <summary>
+    /// A warp's fragments of one mma step: a's for its 16-row mma tiles A0 to A3 (A2, A3 only in a 64-row block) and b's
+    /// for its 8-column mma tiles B0 to B3.
+    /// </summary>
+    internal struct WarpFragments
+    {
+        public Fragment A0, A1, A2, A3, B0, B1, B2, B3;
+
+        /// <summary>a's fragment of mma row <paramref name="row"/>.</summary>
+        public readonly Fragment A(int row) => row == 0 ? A0 : row == 1 ? A1 : row == 2 ? A2 : A3;
+
+        /// <summary>b's fragment of mma column <paramref name="column"/>.</summary>
+        public readonly Fragment B(int column) => column == 0 ? B0 : column == 1 ? B1 : column == 2 ? B2 : B3;
     }
 
     /// <summary>An operand of one mma: four 32-bit registers of a (16 x k) or two of b (k x 8); R2, R3 unused for b.</summary>
@@ -134,7 +169,7 @@ public static class GemmTensorCoreKernel
         /// <summary>The b fragment of lane (r, q) of an 8-column mma tile at k0, from <paramref name="word"/> = Word(the lane's column r, k0) + q.</summary>
         Fragment LoadB(ArrayView<float> tile, long word);
 
-        /// <summary>Accumulator tile <paramref name="tile"/> (0 to 7: row 16 (tile / 4), column 8 (tile % 4)) += a b on the tensor cores.</summary>
+        /// <summary>Accumulator tile <paramref name="tile"/> (0 to 15: row 16 (tile / 4), column 8 (tile % 4)) += a b on the tensor cores.</summary>
         void Mma(int tile, Fragment a, Fragment b);
 
         /// <summary>
@@ -150,12 +185,15 @@ public static class GemmTensorCoreKernel
     }
 
     /// <summary>
-    /// m16n8k8, TF32 operands (a TF32-rounded float is its own register). PTX ISA fragment layout: a0 (r, q),
-    /// a1 (r+8, q), a2 (r, q+4), a3 (r+8, q+4); b0 (k q, column r), b1 (k q+4, column r).
+    /// m16n8k8, TF32 operands (a TF32-rounded float is its own register), staged <paramref name="stageDepth"/> k deep.
+    /// PTX ISA fragment layout: a0 (r, q), a1 (r+8, q), a2 (r, q+4), a3 (r+8, q+4); b0 (k q, column r), b1 (k q+4, column r).
     /// </summary>
-    internal readonly struct Tf32Mma : IMmaShape
+    internal readonly struct Tf32Mma(int stageDepth) : IMmaShape
     {
         public int Depth => 8;
+
+        /// <summary>fp32 words per staged row: the stage's k, and 4 more so that fragment loads hit distinct banks.</summary>
+        private int RowStride => stageDepth + 4;
 
         /// <summary>fp32 words, rows padded by 4.</summary>
         public int Word(int outer, int k) => outer * RowStride + k;
@@ -192,6 +230,14 @@ public static class GemmTensorCoreKernel
                 case 5: CudaAsm.Emit("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {gemm_acc20,gemm_acc21,gemm_acc22,gemm_acc23}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc20,gemm_acc21,gemm_acc22,gemm_acc23};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
                 case 6: CudaAsm.Emit("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {gemm_acc24,gemm_acc25,gemm_acc26,gemm_acc27}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc24,gemm_acc25,gemm_acc26,gemm_acc27};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
                 case 7: CudaAsm.Emit("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {gemm_acc28,gemm_acc29,gemm_acc30,gemm_acc31}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc28,gemm_acc29,gemm_acc30,gemm_acc31};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
+                case 8: CudaAsm.Emit("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {gemm_acc32,gemm_acc33,gemm_acc34,gemm_acc35}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc32,gemm_acc33,gemm_acc34,gemm_acc35};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
+                case 9: CudaAsm.Emit("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {gemm_acc36,gemm_acc37,gemm_acc38,gemm_acc39}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc36,gemm_acc37,gemm_acc38,gemm_acc39};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
+                case 10: CudaAsm.Emit("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {gemm_acc40,gemm_acc41,gemm_acc42,gemm_acc43}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc40,gemm_acc41,gemm_acc42,gemm_acc43};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
+                case 11: CudaAsm.Emit("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {gemm_acc44,gemm_acc45,gemm_acc46,gemm_acc47}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc44,gemm_acc45,gemm_acc46,gemm_acc47};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
+                case 12: CudaAsm.Emit("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {gemm_acc48,gemm_acc49,gemm_acc50,gemm_acc51}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc48,gemm_acc49,gemm_acc50,gemm_acc51};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
+                case 13: CudaAsm.Emit("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {gemm_acc52,gemm_acc53,gemm_acc54,gemm_acc55}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc52,gemm_acc53,gemm_acc54,gemm_acc55};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
+                case 14: CudaAsm.Emit("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {gemm_acc56,gemm_acc57,gemm_acc58,gemm_acc59}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc56,gemm_acc57,gemm_acc58,gemm_acc59};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
+                case 15: CudaAsm.Emit("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {gemm_acc60,gemm_acc61,gemm_acc62,gemm_acc63}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc60,gemm_acc61,gemm_acc62,gemm_acc63};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
             }
         }
 
@@ -239,15 +285,15 @@ public static class GemmTensorCoreKernel
     }
 
     /// <summary>
-    /// m16n8k16, BF16 operands, two per register (the lower k in the low half). PTX ISA fragment layout: a0 (r, 2q..2q+1),
+    /// m16n8k16, BF16 operands, two per register (the lower k in the low half), staged <paramref name="stageDepth"/> k deep. PTX ISA fragment layout: a0 (r, 2q..2q+1),
     /// a1 (r+8, 2q..), a2 (r, 2q+8..), a3 (r+8, 2q+8..); b0 (k 2q..2q+1, column r), b1 (k 2q+8..2q+9, column r).
     /// </summary>
-    internal readonly struct Bf16Mma<TPacking> : IMmaShape where TPacking : struct, IBf16Packing
+    internal readonly struct Bf16Mma<TPacking>(int stageDepth) : IMmaShape where TPacking : struct, IBf16Packing
     {
         public int Depth => 16;
 
         /// <summary>32-bit words per staged row: the stage's k in pairs, and 4 more so that fragment loads hit distinct banks.</summary>
-        private const int WordPitch = GemmTensorCoreKernel.Depth / 2 + 4;
+        private int WordPitch => stageDepth / 2 + 4;
 
         /// <summary>
         /// The BF16 value (the high half of the rounded float) as the 16-bit half k of row <paramref name="outer"/>: the
@@ -300,6 +346,14 @@ public static class GemmTensorCoreKernel
                 case 5: CudaAsm.Emit("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {gemm_acc20,gemm_acc21,gemm_acc22,gemm_acc23}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc20,gemm_acc21,gemm_acc22,gemm_acc23};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
                 case 6: CudaAsm.Emit("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {gemm_acc24,gemm_acc25,gemm_acc26,gemm_acc27}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc24,gemm_acc25,gemm_acc26,gemm_acc27};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
                 case 7: CudaAsm.Emit("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {gemm_acc28,gemm_acc29,gemm_acc30,gemm_acc31}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc28,gemm_acc29,gemm_acc30,gemm_acc31};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
+                case 8: CudaAsm.Emit("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {gemm_acc32,gemm_acc33,gemm_acc34,gemm_acc35}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc32,gemm_acc33,gemm_acc34,gemm_acc35};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
+                case 9: CudaAsm.Emit("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {gemm_acc36,gemm_acc37,gemm_acc38,gemm_acc39}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc36,gemm_acc37,gemm_acc38,gemm_acc39};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
+                case 10: CudaAsm.Emit("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {gemm_acc40,gemm_acc41,gemm_acc42,gemm_acc43}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc40,gemm_acc41,gemm_acc42,gemm_acc43};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
+                case 11: CudaAsm.Emit("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {gemm_acc44,gemm_acc45,gemm_acc46,gemm_acc47}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc44,gemm_acc45,gemm_acc46,gemm_acc47};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
+                case 12: CudaAsm.Emit("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {gemm_acc48,gemm_acc49,gemm_acc50,gemm_acc51}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc48,gemm_acc49,gemm_acc50,gemm_acc51};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
+                case 13: CudaAsm.Emit("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {gemm_acc52,gemm_acc53,gemm_acc54,gemm_acc55}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc52,gemm_acc53,gemm_acc54,gemm_acc55};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
+                case 14: CudaAsm.Emit("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {gemm_acc56,gemm_acc57,gemm_acc58,gemm_acc59}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc56,gemm_acc57,gemm_acc58,gemm_acc59};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
+                case 15: CudaAsm.Emit("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {gemm_acc60,gemm_acc61,gemm_acc62,gemm_acc63}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc60,gemm_acc61,gemm_acc62,gemm_acc63};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
             }
         }
 
@@ -310,27 +364,33 @@ public static class GemmTensorCoreKernel
     }
 
     /// <summary>
-    /// A thread's accumulators of its warp's 32 x 32 quarter of the tile, as 2 x 4 mma tiles (rows 16 (t / 4), columns
-    /// 8 (t % 4)) of 4 values each: accumulator 4 t + e is element e of mma tile t, in the mma's accumulator layout
-    /// (<see cref="WarpAccumulators.Position"/>).
+    /// A thread's accumulators of its warp's block of c, as (rows / 16) x 4 mma tiles (rows 16 (t / 4), columns 8 (t % 4))
+    /// of 4 values each: accumulator 4 t + e is element e of mma tile t, in the mma's accumulator layout
+    /// (<see cref="LaneAccumulators.Position"/>). 32 for a 32-row block, 64 for a 64-row one.
     /// </summary>
     internal interface IWarpAccumulators
     {
         /// <summary>Makes the accumulators and zeroes them (once, before the k loop; every thread of the group).</summary>
         void Declare();
 
-        /// <summary>Adds the products of the two row fragments of a with the four column fragments of b (every thread of the group).</summary>
-        void Multiply<TMma>(TMma mma, Fragment a0, Fragment a1, Fragment b0, Fragment b1, Fragment b2, Fragment b3) where TMma : struct, IMmaShape;
+        /// <summary>
+        /// Adds the products of the first <paramref name="mmaRows"/> (2 or 4) row fragments of a with the four column
+        /// fragments of b (every thread of the group).
+        /// </summary>
+        void Multiply<TMma>(TMma mma, int mmaRows, WarpFragments fragments) where TMma : struct, IMmaShape;
 
-        /// <summary>Accumulator <paramref name="index"/> (0 to 31).</summary>
+        /// <summary>Accumulator <paramref name="index"/> (0 to 63).</summary>
         float Read(int index);
     }
 
-    /// <summary>The accumulators on the tensor cores: PTX registers named gemm_acc0 to gemm_acc31, fed by mma.sync.</summary>
+    /// <summary>
+    /// The accumulators on the tensor cores: PTX registers named gemm_acc0 to gemm_acc63, fed by mma.sync (ptxas drops
+    /// those a 32-row block never uses).
+    /// </summary>
     internal readonly struct PtxWarpAccumulators : IWarpAccumulators
     {
         /// <summary>Declares the accumulator registers and zeroes them.</summary>
-        public void Declare() => CudaAsm.Emit(".reg .f32 gemm_acc<32>;" +
+        public void Declare() => CudaAsm.Emit(".reg .f32 gemm_acc<64>;" +
             "mov.f32 gemm_acc0, 0f00000000; mov.f32 gemm_acc1, 0f00000000; mov.f32 gemm_acc2, 0f00000000; mov.f32 gemm_acc3, 0f00000000;" +
             "mov.f32 gemm_acc4, 0f00000000; mov.f32 gemm_acc5, 0f00000000; mov.f32 gemm_acc6, 0f00000000; mov.f32 gemm_acc7, 0f00000000;" +
             "mov.f32 gemm_acc8, 0f00000000; mov.f32 gemm_acc9, 0f00000000; mov.f32 gemm_acc10, 0f00000000; mov.f32 gemm_acc11, 0f00000000;" +
@@ -338,14 +398,25 @@ public static class GemmTensorCoreKernel
             "mov.f32 gemm_acc16, 0f00000000; mov.f32 gemm_acc17, 0f00000000; mov.f32 gemm_acc18, 0f00000000; mov.f32 gemm_acc19, 0f00000000;" +
             "mov.f32 gemm_acc20, 0f00000000; mov.f32 gemm_acc21, 0f00000000; mov.f32 gemm_acc22, 0f00000000; mov.f32 gemm_acc23, 0f00000000;" +
             "mov.f32 gemm_acc24, 0f00000000; mov.f32 gemm_acc25, 0f00000000; mov.f32 gemm_acc26, 0f00000000; mov.f32 gemm_acc27, 0f00000000;" +
-            "mov.f32 gemm_acc28, 0f00000000; mov.f32 gemm_acc29, 0f00000000; mov.f32 gemm_acc30, 0f00000000; mov.f32 gemm_acc31, 0f00000000;");
+            "mov.f32 gemm_acc28, 0f00000000; mov.f32 gemm_acc29, 0f00000000; mov.f32 gemm_acc30, 0f00000000; mov.f32 gemm_acc31, 0f00000000;" +
+            "mov.f32 gemm_acc32, 0f00000000; mov.f32 gemm_acc33, 0f00000000; mov.f32 gemm_acc34, 0f00000000; mov.f32 gemm_acc35, 0f00000000;" +
+            "mov.f32 gemm_acc36, 0f00000000; mov.f32 gemm_acc37, 0f00000000; mov.f32 gemm_acc38, 0f00000000; mov.f32 gemm_acc39, 0f00000000;" +
+            "mov.f32 gemm_acc40, 0f00000000; mov.f32 gemm_acc41, 0f00000000; mov.f32 gemm_acc42, 0f00000000; mov.f32 gemm_acc43, 0f00000000;" +
+            "mov.f32 gemm_acc44, 0f00000000; mov.f32 gemm_acc45, 0f00000000; mov.f32 gemm_acc46, 0f00000000; mov.f32 gemm_acc47, 0f00000000;" +
+            "mov.f32 gemm_acc48, 0f00000000; mov.f32 gemm_acc49, 0f00000000; mov.f32 gemm_acc50, 0f00000000; mov.f32 gemm_acc51, 0f00000000;" +
+            "mov.f32 gemm_acc52, 0f00000000; mov.f32 gemm_acc53, 0f00000000; mov.f32 gemm_acc54, 0f00000000; mov.f32 gemm_acc55, 0f00000000;" +
+            "mov.f32 gemm_acc56, 0f00000000; mov.f32 gemm_acc57, 0f00000000; mov.f32 gemm_acc58, 0f00000000; mov.f32 gemm_acc59, 0f00000000;" +
+            "mov.f32 gemm_acc60, 0f00000000; mov.f32 gemm_acc61, 0f00000000; mov.f32 gemm_acc62, 0f00000000; mov.f32 gemm_acc63, 0f00000000;");
 
         /// <inheritdoc />
-        public void Multiply<TMma>(TMma mma, Fragment a0, Fragment a1, Fragment b0, Fragment b1, Fragment b2, Fragment b3)
-            where TMma : struct, IMmaShape
+        /// <remarks>Written out, not looped: the tile of each mma must be a constant (ILGPU unrolls no loop).</remarks>
+        public void Multiply<TMma>(TMma mma, int mmaRows, WarpFragments f) where TMma : struct, IMmaShape
         {
-            mma.Mma(0, a0, b0); mma.Mma(1, a0, b1); mma.Mma(2, a0, b2); mma.Mma(3, a0, b3);
-            mma.Mma(4, a1, b0); mma.Mma(5, a1, b1); mma.Mma(6, a1, b2); mma.Mma(7, a1, b3);
+            mma.Mma(0, f.A0, f.B0); mma.Mma(1, f.A0, f.B1); mma.Mma(2, f.A0, f.B2); mma.Mma(3, f.A0, f.B3);
+            mma.Mma(4, f.A1, f.B0); mma.Mma(5, f.A1, f.B1); mma.Mma(6, f.A1, f.B2); mma.Mma(7, f.A1, f.B3);
+            if (mmaRows == 2) return;
+            mma.Mma(8, f.A2, f.B0); mma.Mma(9, f.A2, f.B1); mma.Mma(10, f.A2, f.B2); mma.Mma(11, f.A2, f.B3);
+            mma.Mma(12, f.A3, f.B0); mma.Mma(13, f.A3, f.B1); mma.Mma(14, f.A3, f.B2); mma.Mma(15, f.A3, f.B3);
         }
 
         /// <summary>Accumulator register <paramref name="index"/> (each read is an inline mov with one out operand).</summary>
@@ -382,7 +453,39 @@ public static class GemmTensorCoreKernel
             28 => Read28(),
             29 => Read29(),
             30 => Read30(),
-            _ => Read31(),
+            31 => Read31(),
+            32 => Read32(),
+            33 => Read33(),
+            34 => Read34(),
+            35 => Read35(),
+            36 => Read36(),
+            37 => Read37(),
+            38 => Read38(),
+            39 => Read39(),
+            40 => Read40(),
+            41 => Read41(),
+            42 => Read42(),
+            43 => Read43(),
+            44 => Read44(),
+            45 => Read45(),
+            46 => Read46(),
+            47 => Read47(),
+            48 => Read48(),
+            49 => Read49(),
+            50 => Read50(),
+            51 => Read51(),
+            52 => Read52(),
+            53 => Read53(),
+            54 => Read54(),
+            55 => Read55(),
+            56 => Read56(),
+            57 => Read57(),
+            58 => Read58(),
+            59 => Read59(),
+            60 => Read60(),
+            61 => Read61(),
+            62 => Read62(),
+            _ => Read63(),
         };
 
         private static float Read0() { CudaAsm.Emit("mov.f32 %0, gemm_acc0;", out float value); return value; }
@@ -417,6 +520,59 @@ public static class GemmTensorCoreKernel
         private static float Read29() { CudaAsm.Emit("mov.f32 %0, gemm_acc29;", out float value); return value; }
         private static float Read30() { CudaAsm.Emit("mov.f32 %0, gemm_acc30;", out float value); return value; }
         private static float Read31() { CudaAsm.Emit("mov.f32 %0, gemm_acc31;", out float value); return value; }
+        private static float Read32() { CudaAsm.Emit("mov.f32 %0, gemm_acc32;", out float value); return value; }
+        private static float Read33() { CudaAsm.Emit("mov.f32 %0, gemm_acc33;", out float value); return value; }
+        private static float Read34() { CudaAsm.Emit("mov.f32 %0, gemm_acc34;", out float value); return value; }
+        private static float Read35() { CudaAsm.Emit("mov.f32 %0, gemm_acc35;", out float value); return value; }
+        private static float Read36() { CudaAsm.Emit("mov.f32 %0, gemm_acc36;", out float value); return value; }
+        private static float Read37() { CudaAsm.Emit("mov.f32 %0, gemm_acc37;", out float value); return value; }
+        private static float Read38() { CudaAsm.Emit("mov.f32 %0, gemm_acc38;", out float value); return value; }
+        private static float Read39() { CudaAsm.Emit("mov.f32 %0, gemm_acc39;", out float value); return value; }
+        private static float Read40() { CudaAsm.Emit("mov.f32 %0, gemm_acc40;", out float value); return value; }
+        private static float Read41() { CudaAsm.Emit("mov.f32 %0, gemm_acc41;", out float value); return value; }
+        private static float Read42() { CudaAsm.Emit("mov.f32 %0, gemm_acc42;", out float value); return value; }
+        private static float Read43() { CudaAsm.Emit("mov.f32 %0, gemm_acc43;", out float value); return value; }
+        private static float Read44() { CudaAsm.Emit("mov.f32 %0, gemm_acc44;", out float value); return value; }
+        private static float Read45() { CudaAsm.Emit("mov.f32 %0, gemm_acc45;", out float value); return value; }
+        private static float Read46() { CudaAsm.Emit("mov.f32 %0, gemm_acc46;", out float value); return value; }
+        private static float Read47() { CudaAsm.Emit("mov.f32 %0, gemm_acc47;", out float value); return value; }
+        private static float Read48() { CudaAsm.Emit("mov.f32 %0, gemm_acc48;", out float value); return value; }
+        private static float Read49() { CudaAsm.Emit("mov.f32 %0, gemm_acc49;", out float value); return value; }
+        private static float Read50() { CudaAsm.Emit("mov.f32 %0, gemm_acc50;", out float value); return value; }
+        private static float Read51() { CudaAsm.Emit("mov.f32 %0, gemm_acc51;", out float value); return value; }
+        private static float Read52() { CudaAsm.Emit("mov.f32 %0, gemm_acc52;", out float value); return value; }
+        private static float Read53() { CudaAsm.Emit("mov.f32 %0, gemm_acc53;", out float value); return value; }
+        private static float Read54() { CudaAsm.Emit("mov.f32 %0, gemm_acc54;", out float value); return value; }
+        private static float Read55() { CudaAsm.Emit("mov.f32 %0, gemm_acc55;", out float value); return value; }
+        private static float Read56() { CudaAsm.Emit("mov.f32 %0, gemm_acc56;", out float value); return value; }
+        private static float Read57() { CudaAsm.Emit("mov.f32 %0, gemm_acc57;", out float value); return value; }
+        private static float Read58() { CudaAsm.Emit("mov.f32 %0, gemm_acc58;", out float value); return value; }
+        private static float Read59() { CudaAsm.Emit("mov.f32 %0, gemm_acc59;", out float value); return value; }
+        private static float Read60() { CudaAsm.Emit("mov.f32 %0, gemm_acc60;", out float value); return value; }
+        private static float Read61() { CudaAsm.Emit("mov.f32 %0, gemm_acc61;", out float value); return value; }
+        private static float Read62() { CudaAsm.Emit("mov.f32 %0, gemm_acc62;", out float value); return value; }
+        private static float Read63() { CudaAsm.Emit("mov.f32 %0, gemm_acc63;", out float value); return value; }
+    }
+
+    /// <summary>
+    /// Where a thread's accumulators go in c: (<paramref name="Row"/>, <paramref name="Col"/>) is its first element of
+    /// mma tile 0, <paramref name="Count"/> its accumulators (its warp's rows, <see cref="ITensorCoreTile.WarpRows"/>),
+    /// <paramref name="Thread"/> its index in a group of <paramref name="Threads"/>.
+    /// </summary>
+    internal readonly record struct LaneAccumulators(int Row, int Col, int Count, int Thread, int Threads)
+    {
+        /// <summary>
+        /// Where accumulator <paramref name="index"/> is in c: element e of mma tile t is at (Row + 16 (t / 4) + 8 (e / 2),
+        /// Col + 8 (t % 4) + e % 2), the mma's accumulator layout.
+        /// </summary>
+        public (int Row, int Col) Position(int index)
+        {
+            int tile = index / 4, element = index % 4;
+            return (Row + 16 * (tile / 4) + 8 * (element / 2), Col + 8 * (tile % 4) + element % 2);
+        }
+
+        /// <summary>Accumulator <paramref name="index"/>'s slot among the partial sums of part <paramref name="part"/> of tile <paramref name="tile"/> of c.</summary>
+        public long PartialIndex(GemmSplitK split, long tile, int part, int index) => split.PartialIndex(tile, part, index, Count, Thread, Threads);
     }
 
     /// <summary>Where each accumulator goes in c, through the epilogue, whole or as one part of a split k.</summary>
@@ -426,20 +582,20 @@ public static class GemmTensorCoreKernel
         /// With k split: writes every accumulator to the group's part of the partials (<see cref="GemmSplitK"/>) and tells
         /// whether this group is the last of tile <paramref name="tile"/>'s parts to arrive (then it stores the sums).
         /// </summary>
-        public static bool ArrivesLast<TAccumulators>(TAccumulators accumulators, GemmSplitK split, long tile, int part, int thread)
+        public static bool ArrivesLast<TAccumulators>(TAccumulators accumulators, LaneAccumulators lane, GemmSplitK split, long tile, int part)
             where TAccumulators : struct, IWarpAccumulators
         {
-            for (int index = 0; index < 32; index++) split.Partials[split.PartialIndex(tile, part, index, 32, thread, Threads)] = accumulators.Read(index);
+            for (int index = 0; index < lane.Count; index++) split.Partials[lane.PartialIndex(split, tile, part, index)] = accumulators.Read(index);
             return LastArrival.ArrivesLast(split.Arrivals, tile, split.Parts);
         }
 
-        /// <summary>Stores every accumulator through the epilogue; (row, col) is the lane's first element of tile 0.</summary>
-        public static void Store<TAccumulators>(TAccumulators accumulators, ArrayView<float> c, ArrayView<float> bias, ArrayView<float> operand,
-            ArrayView<float> product, GemmShape s, long cFirst, int row, int col) where TAccumulators : struct, IWarpAccumulators
+        /// <summary>Stores every accumulator through the epilogue.</summary>
+        public static void Store<TAccumulators>(TAccumulators accumulators, LaneAccumulators lane, ArrayView<float> c, ArrayView<float> bias,
+            ArrayView<float> operand, ArrayView<float> product, GemmShape s, long cFirst) where TAccumulators : struct, IWarpAccumulators
         {
-            for (int index = 0; index < 32; index++)
+            for (int index = 0; index < lane.Count; index++)
             {
-                var (r, q) = Position(index, row, col);
+                var (r, q) = lane.Position(index);
                 float sum = accumulators.Read(index);
                 if (r < s.M && q < s.N) GemmEpilogueStage.Store(c, bias, operand, product, s, cFirst, r, q, sum);
             }
@@ -449,25 +605,65 @@ public static class GemmTensorCoreKernel
         /// Stores the sum over the parts of k of every accumulator through the epilogue (by the group that arrived last,
         /// <see cref="ArrivesLast"/>), then resets the tile's arrival counter.
         /// </summary>
-        public static void StoreSums(ArrayView<float> c, ArrayView<float> bias, ArrayView<float> operand, ArrayView<float> product,
-            GemmShape s, long cFirst, int row, int col, GemmSplitK split, long tileOfC, int thread)
+        public static void StoreSums(LaneAccumulators lane, ArrayView<float> c, ArrayView<float> bias, ArrayView<float> operand, ArrayView<float> product,
+            GemmShape s, long cFirst, GemmSplitK split, long tileOfC)
         {
-            for (int index = 0; index < 32; index++)
+            for (int index = 0; index < lane.Count; index++)
             {
-                var (r, q) = Position(index, row, col);
-                if (r < s.M && q < s.N) GemmEpilogueStage.Store(c, bias, operand, product, s, cFirst, r, q, split.Total(tileOfC, index, 32, thread, Threads));
+                var (r, q) = lane.Position(index);
+                if (r < s.M && q < s.N) GemmEpilogueStage.Store(c, bias, operand, product, s, cFirst, r, q, split.Total(tileOfC, index, lane.Count, lane.Thread, lane.Threads));
             }
             LastArrival.Reset(split.Arrivals, tileOfC);
         }
-
-        /// <summary>
-        /// Where accumulator <paramref name="index"/> is in c: element e of mma tile t is at (row + 16 (t / 4) + 8 (e / 2),
-        /// col + 8 (t % 4) + e % 2), the mma's accumulator layout.
-        /// </summary>
-        private static (int Row, int Col) Position(int index, int row, int col)
-        {
-            int tile = index / 4, element = index % 4;
-            return (row + 16 * (tile / 4) + 8 * (element / 2), col + 8 * (tile % 4) + element % 2);
-        }
     }
+}
+
+/// <summary>
+/// A tile configuration of <see cref="GemmTensorCoreKernel"/>: a group computes <see cref="Size"/> x <see cref="Size"/>
+/// elements of c, each warp a <see cref="WarpRows"/> x 32 block of them, and stages op(a) and op(b) <see cref="Depth"/>
+/// k at a time. The kernel is specialised per configuration (a struct type argument), so every size is a constant in it.
+/// </summary>
+public interface ITensorCoreTile
+{
+    /// <summary>Rows and columns of c per group.</summary>
+    int Size { get; }
+
+    /// <summary>Rows of a warp's block of c (16 per mma tile; its columns are 32, 4 mma tiles), and a thread's accumulators.</summary>
+    int WarpRows { get; }
+
+    /// <summary>The k depth of a stage of op(a) and op(b) in shared memory.</summary>
+    int Depth { get; }
+}
+
+/// <summary>
+/// 64 x 64 tiles of c, 4 warps of 32 x 32, stages 32 deep (36 KB of shared memory): fits small products, and the
+/// default.
+/// </summary>
+public readonly struct TensorCoreTile64x64 : ITensorCoreTile
+{
+    /// <inheritdoc />
+    public int Size => 64;
+
+    /// <inheritdoc />
+    public int WarpRows => 32;
+
+    /// <inheritdoc />
+    public int Depth => 32;
+}
+
+/// <summary>
+/// 128 x 128 tiles of c, 8 warps of 64 x 32, stages 16 deep (40 KB of shared memory: 32 deep would pass the 48 KB of
+/// static shared memory): per mma, half the staging of 64 x 64 and three quarters of its fragment loads, at 64
+/// accumulators a thread.
+/// </summary>
+public readonly struct TensorCoreTile128x128 : ITensorCoreTile
+{
+    /// <inheritdoc />
+    public int Size => 128;
+
+    /// <inheritdoc />
+    public int WarpRows => 64;
+
+    /// <inheritdoc />
+    public int Depth => 16;
 }

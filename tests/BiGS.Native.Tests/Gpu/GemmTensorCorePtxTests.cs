@@ -7,26 +7,37 @@ namespace BiGS.Native.Tests.Gpu;
 
 /// <summary>
 /// The tensor-core GEMM kernels compiled to PTX by ILGPU's PTX backend for Ampere (sm_80) and Hopper (sm_90) without a
-/// device: they compile, their <c>mma.sync</c> instructions are there (8 per k-slice: 2 x 4 tiles per warp) and name
-/// the accumulator registers directly, with no local-memory traffic around them, and the split-k protocol is there. Their numerics run only on a CUDA device
-/// (<see cref="GemmEpilogueCudaTests"/>).
+/// device, with each tile configuration: they compile, their <c>mma.sync</c> instructions are there (8 per k-slice for
+/// 2 x 4 mma tiles per warp, 16 for 4 x 4) and name the accumulator registers directly, with no local-memory traffic
+/// around them, and the split-k protocol is there. Their numerics run on a CUDA device (<see cref="GemmEpilogueCudaTests"/>)
+/// and, with the mma emulated, in CI (<see cref="GemmEpilogueEmulatedMmaTests"/>, <see cref="GemmTileConfigurationEmulatedMmaTests"/>).
 /// </summary>
 public class GemmTensorCorePtxTests
 {
-    [Theory]
-    [InlineData(nameof(GemmTensorCoreKernel.Tf32), 80, "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32")]
-    [InlineData(nameof(GemmTensorCoreKernel.Bf16), 80, "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32")]
-    [InlineData(nameof(GemmTensorCoreKernel.Tf32), 90, "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32")]
-    [InlineData(nameof(GemmTensorCoreKernel.Bf16), 90, "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32")]
-    public void Kernel_compiles_to_ptx_with_its_mma_instructions(string kernel, int architecture, string mma)
+    /// <summary>Each tensor-core kernel with each tile configuration.</summary>
+    public static TheoryData<string, Type> KernelsAndTiles() => new()
     {
-        string ptx = KernelPtx.Compile(typeof(GemmTensorCoreKernel).GetMethod(kernel)!, architecture);
+        { nameof(GemmTensorCoreKernel.Tf32), typeof(TensorCoreTile64x64) },
+        { nameof(GemmTensorCoreKernel.Bf16), typeof(TensorCoreTile64x64) },
+        { nameof(GemmTensorCoreKernel.Tf32), typeof(TensorCoreTile128x128) },
+        { nameof(GemmTensorCoreKernel.Bf16), typeof(TensorCoreTile128x128) },
+    };
+
+    [Theory]
+    [InlineData(nameof(GemmTensorCoreKernel.Tf32), typeof(TensorCoreTile64x64), 80, "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32")]
+    [InlineData(nameof(GemmTensorCoreKernel.Bf16), typeof(TensorCoreTile64x64), 80, "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32")]
+    [InlineData(nameof(GemmTensorCoreKernel.Tf32), typeof(TensorCoreTile128x128), 90, "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32")]
+    [InlineData(nameof(GemmTensorCoreKernel.Bf16), typeof(TensorCoreTile128x128), 90, "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32")]
+    public void Kernel_compiles_to_ptx_with_its_mma_instructions(string kernel, Type tile, int architecture, string mma)
+    {
+        string ptx = Compile(kernel, tile, architecture);
         // ILGPU 1.5.3 targets sm_80 when asked for sm_90 (PTX for sm_80 runs on sm_90).
         int target = int.Parse(Regex.Match(ptx, @"\.target sm_(\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
         Assert.InRange(target, 80, architecture);
         var lines = ptx.Split('\n');
         var mmaLines = Enumerable.Range(0, lines.Length).Where(i => lines[i].Contains(mma, StringComparison.Ordinal)).ToArray();
-        Assert.True(mmaLines.Length > 0 && mmaLines.Length % 8 == 0, $"{kernel}: {mmaLines.Length} '{mma}' in the PTX, expected a multiple of 8");
+        int perStep = MmaPerStep(tile);
+        Assert.True(mmaLines.Length > 0 && mmaLines.Length % perStep == 0, $"{kernel}: {mmaLines.Length} '{mma}' in the PTX, expected a multiple of {perStep}");
         foreach (int i in mmaLines)
         {
             Assert.Contains("{gemm_acc", lines[i], StringComparison.Ordinal);
@@ -66,21 +77,29 @@ public class GemmTensorCorePtxTests
 
     /// <summary>
     /// Each fragment register is one 32-bit shared load in both precisions (BF16 pairs are packed in shared memory as the
-    /// mma takes them): a warp's k-step loads 2 a fragments of 4 registers and 4 b fragments of 2 for its 8 mma.sync, so
-    /// 2 loads per mma, and one more in the kernel (split k's arrival flag). Each fragment load's address is a 64-bit
-    /// word index times 4 plus the tile, so that ptxas folds the index's constant part into the load.
+    /// mma takes them): a warp's k-step loads its a fragments of 4 registers (2 or 4) and 4 b fragments of 2 for its mma
+    /// (8 or 16), so 2 loads per mma with 64 x 64 tiles and 1.5 with 128 x 128, and one more in the kernel (split k's
+    /// arrival flag). Each fragment load's address is a 64-bit word index times 4 plus the tile, so that ptxas folds the
+    /// index's constant part into the load.
     /// </summary>
     [Theory]
-    [InlineData(nameof(GemmTensorCoreKernel.Tf32))]
-    [InlineData(nameof(GemmTensorCoreKernel.Bf16))]
-    public void Tensor_core_kernels_load_each_fragment_register_with_one_shared_load(string kernel)
+    [MemberData(nameof(KernelsAndTiles))]
+    public void Tensor_core_kernels_load_each_fragment_register_with_one_shared_load(string kernel, Type tile)
     {
-        string ptx = KernelPtx.Compile(typeof(GemmTensorCoreKernel).GetMethod(kernel)!, 80);
+        string ptx = Compile(kernel, tile, 80);
         int mma = Regex.Matches(ptx, @"mma\.sync").Count, loads = Regex.Matches(ptx, @"ld\.shared\.(f32|b32|u32)").Count;
-        Assert.Equal(8, mma);
-        Assert.Equal(2 * mma + 1, loads);
-        Assert.Equal(2 * mma, LoadsFromA64BitIndex(ptx, @"ld\.shared\.(f32|b32|u32)"));
+        int mmaRows = MmaPerStep(tile) / 4, fragmentLoads = 4 * mmaRows + 2 * 4;
+        Assert.Equal(MmaPerStep(tile), mma);
+        Assert.Equal(fragmentLoads + 1, loads);
+        Assert.Equal(fragmentLoads, LoadsFromA64BitIndex(ptx, @"ld\.shared\.(f32|b32|u32)"));
     }
+
+    /// <summary><paramref name="kernel"/> of <see cref="GemmTensorCoreKernel"/> with tile configuration <paramref name="tile"/>, in PTX.</summary>
+    private static string Compile(string kernel, Type tile, int architecture) =>
+        KernelPtx.Compile(typeof(GemmTensorCoreKernel).GetMethod(kernel)!.MakeGenericMethod(tile), architecture);
+
+    /// <summary>A warp's mma per k-step: 4 columns of mma tiles by WarpRows / 16 rows.</summary>
+    private static int MmaPerStep(Type tile) => 4 * ((ITensorCoreTile)Activator.CreateInstance(tile)!).WarpRows / 16;
 
     /// <summary>
     /// The loads matching <paramref name="load"/> whose address the line before computes from a 64-bit index
@@ -100,19 +119,20 @@ public class GemmTensorCorePtxTests
     /// for each of the four 64-bit vector stores), not with <see cref="GemmRounding.ToBf16"/>'s arithmetic (whose
     /// + 0x7FFF would show as 32767).
     /// </summary>
-    [Fact]
-    public void Bf16_kernel_rounds_and_packs_its_operands_with_the_conversion_instruction()
+    [Theory]
+    [InlineData(typeof(TensorCoreTile64x64))]
+    [InlineData(typeof(TensorCoreTile128x128))]
+    public void Bf16_kernel_rounds_and_packs_its_operands_with_the_conversion_instruction(Type tile)
     {
-        string ptx = KernelPtx.Compile(typeof(GemmTensorCoreKernel).GetMethod(nameof(GemmTensorCoreKernel.Bf16))!, 80);
+        string ptx = Compile(nameof(GemmTensorCoreKernel.Bf16), tile, 80);
         Assert.True(Regex.Matches(ptx, @"cvt\.rn\.bf16x2\.f32").Count >= 8, "fewer than 8 cvt.rn.bf16x2.f32");
         Assert.DoesNotContain("32767", ptx, StringComparison.Ordinal);
     }
 
     [Theory]
-    [InlineData(nameof(GemmTensorCoreKernel.Tf32))]
-    [InlineData(nameof(GemmTensorCoreKernel.Bf16))]
-    public void Tensor_core_kernels_stage_with_vector_loads_and_stores(string kernel) =>
-        AssertVectorStaging(KernelPtx.Compile(typeof(GemmTensorCoreKernel).GetMethod(kernel)!, 80), kernel);
+    [MemberData(nameof(KernelsAndTiles))]
+    public void Tensor_core_kernels_stage_with_vector_loads_and_stores(string kernel, Type tile) =>
+        AssertVectorStaging(Compile(kernel, tile, 80), kernel);
 
     [Theory]
     [InlineData(nameof(GemmTensorCoreAsyncKernel.Tf32), 90, "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32", "cvt.rna.tf32.f32", 4)]

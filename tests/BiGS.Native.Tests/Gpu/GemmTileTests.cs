@@ -146,13 +146,15 @@ public class GemmTileTunerTests
         // 16384 x 768 with 64 x 64 tiles: 3072 groups of 64 threads, 196608 of the 270336; split in 2 they would not fit
         Assert.Equal("64x64 128x64 64x128 128x128", Names(forward with { M = 16384 }));
         Assert.Equal("64x64 64x64/k2 128x64 128x64/k2 64x128 64x128/k2 128x128 128x128/k2", Names(forward with { K = 300 }));
-        // the tensor-core kernel: one 64 x 64 tile of 128 threads, so 192 groups for the forward product
-        Assert.Equal("64x64 64x64/k2 64x64/k4", string.Join(" ", GemmPlans.Candidates(forward, [GemmTile.Tile64x64], h200, groupThreads: 128)));
+        // the tensor-core kernel: 64 x 64 tiles of 128 threads (192 groups for the forward product) and 128 x 128 tiles
+        // of 256 (48 groups)
+        Assert.Equal("64x64 64x64/k2 64x64/k4 128x128 128x128/k2 128x128/k4", string.Join(" ", GemmPlans.Candidates(forward,
+            GemmTensorCoreKernel.Tiles, h200, tile => GemmTensorCoreKernel.Threads(GemmTensorCoreKernel.TileFor(tile)))));
     }
 
     /// <summary>
     /// Each kernel's stages fit the staging registers (at most four slots of four floats per operand and thread):
-    /// the SIMT tiles' op(a) and op(b) stages of 16 along k, and the tensor-core kernel's of 32.
+    /// the SIMT tiles' op(a) and op(b) stages of 16 along k, and the tensor-core tiles' of 32 (64 x 64) and 16 (128 x 128).
     /// </summary>
     [Fact]
     public void Every_stage_fits_the_staging_registers()
@@ -160,7 +162,8 @@ public class GemmTileTunerTests
         foreach (var tile in GemmTiles.All)
             foreach (int outer in new[] { GemmTiles.Rows(tile), GemmTiles.Columns(tile) })
                 Assert.InRange(StagedRegisters.Slots(outer, GemmKernel.Depth, GemmTiles.Threads(tile)), 1, StagedRegisters.MaxSlots);
-        Assert.InRange(StagedRegisters.Slots(GemmTensorCoreKernel.Tile, GemmTensorCoreKernel.Depth, GemmTensorCoreKernel.Threads), 1, StagedRegisters.MaxSlots);
+        foreach (ITensorCoreTile tile in new ITensorCoreTile[] { new TensorCoreTile64x64(), new TensorCoreTile128x128() })
+            Assert.InRange(StagedRegisters.Slots(tile.Size, tile.Depth, GemmTensorCoreKernel.Threads(tile)), 1, StagedRegisters.MaxSlots);
     }
 
     [Theory]
@@ -248,6 +251,17 @@ public sealed class GemmTileConfigurationIlgpuCpuTests(WideCpuAccelerator accele
 {
     /// <inheritdoc />
     protected override Device Device => accelerator.Device;
+}
+
+/// <summary>
+/// On CUDA: every SIMT tile configuration, and tf32 and bf16 on the tensor-core kernel (sm_80+) with its two tiles (a
+/// 128x128 plan runs the 128 x 128 one, the others the 64 x 64 one), k whole and split.
+/// </summary>
+[GpuTarget(DeviceKind.Cuda)]
+public sealed class GemmTileConfigurationCudaTests : GemmTileConfigurationTests
+{
+    /// <inheritdoc />
+    protected override Device Device => TestDevices.For(GetType());
 }
 
 /// <summary>

@@ -96,7 +96,7 @@ public class KernelPtxTests
     [InlineData(typeof(ColumnTileKernels), nameof(ColumnTileKernels.BiasGeluBackward), typeof(GeluTanhFunction), true)]
     [InlineData(typeof(ColumnTileKernels), nameof(ColumnTileKernels.GatedGeluBackward), typeof(GeluTanhFunction), true)]
     [InlineData(typeof(GemmKernel), nameof(GemmKernel.Sgemm), typeof(GemmTile64x64), true)]
-    [InlineData(typeof(GemmTensorCoreKernel), nameof(GemmTensorCoreKernel.Tf32), null, true)]
+    [InlineData(typeof(GemmTensorCoreKernel), nameof(GemmTensorCoreKernel.Tf32), typeof(TensorCoreTile64x64), true)]
     public void Tanh_activations_use_the_exponential_not_the_approximate_tanh(Type kernels, string kernel, Type? argument, bool explicitlyGrouped)
     {
         var method = kernels.GetMethod(kernel)!;
