@@ -35,7 +35,8 @@
 #   GEMM_SIZES="--tokens 16 --hidden 32 --inner 64 --vocabulary 96 --rounds 1 --launches 1" bash bench/gpu/run-all.sh
 # To run the Nsight Compute parts' commands as well, put a stand-in `ncu` first on PATH that runs the command after its
 # options (`while [ "$1" != dotnet ]; do shift; done; exec "$@"`), leave out NCU=none and add
-# NCU_GEMM_SIZES="$GEMM_SIZES" NCU_FP32_TILE=64x64 (the CPU accelerator runs no group of 256 threads).
+# NCU_GEMM_SIZES="$GEMM_SIZES" NCU_FP32_TILE=64x64 NCU_TC_TILE=64x64 (the shared CPU accelerator runs no group of 256
+# threads).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 OUT=${OUT:-gpu-results}
@@ -55,6 +56,7 @@ MORE_TRAIN_SHAPES=${MORE_TRAIN_SHAPES-2x512}
 GEMM_SIZES=${GEMM_SIZES:---rounds 3 --launches 5}
 NCU_GEMM_SIZES=${NCU_GEMM_SIZES:---tokens 16384 --rounds 1 --launches 1}
 NCU_FP32_TILE=${NCU_FP32_TILE:-128x128}
+NCU_TC_TILE=${NCU_TC_TILE:-128x128}
 mkdir -p "$OUT"
 start=$SECONDS
 left() { echo $((BUDGET - (SECONDS - start))); }
@@ -120,31 +122,35 @@ fi
 #     pinned (no tuner launches), with the sections that say where their cycles go: issue slots and pipe use
 #     (ComputeWorkloadAnalysis, InstructionStats, SchedulerStats), stall reasons (WarpStateStats), occupancy and
 #     registers (Occupancy, LaunchStats). ILGPU names the kernels after their methods: Kernel_Sgemm, Kernel_Tf32, ...
-#     A variant is a precision, or precision/BIGS_GPU_KERNELS (part 6 profiles the cp.async kernel so).
-ncu_gemm() { # variant
-    local variant=$1 precision=${1%%/*} kernels tile=64x64
+#     A variant is a precision, or precision/BIGS_GPU_KERNELS (part 6 profiles the cp.async kernel so); the tile is
+#     the plan's (tf32 at both tensor-core tiles: 64x64 and 128x128).
+ncu_gemm() { # variant tile
+    local variant=$1 tile=$2 precision=${1%%/*} kernels name
     kernels=${variant#"$precision"}; kernels=${kernels#/}
+    name="ncu-gemm-${variant/\//-}-$tile"
     if ! ncu_fits 100; then
-        log "ncu GEMM $variant skipped ($NCU not found, NCU=none, or under 100 s left)"
+        log "ncu GEMM $variant $tile skipped ($NCU not found, NCU=none, or under 100 s left)"
         return 0
     fi
-    [ "$precision" = fp32 ] && tile=$NCU_FP32_TILE
     # shellcheck disable=SC2086 # NCU_GEMM_SIZES is a list of arguments
     BIGS_GPU_KERNELS=$kernels BIGS_GEMM_TILE=$tile timeout 40 bash "$with" "$NCU" --kernel-name 'regex:Kernel_(Sgemm|Tf32|Bf16)' \
         --launch-count 2 --section LaunchStats --section Occupancy --section SpeedOfLight --section ComputeWorkloadAnalysis \
         --section InstructionStats --section SchedulerStats --section WarpStateStats --csv \
-        --log-file "$OUT/ncu-gemm-${variant/\//-}.csv" dotnet .device/BiGS.Native.Bench/BiGS.Native.Bench.dll gpu-gemm \
-        --device "$DEVICE" --precision "$precision" $NCU_GEMM_SIZES > "$OUT/ncu-gemm-${variant/\//-}.txt" 2>&1
+        --log-file "$OUT/$name.csv" dotnet .device/BiGS.Native.Bench/BiGS.Native.Bench.dll gpu-gemm \
+        --device "$DEVICE" --precision "$precision" $NCU_GEMM_SIZES > "$OUT/$name.txt" 2>&1
     log "ncu GEMM $variant (plan $tile): exit $?"
 }
-for precision in fp32 tf32 bf16; do ncu_gemm "$precision"; done
+ncu_gemm fp32 "$NCU_FP32_TILE"
+ncu_gemm tf32 "$NCU_TC_TILE"
+ncu_gemm bf16 "$NCU_TC_TILE"
+ncu_gemm tf32 64x64
 
 # 6. The opt-in kernels.
 if [ "$(left)" -gt 90 ]; then
     log "GEMM tests with BIGS_GPU_KERNELS=async-gemm"
     OUT="$OUT/async-gemm" TEST_TIMEOUT=60 bash "$here/gemm-checks.sh" async-gemm 2>&1 | tee -a "$OUT/table.txt"
-    ncu_gemm tf32/async-gemm
-    ncu_gemm bf16/async-gemm
+    ncu_gemm tf32/async-gemm 64x64
+    ncu_gemm bf16/async-gemm 64x64
 fi
 log "opt-in kernels (BIGS_GPU_KERNELS=all)"
 compare "forward train" "$SHAPES" 40 --variants fp32/all tf32/all --torch fp32 tf32
