@@ -562,14 +562,13 @@ public static class GemmTensorCoreKernel
     internal readonly record struct LaneAccumulators(int Row, int Col, int Count, int Thread, int Threads)
     {
         /// <summary>
-        /// Where accumulator <paramref name="index"/> is in c: element e of mma tile t is at (Row + 16 (t / 4) + 8 (e / 2),
-        /// Col + 8 (t % 4) + e % 2), the mma's accumulator layout.
+        /// Where accumulator <paramref name="index"/> = 4 t + e is in c: element e of mma tile t is at (Row + 16 (t / 4) +
+        /// 8 (e / 2), Col + 8 (t % 4) + e % 2), the mma's accumulator layout. In shifts and masks of the index's bits: ptxas
+        /// turns ILGPU's <c>rem.s32</c> by a constant into a full division (about 20 instructions each, for every
+        /// accumulator of the epilogue).
         /// </summary>
-        public (int Row, int Col) Position(int index)
-        {
-            int tile = index / 4, element = index % 4;
-            return (Row + 16 * (tile / 4) + 8 * (element / 2), Col + 8 * (tile % 4) + element % 2);
-        }
+        public (int Row, int Col) Position(int index) =>
+            (Row + 16 * (index >> 4) + 8 * ((index >> 1) & 1), Col + 8 * ((index >> 2) & 3) + (index & 1));
 
         /// <summary>Accumulator <paramref name="index"/>'s slot among the partial sums of part <paramref name="part"/> of tile <paramref name="tile"/> of c.</summary>
         public long PartialIndex(GemmSplitK split, long tile, int part, int index) => split.PartialIndex(tile, part, index, Count, Thread, Threads);

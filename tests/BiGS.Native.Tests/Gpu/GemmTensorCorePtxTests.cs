@@ -94,6 +94,16 @@ public class GemmTensorCorePtxTests
         Assert.Equal(fragmentLoads, LoadsFromA64BitIndex(ptx, @"ld\.shared\.(f32|b32|u32)"));
     }
 
+    /// <summary>
+    /// The epilogue places each accumulator in c with shifts and masks: ptxas turns a <c>rem.s32</c> by a constant into a
+    /// full division (about 20 instructions), which the epilogue's loop over 32 or 64 accumulators paid for each (6 of
+    /// the kernel's 10 divisions before). What remains is the prologue's: lane and warp, and the batch and part of k.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(KernelsAndTiles))]
+    public void Tensor_core_kernels_divide_integers_only_in_their_prologue(string kernel, Type tile) =>
+        Assert.InRange(Regex.Matches(Compile(kernel, tile, 80), @"\b(div|rem)\.[su](32|64)\b").Count, 0, 4);
+
     /// <summary><paramref name="kernel"/> of <see cref="GemmTensorCoreKernel"/> with tile configuration <paramref name="tile"/>, in PTX.</summary>
     private static string Compile(string kernel, Type tile, int architecture) =>
         KernelPtx.Compile(typeof(GemmTensorCoreKernel).GetMethod(kernel)!.MakeGenericMethod(tile), architecture);
