@@ -58,8 +58,8 @@ public static class GemmTensorCoreKernel
         where TTile : struct, ITensorCoreTile where TMma : struct, IMmaShape where TAccumulators : struct, IWarpAccumulators
     {
         var tile = default(TTile);
-        int size = tile.Size, depth = tile.Depth, threads = Threads(tile), stageSize = size * (depth + 4);
-        // [buffer][row][k] and [buffer][column][k], rows padded by 4 words (the TF32 layout; BF16 takes half of each),
+        int size = tile.Size, depth = tile.Depth, threads = Threads(tile), stageSize = mma.Word(size, 0);
+        // [buffer][row][k] and [buffer][column][k] in the shape's layout (stageSize words a stage, a multiple of 4),
         // allocated as 128-bit vectors so that they are 16-byte aligned
         var tilesA = SharedMemory.Allocate<Float4>(2 * stageSize / 4);
         var tilesB = SharedMemory.Allocate<Float4>(2 * stageSize / 4);
@@ -635,8 +635,8 @@ public interface ITensorCoreTile
 }
 
 /// <summary>
-/// 64 x 64 tiles of c, 4 warps of 32 x 32, stages 32 deep (36 KB of shared memory): fits small products, and the
-/// default.
+/// 64 x 64 tiles of c, 4 warps of 32 x 32, stages 32 deep (36 KB of shared memory in TF32, 20 KB in BF16): fits small
+/// products, and the default.
 /// </summary>
 public readonly struct TensorCoreTile64x64 : ITensorCoreTile
 {
@@ -651,9 +651,9 @@ public readonly struct TensorCoreTile64x64 : ITensorCoreTile
 }
 
 /// <summary>
-/// 128 x 128 tiles of c, 8 warps of 64 x 32, stages 16 deep (40 KB of shared memory: 32 deep would pass the 48 KB of
-/// static shared memory): per mma, half the staging of 64 x 64 and three quarters of its fragment loads, at 64
-/// accumulators a thread.
+/// 128 x 128 tiles of c, 8 warps of 64 x 32, stages 16 deep (40 KB of shared memory in TF32, where 32 deep would pass
+/// the 48 KB of static shared memory; 24 KB in BF16): per mma, half the staging of 64 x 64 and three quarters of its
+/// fragment loads, at 64 accumulators a thread.
 /// </summary>
 public readonly struct TensorCoreTile128x128 : ITensorCoreTile
 {

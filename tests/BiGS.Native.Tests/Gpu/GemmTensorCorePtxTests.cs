@@ -144,6 +144,21 @@ public class GemmTensorCorePtxTests
     public void Tensor_core_kernels_stage_with_vector_loads_and_stores(string kernel, Type tile) =>
         AssertVectorStaging(Compile(kernel, tile, 80), kernel);
 
+    /// <summary>
+    /// Each operand's two shared stages take what its layout needs: rows of the stage's k plus 4 padding words, in fp32
+    /// words for TF32 and in words of two BF16 halves for BF16 (half the shared memory, less 4 words a row).
+    /// </summary>
+    [Theory]
+    [InlineData(nameof(GemmTensorCoreKernel.Tf32), typeof(TensorCoreTile64x64), 2 * 64 * (32 + 4) * 4)]
+    [InlineData(nameof(GemmTensorCoreKernel.Bf16), typeof(TensorCoreTile64x64), 2 * 64 * (32 / 2 + 4) * 4)]
+    [InlineData(nameof(GemmTensorCoreKernel.Tf32), typeof(TensorCoreTile128x128), 2 * 128 * (16 + 4) * 4)]
+    [InlineData(nameof(GemmTensorCoreKernel.Bf16), typeof(TensorCoreTile128x128), 2 * 128 * (16 / 2 + 4) * 4)]
+    public void Tensor_core_kernels_allocate_two_stages_of_their_layout_per_operand(string kernel, Type tile, int bytes)
+    {
+        var stages = Regex.Matches(Compile(kernel, tile, 80), @"\.shared \.align 16 \.b8 \w+\[(\d+)\]");
+        Assert.Equal([bytes, bytes], stages.Select(stage => int.Parse(stage.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)));
+    }
+
     [Theory]
     [InlineData(nameof(GemmTensorCoreAsyncKernel.Tf32), 90, "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32", "cvt.rna.tf32.f32", 4)]
     [InlineData(nameof(GemmTensorCoreAsyncKernel.Bf16), 90, "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32", "cvt.rn.bf16x2.f32", 8)]
