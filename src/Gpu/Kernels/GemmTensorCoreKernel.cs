@@ -44,9 +44,10 @@ public static class GemmTensorCoreKernel
     /// <summary>The tile of <see cref="Tiles"/> that runs the plans of tile <paramref name="tile"/>: 128 x 128 for 128 x 128, 64 x 64 for the others.</summary>
     public static GemmTile PlanTile(GemmTile tile) => tile == GemmTile.Tile128x128 ? tile : GemmTile.Tile64x64;
 
-    /// <summary>The tile configuration that runs the plans of tile <paramref name="tile"/> (<see cref="PlanTile"/>).</summary>
-    public static ITensorCoreTile TileFor(GemmTile tile) =>
-        PlanTile(tile) == GemmTile.Tile128x128 ? new TensorCoreTile128x128() : new TensorCoreTile64x64();
+    /// <summary>The tile configuration that runs the plans of tile <paramref name="tile"/> (<see cref="PlanTile"/>; no allocation).</summary>
+    public static ITensorCoreTile TileFor(GemmTile tile) => PlanTile(tile) == GemmTile.Tile128x128 ? Large : Small;
+
+    private static readonly ITensorCoreTile Small = new TensorCoreTile64x64(), Large = new TensorCoreTile128x128();
 
     /// <summary>
     /// The kernel with the mma shape <typeparamref name="TMma"/>, its accumulators and products held by
