@@ -22,8 +22,12 @@ public sealed class IlgpuDevices : IGpuDeviceProvider
     /// </summary>
     private static readonly CPUDevice CpuAcceleratorDevice = new(numThreadsPerWarp: 4, numWarpsPerMultiprocessor: 16, numMultiprocessors: 1);
 
-    /// <summary>The simulated device with <see cref="IlgpuKernelOptions.EmulatedMma"/>: groups of up to 128 threads, the tensor-core kernel's.</summary>
-    private static readonly CPUDevice CpuAcceleratorDeviceForMma = new(numThreadsPerWarp: 4, numWarpsPerMultiprocessor: 32, numMultiprocessors: 1);
+    /// <summary>
+    /// The simulated device with <see cref="IlgpuKernelOptions.EmulatedMma"/>: groups of up to 256 threads, the tensor-core
+    /// kernel's 128 x 128 tile (and the SIMT kernel's), so that <c>BIGS_GEMM_TILE</c> can pin either tile. A training
+    /// step at the 64 x 64 tile runs no slower than with groups of up to 128.
+    /// </summary>
+    private static readonly CPUDevice CpuAcceleratorDeviceForMma = new(numThreadsPerWarp: 4, numWarpsPerMultiprocessor: 64, numMultiprocessors: 1);
 
     private static readonly Dictionary<(DeviceKind, int), IlgpuBackend> Opened = [];
     private static readonly object Gate = new();

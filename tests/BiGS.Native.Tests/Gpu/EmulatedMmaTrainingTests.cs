@@ -38,5 +38,27 @@ public sealed class EmulatedMmaTrainingTests : IDisposable
         Assert.True(Math.Abs(actual - expected) <= 1e-5 * Math.Abs(expected), $"{precision}: loss {actual} on the tensor-core kernel, {expected} on the SIMT kernel");
     }
 
+    /// <summary>
+    /// The same step with every product on the 128 x 128 tile (<c>BIGS_GEMM_TILE=128x128</c>) has the 64 x 64 tile's
+    /// loss to the bit: each accumulator takes its products in the same k order whatever the stage depth, so only the
+    /// tiles' staging, warp placement, fragments and epilogue differ, and they must not change a value.
+    /// </summary>
+    [Theory]
+    [InlineData("tf32", "Gemm.Tf32")]
+    [InlineData("bf16", "Gemm.Bf16")]
+    public void A_training_step_on_the_large_tensor_core_tile_has_the_loss_of_the_small_one(string precision, string kernel)
+    {
+        new BiGSConfig { NumHiddenLayers = 2, HiddenSize = 16, IntermediateSize = 24, NumSsm = 4, VocabSize = 50, MaxPositionEmbeddings = 40 }
+            .Save(work);
+        string config = Path.Combine(work, "config.json");
+        JsonNode Step(string tile) => BigsBench.TrainingSteps(config, "ilgpu-cpu",
+            new Dictionary<string, string> { [IlgpuKernelOptions.EnvironmentVariable] = "emulated-mma", [GemmTileTuner.EnvironmentVariable] = tile },
+            "--precision", precision);
+        JsonNode small = Step("64x64"), large = Step("128x128");
+
+        Assert.Equal(small["kernel_launches_by_name"]![kernel]!.GetValue<long>(), large["kernel_launches_by_name"]![kernel]!.GetValue<long>());
+        Assert.Equal(small["loss"]!.GetValue<double>(), large["loss"]!.GetValue<double>());
+    }
+
     private static Dictionary<string, string> Kernels(string names) => new() { [IlgpuKernelOptions.EnvironmentVariable] = names };
 }
