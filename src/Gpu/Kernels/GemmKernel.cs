@@ -484,9 +484,25 @@ public static class GemmEpilogueStage
 
     /// <summary>Applies the epilogue to the accumulated <paramref name="sum"/> of c[row, col] and stores it.</summary>
     public static void Store(ArrayView<float> c, ArrayView<float> bias, ArrayView<float> operand, ArrayView<float> product,
-        GemmShape s, long cFirst, int row, int col, float sum)
+        GemmShape s, long cFirst, int row, int col, float sum) =>
+        StoreAt(c, bias, operand, product, s, cFirst + (long)row * s.N + col, col, sum);
+
+    /// <summary>
+    /// <see cref="Store"/> of c[row, col] and, where column col + 1 is inside c, of c[row, col + 1] (sum
+    /// <paramref name="next"/>), from one index.
+    /// </summary>
+    public static void StorePair(ArrayView<float> c, ArrayView<float> bias, ArrayView<float> operand, ArrayView<float> product,
+        GemmShape s, long cFirst, int row, int col, float sum, float next)
     {
         long target = cFirst + (long)row * s.N + col;
+        StoreAt(c, bias, operand, product, s, target, col, sum);
+        if (col + 1 < s.N) StoreAt(c, bias, operand, product, s, target + 1, col + 1, next);
+    }
+
+    /// <summary>The epilogue of element <paramref name="target"/> of c, in column <paramref name="col"/>.</summary>
+    private static void StoreAt(ArrayView<float> c, ArrayView<float> bias, ArrayView<float> operand, ArrayView<float> product,
+        GemmShape s, long target, int col, float sum)
+    {
         float z = s.Alpha * sum;
         // beta == 0 must not read c: it may hold uninitialised memory (NaN * 0 = NaN).
         if (s.Beta != 0f) z += s.Beta * c[target];

@@ -73,7 +73,7 @@ public static class GemmTensorCoreEmulation
             Group.Barrier();   // every lane has read the fragments before the next step publishes its own
         }
 
-        public readonly float Read(int index) => values[index];
+        public readonly (float Sum, float Next) ReadPair(int pair) => (values[2 * pair], values[2 * pair + 1]);
 
         private readonly void Publish(int thread, WarpFragments f)
         {

@@ -380,8 +380,11 @@ public static class GemmTensorCoreKernel
         /// </summary>
         void Multiply<TMma>(TMma mma, int mmaRows, WarpFragments fragments) where TMma : struct, IMmaShape;
 
-        /// <summary>Accumulator <paramref name="index"/> (0 to 63).</summary>
-        float Read(int index);
+        /// <summary>
+        /// Accumulators 2 <paramref name="pair"/> and 2 <paramref name="pair"/> + 1 (pair 0 to 31): adjacent columns of
+        /// a row of c (<see cref="LaneAccumulators.Position"/>).
+        /// </summary>
+        (float Sum, float Next) ReadPair(int pair);
     }
 
     /// <summary>
@@ -420,73 +423,44 @@ public static class GemmTensorCoreKernel
             mma.Mma(12, f.A3, f.B0); mma.Mma(13, f.A3, f.B1); mma.Mma(14, f.A3, f.B2); mma.Mma(15, f.A3, f.B3);
         }
 
-        /// <summary>Accumulator register <paramref name="index"/> (each read is an inline mov with one out operand).</summary>
-        public float Read(int index) => index switch
+        /// <summary>
+        /// Accumulator registers 2 <paramref name="pair"/> and 2 <paramref name="pair"/> + 1 (each read is an inline mov
+        /// with one out operand; the epilogue's loop takes one jump-table branch a pair).
+        /// </summary>
+        public (float Sum, float Next) ReadPair(int pair) => pair switch
         {
-            0 => Read0(),
-            1 => Read1(),
-            2 => Read2(),
-            3 => Read3(),
-            4 => Read4(),
-            5 => Read5(),
-            6 => Read6(),
-            7 => Read7(),
-            8 => Read8(),
-            9 => Read9(),
-            10 => Read10(),
-            11 => Read11(),
-            12 => Read12(),
-            13 => Read13(),
-            14 => Read14(),
-            15 => Read15(),
-            16 => Read16(),
-            17 => Read17(),
-            18 => Read18(),
-            19 => Read19(),
-            20 => Read20(),
-            21 => Read21(),
-            22 => Read22(),
-            23 => Read23(),
-            24 => Read24(),
-            25 => Read25(),
-            26 => Read26(),
-            27 => Read27(),
-            28 => Read28(),
-            29 => Read29(),
-            30 => Read30(),
-            31 => Read31(),
-            32 => Read32(),
-            33 => Read33(),
-            34 => Read34(),
-            35 => Read35(),
-            36 => Read36(),
-            37 => Read37(),
-            38 => Read38(),
-            39 => Read39(),
-            40 => Read40(),
-            41 => Read41(),
-            42 => Read42(),
-            43 => Read43(),
-            44 => Read44(),
-            45 => Read45(),
-            46 => Read46(),
-            47 => Read47(),
-            48 => Read48(),
-            49 => Read49(),
-            50 => Read50(),
-            51 => Read51(),
-            52 => Read52(),
-            53 => Read53(),
-            54 => Read54(),
-            55 => Read55(),
-            56 => Read56(),
-            57 => Read57(),
-            58 => Read58(),
-            59 => Read59(),
-            60 => Read60(),
-            61 => Read61(),
-            62 => Read62(),
-            _ => Read63(),
+            0 => (Read0(), Read1()),
+            1 => (Read2(), Read3()),
+            2 => (Read4(), Read5()),
+            3 => (Read6(), Read7()),
+            4 => (Read8(), Read9()),
+            5 => (Read10(), Read11()),
+            6 => (Read12(), Read13()),
+            7 => (Read14(), Read15()),
+            8 => (Read16(), Read17()),
+            9 => (Read18(), Read19()),
+            10 => (Read20(), Read21()),
+            11 => (Read22(), Read23()),
+            12 => (Read24(), Read25()),
+            13 => (Read26(), Read27()),
+            14 => (Read28(), Read29()),
+            15 => (Read30(), Read31()),
+            16 => (Read32(), Read33()),
+            17 => (Read34(), Read35()),
+            18 => (Read36(), Read37()),
+            19 => (Read38(), Read39()),
+            20 => (Read40(), Read41()),
+            21 => (Read42(), Read43()),
+            22 => (Read44(), Read45()),
+            23 => (Read46(), Read47()),
+            24 => (Read48(), Read49()),
+            25 => (Read50(), Read51()),
+            26 => (Read52(), Read53()),
+            27 => (Read54(), Read55()),
+            28 => (Read56(), Read57()),
+            29 => (Read58(), Read59()),
+            30 => (Read60(), Read61()),
+            _ => (Read62(), Read63()),
         };
 
         private static float Read0() { CudaAsm.Emit("mov.f32 %0, gemm_acc0;", out float value); return value; }
@@ -573,6 +547,9 @@ public static class GemmTensorCoreKernel
 
         /// <summary>Accumulator <paramref name="index"/>'s slot among the partial sums of part <paramref name="part"/> of tile <paramref name="tile"/> of c.</summary>
         public long PartialIndex(GemmSplitK split, long tile, int part, int index) => split.PartialIndex(tile, part, index, Count, Thread, Threads);
+
+        /// <summary>The sum over the parts of k of accumulator <paramref name="index"/> of tile <paramref name="tile"/> of c.</summary>
+        public float Total(GemmSplitK split, long tile, int index) => split.Total(tile, index, Count, Thread, Threads);
     }
 
     /// <summary>Where each accumulator goes in c, through the epilogue, whole or as one part of a split k.</summary>
@@ -585,19 +562,24 @@ public static class GemmTensorCoreKernel
         public static bool ArrivesLast<TAccumulators>(TAccumulators accumulators, LaneAccumulators lane, GemmSplitK split, long tile, int part)
             where TAccumulators : struct, IWarpAccumulators
         {
-            for (int index = 0; index < lane.Count; index++) split.Partials[lane.PartialIndex(split, tile, part, index)] = accumulators.Read(index);
+            for (int pair = 0; pair < lane.Count / 2; pair++)
+            {
+                var (sum, next) = accumulators.ReadPair(pair);
+                split.Partials[lane.PartialIndex(split, tile, part, 2 * pair)] = sum;
+                split.Partials[lane.PartialIndex(split, tile, part, 2 * pair + 1)] = next;
+            }
             return LastArrival.ArrivesLast(split.Arrivals, tile, split.Parts);
         }
 
-        /// <summary>Stores every accumulator through the epilogue.</summary>
+        /// <summary>Stores every accumulator through the epilogue, a pair of adjacent columns at a time.</summary>
         public static void Store<TAccumulators>(TAccumulators accumulators, LaneAccumulators lane, ArrayView<float> c, ArrayView<float> bias,
             ArrayView<float> operand, ArrayView<float> product, GemmShape s, long cFirst) where TAccumulators : struct, IWarpAccumulators
         {
-            for (int index = 0; index < lane.Count; index++)
+            for (int pair = 0; pair < lane.Count / 2; pair++)
             {
-                var (r, q) = lane.Position(index);
-                float sum = accumulators.Read(index);
-                if (r < s.M && q < s.N) GemmEpilogueStage.Store(c, bias, operand, product, s, cFirst, r, q, sum);
+                var (r, q) = lane.Position(2 * pair);
+                var (sum, next) = accumulators.ReadPair(pair);
+                if (r < s.M && q < s.N) GemmEpilogueStage.StorePair(c, bias, operand, product, s, cFirst, r, q, sum, next);
             }
         }
 
@@ -608,10 +590,11 @@ public static class GemmTensorCoreKernel
         public static void StoreSums(LaneAccumulators lane, ArrayView<float> c, ArrayView<float> bias, ArrayView<float> operand, ArrayView<float> product,
             GemmShape s, long cFirst, GemmSplitK split, long tileOfC)
         {
-            for (int index = 0; index < lane.Count; index++)
+            for (int pair = 0; pair < lane.Count / 2; pair++)
             {
-                var (r, q) = lane.Position(index);
-                if (r < s.M && q < s.N) GemmEpilogueStage.Store(c, bias, operand, product, s, cFirst, r, q, split.Total(tileOfC, index, lane.Count, lane.Thread, lane.Threads));
+                var (r, q) = lane.Position(2 * pair);
+                if (r < s.M && q < s.N)
+                    GemmEpilogueStage.StorePair(c, bias, operand, product, s, cFirst, r, q, lane.Total(split, tileOfC, 2 * pair), lane.Total(split, tileOfC, 2 * pair + 1));
             }
             LastArrival.Reset(split.Arrivals, tileOfC);
         }
