@@ -16,7 +16,13 @@ public sealed class EmulatedMmaTrainingTests : IDisposable
 {
     private readonly string work = Path.Combine(Path.GetTempPath(), "bigs-mma-" + Guid.NewGuid().ToString("N"));
 
-    public EmulatedMmaTrainingTests() => Directory.CreateDirectory(work);
+    /// <summary>A 2-layer model's config in a fresh folder, for every step of the test.</summary>
+    public EmulatedMmaTrainingTests()
+    {
+        Directory.CreateDirectory(work);
+        new BiGSConfig { NumHiddenLayers = 2, HiddenSize = 16, IntermediateSize = 24, NumSsm = 4, VocabSize = 50, MaxPositionEmbeddings = 40 }
+            .Save(work);
+    }
 
     public void Dispose() => Directory.Delete(work, recursive: true);
 
@@ -25,11 +31,8 @@ public sealed class EmulatedMmaTrainingTests : IDisposable
     [InlineData("bf16", "Gemm.Bf16")]
     public void A_training_step_on_the_tensor_core_kernel_has_the_loss_of_the_simt_kernel(string precision, string kernel)
     {
-        new BiGSConfig { NumHiddenLayers = 2, HiddenSize = 16, IntermediateSize = 24, NumSsm = 4, VocabSize = 50, MaxPositionEmbeddings = 40 }
-            .Save(work);
-        string config = Path.Combine(work, "config.json");
-        var simt = BigsBench.TrainingSteps(config, "ilgpu-cpu", Kernels(""), "--precision", precision);
-        var tensorCores = BigsBench.TrainingSteps(config, "ilgpu-cpu", Kernels("emulated-mma"), "--precision", precision);
+        var simt = Step(precision, Kernels(""));
+        var tensorCores = Step(precision, Kernels("emulated-mma"));
 
         var launches = tensorCores["kernel_launches_by_name"]!.AsObject();
         Assert.False(launches.ContainsKey("Gemm.Simt"), $"SIMT launches on the tensor-core path: {launches.ToJsonString()}");
@@ -48,17 +51,16 @@ public sealed class EmulatedMmaTrainingTests : IDisposable
     [InlineData("bf16", "Gemm.Bf16")]
     public void A_training_step_on_the_large_tensor_core_tile_has_the_loss_of_the_small_one(string precision, string kernel)
     {
-        new BiGSConfig { NumHiddenLayers = 2, HiddenSize = 16, IntermediateSize = 24, NumSsm = 4, VocabSize = 50, MaxPositionEmbeddings = 40 }
-            .Save(work);
-        string config = Path.Combine(work, "config.json");
-        JsonNode Step(string tile) => BigsBench.TrainingSteps(config, "ilgpu-cpu",
-            new Dictionary<string, string> { [IlgpuKernelOptions.EnvironmentVariable] = "emulated-mma", [GemmTileTuner.EnvironmentVariable] = tile },
-            "--precision", precision);
-        JsonNode small = Step("64x64"), large = Step("128x128");
+        JsonNode OnTile(string tile) => Step(precision, new Dictionary<string, string>(Kernels("emulated-mma")) { [GemmTileTuner.EnvironmentVariable] = tile });
+        JsonNode small = OnTile("64x64"), large = OnTile("128x128");
 
         Assert.Equal(small["kernel_launches_by_name"]![kernel]!.GetValue<long>(), large["kernel_launches_by_name"]![kernel]!.GetValue<long>());
         Assert.Equal(small["loss"]!.GetValue<double>(), large["loss"]!.GetValue<double>());
     }
+
+    /// <summary>The model's training step at <paramref name="precision"/> on ilgpu-cpu, in a bigs process with <paramref name="environment"/>.</summary>
+    private JsonNode Step(string precision, IReadOnlyDictionary<string, string> environment) =>
+        BigsBench.TrainingSteps(Path.Combine(work, "config.json"), "ilgpu-cpu", environment, "--precision", precision);
 
     private static Dictionary<string, string> Kernels(string names) => new() { [IlgpuKernelOptions.EnvironmentVariable] = names };
 }
