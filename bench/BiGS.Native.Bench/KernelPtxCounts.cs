@@ -30,18 +30,18 @@ public sealed class KernelPtxCounts : ISideBySide
     /// <inheritdoc />
     public int Run(string[] args)
     {
-        Console.WriteLine($"{"kernel",-54} {"lines",6} {string.Join(" ", Counts.Select(c => $"{c.Label,12}"))}");
+        Console.WriteLine($"{"kernel",-64} {"lines",6} {string.Join(" ", Counts.Select(c => $"{c.Label,12}"))}");
         foreach (var kernel in Kernels())
         {
             string ptx = KernelPtx.Compile(kernel);
-            Console.WriteLine($"{KernelName(kernel),-54} {ptx.Split('\n').Length,6} {string.Join(" ", Counts.Select(c => $"{Regex.Matches(ptx, c.Pattern).Count,12}"))}");
+            Console.WriteLine($"{KernelName(kernel),-64} {ptx.Split('\n').Length,6} {string.Join(" ", Counts.Select(c => $"{Regex.Matches(ptx, c.Pattern).Count,12}"))}");
         }
         return 0;
     }
 
-    /// <summary>The kernel's type and method, with its type argument where generic.</summary>
+    /// <summary>The kernel's type and method, with its type arguments where generic.</summary>
     internal static string KernelName(MethodInfo kernel) => kernel.IsGenericMethod
-        ? $"{kernel.DeclaringType!.Name}.{kernel.Name}<{kernel.GetGenericArguments()[0].Name}>"
+        ? $"{kernel.DeclaringType!.Name}.{kernel.Name}<{string.Join(",", kernel.GetGenericArguments().Select(t => t.Name))}>"
         : $"{kernel.DeclaringType!.Name}.{kernel.Name}";
 
     /// <summary>The kernels counted, in order (<see cref="KernelSassCounts"/> uses them too).</summary>
@@ -53,10 +53,12 @@ public sealed class KernelPtxCounts : ISideBySide
             yield return typeof(FftKernels).GetMethod(name)!;
         foreach (var name in new[] { nameof(SharedFftKernels.Convolve), nameof(SharedFftKernels.ConvolutionBackward) })
             yield return typeof(SharedFftKernels).GetMethod(name)!;
-        yield return typeof(GemmKernel).GetMethod(nameof(GemmKernel.Sgemm))!.MakeGenericMethod(typeof(GemmTile128x128));
+        foreach (var edges in new[] { typeof(EdgeTiles), typeof(WholeTiles) })
+            yield return typeof(GemmKernel).GetMethod(nameof(GemmKernel.Sgemm))!.MakeGenericMethod(typeof(GemmTile128x128), typeof(Fp32Operands), edges);
         foreach (var tile in new[] { typeof(TensorCoreTile64x64), typeof(TensorCoreTile128x128) })
             foreach (var name in new[] { nameof(GemmTensorCoreKernel.Tf32), nameof(GemmTensorCoreKernel.Bf16) })
-                yield return typeof(GemmTensorCoreKernel).GetMethod(name)!.MakeGenericMethod(tile);
+                foreach (var edges in new[] { typeof(EdgeTiles), typeof(WholeTiles) })
+                    yield return typeof(GemmTensorCoreKernel).GetMethod(name)!.MakeGenericMethod(tile, edges);
         foreach (var name in new[] { nameof(GemmTensorCoreAsyncKernel.Tf32), nameof(GemmTensorCoreAsyncKernel.Bf16) })
             yield return typeof(GemmTensorCoreAsyncKernel).GetMethod(name)!;
         yield return typeof(ElementwiseKernels).GetMethod(nameof(ElementwiseKernels.BiasGelu))!.MakeGenericMethod(typeof(GeluTanhFunction));

@@ -35,7 +35,7 @@ public sealed class KernelSassCounts : ISideBySide
         try
         {
             Console.WriteLine($"ptxas {ToolVersion()}, -arch={arch}");
-            Console.WriteLine($"{"kernel",-54} {"registers",9} {"stack B",8} {"spill B",8} {string.Join(" ", Counts.Select(c => $"{c.Label,8}"))} {"math block",10} {"FFMA/HMMA",9}");
+            Console.WriteLine($"{"kernel",-64} {"registers",9} {"stack B",8} {"spill B",8} {string.Join(" ", Counts.Select(c => $"{c.Label,8}"))} {"math block",10} {"FFMA/HMMA",9}");
             foreach (var kernel in KernelPtxCounts.Kernels())
             {
                 string ptxPath = Path.Combine(directory, "kernel.ptx"), cubin = Path.Combine(directory, "kernel.cubin");
@@ -45,7 +45,7 @@ public sealed class KernelSassCounts : ISideBySide
                 int Reported(string pattern) => Regex.Match(report, pattern) is { Success: true } m ? int.Parse(m.Groups[1].Value) : -1;
                 int spills = Reported(@"(\d+) bytes spill stores") + Reported(@"(\d+) bytes spill loads");
                 var mathBlock = SassMathBlock.Of(sass);
-                Console.WriteLine($"{KernelPtxCounts.KernelName(kernel),-54} {Reported(@"Used (\d+) registers"),9} {Reported(@"(\d+) bytes stack frame"),8} {spills,8} " +
+                Console.WriteLine($"{KernelPtxCounts.KernelName(kernel),-64} {Reported(@"Used (\d+) registers"),9} {Reported(@"(\d+) bytes stack frame"),8} {spills,8} " +
                     string.Join(" ", Counts.Select(c => $"{Regex.Matches(sass, c.Pattern, RegexOptions.Multiline).Count,8}")) +
                     $" {mathBlock.Instructions,10} {mathBlock.MultiplyAdds,9}");
             }

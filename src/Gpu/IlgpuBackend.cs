@@ -229,15 +229,17 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
     private void LaunchGemm(GemmPlan plan, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
         ArrayView<float> operand, ArrayView<float> product, GemmShape shape, int batch)
     {
-        var tensorCores = TensorCoreKernel(shape.Precision, plan.Tile);
-        var (rows, columns, stage, group) = GemmGeometry(plan, tensorCores is not null);
+        bool onTensorCores = GemmKernelFor(shape.Precision) == GemmKernelKind.TensorCores;
+        var (rows, columns, stage, group) = GemmGeometry(plan, onTensorCores);
         int depth = GemmSplitK.DepthFor(shape.K, plan.Splits, stage), parts = GemmSplitK.PartsOf(shape.K, depth);
+        bool whole = GemmStagedOperand.Whole(shape, rows, columns, stage, depth);
         var tiles = new Index3D(Groups(shape.N, columns), Groups(shape.M, rows), batch);
         using var partials = parts > 1 ? pool.Rent((long)tiles.Size * parts * rows * columns * sizeof(float)) : null;
         var split = partials is null ? new GemmSplitK(1, depth, ArrayView<float>.Empty, ArrayView<int>.Empty)
             : new GemmSplitK(parts, depth, partials.As<float>(), ArrivalCounters(tiles.Size));
         var grid = new Index3D(tiles.X, tiles.Y, batch * parts);
-        (tensorCores ?? kernels.Sgemm(plan.Tile))(new KernelConfig(grid, group), a, b, c, bias, operand, product, shape, split);
+        var kernel = onTensorCores ? kernels.GemmTensorCores(shape.Precision, plan.Tile, whole) : kernels.Sgemm(plan.Tile, shape.Precision, whole);
+        kernel(new KernelConfig(grid, group), a, b, c, bias, operand, product, shape, split);
     }
 
     /// <summary>
@@ -296,14 +298,6 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
         precision == Precision.Fp32 ? GemmKernelKind.Simt
         : HasTensorCores ? KernelOptions.AsyncTensorCoreGemm ? GemmKernelKind.AsyncTensorCores : GemmKernelKind.TensorCores
         : EmulatesMma ? GemmKernelKind.TensorCores : GemmKernelKind.Simt;
-
-    /// <summary>
-    /// The tensor-core kernel (<see cref="GemmTensorCoreKernel"/>) for <paramref name="precision"/> with the tile for
-    /// <paramref name="tile"/> when <see cref="GemmKernelFor"/> picks it, else null.
-    /// </summary>
-    private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape, GemmSplitK>?
-        TensorCoreKernel(Precision precision, GemmTile tile) => GemmKernelFor(precision) != GemmKernelKind.TensorCores ? null
-        : kernels.GemmTensorCores(precision, tile);
 
     /// <summary>
     /// The tensor-core kernel with cp.async and ldmatrix (<see cref="GemmTensorCoreAsyncKernel"/>; k whole, untuned) for

@@ -170,40 +170,68 @@ internal sealed class KernelLibrary(Accelerator accelerator, bool skipLaunches =
         Grouped(ref sharedConvolutionBackward, SharedFftKernels.ConvolutionBackward);
     public Action<KernelConfig, ArrayView<float>, int, ArrayView<float>, int, ArrayView<float>, ArrayView<float>> SharedKernelGradient =>
         Grouped(ref sharedKernelGradient, SharedFftKernels.KernelGradient);
-    /// <summary>The SIMT GEMM specialised for tile configuration <paramref name="tile"/> (every tile counted as "Gemm.Simt").</summary>
-    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape, GemmSplitK> Sgemm(GemmTile tile) =>
+    /// <summary>
+    /// The SIMT GEMM specialised for tile configuration <paramref name="tile"/>, <paramref name="precision"/> and
+    /// <paramref name="whole"/> tiles or not (<see cref="IGemmEdges"/>; every one counted as "Gemm.Simt").
+    /// </summary>
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape, GemmSplitK> Sgemm(
+        GemmTile tile, Precision precision, bool whole) =>
         GenericGrouped<Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape, GemmSplitK>>(
-            $"Gemm.Simt.{GemmTiles.Name(tile)}", "Gemm.Simt", tile switch
+            $"Gemm.Simt.{GemmTiles.Name(tile)}.{precision}{EdgesName(whole)}", "Gemm.Simt", tile switch
             {
-                GemmTile.Tile64x64 => (GemmKernelMethod)GemmKernel.Sgemm<GemmTile64x64>,
-                GemmTile.Tile128x64 => GemmKernel.Sgemm<GemmTile128x64>,
-                GemmTile.Tile64x128 => GemmKernel.Sgemm<GemmTile64x128>,
-                GemmTile.Tile128x128 => GemmKernel.Sgemm<GemmTile128x128>,
+                GemmTile.Tile64x64 => SimtMethod<GemmTile64x64>(precision, whole),
+                GemmTile.Tile128x64 => SimtMethod<GemmTile128x64>(precision, whole),
+                GemmTile.Tile64x128 => SimtMethod<GemmTile64x128>(precision, whole),
+                GemmTile.Tile128x128 => SimtMethod<GemmTile128x128>(precision, whole),
                 _ => throw new ArgumentOutOfRangeException(nameof(tile), tile, "not a GEMM tile configuration"),
             });
 
+    private static GemmKernelMethod SimtMethod<TTile>(Precision precision, bool whole) where TTile : struct, IGemmTile =>
+        whole ? SimtMethod<TTile, WholeTiles>(precision) : SimtMethod<TTile, EdgeTiles>(precision);
+
+    private static GemmKernelMethod SimtMethod<TTile, TEdges>(Precision precision) where TTile : struct, IGemmTile where TEdges : struct, IGemmEdges =>
+        precision switch
+        {
+            Precision.Fp32 => GemmKernel.Sgemm<TTile, Fp32Operands, TEdges>,
+            Precision.Tf32 => GemmKernel.Sgemm<TTile, Tf32Operands, TEdges>,
+            _ => GemmKernel.Sgemm<TTile, Bf16Operands, TEdges>,
+        };
+
+    /// <summary>The part of a GEMM kernel's key that says whether it is compiled for whole tiles.</summary>
+    private static string EdgesName(bool whole) => whole ? ".whole" : "";
+
     /// <summary>
     /// The tensor-core GEMM of <paramref name="precision"/> (tf32 or bf16) with the tile that runs plans of
-    /// <paramref name="tile"/> (<see cref="GemmTensorCoreKernel.TileFor"/>; every tile counted as "Gemm.Tf32" or "Gemm.Bf16").
+    /// <paramref name="tile"/> (<see cref="GemmTensorCoreKernel.TileFor"/>), for <paramref name="whole"/> tiles or not
+    /// (every one counted as "Gemm.Tf32" or "Gemm.Bf16").
     /// </summary>
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape, GemmSplitK> GemmTensorCores(
-        Precision precision, GemmTile tile)
+        Precision precision, GemmTile tile, bool whole)
     {
         var planTile = GemmTensorCoreKernel.PlanTile(tile);
         string name = precision == Precision.Tf32 ? "Gemm.Tf32" : "Gemm.Bf16";
         return GenericGrouped<Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape, GemmSplitK>>(
-            $"{name}.{GemmTiles.Name(planTile)}", name, planTile == GemmTile.Tile128x128
-                ? TensorCoreMethod<TensorCoreTile128x128>(precision) : TensorCoreMethod<TensorCoreTile64x64>(precision));
+            $"{name}.{GemmTiles.Name(planTile)}{EdgesName(whole)}", name, (planTile == GemmTile.Tile128x128, whole) switch
+            {
+                (true, true) => TensorCoreMethod<TensorCoreTile128x128, WholeTiles>(precision),
+                (true, false) => TensorCoreMethod<TensorCoreTile128x128, EdgeTiles>(precision),
+                (false, true) => TensorCoreMethod<TensorCoreTile64x64, WholeTiles>(precision),
+                _ => TensorCoreMethod<TensorCoreTile64x64, EdgeTiles>(precision),
+            });
     }
 
-    /// <summary>The tensor-core GEMM of <paramref name="precision"/> with tile <typeparamref name="TTile"/>, or its emulation.</summary>
-    private GemmKernelMethod TensorCoreMethod<TTile>(Precision precision) where TTile : struct, ITensorCoreTile => (precision, emulateMma) switch
-    {
-        (Precision.Tf32, false) => GemmTensorCoreKernel.Tf32<TTile>,
-        (Precision.Tf32, true) => GemmTensorCoreEmulation.Tf32<TTile>,
-        (_, false) => GemmTensorCoreKernel.Bf16<TTile>,
-        _ => GemmTensorCoreEmulation.Bf16<TTile>,
-    };
+    /// <summary>
+    /// The tensor-core GEMM of <paramref name="precision"/> with tile <typeparamref name="TTile"/> and edges
+    /// <typeparamref name="TEdges"/>, or its emulation.
+    /// </summary>
+    private GemmKernelMethod TensorCoreMethod<TTile, TEdges>(Precision precision) where TTile : struct, ITensorCoreTile where TEdges : struct, IGemmEdges =>
+        (precision, emulateMma) switch
+        {
+            (Precision.Tf32, false) => GemmTensorCoreKernel.Tf32<TTile, TEdges>,
+            (Precision.Tf32, true) => GemmTensorCoreEmulation.Tf32<TTile, TEdges>,
+            (_, false) => GemmTensorCoreKernel.Bf16<TTile, TEdges>,
+            _ => GemmTensorCoreEmulation.Bf16<TTile, TEdges>,
+        };
 
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape> GemmTf32Async =>
         Grouped(ref gemmTf32Async, GemmTensorCoreAsyncKernel.Tf32, "Gemm.Tf32Async");

@@ -7,7 +7,9 @@ namespace BiGS.Native.Gpu.Kernels;
 /// The k loop of the SIMT and tensor-core GEMM kernels over double-buffered shared tiles. The first stage is staged
 /// before the loop; at every step the next stage's operands are loaded from global memory into registers, the current
 /// stage is multiplied, and the loaded operands are stored into the other buffer (last read before the previous
-/// barrier). The global loads are thus in flight during the multiply-adds, and one barrier per step suffices.
+/// barrier). The global loads are thus in flight during the multiply-adds, and one barrier per step suffices. The last
+/// step loads its own stage again, unused, rather than a stage of zeros: an index chosen costs one instruction where
+/// zeroed staging registers cost a move each, and the kernels need fewer registers (entry 24).
 /// </summary>
 internal static class GemmDoubleBuffer
 {
@@ -24,8 +26,9 @@ internal static class GemmDoubleBuffer
         for (int k0 = kBegin, buffer = 0; k0 < kEnd; k0 += depth, buffer ^= 1)
         {
             bool more = k0 + depth < kEnd;
-            var nextA = more ? a.Load(k0 + depth, thread, threads) : default;
-            var nextB = more ? b.Load(k0 + depth, thread, threads) : default;
+            int next = more ? k0 + depth : k0;
+            var nextA = a.Load(next, thread, threads);
+            var nextB = b.Load(next, thread, threads);
             product.Multiply(buffer);
             if (more)
             {

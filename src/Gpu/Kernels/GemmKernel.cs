@@ -31,10 +31,14 @@ public static class GemmKernel
 
     /// <summary>
     /// The kernel (see the class summary) over the part of k that <paramref name="split"/> gives the group; bias, operand
-    /// and product are read only when the shape says so.
+    /// and product are read only when the shape says so. Operands are rounded to <typeparamref name="TPrecision"/>'s
+    /// precision (the shape's, by the launch), and staged with or without bounds checks as <typeparamref name="TEdges"/>
+    /// says: a kernel compiled for one precision and one kind of edge holds no code for the others, so it needs fewer
+    /// registers and runs fewer instructions per stage (bench/compare/README.md, entry 24).
     /// </summary>
-    public static void Sgemm<TTile>(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
-        ArrayView<float> operand, ArrayView<float> product, GemmShape s, GemmSplitK split) where TTile : struct, IGemmTile
+    public static void Sgemm<TTile, TPrecision, TEdges>(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
+        ArrayView<float> operand, ArrayView<float> product, GemmShape s, GemmSplitK split)
+        where TTile : struct, IGemmTile where TPrecision : struct, IGemmPrecision where TEdges : struct, IGemmEdges
     {
         int threadRows = default(TTile).ThreadRows, threadColumns = default(TTile).ThreadColumns;
         int rows = PerThread * threadRows, columns = PerThread * threadColumns;
@@ -46,12 +50,14 @@ public static class GemmKernel
         int rowBase = Grid.IdxY * rows, colBase = Grid.IdxX * columns;
         var (batch, part) = split.BatchAndPart();
         int kBegin = part * split.Depth, kEnd = Math.Min(s.K, kBegin + split.Depth);
-        var opA = GemmStagedOperand.A(a, batch * s.StrideA, s, rowBase);
-        var opB = GemmStagedOperand.B(b, batch * s.StrideB, s, colBase);
+        bool whole = default(TEdges).Whole;
+        var opA = GemmStagedOperand.A(a, batch * s.StrideA, s, rowBase, whole);
+        var opB = GemmStagedOperand.B(b, batch * s.StrideB, s, colBase, whole);
         long cFirst = batch * (long)s.M * s.N;
         // Shared tiles are k-major ([k][row], [k][column]): element (outer, k) at k * outerCount + outer.
-        var sharedA = new GemmSharedTiles<RoundedFloats>(opA, vectorsA, stageA, rows, Depth, new RoundedFloats(rows, 1, s.Precision));
-        var sharedB = new GemmSharedTiles<RoundedFloats>(opB, vectorsB, stageB, columns, Depth, new RoundedFloats(columns, 1, s.Precision));
+        var precision = default(TPrecision).Precision;
+        var sharedA = new GemmSharedTiles<RoundedFloats>(opA, vectorsA, stageA, rows, Depth, new RoundedFloats(rows, 1, precision));
+        var sharedB = new GemmSharedTiles<RoundedFloats>(opB, vectorsB, stageB, columns, Depth, new RoundedFloats(columns, 1, precision));
         var products = new OuterProducts(vectorsA, vectorsB, stageA / 4, stageB / 4, ty, tx, threadRows, threadColumns);
         GemmDoubleBuffer.Run(ref products, sharedA, sharedB, kBegin, kEnd, Depth, thread, threads);
         var acc = products.Accumulators;
@@ -220,6 +226,64 @@ public readonly struct GemmTile128x128 : IGemmTile
 }
 
 /// <summary>
+/// The precision a kernel is compiled for: <see cref="GemmKernel"/> is specialised per precision (a struct type argument),
+/// so that a kernel holds the rounding of its own precision only.
+/// </summary>
+public interface IGemmPrecision
+{
+    /// <summary>The operands' rounding.</summary>
+    Precision Precision { get; }
+}
+
+/// <summary>Exact fp32 operands.</summary>
+public readonly struct Fp32Operands : IGemmPrecision
+{
+    /// <inheritdoc />
+    public Precision Precision => Precision.Fp32;
+}
+
+/// <summary>Operands rounded to TF32.</summary>
+public readonly struct Tf32Operands : IGemmPrecision
+{
+    /// <inheritdoc />
+    public Precision Precision => Precision.Tf32;
+}
+
+/// <summary>Operands rounded to BF16.</summary>
+public readonly struct Bf16Operands : IGemmPrecision
+{
+    /// <inheritdoc />
+    public Precision Precision => Precision.Bf16;
+}
+
+/// <summary>
+/// Whether a GEMM kernel is compiled for whole tiles only (<see cref="WholeTiles"/>) or for any shape
+/// (<see cref="EdgeTiles"/>). With whole tiles every group's tile of c lies inside c, k is a multiple of the stage
+/// depth and both operands are aligned for 128-bit loads (<see cref="GemmStagedOperand.Whole"/>, checked by the launch),
+/// so the staging loads every slot with one 128-bit load and checks no bound: the kernel holds no code for partial
+/// slots. Most products of a BiGS step are whole (tokens, widths and depths multiples of 128).
+/// </summary>
+public interface IGemmEdges
+{
+    /// <summary>True when every tile and stage is whole.</summary>
+    bool Whole { get; }
+}
+
+/// <summary>Every tile and stage whole: no bounds checks.</summary>
+public readonly struct WholeTiles : IGemmEdges
+{
+    /// <inheritdoc />
+    public bool Whole => true;
+}
+
+/// <summary>Any shape: tiles and stages at the edges are checked element by element.</summary>
+public readonly struct EdgeTiles : IGemmEdges
+{
+    /// <inheritdoc />
+    public bool Whole => false;
+}
+
+/// <summary>
 /// One GEMM operand seen by a group: op(a)'s rows or op(b)'s columns (the "outer" index) from
 /// a base index, by k, with the staging of a tile of it into shared memory, shared by the SIMT and
 /// tensor-core kernels. Element (outer, k) is at First + outer Ld + k when k is the contiguous dimension in memory,
@@ -230,10 +294,10 @@ public readonly struct GemmStagedOperand
     private readonly ArrayView<float> values;
     private readonly long first;
     private readonly int ld, outerBase, outerLimit, kLimit;
-    private readonly bool kContiguous, vector;
+    private readonly bool kContiguous, vector, whole;
 
     private GemmStagedOperand(ArrayView<float> values, long first, int ld, bool kContiguous, int outerBase, int outerLimit,
-        int kLimit, bool vector)
+        int kLimit, bool vector, bool whole)
     {
         this.values = values;
         this.first = first;
@@ -243,15 +307,28 @@ public readonly struct GemmStagedOperand
         this.outerLimit = outerLimit;
         this.kLimit = kLimit;
         this.vector = vector;
+        this.whole = whole;
     }
 
-    /// <summary>op(a) of the product starting at <paramref name="first"/>, rows from <paramref name="rowBase"/>.</summary>
-    public static GemmStagedOperand A(ArrayView<float> a, long first, GemmShape s, int rowBase) =>
-        new(a, first, s.Lda, s.TransA == 0, rowBase, s.M, s.K, s.VectorA != 0);
+    /// <summary>
+    /// op(a) of the product starting at <paramref name="first"/>, rows from <paramref name="rowBase"/>; every slot
+    /// inside the matrix and aligned when <paramref name="whole"/> (<see cref="IGemmEdges"/>).
+    /// </summary>
+    public static GemmStagedOperand A(ArrayView<float> a, long first, GemmShape s, int rowBase, bool whole) =>
+        new(a, first, s.Lda, s.TransA == 0, rowBase, s.M, s.K, whole || s.VectorA != 0, whole);
 
-    /// <summary>op(b) of the product starting at <paramref name="first"/>, columns from <paramref name="colBase"/>.</summary>
-    public static GemmStagedOperand B(ArrayView<float> b, long first, GemmShape s, int colBase) =>
-        new(b, first, s.Ldb, s.TransB != 0, colBase, s.N, s.K, s.VectorB != 0);
+    /// <summary>op(b) of the product starting at <paramref name="first"/>, columns from <paramref name="colBase"/>, as <see cref="A"/>.</summary>
+    public static GemmStagedOperand B(ArrayView<float> b, long first, GemmShape s, int colBase, bool whole) =>
+        new(b, first, s.Ldb, s.TransB != 0, colBase, s.N, s.K, whole || s.VectorB != 0, whole);
+
+    /// <summary>
+    /// True when a kernel with tiles of <paramref name="rows"/> x <paramref name="columns"/> and stages
+    /// <paramref name="stage"/> deep, k split in parts <paramref name="partDepth"/> deep, meets no edge in the product of
+    /// <paramref name="s"/>: m, n, k and the parts are whole multiples of them, k is not 0, and both operands take 128-bit
+    /// loads (<see cref="IGemmEdges"/>).
+    /// </summary>
+    public static bool Whole(GemmShape s, int rows, int columns, int stage, int partDepth) =>
+        s.M % rows == 0 && s.N % columns == 0 && s.K > 0 && s.K % stage == 0 && partDepth % stage == 0 && s.VectorA != 0 && s.VectorB != 0;
 
     /// <summary>
     /// Stages outer [base, +<paramref name="outerCount"/>) by k [<paramref name="k0"/>, +<paramref name="depth"/>),
@@ -353,7 +430,7 @@ public readonly struct GemmStagedOperand
         {
             var (_, _, at, inside) = Locate(SlotElement(q, 0, thread, threads, outerCount, spread), k0, outerCount, depth, 4);
             // One 128-bit load (ld.v4.f32): at is a multiple of 4 and the view 16-byte aligned (checked on the host).
-            if (inside == 4) return values.Cast<Float4>()[at / 4];
+            if (whole || inside == 4) return values.Cast<Float4>()[at / 4];
             return new Float4(ValueOrZero(at, 0, inside), ValueOrZero(at, 1, inside), ValueOrZero(at, 2, inside), ValueOrZero(at, 3, inside));
         }
         return new Float4(ScalarOrZero(q, 0, k0, outerCount, depth, thread, threads, spread), ScalarOrZero(q, 1, k0, outerCount, depth, thread, threads, spread),

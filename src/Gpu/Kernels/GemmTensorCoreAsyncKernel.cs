@@ -54,8 +54,8 @@ public static class GemmTensorCoreAsyncKernel
         int thread = Group.IdxX, lane = thread % 32, warp = thread / 32;
         int rowBase = Grid.IdxY * Tile, colBase = Grid.IdxX * Tile;
         int warpRow = (warp / 2) * 32, warpCol = (warp % 2) * 32;
-        var opA = GemmStagedOperand.A(a, Grid.IdxZ * s.StrideA, s, rowBase);
-        var opB = GemmStagedOperand.B(b, Grid.IdxZ * s.StrideB, s, colBase);
+        var opA = GemmStagedOperand.A(a, Grid.IdxZ * s.StrideA, s, rowBase, whole: false);
+        var opB = GemmStagedOperand.B(b, Grid.IdxZ * s.StrideB, s, colBase, whole: false);
         long cFirst = Grid.IdxZ * (long)s.M * s.N;
         var accumulators = default(GemmTensorCoreKernel.PtxWarpAccumulators);
         accumulators.Declare();

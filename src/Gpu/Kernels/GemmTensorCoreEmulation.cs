@@ -20,15 +20,17 @@ namespace BiGS.Native.Gpu.Kernels;
 /// </summary>
 public static class GemmTensorCoreEmulation
 {
-    /// <summary><see cref="GemmTensorCoreKernel.Tf32{TTile}"/> with the mma emulated.</summary>
-    public static void Tf32<TTile>(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
-        ArrayView<float> operand, ArrayView<float> product, GemmShape s, GemmSplitK split) where TTile : struct, ITensorCoreTile =>
-        Run<TTile, Tf32Mma, EmulatedWarpAccumulators>(new Tf32Mma(default(TTile).Depth), default, a, b, c, bias, operand, product, s, split);
+    /// <summary><see cref="GemmTensorCoreKernel.Tf32{TTile, TEdges}"/> with the mma emulated.</summary>
+    public static void Tf32<TTile, TEdges>(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
+        ArrayView<float> operand, ArrayView<float> product, GemmShape s, GemmSplitK split) where TTile : struct, ITensorCoreTile
+        where TEdges : struct, IGemmEdges =>
+        Run<TTile, TEdges, Tf32Mma, EmulatedWarpAccumulators>(new Tf32Mma(default(TTile).Depth), default, a, b, c, bias, operand, product, s, split);
 
-    /// <summary><see cref="GemmTensorCoreKernel.Bf16{TTile}"/> with the mma emulated.</summary>
-    public static void Bf16<TTile>(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
-        ArrayView<float> operand, ArrayView<float> product, GemmShape s, GemmSplitK split) where TTile : struct, ITensorCoreTile =>
-        Run<TTile, Bf16Mma<ArithmeticBf16Packing>, EmulatedWarpAccumulators>(new Bf16Mma<ArithmeticBf16Packing>(default(TTile).Depth), default,
+    /// <summary><see cref="GemmTensorCoreKernel.Bf16{TTile, TEdges}"/> with the mma emulated.</summary>
+    public static void Bf16<TTile, TEdges>(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
+        ArrayView<float> operand, ArrayView<float> product, GemmShape s, GemmSplitK split) where TTile : struct, ITensorCoreTile
+        where TEdges : struct, IGemmEdges =>
+        Run<TTile, TEdges, Bf16Mma<ArithmeticBf16Packing>, EmulatedWarpAccumulators>(new Bf16Mma<ArithmeticBf16Packing>(default(TTile).Depth), default,
             a, b, c, bias, operand, product, s, split);
 
     /// <summary>A thread's accumulators in an array, and every thread's fragments of the current k-step in shared memory.</summary>

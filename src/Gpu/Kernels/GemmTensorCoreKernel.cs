@@ -24,16 +24,21 @@ namespace BiGS.Native.Gpu.Kernels;
 /// </summary>
 public static class GemmTensorCoreKernel
 {
-    /// <summary>The TF32 kernel (m16n8k8) over the part of k that <paramref name="split"/> gives the group.</summary>
-    public static void Tf32<TTile>(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
-        ArrayView<float> operand, ArrayView<float> product, GemmShape s, GemmSplitK split) where TTile : struct, ITensorCoreTile =>
-        Run<TTile, Tf32Mma, PtxWarpAccumulators>(new Tf32Mma(default(TTile).Depth), default, a, b, c, bias, operand, product, s, split);
+    /// <summary>
+    /// The TF32 kernel (m16n8k8) over the part of k that <paramref name="split"/> gives the group, staging with or without
+    /// bounds checks as <typeparamref name="TEdges"/> says.
+    /// </summary>
+    public static void Tf32<TTile, TEdges>(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
+        ArrayView<float> operand, ArrayView<float> product, GemmShape s, GemmSplitK split) where TTile : struct, ITensorCoreTile
+        where TEdges : struct, IGemmEdges =>
+        Run<TTile, TEdges, Tf32Mma, PtxWarpAccumulators>(new Tf32Mma(default(TTile).Depth), default, a, b, c, bias, operand, product, s, split);
 
-    /// <summary>The BF16 kernel (m16n8k16) over the part of k that <paramref name="split"/> gives the group.</summary>
-    public static void Bf16<TTile>(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
-        ArrayView<float> operand, ArrayView<float> product, GemmShape s, GemmSplitK split) where TTile : struct, ITensorCoreTile =>
-        Run<TTile, Bf16Mma<PtxBf16Packing>, PtxWarpAccumulators>(new Bf16Mma<PtxBf16Packing>(default(TTile).Depth), default, a, b, c, bias, operand,
-            product, s, split);
+    /// <summary>The BF16 kernel (m16n8k16), as <see cref="Tf32{TTile, TEdges}"/>.</summary>
+    public static void Bf16<TTile, TEdges>(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
+        ArrayView<float> operand, ArrayView<float> product, GemmShape s, GemmSplitK split) where TTile : struct, ITensorCoreTile
+        where TEdges : struct, IGemmEdges =>
+        Run<TTile, TEdges, Bf16Mma<PtxBf16Packing>, PtxWarpAccumulators>(new Bf16Mma<PtxBf16Packing>(default(TTile).Depth), default, a, b, c, bias,
+            operand, product, s, split);
 
     /// <summary>Threads per group of <paramref name="tile"/>: a warp per <see cref="ITensorCoreTile.WarpRows"/> x 32 block of c.</summary>
     public static int Threads<TTile>(TTile tile) where TTile : ITensorCoreTile => tile.Size * tile.Size / tile.WarpRows;
@@ -54,9 +59,9 @@ public static class GemmTensorCoreKernel
     /// <typeparamref name="TAccumulators"/> (the tensor cores' registers, or their emulation in
     /// <see cref="GemmTensorCoreEmulation"/>).
     /// </summary>
-    internal static void Run<TTile, TMma, TAccumulators>(TMma mma, TAccumulators accumulators, ArrayView<float> a, ArrayView<float> b,
+    internal static void Run<TTile, TEdges, TMma, TAccumulators>(TMma mma, TAccumulators accumulators, ArrayView<float> a, ArrayView<float> b,
         ArrayView<float> c, ArrayView<float> bias, ArrayView<float> operand, ArrayView<float> product, GemmShape s, GemmSplitK split)
-        where TTile : struct, ITensorCoreTile where TMma : struct, IMmaShape where TAccumulators : struct, IWarpAccumulators
+        where TTile : struct, ITensorCoreTile where TEdges : struct, IGemmEdges where TMma : struct, IMmaShape where TAccumulators : struct, IWarpAccumulators
     {
         var tile = default(TTile);
         int size = tile.Size, depth = tile.Depth, threads = Threads(tile), stageSize = mma.Word(size, 0);
@@ -70,8 +75,8 @@ public static class GemmTensorCoreKernel
         int laneRow = lane / 4, laneK = lane % 4;
         var (batch, part) = split.BatchAndPart();
         int kBegin = part * split.Depth, kEnd = Math.Min(s.K, kBegin + split.Depth);
-        var opA = GemmStagedOperand.A(a, batch * s.StrideA, s, rowBase);
-        var opB = GemmStagedOperand.B(b, batch * s.StrideB, s, colBase);
+        var opA = GemmStagedOperand.A(a, batch * s.StrideA, s, rowBase, default(TEdges).Whole);
+        var opB = GemmStagedOperand.B(b, batch * s.StrideB, s, colBase, default(TEdges).Whole);
         long cFirst = batch * (long)s.M * s.N;
         accumulators.Declare();
         // Shared tiles are k-contiguous ([row][k], [column][k]), laid out by the mma shape.

@@ -141,6 +141,6 @@ public class GemmStagingBankTests
     {
         int aligned = vector ? 1 : 0;
         var shape = new GemmShape(0, 0, 256, 256, 256, 256, 256, 0, 0, 1f, 0f, 0, 0, 0, 0, Precision.Tf32, aligned, aligned, 0, 0);
-        return kContiguous ? GemmStagedOperand.A(default(ArrayView<float>), 0, shape, 0) : GemmStagedOperand.B(default(ArrayView<float>), 0, shape, 0);
+        return kContiguous ? GemmStagedOperand.A(default(ArrayView<float>), 0, shape, 0, whole: false) : GemmStagedOperand.B(default(ArrayView<float>), 0, shape, 0, whole: false);
     }
 }

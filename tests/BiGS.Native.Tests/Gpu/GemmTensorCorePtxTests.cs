@@ -54,13 +54,15 @@ public class GemmTensorCorePtxTests
     }
 
     [Theory]
-    [InlineData(typeof(GemmTile64x64))]
-    [InlineData(typeof(GemmTile128x64))]
-    [InlineData(typeof(GemmTile64x128))]
-    [InlineData(typeof(GemmTile128x128))]
-    public void Simt_kernel_stages_and_reads_its_tiles_with_128_bit_accesses_and_no_tensor_core_instruction(Type tile)
+    [InlineData(typeof(GemmTile64x64), typeof(EdgeTiles))]
+    [InlineData(typeof(GemmTile128x64), typeof(EdgeTiles))]
+    [InlineData(typeof(GemmTile64x128), typeof(EdgeTiles))]
+    [InlineData(typeof(GemmTile128x128), typeof(EdgeTiles))]
+    [InlineData(typeof(GemmTile64x64), typeof(WholeTiles))]
+    [InlineData(typeof(GemmTile128x128), typeof(WholeTiles))]
+    public void Simt_kernel_stages_and_reads_its_tiles_with_128_bit_accesses_and_no_tensor_core_instruction(Type tile, Type edges)
     {
-        string ptx = KernelPtx.Compile(typeof(GemmKernel).GetMethod(nameof(GemmKernel.Sgemm))!.MakeGenericMethod(tile), 80);
+        string ptx = CompileSimt(tile, edges);
         Assert.DoesNotContain("mma.sync", ptx, StringComparison.Ordinal);
         Assert.DoesNotContain(".local", ptx, StringComparison.Ordinal);
         AssertSplitK(ptx, tile.Name);
@@ -104,9 +106,37 @@ public class GemmTensorCorePtxTests
     public void Tensor_core_kernels_divide_integers_only_in_their_prologue(string kernel, Type tile) =>
         Assert.InRange(Regex.Matches(Compile(kernel, tile, 80), @"\b(div|rem)\.[su](32|64)\b").Count, 0, 4);
 
-    /// <summary><paramref name="kernel"/> of <see cref="GemmTensorCoreKernel"/> with tile configuration <paramref name="tile"/>, in PTX.</summary>
-    private static string Compile(string kernel, Type tile, int architecture) =>
-        KernelPtx.Compile(typeof(GemmTensorCoreKernel).GetMethod(kernel)!.MakeGenericMethod(tile), architecture);
+    /// <summary>
+    /// Whole-tile kernels (<see cref="WholeTiles"/>) hold no bounds check in their staging: of the clamps that find how
+    /// much of a slot lies inside the matrix (40 min.s32 and 40 max.s32 in each kernel for any shape) only the part's
+    /// end of k is left, one min.s32.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(KernelsAndTiles))]
+    public void Whole_tile_kernels_check_no_bounds_in_their_staging(string kernel, Type tile) =>
+        AssertNoStagingBounds(Compile(kernel, tile, 80, typeof(WholeTiles)), kernel);
+
+    /// <summary>The SIMT kernel as <see cref="Whole_tile_kernels_check_no_bounds_in_their_staging"/>.</summary>
+    [Fact]
+    public void Whole_tile_simt_kernel_checks_no_bounds_in_its_staging() =>
+        AssertNoStagingBounds(CompileSimt(typeof(GemmTile128x128), typeof(WholeTiles)), "Sgemm");
+
+    private static void AssertNoStagingBounds(string ptx, string kernel)
+    {
+        Assert.True(Regex.Matches(ptx, @"\bmin\.s32\b").Count == 1, $"{kernel}: min.s32 other than the part's end of k");
+        Assert.DoesNotMatch(@"\bmax\.s32\b", ptx);
+    }
+
+    /// <summary>
+    /// <paramref name="kernel"/> of <see cref="GemmTensorCoreKernel"/> with tile configuration <paramref name="tile"/>,
+    /// for any shape (<see cref="EdgeTiles"/>) unless <paramref name="edges"/> says otherwise, in PTX.
+    /// </summary>
+    private static string Compile(string kernel, Type tile, int architecture, Type? edges = null) =>
+        KernelPtx.Compile(typeof(GemmTensorCoreKernel).GetMethod(kernel)!.MakeGenericMethod(tile, edges ?? typeof(EdgeTiles)), architecture);
+
+    /// <summary>The fp32 SIMT kernel with tile configuration <paramref name="tile"/> and <paramref name="edges"/>, in PTX.</summary>
+    private static string CompileSimt(Type tile, Type edges) =>
+        KernelPtx.Compile(typeof(GemmKernel).GetMethod(nameof(GemmKernel.Sgemm))!.MakeGenericMethod(tile, typeof(Fp32Operands), edges), 80);
 
     /// <summary>A warp's mma per k-step: 4 columns of mma tiles by WarpRows / 16 rows.</summary>
     private static int MmaPerStep(Type tile) => 4 * ((ITensorCoreTile)Activator.CreateInstance(tile)!).WarpRows / 16;

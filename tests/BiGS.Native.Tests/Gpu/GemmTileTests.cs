@@ -197,17 +197,39 @@ public class GemmTileTunerTests
     [InlineData(0, 768, 768 * 7 + 2, false)]
     public void Vector_loads_need_offset_leading_dimension_and_batch_stride_in_whole_vectors(long offset, int ld, long stride, bool vector) =>
         Assert.Equal(vector, GemmStagedOperand.Vectorizable(offset, ld, stride));
+
+    /// <summary>The launch takes the whole-tile kernel (no bounds checks) only where no tile, stage or part meets an edge.</summary>
+    [Theory]
+    [InlineData(1024, 3072, 768, 768, 1, 1, true)]     // a BiGS-base forward product, 128 x 128 tiles, stages of 16
+    [InlineData(1024, 3072, 768, 192, 1, 1, true)]     // k in 4 parts of 12 stages
+    [InlineData(153, 768, 768, 768, 1, 1, false)]      // the masked rows: m not a multiple of the tile
+    [InlineData(1024, 30522, 768, 768, 1, 1, false)]   // the vocabulary: n not a multiple
+    [InlineData(1024, 768, 776, 776, 1, 1, false)]     // k not a multiple of the stage
+    [InlineData(1024, 768, 768, 200, 1, 1, false)]     // parts of k ending mid-stage
+    [InlineData(1024, 768, 0, 16, 1, 1, false)]        // no k: the first stage would read outside
+    [InlineData(1024, 768, 768, 768, 0, 1, false)]     // a without 128-bit loads
+    [InlineData(1024, 768, 768, 768, 1, 0, false)]     // b without 128-bit loads
+    public void Whole_tiles_need_every_size_in_whole_tiles_stages_and_parts_and_128_bit_loads(int m, int n, int k, int partDepth, int vectorA,
+        int vectorB, bool whole)
+    {
+        var shape = new GemmShape(0, 1, m, n, k, k, k, 0, 0, 1f, 0f, 0, 0, 0, 0, Precision.Fp32, vectorA, vectorB, 0, 0);
+        Assert.Equal(whole, GemmStagedOperand.Whole(shape, 128, 128, 16, partDepth));
+    }
 }
 
 /// <summary>
 /// Every SIMT tile configuration, with k whole and split, with scalar and 128-bit loads, in every layout against the
-/// double reference at awkward sizes (k never a multiple of the 16-deep stage), including the accumulate-into-c
-/// epilogue (beta 1).
+/// double reference at awkward sizes (k never a multiple of the 16-deep stage) and at whole tiles (the kernels compiled
+/// without bounds checks, <see cref="WholeTiles"/>), including the accumulate-into-c epilogue (beta 1).
 /// </summary>
 public abstract class GemmTileConfigurationTests
 {
-    /// <summary>Unaligned leading dimensions (scalar loads) and aligned ones (128-bit loads); m above 128 in one of each.</summary>
-    private static readonly (int M, int N, int K)[] Shapes = [(1, 1, 1), (7, 33, 127), (129, 7, 33), (36, 44, 20), (132, 8, 36)];
+    /// <summary>
+    /// Unaligned leading dimensions (scalar loads) and aligned ones (128-bit loads); m above 128 in one of each; then
+    /// shapes whole for every tile (128 x 128 at most) and stage (32 deep at most), whole in every split plan below too,
+    /// one of them two tiles of 128 by rows and three stages of 32 by k.
+    /// </summary>
+    private static readonly (int M, int N, int K)[] Shapes = [(1, 1, 1), (7, 33, 127), (129, 7, 33), (36, 44, 20), (132, 8, 36), (128, 128, 64), (256, 128, 96)];
 
     /// <summary>The device under test.</summary>
     protected abstract Device Device { get; }
@@ -238,6 +260,49 @@ public abstract class GemmTileConfigurationTests
                     foreach (var precision in layout == "NT" ? new[] { Precision.Bf16, Precision.Tf32 } : [Precision.Fp32])
                         problem.Check(Device, precision, $"{planName} {layout} {MatMulPrecision.Name(precision)} m{m} n{n} k{k} {epilogue.Name}");
                 }
+    }
+
+    /// <summary>
+    /// A product of whole tiles (the kernel compiled without bounds checks) has the bits of the same product computed as
+    /// the first 128 columns of a wider one (the kernel for any shape): both sum each element in the same order of k.
+    /// </summary>
+    [GpuTheory]
+    [MemberData(nameof(Plans))]
+    public void Whole_tile_kernels_compute_the_bits_of_the_kernels_for_any_shape(string planName)
+    {
+        using var forced = GemmTileTuner.Force(GemmPlan.Parse(planName, "plan"));
+        const int m = 128, n = 128, k = 96, wider = n + 4;
+        var rng = new Random(planName.Length);
+        foreach (string layout in new[] { "NN", "NT", "TN" })
+        {
+            bool transposeA = layout[0] == 'T', transposeB = layout[1] == 'T';
+            var a = Tensor.FromArray(GemmEpilogueTests.RandomMatrix(rng, m, k).Cast<float>().ToArray(), transposeA ? k : m, transposeA ? m : k).To(Device);
+            var wideB = GemmEpilogueTests.RandomMatrix(rng, transposeB ? wider : k, transposeB ? k : wider);
+            var b = new float[transposeB ? n : k, transposeB ? k : n];
+            for (int i = 0; i < b.GetLength(0); i++)
+                for (int j = 0; j < b.GetLength(1); j++)
+                    b[i, j] = wideB[i, j];
+            foreach (var precision in layout == "NT" ? new[] { Precision.Bf16, Precision.Tf32, Precision.Fp32 } : [Precision.Fp32])
+            {
+                var whole = Product(a, transposeA, b, transposeB, precision);
+                var anyShape = Product(a, transposeA, wideB, transposeB, precision);
+                for (int i = 0; i < m; i++)
+                    for (int j = 0; j < n; j++)
+                        Assert.True(whole[i * n + j] == anyShape[i * wider + j],
+                            $"{planName} {layout} {MatMulPrecision.Name(precision)}: c[{i},{j}] is {whole[i * n + j]} whole, {anyShape[i * wider + j]} in the wider product");
+            }
+        }
+    }
+
+    /// <summary>op(a) op(b) on the device under test, in <paramref name="precision"/>, as a row-major array.</summary>
+    private float[] Product(Tensor a, bool transposeA, float[,] b, bool transposeB, Precision precision)
+    {
+        int columns = transposeB ? b.GetLength(0) : b.GetLength(1);
+        var c = Tensor.Empty(DType.Float32, Device, a.Size(transposeA ? 1 : 0), columns);
+        using (MatMulPrecision.Use(precision))
+            Tensor.GemmInto(a, transposeA, Tensor.FromArray(b.Cast<float>().ToArray(), b.GetLength(0), b.GetLength(1)).To(Device), transposeB, c,
+                new GemmEpilogue { Alpha = 1f, Beta = 0f });
+        return c.ToArray();
     }
 }
 

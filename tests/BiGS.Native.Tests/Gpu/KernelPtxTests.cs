@@ -89,18 +89,18 @@ public class KernelPtxTests
     /// GPU's tanh instruction (relative error up to 2^-11), so a GPU's activations are as accurate as the CPU's.
     /// </summary>
     [Theory]
-    [InlineData(typeof(ElementwiseKernels), nameof(ElementwiseKernels.Unary), typeof(GeluTanhFunction), false)]
-    [InlineData(typeof(ElementwiseKernels), nameof(ElementwiseKernels.UnaryBackward), typeof(GeluTanhFunction), false)]
-    [InlineData(typeof(ElementwiseKernels), nameof(ElementwiseKernels.Unary), typeof(TanhFunction), false)]
-    [InlineData(typeof(ElementwiseKernels), nameof(ElementwiseKernels.BiasGelu), typeof(GeluTanhFunction), false)]
-    [InlineData(typeof(ColumnTileKernels), nameof(ColumnTileKernels.BiasGeluBackward), typeof(GeluTanhFunction), true)]
-    [InlineData(typeof(ColumnTileKernels), nameof(ColumnTileKernels.GatedGeluBackward), typeof(GeluTanhFunction), true)]
-    [InlineData(typeof(GemmKernel), nameof(GemmKernel.Sgemm), typeof(GemmTile64x64), true)]
-    [InlineData(typeof(GemmTensorCoreKernel), nameof(GemmTensorCoreKernel.Tf32), typeof(TensorCoreTile64x64), true)]
-    public void Tanh_activations_use_the_exponential_not_the_approximate_tanh(Type kernels, string kernel, Type? argument, bool explicitlyGrouped)
+    [InlineData(typeof(ElementwiseKernels), nameof(ElementwiseKernels.Unary), false, typeof(GeluTanhFunction))]
+    [InlineData(typeof(ElementwiseKernels), nameof(ElementwiseKernels.UnaryBackward), false, typeof(GeluTanhFunction))]
+    [InlineData(typeof(ElementwiseKernels), nameof(ElementwiseKernels.Unary), false, typeof(TanhFunction))]
+    [InlineData(typeof(ElementwiseKernels), nameof(ElementwiseKernels.BiasGelu), false, typeof(GeluTanhFunction))]
+    [InlineData(typeof(ColumnTileKernels), nameof(ColumnTileKernels.BiasGeluBackward), true, typeof(GeluTanhFunction))]
+    [InlineData(typeof(ColumnTileKernels), nameof(ColumnTileKernels.GatedGeluBackward), true, typeof(GeluTanhFunction))]
+    [InlineData(typeof(GemmKernel), nameof(GemmKernel.Sgemm), true, typeof(GemmTile64x64), typeof(Fp32Operands), typeof(EdgeTiles))]
+    [InlineData(typeof(GemmTensorCoreKernel), nameof(GemmTensorCoreKernel.Tf32), true, typeof(TensorCoreTile64x64), typeof(WholeTiles))]
+    public void Tanh_activations_use_the_exponential_not_the_approximate_tanh(Type kernels, string kernel, bool explicitlyGrouped, params Type[] arguments)
     {
         var method = kernels.GetMethod(kernel)!;
-        if (argument is not null) method = method.MakeGenericMethod(argument);
+        if (arguments.Length > 0) method = method.MakeGenericMethod(arguments);
         string ptx = KernelPtx.Compile(method, 80, explicitlyGrouped);
         Assert.Contains("ex2.approx", ptx, StringComparison.Ordinal);
         Assert.DoesNotContain("tanh.approx", ptx, StringComparison.Ordinal);
