@@ -426,6 +426,7 @@ public readonly struct GemmStagedOperand
     /// <summary>Slot <paramref name="q"/> of the stage at <paramref name="k0"/>, 0 outside the matrix.</summary>
     private Float4 LoadSlot(int q, int k0, int outerCount, int depth, int thread, int threads, bool spread)
     {
+        if (whole) return values.Cast<Float4>()[WholeSlotVector(q, outerCount, depth, thread, threads, spread) + StageVectors(k0)];
         if (vector)
         {
             var (_, _, at, inside) = Locate(SlotElement(q, 0, thread, threads, outerCount, spread), k0, outerCount, depth, 4);
@@ -436,6 +437,21 @@ public readonly struct GemmStagedOperand
         return new Float4(ScalarOrZero(q, 0, k0, outerCount, depth, thread, threads, spread), ScalarOrZero(q, 1, k0, outerCount, depth, thread, threads, spread),
             ScalarOrZero(q, 2, k0, outerCount, depth, thread, threads, spread), ScalarOrZero(q, 3, k0, outerCount, depth, thread, threads, spread));
     }
+
+    /// <summary>
+    /// The vector index (in 128-bit vectors from element 0) of whole slot <paramref name="q"/> in the stage at k = 0:
+    /// (first + outer ld + k) / 4 or (first + k ld + outer) / 4, each term a multiple of 4 in a whole tile. Apart from
+    /// the stage's offset (<see cref="StageVectors"/>), so that it is the same at every stage.
+    /// </summary>
+    private long WholeSlotVector(int q, int outerCount, int depth, int thread, int threads, bool spread)
+    {
+        var (outer, k) = Position(SlotElement(q, 0, thread, threads, outerCount, spread), outerCount, depth);
+        long row = outerBase + outer;
+        return (first >> 2) + (kContiguous ? row * (ld >> 2) + (k >> 2) : k * (long)(ld >> 2) + (row >> 2));
+    }
+
+    /// <summary>The vectors from a whole slot at k = 0 to the same slot at k = <paramref name="k0"/>.</summary>
+    private long StageVectors(int k0) => kContiguous ? k0 >> 2 : k0 * (long)(ld >> 2);
 
     /// <summary>values[at + j] when it is among the <paramref name="inside"/> elements inside the matrix, else 0.</summary>
     private float ValueOrZero(long at, int j, int inside) => j < inside ? values[at + j] : 0f;
