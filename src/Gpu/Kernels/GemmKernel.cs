@@ -362,11 +362,13 @@ public readonly struct GemmStagedOperand
         for (int q = 0; q < StagedRegisters.Slots(outerCount, depth, threads); q++)
         {
             var v = staged.Get(q);
-            if (vector && layout.RunsAreAdjacent(kContiguous))
+            if (vector)
             {
-                // the slot is four consecutive elements along the contiguous dimension (SlotElement), adjacent in the tile
+                // the slot is four consecutive elements along the contiguous dimension (SlotElement): one vector store
+                // where they are adjacent in the tile, else four stores from the first one's place (constant offsets)
                 var (outer, k) = SlotPosition(q, 0, thread, threads, outerCount, depth, spread);
-                layout.WriteRun(tile, outer, k, kContiguous, v);
+                if (layout.RunsAreAdjacent(kContiguous)) layout.WriteRun(tile, outer, k, kContiguous, v);
+                else WriteRun(tile, layout, outer, k, v);
                 continue;
             }
             Write(tile, layout, SlotPosition(q, 0, thread, threads, outerCount, depth, spread), v.X);
@@ -374,6 +376,19 @@ public readonly struct GemmStagedOperand
             Write(tile, layout, SlotPosition(q, 2, thread, threads, outerCount, depth, spread), v.Z);
             Write(tile, layout, SlotPosition(q, 3, thread, threads, outerCount, depth, spread), v.W);
         }
+    }
+
+    /// <summary>
+    /// Writes the four elements of a vector slot from tile position (<paramref name="outer"/>, <paramref name="k"/>) on
+    /// along the contiguous dimension, element by element as <paramref name="layout"/> places them.
+    /// </summary>
+    private void WriteRun<TLayout>(ArrayView<float> tile, TLayout layout, int outer, int k, Float4 v) where TLayout : struct, IGemmStageLayout
+    {
+        int alongK = kContiguous ? 1 : 0, alongOuter = 1 - alongK;
+        layout.Write(tile, outer, k, v.X);
+        layout.Write(tile, outer + alongOuter, k + alongK, v.Y);
+        layout.Write(tile, outer + 2 * alongOuter, k + 2 * alongK, v.Z);
+        layout.Write(tile, outer + 3 * alongOuter, k + 3 * alongK, v.W);
     }
 
     /// <summary>Writes the element at tile position <paramref name="at"/> as <paramref name="layout"/> places it.</summary>
