@@ -446,7 +446,7 @@ public readonly struct GemmStagedOperand
         {
             var (_, _, at, inside) = Locate(SlotElement(q, 0, thread, threads, outerCount, spread), k0, outerCount, depth, 4);
             // One 128-bit load (ld.v4.f32): at is a multiple of 4 and the view 16-byte aligned (checked on the host).
-            if (whole || inside == 4) return values.Cast<Float4>()[at / 4];
+            if (inside == 4) return values.Cast<Float4>()[at / 4];
             return new Float4(ValueOrZero(at, 0, inside), ValueOrZero(at, 1, inside), ValueOrZero(at, 2, inside), ValueOrZero(at, 3, inside));
         }
         return new Float4(ScalarOrZero(q, 0, k0, outerCount, depth, thread, threads, spread), ScalarOrZero(q, 1, k0, outerCount, depth, thread, threads, spread),
