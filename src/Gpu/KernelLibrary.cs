@@ -211,14 +211,12 @@ internal sealed class KernelLibrary(Accelerator accelerator, bool skipLaunches =
         var planTile = GemmTensorCoreKernel.PlanTile(tile);
         string name = precision == Precision.Tf32 ? "Gemm.Tf32" : "Gemm.Bf16";
         return GenericGrouped<Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape, GemmSplitK>>(
-            $"{name}.{GemmTiles.Name(planTile)}{EdgesName(whole)}", name, (planTile == GemmTile.Tile128x128, whole) switch
-            {
-                (true, true) => TensorCoreMethod<TensorCoreTile128x128, WholeTiles>(precision),
-                (true, false) => TensorCoreMethod<TensorCoreTile128x128, EdgeTiles>(precision),
-                (false, true) => TensorCoreMethod<TensorCoreTile64x64, WholeTiles>(precision),
-                _ => TensorCoreMethod<TensorCoreTile64x64, EdgeTiles>(precision),
-            });
+            $"{name}.{GemmTiles.Name(planTile)}{EdgesName(whole)}", name, planTile == GemmTile.Tile128x128
+                ? TensorCoreMethod<TensorCoreTile128x128>(precision, whole) : TensorCoreMethod<TensorCoreTile64x64>(precision, whole));
     }
+
+    private GemmKernelMethod TensorCoreMethod<TTile>(Precision precision, bool whole) where TTile : struct, ITensorCoreTile =>
+        whole ? TensorCoreMethod<TTile, WholeTiles>(precision) : TensorCoreMethod<TTile, EdgeTiles>(precision);
 
     /// <summary>
     /// The tensor-core GEMM of <paramref name="precision"/> with tile <typeparamref name="TTile"/> and edges

@@ -368,7 +368,7 @@ public readonly struct GemmStagedOperand
                 // where they are adjacent in the tile, else four stores from the first one's place (constant offsets)
                 var (outer, k) = SlotPosition(q, 0, thread, threads, outerCount, depth, spread);
                 if (layout.RunsAreAdjacent(kContiguous)) layout.WriteRun(tile, outer, k, kContiguous, v);
-                else WriteRun(tile, layout, outer, k, v);
+                else WriteRunByElement(tile, layout, outer, k, v);
                 continue;
             }
             Write(tile, layout, SlotPosition(q, 0, thread, threads, outerCount, depth, spread), v.X);
@@ -382,7 +382,7 @@ public readonly struct GemmStagedOperand
     /// Writes the four elements of a vector slot from tile position (<paramref name="outer"/>, <paramref name="k"/>) on
     /// along the contiguous dimension, element by element as <paramref name="layout"/> places them.
     /// </summary>
-    private void WriteRun<TLayout>(ArrayView<float> tile, TLayout layout, int outer, int k, Float4 v) where TLayout : struct, IGemmStageLayout
+    private void WriteRunByElement<TLayout>(ArrayView<float> tile, TLayout layout, int outer, int k, Float4 v) where TLayout : struct, IGemmStageLayout
     {
         int alongK = kContiguous ? 1 : 0, alongOuter = 1 - alongK;
         layout.Write(tile, outer, k, v.X);
