@@ -5,11 +5,14 @@ namespace BiGS.Native.Gpu.Kernels;
 
 /// <summary>
 /// The k loop of the SIMT and tensor-core GEMM kernels over double-buffered shared tiles. The first stage is staged
-/// before the loop; at every step the next stage's operands are loaded from global memory into registers, the current
-/// stage is multiplied, and the loaded operands are stored into the other buffer (last read before the previous
-/// barrier). The global loads are thus in flight during the multiply-adds, and one barrier per step suffices. The last
-/// step loads its own stage again, unused, rather than a stage of zeros: an index chosen costs one instruction where
-/// zeroed staging registers cost a move each, and the kernels need fewer registers (entry 24).
+/// before the loop and the second loaded into registers; at every step the current stage is multiplied, the loaded
+/// stage is stored into the other buffer (last read before the previous barrier), and the stage after it is loaded
+/// into registers just before the barrier, so that the loads are in flight during the barrier and the next step's
+/// multiply-adds, and one barrier per step suffices. The loads sit before the barrier on purpose: ptxas moves no load
+/// across <c>bar.sync</c>, whereas loads written before the multiply-adds were moved by ptxas behind them, next to the
+/// stores that use them, and each step then waited for its loads in full (kernel-sass's "LD lead" column,
+/// bench/compare/README.md entry 25). Past the end of k a load takes the current stage again (in range, unused): an
+/// index chosen costs one instruction where zeroed staging registers cost a move each (entry 24).
 /// </summary>
 internal static class GemmDoubleBuffer
 {
@@ -22,22 +25,23 @@ internal static class GemmDoubleBuffer
     {
         a.Stage(kBegin, 0, thread, threads);
         b.Stage(kBegin, 0, thread, threads);
+        var nextA = a.Load(StageOrCurrent(kBegin + depth, kBegin, kEnd), thread, threads);
+        var nextB = b.Load(StageOrCurrent(kBegin + depth, kBegin, kEnd), thread, threads);
         Group.Barrier();
         for (int k0 = kBegin, buffer = 0; k0 < kEnd; k0 += depth, buffer ^= 1)
         {
-            bool more = k0 + depth < kEnd;
-            int next = more ? k0 + depth : k0;
-            var nextA = a.Load(next, thread, threads);
-            var nextB = b.Load(next, thread, threads);
             product.Multiply(buffer);
-            if (more)
-            {
-                a.Store(nextA, buffer ^ 1, thread, threads);
-                b.Store(nextB, buffer ^ 1, thread, threads);
-            }
+            a.Store(nextA, buffer ^ 1, thread, threads);
+            b.Store(nextB, buffer ^ 1, thread, threads);
+            int after = StageOrCurrent(k0 + 2 * depth, k0, kEnd);
+            nextA = a.Load(after, thread, threads);
+            nextB = b.Load(after, thread, threads);
             Group.Barrier();
         }
     }
+
+    /// <summary>Stage <paramref name="k"/> while it is inside k, else <paramref name="current"/>.</summary>
+    private static int StageOrCurrent(int k, int current, int kEnd) => k < kEnd ? k : current;
 }
 
 /// <summary>What a GEMM kernel does with one staged step of k: its multiply-adds from shared buffer 0 or 1.</summary>
