@@ -9,7 +9,7 @@ namespace BiGS.Native.Bench;
 /// registers per thread, stack frame and spills as <c>ptxas -v</c> reports them, and counts of SASS instructions from
 /// <c>cuobjdump -sass</c> (all, tensor-core HMMA, shared loads and stores, local stores and loads, indirect branches),
 /// and the kernel's inner loop as it runs: the basic block holding the most multiply-adds, its instructions and
-/// multiply-adds (<see cref="SassMathBlock"/>). Needs <c>ptxas</c> and <c>cuobjdump</c> on PATH (Debian: <c>nvidia-cuda-toolkit</c> in non-free), no GPU. A ptxas
+/// multiply-adds, and how many multiply-adds the loop's global loads lead their shared stores by (<see cref="SassMathBlock"/>). Needs <c>ptxas</c> and <c>cuobjdump</c> on PATH (Debian: <c>nvidia-cuda-toolkit</c> in non-free), no GPU. A ptxas
 /// older than the PTX ILGPU writes (ISA 8.0) gets the PTX with its version line lowered to what it names in its
 /// error, which it then accepts where the kernel uses nothing newer. Usage: <c>kernel-sass [--arch sm_90]</c>.
 /// </summary>
@@ -35,7 +35,7 @@ public sealed class KernelSassCounts : ISideBySide
         try
         {
             Console.WriteLine($"ptxas {ToolVersion()}, -arch={arch}");
-            Console.WriteLine($"{"kernel",-64} {"registers",9} {"stack B",8} {"spill B",8} {string.Join(" ", Counts.Select(c => $"{c.Label,8}"))} {"math block",10} {"FFMA/HMMA",9}");
+            Console.WriteLine($"{"kernel",-64} {"registers",9} {"stack B",8} {"spill B",8} {string.Join(" ", Counts.Select(c => $"{c.Label,8}"))} {"math block",10} {"FFMA/HMMA",9} {"LD lead",8}");
             foreach (var kernel in KernelPtxCounts.Kernels())
             {
                 string ptxPath = Path.Combine(directory, "kernel.ptx"), cubin = Path.Combine(directory, "kernel.cubin");
@@ -47,7 +47,7 @@ public sealed class KernelSassCounts : ISideBySide
                 var mathBlock = SassMathBlock.Of(sass);
                 Console.WriteLine($"{KernelPtxCounts.KernelName(kernel),-64} {Reported(@"Used (\d+) registers"),9} {Reported(@"(\d+) bytes stack frame"),8} {spills,8} " +
                     string.Join(" ", Counts.Select(c => $"{Regex.Matches(sass, c.Pattern, RegexOptions.Multiline).Count,8}")) +
-                    $" {mathBlock.Instructions,10} {mathBlock.MultiplyAdds,9}");
+                    $" {mathBlock.Instructions,10} {mathBlock.MultiplyAdds,9} {mathBlock.LoadLead?.ToString() ?? "-",8}");
             }
             return 0;
         }
@@ -97,30 +97,51 @@ public sealed class KernelSassCounts : ISideBySide
 /// The basic block of a SASS listing that holds the most multiply-adds (FFMA, HMMA): in a GEMM, a stage's steps of the
 /// k loop. Its instructions against its multiply-adds are the share of the issue rate (one instruction a cycle per
 /// scheduler) that the arithmetic gets. A block starts at every branch target and after every branch, barrier, exit or
-/// convergence instruction.
+/// convergence instruction. <see cref="LoadLead"/> looks at the innermost loop around the block (a backward branch
+/// and its target): the multiply-adds from its first global load (LD, LDG) to the next shared store (STS), around the
+/// loop's back edge if need be. In a double-buffered GEMM that is the work the next stage's loads are in flight during
+/// before the staging stores them; 0 when they are stored straight after, and each step then waits for its loads in
+/// full (bench/compare/README.md, entry 25); null when the loop loads nothing from global memory.
 /// </summary>
-internal readonly record struct SassMathBlock(int Instructions, int MultiplyAdds)
+internal readonly record struct SassMathBlock(int Instructions, int MultiplyAdds, int? LoadLead)
 {
     private static readonly Regex Instruction = new(@"^\s+/\*([0-9a-f]{4,})\*/\s+(.*?)\s*;", RegexOptions.Multiline);
     private static readonly Regex BranchTarget = new(@"\bBRA\s+0x([0-9a-f]+)");
     private static readonly Regex EndsBlock = new(@"\b(BRA|BRX|BAR|EXIT|RET|CALL|BSSY|BSYNC|WARPSYNC)\b");
     private static readonly Regex MultiplyAdd = new(@"^(@!?U?P\w+\s+)?(FFMA|HMMA)(?!\.R[MPZ])\b");
+    private static readonly Regex GlobalLoad = new(@"^(@!?U?P\w+\s+)?LDG?\.");
+    private static readonly Regex SharedStore = new(@"^(@!?U?P\w+\s+)?STS\b");
 
     public static SassMathBlock Of(string sass)
     {
-        var instructions = Instruction.Matches(sass).Select(m => (Address: Convert.ToInt64(m.Groups[1].Value, 16), Text: m.Groups[2].Value)).ToList();
-        var index = instructions.Select((instruction, i) => (instruction.Address, i)).ToDictionary(p => p.Address, p => p.i);
-        var starts = new SortedSet<int> { 0, instructions.Count };
-        for (int i = 0; i < instructions.Count; i++)
-        {
-            var target = BranchTarget.Match(instructions[i].Text);
-            if (target.Success && index.TryGetValue(Convert.ToInt64(target.Groups[1].Value, 16), out int at)) starts.Add(at);
-            if (EndsBlock.IsMatch(instructions[i].Text)) starts.Add(i + 1);
-        }
+        var texts = Instruction.Matches(sass).Select(m => m.Groups[2].Value).ToList();
+        var index = Instruction.Matches(sass).Select((m, i) => (Address: Convert.ToInt64(m.Groups[1].Value, 16), i)).ToDictionary(p => p.Address, p => p.i);
+        var branches = Enumerable.Range(0, texts.Count)
+            .Select(i => (From: i, Target: BranchTarget.Match(texts[i]) is { Success: true } m && index.TryGetValue(Convert.ToInt64(m.Groups[1].Value, 16), out int at) ? at : -1))
+            .Where(branch => branch.Target >= 0).ToList();
+        var starts = new SortedSet<int> { 0, texts.Count };
+        foreach (var branch in branches) starts.Add(branch.Target);
+        for (int i = 0; i < texts.Count; i++)
+            if (EndsBlock.IsMatch(texts[i])) starts.Add(i + 1);
         var bounds = starts.ToArray();
-        return Enumerable.Range(0, bounds.Length - 1)
-            .Select(b => instructions.GetRange(bounds[b], bounds[b + 1] - bounds[b]))
-            .Select(block => new SassMathBlock(block.Count, block.Count(instruction => MultiplyAdd.IsMatch(instruction.Text))))
-            .MaxBy(block => block.MultiplyAdds);
+        var (begin, end) = Enumerable.Range(0, bounds.Length - 1).Select(b => (Begin: bounds[b], End: bounds[b + 1]))
+            .MaxBy(block => CountMultiplyAdds(texts, block.Begin, block.End));
+        var loop = branches.Where(branch => branch.Target <= begin && branch.From >= end - 1).OrderBy(branch => branch.From - branch.Target)
+            .Select(branch => (Begin: branch.Target, End: branch.From + 1)).FirstOrDefault();
+        return new SassMathBlock(end - begin, CountMultiplyAdds(texts, begin, end), loop.End == 0 ? null : LeadOfLoads(texts.GetRange(loop.Begin, loop.End - loop.Begin)));
     }
+
+    /// <summary>
+    /// The multiply-adds of <paramref name="loop"/> from its first global load to the next shared store, wrapping around;
+    /// null without global loads.
+    /// </summary>
+    private static int? LeadOfLoads(List<string> loop)
+    {
+        int firstLoad = loop.FindIndex(text => GlobalLoad.IsMatch(text));
+        if (firstLoad < 0) return null;
+        var following = loop.Skip(firstLoad + 1).Concat(loop.Take(firstLoad));
+        return following.TakeWhile(text => !SharedStore.IsMatch(text)).Count(text => MultiplyAdd.IsMatch(text));
+    }
+
+    private static int CountMultiplyAdds(List<string> texts, int begin, int end) => texts.Skip(begin).Take(end - begin).Count(text => MultiplyAdd.IsMatch(text));
 }
