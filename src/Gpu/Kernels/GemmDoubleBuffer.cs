@@ -25,8 +25,11 @@ internal static class GemmDoubleBuffer
     {
         a.Stage(kBegin, 0, thread, threads);
         b.Stage(kBegin, 0, thread, threads);
-        var nextA = a.Load(StageOrCurrent(kBegin + depth, kBegin, kEnd), thread, threads);
-        var nextB = b.Load(StageOrCurrent(kBegin + depth, kBegin, kEnd), thread, threads);
+        // The thread's part of its whole slots' places, found once: computed in the loop, ptxas recomputed it in every
+        // stage rather than hold it in registers (bench/compare/README.md, entry 25).
+        long placeA = a.ThreadPlace(thread, threads), placeB = b.ThreadPlace(thread, threads);
+        var nextA = a.Load(StageOrCurrent(kBegin + depth, kBegin, kEnd), thread, threads, placeA);
+        var nextB = b.Load(StageOrCurrent(kBegin + depth, kBegin, kEnd), thread, threads, placeB);
         Group.Barrier();
         for (int k0 = kBegin, buffer = 0; k0 < kEnd; k0 += depth, buffer ^= 1)
         {
@@ -34,8 +37,8 @@ internal static class GemmDoubleBuffer
             a.Store(nextA, buffer ^ 1, thread, threads);
             b.Store(nextB, buffer ^ 1, thread, threads);
             int after = StageOrCurrent(k0 + 2 * depth, k0, kEnd);
-            nextA = a.Load(after, thread, threads);
-            nextB = b.Load(after, thread, threads);
+            nextA = a.Load(after, thread, threads, placeA);
+            nextB = b.Load(after, thread, threads, placeB);
             Group.Barrier();
         }
     }
@@ -64,8 +67,15 @@ internal readonly struct GemmSharedTiles<TLayout>(GemmStagedOperand operand, Arr
     public void Stage(int k0, int buffer, int thread, int threads) =>
         operand.Stage(k0, outerCount, depth, thread, threads, Buffer(buffer), layout);
 
-    /// <summary>The thread's share of the stage at <paramref name="k0"/>, in registers (<see cref="GemmStagedOperand.Load"/>).</summary>
-    public StagedRegisters Load(int k0, int thread, int threads) => operand.Load(k0, outerCount, depth, thread, threads, layout.SpreadsAcrossK);
+    /// <summary>The thread's part of its whole slots' places (<see cref="GemmStagedOperand.WholeThreadVector"/>).</summary>
+    public long ThreadPlace(int thread, int threads) => operand.WholeThreadVector(outerCount, thread, threads, depth, layout.SpreadsAcrossK);
+
+    /// <summary>
+    /// The thread's share of the stage at <paramref name="k0"/>, in registers (<see cref="GemmStagedOperand.Load"/>),
+    /// whole slots from <paramref name="threadPlace"/> (<see cref="ThreadPlace"/>).
+    /// </summary>
+    public StagedRegisters Load(int k0, int thread, int threads, long threadPlace) =>
+        operand.Load(k0, outerCount, depth, thread, threads, layout.SpreadsAcrossK, threadPlace);
 
     /// <summary>Stores what <see cref="Load"/> loaded into <paramref name="buffer"/>.</summary>
     public void Store(in StagedRegisters staged, int buffer, int thread, int threads) =>

@@ -337,20 +337,22 @@ public readonly struct GemmStagedOperand
     /// </summary>
     internal void Stage<TLayout>(int k0, int outerCount, int depth, int thread, int threads, ArrayView<float> tile, TLayout layout)
         where TLayout : struct, IGemmStageLayout =>
-        Store(Load(k0, outerCount, depth, thread, threads, layout.SpreadsAcrossK), outerCount, depth, thread, threads, tile, layout);
+        Store(Load(k0, outerCount, depth, thread, threads, layout.SpreadsAcrossK, WholeThreadVector(outerCount, thread, threads, depth, layout.SpreadsAcrossK)),
+            outerCount, depth, thread, threads, tile, layout);
 
     /// <summary>
     /// The thread's share of the stage of outer [base, +<paramref name="outerCount"/>) by k [<paramref name="k0"/>,
     /// +<paramref name="depth"/>), 0 outside the matrix, loaded from global memory into registers, four elements per
     /// slot of <see cref="StagedRegisters"/> (<see cref="SlotElement"/>; <paramref name="spread"/>: the layout's
-    /// <see cref="IGemmStageLayout.SpreadsAcrossK"/>). A kernel loads the next stage before it multiplies the
-    /// current one and stores it to shared memory after, so that the loads are in flight during the multiply-adds.
+    /// <see cref="IGemmStageLayout.SpreadsAcrossK"/>; whole slots from <paramref name="threadVector"/>,
+    /// <see cref="WholeThreadVector"/>). A kernel loads the next stage a step before it stores it to shared memory, so
+    /// that the loads are in flight during the multiply-adds (<see cref="GemmDoubleBuffer"/>).
     /// </summary>
-    internal StagedRegisters Load(int k0, int outerCount, int depth, int thread, int threads, bool spread)
+    internal StagedRegisters Load(int k0, int outerCount, int depth, int thread, int threads, bool spread, long threadVector)
     {
         var staged = default(StagedRegisters);
         for (int q = 0; q < StagedRegisters.Slots(outerCount, depth, threads); q++)
-            staged.Set(q, LoadSlot(q, k0, outerCount, depth, thread, threads, spread));
+            staged.Set(q, LoadSlot(q, k0, outerCount, depth, thread, threads, spread, threadVector));
         return staged;
     }
 
@@ -366,7 +368,7 @@ public readonly struct GemmStagedOperand
             {
                 // the slot is four consecutive elements along the contiguous dimension (SlotElement): one vector store
                 // where they are adjacent in the tile, else four stores from the first one's place (constant offsets)
-                var (outer, k) = SlotPosition(q, 0, thread, threads, outerCount, depth, spread);
+                var (outer, k) = VectorSlotPosition(q, thread, threads, outerCount, depth, spread);
                 if (layout.RunsAreAdjacent(kContiguous)) layout.WriteRun(tile, outer, k, kContiguous, v);
                 else WriteRunByElement(tile, layout, outer, k, v);
                 continue;
@@ -401,6 +403,20 @@ public readonly struct GemmStagedOperand
     /// </summary>
     internal (int Outer, int K) SlotPosition(int q, int j, int thread, int threads, int outerCount, int depth, bool spread) =>
         Position(SlotElement(q, j, thread, threads, outerCount, spread), outerCount, depth);
+
+    /// <summary>
+    /// <see cref="SlotPosition"/> of vector slot <paramref name="q"/>'s first element, as the place of the thread's slot 0
+    /// plus that of thread 0's slot q. The two add up to the same place because a group's slots cover whole rows of the
+    /// tile at a time: 4 x threads elements are a multiple of both sides (and, spread, a group's warps a multiple or a
+    /// divisor of a row's blocks), so no carry crosses from the thread's part into the slot's. Apart, the slot's part
+    /// is a constant in each unrolled slot, and the thread's part is found once (bench/compare/README.md, entry 25).
+    /// </summary>
+    internal (int Outer, int K) VectorSlotPosition(int q, int thread, int threads, int outerCount, int depth, bool spread)
+    {
+        var (threadOuter, threadK) = SlotPosition(0, 0, thread, threads, outerCount, depth, spread);
+        var (slotOuter, slotK) = SlotPosition(q, 0, 0, threads, outerCount, depth, spread);
+        return (threadOuter + slotOuter, threadK + slotK);
+    }
 
     /// <summary>
     /// The tile element (in memory order) of element <paramref name="j"/> of slot <paramref name="q"/>: the group's
@@ -439,9 +455,9 @@ public readonly struct GemmStagedOperand
     }
 
     /// <summary>Slot <paramref name="q"/> of the stage at <paramref name="k0"/>, 0 outside the matrix.</summary>
-    private Float4 LoadSlot(int q, int k0, int outerCount, int depth, int thread, int threads, bool spread)
+    private Float4 LoadSlot(int q, int k0, int outerCount, int depth, int thread, int threads, bool spread, long threadVector)
     {
-        if (whole) return values.Cast<Float4>()[WholeSlotVector(q, outerCount, depth, thread, threads, spread) + StageVectors(k0)];
+        if (whole) return values.Cast<Float4>()[threadVector + SlotVector(q, outerCount, depth, threads, spread) + StageVectors(k0)];
         if (vector)
         {
             var (_, _, at, inside) = Locate(SlotElement(q, 0, thread, threads, outerCount, spread), k0, outerCount, depth, 4);
@@ -454,16 +470,26 @@ public readonly struct GemmStagedOperand
     }
 
     /// <summary>
-    /// The vector index (in 128-bit vectors from element 0) of whole slot <paramref name="q"/> in the stage at k = 0:
-    /// (first + outer ld + k) / 4 or (first + k ld + outer) / 4, each term a multiple of 4 in a whole tile. Apart from
-    /// the stage's offset (<see cref="StageVectors"/>), so that it is the same at every stage.
+    /// The vector index (in 128-bit vectors from element 0) of the thread's whole slot 0 in the stage at k = 0: (first +
+    /// outer ld + k) / 4 or (first + k ld + outer) / 4, each term a multiple of 4 in a whole tile. Slot q is
+    /// <see cref="SlotVector"/> further (<see cref="VectorSlotPosition"/>) and each stage <see cref="StageVectors"/>,
+    /// so that a kernel finds this once, not in every stage.
     /// </summary>
-    private long WholeSlotVector(int q, int outerCount, int depth, int thread, int threads, bool spread)
+    internal long WholeThreadVector(int outerCount, int thread, int threads, int depth, bool spread)
     {
-        var (outer, k) = Position(SlotElement(q, 0, thread, threads, outerCount, spread), outerCount, depth);
-        long row = outerBase + outer;
-        return (first >> 2) + (kContiguous ? row * (ld >> 2) + (k >> 2) : k * (long)(ld >> 2) + (row >> 2));
+        var (outer, k) = SlotPosition(0, 0, thread, threads, outerCount, depth, spread);
+        return (first >> 2) + Vectors(outerBase + outer, k);
     }
+
+    /// <summary>The vectors from the thread's whole slot 0 to its slot <paramref name="q"/>: thread 0's slot q (a constant outer and k).</summary>
+    private long SlotVector(int q, int outerCount, int depth, int threads, bool spread)
+    {
+        var (outer, k) = SlotPosition(q, 0, 0, threads, outerCount, depth, spread);
+        return Vectors(outer, k);
+    }
+
+    /// <summary>The vectors from element (0, 0) to (<paramref name="outer"/>, <paramref name="k"/>), both multiples of 4 along the contiguous side.</summary>
+    private long Vectors(long outer, int k) => kContiguous ? outer * (ld >> 2) + (k >> 2) : k * (long)(ld >> 2) + (outer >> 2);
 
     /// <summary>The vectors from a whole slot at k = 0 to the same slot at k = <paramref name="k0"/>.</summary>
     private long StageVectors(int k0) => kContiguous ? k0 >> 2 : k0 * (long)(ld >> 2);

@@ -99,6 +99,32 @@ public class GemmStagingBankTests
                 }
     }
 
+    /// <summary>
+    /// A vector slot's place is found as the thread's slot 0 place plus thread 0's slot q place, so that the kernels find
+    /// the first once and hold the second as constants (<see cref="GemmStagedOperand.VectorSlotPosition"/>). That sum is
+    /// the slot's place for every thread and slot of every tile configuration (SIMT 128 x 128, 64 x 64, 128 x 64; tensor
+    /// cores 64 x 64 and 128 x 128, spread or not), with either side contiguous.
+    /// </summary>
+    [Theory]
+    [InlineData(128, 16, 256, false)]
+    [InlineData(64, 16, 64, false)]
+    [InlineData(128, 16, 128, false)]
+    [InlineData(64, 16, 128, false)]
+    [InlineData(64, 32, 128, false)]
+    [InlineData(64, 32, 128, true)]
+    [InlineData(128, 16, 256, true)]
+    public void A_vector_slot_is_placed_by_the_threads_part_plus_the_slots_part(int outerCount, int depth, int threads, bool spread)
+    {
+        foreach (bool kContiguous in new[] { true, false })
+        {
+            var operand = Operand(kContiguous, vector: true);
+            for (int thread = 0; thread < threads; thread++)
+                for (int q = 0; q < StagedRegisters.Slots(outerCount, depth, threads); q++)
+                    Assert.Equal(operand.SlotPosition(q, 0, thread, threads, outerCount, depth, spread),
+                        operand.VectorSlotPosition(q, thread, threads, outerCount, depth, spread));
+        }
+    }
+
     /// <summary>The first k of an mma step that lane q of a row holds in <paramref name="register"/>.</summary>
     private static int FirstKHeldBy(GemmTensorCoreKernel.IMmaShape mma, int q, int register) =>
         Enumerable.Range(0, mma.Depth).First(k => mma.Holder(k) == (q, register));
