@@ -68,7 +68,7 @@ internal readonly struct GemmSharedTiles<TLayout>(GemmStagedOperand operand, Arr
         operand.Stage(k0, outerCount, depth, thread, threads, Buffer(buffer), layout);
 
     /// <summary>The thread's part of its whole slots' places (<see cref="GemmStagedOperand.WholeThreadVector"/>).</summary>
-    public long ThreadPlace(int thread, int threads) => operand.WholeThreadVector(outerCount, thread, threads, depth, layout.SpreadsAcrossK);
+    public long ThreadPlace(int thread, int threads) => operand.WholeThreadVector(thread, threads, outerCount, depth, layout.SpreadsAcrossK);
 
     /// <summary>
     /// The thread's share of the stage at <paramref name="k0"/>, in registers (<see cref="GemmStagedOperand.Load"/>),

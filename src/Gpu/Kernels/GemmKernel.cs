@@ -337,7 +337,7 @@ public readonly struct GemmStagedOperand
     /// </summary>
     internal void Stage<TLayout>(int k0, int outerCount, int depth, int thread, int threads, ArrayView<float> tile, TLayout layout)
         where TLayout : struct, IGemmStageLayout =>
-        Store(Load(k0, outerCount, depth, thread, threads, layout.SpreadsAcrossK, WholeThreadVector(outerCount, thread, threads, depth, layout.SpreadsAcrossK)),
+        Store(Load(k0, outerCount, depth, thread, threads, layout.SpreadsAcrossK, WholeThreadVector(thread, threads, outerCount, depth, layout.SpreadsAcrossK)),
             outerCount, depth, thread, threads, tile, layout);
 
     /// <summary>
@@ -457,7 +457,7 @@ public readonly struct GemmStagedOperand
     /// <summary>Slot <paramref name="q"/> of the stage at <paramref name="k0"/>, 0 outside the matrix.</summary>
     private Float4 LoadSlot(int q, int k0, int outerCount, int depth, int thread, int threads, bool spread, long threadVector)
     {
-        if (whole) return values.Cast<Float4>()[threadVector + SlotVector(q, outerCount, depth, threads, spread) + StageVectors(k0)];
+        if (whole) return values.Cast<Float4>()[threadVector + SlotVector(q, threads, outerCount, depth, spread) + StageVectors(k0)];
         if (vector)
         {
             var (_, _, at, inside) = Locate(SlotElement(q, 0, thread, threads, outerCount, spread), k0, outerCount, depth, 4);
@@ -475,14 +475,14 @@ public readonly struct GemmStagedOperand
     /// <see cref="SlotVector"/> further (<see cref="VectorSlotPosition"/>) and each stage <see cref="StageVectors"/>,
     /// so that a kernel finds this once, not in every stage.
     /// </summary>
-    internal long WholeThreadVector(int outerCount, int thread, int threads, int depth, bool spread)
+    internal long WholeThreadVector(int thread, int threads, int outerCount, int depth, bool spread)
     {
         var (outer, k) = SlotPosition(0, 0, thread, threads, outerCount, depth, spread);
         return (first >> 2) + Vectors(outerBase + outer, k);
     }
 
     /// <summary>The vectors from the thread's whole slot 0 to its slot <paramref name="q"/>: thread 0's slot q (a constant outer and k).</summary>
-    private long SlotVector(int q, int outerCount, int depth, int threads, bool spread)
+    private long SlotVector(int q, int threads, int outerCount, int depth, bool spread)
     {
         var (outer, k) = SlotPosition(q, 0, 0, threads, outerCount, depth, spread);
         return Vectors(outer, k);
