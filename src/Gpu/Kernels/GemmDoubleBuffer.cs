@@ -27,9 +27,9 @@ internal static class GemmDoubleBuffer
         b.Stage(kBegin, 0, thread, threads);
         // The thread's part of its whole slots' places, found once: computed in the loop, ptxas recomputed it in every
         // stage rather than hold it in registers (bench/compare/README.md, entry 25).
-        long placeA = a.ThreadPlace(thread, threads), placeB = b.ThreadPlace(thread, threads);
-        var nextA = a.Load(StageOrCurrent(kBegin + depth, kBegin, kEnd), thread, threads, placeA);
-        var nextB = b.Load(StageOrCurrent(kBegin + depth, kBegin, kEnd), thread, threads, placeB);
+        long vectorA = a.WholeThreadVector(thread, threads), vectorB = b.WholeThreadVector(thread, threads);
+        var nextA = a.Load(StageOrCurrent(kBegin + depth, kBegin, kEnd), thread, threads, vectorA);
+        var nextB = b.Load(StageOrCurrent(kBegin + depth, kBegin, kEnd), thread, threads, vectorB);
         Group.Barrier();
         for (int k0 = kBegin, buffer = 0; k0 < kEnd; k0 += depth, buffer ^= 1)
         {
@@ -37,8 +37,8 @@ internal static class GemmDoubleBuffer
             a.Store(nextA, buffer ^ 1, thread, threads);
             b.Store(nextB, buffer ^ 1, thread, threads);
             int after = StageOrCurrent(k0 + 2 * depth, k0, kEnd);
-            nextA = a.Load(after, thread, threads, placeA);
-            nextB = b.Load(after, thread, threads, placeB);
+            nextA = a.Load(after, thread, threads, vectorA);
+            nextB = b.Load(after, thread, threads, vectorB);
             Group.Barrier();
         }
     }
@@ -68,14 +68,14 @@ internal readonly struct GemmSharedTiles<TLayout>(GemmStagedOperand operand, Arr
         operand.Stage(k0, outerCount, depth, thread, threads, Buffer(buffer), layout);
 
     /// <summary>The thread's part of its whole slots' places (<see cref="GemmStagedOperand.WholeThreadVector"/>).</summary>
-    public long ThreadPlace(int thread, int threads) => operand.WholeThreadVector(thread, threads, outerCount, depth, layout.SpreadsAcrossK);
+    public long WholeThreadVector(int thread, int threads) => operand.WholeThreadVector(thread, threads, outerCount, depth, layout.SpreadsAcrossK);
 
     /// <summary>
     /// The thread's share of the stage at <paramref name="k0"/>, in registers (<see cref="GemmStagedOperand.Load"/>),
-    /// whole slots from <paramref name="threadPlace"/> (<see cref="ThreadPlace"/>).
+    /// whole slots from <paramref name="threadVector"/> (<see cref="WholeThreadVector"/>).
     /// </summary>
-    public StagedRegisters Load(int k0, int thread, int threads, long threadPlace) =>
-        operand.Load(k0, outerCount, depth, thread, threads, layout.SpreadsAcrossK, threadPlace);
+    public StagedRegisters Load(int k0, int thread, int threads, long threadVector) =>
+        operand.Load(k0, outerCount, depth, thread, threads, layout.SpreadsAcrossK, threadVector);
 
     /// <summary>Stores what <see cref="Load"/> loaded into <paramref name="buffer"/>.</summary>
     public void Store(in StagedRegisters staged, int buffer, int thread, int threads) =>

@@ -413,10 +413,18 @@ public readonly struct GemmStagedOperand
     /// </summary>
     internal (int Outer, int K) VectorSlotPosition(int q, int thread, int threads, int outerCount, int depth, bool spread)
     {
-        var (threadOuter, threadK) = SlotPosition(0, 0, thread, threads, outerCount, depth, spread);
-        var (slotOuter, slotK) = SlotPosition(q, 0, 0, threads, outerCount, depth, spread);
+        var (threadOuter, threadK) = ThreadPart(thread, threads, outerCount, depth, spread);
+        var (slotOuter, slotK) = SlotPart(q, threads, outerCount, depth, spread);
         return (threadOuter + slotOuter, threadK + slotK);
     }
+
+    /// <summary>The thread's part of <see cref="VectorSlotPosition"/>: the place of its slot 0.</summary>
+    private (int Outer, int K) ThreadPart(int thread, int threads, int outerCount, int depth, bool spread) =>
+        SlotPosition(0, 0, thread, threads, outerCount, depth, spread);
+
+    /// <summary>The slot's part of <see cref="VectorSlotPosition"/>: the place of thread 0's slot <paramref name="q"/>.</summary>
+    private (int Outer, int K) SlotPart(int q, int threads, int outerCount, int depth, bool spread) =>
+        SlotPosition(q, 0, 0, threads, outerCount, depth, spread);
 
     /// <summary>
     /// The tile element (in memory order) of element <paramref name="j"/> of slot <paramref name="q"/>: the group's
@@ -477,14 +485,14 @@ public readonly struct GemmStagedOperand
     /// </summary>
     internal long WholeThreadVector(int thread, int threads, int outerCount, int depth, bool spread)
     {
-        var (outer, k) = SlotPosition(0, 0, thread, threads, outerCount, depth, spread);
+        var (outer, k) = ThreadPart(thread, threads, outerCount, depth, spread);
         return (first >> 2) + Vectors(outerBase + outer, k);
     }
 
     /// <summary>The vectors from the thread's whole slot 0 to its slot <paramref name="q"/>: thread 0's slot q (a constant outer and k).</summary>
     private long SlotVector(int q, int threads, int outerCount, int depth, bool spread)
     {
-        var (outer, k) = SlotPosition(q, 0, 0, threads, outerCount, depth, spread);
+        var (outer, k) = SlotPart(q, threads, outerCount, depth, spread);
         return Vectors(outer, k);
     }
 
