@@ -25,20 +25,19 @@ internal static class GemmDoubleBuffer
     {
         a.Stage(kBegin, 0, thread, threads);
         b.Stage(kBegin, 0, thread, threads);
-        // The thread's part of its whole slots' places, found once: computed in the loop, ptxas recomputed it in every
-        // stage rather than hold it in registers (bench/compare/README.md, entry 25).
-        long vectorA = a.WholeThreadVector(thread, threads), vectorB = b.WholeThreadVector(thread, threads);
-        var nextA = a.Load(StageOrCurrent(kBegin + depth, kBegin, kEnd), thread, threads, vectorA);
-        var nextB = b.Load(StageOrCurrent(kBegin + depth, kBegin, kEnd), thread, threads, vectorB);
+        var slotsA = a.WholeSlots(thread, threads);
+        var slotsB = b.WholeSlots(thread, threads);
+        var nextA = a.Load(StageOrCurrent(kBegin + depth, kBegin, kEnd), thread, threads, slotsA);
+        var nextB = b.Load(StageOrCurrent(kBegin + depth, kBegin, kEnd), thread, threads, slotsB);
         Group.Barrier();
         for (int k0 = kBegin, buffer = 0; k0 < kEnd; k0 += depth, buffer ^= 1)
         {
             product.Multiply(buffer);
-            a.Store(nextA, buffer ^ 1, thread, threads);
-            b.Store(nextB, buffer ^ 1, thread, threads);
+            a.Store(nextA, buffer ^ 1, thread, threads, slotsA);
+            b.Store(nextB, buffer ^ 1, thread, threads, slotsB);
             int after = StageOrCurrent(k0 + 2 * depth, k0, kEnd);
-            nextA = a.Load(after, thread, threads, vectorA);
-            nextB = b.Load(after, thread, threads, vectorB);
+            nextA = a.Load(after, thread, threads, slotsA);
+            nextB = b.Load(after, thread, threads, slotsB);
             Group.Barrier();
         }
     }
@@ -67,19 +66,19 @@ internal readonly struct GemmSharedTiles<TLayout>(GemmStagedOperand operand, Arr
     public void Stage(int k0, int buffer, int thread, int threads) =>
         operand.Stage(k0, outerCount, depth, thread, threads, Buffer(buffer), layout);
 
-    /// <summary>The thread's part of its whole slots' places (<see cref="GemmStagedOperand.WholeThreadVector"/>).</summary>
-    public long WholeThreadVector(int thread, int threads) => operand.WholeThreadVector(thread, threads, outerCount, depth, layout.SpreadsAcrossK);
+    /// <summary>Where the thread's whole slots are (<see cref="GemmStagedOperand.WholeSlots"/>), found once before the k loop.</summary>
+    public WholeSlotPlaces WholeSlots(int thread, int threads) => operand.WholeSlots(thread, threads, outerCount, depth, layout.SpreadsAcrossK);
 
     /// <summary>
     /// The thread's share of the stage at <paramref name="k0"/>, in registers (<see cref="GemmStagedOperand.Load"/>),
-    /// whole slots from <paramref name="threadVector"/> (<see cref="WholeThreadVector"/>).
+    /// whole slots at their <paramref name="slots"/> (<see cref="WholeSlots"/>).
     /// </summary>
-    public StagedRegisters Load(int k0, int thread, int threads, long threadVector) =>
-        operand.Load(k0, outerCount, depth, thread, threads, layout.SpreadsAcrossK, threadVector);
+    public StagedRegisters Load(int k0, int thread, int threads, in WholeSlotPlaces slots) =>
+        operand.Load(k0, outerCount, depth, thread, threads, layout.SpreadsAcrossK, slots);
 
-    /// <summary>Stores what <see cref="Load"/> loaded into <paramref name="buffer"/>.</summary>
-    public void Store(in StagedRegisters staged, int buffer, int thread, int threads) =>
-        operand.Store(staged, outerCount, depth, thread, threads, Buffer(buffer), layout);
+    /// <summary>Stores what <see cref="Load"/> loaded into <paramref name="buffer"/>, whole slots at their <paramref name="slots"/>.</summary>
+    public void Store(in StagedRegisters staged, int buffer, int thread, int threads, in WholeSlotPlaces slots) =>
+        operand.Store(staged, outerCount, depth, thread, threads, Buffer(buffer), layout, slots);
 
     /// <summary>Shared buffer 0 or 1.</summary>
     public ArrayView<float> Buffer(int buffer) => buffers.SubView(buffer * stageSize / 4, stageSize / 4).Cast<float>();

@@ -336,41 +336,48 @@ public readonly struct GemmStagedOperand
     /// then <see cref="Store"/>.
     /// </summary>
     internal void Stage<TLayout>(int k0, int outerCount, int depth, int thread, int threads, ArrayView<float> tile, TLayout layout)
-        where TLayout : struct, IGemmStageLayout =>
-        Store(Load(k0, outerCount, depth, thread, threads, layout.SpreadsAcrossK, WholeThreadVector(thread, threads, outerCount, depth, layout.SpreadsAcrossK)),
-            outerCount, depth, thread, threads, tile, layout);
+        where TLayout : struct, IGemmStageLayout
+    {
+        var slots = WholeSlots(thread, threads, outerCount, depth, layout.SpreadsAcrossK);
+        Store(Load(k0, outerCount, depth, thread, threads, layout.SpreadsAcrossK, slots), outerCount, depth, thread, threads, tile, layout, slots);
+    }
 
     /// <summary>
     /// The thread's share of the stage of outer [base, +<paramref name="outerCount"/>) by k [<paramref name="k0"/>,
     /// +<paramref name="depth"/>), 0 outside the matrix, loaded from global memory into registers, four elements per
     /// slot of <see cref="StagedRegisters"/> (<see cref="SlotElement"/>; <paramref name="spread"/>: the layout's
-    /// <see cref="IGemmStageLayout.SpreadsAcrossK"/>; whole slots from <paramref name="threadVector"/>,
-    /// <see cref="WholeThreadVector"/>). A kernel loads the next stage a step before it stores it to shared memory, so
+    /// <see cref="IGemmStageLayout.SpreadsAcrossK"/>; whole slots from their <paramref name="slots"/>,
+    /// <see cref="WholeSlots"/>). A kernel loads the next stage a step before it stores it to shared memory, so
     /// that the loads are in flight during the multiply-adds (<see cref="GemmDoubleBuffer"/>).
     /// </summary>
-    internal StagedRegisters Load(int k0, int outerCount, int depth, int thread, int threads, bool spread, long threadVector)
+    internal StagedRegisters Load(int k0, int outerCount, int depth, int thread, int threads, bool spread, in WholeSlotPlaces slots)
     {
         var staged = default(StagedRegisters);
         for (int q = 0; q < StagedRegisters.Slots(outerCount, depth, threads); q++)
-            staged.Set(q, LoadSlot(q, k0, outerCount, depth, thread, threads, spread, threadVector));
+            staged.Set(q, LoadSlot(q, k0, outerCount, depth, thread, threads, spread, slots));
         return staged;
     }
 
-    /// <summary>Stores what <see cref="Load"/> loaded into <paramref name="tile"/>, as <paramref name="layout"/> writes it.</summary>
-    internal void Store<TLayout>(in StagedRegisters staged, int outerCount, int depth, int thread, int threads, ArrayView<float> tile, TLayout layout)
+    /// <summary>
+    /// Stores what <see cref="Load"/> loaded into <paramref name="tile"/>, as <paramref name="layout"/> writes it (whole
+    /// slots at their <paramref name="slots"/>).
+    /// </summary>
+    internal void Store<TLayout>(in StagedRegisters staged, int outerCount, int depth, int thread, int threads, ArrayView<float> tile, TLayout layout, in WholeSlotPlaces slots)
         where TLayout : struct, IGemmStageLayout
     {
+        int slotCount = StagedRegisters.Slots(outerCount, depth, threads);
+        if (whole)
+        {
+            for (int q = 0; q < slotCount; q++) WriteVectorSlot(tile, layout, slots.Place(q), staged.Get(q));
+            return;
+        }
         bool spread = layout.SpreadsAcrossK;
-        for (int q = 0; q < StagedRegisters.Slots(outerCount, depth, threads); q++)
+        for (int q = 0; q < slotCount; q++)
         {
             var v = staged.Get(q);
             if (vector)
             {
-                // the slot is four consecutive elements along the contiguous dimension (SlotElement): one vector store
-                // where they are adjacent in the tile, else four stores from the first one's place (constant offsets)
-                var (outer, k) = VectorSlotPosition(q, thread, threads, outerCount, depth, spread);
-                if (layout.RunsAreAdjacent(kContiguous)) layout.WriteRun(tile, outer, k, kContiguous, v);
-                else WriteRunByElement(tile, layout, outer, k, v);
+                WriteVectorSlot(tile, layout, VectorSlotPosition(q, thread, threads, outerCount, depth, spread), v);
                 continue;
             }
             Write(tile, layout, SlotPosition(q, 0, thread, threads, outerCount, depth, spread), v.X);
@@ -378,6 +385,17 @@ public readonly struct GemmStagedOperand
             Write(tile, layout, SlotPosition(q, 2, thread, threads, outerCount, depth, spread), v.Z);
             Write(tile, layout, SlotPosition(q, 3, thread, threads, outerCount, depth, spread), v.W);
         }
+    }
+
+    /// <summary>
+    /// Writes a vector slot, four consecutive elements along the contiguous dimension (<see cref="SlotElement"/>), from
+    /// tile position <paramref name="at"/> on: one vector store where they are adjacent in the tile, else four stores
+    /// from the first one's place (constant offsets).
+    /// </summary>
+    private void WriteVectorSlot<TLayout>(ArrayView<float> tile, TLayout layout, (int Outer, int K) at, Float4 v) where TLayout : struct, IGemmStageLayout
+    {
+        if (layout.RunsAreAdjacent(kContiguous)) layout.WriteRun(tile, at.Outer, at.K, kContiguous, v);
+        else WriteRunByElement(tile, layout, at.Outer, at.K, v);
     }
 
     /// <summary>
@@ -463,9 +481,9 @@ public readonly struct GemmStagedOperand
     }
 
     /// <summary>Slot <paramref name="q"/> of the stage at <paramref name="k0"/>, 0 outside the matrix.</summary>
-    private Float4 LoadSlot(int q, int k0, int outerCount, int depth, int thread, int threads, bool spread, long threadVector)
+    private Float4 LoadSlot(int q, int k0, int outerCount, int depth, int thread, int threads, bool spread, in WholeSlotPlaces slots)
     {
-        if (whole) return values.Cast<Float4>()[threadVector + SlotVector(q, threads, outerCount, depth, spread) + StageVectors(k0)];
+        if (whole) return values.Cast<Float4>()[slots.Vector(q) + StageVectors(k0)];
         if (vector)
         {
             var (_, _, at, inside) = Locate(SlotElement(q, 0, thread, threads, outerCount, spread), k0, outerCount, depth, 4);
@@ -480,13 +498,25 @@ public readonly struct GemmStagedOperand
     /// <summary>
     /// The vector index (in 128-bit vectors from element 0) of the thread's whole slot 0 in the stage at k = 0: (first +
     /// outer ld + k) / 4 or (first + k ld + outer) / 4, each term a multiple of 4 in a whole tile. Slot q is
-    /// <see cref="SlotVector"/> further (<see cref="VectorSlotPosition"/>) and each stage <see cref="StageVectors"/>,
-    /// so that a kernel finds this once, not in every stage.
+    /// <see cref="SlotVector"/> further (<see cref="VectorSlotPosition"/>) and each stage <see cref="StageVectors"/>.
     /// </summary>
-    internal long WholeThreadVector(int thread, int threads, int outerCount, int depth, bool spread)
+    private long WholeThreadVector(int thread, int threads, int outerCount, int depth, bool spread)
     {
         var (outer, k) = ThreadPart(thread, threads, outerCount, depth, spread);
         return (first >> 2) + Vectors(outerBase + outer, k);
+    }
+
+    /// <summary>
+    /// Where each of the thread's slots is when they are whole (<see cref="WholeSlotPlaces"/>): slot q's vector is
+    /// <see cref="WholeThreadVector"/> plus <see cref="SlotVector"/>, its place <see cref="VectorSlotPosition"/>.
+    /// </summary>
+    internal WholeSlotPlaces WholeSlots(int thread, int threads, int outerCount, int depth, bool spread)
+    {
+        long threadVector = WholeThreadVector(thread, threads, outerCount, depth, spread);
+        var slots = default(WholeSlotPlaces);
+        for (int q = 0; q < StagedRegisters.Slots(outerCount, depth, threads); q++)
+            slots.Set(q, threadVector + SlotVector(q, threads, outerCount, depth, spread), VectorSlotPosition(q, thread, threads, outerCount, depth, spread));
+        return slots;
     }
 
     /// <summary>The vectors from the thread's whole slot 0 to its slot <paramref name="q"/>: thread 0's slot q (a constant outer and k).</summary>
@@ -572,6 +602,31 @@ internal struct Float4(float x, float y, float z, float w)
 
     /// <summary>Element <paramref name="j"/> (0: X ... 3: W).</summary>
     public readonly float Get(int j) => j == 0 ? X : j == 1 ? Y : j == 2 ? Z : W;
+}
+
+/// <summary>
+/// Where each of a thread's whole slots is (<see cref="GemmStagedOperand.WholeSlots"/>): its 128-bit vector in global
+/// memory at k = 0, and its place (outer, k) in the tile. A kernel finds them once, before its k loop: found in the loop,
+/// they were rebuilt by ptxas in every stage from the operand's layout (bench/compare/README.md, entry 26).
+/// </summary>
+internal struct WholeSlotPlaces
+{
+    private long vector0, vector1, vector2, vector3;
+    private int outer0, outer1, outer2, outer3, k0, k1, k2, k3;
+
+    /// <summary>Slot <paramref name="q"/>'s vector at k = 0.</summary>
+    public readonly long Vector(int q) => q == 0 ? vector0 : q == 1 ? vector1 : q == 2 ? vector2 : vector3;
+
+    /// <summary>Slot <paramref name="q"/>'s place in the tile.</summary>
+    public readonly (int Outer, int K) Place(int q) => q == 0 ? (outer0, k0) : q == 1 ? (outer1, k1) : q == 2 ? (outer2, k2) : (outer3, k3);
+
+    public void Set(int q, long vector, (int Outer, int K) place)
+    {
+        if (q == 0) (vector0, outer0, k0) = (vector, place.Outer, place.K);
+        else if (q == 1) (vector1, outer1, k1) = (vector, place.Outer, place.K);
+        else if (q == 2) (vector2, outer2, k2) = (vector, place.Outer, place.K);
+        else (vector3, outer3, k3) = (vector, place.Outer, place.K);
+    }
 }
 
 /// <summary>
