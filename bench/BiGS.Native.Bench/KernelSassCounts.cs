@@ -11,7 +11,9 @@ namespace BiGS.Native.Bench;
 /// and the kernel's inner loop as it runs: the basic block holding the most multiply-adds, its instructions and
 /// multiply-adds, and how many multiply-adds the loop's global loads lead their shared stores by (<see cref="SassMathBlock"/>). Needs <c>ptxas</c> and <c>cuobjdump</c> on PATH (Debian: <c>nvidia-cuda-toolkit</c> in non-free), no GPU. A ptxas
 /// older than the PTX ILGPU writes (ISA 8.0) gets the PTX with its version line lowered to what it names in its
-/// error, which it then accepts where the kernel uses nothing newer. Usage: <c>kernel-sass [--arch sm_90]</c>.
+/// error, which it then accepts where the kernel uses nothing newer. Usage: <c>kernel-sass [--arch sm_90] [--only TEXT]
+/// [--keep DIR]</c>: <c>--only</c> takes the kernels whose name contains TEXT; <c>--keep</c> writes each kernel's PTX and
+/// SASS listing to DIR (named as in the table, with <c>.ptx</c> and <c>.sass</c>), to read its loops.
 /// </summary>
 public sealed class KernelSassCounts : ISideBySide
 {
@@ -30,18 +32,27 @@ public sealed class KernelSassCounts : ISideBySide
     /// <inheritdoc />
     public int Run(string[] args)
     {
-        string arch = args.SkipWhile(a => a != "--arch").Skip(1).FirstOrDefault() ?? "sm_90";
+        string arch = OptionValue(args, "--arch") ?? "sm_90", only = OptionValue(args, "--only") ?? "";
+        string? keep = OptionValue(args, "--keep");
+        if (MissingTool() is { } missing)
+        {
+            Console.Error.WriteLine($"{missing} is not on PATH: kernel-sass needs NVIDIA's ptxas and cuobjdump. " +
+                "Debian has them in nvidia-cuda-toolkit, from its non-free component (no GPU needed)");
+            return 1;
+        }
         string directory = Directory.CreateTempSubdirectory("bigs-sass-").FullName;
         try
         {
             Console.WriteLine($"ptxas {ToolVersion()}, -arch={arch}");
             Console.WriteLine($"{"kernel",-64} {"registers",9} {"stack B",8} {"spill B",8} {string.Join(" ", Counts.Select(c => $"{c.Label,8}"))} {"math block",10} {"FFMA/HMMA",9} {"LD lead",8}");
-            foreach (var kernel in KernelPtxCounts.Kernels())
+            if (keep is not null) Directory.CreateDirectory(keep);
+            foreach (var kernel in KernelPtxCounts.Kernels().Where(k => KernelPtxCounts.KernelName(k).Contains(only, StringComparison.OrdinalIgnoreCase)))
             {
                 string ptxPath = Path.Combine(directory, "kernel.ptx"), cubin = Path.Combine(directory, "kernel.cubin");
                 File.WriteAllText(ptxPath, KernelPtx.Compile(kernel));
                 string report = Assemble(ptxPath, cubin, arch);
                 string sass = Tool("cuobjdump", $"-sass {cubin}");
+                if (keep is not null) Keep(keep, KernelPtxCounts.KernelName(kernel), ptxPath, sass);
                 int Reported(string pattern) => Regex.Match(report, pattern) is { Success: true } m ? int.Parse(m.Groups[1].Value) : -1;
                 int spills = Reported(@"(\d+) bytes spill stores") + Reported(@"(\d+) bytes spill loads");
                 var mathBlock = SassMathBlock.Of(sass);
@@ -73,6 +84,20 @@ public sealed class KernelSassCounts : ISideBySide
         if (code != 0) throw new InvalidOperationException($"ptxas failed on {ptxPath}: {output}");
         return output;
     }
+
+    private static string? OptionValue(string[] args, string option) => args.SkipWhile(a => a != option).Skip(1).FirstOrDefault();
+
+    /// <summary>Writes a kernel's PTX (as assembled) and SASS to <paramref name="directory"/>, named after the kernel.</summary>
+    private static void Keep(string directory, string kernelName, string ptxPath, string sass)
+    {
+        string name = Path.Combine(directory, Regex.Replace(kernelName, "[^A-Za-z0-9.,_-]", "_"));
+        File.Copy(ptxPath, name + ".ptx", overwrite: true);
+        File.WriteAllText(name + ".sass", sass);
+    }
+
+    private static string? MissingTool() =>
+        new[] { "ptxas", "cuobjdump" }.FirstOrDefault(tool => !(Environment.GetEnvironmentVariable("PATH") ?? "")
+            .Split(Path.PathSeparator).Any(directory => File.Exists(Path.Combine(directory, tool))));
 
     private static string ToolVersion() => Regex.Match(Tool("ptxas", "--version"), @"release [\d.]+, V[\d.]+").Value;
 
