@@ -93,7 +93,10 @@ public sealed record ModelBenchmarkResult(ModelBenchmarkOptions Options, int Thr
             $", {steps[^1].Launches} kernel launches, {steps[^1].DeviceToHostCopies} device-to-host and {steps[^1].HostToDeviceCopies} host-to-device copies per step")
         : "";
 
-    /// <summary>The result as one JSON object (times in milliseconds, memory in MiB).</summary>
+    /// <summary>
+    /// The result as one JSON object (times in milliseconds, memory in MiB); a loss or logit that is NaN or infinite
+    /// (a diverged or broken run) is null, as JSON has no such numbers.
+    /// </summary>
     public JsonObject ToJson() => new()
     {
         ["implementation"] = "bigs-native",
@@ -122,7 +125,7 @@ public sealed record ModelBenchmarkResult(ModelBenchmarkOptions Options, int Thr
         ["kernel_launches_by_name"] = StepActivity is { Count: > 0 } steps
             ? new JsonObject(steps[^1].KernelsByCount().Select(pair => KeyValuePair.Create(pair.Key, (JsonNode?)pair.Value)))
             : null,
-        [Options.Train ? "loss" : "first_logit"] = LastStepValue,
+        [Options.Train ? "loss" : "first_logit"] = float.IsFinite(LastStepValue) ? LastStepValue : null,
     };
 
     /// <summary>One count per timed step on a GPU device; null on the CPU.</summary>

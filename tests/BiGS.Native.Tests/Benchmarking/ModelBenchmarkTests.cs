@@ -163,4 +163,15 @@ public sealed class ModelBenchmarkTests : IDisposable
         Assert.Equal(20 / 2.5, result.TokensPerSecond);
         Assert.Equal(1.0, result.PeakResidentMiB);
     }
+
+    [Theory]
+    [InlineData(true, float.NaN, "\"loss\":null")]
+    [InlineData(false, float.PositiveInfinity, "\"first_logit\":null")]
+    [InlineData(true, 2.5f, "\"loss\":2.5")]
+    public void A_step_value_that_is_not_finite_is_written_as_null(bool train, float value, string expected)
+    {
+        var options = new ModelBenchmarkOptions { Config = Tiny(), Batch = 2, Length = 10, Train = train };
+        var result = new ModelBenchmarkResult(options, 1, [1.0], [1.0], 1 << 20) { LastStepValue = value };
+        Assert.Contains(expected, result.ToJson().ToJsonString());
+    }
 }
