@@ -320,19 +320,22 @@ internal sealed class KernelLibrary(Accelerator accelerator, bool skipLaunches =
     /// <summary>
     /// Compiles <paramref name="kernel"/> with ILGPU's loader of the matching arity (its generic arguments are the kernel's
     /// parameter types): <c>LoadAutoGroupedStreamKernel</c> gives Action&lt;Index1D, ...&gt;, <c>LoadStreamKernel</c>
-    /// gives Action&lt;KernelConfig, ...&gt;. The result is cast to the declared delegate type by the caller, so a
-    /// mismatch fails on first use and every launch site is checked by the compiler against that declaration. Launches
-    /// are counted as <paramref name="name"/>; when launches are skipped, the delegate does nothing else.
+    /// gives Action&lt;KernelConfig, ...&gt;, with the kernel's launch bounds (<see cref="GemmLaunchBounds.Of"/>: the
+    /// GEMM kernels'). The result is cast to the declared delegate type by the caller, so a mismatch fails on first use
+    /// and every launch site is checked by the compiler against that declaration. Launches are counted as
+    /// <paramref name="name"/>; when launches are skipped, the delegate does nothing else.
     /// </summary>
     private Delegate Load(string name, Delegate kernel, bool autoGrouped)
     {
         var types = kernel.Method.GetParameters().Select(p => p.ParameterType).ToArray();
         if (skipLaunches) return Launches.Counted(name, DoNothing(autoGrouped ? types : [typeof(KernelConfig), .. types]));
+        object[] arguments = autoGrouped ? [Accelerator, kernel] : [Accelerator, kernel, GemmLaunchBounds.Of(kernel.Method)];
         string loader = autoGrouped ? "LoadAutoGroupedStreamKernel" : "LoadStreamKernel";
         var loaderMethod = typeof(KernelLoaders).GetMethods()
             .Single(m => m.Name == loader && m.IsGenericMethodDefinition && m.GetGenericArguments().Length == types.Length
-                && m.GetParameters().Length == 2 && m.GetParameters()[1].ParameterType.Name.StartsWith("Action", StringComparison.Ordinal));
-        return Launches.Counted(name, (Delegate)loaderMethod.MakeGenericMethod(types).Invoke(null, [Accelerator, kernel])!);
+                && m.GetParameters() is [_, var action, .. var rest] && action.ParameterType.Name.StartsWith("Action", StringComparison.Ordinal)
+                && rest.Select(p => p.ParameterType).SequenceEqual(autoGrouped ? [] : [typeof(KernelSpecialization)]));
+        return Launches.Counted(name, (Delegate)loaderMethod.MakeGenericMethod(types).Invoke(null, arguments)!);
     }
 
     /// <summary>A launcher that launches nothing: an Action over <paramref name="types"/> with an empty body.</summary>

@@ -16,7 +16,8 @@ public static class KernelPtx
     /// <summary>
     /// The PTX of <paramref name="kernel"/> for Ampere (80) or Hopper (90). Explicitly grouped (a <c>KernelConfig</c>
     /// launch) or auto-grouped (an <c>Index1D</c> first parameter) as <paramref name="explicitlyGrouped"/> says, or as the
-    /// first parameter shows when it is null.
+    /// first parameter shows when it is null. GEMM kernels carry their launch bounds, as the devices load them
+    /// (<see cref="Kernels.GemmLaunchBounds"/>).
     /// </summary>
     public static string Compile(MethodInfo kernel, int architecture = 80, bool? explicitlyGrouped = null)
     {
@@ -27,6 +28,6 @@ public static class KernelPtx
         var entry = grouped
             ? EntryPointDescription.FromExplicitlyGroupedKernel(kernel)
             : EntryPointDescription.FromImplicitlyGroupedKernel(kernel);
-        return ((PTXCompiledKernel)backend.Compile(entry, KernelSpecialization.Empty)).PTXAssembly;
+        return ((PTXCompiledKernel)backend.Compile(entry, Kernels.GemmLaunchBounds.Of(kernel))).PTXAssembly;
     }
 }

@@ -390,25 +390,32 @@ public readonly struct GemmStagedOperand
     /// <summary>
     /// Writes a vector slot, four consecutive elements along the contiguous dimension (<see cref="SlotElement"/>), from
     /// tile position <paramref name="at"/> on: one vector store where they are adjacent in the tile, else four stores
-    /// from the first one's place (constant offsets).
+    /// from the first one's place. Each direction is its own branch, so that the four places are constant offsets from
+    /// the first in each (with the direction a run-time value, ptxas computed each place in full).
     /// </summary>
     private void WriteVectorSlot<TLayout>(ArrayView<float> tile, TLayout layout, (int Outer, int K) at, Float4 v) where TLayout : struct, IGemmStageLayout
     {
-        if (layout.RunsAreAdjacent(kContiguous)) layout.WriteRun(tile, at.Outer, at.K, kContiguous, v);
-        else WriteRunByElement(tile, layout, at.Outer, at.K, v);
+        if (kContiguous) WriteRun(tile, layout, at, alongK: true, v);
+        else WriteRun(tile, layout, at, alongK: false, v);
     }
 
     /// <summary>
-    /// Writes the four elements of a vector slot from tile position (<paramref name="outer"/>, <paramref name="k"/>) on
-    /// along the contiguous dimension, element by element as <paramref name="layout"/> places them.
+    /// Writes four elements from tile position <paramref name="at"/> on along k (<paramref name="alongK"/>) or along
+    /// outer: one vector store where they are adjacent in the tile, else element by element.
     /// </summary>
-    private void WriteRunByElement<TLayout>(ArrayView<float> tile, TLayout layout, int outer, int k, Float4 v) where TLayout : struct, IGemmStageLayout
+    private static void WriteRun<TLayout>(ArrayView<float> tile, TLayout layout, (int Outer, int K) at, bool alongK, Float4 v)
+        where TLayout : struct, IGemmStageLayout
     {
-        int alongK = kContiguous ? 1 : 0, alongOuter = 1 - alongK;
-        layout.Write(tile, outer, k, v.X);
-        layout.Write(tile, outer + alongOuter, k + alongK, v.Y);
-        layout.Write(tile, outer + 2 * alongOuter, k + 2 * alongK, v.Z);
-        layout.Write(tile, outer + 3 * alongOuter, k + 3 * alongK, v.W);
+        if (layout.RunsAreAdjacent(alongK))
+        {
+            layout.WriteRun(tile, at.Outer, at.K, alongK, v);
+            return;
+        }
+        int stepK = alongK ? 1 : 0, stepOuter = 1 - stepK;
+        layout.Write(tile, at.Outer, at.K, v.X);
+        layout.Write(tile, at.Outer + stepOuter, at.K + stepK, v.Y);
+        layout.Write(tile, at.Outer + 2 * stepOuter, at.K + 2 * stepK, v.Z);
+        layout.Write(tile, at.Outer + 3 * stepOuter, at.K + 3 * stepK, v.W);
     }
 
     /// <summary>Writes the element at tile position <paramref name="at"/> as <paramref name="layout"/> places it.</summary>

@@ -107,6 +107,31 @@ public class KernelPtxTests
     }
 
     /// <summary>
+    /// The GEMM kernels carry launch bounds that hold a thread to 128 registers: groups of their own thread count, and
+    /// as many groups a multiprocessor as its 65,536 registers hold at 128 a thread (2 of 256 threads, 4 of 128, 8 of
+    /// 64). Other kernels carry none.
+    /// </summary>
+    [Theory]
+    [InlineData(typeof(GemmKernel), nameof(GemmKernel.Sgemm), "256, 1, 1", 2, typeof(GemmTile128x128), typeof(Fp32Operands), typeof(WholeTiles))]
+    [InlineData(typeof(GemmKernel), nameof(GemmKernel.Sgemm), "128, 1, 1", 4, typeof(GemmTile128x64), typeof(Bf16Operands), typeof(EdgeTiles))]
+    [InlineData(typeof(GemmKernel), nameof(GemmKernel.Sgemm), "64, 1, 1", 8, typeof(GemmTile64x64), typeof(Fp32Operands), typeof(EdgeTiles))]
+    [InlineData(typeof(GemmTensorCoreKernel), nameof(GemmTensorCoreKernel.Tf32), "128, 1, 1", 4, typeof(TensorCoreTile64x64), typeof(WholeTiles))]
+    [InlineData(typeof(GemmTensorCoreKernel), nameof(GemmTensorCoreKernel.Bf16), "256, 1, 1", 2, typeof(TensorCoreTile128x128), typeof(EdgeTiles))]
+    [InlineData(typeof(ColumnTileKernels), nameof(ColumnTileKernels.GatedGeluBackward), null, 0, typeof(GeluTanhFunction))]
+    public void Gemm_kernels_are_bounded_to_128_registers_a_thread(Type kernels, string kernel, string? maxThreads, int minGroups, params Type[] arguments)
+    {
+        string ptx = KernelPtx.Compile(kernels.GetMethod(kernel)!.MakeGenericMethod(arguments), 80, explicitlyGrouped: true);
+        if (maxThreads is null)
+        {
+            Assert.DoesNotContain(".maxntid", ptx, StringComparison.Ordinal);
+            Assert.DoesNotContain(".minnctapersm", ptx, StringComparison.Ordinal);
+            return;
+        }
+        Assert.Matches($@"\.maxntid {maxThreads}\s", ptx);
+        Assert.Matches($@"\.minnctapersm {minGroups}\s", ptx);
+    }
+
+    /// <summary>
     /// The column-tile kernels (generic ones for the tanh GELU) compile, keep their values in registers, and complete
     /// their sums with what the last-group protocol needs: a device-wide fence before counting in, an atomic counter, and
     /// reads of the other groups' partials that bypass this multiprocessor's L1.
