@@ -23,10 +23,10 @@ internal static class GemmDoubleBuffer
     public static void Run<TProduct, TLayout>(ref TProduct product, in GemmSharedTiles<TLayout> a, in GemmSharedTiles<TLayout> b,
         int kBegin, int kEnd, int depth, int thread, int threads) where TProduct : struct, IGemmStageProduct where TLayout : struct, IGemmStageLayout
     {
-        a.Stage(kBegin, 0, thread, threads);
-        b.Stage(kBegin, 0, thread, threads);
         var slotsA = a.WholeSlots(thread, threads);
         var slotsB = b.WholeSlots(thread, threads);
+        a.Store(a.Load(kBegin, thread, threads, slotsA), 0, thread, threads, slotsA);
+        b.Store(b.Load(kBegin, thread, threads, slotsB), 0, thread, threads, slotsB);
         var nextA = a.Load(StageOrCurrent(kBegin + depth, kBegin, kEnd), thread, threads, slotsA);
         var nextB = b.Load(StageOrCurrent(kBegin + depth, kBegin, kEnd), thread, threads, slotsB);
         Group.Barrier();
@@ -62,10 +62,6 @@ internal interface IGemmStageProduct
 internal readonly struct GemmSharedTiles<TLayout>(GemmStagedOperand operand, ArrayView<Float4> buffers, int stageSize, int outerCount,
     int depth, TLayout layout) where TLayout : struct, IGemmStageLayout
 {
-    /// <summary>Stages k [<paramref name="k0"/>, +depth) into <paramref name="buffer"/> (<see cref="GemmStagedOperand.Stage"/>).</summary>
-    public void Stage(int k0, int buffer, int thread, int threads) =>
-        operand.Stage(k0, outerCount, depth, thread, threads, Buffer(buffer), layout);
-
     /// <summary>Where the thread's whole slots are (<see cref="GemmStagedOperand.WholeSlots"/>), found once before the k loop.</summary>
     public WholeSlotPlaces WholeSlots(int thread, int threads) => operand.WholeSlots(thread, threads, outerCount, depth, layout.SpreadsAcrossK);
 

@@ -331,18 +331,6 @@ public readonly struct GemmStagedOperand
         s.M % rows == 0 && s.N % columns == 0 && s.K > 0 && s.K % stage == 0 && partDepth % stage == 0 && s.VectorA != 0 && s.VectorB != 0;
 
     /// <summary>
-    /// Stages outer [base, +<paramref name="outerCount"/>) by k [<paramref name="k0"/>, +<paramref name="depth"/>),
-    /// 0 outside the matrix, into <paramref name="tile"/> as <paramref name="layout"/> writes it: <see cref="Load"/>,
-    /// then <see cref="Store"/>.
-    /// </summary>
-    internal void Stage<TLayout>(int k0, int outerCount, int depth, int thread, int threads, ArrayView<float> tile, TLayout layout)
-        where TLayout : struct, IGemmStageLayout
-    {
-        var slots = WholeSlots(thread, threads, outerCount, depth, layout.SpreadsAcrossK);
-        Store(Load(k0, outerCount, depth, thread, threads, layout.SpreadsAcrossK, slots), outerCount, depth, thread, threads, tile, layout, slots);
-    }
-
-    /// <summary>
     /// The thread's share of the stage of outer [base, +<paramref name="outerCount"/>) by k [<paramref name="k0"/>,
     /// +<paramref name="depth"/>), 0 outside the matrix, loaded from global memory into registers, four elements per
     /// slot of <see cref="StagedRegisters"/> (<see cref="SlotElement"/>; <paramref name="spread"/>: the layout's
@@ -557,8 +545,9 @@ public readonly struct GemmStagedOperand
         kContiguous ? (e >> PowerOfTwo.Log2(depth), e & (depth - 1)) : (e & (outerCount - 1), e >> PowerOfTwo.Log2(outerCount));
 
     /// <summary>
-    /// Stages like <see cref="Stage"/>, unrounded, with asynchronous copies (<c>cp.async</c>, CUDA sm_80+) into the
-    /// k-contiguous shared tile at shared-space byte address <paramref name="tile"/> (row pitch
+    /// Stages outer [base, +<paramref name="outerCount"/>) by k [<paramref name="k0"/>, +<paramref name="depth"/>) as
+    /// <see cref="Load"/> and <see cref="Store"/> do, unrounded, with asynchronous copies (<c>cp.async</c>, CUDA sm_80+)
+    /// into the k-contiguous shared tile at shared-space byte address <paramref name="tile"/> (row pitch
     /// <paramref name="outerPitch"/> floats), from the operand at device address <paramref name="address"/> (its element 0):
     /// 16 bytes per copy where k is contiguous and the host found the operand aligned, else 4. Elements outside the matrix
     /// are zero-filled by the copy (its source size is what is inside). The caller commits and waits for the copies.
