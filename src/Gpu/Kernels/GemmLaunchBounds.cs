@@ -29,9 +29,11 @@ public static class GemmLaunchBounds
     public static KernelSpecialization Of(MethodInfo kernel) =>
         kernel.IsGenericMethod && ThreadsOf(kernel.GetGenericArguments()[0]) is int threads ? For(threads) : KernelSpecialization.Empty;
 
-    private static int? ThreadsOf(Type type) =>
-        !type.IsValueType ? null
-        : typeof(IGemmTile).IsAssignableFrom(type) && Activator.CreateInstance(type) is IGemmTile simt ? simt.ThreadRows * simt.ThreadColumns
-        : typeof(ITensorCoreTile).IsAssignableFrom(type) && Activator.CreateInstance(type) is ITensorCoreTile tensorCores ? GemmTensorCoreKernel.Threads(tensorCores)
-        : null;
+    /// <summary>The threads of a group of tile <paramref name="type"/> (a struct, as every tile is), or null for other types.</summary>
+    private static int? ThreadsOf(Type type) => (type.IsValueType ? Activator.CreateInstance(type) : null) switch
+    {
+        IGemmTile simt => simt.ThreadRows * simt.ThreadColumns,
+        ITensorCoreTile tensorCores => GemmTensorCoreKernel.Threads(tensorCores),
+        _ => null,
+    };
 }
