@@ -23,10 +23,10 @@ public sealed class DeviceComparison : ISideBySide
     /// <inheritdoc />
     public int Run(string[] args)
     {
-        var device = Devices.FromName(OptionValue(args, "--device") ?? "cuda:0");
-        int batch = int.Parse(OptionValue(args, "--batch") ?? "4");
-        int length = int.Parse(OptionValue(args, "--length") ?? "128");
-        int steps = int.Parse(OptionValue(args, "--steps") ?? "5");
+        var device = Devices.FromName(CommandLineOptions.Value(args, "--device") ?? "cuda:0");
+        int batch = int.Parse(CommandLineOptions.Value(args, "--batch") ?? "4");
+        int length = int.Parse(CommandLineOptions.Value(args, "--length") ?? "128");
+        int steps = int.Parse(CommandLineOptions.Value(args, "--steps") ?? "5");
         var config = SmallConfig(length);
         Console.WriteLine($"config: hidden {config.HiddenSize}, layers {config.NumHiddenLayers}, inner {config.IntermediateSize}, " +
             $"N {config.NumSsm}, vocab {config.VocabSize}; batch {batch} x L {length}; {steps} timed steps each after 1 warm-up");
@@ -122,11 +122,5 @@ public sealed class DeviceComparison : ISideBySide
     {
         var sorted = values.Order().ToArray();
         return sorted[sorted.Length / 2];
-    }
-
-    private static string? OptionValue(string[] args, string name)
-    {
-        int index = Array.IndexOf(args, name);
-        return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
     }
 }

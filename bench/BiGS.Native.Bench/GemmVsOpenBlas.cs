@@ -34,20 +34,20 @@ public sealed class GemmVsOpenBlas : ISideBySide
     /// <inheritdoc />
     public int Run(string[] args)
     {
-        var blas = OpenBlas.TryLoad(OptionValue(args, "--openblas-coretype")?.ToUpperInvariant());
+        var blas = OpenBlas.TryLoad(CommandLineOptions.Value(args, "--openblas-coretype")?.ToUpperInvariant());
         if (blas is null)
         {
             Console.Error.WriteLine($"OpenBLAS is not installed: could not load {OpenBlas.LibraryName}. " +
                 "Install it with: apt-get install -y libopenblas0-pthread");
             return 1;
         }
-        string trans = OptionValue(args, "--trans")?.ToUpperInvariant() ?? "NN";
+        string trans = CommandLineOptions.Value(args, "--trans")?.ToUpperInvariant() ?? "NN";
         if (trans is not ("NN" or "NT" or "TN" or "TT"))
         {
             Console.Error.WriteLine($"unknown transpose '{trans}': use --trans NN, NT, TN or TT");
             return 2;
         }
-        if (OptionValue(args, "--threads") is string threads)
+        if (CommandLineOptions.Value(args, "--threads") is string threads)
             CpuParallel.ThreadCount = int.Parse(threads);
         bool cpuTime = args.Contains("--cpu-time");
         if (cpuTime && CpuParallel.ThreadCount != 1)
@@ -56,7 +56,7 @@ public sealed class GemmVsOpenBlas : ISideBySide
             return 2;
         }
         Func<Action, double> time = cpuTime ? ThreadCpuClock.SecondsOf : WallSeconds;
-        var modelTokens = OptionValue(args, "--bigs-base-forward");
+        var modelTokens = CommandLineOptions.Value(args, "--bigs-base-forward");
         if (modelTokens is not null) trans = "NT";
         var shapes = modelTokens is null
             ? GemmShape.Standard.Select(s => (Shape: s, Calls: 1)).ToList()
@@ -97,12 +97,6 @@ public sealed class GemmVsOpenBlas : ISideBySide
             Console.WriteLine($"{"forward step, all GEMMs",-26} {oursGflops,13:F1} {theirsGflops,10:F1} {oursGflops / theirsGflops,7:F2}");
         }
         return allAgree ? 0 : 3;
-    }
-
-    private static string? OptionValue(string[] args, string name)
-    {
-        int index = Array.IndexOf(args, name);
-        return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
     }
 
     /// <summary>

@@ -31,15 +31,15 @@ public sealed class GpuGemmTimes : ISideBySide
     /// <inheritdoc />
     public int Run(string[] args)
     {
-        var device = Devices.FromName(OptionValue(args, "--device") ?? "cuda:0");
-        var precision = MatMulPrecision.Parse(OptionValue(args, "--precision") ?? "fp32", "--precision");
-        int[] tokenCounts = (OptionValue(args, "--tokens") ?? "1024,16384").Split(',').Select(int.Parse).ToArray();
-        int rounds = int.Parse(OptionValue(args, "--rounds") ?? "5", CultureInfo.InvariantCulture);
-        int launches = int.Parse(OptionValue(args, "--launches") ?? "10", CultureInfo.InvariantCulture);
+        var device = Devices.FromName(CommandLineOptions.Value(args, "--device") ?? "cuda:0");
+        var precision = MatMulPrecision.Parse(CommandLineOptions.Value(args, "--precision") ?? "fp32", "--precision");
+        int[] tokenCounts = (CommandLineOptions.Value(args, "--tokens") ?? "1024,16384").Split(',').Select(int.Parse).ToArray();
+        int rounds = int.Parse(CommandLineOptions.Value(args, "--rounds") ?? "5", CultureInfo.InvariantCulture);
+        int launches = int.Parse(CommandLineOptions.Value(args, "--launches") ?? "10", CultureInfo.InvariantCulture);
         var widths = new ModelGemmShapes.Widths(
-            int.Parse(OptionValue(args, "--hidden") ?? "768", CultureInfo.InvariantCulture),
-            int.Parse(OptionValue(args, "--inner") ?? "3072", CultureInfo.InvariantCulture),
-            int.Parse(OptionValue(args, "--vocabulary") ?? "30522", CultureInfo.InvariantCulture));
+            int.Parse(CommandLineOptions.Value(args, "--hidden") ?? "768", CultureInfo.InvariantCulture),
+            int.Parse(CommandLineOptions.Value(args, "--inner") ?? "3072", CultureInfo.InvariantCulture),
+            int.Parse(CommandLineOptions.Value(args, "--vocabulary") ?? "30522", CultureInfo.InvariantCulture));
         using var scope = MatMulPrecision.Use(precision);
         foreach (int tokens in tokenCounts)
             foreach (var (shape, calls) in ModelGemmShapes.Forward(tokens, widths))
@@ -121,11 +121,5 @@ public sealed class GpuGemmTimes : ISideBySide
     private static void Synchronize(Device device)
     {
         if (device.Backend is IlgpuBackend gpu) gpu.Accelerator.Synchronize();
-    }
-
-    private static string? OptionValue(string[] args, string name)
-    {
-        int index = Array.IndexOf(args, name);
-        return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
     }
 }

@@ -32,8 +32,8 @@ public sealed class KernelSassCounts : ISideBySide
     /// <inheritdoc />
     public int Run(string[] args)
     {
-        string arch = OptionValue(args, "--arch") ?? "sm_90", only = OptionValue(args, "--only") ?? "";
-        string? keep = OptionValue(args, "--keep");
+        string arch = CommandLineOptions.Value(args, "--arch") ?? "sm_90", only = CommandLineOptions.Value(args, "--only") ?? "";
+        string? keep = CommandLineOptions.Value(args, "--keep");
         if (MissingTool() is { } missing)
         {
             Console.Error.WriteLine($"{missing} is not on PATH: kernel-sass needs NVIDIA's ptxas and cuobjdump. " +
@@ -84,8 +84,6 @@ public sealed class KernelSassCounts : ISideBySide
         if (code != 0) throw new InvalidOperationException($"ptxas failed on {ptxPath}: {output}");
         return output;
     }
-
-    private static string? OptionValue(string[] args, string option) => args.SkipWhile(a => a != option).Skip(1).FirstOrDefault();
 
     /// <summary>Writes a kernel's PTX (as assembled) and SASS to <paramref name="directory"/>, named after the kernel.</summary>
     private static void Keep(string directory, string kernelName, string ptxPath, string sass)

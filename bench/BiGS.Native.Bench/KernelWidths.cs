@@ -34,9 +34,9 @@ public sealed class KernelWidths : ISideBySide
     /// <inheritdoc />
     public int Run(string[] args)
     {
-        int threads = int.Parse(OptionValue(args, "--threads") ?? "1", CultureInfo.InvariantCulture);
-        int runs = int.Parse(OptionValue(args, "--runs") ?? "15", CultureInfo.InvariantCulture);
-        int rounds = int.Parse(OptionValue(args, "--rounds") ?? "2", CultureInfo.InvariantCulture);
+        int threads = int.Parse(CommandLineOptions.Value(args, "--threads") ?? "1", CultureInfo.InvariantCulture);
+        int runs = int.Parse(CommandLineOptions.Value(args, "--runs") ?? "15", CultureInfo.InvariantCulture);
+        int rounds = int.Parse(CommandLineOptions.Value(args, "--rounds") ?? "2", CultureInfo.InvariantCulture);
         if (threads < 1 || runs < 1 || rounds < 1)
         {
             Console.Error.WriteLine($"--threads, --runs and --rounds must be at least 1 (got {threads}, {runs} and {rounds})");
@@ -159,10 +159,4 @@ public sealed class KernelWidths : ISideBySide
 
     private static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
-
-    private static string? OptionValue(string[] args, string name)
-    {
-        int index = Array.IndexOf(args, name);
-        return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
-    }
 }
