@@ -80,11 +80,24 @@ internal readonly struct GemmSharedTiles<TLayout>(GemmStagedOperand operand, Arr
     public ArrayView<float> Buffer(int buffer) => buffers.SubView(buffer * stageSize / 4, stageSize / 4).Cast<float>();
 }
 
+/// <summary>Four places (outer, k) in a stage tile, one for each element of a <see cref="Float4"/> (<see cref="IGemmStageLayout.WriteEach"/>).</summary>
+internal readonly struct TilePlaces((int Outer, int K) x, (int Outer, int K) y, (int Outer, int K) z, (int Outer, int K) w)
+{
+    public (int Outer, int K) X => x;
+    public (int Outer, int K) Y => y;
+    public (int Outer, int K) Z => z;
+    public (int Outer, int K) W => w;
+}
+
 /// <summary>How a kernel keeps a stage of an operand in a shared buffer: where each element goes, rounded how.</summary>
 internal interface IGemmStageLayout
 {
-    /// <summary>Writes the operand's element (<paramref name="outer"/>, <paramref name="k"/>) of the stage into <paramref name="tile"/>.</summary>
-    void Write(ArrayView<float> tile, int outer, int k, float value);
+    /// <summary>
+    /// Writes four of the operand's elements of the stage into <paramref name="tile"/>, each <paramref name="values"/>
+    /// element at its place in <paramref name="at"/>: four stores, the values rounded together (a BF16 layout converts
+    /// all four in one block, <see cref="GemmTensorCoreKernel.IBf16Packing.Quad"/>).
+    /// </summary>
+    void WriteEach(ArrayView<float> tile, TilePlaces at, Float4 values);
 
     /// <summary>
     /// Whether four elements that follow each other along k (<paramref name="alongK"/>) or along outer, from a multiple
@@ -113,7 +126,15 @@ internal interface IGemmStageLayout
 /// </summary>
 internal readonly struct RoundedFloats(int kStride, int outerStride, Precision precision) : IGemmStageLayout
 {
-    public void Write(ArrayView<float> tile, int outer, int k, float value) => tile[k * kStride + outer * outerStride] = GemmRounding.Round(value, precision);
+    public void WriteEach(ArrayView<float> tile, TilePlaces at, Float4 values)
+    {
+        tile[Index(at.X)] = GemmRounding.Round(values.X, precision);
+        tile[Index(at.Y)] = GemmRounding.Round(values.Y, precision);
+        tile[Index(at.Z)] = GemmRounding.Round(values.Z, precision);
+        tile[Index(at.W)] = GemmRounding.Round(values.W, precision);
+    }
+
+    private int Index((int Outer, int K) place) => place.K * kStride + place.Outer * outerStride;
 
     /// <summary>No: a k-major tile takes consecutive elements along outer in one row, in distinct banks.</summary>
     public bool SpreadsAcrossK => false;

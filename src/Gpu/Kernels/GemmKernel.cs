@@ -368,10 +368,9 @@ public readonly struct GemmStagedOperand
                 WriteVectorSlot(tile, layout, VectorSlotPosition(q, thread, threads, outerCount, depth, spread), v);
                 continue;
             }
-            Write(tile, layout, SlotPosition(q, 0, thread, threads, outerCount, depth, spread), v.X);
-            Write(tile, layout, SlotPosition(q, 1, thread, threads, outerCount, depth, spread), v.Y);
-            Write(tile, layout, SlotPosition(q, 2, thread, threads, outerCount, depth, spread), v.Z);
-            Write(tile, layout, SlotPosition(q, 3, thread, threads, outerCount, depth, spread), v.W);
+            layout.WriteEach(tile, new TilePlaces(SlotPosition(q, 0, thread, threads, outerCount, depth, spread),
+                SlotPosition(q, 1, thread, threads, outerCount, depth, spread), SlotPosition(q, 2, thread, threads, outerCount, depth, spread),
+                SlotPosition(q, 3, thread, threads, outerCount, depth, spread)), v);
         }
     }
 
@@ -400,15 +399,9 @@ public readonly struct GemmStagedOperand
             return;
         }
         int stepK = alongK ? 1 : 0, stepOuter = 1 - stepK;
-        layout.Write(tile, at.Outer, at.K, v.X);
-        layout.Write(tile, at.Outer + stepOuter, at.K + stepK, v.Y);
-        layout.Write(tile, at.Outer + 2 * stepOuter, at.K + 2 * stepK, v.Z);
-        layout.Write(tile, at.Outer + 3 * stepOuter, at.K + 3 * stepK, v.W);
+        layout.WriteEach(tile, new TilePlaces(at, (at.Outer + stepOuter, at.K + stepK), (at.Outer + 2 * stepOuter, at.K + 2 * stepK),
+            (at.Outer + 3 * stepOuter, at.K + 3 * stepK)), v);
     }
-
-    /// <summary>Writes the element at tile position <paramref name="at"/> as <paramref name="layout"/> places it.</summary>
-    private static void Write<TLayout>(ArrayView<float> tile, TLayout layout, (int Outer, int K) at, float value)
-        where TLayout : struct, IGemmStageLayout => layout.Write(tile, at.Outer, at.K, value);
 
     /// <summary>
     /// Where element <paramref name="j"/> of the thread's slot <paramref name="q"/> goes in the tile (outer, k): what

@@ -154,7 +154,7 @@ public static class GemmTensorCoreKernel
 
     /// <summary>
     /// One mma.sync shape: its depth along k, how it keeps a staged operand in shared memory (rows k-contiguous, as
-    /// <see cref="IGemmStageLayout.Write"/> writes them), its fragment loads from there, and the instruction.
+    /// <see cref="IGemmStageLayout.WriteEach"/> writes them), its fragment loads from there, and the instruction.
     /// </summary>
     internal interface IMmaShape : IGemmStageLayout
     {
@@ -204,8 +204,9 @@ public static class GemmTensorCoreKernel
         /// <summary>fp32 words, rows padded by 4.</summary>
         public int Word(int outer, int k) => outer * RowStride + k;
 
-        /// <summary>Rounded to TF32.</summary>
-        public void Write(ArrayView<float> tile, int outer, int k, float value) => tile[Word(outer, k)] = Rounded(value);
+        /// <summary>Rounded to TF32, as the k-major <see cref="RoundedFloats"/> of the same strides.</summary>
+        public void WriteEach(ArrayView<float> tile, TilePlaces at, Float4 values) =>
+            new RoundedFloats(kStride: 1, outerStride: RowStride, Precision.Tf32).WriteEach(tile, at, values);
 
         /// <inheritdoc />
         public bool SpreadsAcrossK => true;
@@ -262,8 +263,11 @@ public static class GemmTensorCoreKernel
     /// </summary>
     internal interface IBf16Packing
     {
-        /// <summary><paramref name="low"/> and <paramref name="high"/> in BF16, <paramref name="low"/> in the word's low half.</summary>
-        uint Pair(float low, float high);
+        /// <summary>
+        /// <paramref name="x"/>, <paramref name="y"/>, <paramref name="z"/>, <paramref name="w"/> in BF16, in the 16-bit
+        /// quarters of the result from the lowest up (two k pairs, each in a 32-bit word as the mma takes it).
+        /// </summary>
+        ulong Quad(float x, float y, float z, float w);
     }
 
     /// <summary>
@@ -273,11 +277,16 @@ public static class GemmTensorCoreKernel
     /// </summary>
     internal readonly struct PtxBf16Packing : IBf16Packing
     {
-        /// <summary>The instruction puts its first source in the high half.</summary>
-        public uint Pair(float low, float high)
+        /// <summary>
+        /// Two conversions (each puts its first source in the high half) in one asm block with one 64-bit <c>out</c>:
+        /// ILGPU stores each <c>out</c> operand to local memory (and ptxas keeps the stores), so one block a quad stores a
+        /// quarter as often as a block a value.
+        /// </summary>
+        public ulong Quad(float x, float y, float z, float w)
         {
-            CudaAsm.Emit("cvt.rn.bf16x2.f32 %0, %1, %2;", out uint pair, high, low);
-            return pair;
+            CudaAsm.Emit("{ .reg .b32 low, high; cvt.rn.bf16x2.f32 low, %2, %1; cvt.rn.bf16x2.f32 high, %4, %3; mov.b64 %0, {low, high}; }",
+                out ulong quad, x, y, z, w);
+            return quad;
         }
     }
 
@@ -285,9 +294,9 @@ public static class GemmTensorCoreKernel
     internal readonly struct ArithmeticBf16Packing : IBf16Packing
     {
         /// <summary>A BF16 value is the high half of the rounded float.</summary>
-        public uint Pair(float low, float high) => Half(low) | Half(high) << 16;
+        public ulong Quad(float x, float y, float z, float w) => Half(x) | Half(y) << 16 | Half(z) << 32 | Half(w) << 48;
 
-        private static uint Half(float value) => (uint)BitConverter.SingleToInt32Bits(GemmRounding.ToBf16(value)) >> 16;
+        private static ulong Half(float value) => (uint)BitConverter.SingleToInt32Bits(GemmRounding.ToBf16(value)) >> 16;
     }
 
     /// <summary>
@@ -301,12 +310,22 @@ public static class GemmTensorCoreKernel
         /// <summary>32-bit words per staged row: the stage's k in pairs, and 4 more so that fragment loads hit distinct banks.</summary>
         private int WordPitch => stageDepth / 2 + 4;
 
+        /// <summary>Each BF16 value (the high half of the rounded float) as a 16-bit half (<see cref="Half"/>).</summary>
+        public void WriteEach(ArrayView<float> tile, TilePlaces at, Float4 values)
+        {
+            ulong quad = default(TPacking).Quad(values.X, values.Y, values.Z, values.W);
+            var halves = tile.Cast<ushort>();
+            halves[Half(at.X)] = (ushort)quad;
+            halves[Half(at.Y)] = (ushort)(quad >> 16);
+            halves[Half(at.Z)] = (ushort)(quad >> 32);
+            halves[Half(at.W)] = (ushort)(quad >> 48);
+        }
+
         /// <summary>
-        /// The BF16 value (the high half of the rounded float) as the 16-bit half k of row <paramref name="outer"/>: the
-        /// low half of word k / 2 for even k, the high half for odd k (shared memory is little-endian).
+        /// Element (outer, k)'s 16-bit half of the tile: the low half of row outer's word k / 2 for even k, the high half
+        /// for odd k (shared memory is little-endian).
         /// </summary>
-        public void Write(ArrayView<float> tile, int outer, int k, float value) =>
-            tile.Cast<ushort>()[2 * Word(outer, k) + (k & 1)] = (ushort)default(TPacking).Pair(value, 0f);
+        private int Half((int Outer, int K) place) => 2 * Word(place.Outer, place.K) + (place.K & 1);
 
         /// <summary>A k pair a word, rows of <see cref="WordPitch"/> words.</summary>
         public int Word(int outer, int k) => outer * WordPitch + (k >> 1);
@@ -323,8 +342,7 @@ public static class GemmTensorCoreKernel
         /// </summary>
         public void WriteRun(ArrayView<float> tile, int outer, int k, bool alongK, Float4 values)
         {
-            ulong low = default(TPacking).Pair(values.X, values.Y), high = default(TPacking).Pair(values.Z, values.W);
-            tile.Cast<ulong>()[Word(outer, k) >> 1] = low | high << 32;
+            tile.Cast<ulong>()[Word(outer, k) >> 1] = default(TPacking).Quad(values.X, values.Y, values.Z, values.W);
         }
 
         public Fragment LoadA(ArrayView<float> tile, long word)

@@ -158,7 +158,8 @@ public class GemmTensorCorePtxTests
     /// The BF16 kernel rounds and packs its operands with <c>cvt.rn.bf16x2.f32</c>, one instruction a pair (at least two
     /// for each of the four 64-bit vector stores), not with <see cref="GemmRounding.ToBf16"/>'s arithmetic (whose
     /// + 0x7FFF would show as the operand 32767; as a whole word, since ILGPU's labels are long numbers that can hold
-    /// those digits, such as L_2848332767).
+    /// those digits, such as L_2848332767). The conversions come two to an asm block (one line of PTX), four values
+    /// with one <c>out</c> operand, which ILGPU passes through local memory (a block a pair stored twice as often).
     /// </summary>
     [Theory]
     [InlineData(typeof(TensorCoreTile64x64))]
@@ -167,6 +168,8 @@ public class GemmTensorCorePtxTests
     {
         string ptx = Compile(nameof(GemmTensorCoreKernel.Bf16), tile, 80);
         Assert.True(Regex.Matches(ptx, @"cvt\.rn\.bf16x2\.f32").Count >= 8, "fewer than 8 cvt.rn.bf16x2.f32");
+        Assert.All(ptx.Split('\n').Where(line => line.Contains("cvt.rn.bf16x2.f32", StringComparison.Ordinal)),
+            line => Assert.Equal(2, Regex.Matches(line, @"cvt\.rn\.bf16x2\.f32").Count));
         Assert.DoesNotMatch(@"\b32767\b", ptx);
     }
 
