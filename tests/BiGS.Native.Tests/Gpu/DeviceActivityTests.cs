@@ -1,5 +1,6 @@
 using BiGS.Native.Autograd;
 using BiGS.Native.Benchmarking;
+using BiGS.Native.Gpu;
 using BiGS.Native.Gpu.Kernels;
 using BiGS.Native.Modeling;
 using BiGS.Native.Ssm;
@@ -20,6 +21,8 @@ public abstract class DeviceActivityTests : GpuParityTests
     {
         var a = OnGpu(Random(3, 4));
         var b = OnGpu(Random(4, 5));
+        // one plan, untimed: on CUDA the tuner would otherwise time every candidate plan of this new problem first
+        using var untuned = GemmTileTuner.Force(GemmPlan.Default);
         var before = Counters.ReadActivity();
         var sum = a + a;
         var product = Tensor.MatMul(a, b);
