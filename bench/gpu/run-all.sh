@@ -18,8 +18,9 @@
 #      8x128 and 32x512;
 #   4. the tensor-core cases: PyTorch with TF32 matmul against bigs --precision tf32 and bf16 (forward 8x128 and
 #      32x512, training 32x512);
-#   5. an Nsight Compute profile (speed-of-light section) of the first kernels of one 8x128 training step, then one
-#      of the GEMM kernels alone (issue slots, pipes, stall reasons, occupancy: entry 22 of bench/compare/README.md);
+#   5. where a training step's device time goes, by kernel (`bigs bench --kernel-times`: one step with every launch
+#      between two profiling markers; fp32 at 8x128 and 32x512, bf16 at 32x512), then Nsight Compute on the GEMM
+#      kernels alone (issue slots, pipes, stall reasons, occupancy: entry 22 of bench/compare/README.md);
 #   6. the opt-in kernels: the GEMM tests again with BIGS_GPU_KERNELS=async-gemm and part 5b's profile of that kernel,
 #      then fp32/all and tf32/all at the shapes of parts 3 and 4 (all: the shared-memory FFT and the cp.async GEMM);
 #   7. the rest of issue 13's table in fp32: forward 2x512 and 1x4096, training 2x512.
@@ -105,18 +106,17 @@ log "tensor cores (torch: TF32 matmul)"
 compare "forward" "$SHAPES" 120 --variants tf32 bf16 --torch tf32
 compare "train" "$TC_SHAPES" 90 --variants tf32 bf16 --torch tf32
 
-# 5. Nsight Compute: the first 200 kernels of one training step (warm-up 0: the kernels' times do not include
-#    ILGPU's compilation, which happens on the host before each first launch). The GEMM plan is pinned to 64x64 so
-#    that the tuner's timing launches, which the first step of a process would otherwise make, are not among them.
-if ncu_fits 80; then
-    log "ncu, one 8x128 training step"
-    BIGS_GEMM_TILE=64x64 timeout 60 bash "$with" "$NCU" --section SpeedOfLight --launch-count 200 --csv \
-        --log-file "$OUT/ncu-step.csv" dotnet "$bigs" bench --device "$DEVICE" --config "$CONFIG" --batch 8 --length 128 \
-        --train --warmup 0 --runs 1 > "$OUT/ncu-bench.txt" 2>&1
-    log "ncu: exit $?"
-else
-    log "ncu skipped ($NCU not found, NCU=none, or under 80 s left)"
-fi
+# 5. Device time by kernel of one training step per case (the step after the timed one, each launch between two
+#    profiling markers; Nsight Compute's replay, about 0.4 s a kernel, fits no whole step in the budget: entry 28).
+kernel_times() { # precision shape
+    local precision=$1 shape=$2
+    if [ "$(left)" -lt 60 ]; then log "kernel times $precision $shape skipped: $(left) s left"; return 0; fi
+    timeout 60 bash "$with" dotnet "$bigs" bench --device "$DEVICE" --config "$CONFIG" --batch "${shape%x*}" --length "${shape#*x}" \
+        --train --precision "$precision" --warmup "$WARMUP" --runs 1 --kernel-times > "$OUT/kernel-times-$precision-$shape.txt" 2>&1
+    log "kernel times $precision $shape: exit $? - $(grep -m1 -E '^  total' "$OUT/kernel-times-$precision-$shape.txt")"
+}
+for shape in $SHAPES; do kernel_times fp32 "$shape"; done
+for shape in $TC_SHAPES; do kernel_times bf16 "$shape"; done
 
 # 5b. Nsight Compute on the GEMM kernels alone: the first two products of a 32x512 step's list per precision, the plan
 #     pinned (no tuner launches), with the sections that say where their cycles go: issue slots and pipe use

@@ -107,7 +107,17 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
 
     /// <inheritdoc />
     public DeviceActivity ReadActivity() => new(kernels.Launches.Read(), DeviceToHostCopies,
-        Interlocked.Read(ref hostToDeviceCopies), Interlocked.Read(ref memoryClears));
+        Interlocked.Read(ref hostToDeviceCopies), Interlocked.Read(ref memoryClears))
+    {
+        MillisecondsByKernel = kernels.Launches.ReadMilliseconds(),
+    };
+
+    /// <inheritdoc />
+    public bool TimesKernels
+    {
+        get => kernels.Launches.TimesKernels;
+        set => kernels.Launches.TimesKernels = value;
+    }
 
     /// <inheritdoc />
     public TensorStorage Allocate(DType dtype, long length, bool zeroed)

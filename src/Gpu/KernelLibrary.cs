@@ -24,7 +24,7 @@ internal sealed class KernelLibrary(Accelerator accelerator, bool skipLaunches =
     public Accelerator Accelerator { get; } = accelerator;
 
     /// <summary>The launch counts of the kernels loaded so far.</summary>
-    public KernelLaunchCounters Launches { get; } = new();
+    public KernelLaunchCounters Launches { get; } = new(skipLaunches ? null : accelerator);
 
     // ---------------------------------------------------------------- elementwise (auto-grouped)
     public Action<Index1D, ArrayView<float>, float> Fill => Auto(ref fill, ElementwiseKernels.Fill);

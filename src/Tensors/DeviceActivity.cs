@@ -7,6 +7,12 @@ namespace BiGS.Native.Tensors;
 /// <param name="MemoryClears">Device buffers set to zero by the driver (zero-initialised allocations).</param>
 public sealed record DeviceActivity(IReadOnlyDictionary<string, long> LaunchesByKernel, long DeviceToHostCopies, long HostToDeviceCopies, long MemoryClears)
 {
+    /// <summary>
+    /// Device milliseconds of the launches timed while <see cref="IDeviceActivityCounters.TimesKernels"/> was on, by
+    /// kernel name (empty when none was timed).
+    /// </summary>
+    public IReadOnlyDictionary<string, double> MillisecondsByKernel { get; init; } = new Dictionary<string, double>();
+
     /// <summary>All kernel launches.</summary>
     public long Launches => LaunchesByKernel.Values.Sum();
 
@@ -18,7 +24,16 @@ public sealed record DeviceActivity(IReadOnlyDictionary<string, long> LaunchesBy
             .ToDictionary(pair => pair.Key, pair => pair.Count),
         DeviceToHostCopies - earlier.DeviceToHostCopies,
         HostToDeviceCopies - earlier.HostToDeviceCopies,
-        MemoryClears - earlier.MemoryClears);
+        MemoryClears - earlier.MemoryClears)
+    {
+        MillisecondsByKernel = MillisecondsByKernel
+            .Select(pair => (pair.Key, Milliseconds: pair.Value - earlier.MillisecondsByKernel.GetValueOrDefault(pair.Key)))
+            .Where(pair => pair.Milliseconds > 0)
+            .ToDictionary(pair => pair.Key, pair => pair.Milliseconds),
+    };
+
+    /// <summary>The device milliseconds of all timed launches.</summary>
+    public double TimedMilliseconds => MillisecondsByKernel.Values.Sum();
 
     /// <summary>The kernel names and their launch counts, most launched first (ties by name).</summary>
     public IEnumerable<KeyValuePair<string, long>> KernelsByCount() =>

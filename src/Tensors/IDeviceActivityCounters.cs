@@ -7,6 +7,13 @@ namespace BiGS.Native.Tensors;
 /// </summary>
 public interface IDeviceActivityCounters
 {
-    /// <summary>The counts so far (a copy: later work does not change it).</summary>
+    /// <summary>The counts so far (a copy: later work does not change it); with the device times of the timed launches.</summary>
     DeviceActivity ReadActivity();
+
+    /// <summary>
+    /// Whether each kernel launch from now on is also timed on the device (between two profiling markers on the stream)
+    /// and <see cref="DeviceActivity.MillisecondsByKernel"/> adds it up: a profiling mode, off by default, since the
+    /// markers cost host time per launch and a reading waits for the device. A backend that cannot time ignores it.
+    /// </summary>
+    bool TimesKernels { get; set; }
 }

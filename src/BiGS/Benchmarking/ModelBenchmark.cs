@@ -79,7 +79,26 @@ public sealed class ModelBenchmark
             DevicePeakReservedBytes = device?.PeakReservedBytes,
             StepActivity = activityCounters is null ? null : activity,
             LastStepValue = lastValue,
+            ProfiledStep = options.ProfileKernels && activityCounters is not null ? ProfiledStep(activityCounters) : null,
         };
+    }
+
+    /// <summary>One more step with every kernel launch timed on the device; its activity and wall time.</summary>
+    private ProfiledStep ProfiledStep(IDeviceActivityCounters counters)
+    {
+        var before = counters.ReadActivity();
+        counters.TimesKernels = true;
+        try
+        {
+            var watch = Stopwatch.StartNew();
+            Step();
+            var wall = watch.Elapsed.TotalSeconds;
+            return new ProfiledStep(counters.ReadActivity().Since(before), wall);
+        }
+        finally
+        {
+            counters.TimesKernels = false;
+        }
     }
 
     /// <summary>One forward pass, or one training update, up to reading its first logit or its loss on the host (returned).</summary>

@@ -30,6 +30,13 @@ public sealed record ModelBenchmarkOptions
     /// <summary>Fraction of positions that carry a masked-LM label in training steps (BERT's 15%).</summary>
     public double MaskedFraction { get; init; } = 0.15;
 
+    /// <summary>
+    /// On a GPU device, one more step after the timed ones with every kernel launch timed on the device
+    /// (<see cref="IDeviceActivityCounters.TimesKernels"/>), reported apart from them: where a step's device time goes, by
+    /// kernel. Its markers cost host time per launch, so its wall time is not the step's.
+    /// </summary>
+    public bool ProfileKernels { get; init; }
+
     /// <summary>Seed of the model's initialisation and of the synthetic batch.</summary>
     public ulong Seed { get; init; } = 1;
 

@@ -48,6 +48,12 @@ public sealed record ModelBenchmarkResult(ModelBenchmarkOptions Options, int Thr
     public IReadOnlyList<DeviceActivity>? StepActivity { get; init; }
 
     /// <summary>
+    /// With <see cref="ModelBenchmarkOptions.ProfileKernels"/> on a GPU device, the extra step whose kernel launches were
+    /// timed on the device; else null.
+    /// </summary>
+    public ProfiledStep? ProfiledStep { get; init; }
+
+    /// <summary>
     /// The value the last timed step read back: its loss (training) or its first logit (forward). The same seed gives
     /// the same value on every device and kernel path up to rounding, which checks a run on a new path end to end.
     /// </summary>
@@ -77,6 +83,28 @@ public sealed record ModelBenchmarkResult(ModelBenchmarkOptions Options, int Thr
         var table = new StringBuilder().AppendLine(CultureInfo.InvariantCulture, $"kernel launches of the last timed step ({Mode}):");
         foreach (var (name, count) in last.KernelsByCount()) table.AppendLine(CultureInfo.InvariantCulture, $"  {name.PadRight(width)} {count,8}");
         return table.Append(CultureInfo.InvariantCulture, $"  {"total".PadRight(width)} {last.Launches,8}").ToString();
+    }
+
+    /// <summary>
+    /// The profiled step's device time by kernel name, longest first: launches, milliseconds, share of the timed total,
+    /// microseconds per launch; then the total and the step's wall time. Nothing without a profiled step.
+    /// </summary>
+    public string DescribeKernelTimes()
+    {
+        if (ProfiledStep is not { } profiled) return "";
+        var activity = profiled.Activity;
+        double total = activity.TimedMilliseconds;
+        if (total == 0) return $"device time by kernel: {Options.Device} timed none of the profiled step's {activity.Launches} launches (ilgpu-dry runs no kernels)";
+        int width = Math.Max("total".Length, activity.LaunchesByKernel.Keys.Select(name => name.Length).DefaultIfEmpty(0).Max());
+        var table = new StringBuilder().AppendLine(CultureInfo.InvariantCulture,
+            $"device time by kernel, one profiled {Mode} step (each launch between two markers):");
+        table.AppendLine(CultureInfo.InvariantCulture, $"  {"kernel".PadRight(width)} {"launches",8} {"ms",9} {"share",6} {"us/launch",10}");
+        foreach (var (name, milliseconds, launches) in profiled.KernelsByTime())
+            table.AppendLine(CultureInfo.InvariantCulture,
+                $"  {name.PadRight(width)} {launches,8} {milliseconds,9:F3} {100 * milliseconds / total,5:F1}% {1000 * milliseconds / launches,10:F1}");
+        table.AppendLine(CultureInfo.InvariantCulture, $"  {"total".PadRight(width)} {activity.Launches,8} {total,9:F3}");
+        return table.Append(CultureInfo.InvariantCulture,
+            $"  the profiled step took {1000 * profiled.WallSeconds:F1} ms of wall time with its markers; the timed steps' median, {1000 * MedianStepSeconds:F1} ms").ToString();
     }
 
     /// <summary>", device peak X MiB in use, Y MiB reserved" on a GPU device, nothing on the CPU.</summary>
@@ -126,6 +154,7 @@ public sealed record ModelBenchmarkResult(ModelBenchmarkOptions Options, int Thr
             ? new JsonObject(steps[^1].KernelsByCount().Select(pair => KeyValuePair.Create(pair.Key, (JsonNode?)pair.Value)))
             : null,
         [Options.Train ? "loss" : "first_logit"] = float.IsFinite(LastStepValue) ? LastStepValue : null,
+        ["profiled_step"] = ProfiledStep?.ToJson(),
     };
 
     /// <summary>One count per timed step on a GPU device; null on the CPU.</summary>

@@ -75,11 +75,7 @@ public sealed class ModelBenchmarkTests : IDisposable
     [Fact]
     public void With_launches_a_gpu_run_prints_the_launches_by_kernel_most_first_and_their_total()
     {
-        var (code, output, error) = CliRunner.Run("bench", "--config", TinyConfigFile(), "--batch", "1", "--length", "4",
-            "--device", "ilgpu-cpu", "--threads", "1", "--warmup", "0", "--runs", "1", "--launches");
-        Assert.True(code == 0, error);
-        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        long perStep = long.Parse(System.Text.RegularExpressions.Regex.Match(lines[0], @", (\d+) kernel launches, ").Groups[1].Value);
+        var (lines, perStep) = TinyForwardOnIlgpuCpu("--launches");
         Assert.Equal("kernel launches of the last timed step (forward):", lines[1]);
         var rows = lines[2..^1].Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToArray();
         Assert.Contains(rows, row => row[0] == "Gemm.Simt");
@@ -87,6 +83,43 @@ public sealed class ModelBenchmarkTests : IDisposable
         Assert.Equal(counts.OrderDescending(), counts);
         Assert.Equal(["total", perStep.ToString()], lines[^1].Split(' ', StringSplitOptions.RemoveEmptyEntries));
         Assert.Equal(perStep, counts.Sum());
+    }
+
+    [Fact]
+    public void With_kernel_times_a_gpu_run_prints_a_profiled_steps_device_time_by_kernel_longest_first()
+    {
+        var (lines, perStep) = TinyForwardOnIlgpuCpu("--kernel-times");
+        Assert.Equal("device time by kernel, one profiled forward step (each launch between two markers):", lines[1]);
+        Assert.Equal(["kernel", "launches", "ms", "share", "us/launch"], lines[2].Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        var rows = lines[3..^2].Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToArray();
+        Assert.Contains(rows, row => row[0] == "Gemm.Simt");
+        var milliseconds = rows.Select(row => double.Parse(row[2], System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        Assert.Equal(milliseconds.OrderDescending(), milliseconds);
+        var total = lines[^2].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(["total", perStep.ToString()], total[..2]);
+        Assert.Equal(perStep, rows.Sum(row => long.Parse(row[1])));
+        Assert.Equal(milliseconds.Sum(), double.Parse(total[2], System.Globalization.CultureInfo.InvariantCulture), 0.001 * rows.Length);
+        Assert.StartsWith("the profiled step took ", lines[^1]);
+    }
+
+    /// <summary>`bigs bench` of one tiny forward step on ilgpu-cpu with <paramref name="option"/>: its output's lines and the launches per step its first line reports.</summary>
+    private (string[] Lines, long LaunchesPerStep) TinyForwardOnIlgpuCpu(string option)
+    {
+        var (code, output, error) = CliRunner.Run("bench", "--config", TinyConfigFile(), "--batch", "1", "--length", "4",
+            "--device", "ilgpu-cpu", "--threads", "1", "--warmup", "0", "--runs", "1", option);
+        Assert.True(code == 0, error);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return (lines, long.Parse(System.Text.RegularExpressions.Regex.Match(lines[0], @", (\d+) kernel launches, ").Groups[1].Value));
+    }
+
+    [Fact]
+    public void Kernel_times_on_the_cpu_say_that_it_launches_no_kernels()
+    {
+        var (code, output, error) = CliRunner.Run("bench", "--config", TinyConfigFile(), "--batch", "1", "--length", "4",
+            "--threads", "1", "--warmup", "0", "--runs", "1", "--kernel-times");
+        Assert.True(code == 0, error);
+        Assert.DoesNotContain("device time by kernel", output);
+        Assert.Contains("--kernel-times: cpu launches no kernels to time", error);
     }
 
     [Fact]

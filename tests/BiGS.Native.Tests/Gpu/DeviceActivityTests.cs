@@ -107,8 +107,54 @@ public abstract class DeviceActivityTests : GpuParityTests
             activity.LaunchesByKernel);
     }
 
-    private ModelBenchmarkResult Benchmark(bool train, int warmup, int runs) => new ModelBenchmark(new ModelBenchmarkOptions
+    [GpuFact]
+    public void Timed_launches_add_their_device_time_by_kernel_and_untimed_ones_add_none()
     {
+        var (a, b) = (OnGpu(Random(3, 4)), OnGpu(Random(4, 5)));
+        using var untuned = GemmTileTuner.Force(GemmPlan.Default);
+        var before = Counters.ReadActivity();
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        Counters.TimesKernels = true;
+        try
+        {
+            _ = Tensor.MatMul(a + a, b).ToArray();
+        }
+        finally
+        {
+            Counters.TimesKernels = false;
+        }
+        var timed = Counters.ReadActivity().Since(before);
+        double wallMilliseconds = watch.Elapsed.TotalMilliseconds;
+        _ = (a + a).ToArray();
+        var untimed = Counters.ReadActivity().Since(before);
+
+        Assert.Equal(["Binary.Add", "Gemm.Simt"], timed.MillisecondsByKernel.Keys.Order(StringComparer.Ordinal));
+        // each launch lies between its markers, all of them inside the host's interval around the launches and the read
+        Assert.All(timed.MillisecondsByKernel.Values, milliseconds => Assert.InRange(milliseconds, 1e-6, wallMilliseconds));
+        Assert.InRange(timed.TimedMilliseconds, 1e-6, wallMilliseconds);
+        Assert.Equal(timed.MillisecondsByKernel, untimed.MillisecondsByKernel);
+        Assert.Equal(2, untimed.LaunchesByKernel["Binary.Add"]);
+    }
+
+    [GpuFact]
+    public void A_profiled_benchmark_step_times_the_kernels_a_timed_step_launches()
+    {
+        var result = Benchmark(train: true, warmup: 1, runs: 1, profileKernels: true);
+
+        var profiled = result.ProfiledStep!;
+        Assert.Equal(result.StepActivity![0].LaunchesByKernel, profiled.Activity.LaunchesByKernel);
+        Assert.Subset(profiled.Activity.LaunchesByKernel.Keys.ToHashSet(), profiled.Activity.MillisecondsByKernel.Keys.ToHashSet());
+        Assert.InRange(profiled.Activity.TimedMilliseconds, 1e-6, 1000 * profiled.WallSeconds);
+        var kernels = profiled.KernelsByTime().ToArray();
+        Assert.Equal(kernels.Select(kernel => kernel.Milliseconds).OrderDescending(), kernels.Select(kernel => kernel.Milliseconds));
+        Assert.Equal(kernels.Length, result.ToJson()["profiled_step"]!["kernels"]!.AsObject().Count);
+        Assert.Contains("AdamW", result.DescribeKernelTimes());
+        Assert.False(Counters.TimesKernels);
+    }
+
+    private ModelBenchmarkResult Benchmark(bool train, int warmup, int runs, bool profileKernels = false) => new ModelBenchmark(new ModelBenchmarkOptions
+    {
+        ProfileKernels = profileKernels,
         Config = new BiGSConfig { NumHiddenLayers = 1, HiddenSize = 8, IntermediateSize = 12, NumSsm = 2, VocabSize = 20, MaxPositionEmbeddings = 4 },
         Device = Gpu,
         Batch = 1,
