@@ -2,7 +2,8 @@
 # The whole GPU measurement of issues 12 (GEMM) and 13 (training and inference) in one device call: device time is
 # 15 minutes per issue (start-up included) and at most 10 per call, so everything runs once, in order of value, under
 # a time budget (BUDGET seconds, default 530), and each result is written under $OUT as soon as it exists (a run cut
-# short keeps what it finished). Each part is skipped when too little of the budget is left for it.
+# short keeps what it finished). Each part is skipped when too little of the budget is left for it. At the end every
+# file goes into $OUT/all-results.tgz beside the log, table.txt: the device tool brings back at most 8 files.
 #
 # Prepare on a machine with .NET, from the repository root (the test build holds the CLI, bigs.dll, too):
 #   ../shared/device/pack.sh tests/BiGS.Native.Tests/BiGS.Native.Tests.csproj bench/BiGS.Native.Bench/BiGS.Native.Bench.csproj
@@ -160,3 +161,7 @@ log "fp32, the other shapes"
 compare "forward" "$MORE_FWD_SHAPES" 20 --variants fp32
 compare "train" "$MORE_TRAIN_SHAPES" 10 --variants fp32
 log "done in $((SECONDS - start)) s; results in $OUT"
+
+# The device tool brings back at most 8 files from $OUT: everything goes into one archive, beside the log.
+tar -C "$OUT" -czf /tmp/run-all-results.tgz . && find "$OUT" -mindepth 1 ! -name table.txt -delete \
+    && mv /tmp/run-all-results.tgz "$OUT/all-results.tgz"
