@@ -14,7 +14,8 @@
 #      convolution on both FFT paths; the training step; the NN kernels; the column-tile reductions, whose last-group
 #      protocol has run only on ILGPU's CPU accelerator) in one process;
 #   2. issue 12's GEMM table: ours against torch.matmul on every product of a BiGS-base step at 8x128 and 32x512,
-#      fp32, tf32 and bf16 (bench/gpu/gemm.sh, one round; each time the median of 3 means of 5 launches);
+#      fp32, tf32 and bf16 (bench/gpu/gemm.sh, one round; each time the median of 3 means of 5 launches), and the
+#      opt-in cp.async kernel's table in tf32 and bf16 beside the same torch times;
 #   3. issue 13's table, fp32 with the default kernels: PyTorch fp32 eager against bigs, forward and training at
 #      8x128 and 32x512;
 #   4. the tensor-core cases: PyTorch with TF32 matmul against bigs --precision tf32 and bf16 (forward 8x128 and
@@ -85,7 +86,7 @@ grep -E '^\s*\[FAIL\]' "$OUT/tests.txt" | head -20 | tee -a "$OUT/table.txt"
 # 2. Issue 12's GEMM table, one round per precision.
 if [ "$(left)" -gt 300 ]; then
     log "GEMM table (bench/gpu/gemm.sh)"
-    OUT="$OUT/gemm" ROUNDS=1 OURS_TIMEOUT=70 TORCH_TIMEOUT=35 DEVICE="$DEVICE" TORCH_DEVICE="$TORCH_DEVICE" PYTHON="$PYTHON" \
+    OUT="$OUT/gemm" ROUNDS=1 ASYNC_GEMM=1 OURS_TIMEOUT=70 TORCH_TIMEOUT=35 DEVICE="$DEVICE" TORCH_DEVICE="$TORCH_DEVICE" PYTHON="$PYTHON" \
         SIZES="$GEMM_SIZES" bash "$here/gemm.sh" 2>&1 | tee -a "$OUT/table.txt"
 else
     log "GEMM table skipped: $(left) s left"
