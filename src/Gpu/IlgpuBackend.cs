@@ -233,23 +233,38 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
     /// <summary>
     /// Launches the GEMM with <paramref name="plan"/>: the tensor-core kernel for tf32 and bf16 where the device has
     /// tensor cores (its tile for the plan's, <see cref="GemmTensorCoreKernel.TileFor"/>), else the SIMT kernel with the
-    /// plan's tile; k split as the plan says. With k split, one
-    /// group per tile and part, the parts' sums in pooled scratch and one arrival counter per tile (<see cref="GemmSplitK"/>).
+    /// plan's tile; k split as the plan says. One launch per block of c's tiles (<see cref="GemmTileBlocks"/>): the whole
+    /// tiles without bounds checks, the last row and column of tiles with them.
     /// </summary>
     private void LaunchGemm(GemmPlan plan, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
         ArrayView<float> operand, ArrayView<float> product, GemmShape shape, int batch)
     {
         bool onTensorCores = GemmKernelFor(shape.Precision) == GemmKernelKind.TensorCores;
         var (rows, columns, stage, group) = GemmGeometry(plan, onTensorCores);
-        int depth = GemmSplitK.DepthFor(shape.K, plan.Splits, stage), parts = GemmSplitK.PartsOf(shape.K, depth);
-        bool whole = GemmStagedOperand.Whole(shape, rows, columns, stage, depth);
-        var tiles = new Index3D(Groups(shape.N, columns), Groups(shape.M, rows), batch);
-        using var partials = parts > 1 ? pool.Rent((long)tiles.Size * parts * rows * columns * sizeof(float)) : null;
+        int depth = GemmSplitK.DepthFor(shape.K, plan.Splits, stage);
+        foreach (var block in GemmTileBlocks.Of(shape, rows, columns, stage, depth))
+        {
+            var kernel = onTensorCores ? kernels.GemmTensorCores(shape.Precision, plan.Tile, block.Whole) : kernels.Sgemm(plan.Tile, shape.Precision, block.Whole);
+            var blockShape = shape with { FirstRowTile = block.FirstRowTile, FirstColumnTile = block.FirstColumnTile };
+            LaunchGemmBlock(kernel, new Index3D(block.ColumnTiles, block.RowTiles, batch), group, rows * columns, depth,
+                a, b, c, bias, operand, product, blockShape);
+        }
+    }
+
+    /// <summary>
+    /// One GEMM launch over <paramref name="tiles"/> (columns and rows of tiles of c, batch), k in parts
+    /// <paramref name="depth"/> deep. With k split, one group per tile and part, the parts' sums in pooled scratch and one
+    /// arrival counter per tile (<see cref="GemmSplitK"/>).
+    /// </summary>
+    private void LaunchGemmBlock(Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+        ArrayView<float>, GemmShape, GemmSplitK> kernel, Index3D tiles, Index3D group, int tileElements, int depth,
+        ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias, ArrayView<float> operand, ArrayView<float> product, GemmShape shape)
+    {
+        int parts = GemmSplitK.PartsOf(shape.K, depth);
+        using var partials = parts > 1 ? pool.Rent((long)tiles.Size * parts * tileElements * sizeof(float)) : null;
         var split = partials is null ? new GemmSplitK(1, depth, ArrayView<float>.Empty, ArrayView<int>.Empty)
             : new GemmSplitK(parts, depth, partials.As<float>(), ArrivalCounters(tiles.Size));
-        var grid = new Index3D(tiles.X, tiles.Y, batch * parts);
-        var kernel = onTensorCores ? kernels.GemmTensorCores(shape.Precision, plan.Tile, whole) : kernels.Sgemm(plan.Tile, shape.Precision, whole);
-        kernel(new KernelConfig(grid, group), a, b, c, bias, operand, product, shape, split);
+        kernel(new KernelConfig(new Index3D(tiles.X, tiles.Y, tiles.Z * parts), group), a, b, c, bias, operand, product, shape, split);
     }
 
     /// <summary>

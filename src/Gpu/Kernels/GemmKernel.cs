@@ -47,7 +47,7 @@ public static class GemmKernel
         var vectorsA = SharedMemory.Allocate<Float4>(2 * stageA / 4);
         var vectorsB = SharedMemory.Allocate<Float4>(2 * stageB / 4);
         int tx = Group.IdxX, ty = Group.IdxY, thread = ty * threadColumns + tx, threads = threadRows * threadColumns;
-        int rowBase = Grid.IdxY * rows, colBase = Grid.IdxX * columns;
+        int rowBase = (s.FirstRowTile + Grid.IdxY) * rows, colBase = (s.FirstColumnTile + Grid.IdxX) * columns;
         var (batch, part) = split.BatchAndPart();
         int kBegin = part * split.Depth, kEnd = Math.Min(s.K, kBegin + split.Depth);
         bool whole = default(TEdges).Whole;
@@ -259,7 +259,7 @@ public readonly struct Bf16Operands : IGemmPrecision
 /// <summary>
 /// Whether a GEMM kernel is compiled for whole tiles only (<see cref="WholeTiles"/>) or for any shape
 /// (<see cref="EdgeTiles"/>). With whole tiles every group's tile of c lies inside c, k is a multiple of the stage
-/// depth and both operands are aligned for 128-bit loads (<see cref="GemmStagedOperand.Whole"/>, checked by the launch),
+/// depth and both operands are aligned for 128-bit loads (<see cref="GemmTileBlocks"/>, found by the launch),
 /// so the staging loads every slot with one 128-bit load and checks no bound: the kernel holds no code for partial
 /// slots. Most products of a BiGS step are whole (tokens, widths and depths multiples of 128).
 /// </summary>
@@ -322,13 +322,13 @@ public readonly struct GemmStagedOperand
         new(b, first, s.Ldb, s.TransB != 0, colBase, s.N, s.K, whole || s.VectorB != 0, whole);
 
     /// <summary>
-    /// True when a kernel with tiles of <paramref name="rows"/> x <paramref name="columns"/> and stages
-    /// <paramref name="stage"/> deep, k split in parts <paramref name="partDepth"/> deep, meets no edge in the product of
-    /// <paramref name="s"/>: m, n, k and the parts are whole multiples of them, k is not 0, and both operands take 128-bit
-    /// loads (<see cref="IGemmEdges"/>).
+    /// True when a kernel with stages <paramref name="stage"/> deep, k split in parts <paramref name="partDepth"/> deep,
+    /// meets no edge along k in the product of <paramref name="s"/>: k and the parts are whole multiples of the stage, k
+    /// is not 0, and both operands take 128-bit loads. Then every tile of c that lies inside c is whole
+    /// (<see cref="IGemmEdges"/>, <see cref="GemmTileBlocks"/>).
     /// </summary>
-    public static bool Whole(GemmShape s, int rows, int columns, int stage, int partDepth) =>
-        s.M % rows == 0 && s.N % columns == 0 && s.K > 0 && s.K % stage == 0 && partDepth % stage == 0 && s.VectorA != 0 && s.VectorB != 0;
+    public static bool WholeAlongK(GemmShape s, int stage, int partDepth) =>
+        s.K > 0 && s.K % stage == 0 && partDepth % stage == 0 && s.VectorA != 0 && s.VectorB != 0;
 
     /// <summary>
     /// The thread's share of the stage of outer [base, +<paramref name="outerCount"/>) by k [<paramref name="k0"/>,
@@ -714,4 +714,45 @@ public static class GemmEpilogueStage
 /// </summary>
 public readonly record struct GemmShape(int TransA, int TransB, int M, int N, int K, int Lda, int Ldb, long StrideA, long StrideB,
     float Alpha, float Beta, int HasBias, int Activation, int Operand, int HasProduct, Precision Precision, int VectorA, int VectorB,
-    ulong AddressA, ulong AddressB);
+    ulong AddressA, ulong AddressB)
+{
+    /// <summary>The row of tiles of c that the launch's groups of row 0 compute (a launch over a block of c's tiles, <see cref="GemmTileBlocks"/>).</summary>
+    public int FirstRowTile { get; init; }
+
+    /// <summary>The column of tiles of c that the launch's groups of column 0 compute.</summary>
+    public int FirstColumnTile { get; init; }
+}
+
+/// <summary>
+/// A rectangle of c's tiles that one GEMM launch computes: its first row and column of tiles, how many of each, and
+/// whether every tile in it is whole (the kernel without bounds checks, <see cref="WholeTiles"/>).
+/// </summary>
+public readonly record struct GemmTileBlock(int FirstRowTile, int FirstColumnTile, int RowTiles, int ColumnTiles, bool Whole);
+
+/// <summary>
+/// How a GEMM's launches cover c: where k meets no edge (<see cref="GemmStagedOperand.WholeAlongK"/>), the tiles
+/// inside c run the whole-tile kernel and only the last column and the last row of tiles, where m or n ends mid-tile,
+/// the kernel with bounds checks. The vocabulary projection (n = 30,522) and the masked rows (m = 15% of the tokens)
+/// are such products; on an H200 the bounds-checked kernel ran them at about two thirds of the whole kernel's rate on
+/// the layer products (bench/compare/README.md, entries 28 and 30).
+/// </summary>
+public static class GemmTileBlocks
+{
+    /// <summary>
+    /// The blocks of tiles of <paramref name="rows"/> x <paramref name="columns"/> covering the product of
+    /// <paramref name="s"/> with stages <paramref name="stage"/> deep and parts of k <paramref name="partDepth"/> deep:
+    /// one whole block and up to two edge blocks (the last column of tiles, then the last row without its corner), or
+    /// one edge block of every tile when k meets an edge or no tile is whole.
+    /// </summary>
+    public static GemmTileBlock[] Of(GemmShape s, int rows, int columns, int stage, int partDepth)
+    {
+        int rowTiles = (s.M + rows - 1) / rows, columnTiles = (s.N + columns - 1) / columns;
+        int wholeRows = s.M / rows, wholeColumns = s.N / columns;
+        if (!GemmStagedOperand.WholeAlongK(s, stage, partDepth) || wholeRows == 0 || wholeColumns == 0)
+            return [new GemmTileBlock(0, 0, rowTiles, columnTiles, Whole: false)];
+        var blocks = new List<GemmTileBlock> { new(0, 0, wholeRows, wholeColumns, Whole: true) };
+        if (wholeColumns < columnTiles) blocks.Add(new GemmTileBlock(0, wholeColumns, rowTiles, 1, Whole: false));
+        if (wholeRows < rowTiles) blocks.Add(new GemmTileBlock(wholeRows, 0, 1, wholeColumns, Whole: false));
+        return [.. blocks];
+    }
+}

@@ -70,7 +70,7 @@ public static class GemmTensorCoreKernel
         var tilesA = SharedMemory.Allocate<Float4>(2 * stageSize / 4);
         var tilesB = SharedMemory.Allocate<Float4>(2 * stageSize / 4);
         int thread = Group.IdxX, lane = thread % 32, warp = thread / 32, warpsAcross = size / 32;
-        int rowBase = Grid.IdxY * size, colBase = Grid.IdxX * size;
+        int rowBase = (s.FirstRowTile + Grid.IdxY) * size, colBase = (s.FirstColumnTile + Grid.IdxX) * size;
         int warpRow = warp / warpsAcross * tile.WarpRows, warpCol = warp % warpsAcross * 32;
         int laneRow = lane / 4, laneK = lane % 4;
         var (batch, part) = split.BatchAndPart();

@@ -15,7 +15,8 @@ namespace BiGS.Native.Tests.Gpu;
 /// </summary>
 public abstract class GemmEpilogueTests
 {
-    private static readonly (int M, int N, int K)[] Shapes = [(1, 1, 1), (7, 33, 127), (127, 7, 33), (33, 127, 7), (1000, 7, 33), (33, 7, 1000)];
+    /// <summary>Awkward sizes; last, one whose tiles inside c are whole while m and n end mid-tile (<see cref="GemmTileBlocks"/>).</summary>
+    private static readonly (int M, int N, int K)[] Shapes = [(1, 1, 1), (7, 33, 127), (127, 7, 33), (33, 127, 7), (1000, 7, 33), (33, 7, 1000), (196, 136, 64)];
 
     /// <summary>Every layout with every precision.</summary>
     public static TheoryData<string, string> LayoutsAndPrecisions()

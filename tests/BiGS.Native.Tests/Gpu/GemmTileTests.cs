@@ -198,22 +198,31 @@ public class GemmTileTunerTests
     public void Vector_loads_need_offset_leading_dimension_and_batch_stride_in_whole_vectors(long offset, int ld, long stride, bool vector) =>
         Assert.Equal(vector, GemmStagedOperand.Vectorizable(offset, ld, stride));
 
-    /// <summary>The launch takes the whole-tile kernel (no bounds checks) only where no tile, stage or part meets an edge.</summary>
+    /// <summary>
+    /// The launches cover c with the whole-tile kernel (no bounds checks) on every tile inside c, and the bounds-checked
+    /// one on the last column and row of tiles where n or m ends mid-tile; on every tile where k, a part of k or an
+    /// operand's alignment meets an edge, or where no tile is whole. Blocks as (first row tile, first column tile, row
+    /// tiles, column tiles, whole), 128 x 128 tiles, stages of 16.
+    /// </summary>
     [Theory]
-    [InlineData(1024, 3072, 768, 768, 1, 1, true)]     // a BiGS-base forward product, 128 x 128 tiles, stages of 16
-    [InlineData(1024, 3072, 768, 192, 1, 1, true)]     // k in 4 parts of 12 stages
-    [InlineData(153, 768, 768, 768, 1, 1, false)]      // the masked rows: m not a multiple of the tile
-    [InlineData(1024, 30522, 768, 768, 1, 1, false)]   // the vocabulary: n not a multiple
-    [InlineData(1024, 768, 776, 776, 1, 1, false)]     // k not a multiple of the stage
-    [InlineData(1024, 768, 768, 200, 1, 1, false)]     // parts of k ending mid-stage
-    [InlineData(1024, 768, 0, 16, 1, 1, false)]        // no k: the first stage would read outside
-    [InlineData(1024, 768, 768, 768, 0, 1, false)]     // a without 128-bit loads
-    [InlineData(1024, 768, 768, 768, 1, 0, false)]     // b without 128-bit loads
-    public void Whole_tiles_need_every_size_in_whole_tiles_stages_and_parts_and_128_bit_loads(int m, int n, int k, int partDepth, int vectorA,
-        int vectorB, bool whole)
+    [InlineData(1024, 3072, 768, 768, 1, 1, "0 0 8 24 W")]                          // a BiGS-base forward product
+    [InlineData(1024, 3072, 768, 192, 1, 1, "0 0 8 24 W")]                          // k in 4 parts of 12 stages
+    [InlineData(153, 768, 768, 768, 1, 1, "0 0 1 6 W | 1 0 1 6 E")]                 // the masked rows: m ends mid-tile
+    [InlineData(1024, 30522, 768, 768, 1, 1, "0 0 8 238 W | 0 238 8 1 E")]          // the vocabulary: n ends mid-tile
+    [InlineData(153, 30522, 768, 768, 1, 1, "0 0 1 238 W | 0 238 2 1 E | 1 0 1 238 E")] // both, the corner in the column
+    [InlineData(100, 768, 768, 768, 1, 1, "0 0 1 6 E")]                             // no whole row of tiles
+    [InlineData(1024, 768, 776, 776, 1, 1, "0 0 8 6 E")]                            // k not a multiple of the stage
+    [InlineData(1024, 768, 768, 200, 1, 1, "0 0 8 6 E")]                            // parts of k ending mid-stage
+    [InlineData(1024, 768, 0, 16, 1, 1, "0 0 8 6 E")]                               // no k: the first stage would read outside
+    [InlineData(1024, 768, 768, 768, 0, 1, "0 0 8 6 E")]                            // a without 128-bit loads
+    [InlineData(1024, 768, 768, 768, 1, 0, "0 0 8 6 E")]                            // b without 128-bit loads
+    public void Whole_tiles_run_without_bounds_checks_and_only_the_edge_tiles_with_them(int m, int n, int k, int partDepth, int vectorA,
+        int vectorB, string blocks)
     {
         var shape = new GemmShape(0, 1, m, n, k, k, k, 0, 0, 1f, 0f, 0, 0, 0, 0, Precision.Fp32, vectorA, vectorB, 0, 0);
-        Assert.Equal(whole, GemmStagedOperand.Whole(shape, 128, 128, 16, partDepth));
+        var described = GemmTileBlocks.Of(shape, 128, 128, 16, partDepth)
+            .Select(block => $"{block.FirstRowTile} {block.FirstColumnTile} {block.RowTiles} {block.ColumnTiles} {(block.Whole ? 'W' : 'E')}");
+        Assert.Equal(blocks, string.Join(" | ", described));
     }
 }
 
@@ -227,9 +236,11 @@ public abstract class GemmTileConfigurationTests
     /// <summary>
     /// Unaligned leading dimensions (scalar loads) and aligned ones (128-bit loads); m above 128 in one of each; then
     /// shapes whole for every tile (128 x 128 at most) and stage (32 deep at most), whole in every split plan below too,
-    /// one of them two tiles of 128 by rows and three stages of 32 by k.
+    /// one of them two tiles of 128 by rows and three stages of 32 by k; last, whole tiles inside c with m and n ending
+    /// mid-tile for every tile, k whole (<see cref="GemmTileBlocks"/>: a whole block and two edge blocks).
     /// </summary>
-    private static readonly (int M, int N, int K)[] Shapes = [(1, 1, 1), (7, 33, 127), (129, 7, 33), (36, 44, 20), (132, 8, 36), (128, 128, 64), (256, 128, 96)];
+    private static readonly (int M, int N, int K)[] Shapes =
+        [(1, 1, 1), (7, 33, 127), (129, 7, 33), (36, 44, 20), (132, 8, 36), (128, 128, 64), (256, 128, 96), (196, 136, 64)];
 
     /// <summary>The device under test.</summary>
     protected abstract Device Device { get; }
