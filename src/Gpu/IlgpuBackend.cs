@@ -180,8 +180,9 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
 
     /// <inheritdoc />
     /// <remarks>
-    /// One launch with the epilogue fused. tf32 and bf16 run on tensor cores (<see cref="GemmTensorCoreKernel"/>) on
-    /// CUDA devices of compute capability 8.0 or more, and elsewhere on the SIMT kernel with the same operand rounding.
+    /// The epilogue fused; one launch, or one per block of tiles where m or n ends mid-tile (<see cref="GemmTileBlocks"/>).
+    /// tf32 and bf16 run on tensor cores (<see cref="GemmTensorCoreKernel"/>) on CUDA devices of compute capability 8.0
+    /// or more, and elsewhere on the SIMT kernel with the same operand rounding.
     /// </remarks>
     public void MatMul(Tensor a, bool transposeA, Tensor b, bool transposeB, Tensor c, GemmEpilogue epilogue, Precision precision)
     {

@@ -88,16 +88,17 @@ public sealed class ModelBenchmarkTests : IDisposable
     [Fact]
     public void With_kernel_times_a_gpu_run_prints_a_profiled_steps_device_time_by_kernel_longest_first()
     {
-        var (lines, perStep) = TinyForwardOnIlgpuCpu("--kernel-times");
+        var (lines, _) = TinyForwardOnIlgpuCpu("--kernel-times");
         Assert.Equal("device time by kernel, one profiled forward step (each launch between two markers):", lines[1]);
         Assert.Equal(["kernel", "launches", "ms", "share", "us/launch"], lines[2].Split(' ', StringSplitOptions.RemoveEmptyEntries));
         var rows = lines[3..^2].Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToArray();
         Assert.Contains(rows, row => row[0] == "Gemm.Simt");
         var milliseconds = rows.Select(row => double.Parse(row[2], System.Globalization.CultureInfo.InvariantCulture)).ToArray();
         Assert.Equal(milliseconds.OrderDescending(), milliseconds);
+        // (the profiled step's own total: the device is shared with tests running meanwhile, so the timed step's count may differ)
         var total = lines[^2].Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal(["total", perStep.ToString()], total[..2]);
-        Assert.Equal(perStep, rows.Sum(row => long.Parse(row[1])));
+        Assert.Equal("total", total[0]);
+        Assert.Equal(long.Parse(total[1]), rows.Sum(row => long.Parse(row[1])));
         Assert.Equal(milliseconds.Sum(), double.Parse(total[2], System.Globalization.CultureInfo.InvariantCulture), 0.001 * rows.Length);
         Assert.StartsWith("the profiled step took ", lines[^1]);
     }
