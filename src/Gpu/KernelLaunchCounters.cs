@@ -23,7 +23,7 @@ internal sealed class KernelLaunchCounters(Accelerator? timedOn)
 
     /// <summary>
     /// Whether each launch from now on is bracketed by two profiling markers and its device time added to its kernel's
-    /// (read by <see cref="ReadMilliseconds"/>). A marker costs about as much as a small launch on the host, and reading
+    /// (read by <see cref="ReadMilliseconds"/>). Each marker is one more call into the driver per launch, and reading
     /// waits for the device: a profiling mode, off by default. Ignored without an accelerator to time on.
     /// </summary>
     public bool TimesKernels
