@@ -243,7 +243,8 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
         bool onTensorCores = GemmKernelFor(shape.Precision) == GemmKernelKind.TensorCores;
         var (rows, columns, stage, group) = GemmGeometry(plan, onTensorCores);
         int depth = GemmSplitK.DepthFor(shape.K, plan.Splits, stage);
-        foreach (var block in GemmTileBlocks.Of(shape, rows, columns, stage, depth))
+        Span<GemmTileBlock> blocks = stackalloc GemmTileBlock[GemmTileBlocks.Most];
+        foreach (var block in blocks[..GemmTileBlocks.Of(shape, rows, columns, stage, depth, blocks)])
         {
             var kernel = onTensorCores ? kernels.GemmTensorCores(shape.Precision, plan.Tile, block.Whole) : kernels.Sgemm(plan.Tile, shape.Precision, block.Whole);
             var blockShape = shape with { FirstRowTile = block.FirstRowTile, FirstColumnTile = block.FirstColumnTile };

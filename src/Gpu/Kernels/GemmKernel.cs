@@ -738,21 +738,29 @@ public readonly record struct GemmTileBlock(int FirstRowTile, int FirstColumnTil
 /// </summary>
 public static class GemmTileBlocks
 {
+    /// <summary>The most blocks <see cref="Of"/> gives.</summary>
+    public const int Most = 3;
+
     /// <summary>
-    /// The blocks of tiles of <paramref name="rows"/> x <paramref name="columns"/> covering the product of
-    /// <paramref name="s"/> with stages <paramref name="stage"/> deep and parts of k <paramref name="partDepth"/> deep:
-    /// one whole block and up to two edge blocks (the last column of tiles, then the last row without its corner), or
-    /// one edge block of every tile when k meets an edge or no tile is whole.
+    /// Writes into <paramref name="blocks"/> (room for <see cref="Most"/>) the blocks of tiles of <paramref name="rows"/>
+    /// x <paramref name="columns"/> covering the product of <paramref name="s"/> with stages <paramref name="stage"/> deep
+    /// and parts of k <paramref name="partDepth"/> deep, and returns how many: one whole block and up to two edge blocks
+    /// (the last column of tiles, then the last row without its corner), or one edge block of every tile when k meets an
+    /// edge or no tile is whole. Allocates nothing: every GEMM launch asks.
     /// </summary>
-    public static GemmTileBlock[] Of(GemmShape s, int rows, int columns, int stage, int partDepth)
+    public static int Of(GemmShape s, int rows, int columns, int stage, int partDepth, Span<GemmTileBlock> blocks)
     {
         int rowTiles = (s.M + rows - 1) / rows, columnTiles = (s.N + columns - 1) / columns;
         int wholeRows = s.M / rows, wholeColumns = s.N / columns;
         if (!GemmStagedOperand.WholeAlongK(s, stage, partDepth) || wholeRows == 0 || wholeColumns == 0)
-            return [new GemmTileBlock(0, 0, rowTiles, columnTiles, Whole: false)];
-        var blocks = new List<GemmTileBlock> { new(0, 0, wholeRows, wholeColumns, Whole: true) };
-        if (wholeColumns < columnTiles) blocks.Add(new GemmTileBlock(0, wholeColumns, rowTiles, 1, Whole: false));
-        if (wholeRows < rowTiles) blocks.Add(new GemmTileBlock(wholeRows, 0, 1, wholeColumns, Whole: false));
-        return [.. blocks];
+        {
+            blocks[0] = new GemmTileBlock(0, 0, rowTiles, columnTiles, Whole: false);
+            return 1;
+        }
+        int count = 0;
+        blocks[count++] = new GemmTileBlock(0, 0, wholeRows, wholeColumns, Whole: true);
+        if (wholeColumns < columnTiles) blocks[count++] = new GemmTileBlock(0, wholeColumns, rowTiles, 1, Whole: false);
+        if (wholeRows < rowTiles) blocks[count++] = new GemmTileBlock(wholeRows, 0, 1, wholeColumns, Whole: false);
+        return count;
     }
 }

@@ -220,7 +220,8 @@ public class GemmTileTunerTests
         int vectorB, string blocks)
     {
         var shape = new GemmShape(0, 1, m, n, k, k, k, 0, 0, 1f, 0f, 0, 0, 0, 0, Precision.Fp32, vectorA, vectorB, 0, 0);
-        var described = GemmTileBlocks.Of(shape, 128, 128, 16, partDepth)
+        var found = new GemmTileBlock[GemmTileBlocks.Most];
+        var described = found[..GemmTileBlocks.Of(shape, 128, 128, 16, partDepth, found)]
             .Select(block => $"{block.FirstRowTile} {block.FirstColumnTile} {block.RowTiles} {block.ColumnTiles} {(block.Whole ? 'W' : 'E')}");
         Assert.Equal(blocks, string.Join(" | ", described));
     }
