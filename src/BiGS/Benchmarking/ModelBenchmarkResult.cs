@@ -79,7 +79,7 @@ public sealed record ModelBenchmarkResult(ModelBenchmarkOptions Options, int Thr
     {
         if (StepActivity is not { Count: > 0 } steps) return "";
         var last = steps[^1];
-        int width = Math.Max("total".Length, last.LaunchesByKernel.Keys.Select(name => name.Length).DefaultIfEmpty(0).Max());
+        int width = NameColumnWidth(last);
         var table = new StringBuilder().AppendLine(CultureInfo.InvariantCulture, $"kernel launches of the last timed step ({Mode}):");
         foreach (var (name, count) in last.KernelsByCount()) table.AppendLine(CultureInfo.InvariantCulture, $"  {name.PadRight(width)} {count,8}");
         return table.Append(CultureInfo.InvariantCulture, $"  {"total".PadRight(width)} {last.Launches,8}").ToString();
@@ -95,7 +95,7 @@ public sealed record ModelBenchmarkResult(ModelBenchmarkOptions Options, int Thr
         var activity = profiled.Activity;
         double total = activity.TimedMilliseconds;
         if (total == 0) return $"device time by kernel: {Options.Device} timed none of the profiled step's {activity.Launches} launches (ilgpu-dry runs no kernels)";
-        int width = Math.Max("total".Length, activity.LaunchesByKernel.Keys.Select(name => name.Length).DefaultIfEmpty(0).Max());
+        int width = NameColumnWidth(activity);
         var table = new StringBuilder().AppendLine(CultureInfo.InvariantCulture,
             $"device time by kernel, one profiled {Mode} step (each launch between two markers):");
         table.AppendLine(CultureInfo.InvariantCulture, $"  {"kernel".PadRight(width)} {"launches",8} {"ms",9} {"share",6} {"us/launch",10}");
@@ -106,6 +106,10 @@ public sealed record ModelBenchmarkResult(ModelBenchmarkOptions Options, int Thr
         return table.Append(CultureInfo.InvariantCulture,
             $"  the profiled step took {1000 * profiled.WallSeconds:F1} ms of wall time with its markers; the timed steps' median, {1000 * MedianStepSeconds:F1} ms").ToString();
     }
+
+    /// <summary>The width of a kernel table's name column: the longest kernel name launched, or "total".</summary>
+    private static int NameColumnWidth(DeviceActivity activity) =>
+        Math.Max("total".Length, activity.LaunchesByKernel.Keys.Select(name => name.Length).DefaultIfEmpty(0).Max());
 
     /// <summary>", device peak X MiB in use, Y MiB reserved" on a GPU device, nothing on the CPU.</summary>
     private string DeviceMemory() => DevicePeakInUseBytes is { } peak
