@@ -26,6 +26,9 @@
 #   6. the opt-in kernels: the GEMM tests again with BIGS_GPU_KERNELS=async-gemm and part 5b's profile of that kernel,
 #      then fp32/all and tf32/all at the shapes of parts 3 and 4 (all: the shared-memory FFT and the cp.async GEMM);
 #   7. the rest of issue 13's table in fp32: forward 2x512 and 1x4096, training 2x512.
+# PARTS (default: every part) names the parts to run, e.g. PARTS="tests gemm kernel-times" for a first call that gathers
+# the data the next change needs, leaving the device time for the tables: tests (1), gemm (2), compare (3, 4),
+# kernel-times (5), ncu (5b), opt-in (6), more (7).
 # Every table row: median of RUNS (5) steps after WARMUP (1: ILGPU's compilation and the GEMM tuner's timings happen
 # in the first step), tokens/s, device peak memory, and the loss / first logit each
 # implementation read back (equal seeds: bigs variants agree with each other up to rounding); a process running past
@@ -60,8 +63,10 @@ GEMM_SIZES=${GEMM_SIZES:---rounds 3 --launches 5}
 NCU_GEMM_SIZES=${NCU_GEMM_SIZES:---tokens 16384 --rounds 1 --launches 1}
 NCU_FP32_TILE=${NCU_FP32_TILE:-128x128}
 NCU_TC_TILE=${NCU_TC_TILE:-128x128}
+PARTS=${PARTS:-tests gemm compare kernel-times ncu opt-in more}
 mkdir -p "$OUT"
 start=$SECONDS
+wants() { [[ " $PARTS " == *" $1 "* ]]; }
 left() { echo $((BUDGET - (SECONDS - start))); }
 # Nsight Compute is there to run (NCU=none turns it off) and more than $1 seconds of the budget are left.
 ncu_fits() { [ "$NCU" != none ] && command -v "$NCU" > /dev/null && [ "$(left)" -gt "$1" ]; }
@@ -78,13 +83,17 @@ log "unpacked"
 
 # 1. Every CUDA test class in one process (the xunit.v3 test executable runs without the SDK; fixtures are found
 #    beside it). The tests skip where there is no CUDA device (a dry run).
+if wants tests; then
 log "CUDA tests"
 (cd "$tests" && timeout 170 ../with-dotnet.sh dotnet BiGS.Native.Tests.dll -class '*CudaTests' -noColor -longRunning 30) > "$OUT/tests.txt" 2>&1
 log "CUDA tests: exit $? - $(grep -E 'Total:' "$OUT/tests.txt" | tail -1)"
 grep -E '^\s*\[FAIL\]' "$OUT/tests.txt" | head -20 | tee -a "$OUT/table.txt"
+fi
 
 # 2. Issue 12's GEMM table, one round per precision.
-if [ "$(left)" -gt 300 ]; then
+if ! wants gemm; then
+    log "GEMM table not in PARTS"
+elif [ "$(left)" -gt 300 ]; then
     log "GEMM table (bench/gpu/gemm.sh)"
     OUT="$OUT/gemm" ROUNDS=1 ASYNC_GEMM=1 OURS_TIMEOUT=70 TORCH_TIMEOUT=35 DEVICE="$DEVICE" TORCH_DEVICE="$TORCH_DEVICE" PYTHON="$PYTHON" \
         SIZES="$GEMM_SIZES" bash "$here/gemm.sh" 2>&1 | tee -a "$OUT/table.txt"
@@ -102,11 +111,13 @@ compare() { # modes shapes reserve-seconds compare.py-arguments...
         --bigs "$bigs" --python "$PYTHON" --modes $modes --shapes $shapes --warmup "$WARMUP" --runs "$RUNS" \
         --jsonl "$OUT/results.jsonl" --deadline "$deadline" --case-timeout "$CASE_TIMEOUT" "$@" 2>&1 | tee -a "$OUT/table.txt"
 }
-log "fp32, default kernels (torch: TF32 off)"
-compare "forward train" "$SHAPES" 150 --variants fp32
-log "tensor cores (torch: TF32 matmul)"
-compare "forward" "$SHAPES" 120 --variants tf32 bf16 --torch tf32
-compare "train" "$TC_SHAPES" 90 --variants tf32 bf16 --torch tf32
+if wants compare; then
+    log "fp32, default kernels (torch: TF32 off)"
+    compare "forward train" "$SHAPES" 150 --variants fp32
+    log "tensor cores (torch: TF32 matmul)"
+    compare "forward" "$SHAPES" 120 --variants tf32 bf16 --torch tf32
+    compare "train" "$TC_SHAPES" 90 --variants tf32 bf16 --torch tf32
+fi
 
 # 5. Device time by kernel of one training step per case (the step after the timed one, each launch between two
 #    profiling markers; Nsight Compute's replay, about 0.4 s a kernel, fits no whole step in the budget: entry 28).
@@ -117,8 +128,10 @@ kernel_times() { # precision shape
         --train --precision "$precision" --warmup "$WARMUP" --runs 1 --kernel-times > "$OUT/kernel-times-$precision-$shape.txt" 2>&1
     log "kernel times $precision $shape: exit $? - $(grep -m1 -E '^  total' "$OUT/kernel-times-$precision-$shape.txt")"
 }
-for shape in $SHAPES; do kernel_times fp32 "$shape"; done
-for shape in $TC_SHAPES; do kernel_times bf16 "$shape"; done
+if wants kernel-times; then
+    for shape in $SHAPES; do kernel_times fp32 "$shape"; done
+    for shape in $TC_SHAPES; do kernel_times bf16 "$shape"; done
+fi
 
 # 5b. Nsight Compute on the GEMM kernels alone: the first two products of a 32x512 step's list per precision, the plan
 #     pinned (no tuner launches), with the sections that say where their cycles go: issue slots and pipe use
@@ -130,8 +143,8 @@ ncu_gemm() { # variant tile
     local variant=$1 tile=$2 precision=${1%%/*} kernels name
     kernels=${variant#"$precision"}; kernels=${kernels#/}
     name="ncu-gemm-${variant/\//-}-$tile"
-    if ! ncu_fits 100; then
-        log "ncu GEMM $variant $tile skipped ($NCU not found, NCU=none, or under 100 s left)"
+    if ! wants ncu || ! ncu_fits 100; then
+        log "ncu GEMM $variant $tile skipped (not in PARTS, $NCU not found, NCU=none, or under 100 s left)"
         return 0
     fi
     # shellcheck disable=SC2086 # NCU_GEMM_SIZES is a list of arguments
@@ -148,19 +161,23 @@ ncu_gemm bf16 "$NCU_TC_TILE"
 ncu_gemm tf32 64x64
 
 # 6. The opt-in kernels.
-if [ "$(left)" -gt 90 ]; then
-    log "GEMM tests with BIGS_GPU_KERNELS=async-gemm"
-    OUT="$OUT/async-gemm" TEST_TIMEOUT=60 bash "$here/gemm-checks.sh" async-gemm 2>&1 | tee -a "$OUT/table.txt"
-    ncu_gemm tf32/async-gemm 64x64
-    ncu_gemm bf16/async-gemm 64x64
+if wants opt-in; then
+    if [ "$(left)" -gt 90 ]; then
+        log "GEMM tests with BIGS_GPU_KERNELS=async-gemm"
+        OUT="$OUT/async-gemm" TEST_TIMEOUT=60 bash "$here/gemm-checks.sh" async-gemm 2>&1 | tee -a "$OUT/table.txt"
+        ncu_gemm tf32/async-gemm 64x64
+        ncu_gemm bf16/async-gemm 64x64
+    fi
+    log "opt-in kernels (BIGS_GPU_KERNELS=all)"
+    compare "forward train" "$SHAPES" 40 --variants fp32/all tf32/all --torch fp32 tf32
 fi
-log "opt-in kernels (BIGS_GPU_KERNELS=all)"
-compare "forward train" "$SHAPES" 40 --variants fp32/all tf32/all --torch fp32 tf32
 
 # 7. The rest of the fp32 table.
-log "fp32, the other shapes"
-compare "forward" "$MORE_FWD_SHAPES" 20 --variants fp32
-compare "train" "$MORE_TRAIN_SHAPES" 10 --variants fp32
+if wants more; then
+    log "fp32, the other shapes"
+    compare "forward" "$MORE_FWD_SHAPES" 20 --variants fp32
+    compare "train" "$MORE_TRAIN_SHAPES" 10 --variants fp32
+fi
 log "done in $((SECONDS - start)) s; results in $OUT"
 
 # The device tool brings back at most 8 files from $OUT: everything goes into one archive, beside the log.
