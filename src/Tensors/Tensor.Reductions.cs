@@ -77,7 +77,12 @@ public sealed partial class Tensor
         ReleaseCopy(packed, matrix);
     }
 
-    /// <summary>Sums this tensor (a gradient of a broadcast result) down to <paramref name="target"/> shape.</summary>
+    /// <summary>
+    /// Sums this tensor (a gradient of a broadcast result) down to <paramref name="target"/> shape. A sum over leading
+    /// dims only (a bias or an embedding row broadcast over batch and positions) runs as the column sums of a
+    /// (leading elements, kept elements) matrix, which a GPU spreads over all its cores; the backend's general
+    /// reduction gives each kept element one thread, so summing (32, 512, 768) to (768) there ran 768 threads.
+    /// </summary>
     public Tensor SumToShape(ReadOnlySpan<int> target)
     {
         if (shape.AsSpan().SequenceEqual(target)) return this;
@@ -85,8 +90,31 @@ public sealed partial class Tensor
         int lead = Rank - target.Length;
         if (lead < 0) throw new ArgumentException($"SumToShape: cannot reduce {ShapeString} to larger rank {ShapeUtil.Format(target)}");
         for (int i = 0; i < Rank; i++) alignedTarget[i] = i < lead ? 1 : target[i - lead];
+        if (LeadingDimsSummedTo(alignedTarget) is var (rows, cols))
+        {
+            var sums = Empty(DType.Float32, Device, cols);
+            ColumnSumsInto(Contiguous().Reshape(rows, cols), sums, accumulate: false);
+            return sums.Reshape(target.ToArray());
+        }
         var result = Allocate(DType.Float32, Device, alignedTarget, zeroed: true);
         Backend.ReduceToShape(Contiguous(), result);
         return result.Reshape(target.ToArray());
+    }
+
+    /// <summary>
+    /// This tensor as a (rows, cols) matrix whose column sums are the sum to <paramref name="alignedTarget"/> (this
+    /// tensor's rank), when that is 1 on a run of leading dims (rows: their elements) and equal to this shape after
+    /// them (cols); null when the sum also covers a later dim.
+    /// </summary>
+    private (int Rows, int Cols)? LeadingDimsSummedTo(int[] alignedTarget)
+    {
+        int split = 0, rows = 1, cols = 1;
+        while (split < Rank && alignedTarget[split] == 1) rows *= shape[split++];
+        for (int d = split; d < Rank; d++)
+        {
+            if (alignedTarget[d] != shape[d]) return null;
+            cols *= shape[d];
+        }
+        return (rows, cols);
     }
 }

@@ -108,6 +108,18 @@ public class TensorOpsTests
     }
 
     [Fact]
+    public void SumToShape_over_leading_dims_sums_each_kept_element()
+    {
+        // x[i, j, k] = 12 i + 4 j + k: summed over i, 2 (4 j + k) + 12; over i and j, 6 k + 3 * 12 + 2 * (4 + 8).
+        var x = Tensor.Arange(24).Reshape(2, 3, 4);
+        Assert.Equal(Enumerable.Range(0, 12).Select(v => 2f * v + 12).ToArray(), x.SumToShape([3, 4]).ToArray());
+        var overBatchAndRows = x.SumToShape([1, 4]);
+        Assert.Equal([1, 4], overBatchAndRows.Shape);
+        Assert.Equal(Enumerable.Range(0, 4).Select(k => 6f * k + 60).ToArray(), overBatchAndRows.ToArray());
+        Assert.Equal(new float[3], Tensor.Zeros(0, 3).SumToShape([3]).ToArray());
+    }
+
+    [Fact]
     public void Rng_is_deterministic_and_roughly_standard_normal()
     {
         var a = Tensor.RandomNormal(new Rng(42), 0f, 1f, 10000).ToArray();
