@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using BiGS.Native.Gpu.Kernels;
 using BiGS.Native.Kernels.Cpu;
 using BiGS.Native.Tensors;
@@ -129,8 +128,7 @@ public sealed class GemmTileTuner
     public const string EnvironmentVariable = "BIGS_GEMM_TILE";
 
     private static readonly AsyncLocal<GemmPlan?> Forced = new();
-    private readonly ConcurrentDictionary<GemmProblem, GemmPlan> chosen = new();
-    private readonly ConcurrentDictionary<GemmProblem, IReadOnlyDictionary<GemmPlan, double>> timings = new();
+    private readonly FastestChoices<GemmProblem, GemmPlan> plans = new();
 
     /// <summary>A tuner that measures (<paramref name="measure"/>) or keeps the default plan, unless <paramref name="pinned"/> is given.</summary>
     public GemmTileTuner(bool measure, GemmPlan? pinned)
@@ -146,10 +144,10 @@ public sealed class GemmTileTuner
     public GemmPlan? Pinned { get; }
 
     /// <summary>The plan each problem measured so far runs with, for reports (e.g. the GEMM benchmark).</summary>
-    public IReadOnlyDictionary<GemmProblem, GemmPlan> Chosen => chosen;
+    public IReadOnlyDictionary<GemmProblem, GemmPlan> Chosen => plans.Chosen;
 
     /// <summary>The seconds per launch each candidate took when each problem in <see cref="Chosen"/> was measured.</summary>
-    public IReadOnlyDictionary<GemmProblem, IReadOnlyDictionary<GemmPlan, double>> Timings => timings;
+    public IReadOnlyDictionary<GemmProblem, IReadOnlyDictionary<GemmPlan, double>> Timings => plans.Timings;
 
     /// <summary>
     /// A tuner from <see cref="EnvironmentVariable"/>: measuring when <paramref name="measureByDefault"/> (a CUDA
@@ -186,19 +184,15 @@ public sealed class GemmTileTuner
             return true;
         }
         plan = GemmPlan.Default;
-        return !Measures || chosen.TryGetValue(problem, out plan);
+        return !Measures || plans.TryGet(problem, out plan);
     }
 
     /// <summary>
     /// Times each of <paramref name="candidates"/> once with <paramref name="secondsPerLaunch"/>, records the times in
     /// <see cref="Timings"/> and keeps the fastest (the first of equals) for <paramref name="problem"/> from now on.
     /// </summary>
-    public GemmPlan Measure(GemmProblem problem, IReadOnlyList<GemmPlan> candidates, Func<GemmPlan, double> secondsPerLaunch)
-    {
-        var seconds = candidates.ToDictionary(plan => plan, secondsPerLaunch);
-        timings[problem] = seconds;
-        return chosen.GetOrAdd(problem, candidates.MinBy(plan => seconds[plan]));
-    }
+    public GemmPlan Measure(GemmProblem problem, IReadOnlyList<GemmPlan> candidates, Func<GemmPlan, double> secondsPerLaunch) =>
+        plans.Measure(problem, candidates, secondsPerLaunch);
 
     private sealed class Scope(GemmPlan? previous) : IDisposable
     {

@@ -292,16 +292,25 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
         var plain = shape with { Alpha = 1f, Beta = 0f, HasBias = 0, Activation = GemmEpilogueStage.NoActivation, Operand = GemmEpilogueStage.NoOperand, HasProduct = 0 };
         using var scratch = c is null ? pool.Rent((long)batch * shape.M * shape.N * sizeof(float)) : null;
         var target = c ?? scratch!.As<float>();
-        for (int i = 0; i < 2; i++) LaunchGemm(plan, a, b, target, target, target, target, plain, batch);
-        Accelerator.Synchronize();
-        long start = System.Diagnostics.Stopwatch.GetTimestamp();
-        for (int i = 0; i < TunerLaunches; i++) LaunchGemm(plan, a, b, target, target, target, target, plain, batch);
-        Accelerator.Synchronize();
-        return System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds / TunerLaunches;
+        return SecondsPerRun(() => LaunchGemm(plan, a, b, target, target, target, target, plain, batch), warmUps: 2, TunerLaunches);
     }
 
     /// <summary>Timed launches per tile configuration when the tuner measures a new problem.</summary>
     private const int TunerLaunches = 5;
+
+    /// <summary>
+    /// Seconds per <paramref name="run"/> on the device: <paramref name="warmUps"/> runs (the first compiles its
+    /// kernels), then <paramref name="runs"/> timed between two synchronisations of the accelerator.
+    /// </summary>
+    private double SecondsPerRun(Action run, int warmUps, int runs)
+    {
+        for (int i = 0; i < warmUps; i++) run();
+        Accelerator.Synchronize();
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        for (int i = 0; i < runs; i++) run();
+        Accelerator.Synchronize();
+        return System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds / runs;
+    }
 
     /// <summary>c's elements when the GEMM only writes c (beta 0, and no epilogue input shares its storage), else null.</summary>
     private ArrayView<float>? OnlyWritten(Tensor c, GemmEpilogue epilogue) =>
