@@ -4,7 +4,8 @@ namespace BiGS.Native.Gpu;
 
 /// <summary>
 /// The fastest of a few ways to run each problem, timed the first time the problem is seen and kept for the rest of the
-/// process: the GEMM's plans (<see cref="GemmTileTuner"/>). Safe to use from several threads.
+/// process: the GEMM's plans (<see cref="GemmTileTuner"/>) and the SSM convolution's FFT path
+/// (<see cref="IlgpuBackend.FftPaths"/>). Safe to use from several threads.
 /// </summary>
 public sealed class FastestChoices<TProblem, TChoice>
     where TProblem : notnull

@@ -26,16 +26,18 @@ public sealed partial class IlgpuBackend
 {
     /// <inheritdoc />
     /// <remarks>
-    /// With <see cref="IlgpuKernelOptions.SharedMemoryFft"/> and an FFT length that fits a group
-    /// (<see cref="SsmConvolutionPath"/>), the FFTs run in shared memory (<see cref="SharedFftKernels"/>).
-    /// The spectrum of K' is returned for the backward when both take the same path (every length without
-    /// <c>shared-fft</c>, L &lt;= 1024 with it): the backward then skips its FFT (the skip fold and ceil(log2 n / 4)
-    /// passes on the global path).
+    /// The FFTs run in shared memory (<see cref="SharedFftKernels"/>) or by global-memory passes, as
+    /// <see cref="ConvolutionPath"/> chooses: on CUDA the first forward of a problem times both. The spectrum of K' is
+    /// returned for the backward when both take the same path (every length on the global path, L &lt;= 1024 on the
+    /// shared one): the backward then skips its FFT (the skip fold and ceil(log2 n / 4) passes on the global path).
     /// </remarks>
     public Tensor? SsmConvolution(Tensor u, Tensor kernel, Tensor d, Tensor y, bool rightToLeft)
     {
-        var path = SsmConvolutionPath(KernelOptions, u.Size(1), backward: false);
-        bool backwardReadsIt = path == SsmConvolutionPath(KernelOptions, u.Size(1), backward: true);
+        var shape = ColumnsOf(u, rightToLeft);
+        if (TimesFftPaths(shape) is { } problem && !FftPaths.TryGet(problem, out _))
+            MeasureFftPaths(problem, u, kernel, d, y, rightToLeft);
+        var path = ConvolutionPath(shape, backward: false);
+        bool backwardReadsIt = path == ConvolutionPath(shape, backward: true);
         return SsmConvolution(u, kernel, d, y, rightToLeft, path, keepSpectrum: backwardReadsIt);
     }
 
@@ -43,12 +45,59 @@ public sealed partial class IlgpuBackend
     public void SsmConvolutionBackward(Tensor u, Tensor kernel, Tensor d, Tensor dy, Tensor du, Tensor dKernel, Tensor dD, bool accumulateSkip,
         bool rightToLeft, Tensor? kernelSpectrum) =>
         SsmConvolutionBackward(u, kernel, d, dy, du, dKernel, dD, accumulateSkip, rightToLeft,
-            SsmConvolutionPath(KernelOptions, u.Size(1), backward: true), kernelSpectrum);
+            ConvolutionPath(ColumnsOf(u, rightToLeft), backward: true), kernelSpectrum);
+
+    /// <summary>The SSM convolution's FFT path per problem, where this device times both (<see cref="MeasuresFftPaths"/>).</summary>
+    public FastestChoices<FftProblem, FftPath> FftPaths { get; } = new();
 
     /// <summary>
-    /// The path the SSM convolution of sequences of <paramref name="length"/> takes: shared memory when the options
-    /// ask for it and a group holds at least one sequence of the FFT length (n &lt;= 4096 forward, 2048 backward,
-    /// i.e. L &lt;= 2048 and 1024), otherwise the global-memory passes.
+    /// True when the first forward of each problem whose FFT fits a group both ways times a forward and backward on each
+    /// path and keeps the faster (<see cref="FftPaths"/>): on CUDA, unless <see cref="IlgpuKernelOptions.PinsFftPath"/>.
+    /// Tests set it on ILGPU's CPU accelerator.
+    /// </summary>
+    internal bool MeasuresFftPaths { get; set; }
+
+    /// <summary>
+    /// The path of the convolution of <paramref name="shape"/>'s columns: the faster measured one where
+    /// <see cref="TimesFftPaths"/> (the global path until measured), else the options' (<see cref="SsmConvolutionPath"/>).
+    /// </summary>
+    private FftPath ConvolutionPath(ColumnLayout shape, bool backward) =>
+        TimesFftPaths(shape) is not { } problem ? SsmConvolutionPath(KernelOptions, shape.Length, backward)
+        : FftPaths.TryGet(problem, out var path) ? path
+        : FftPath.GlobalMemory;
+
+    /// <summary>
+    /// The problem of <paramref name="shape"/> when this device times the paths and a group holds its FFT both ways (the
+    /// backward holds fewer sequences: n &lt;= 2048, L &lt;= 1024), else null.
+    /// </summary>
+    private FftProblem? TimesFftPaths(ColumnLayout shape) =>
+        MeasuresFftPaths && shape.Columns > 0 && SharedFftKernels.BackwardSequences(shape.FftLength) > 0
+            ? new FftProblem(shape.FftLength, shape.Sequences)
+            : null;
+
+    /// <summary>
+    /// Times a forward and backward of the convolution on each path (<see cref="FftPaths"/>): the backward's dy is the
+    /// forward's y, and its du, dK and dD go to scratch tensors.
+    /// </summary>
+    private void MeasureFftPaths(FftProblem problem, Tensor u, Tensor kernel, Tensor d, Tensor y, bool rightToLeft)
+    {
+        using var du = Tensor.Empty(DType.Float32, u.Device, u.ShapeArray());
+        using var dKernel = Tensor.Empty(DType.Float32, u.Device, kernel.ShapeArray());
+        using var dD = Tensor.Empty(DType.Float32, u.Device, d.ShapeArray());
+        FftPaths.Measure(problem, [FftPath.GlobalMemory, FftPath.SharedMemory], path => SecondsPerRun(() =>
+        {
+            using var spectrum = SsmConvolution(u, kernel, d, y, rightToLeft, path, keepSpectrum: true);
+            SsmConvolutionBackward(u, kernel, d, y, du, dKernel, dD, accumulateSkip: false, rightToLeft, path, spectrum);
+        }, warmUps: 1, FftTimingRuns));
+    }
+
+    /// <summary>Timed forward and backward convolutions per path when a new problem is measured.</summary>
+    private const int FftTimingRuns = 3;
+
+    /// <summary>
+    /// The path the SSM convolution of sequences of <paramref name="length"/> takes where it is not timed: shared memory
+    /// when the options ask for it and a group holds at least one sequence of the FFT length (n &lt;= 4096 forward, 2048
+    /// backward, i.e. L &lt;= 2048 and 1024), otherwise the global-memory passes.
     /// </summary>
     internal static FftPath SsmConvolutionPath(IlgpuKernelOptions options, int length, bool backward)
     {
@@ -305,7 +354,7 @@ public sealed partial class IlgpuBackend
 }
 
 /// <summary>How the GPU SSM convolution does its FFTs.</summary>
-internal enum FftPath
+public enum FftPath
 {
     /// <summary>One launch per radix-16 Stockham pass over global memory (after one radix-2, -4 or -8 pass where 4 does not divide log2 n), ceil(log2 n / 4) of them (<see cref="FftKernels"/>): any length.</summary>
     GlobalMemory,
@@ -313,3 +362,6 @@ internal enum FftPath
     /// <summary>Each group's FFTs in shared memory (<see cref="SharedFftKernels"/>): FFT lengths up to a group's capacity.</summary>
     SharedMemory,
 }
+
+/// <summary>An SSM convolution as <see cref="IlgpuBackend.FftPaths"/> tells them apart: its FFT length and complex sequences (column pairs).</summary>
+public readonly record struct FftProblem(int FftLength, int Sequences);

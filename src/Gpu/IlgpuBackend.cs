@@ -69,6 +69,7 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
         rowGroup = accelerator.AcceleratorType == AcceleratorType.CPU ? CpuAcceleratorRowGroup : GpuRowGroup;
         fftGroup = accelerator.AcceleratorType == AcceleratorType.CPU ? CpuAcceleratorRowGroup : GpuFftGroup;
         GemmTuner = GemmTileTuner.FromEnvironment(measureByDefault: accelerator is CudaAccelerator);
+        MeasuresFftPaths = accelerator is CudaAccelerator && !options.PinsFftPath;
         gemmTiles = GemmTiles.All.Where(tile => GemmTiles.Threads(tile) <= accelerator.MaxNumThreadsPerGroup).ToArray();
         pool = new DeviceMemoryPool(accelerator, Description);
         errors = accelerator.Allocate1D<int>(DeviceErrors.Length);

@@ -1,28 +1,37 @@
 namespace BiGS.Native.Gpu;
 
 /// <summary>
-/// Kernel paths of the GPU backend that are tested against the CPU (on ILGPU's CPU accelerator) but not yet measured
-/// on a GPU, and so off unless asked for. Read once per device from the environment variable
-/// <see cref="EnvironmentVariable"/>: a comma-separated list of <see cref="Names"/>, or "all".
+/// Kernel paths of the GPU backend that are tested against the CPU (on ILGPU's CPU accelerator) but not shown faster
+/// on a GPU, and so off unless asked for, and pins of the SSM convolution's FFT path, which a CUDA device otherwise
+/// chooses by timing (shared-fft, global-fft). Read once per device from the environment variable <see cref="EnvironmentVariable"/>: a
+/// comma-separated list of <see cref="Names"/>, or "all" (every opt-in path).
 /// </summary>
 public sealed record IlgpuKernelOptions
 {
-    /// <summary>The environment variable that turns the paths on, e.g. <c>BIGS_GPU_KERNELS=shared-fft</c>.</summary>
+    /// <summary>The environment variable that turns the paths on, e.g. <c>BIGS_GPU_KERNELS=async-gemm</c>.</summary>
     public const string EnvironmentVariable = "BIGS_GPU_KERNELS";
 
     /// <summary>The names of the paths, as <see cref="EnvironmentVariable"/> lists them.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["shared-fft", "async-gemm", "emulated-mma"];
+    public static IReadOnlyList<string> Names { get; } = ["shared-fft", "global-fft", "async-gemm", "emulated-mma"];
 
     /// <summary>
     /// The SSM convolution with each group's FFTs in shared memory (<see cref="Kernels.SharedFftKernels"/>) where the FFT
-    /// length fits, instead of one global-memory pass per radix-16 stage.
+    /// length fits, instead of one global-memory pass per radix-16 stage, on every device (CUDA otherwise times both
+    /// paths per problem: <see cref="IlgpuBackend.FftPaths"/>).
     /// </summary>
     public bool SharedMemoryFft { get; init; }
+
+    /// <summary>The SSM convolution by global-memory passes at every length, untimed (the path before CUDA timed both).</summary>
+    public bool GlobalMemoryFft { get; init; }
+
+    /// <summary>True when the options pin the SSM convolution's path (<see cref="SharedMemoryFft"/> or <see cref="GlobalMemoryFft"/>).</summary>
+    public bool PinsFftPath => SharedMemoryFft || GlobalMemoryFft;
 
     /// <summary>
     /// The tf32 and bf16 GEMMs with cp.async copies and ldmatrix fragment loads in inline PTX
     /// (<see cref="Kernels.GemmTensorCoreAsyncKernel"/>) on CUDA sm_80+, instead of <see cref="Kernels.GemmTensorCoreKernel"/>
-    /// (compiled to PTX in the tests; never run on a GPU yet).
+    /// (tested on an H200, and slower there than the default kernel at every product of a BiGS-base step: entry 31 of
+    /// bench/compare/README.md).
     /// </summary>
     public bool AsyncTensorCoreGemm { get; init; }
 
@@ -37,7 +46,10 @@ public sealed record IlgpuKernelOptions
     /// <summary>The options <see cref="EnvironmentVariable"/> names (none when it is unset or empty).</summary>
     public static IlgpuKernelOptions FromEnvironment() => Parse(Environment.GetEnvironmentVariable(EnvironmentVariable));
 
-    /// <summary>Parses a comma-separated list of <see cref="Names"/> or "all"; an unknown name throws, naming it.</summary>
+    /// <summary>
+    /// Parses a comma-separated list of <see cref="Names"/> or "all"; an unknown name, or both FFT paths, throws, naming
+    /// them.
+    /// </summary>
     public static IlgpuKernelOptions Parse(string? value)
     {
         var names = (value ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
@@ -46,9 +58,12 @@ public sealed record IlgpuKernelOptions
             if (name != "all" && !Names.Contains(name))
                 throw new ArgumentException($"{EnvironmentVariable}: unknown kernel path '{name}' (known: {string.Join(", ", Names)}, all)");
         bool all = names.Contains("all");
+        if (names.Contains("global-fft") && (all || names.Contains("shared-fft")))
+            throw new ArgumentException($"{EnvironmentVariable}: global-fft pins the other FFT path than shared-fft (and all); name one");
         return new IlgpuKernelOptions
         {
             SharedMemoryFft = all || names.Contains("shared-fft"),
+            GlobalMemoryFft = names.Contains("global-fft"),
             AsyncTensorCoreGemm = all || names.Contains("async-gemm"),
             EmulatedMma = all || names.Contains("emulated-mma"),
         };
@@ -59,6 +74,7 @@ public sealed record IlgpuKernelOptions
     {
         var on = new List<string>();
         if (SharedMemoryFft) on.Add("shared-fft");
+        if (GlobalMemoryFft) on.Add("global-fft");
         if (AsyncTensorCoreGemm) on.Add("async-gemm");
         if (EmulatedMma) on.Add("emulated-mma");
         return on.Count == 0 ? "none" : string.Join(",", on);

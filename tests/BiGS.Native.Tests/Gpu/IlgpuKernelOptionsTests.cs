@@ -19,6 +19,11 @@ public sealed class IlgpuKernelOptionsTests
         Assert.True(IlgpuKernelOptions.Parse("emulated-mma").EmulatedMma);
         Assert.False(IlgpuKernelOptions.Parse("async-gemm").EmulatedMma);
         Assert.Equal("shared-fft,async-gemm,emulated-mma", IlgpuKernelOptions.Parse("all").ToString());
+        Assert.False(IlgpuKernelOptions.Parse("all").GlobalMemoryFft);
+        var global = IlgpuKernelOptions.Parse("global-fft,async-gemm");
+        Assert.Equal((true, false, true), (global.GlobalMemoryFft, global.SharedMemoryFft, global.PinsFftPath));
+        Assert.Equal("global-fft,async-gemm", global.ToString());
+        Assert.False(IlgpuKernelOptions.Parse("async-gemm").PinsFftPath);
         Assert.Equal("async-gemm", IlgpuKernelOptions.Parse("async-gemm").ToString());
         Assert.Equal("none", IlgpuKernelOptions.Parse("").ToString());
     }
@@ -29,6 +34,16 @@ public sealed class IlgpuKernelOptionsTests
         var error = Assert.Throws<ArgumentException>(() => IlgpuKernelOptions.Parse("shared-fft,fast-gemm"));
         Assert.Contains("BIGS_GPU_KERNELS", error.Message);
         Assert.Contains("'fast-gemm'", error.Message);
+    }
+
+    [Theory]
+    [InlineData("global-fft,shared-fft")]
+    [InlineData("all,global-fft")]
+    public void BothFftPathsAreAnError(string value)
+    {
+        var error = Assert.Throws<ArgumentException>(() => IlgpuKernelOptions.Parse(value));
+        Assert.Contains("BIGS_GPU_KERNELS", error.Message);
+        Assert.Contains("global-fft", error.Message);
     }
 
     /// <summary>A group holds 4096 complex values: n = 4096 (L = 2048) forward, n = 2048 (L = 1024) backward.</summary>

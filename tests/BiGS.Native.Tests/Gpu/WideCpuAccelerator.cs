@@ -28,6 +28,9 @@ public class WideCpuAccelerator : IDisposable
     /// <summary>The tensor device of the accelerator.</summary>
     public Device Device => backend.Device;
 
+    /// <summary>The backend of <see cref="Device"/>, for settings no other test shares (e.g. <see cref="IlgpuBackend.MeasuresFftPaths"/>).</summary>
+    public IlgpuBackend Backend => backend;
+
     /// <summary>Disposes the backend, with its accelerator and context.</summary>
     public void Dispose()
     {
