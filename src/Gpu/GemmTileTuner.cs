@@ -53,28 +53,36 @@ public static class GemmTiles
 }
 
 /// <summary>
-/// How the GEMM runs a problem: its tile configuration, and the parts its k range is split into (1: not split; see
-/// <see cref="GemmSplitK"/>).
+/// How the GEMM runs a problem: its tile configuration, the parts its k range is split into (1: not split; see
+/// <see cref="GemmSplitK"/>), and whether both operands are first copied into the NT layout (<see cref="GemmOperandPacking"/>).
 /// </summary>
-public readonly record struct GemmPlan(GemmTile Tile, int Splits = 1)
+public readonly record struct GemmPlan(GemmTile Tile, int Splits = 1, bool Packed = false)
 {
+    /// <summary>The suffix of a packed plan's name.</summary>
+    public const string PackedName = "packed";
+
     /// <summary>64 x 64, k not split: the plan wherever the tuner does not measure.</summary>
     public static GemmPlan Default => new(GemmTile.Tile64x64);
 
-    /// <summary>The tile's name (<see cref="GemmTiles.Name"/>), then "/k" and the parts when k is split: "64x64", "128x128/k4".</summary>
-    public override string ToString() => Splits == 1 ? GemmTiles.Name(Tile) : $"{GemmTiles.Name(Tile)}/k{Splits}";
+    /// <summary>
+    /// The tile's name (<see cref="GemmTiles.Name"/>), then "/k" and the parts when k is split, then "/packed" when the
+    /// operands are packed: "64x64", "128x128/k4", "128x64/k2/packed".
+    /// </summary>
+    public override string ToString() =>
+        GemmTiles.Name(Tile) + (Splits == 1 ? "" : $"/k{Splits}") + (Packed ? "/" + PackedName : "");
 
     /// <summary>The plan called <paramref name="name"/>, as <see cref="ToString"/> writes it.</summary>
     /// <exception cref="ArgumentException">Another name; the message names <paramref name="what"/>.</exception>
     public static GemmPlan Parse(string name, string what)
     {
-        var parts = name.Split('/');
+        var parts = name.Split('/').Select(part => part.Trim().ToLowerInvariant()).ToList();
         var tile = GemmTiles.Parse(parts[0], what);
-        if (parts.Length == 1) return new GemmPlan(tile);
-        string splits = parts[1].Trim().ToLowerInvariant();
-        return parts.Length == 2 && splits.StartsWith('k') && int.TryParse(splits.AsSpan(1), out int count) && count >= 1
-            ? new GemmPlan(tile, count)
-            : throw new ArgumentException($"{what}: '{name}' is not a GEMM plan (a tile, optionally followed by /k and the parts k is split into, e.g. 128x64/k4)");
+        bool packed = parts.Count > 1 && parts[^1] == PackedName;
+        var splits = parts.Skip(1).SkipLast(packed ? 1 : 0).ToList();
+        if (splits.Count == 0) return new GemmPlan(tile, 1, packed);
+        return splits.Count == 1 && splits[0].StartsWith('k') && int.TryParse(splits[0].AsSpan(1), out int count) && count >= 1
+            ? new GemmPlan(tile, count, packed)
+            : throw new ArgumentException($"{what}: '{name}' is not a GEMM plan (a tile, optionally followed by /k and the parts k is split into, then /{PackedName}, e.g. 128x64/k4/{PackedName})");
     }
 }
 
@@ -89,13 +97,18 @@ public static class GemmPlans
     /// whole, and split in 2, 4 or 8 parts of at least <see cref="MinimumSplitDepth"/> while the launch's threads fit in
     /// the device's <paramref name="deviceThreads"/> (threads per multiprocessor x multiprocessors) at once: a split
     /// launch that needs a second wave gains nothing over the unsplit one. A group of a tile has
-    /// <paramref name="groupThreads"/>(tile) threads when given (the tensor-core kernel's), else the SIMT kernel's.
+    /// <paramref name="groupThreads"/>(tile) threads when given (the tensor-core kernel's), else the SIMT kernel's. Where
+    /// the operands are not already in the NT layout with k whole and 128-bit loads (<see cref="GemmOperandPacking.Helps"/>),
+    /// each of these plans again with the operands packed into it.
     /// </summary>
-    public static GemmPlan[] Candidates(GemmProblem problem, IReadOnlyList<GemmTile> tiles, long deviceThreads, Func<GemmTile, int>? groupThreads = null) =>
-        [.. tiles.SelectMany(tile => new[] { 1, 2, 4, 8 }
+    public static GemmPlan[] Candidates(GemmProblem problem, IReadOnlyList<GemmTile> tiles, long deviceThreads, Func<GemmTile, int>? groupThreads = null)
+    {
+        GemmPlan[] plans = [.. tiles.SelectMany(tile => new[] { 1, 2, 4, 8 }
             .Where(splits => splits == 1
                 || (problem.K >= splits * MinimumSplitDepth && Threads(problem, tile, (groupThreads ?? GemmTiles.Threads)(tile)) * splits <= deviceThreads))
             .Select(splits => new GemmPlan(tile, splits)))];
+        return GemmOperandPacking.Helps(problem) ? [.. plans, .. plans.Select(plan => plan with { Packed = true })] : plans;
+    }
 
     /// <summary>Threads of the unsplit launch of <paramref name="problem"/> in tiles of <paramref name="tile"/>.</summary>
     private static long Threads(GemmProblem problem, GemmTile tile, int groupThreads) =>

@@ -236,11 +236,17 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
     /// Launches the GEMM with <paramref name="plan"/>: the tensor-core kernel for tf32 and bf16 where the device has
     /// tensor cores (its tile for the plan's, <see cref="GemmTensorCoreKernel.TileFor"/>), else the SIMT kernel with the
     /// plan's tile; k split as the plan says. One launch per block of c's tiles (<see cref="GemmTileBlocks"/>): the whole
-    /// tiles without bounds checks, the last row and column of tiles with them.
+    /// tiles without bounds checks, the last row and column of tiles with them. A packed plan first packs the operands
+    /// into pooled scratch (<see cref="LaunchPackedGemm"/>).
     /// </summary>
     private void LaunchGemm(GemmPlan plan, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
         ArrayView<float> operand, ArrayView<float> product, GemmShape shape, int batch)
     {
+        if (plan.Packed && shape.K > 0)
+        {
+            LaunchPackedGemm(plan, a, b, c, bias, operand, product, shape, batch);
+            return;
+        }
         bool onTensorCores = GemmKernelFor(shape.Precision) == GemmKernelKind.TensorCores;
         var (rows, columns, stage, group) = GemmGeometry(plan, onTensorCores);
         int depth = GemmSplitK.DepthFor(shape.K, plan.Splits, stage);
@@ -252,6 +258,37 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
             LaunchGemmBlock(kernel, new Index3D(block.ColumnTiles, block.RowTiles, batch), group, rows * columns, depth,
                 a, b, c, bias, operand, product, blockShape);
         }
+    }
+
+    /// <summary>
+    /// The GEMM of <paramref name="shape"/> as c = A' B'^T on operands packed into the NT layout with k padded to whole
+    /// stages (<see cref="GemmOperandPacking"/>): one packing launch per operand (one matrix where the operand is broadcast over
+    /// the batch), then <paramref name="plan"/>'s launches unpacked.
+    /// </summary>
+    private void LaunchPackedGemm(GemmPlan plan, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
+        ArrayView<float> operand, ArrayView<float> product, GemmShape shape, int batch)
+    {
+        int depth = GemmOperandPacking.PaddedDepth(shape.K);
+        // op(a) is m x k, stored transposed when TransA; B' = op(b)^T is n x k, whose source b holds its transpose unless TransB
+        var packA = new GemmPackShape(shape.M, shape.K, depth, shape.Lda, shape.StrideA, shape.TransA);
+        var packB = new GemmPackShape(shape.N, shape.K, depth, shape.Ldb, shape.StrideB, shape.TransB == 0 ? 1 : 0);
+        using var packedA = PackOperand(a, packA, shape.StrideA == 0 ? 1 : batch);
+        using var packedB = PackOperand(b, packB, shape.StrideB == 0 ? 1 : batch);
+        var packed = shape with
+        {
+            TransA = 0, TransB = 1, K = depth, Lda = depth, Ldb = depth,
+            StrideA = shape.StrideA == 0 ? 0 : (long)shape.M * depth, StrideB = shape.StrideB == 0 ? 0 : (long)shape.N * depth,
+            VectorA = 1, VectorB = 1, AddressA = packedA.DeviceAddress, AddressB = packedB.DeviceAddress,
+        };
+        LaunchGemm(plan with { Packed = false }, packedA.As<float>(), packedB.As<float>(), c, bias, operand, product, packed, batch);
+    }
+
+    /// <summary>The operand <paramref name="source"/> packed as <paramref name="shape"/> says, <paramref name="batches"/> matrices, in pooled scratch.</summary>
+    private PooledBuffer PackOperand(ArrayView<float> source, GemmPackShape shape, int batches)
+    {
+        var packed = pool.Rent((long)batches * shape.Rows * shape.PaddedDepth * sizeof(float));
+        kernels.GemmPack(GemmOperandPacking.Launch(shape, batches, Accelerator.MaxNumThreadsPerGroup), source, packed.As<float>(), shape);
+        return packed;
     }
 
     /// <summary>

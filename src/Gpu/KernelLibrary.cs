@@ -170,6 +170,7 @@ internal sealed class KernelLibrary(Accelerator accelerator, bool skipLaunches =
         Grouped(ref sharedConvolutionBackward, SharedFftKernels.ConvolutionBackward);
     public Action<KernelConfig, ArrayView<float>, int, ArrayView<float>, int, ArrayView<float>, ArrayView<float>> SharedKernelGradient =>
         Grouped(ref sharedKernelGradient, SharedFftKernels.KernelGradient);
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, GemmPackShape> GemmPack => Grouped(ref gemmPack, GemmOperandPacking.Pack);
     /// <summary>
     /// The SIMT GEMM specialised for tile configuration <paramref name="tile"/>, <paramref name="precision"/> and
     /// <paramref name="whole"/> tiles or not (<see cref="IGemmEdges"/>; every one counted as "Gemm.Simt").
@@ -270,6 +271,7 @@ internal sealed class KernelLibrary(Accelerator accelerator, bool skipLaunches =
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? s4dBackward;
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, int, ArrayView<float>>? s4dStep;
     private Action<KernelConfig, ArrayView<float>, ArrayView<double>>? sumOfSquaresPartials;
+    private Action<KernelConfig, ArrayView<float>, ArrayView<float>, GemmPackShape>? gemmPack;
     private Action<KernelConfig, ArrayView<double>, int, ArrayView<float>>? addPartials;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>>? foldSkip;
     private Action<Index1D, ArrayView<float>, ColumnLayout, ArrayView<float>, int, ArrayView<float>, ColumnLayout, StagePass>? radix1Stage;

@@ -69,6 +69,26 @@ public abstract class GemmParityTests : GpuParityTests
         AssertClose(Tensor.MatMul(a, d, transposeA: true), Tensor.MatMul(OnGpu(a), OnGpu(d), transposeA: true), 1e-4f, 1e-4f, "TN");
     }
 
+    /// <summary>
+    /// Packed plans (both operands copied into the NT layout, k padded to whole stages with zeros), with k whole and
+    /// split: batches with a broadcast b, then a broadcast a (each packed once for every batch), in every layout.
+    /// </summary>
+    [GpuTheory]
+    [InlineData("64x64/packed")]
+    [InlineData("64x64/k3/packed")]
+    public void BatchedPackedWithBroadcastOperands(string plan)
+    {
+        using var packed = GemmTileTuner.Force(GemmPlan.Parse(plan, "plan"));
+        var (a, broadcastA) = (Random(4, 17, 9), Random(1, 17, 9));
+        var (b, broadcastB) = (Random(4, 9, 5), Random(1, 9, 5));
+        AssertClose(Tensor.MatMul(a, broadcastB), Tensor.MatMul(OnGpu(a), OnGpu(broadcastB)), 1e-4f, 1e-4f, "NN, b broadcast");
+        AssertClose(Tensor.MatMul(broadcastA, b), Tensor.MatMul(OnGpu(broadcastA), OnGpu(b)), 1e-4f, 1e-4f, "NN, a broadcast");
+        var c = Random(4, 5, 9);
+        AssertClose(Tensor.MatMul(broadcastA, c, transposeB: true), Tensor.MatMul(OnGpu(broadcastA), OnGpu(c), transposeB: true), 1e-4f, 1e-4f, "NT");
+        var d = Random(1, 17, 5);
+        AssertClose(Tensor.MatMul(a, d, transposeA: true), Tensor.MatMul(OnGpu(a), OnGpu(d), transposeA: true), 1e-4f, 1e-4f, "TN");
+    }
+
     /// <summary>A NaN in an operand reaches the split product's sums (and only the row it is in), within a time limit.</summary>
     [GpuFact]
     public void KSplitCarriesANaN()

@@ -105,10 +105,12 @@ public class GemmTileTunerTests
     [InlineData("128x64/k4", GemmTile.Tile128x64, 4)]
     [InlineData("128x128/K3", GemmTile.Tile128x128, 3)]
     [InlineData("64x128/k1", GemmTile.Tile64x128, 1)]
-    public void Plan_names_parse_and_print_back(string name, GemmTile tile, int splits)
+    [InlineData("128x64/Packed", GemmTile.Tile128x64, 1, true)]
+    [InlineData("128x128/k4/packed", GemmTile.Tile128x128, 4, true)]
+    public void Plan_names_parse_and_print_back(string name, GemmTile tile, int splits, bool packed = false)
     {
         var plan = GemmPlan.Parse(name, GemmTileTuner.EnvironmentVariable);
-        Assert.Equal(new GemmPlan(tile, splits), plan);
+        Assert.Equal(new GemmPlan(tile, splits, packed), plan);
         Assert.Equal(plan, GemmPlan.Parse(plan.ToString(), "again"));
     }
 
@@ -117,6 +119,8 @@ public class GemmTileTunerTests
     [InlineData("64x64/k0")]
     [InlineData("64x64/k2/k2")]
     [InlineData("64x64/kx")]
+    [InlineData("64x64/packed/k2")]
+    [InlineData("64x64/packed/packed")]
     public void A_malformed_split_is_an_error_naming_the_setting(string name)
     {
         var error = Assert.Throws<ArgumentException>(() => GemmPlan.Parse(name, GemmTileTuner.EnvironmentVariable));
@@ -138,14 +142,19 @@ public class GemmTileTunerTests
         var forward = new GemmProblem(false, true, Precision.Fp32, 1, 1024, 768, 768, true, true);
         Assert.Equal("64x64 64x64/k2 64x64/k4 128x64 128x64/k2 128x64/k4 64x128 64x128/k2 64x128/k4 128x128 128x128/k2 128x128/k4", Names(forward));
         var weightGradient = forward with { TransposeA = true, TransposeB = false, M = 768, K = 1024 };
-        Assert.Equal("64x64 64x64/k2 64x64/k4 64x64/k8 128x64 128x64/k2 128x64/k4 128x64/k8 64x128 64x128/k2 64x128/k4 64x128/k8 128x128 128x128/k2 128x128/k4 128x128/k8",
-            Names(weightGradient));
+        const string weightGradientPlans = "64x64 64x64/k2 64x64/k4 64x64/k8 128x64 128x64/k2 128x64/k4 128x64/k8 64x128 64x128/k2 64x128/k4 64x128/k8 128x128 128x128/k2 128x128/k4 128x128/k8";
+        // a TN product: each plan again with the operands packed into the NT layout
+        Assert.Equal(weightGradientPlans + " " + string.Join(" ", weightGradientPlans.Split(' ').Select(plan => plan + "/packed")), Names(weightGradient));
         // the weight gradients of a step on 16384 tokens: k = 16384, 144 groups of 64 threads
         Assert.Equal(Names(weightGradient), Names(weightGradient with { K = 16384 }));
         Assert.Equal("64x64 128x64 64x128 128x128", Names(forward with { N = 30522 }));
         // 16384 x 768 with 64 x 64 tiles: 3072 groups of 64 threads, 196608 of the 270336; split in 2 they would not fit
         Assert.Equal("64x64 128x64 64x128 128x128", Names(forward with { M = 16384 }));
-        Assert.Equal("64x64 64x64/k2 128x64 128x64/k2 64x128 64x128/k2 128x128 128x128/k2", Names(forward with { K = 300 }));
+        // k = 300 ends mid-stage (packing pads it), and so do rows of 300 floats mid-vector
+        Assert.Equal("64x64 64x64/k2 128x64 128x64/k2 64x128 64x128/k2 128x128 128x128/k2 64x64/packed 64x64/k2/packed 128x64/packed 128x64/k2/packed 64x128/packed 64x128/k2/packed 128x128/packed 128x128/k2/packed",
+            Names(forward with { K = 300 }));
+        Assert.Equal("64x64 128x64 64x128 128x128 64x64/packed 128x64/packed 64x128/packed 128x128/packed",
+            Names(forward with { N = 30522, TransposeB = false, VectorB = false }));
         // the tensor-core kernel: 64 x 64 tiles of 128 threads (192 groups for the forward product) and 128 x 128 tiles
         // of 256 (48 groups)
         Assert.Equal("64x64 64x64/k2 64x64/k4 128x128 128x128/k2 128x128/k4", string.Join(" ", GemmPlans.Candidates(forward,
@@ -246,8 +255,12 @@ public abstract class GemmTileConfigurationTests
     /// <summary>The device under test.</summary>
     protected abstract Device Device { get; }
 
-    /// <summary>Every tile configuration with k whole, and split plans whose parts end mid-stage in the shapes above.</summary>
-    public static TheoryData<string> Plans() => [.. GemmTiles.All.Select(GemmTiles.Name), "64x64/k2", "64x64/k3", "128x128/k4"];
+    /// <summary>
+    /// Every tile configuration with k whole, split plans whose parts end mid-stage in the shapes above, and packed plans
+    /// (the operands copied into the NT layout, k padded to whole stages), which every precision runs in every layout.
+    /// </summary>
+    public static TheoryData<string> Plans() =>
+        [.. GemmTiles.All.Select(GemmTiles.Name), "64x64/k2", "64x64/k3", "128x128/k4", "128x64/packed", "128x128/k3/packed"];
 
     [GpuTheory]
     [MemberData(nameof(Plans))]
@@ -269,7 +282,9 @@ public abstract class GemmTileConfigurationTests
                         GemmEpilogueTests.RandomMatrix(rng, m, n), GemmEpilogueTests.RandomMatrix(rng, 1, n), GemmEpilogueTests.RandomMatrix(rng, m, n));
                     // fp32 runs the SIMT kernel everywhere (tf32 and bf16 run it too, except on CUDA sm_80+ and with the
                     // mma emulated: the tensor-core kernel, with the plan's split of k)
-                    foreach (var precision in layout == "NT" ? new[] { Precision.Bf16, Precision.Tf32 } : [Precision.Fp32])
+                    var precisions = plan.Packed ? [Precision.Fp32, Precision.Tf32, Precision.Bf16]
+                        : layout == "NT" ? new[] { Precision.Bf16, Precision.Tf32 } : [Precision.Fp32];
+                    foreach (var precision in precisions)
                         problem.Check(Device, precision, $"{planName} {layout} {MatMulPrecision.Name(precision)} m{m} n{n} k{k} {epilogue.Name}");
                 }
     }
