@@ -23,8 +23,9 @@
 #   5. where a training step's device time goes, by kernel (`bigs bench --kernel-times`: one step with every launch
 #      between two profiling markers; fp32 at 8x128 and 32x512, bf16 at 32x512), then Nsight Compute on the GEMM
 #      kernels alone (issue slots, pipes, stall reasons, occupancy: entry 22 of bench/compare/README.md);
-#   6. the opt-in kernels: the GEMM tests again with BIGS_GPU_KERNELS=async-gemm and part 5b's profile of that kernel,
-#      then fp32/all and tf32/all at the shapes of parts 3 and 4 (all: the shared-memory FFT and the cp.async GEMM);
+#   6. the kernel options: the GEMM tests again with BIGS_GPU_KERNELS=async-gemm and part 5b's profile of that kernel,
+#      then fp32 with the FFT path pinned to the global-memory passes (global-fft) at the shapes of part 3, against
+#      part 3's rows, where CUDA times both paths per problem and keeps the faster;
 #   7. the rest of issue 13's table in fp32: forward 2x512 and 1x4096, training 2x512.
 # PARTS (default: every part) names the parts to run, e.g. PARTS="tests gemm kernel-times" for a first call that gathers
 # the data the next change needs, leaving the device time for the tables: tests (1), gemm (2), compare (3, 4),
@@ -168,8 +169,8 @@ if wants opt-in; then
         ncu_gemm tf32/async-gemm 64x64
         ncu_gemm bf16/async-gemm 64x64
     fi
-    log "opt-in kernels (BIGS_GPU_KERNELS=all)"
-    compare "forward train" "$SHAPES" 40 --variants fp32/all tf32/all --torch fp32 tf32
+    log "the FFT path pinned (BIGS_GPU_KERNELS=global-fft)"
+    compare "forward train" "$SHAPES" 40 --variants fp32/global-fft --torch fp32
 fi
 
 # 7. The rest of the fp32 table.
