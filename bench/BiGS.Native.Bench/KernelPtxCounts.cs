@@ -56,7 +56,7 @@ public sealed class KernelPtxCounts : ISideBySide
         foreach (var edges in new[] { typeof(EdgeTiles), typeof(WholeTiles) })
             yield return typeof(GemmKernel).GetMethod(nameof(GemmKernel.Sgemm))!.MakeGenericMethod(typeof(GemmTile128x128), typeof(Fp32Operands), edges);
         foreach (var tile in new[] { typeof(TensorCoreTile64x64), typeof(TensorCoreTile128x128) })
-            foreach (var name in new[] { nameof(GemmTensorCoreKernel.Tf32), nameof(GemmTensorCoreKernel.Bf16) })
+            foreach (var name in new[] { nameof(GemmTensorCoreKernel.Tf32), nameof(GemmTensorCoreKernel.Bf16), nameof(GemmTensorCoreKernel.Tf32Rounded), nameof(GemmTensorCoreKernel.Bf16Pairs) })
                 foreach (var edges in new[] { typeof(EdgeTiles), typeof(WholeTiles) })
                     yield return typeof(GemmTensorCoreKernel).GetMethod(name)!.MakeGenericMethod(tile, edges);
         foreach (var name in new[] { nameof(GemmTensorCoreAsyncKernel.Tf32), nameof(GemmTensorCoreAsyncKernel.Bf16) })

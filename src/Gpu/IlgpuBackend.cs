@@ -220,9 +220,10 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
     {
         long deviceThreads = (long)Accelerator.MaxNumThreadsPerMultiprocessor * Accelerator.NumMultiprocessors;
         // The tensor-core kernel has two tiles (64 x 64 of 128 threads, 128 x 128 of 256), each with the splits of k.
-        var candidates = GemmKernelFor(shape.Precision) != GemmKernelKind.TensorCores ? GemmPlans.Candidates(problem, gemmTiles, deviceThreads)
+        // Packing for them rounds the operands too, which pays in every layout.
+        var candidates = !OnTensorCores(shape.Precision) ? GemmPlans.Candidates(problem, gemmTiles, deviceThreads)
             : GemmPlans.Candidates(problem, [.. gemmTiles.Intersect(GemmTensorCoreKernel.Tiles)], deviceThreads,
-                tile => GemmTensorCoreKernel.Threads(GemmTensorCoreKernel.TileFor(tile)));
+                tile => GemmTensorCoreKernel.Threads(GemmTensorCoreKernel.TileFor(tile)), packingRounds: true);
         return GemmTuner.Measure(problem, candidates, candidate => SecondsPerGemm(candidate, F(a), F(b), shape, batch, OnlyWritten(c, epilogue)));
     }
 
@@ -237,23 +238,24 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
     /// tensor cores (its tile for the plan's, <see cref="GemmTensorCoreKernel.TileFor"/>), else the SIMT kernel with the
     /// plan's tile; k split as the plan says. One launch per block of c's tiles (<see cref="GemmTileBlocks"/>): the whole
     /// tiles without bounds checks, the last row and column of tiles with them. A packed plan first packs the operands
-    /// into pooled scratch (<see cref="LaunchPackedGemm"/>).
+    /// into pooled scratch (<see cref="LaunchPackedGemm"/>), and the launches it makes then say whether the packing rounded
+    /// them (<paramref name="preRounded"/>: TF32 values or BF16 pairs, k in words).
     /// </summary>
     private void LaunchGemm(GemmPlan plan, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
-        ArrayView<float> operand, ArrayView<float> product, GemmShape shape, int batch)
+        ArrayView<float> operand, ArrayView<float> product, GemmShape shape, int batch, bool preRounded = false)
     {
         if (plan.Packed && shape.K > 0)
         {
             LaunchPackedGemm(plan, a, b, c, bias, operand, product, shape, batch);
             return;
         }
-        bool onTensorCores = GemmKernelFor(shape.Precision) == GemmKernelKind.TensorCores;
+        bool onTensorCores = OnTensorCores(shape.Precision);
         var (rows, columns, stage, group) = GemmGeometry(plan, onTensorCores);
         int depth = GemmSplitK.DepthFor(shape.K, plan.Splits, stage);
         Span<GemmTileBlock> blocks = stackalloc GemmTileBlock[GemmTileBlocks.Most];
         foreach (var block in blocks[..GemmTileBlocks.Of(shape, rows, columns, stage, depth, blocks)])
         {
-            var kernel = onTensorCores ? kernels.GemmTensorCores(shape.Precision, plan.Tile, block.Whole) : kernels.Sgemm(plan.Tile, shape.Precision, block.Whole);
+            var kernel = onTensorCores ? kernels.GemmTensorCores(shape.Precision, plan.Tile, block.Whole, preRounded) : kernels.Sgemm(plan.Tile, shape.Precision, block.Whole);
             var blockShape = shape with { FirstRowTile = block.FirstRowTile, FirstColumnTile = block.FirstColumnTile };
             LaunchGemmBlock(kernel, new Index3D(block.ColumnTiles, block.RowTiles, batch), group, rows * columns, depth,
                 a, b, c, bias, operand, product, blockShape);
@@ -262,31 +264,41 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
 
     /// <summary>
     /// The GEMM of <paramref name="shape"/> as c = A' B'^T on operands packed into the NT layout with k padded to whole
-    /// stages (<see cref="GemmOperandPacking"/>): one packing launch per operand (one matrix where the operand is broadcast over
-    /// the batch), then <paramref name="plan"/>'s launches unpacked.
+    /// stages (<see cref="GemmOperandPacking"/>), rounded to the precision where the tensor-core kernels run it
+    /// (<see cref="OnTensorCores"/>): one packing launch per operand (one matrix where the operand is broadcast over the
+    /// batch), then <paramref name="plan"/>'s launches unpacked, k counted in the packed words.
     /// </summary>
     private void LaunchPackedGemm(GemmPlan plan, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
         ArrayView<float> operand, ArrayView<float> product, GemmShape shape, int batch)
     {
-        int depth = GemmOperandPacking.PaddedDepth(shape.K);
+        bool rounds = OnTensorCores(shape.Precision);
+        var rounding = rounds ? shape.Precision : Precision.Fp32;
+        int depth = GemmOperandPacking.PaddedDepth(shape.K, rounding);
         // op(a) is m x k, stored transposed when TransA; B' = op(b)^T is n x k, whose source b holds its transpose unless TransB
-        var packA = new GemmPackShape(shape.M, shape.K, depth, shape.Lda, shape.StrideA, shape.TransA);
-        var packB = new GemmPackShape(shape.N, shape.K, depth, shape.Ldb, shape.StrideB, shape.TransB == 0 ? 1 : 0);
+        var packA = new GemmPackShape(shape.M, shape.K, depth, shape.Lda, shape.StrideA, shape.TransA, rounding);
+        var packB = new GemmPackShape(shape.N, shape.K, depth, shape.Ldb, shape.StrideB, shape.TransB == 0 ? 1 : 0, rounding);
         using var packedA = PackOperand(a, packA, shape.StrideA == 0 ? 1 : batch);
         using var packedB = PackOperand(b, packB, shape.StrideB == 0 ? 1 : batch);
+        int words = packA.Words;
         var packed = shape with
         {
-            TransA = 0, TransB = 1, K = depth, Lda = depth, Ldb = depth,
-            StrideA = shape.StrideA == 0 ? 0 : (long)shape.M * depth, StrideB = shape.StrideB == 0 ? 0 : (long)shape.N * depth,
+            TransA = 0, TransB = 1, K = words, Lda = words, Ldb = words,
+            StrideA = shape.StrideA == 0 ? 0 : (long)shape.M * words, StrideB = shape.StrideB == 0 ? 0 : (long)shape.N * words,
             VectorA = 1, VectorB = 1, AddressA = packedA.DeviceAddress, AddressB = packedB.DeviceAddress,
         };
-        LaunchGemm(plan with { Packed = false }, packedA.As<float>(), packedB.As<float>(), c, bias, operand, product, packed, batch);
+        LaunchGemm(plan with { Packed = false }, packedA.As<float>(), packedB.As<float>(), c, bias, operand, product, packed, batch, preRounded: rounds);
     }
+
+    /// <summary>
+    /// Whether products of <paramref name="precision"/> run on the tensor-core kernel (<see cref="GemmKernelKind.TensorCores"/>),
+    /// whose packed plans have the packing round the operands (the kernel then stages the packed words unchanged).
+    /// </summary>
+    private bool OnTensorCores(Precision precision) => GemmKernelFor(precision) == GemmKernelKind.TensorCores;
 
     /// <summary>The operand <paramref name="source"/> packed as <paramref name="shape"/> says, <paramref name="batches"/> matrices, in pooled scratch.</summary>
     private PooledBuffer PackOperand(ArrayView<float> source, GemmPackShape shape, int batches)
     {
-        var packed = pool.Rent((long)batches * shape.Rows * shape.PaddedDepth * sizeof(float));
+        var packed = pool.Rent((long)batches * shape.Rows * shape.Words * sizeof(float));
         kernels.GemmPack(GemmOperandPacking.Launch(shape, batches, Accelerator.MaxNumThreadsPerGroup), source, packed.As<float>(), shape);
         return packed;
     }

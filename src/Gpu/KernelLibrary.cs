@@ -203,33 +203,45 @@ internal sealed class KernelLibrary(Accelerator accelerator, bool skipLaunches =
 
     /// <summary>
     /// The tensor-core GEMM of <paramref name="precision"/> (tf32 or bf16) with the tile that runs plans of
-    /// <paramref name="tile"/> (<see cref="GemmTensorCoreKernel.TileFor"/>), for <paramref name="whole"/> tiles or not
-    /// (every one counted as "Gemm.Tf32" or "Gemm.Bf16").
+    /// <paramref name="tile"/> (<see cref="GemmTensorCoreKernel.TileFor"/>), for <paramref name="whole"/> tiles or not, on
+    /// operands it rounds itself or, <paramref name="preRounded"/>, packed already rounded (TF32 values or BF16 pairs,
+    /// <see cref="GemmOperandPacking"/>). Every one counted as "Gemm.Tf32" or "Gemm.Bf16", or "Gemm.Tf32Rounded" or
+    /// "Gemm.Bf16Pairs".
     /// </summary>
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape, GemmSplitK> GemmTensorCores(
-        Precision precision, GemmTile tile, bool whole)
+        Precision precision, GemmTile tile, bool whole, bool preRounded)
     {
         var planTile = GemmTensorCoreKernel.PlanTile(tile);
-        string name = precision == Precision.Tf32 ? "Gemm.Tf32" : "Gemm.Bf16";
+        string name = (precision, preRounded) switch
+        {
+            (Precision.Tf32, false) => "Gemm.Tf32",
+            (Precision.Tf32, true) => "Gemm.Tf32Rounded",
+            (_, false) => "Gemm.Bf16",
+            _ => "Gemm.Bf16Pairs",
+        };
         return GenericGrouped<Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape, GemmSplitK>>(
             $"{name}.{GemmTiles.Name(planTile)}{EdgesName(whole)}", name, planTile == GemmTile.Tile128x128
-                ? TensorCoreMethod<TensorCoreTile128x128>(precision, whole) : TensorCoreMethod<TensorCoreTile64x64>(precision, whole));
+                ? TensorCoreMethod<TensorCoreTile128x128>(precision, whole, preRounded) : TensorCoreMethod<TensorCoreTile64x64>(precision, whole, preRounded));
     }
 
-    private GemmKernelMethod TensorCoreMethod<TTile>(Precision precision, bool whole) where TTile : struct, ITensorCoreTile =>
-        whole ? TensorCoreMethod<TTile, WholeTiles>(precision) : TensorCoreMethod<TTile, EdgeTiles>(precision);
+    private GemmKernelMethod TensorCoreMethod<TTile>(Precision precision, bool whole, bool preRounded) where TTile : struct, ITensorCoreTile =>
+        whole ? TensorCoreMethod<TTile, WholeTiles>(precision, preRounded) : TensorCoreMethod<TTile, EdgeTiles>(precision, preRounded);
 
     /// <summary>
     /// The tensor-core GEMM of <paramref name="precision"/> with tile <typeparamref name="TTile"/> and edges
-    /// <typeparamref name="TEdges"/>, or its emulation.
+    /// <typeparamref name="TEdges"/>, on operands it rounds or <paramref name="preRounded"/>, or its emulation.
     /// </summary>
-    private GemmKernelMethod TensorCoreMethod<TTile, TEdges>(Precision precision) where TTile : struct, ITensorCoreTile where TEdges : struct, IGemmEdges =>
-        (precision, emulateMma) switch
+    private GemmKernelMethod TensorCoreMethod<TTile, TEdges>(Precision precision, bool preRounded) where TTile : struct, ITensorCoreTile where TEdges : struct, IGemmEdges =>
+        (precision == Precision.Tf32, preRounded, emulateMma) switch
         {
-            (Precision.Tf32, false) => GemmTensorCoreKernel.Tf32<TTile, TEdges>,
-            (Precision.Tf32, true) => GemmTensorCoreEmulation.Tf32<TTile, TEdges>,
-            (_, false) => GemmTensorCoreKernel.Bf16<TTile, TEdges>,
-            _ => GemmTensorCoreEmulation.Bf16<TTile, TEdges>,
+            (true, false, false) => GemmTensorCoreKernel.Tf32<TTile, TEdges>,
+            (true, false, true) => GemmTensorCoreEmulation.Tf32<TTile, TEdges>,
+            (true, true, false) => GemmTensorCoreKernel.Tf32Rounded<TTile, TEdges>,
+            (true, true, true) => GemmTensorCoreEmulation.Tf32Rounded<TTile, TEdges>,
+            (false, false, false) => GemmTensorCoreKernel.Bf16<TTile, TEdges>,
+            (false, false, true) => GemmTensorCoreEmulation.Bf16<TTile, TEdges>,
+            (false, true, false) => GemmTensorCoreKernel.Bf16Pairs<TTile, TEdges>,
+            (false, true, true) => GemmTensorCoreEmulation.Bf16Pairs<TTile, TEdges>,
         };
 
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape> GemmTf32Async =>

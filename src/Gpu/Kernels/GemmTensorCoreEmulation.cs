@@ -33,6 +33,19 @@ public static class GemmTensorCoreEmulation
         Run<TTile, TEdges, Bf16Mma<ArithmeticBf16Packing>, EmulatedWarpAccumulators>(new Bf16Mma<ArithmeticBf16Packing>(default(TTile).Depth), default,
             a, b, c, bias, operand, product, s, split);
 
+    /// <summary><see cref="GemmTensorCoreKernel.Tf32Rounded{TTile, TEdges}"/> with the mma emulated.</summary>
+    public static void Tf32Rounded<TTile, TEdges>(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
+        ArrayView<float> operand, ArrayView<float> product, GemmShape s, GemmSplitK split) where TTile : struct, ITensorCoreTile
+        where TEdges : struct, IGemmEdges =>
+        Run<TTile, TEdges, PreRoundedMma<Tf32Mma>, EmulatedWarpAccumulators>(RoundedTf32Mma<TTile>(), default, a, b, c, bias, operand, product, s, split);
+
+    /// <summary><see cref="GemmTensorCoreKernel.Bf16Pairs{TTile, TEdges}"/> with the mma emulated.</summary>
+    public static void Bf16Pairs<TTile, TEdges>(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
+        ArrayView<float> operand, ArrayView<float> product, GemmShape s, GemmSplitK split) where TTile : struct, ITensorCoreTile
+        where TEdges : struct, IGemmEdges =>
+        Run<TTile, TEdges, PreRoundedMma<Bf16Mma<ArithmeticBf16Packing>>, EmulatedWarpAccumulators>(Bf16PairsMma<TTile, ArithmeticBf16Packing>(), default,
+            a, b, c, bias, operand, product, s, split);
+
     /// <summary>A thread's accumulators in an array, and every thread's fragments of the current k-step in shared memory.</summary>
     private struct EmulatedWarpAccumulators : IWarpAccumulators
     {

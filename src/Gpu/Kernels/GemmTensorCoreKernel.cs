@@ -40,6 +40,33 @@ public static class GemmTensorCoreKernel
         Run<TTile, TEdges, Bf16Mma<PtxBf16Packing>, PtxWarpAccumulators>(new Bf16Mma<PtxBf16Packing>(default(TTile).Depth), default, a, b, c, bias,
             operand, product, s, split);
 
+    /// <summary>
+    /// The TF32 kernel on operands packed already rounded to TF32 (<see cref="GemmOperandPacking"/>): staging copies them
+    /// unchanged (<see cref="PreRoundedMma{TMma}"/>).
+    /// </summary>
+    public static void Tf32Rounded<TTile, TEdges>(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
+        ArrayView<float> operand, ArrayView<float> product, GemmShape s, GemmSplitK split) where TTile : struct, ITensorCoreTile
+        where TEdges : struct, IGemmEdges =>
+        Run<TTile, TEdges, PreRoundedMma<Tf32Mma>, PtxWarpAccumulators>(RoundedTf32Mma<TTile>(), default, a, b, c, bias, operand, product, s, split);
+
+    /// <summary>
+    /// The BF16 kernel on operands packed as BF16 pairs (<see cref="GemmOperandPacking"/>), the shape's k counted in
+    /// words (pairs): staging copies the pairs unchanged, each stage <see cref="ITensorCoreTile.Depth"/> words deep, so
+    /// twice the k of <see cref="Bf16{TTile, TEdges}"/>'s stage in the same shared memory (<see cref="PreRoundedMma{TMma}"/>).
+    /// </summary>
+    public static void Bf16Pairs<TTile, TEdges>(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
+        ArrayView<float> operand, ArrayView<float> product, GemmShape s, GemmSplitK split) where TTile : struct, ITensorCoreTile
+        where TEdges : struct, IGemmEdges =>
+        Run<TTile, TEdges, PreRoundedMma<Bf16Mma<PtxBf16Packing>>, PtxWarpAccumulators>(Bf16PairsMma<TTile, PtxBf16Packing>(), default, a, b, c, bias,
+            operand, product, s, split);
+
+    /// <summary>The TF32 mma of tile <typeparamref name="TTile"/>'s stages on operands packed rounded.</summary>
+    internal static PreRoundedMma<Tf32Mma> RoundedTf32Mma<TTile>() where TTile : struct, ITensorCoreTile => new(new Tf32Mma(default(TTile).Depth));
+
+    /// <summary>The BF16 mma on pairs, stages of tile <typeparamref name="TTile"/>'s depth in words (twice the k).</summary>
+    internal static PreRoundedMma<Bf16Mma<TPacking>> Bf16PairsMma<TTile, TPacking>() where TTile : struct, ITensorCoreTile where TPacking : struct, IBf16Packing =>
+        new(new Bf16Mma<TPacking>(2 * default(TTile).Depth));
+
     /// <summary>Threads per group of <paramref name="tile"/>: a warp per <see cref="ITensorCoreTile.WarpRows"/> x 32 block of c.</summary>
     public static int Threads<TTile>(TTile tile) where TTile : ITensorCoreTile => tile.Size * tile.Size / tile.WarpRows;
 
@@ -83,7 +110,7 @@ public static class GemmTensorCoreKernel
         var sharedA = new GemmSharedTiles<TMma>(opA, tilesA, stageSize, size, depth, mma);
         var sharedB = new GemmSharedTiles<TMma>(opB, tilesB, stageSize, size, depth, mma);
         var products = new WarpProducts<TMma, TAccumulators>(mma, accumulators, sharedA, sharedB, warpRow + laneRow, warpCol + laneRow, laneK,
-            tile.WarpRows / 16, depth);
+            tile.WarpRows / 16, depth * mma.KPerStagedElement);
         GemmDoubleBuffer.Run(ref products, sharedA, sharedB, kBegin, kEnd, depth, thread, threads);
         accumulators = products.Accumulators;
         var lanePlace = new LaneAccumulators(rowBase + warpRow + laneRow, colBase + warpCol + 2 * laneK, tile.WarpRows, thread, threads);
@@ -97,7 +124,7 @@ public static class GemmTensorCoreKernel
     }
 
     /// <summary>
-    /// A warp's step of the k loop: the mma instructions of its block of c over the stage's depth, from the fragments
+    /// A warp's step of the k loop: the mma instructions of its block of c over the stage's <paramref name="depth"/> in k, from the fragments
     /// of the lane's rows <paramref name="aRow"/> (and 16, 32, 48 on, <paramref name="mmaRows"/> in all) and columns
     /// <paramref name="bColumn"/> (and 8, 16, 24 on).
     /// </summary>
@@ -161,6 +188,15 @@ public static class GemmTensorCoreKernel
         /// <summary>k per instruction.</summary>
         int Depth { get; }
 
+        /// <summary>Operands per 32-bit word of a staged row and of a fragment register: 1 (TF32) or 2 (a BF16 pair).</summary>
+        int OperandsPerWord { get; }
+
+        /// <summary>
+        /// k per element of the operands the kernel stages: 1 where it rounds each operand as it stages it,
+        /// <see cref="OperandsPerWord"/> where they arrive rounded and packed (<see cref="PreRoundedMma{TMma}"/>).
+        /// </summary>
+        int KPerStagedElement { get; }
+
         /// <summary>The 32-bit word of a staged tile that holds element (<paramref name="outer"/>, <paramref name="k"/>).</summary>
         int Word(int outer, int k);
 
@@ -197,6 +233,10 @@ public static class GemmTensorCoreKernel
     internal readonly struct Tf32Mma(int stageDepth) : IMmaShape
     {
         public int Depth => 8;
+
+        public int OperandsPerWord => 1;
+
+        public int KPerStagedElement => 1;
 
         /// <summary>fp32 words per staged row: the stage's k, and 4 more so that fragment loads hit distinct banks.</summary>
         private int RowStride => stageDepth + 4;
@@ -307,6 +347,10 @@ public static class GemmTensorCoreKernel
     {
         public int Depth => 16;
 
+        public int OperandsPerWord => 2;
+
+        public int KPerStagedElement => 1;
+
         /// <summary>32-bit words per staged row: the stage's k in pairs, and 4 more so that fragment loads hit distinct banks.</summary>
         private int WordPitch => stageDepth / 2 + 4;
 
@@ -385,6 +429,58 @@ public static class GemmTensorCoreKernel
 
         /// <summary>The lower k of a pair in the low half, the higher in the high half; a BF16 value is the high half of a float.</summary>
         public float Operand(uint register, int k) => BitConverter.Int32BitsToSingle((int)(k % 2 == 0 ? register << 16 : register & 0xFFFF0000u));
+    }
+
+    /// <summary>
+    /// <typeparamref name="TMma"/> on operands that arrive already rounded to its precision and packed as its fragments
+    /// hold them, one 32-bit word per TF32 value or BF16 pair (<see cref="GemmOperandPacking"/>): the staged elements are
+    /// words, element (outer, w) holding k [w n, +n) for n = <see cref="OperandsPerWord"/>, and staging copies them into
+    /// <typeparamref name="TMma"/>'s layout unchanged, four words in one 128-bit store. So the k loop holds no rounding
+    /// (TF32's is about 4 instructions a value, BF16's a <c>cvt.rn.bf16x2.f32</c> a pair), and in BF16 each k costs half
+    /// the loads, stores and staging registers, and a stage of the same shared memory holds twice the k (half the
+    /// barriers per mma). The fragments and the mma are <typeparamref name="TMma"/>'s.
+    /// </summary>
+    internal readonly struct PreRoundedMma<TMma>(TMma inner) : IMmaShape where TMma : struct, IMmaShape
+    {
+        public int Depth => inner.Depth;
+
+        public int OperandsPerWord => inner.OperandsPerWord;
+
+        public int KPerStagedElement => inner.OperandsPerWord;
+
+        public int Word(int outer, int k) => inner.Word(outer, k);
+
+        /// <summary>Each word where <typeparamref name="TMma"/> keeps its first operand.</summary>
+        public void WriteEach(ArrayView<float> tile, TilePlaces at, Float4 values)
+        {
+            tile[StagedWord(at.X)] = values.X;
+            tile[StagedWord(at.Y)] = values.Y;
+            tile[StagedWord(at.Z)] = values.Z;
+            tile[StagedWord(at.W)] = values.W;
+        }
+
+        /// <inheritdoc />
+        public bool SpreadsAcrossK => true;
+
+        /// <summary>Rows are word-contiguous.</summary>
+        public bool RunsAreAdjacent(bool alongK) => alongK;
+
+        /// <summary>One 128-bit store (rows of a multiple of 4 words, the staged k a multiple of 4).</summary>
+        public void WriteRun(ArrayView<float> tile, int outer, int k, bool alongK, Float4 values) =>
+            tile.Cast<Float4>()[StagedWord((outer, k)) >> 2] = values;
+
+        /// <summary>The word of staged element (outer, w): <typeparamref name="TMma"/>'s word of (outer, k = w n).</summary>
+        private int StagedWord((int Outer, int K) place) => inner.Word(place.Outer, place.K * inner.OperandsPerWord);
+
+        public Fragment LoadA(ArrayView<float> tile, long word) => inner.LoadA(tile, word);
+
+        public Fragment LoadB(ArrayView<float> tile, long word) => inner.LoadB(tile, word);
+
+        public void Mma(int tile, Fragment a, Fragment b) => inner.Mma(tile, a, b);
+
+        public (int Lane, int Register) Holder(int k) => inner.Holder(k);
+
+        public float Operand(uint register, int k) => inner.Operand(register, k);
     }
 
     /// <summary>
@@ -637,13 +733,16 @@ public interface ITensorCoreTile
     /// <summary>Rows of a warp's block of c (16 per mma tile; its columns are 32, 4 mma tiles), and a thread's accumulators.</summary>
     int WarpRows { get; }
 
-    /// <summary>The k depth of a stage of op(a) and op(b) in shared memory.</summary>
+    /// <summary>
+    /// The depth of a stage of op(a) and op(b) in shared memory, in the elements staged: k, or words of BF16 pairs
+    /// (twice the k, in the shared memory of TF32's stage; <see cref="GemmTensorCoreKernel.Bf16Pairs{TTile, TEdges}"/>).
+    /// </summary>
     int Depth { get; }
 }
 
 /// <summary>
-/// 64 x 64 tiles of c, 4 warps of 32 x 32, stages 32 deep (36 KB of shared memory in TF32, 20 KB in BF16): fits small
-/// products, and the default.
+/// 64 x 64 tiles of c, 4 warps of 32 x 32, stages 32 deep (36 KB of shared memory in TF32 and in BF16 pairs, 64 k deep;
+/// 20 KB in BF16 rounded as staged): fits small products, and the default.
 /// </summary>
 public readonly struct TensorCoreTile64x64 : ITensorCoreTile
 {
@@ -659,8 +758,8 @@ public readonly struct TensorCoreTile64x64 : ITensorCoreTile
 
 /// <summary>
 /// 128 x 128 tiles of c, 8 warps of 64 x 32, stages 16 deep (40 KB of shared memory in TF32, where 32 deep would pass
-/// the 48 KB of static shared memory; 24 KB in BF16): per mma, half the staging of 64 x 64 and three quarters of its
-/// fragment loads, at 64 accumulators a thread.
+/// the 48 KB of static shared memory; 40 KB in BF16 pairs too, 32 k deep; 24 KB in BF16 rounded as staged): per mma,
+/// half the staging of 64 x 64 and three quarters of its fragment loads, at 64 accumulators a thread.
 /// </summary>
 public readonly struct TensorCoreTile128x128 : ITensorCoreTile
 {

@@ -21,6 +21,10 @@ public class GemmTensorCorePtxTests
         { nameof(GemmTensorCoreKernel.Bf16), typeof(TensorCoreTile64x64) },
         { nameof(GemmTensorCoreKernel.Tf32), typeof(TensorCoreTile128x128) },
         { nameof(GemmTensorCoreKernel.Bf16), typeof(TensorCoreTile128x128) },
+        { nameof(GemmTensorCoreKernel.Tf32Rounded), typeof(TensorCoreTile64x64) },
+        { nameof(GemmTensorCoreKernel.Bf16Pairs), typeof(TensorCoreTile64x64) },
+        { nameof(GemmTensorCoreKernel.Tf32Rounded), typeof(TensorCoreTile128x128) },
+        { nameof(GemmTensorCoreKernel.Bf16Pairs), typeof(TensorCoreTile128x128) },
     };
 
     [Theory]
@@ -28,6 +32,8 @@ public class GemmTensorCorePtxTests
     [InlineData(nameof(GemmTensorCoreKernel.Bf16), typeof(TensorCoreTile64x64), 80, "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32")]
     [InlineData(nameof(GemmTensorCoreKernel.Tf32), typeof(TensorCoreTile128x128), 90, "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32")]
     [InlineData(nameof(GemmTensorCoreKernel.Bf16), typeof(TensorCoreTile128x128), 90, "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32")]
+    [InlineData(nameof(GemmTensorCoreKernel.Tf32Rounded), typeof(TensorCoreTile64x64), 80, "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32")]
+    [InlineData(nameof(GemmTensorCoreKernel.Bf16Pairs), typeof(TensorCoreTile128x128), 90, "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32")]
     public void Kernel_compiles_to_ptx_with_its_mma_instructions(string kernel, Type tile, int architecture, string mma)
     {
         string ptx = Compile(kernel, tile, architecture);
@@ -94,6 +100,27 @@ public class GemmTensorCorePtxTests
         Assert.Equal(MmaPerStep(tile), mma);
         Assert.Equal(fragmentLoads + 1, loads);
         Assert.Equal(fragmentLoads, LoadsFromA64BitIndex(ptx, @"ld\.shared\.(f32|b32|u32)"));
+    }
+
+    /// <summary>
+    /// The kernels on packed, pre-rounded operands stage them unchanged: their whole-tile kernels store each slot of four
+    /// words with one 128-bit shared store, and hold fewer of the rounding's instructions than the kernels that round as
+    /// they stage: none of BF16's <c>cvt.rn.bf16x2.f32</c>, and of TF32's finiteness test (<c>abs.f32</c>, one per value
+    /// staged) only the epilogue's.
+    /// </summary>
+    [Theory]
+    [InlineData(nameof(GemmTensorCoreKernel.Tf32Rounded), nameof(GemmTensorCoreKernel.Tf32), "abs.f32")]
+    [InlineData(nameof(GemmTensorCoreKernel.Bf16Pairs), nameof(GemmTensorCoreKernel.Bf16), "cvt.rn.bf16x2.f32")]
+    public void Pre_rounded_kernels_stage_the_packed_words_unchanged(string preRounded, string rounding, string roundingInstruction)
+    {
+        foreach (var tile in new[] { typeof(TensorCoreTile64x64), typeof(TensorCoreTile128x128) })
+        {
+            string packed = Compile(preRounded, tile, 80, typeof(WholeTiles)), unpacked = Compile(rounding, tile, 80, typeof(WholeTiles));
+            Assert.Matches(@"st\.shared\.v4\.(f32|b32|u32)", packed);
+            int inPacked = Regex.Matches(packed, Regex.Escape(roundingInstruction)).Count, inUnpacked = Regex.Matches(unpacked, Regex.Escape(roundingInstruction)).Count;
+            Assert.True(inPacked < inUnpacked, $"{preRounded} {tile.Name}: {inPacked} {roundingInstruction}, {rounding}: {inUnpacked}");
+            if (roundingInstruction.StartsWith("cvt", StringComparison.Ordinal)) Assert.Equal(0, inPacked);
+        }
     }
 
     /// <summary>

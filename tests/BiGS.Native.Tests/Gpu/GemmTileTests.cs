@@ -157,8 +157,13 @@ public class GemmTileTunerTests
             Names(forward with { N = 30522, TransposeB = false, VectorB = false }));
         // the tensor-core kernel: 64 x 64 tiles of 128 threads (192 groups for the forward product) and 128 x 128 tiles
         // of 256 (48 groups)
-        Assert.Equal("64x64 64x64/k2 64x64/k4 128x128 128x128/k2 128x128/k4", string.Join(" ", GemmPlans.Candidates(forward,
-            GemmTensorCoreKernel.Tiles, h200, tile => GemmTensorCoreKernel.Threads(GemmTensorCoreKernel.TileFor(tile)))));
+        string TensorCorePlans(bool packingRounds) => string.Join(" ", GemmPlans.Candidates(forward, GemmTensorCoreKernel.Tiles, h200,
+            tile => GemmTensorCoreKernel.Threads(GemmTensorCoreKernel.TileFor(tile)), packingRounds));
+        const string tensorCorePlans = "64x64 64x64/k2 64x64/k4 128x128 128x128/k2 128x128/k4";
+        Assert.Equal(tensorCorePlans, TensorCorePlans(packingRounds: false));
+        // where packing rounds the operands (the tensor-core kernel's), each plan again packed, though the product is NT and aligned
+        Assert.Equal(tensorCorePlans + " " + string.Join(" ", tensorCorePlans.Split(' ').Select(plan => plan + "/packed")), TensorCorePlans(packingRounds: true));
+        Assert.Empty(GemmPlans.Candidates(forward with { K = 0 }, GemmTensorCoreKernel.Tiles, h200, packingRounds: true).Where(plan => plan.Packed));
     }
 
     /// <summary>
@@ -317,6 +322,38 @@ public abstract class GemmTileConfigurationTests
                     for (int j = 0; j < n; j++)
                         Assert.True(whole[i * n + j] == anyShape[i * wider + j],
                             $"{planName} {layout} {MatMulPrecision.Name(precision)}: c[{i},{j}] is {whole[i * n + j]} whole, {anyShape[i * wider + j]} in the wider product");
+            }
+        }
+    }
+
+    /// <summary>
+    /// A packed plan computes the bits of the same tile's plan unpacked, in every precision and layout, k ending mid-stage:
+    /// the packing rounds each operand as the unpacked kernel's staging does (on the tensor-core kernel it packs TF32
+    /// values or BF16 pairs, which the kernel stages unchanged), each element is summed in the same order of k, and the
+    /// zeros that pad k add nothing. A packing that rounded differently, or not at all, changes bits.
+    /// </summary>
+    [GpuTheory]
+    [InlineData("64x64")]
+    [InlineData("128x128")]
+    public void Packed_plans_compute_the_bits_of_the_unpacked_ones(string tile)
+    {
+        const int m = 70, n = 44, k = 100;
+        var rng = new Random(tile.Length);
+        foreach (string layout in new[] { "NN", "NT", "TN" })
+        {
+            bool transposeA = layout[0] == 'T', transposeB = layout[1] == 'T';
+            var a = Tensor.FromArray(GemmEpilogueTests.RandomMatrix(rng, m, k).Cast<float>().ToArray(), transposeA ? k : m, transposeA ? m : k).To(Device);
+            var b = GemmEpilogueTests.RandomMatrix(rng, transposeB ? n : k, transposeB ? k : n);
+            foreach (var precision in new[] { Precision.Fp32, Precision.Tf32, Precision.Bf16 })
+            {
+                float[] Run(string plan)
+                {
+                    using var forced = GemmTileTuner.Force(GemmPlan.Parse(plan, "plan"));
+                    return Product(a, transposeA, b, transposeB, precision);
+                }
+                var (unpacked, packed) = (Run(tile), Run(tile + "/" + GemmPlan.PackedName));
+                for (int i = 0; i < unpacked.Length; i++)
+                    Assert.True(unpacked[i] == packed[i], $"{tile} {layout} {MatMulPrecision.Name(precision)}: c[{i / n},{i % n}] is {unpacked[i]} unpacked, {packed[i]} packed");
             }
         }
     }
