@@ -139,11 +139,11 @@ fi
 #     (ComputeWorkloadAnalysis, InstructionStats, SchedulerStats), stall reasons (WarpStateStats), occupancy and
 #     registers (Occupancy, LaunchStats). ILGPU names the kernels after their methods: Kernel_Sgemm, Kernel_Tf32, ...
 #     A variant is a precision, or precision/BIGS_GPU_KERNELS (part 6 profiles the cp.async kernel so); the tile is
-#     the plan's (tf32 at both tensor-core tiles: 64x64 and 128x128).
+#     the plan's (tf32 at both tensor-core tiles: 64x64 and 128x128; bf16 packed too, on BF16 pairs: Kernel_Bf16Pairs).
 ncu_gemm() { # variant tile
     local variant=$1 tile=$2 precision=${1%%/*} kernels name
     kernels=${variant#"$precision"}; kernels=${kernels#/}
-    name="ncu-gemm-${variant/\//-}-$tile"
+    name="ncu-gemm-${variant/\//-}-${tile//\//-}"
     if ! wants ncu || ! ncu_fits 100; then
         log "ncu GEMM $variant $tile skipped (not in PARTS, $NCU not found, NCU=none, or under 100 s left)"
         return 0
@@ -159,6 +159,7 @@ ncu_gemm() { # variant tile
 ncu_gemm fp32 "$NCU_FP32_TILE"
 ncu_gemm tf32 "$NCU_TC_TILE"
 ncu_gemm bf16 "$NCU_TC_TILE"
+ncu_gemm bf16 "$NCU_TC_TILE/packed"
 ncu_gemm tf32 64x64
 
 # 6. The opt-in kernels.
