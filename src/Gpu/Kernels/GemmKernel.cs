@@ -312,14 +312,16 @@ public readonly struct GemmStagedOperand
 
     /// <summary>
     /// op(a) of the product starting at <paramref name="first"/>, rows from <paramref name="rowBase"/>; every slot
-    /// inside the matrix and aligned when <paramref name="whole"/> (<see cref="IGemmEdges"/>).
+    /// inside the matrix and aligned when <paramref name="whole"/> (<see cref="IGemmEdges"/>). A kernel that only ever
+    /// runs on packed operands (<paramref name="packed"/>, a constant in it: <see cref="GemmOperandPacking"/>) knows them
+    /// k-contiguous and aligned, so its staging holds no path for other layouts.
     /// </summary>
-    public static GemmStagedOperand A(ArrayView<float> a, long first, GemmShape s, int rowBase, bool whole) =>
-        new(a, first, s.Lda, s.TransA == 0, rowBase, s.M, s.K, whole || s.VectorA != 0, whole);
+    public static GemmStagedOperand A(ArrayView<float> a, long first, GemmShape s, int rowBase, bool whole, bool packed = false) =>
+        new(a, first, s.Lda, packed || s.TransA == 0, rowBase, s.M, s.K, whole || packed || s.VectorA != 0, whole);
 
     /// <summary>op(b) of the product starting at <paramref name="first"/>, columns from <paramref name="colBase"/>, as <see cref="A"/>.</summary>
-    public static GemmStagedOperand B(ArrayView<float> b, long first, GemmShape s, int colBase, bool whole) =>
-        new(b, first, s.Ldb, s.TransB != 0, colBase, s.N, s.K, whole || s.VectorB != 0, whole);
+    public static GemmStagedOperand B(ArrayView<float> b, long first, GemmShape s, int colBase, bool whole, bool packed = false) =>
+        new(b, first, s.Ldb, packed || s.TransB != 0, colBase, s.N, s.K, whole || packed || s.VectorB != 0, whole);
 
     /// <summary>
     /// True when a kernel with stages <paramref name="stage"/> deep, k split in parts <paramref name="partDepth"/> deep,

@@ -102,8 +102,8 @@ public static class GemmTensorCoreKernel
         int laneRow = lane / 4, laneK = lane % 4;
         var (batch, part) = split.BatchAndPart();
         int kBegin = part * split.Depth, kEnd = Math.Min(s.K, kBegin + split.Depth);
-        var opA = GemmStagedOperand.A(a, batch * s.StrideA, s, rowBase, default(TEdges).Whole);
-        var opB = GemmStagedOperand.B(b, batch * s.StrideB, s, colBase, default(TEdges).Whole);
+        var opA = GemmStagedOperand.A(a, batch * s.StrideA, s, rowBase, default(TEdges).Whole, mma.TakesPackedOperands);
+        var opB = GemmStagedOperand.B(b, batch * s.StrideB, s, colBase, default(TEdges).Whole, mma.TakesPackedOperands);
         long cFirst = batch * (long)s.M * s.N;
         accumulators.Declare();
         // Shared tiles are k-contiguous ([row][k], [column][k]), laid out by the mma shape.
@@ -197,6 +197,9 @@ public static class GemmTensorCoreKernel
         /// </summary>
         int KPerStagedElement { get; }
 
+        /// <summary>True where the kernel only ever runs on packed operands (NT, aligned: <see cref="PreRoundedMma{TMma}"/>).</summary>
+        bool TakesPackedOperands { get; }
+
         /// <summary>The 32-bit word of a staged tile that holds element (<paramref name="outer"/>, <paramref name="k"/>).</summary>
         int Word(int outer, int k);
 
@@ -237,6 +240,8 @@ public static class GemmTensorCoreKernel
         public int OperandsPerWord => 1;
 
         public int KPerStagedElement => 1;
+
+        public bool TakesPackedOperands => false;
 
         /// <summary>fp32 words per staged row: the stage's k, and 4 more so that fragment loads hit distinct banks.</summary>
         private int RowStride => stageDepth + 4;
@@ -351,6 +356,8 @@ public static class GemmTensorCoreKernel
 
         public int KPerStagedElement => 1;
 
+        public bool TakesPackedOperands => false;
+
         /// <summary>32-bit words per staged row: the stage's k in pairs, and 4 more so that fragment loads hit distinct banks.</summary>
         private int WordPitch => stageDepth / 2 + 4;
 
@@ -448,6 +455,8 @@ public static class GemmTensorCoreKernel
 
         public int KPerStagedElement => inner.OperandsPerWord;
 
+        public bool TakesPackedOperands => true;
+
         public int Word(int outer, int k) => inner.Word(outer, k);
 
         /// <summary>Each word where <typeparamref name="TMma"/> keeps its first operand.</summary>
@@ -469,8 +478,11 @@ public static class GemmTensorCoreKernel
         public void WriteRun(ArrayView<float> tile, int outer, int k, bool alongK, Float4 values) =>
             tile.Cast<Float4>()[StagedWord((outer, k)) >> 2] = values;
 
-        /// <summary>The word of staged element (outer, w): <typeparamref name="TMma"/>'s word of (outer, k = w n).</summary>
-        private int StagedWord((int Outer, int K) place) => inner.Word(place.Outer, place.K * inner.OperandsPerWord);
+        /// <summary>
+        /// The word of staged element (outer, w): <typeparamref name="TMma"/>'s word of (outer, k = w n), w words into
+        /// the row (a row's words are contiguous).
+        /// </summary>
+        private int StagedWord((int Outer, int K) place) => inner.Word(place.Outer, 0) + place.K;
 
         public Fragment LoadA(ArrayView<float> tile, long word) => inner.LoadA(tile, word);
 
