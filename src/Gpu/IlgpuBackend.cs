@@ -250,7 +250,7 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
             return;
         }
         bool onTensorCores = OnTensorCores(shape.Precision);
-        var (rows, columns, stage, group) = GemmGeometry(plan, onTensorCores);
+        var (rows, columns, stage, group) = GemmGeometry(plan, onTensorCores, preRounded);
         int depth = GemmSplitK.DepthFor(shape.K, plan.Splits, stage);
         Span<GemmTileBlock> blocks = stackalloc GemmTileBlock[GemmTileBlocks.Most];
         foreach (var block in blocks[..GemmTileBlocks.Of(shape, rows, columns, stage, depth, blocks)])
@@ -275,15 +275,17 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
         var rounding = rounds ? shape.Precision : Precision.Fp32;
         int depth = GemmOperandPacking.PaddedDepth(shape.K, rounding);
         // op(a) is m x k, stored transposed when TransA; B' = op(b)^T is n x k, whose source b holds its transpose unless TransB
-        var packA = new GemmPackShape(shape.M, shape.K, depth, shape.Lda, shape.StrideA, shape.TransA, rounding);
-        var packB = new GemmPackShape(shape.N, shape.K, depth, shape.Ldb, shape.StrideB, shape.TransB == 0 ? 1 : 0, rounding);
+        var packA = new GemmPackShape(shape.M, shape.K, depth, shape.Lda, shape.StrideA, shape.TransA, rounding, rounds ? PackedFragments.A : PackedFragments.None);
+        var packB = new GemmPackShape(shape.N, shape.K, depth, shape.Ldb, shape.StrideB, shape.TransB == 0 ? 1 : 0, rounding,
+            rounds ? PackedFragments.B : PackedFragments.None);
         using var packedA = PackOperand(a, packA, shape.StrideA == 0 ? 1 : batch);
         using var packedB = PackOperand(b, packB, shape.StrideB == 0 ? 1 : batch);
-        int words = packA.Words;
+        // k in the words of a packed row: a row pair's where the tensor cores take them
+        int words = rounds ? 2 * packA.Words : packA.Words;
         var packed = shape with
         {
             TransA = 0, TransB = 1, K = words, Lda = words, Ldb = words,
-            StrideA = shape.StrideA == 0 ? 0 : (long)shape.M * words, StrideB = shape.StrideB == 0 ? 0 : (long)shape.N * words,
+            StrideA = shape.StrideA == 0 ? 0 : packA.Elements, StrideB = shape.StrideB == 0 ? 0 : packB.Elements,
             VectorA = 1, VectorB = 1, AddressA = packedA.DeviceAddress, AddressB = packedB.DeviceAddress,
         };
         LaunchGemm(plan with { Packed = false }, packedA.As<float>(), packedB.As<float>(), c, bias, operand, product, packed, batch, preRounded: rounds);
@@ -298,7 +300,7 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
     /// <summary>The operand <paramref name="source"/> packed as <paramref name="shape"/> says, <paramref name="batches"/> matrices, in pooled scratch.</summary>
     private PooledBuffer PackOperand(ArrayView<float> source, GemmPackShape shape, int batches)
     {
-        var packed = pool.Rent((long)batches * shape.Rows * shape.Words * sizeof(float));
+        var packed = pool.Rent(batches * shape.Elements * sizeof(float));
         kernels.GemmPack(GemmOperandPacking.Launch(shape, batches, Accelerator.MaxNumThreadsPerGroup), source, packed.As<float>(), shape);
         return packed;
     }
@@ -321,12 +323,13 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
 
     /// <summary>
     /// The rows and columns of c per group, the k depth of a shared-memory stage and the group of the kernel that runs
-    /// <paramref name="plan"/>: the tensor-core kernel's tile for the plan's, or the SIMT kernel's tile of the plan.
+    /// <paramref name="plan"/>: the tensor-core kernel's tile for the plan's (its stage in a packed row's words where the operands arrive
+    /// packed for it, <paramref name="preRounded"/>), or the SIMT kernel's tile of the plan.
     /// </summary>
-    private static (int Rows, int Columns, int Stage, Index3D Group) GemmGeometry(GemmPlan plan, bool tensorCores)
+    private static (int Rows, int Columns, int Stage, Index3D Group) GemmGeometry(GemmPlan plan, bool tensorCores, bool preRounded)
     {
         if (tensorCores && GemmTensorCoreKernel.TileFor(plan.Tile) is var tile)
-            return (tile.Size, tile.Size, tile.Depth, new Index3D(GemmTensorCoreKernel.Threads(tile), 1, 1));
+            return (tile.Size, tile.Size, GemmTensorCoreKernel.StageDepth(tile, preRounded), new Index3D(GemmTensorCoreKernel.Threads(tile), 1, 1));
         int rows = GemmTiles.Rows(plan.Tile), columns = GemmTiles.Columns(plan.Tile);
         return (rows, columns, GemmKernel.Depth, new Index3D(columns / GemmKernel.PerThread, rows / GemmKernel.PerThread, 1));
     }

@@ -313,15 +313,24 @@ public readonly struct GemmStagedOperand
     /// <summary>
     /// op(a) of the product starting at <paramref name="first"/>, rows from <paramref name="rowBase"/>; every slot
     /// inside the matrix and aligned when <paramref name="whole"/> (<see cref="IGemmEdges"/>). A kernel that only ever
-    /// runs on packed operands (<paramref name="packed"/>, a constant in it: <see cref="GemmOperandPacking"/>) knows them
-    /// k-contiguous and aligned, so its staging holds no path for other layouts.
+    /// runs on operands packed for the tensor cores (<paramref name="packed"/>, a constant in it) stages their row pairs
+    /// (<see cref="RowPairs"/>).
     /// </summary>
     public static GemmStagedOperand A(ArrayView<float> a, long first, GemmShape s, int rowBase, bool whole, bool packed = false) =>
-        new(a, first, s.Lda, packed || s.TransA == 0, rowBase, s.M, s.K, whole || packed || s.VectorA != 0, whole);
+        packed ? RowPairs(a, first, s.Lda, s.M, s.K, rowBase, whole) : new(a, first, s.Lda, s.TransA == 0, rowBase, s.M, s.K, whole || s.VectorA != 0, whole);
 
     /// <summary>op(b) of the product starting at <paramref name="first"/>, columns from <paramref name="colBase"/>, as <see cref="A"/>.</summary>
     public static GemmStagedOperand B(ArrayView<float> b, long first, GemmShape s, int colBase, bool whole, bool packed = false) =>
-        new(b, first, s.Ldb, packed || s.TransB != 0, colBase, s.N, s.K, whole || packed || s.VectorB != 0, whole);
+        packed ? RowPairs(b, first, s.Ldb, s.N, s.K, colBase, whole) : new(b, first, s.Ldb, s.TransB != 0, colBase, s.N, s.K, whole || s.VectorB != 0, whole);
+
+    /// <summary>
+    /// An operand of <paramref name="rows"/> rows packed in row pairs for the tensor cores (<see cref="GemmOperandPacking"/>,
+    /// <see cref="PackedFragments"/>): its outer index is the row pair (a tile's rows from <paramref name="rowBase"/>, a
+    /// multiple of 16, are the pairs from half of it), its k the <paramref name="k"/> words of a pair, contiguous and
+    /// aligned, so that the staging holds no path for other layouts.
+    /// </summary>
+    private static GemmStagedOperand RowPairs(ArrayView<float> values, long first, int ld, int rows, int k, int rowBase, bool whole) =>
+        new(values, first, ld, kContiguous: true, rowBase / 2, GemmOperandPacking.RowPairs(rows), k, vector: true, whole);
 
     /// <summary>
     /// True when a kernel with stages <paramref name="stage"/> deep, k split in parts <paramref name="partDepth"/> deep,

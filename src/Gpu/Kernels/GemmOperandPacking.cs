@@ -17,6 +17,15 @@ namespace BiGS.Native.Gpu.Kernels;
 /// also rounds the operands to the product's precision (<see cref="GemmPackShape.Rounding"/>), as TF32 values or BF16
 /// pairs, which the kernels then stage unchanged (<see cref="GemmTensorCoreKernel.Tf32Rounded{TTile, TEdges}"/>,
 /// <see cref="GemmTensorCoreKernel.Bf16Pairs{TTile, TEdges}"/>).
+/// <para>
+/// For the tensor cores each operand is also laid out as the mma's fragments take it (<see cref="PackedFragments"/>):
+/// rows r and r + 8 of each block of 16 rows share a packed row (a row pair, <see cref="RowPair"/>), and in each mma's
+/// k (8 words: TF32 values or BF16 pairs) the four words lane q of the fragment's row takes, k slots q and q + 4 of both
+/// rows, are one 128-bit vector (<see cref="FragmentPosition"/>). A fragment of a (registers a0 to a3: row r at slot q,
+/// row r + 8 at q, r at q + 4, r + 8 at q + 4) is then one 128-bit shared load, and so are the fragments b0, b1 of two
+/// blocks of 8 columns, r and r + 8, in that order. Each k keeps its slot of the mma, so the products are those of the
+/// unpacked kernels, bit for bit.
+/// </para>
 /// </summary>
 public static class GemmOperandPacking
 {
@@ -42,6 +51,25 @@ public static class GemmOperandPacking
     /// <summary>Operands a packed word holds: 2 BF16 values, else 1.</summary>
     public static int OperandsPerWord(Precision rounding) => rounding == Precision.Bf16 ? 2 : 1;
 
+    /// <summary>Row pairs of an operand of <paramref name="rows"/> rows packed for the tensor cores: its 16-row blocks, 8 pairs each.</summary>
+    public static int RowPairs(int rows) => (rows + 15) / 16 * 8;
+
+    /// <summary>The row pair of row <paramref name="row"/>: rows r and r + 8 of a block of 16 share one.</summary>
+    public static int RowPair(int row) => (row >> 4 << 3) | (row & 7);
+
+    /// <summary>
+    /// Where word <paramref name="word"/> of row <paramref name="row"/> goes in its row pair's words: the mma's block of
+    /// k b = word / 8 takes 16 words from 16 b, lane q = word mod 4 of the block's 4 vectors from 16 b + 4 q, and in the
+    /// vector the word's k slot (q, or q + 4 for the block's upper half) and its row (r, or r + 8) in the order of
+    /// <paramref name="fragments"/>: a's registers (row first) or b's (slot first).
+    /// </summary>
+    public static int FragmentPosition(int row, int word, PackedFragments fragments)
+    {
+        int upperSlot = (word >> 2) & 1, lowerRow = (row >> 3) & 1;
+        int inVector = fragments == PackedFragments.A ? upperSlot << 1 | lowerRow : lowerRow << 1 | upperSlot;
+        return (word >> 3 << 4) | ((word & 3) << 2) | inVector;
+    }
+
     /// <summary>
     /// Whether packing can make <paramref name="problem"/> faster: it has a k, and either the packing rounds the operands
     /// (<paramref name="rounds"/>: the tensor-core kernels, whose k loop then rounds nothing) or the operands are not
@@ -55,7 +83,8 @@ public static class GemmOperandPacking
     /// source[z Stride + j Ld + r] when the source holds the operand's transpose (<see cref="GemmPackShape.Transposed"/>),
     /// else source[z Stride + r Ld + j], and round is <see cref="GemmRounding.Round"/> to the shape's
     /// <see cref="GemmPackShape.Rounding"/>; in BF16 the pair j = 2w, 2w + 1 is word w of the row (the lower k in the low
-    /// half, as the mma takes it). A group moves a 32 x 32 tile through shared memory (a row of 33, so that neither
+    /// half, as the mma takes it). Word w of row r is at <see cref="GemmPackShape.Index"/>(r, w): row-major, or in row
+    /// pairs for the tensor cores, whose rows past Rows (to a whole block of 16) are zeros. A group moves a 32 x 32 tile through shared memory (a row of 33, so that neither
     /// the column-wise nor the row-wise accesses meet the same bank twice), so that both its global reads and its writes
     /// are along rows of consecutive addresses. Launch: groups (ceil(PaddedDepth / 32), ceil(Rows / 32), batches) of
     /// (32, R) threads, R dividing 32 (<see cref="Launch"/>).
@@ -65,7 +94,7 @@ public static class GemmOperandPacking
         var tile = SharedMemory.Allocate<float>(TileSize * (TileSize + 1));
         int tx = Group.IdxX, ty = Group.IdxY;
         int row0 = Grid.IdxY * TileSize, column0 = Grid.IdxX * TileSize;
-        long sourceBase = Grid.IdxZ * shape.Stride, packedBase = Grid.IdxZ * (long)shape.Rows * shape.Words;
+        long sourceBase = Grid.IdxZ * shape.Stride, packedBase = Grid.IdxZ * shape.Elements;
         // tile[j * 33 + r] holds x(row0 + r, column0 + j); threads read along the source's rows
         for (int i = ty; i < TileSize; i += Group.DimY)
         {
@@ -87,8 +116,8 @@ public static class GemmOperandPacking
         for (int r = Group.IdxY; r < TileSize; r += Group.DimY)
         {
             int row = row0 + r, column = column0 + tx;
-            if (row < shape.Rows && column < shape.PaddedDepth)
-                packed[packedBase + (long)row * shape.Words + column] = GemmRounding.Round(tile[tx * (TileSize + 1) + r], shape.Rounding);
+            if (row < shape.PackedRows && column < shape.PaddedDepth)
+                packed[packedBase + shape.Index(row, column)] = GemmRounding.Round(tile[tx * (TileSize + 1) + r], shape.Rounding);
         }
     }
 
@@ -99,8 +128,8 @@ public static class GemmOperandPacking
         for (int r = Group.IdxY; r < TileSize; r += Group.DimY)
         {
             int row = row0 + r, word = word0 + tx;
-            if (tx < TileSize / 2 && row < shape.Rows && word < shape.Words)
-                packed[packedBase + (long)row * shape.Words + word] = Bf16Pair(tile[2 * tx * (TileSize + 1) + r], tile[(2 * tx + 1) * (TileSize + 1) + r]);
+            if (tx < TileSize / 2 && row < shape.PackedRows && word < shape.Words)
+                packed[packedBase + shape.Index(row, word)] = Bf16Pair(tile[2 * tx * (TileSize + 1) + r], tile[(2 * tx + 1) * (TileSize + 1) + r]);
         }
     }
 
@@ -121,17 +150,42 @@ public static class GemmOperandPacking
     /// <paramref name="groupThreads"/> are fewer (ILGPU's CPU accelerator: 64).
     /// </summary>
     public static KernelConfig Launch(GemmPackShape shape, int batches, int groupThreads) => new(
-        new Index3D((shape.PaddedDepth + TileSize - 1) / TileSize, (shape.Rows + TileSize - 1) / TileSize, batches),
+        new Index3D((shape.PaddedDepth + TileSize - 1) / TileSize, (shape.PackedRows + TileSize - 1) / TileSize, batches),
         new Index3D(TileSize, Math.Min(GroupRows, 1 << BitOperations.Log2((uint)Math.Max(1, groupThreads / TileSize))), 1));
 }
 
 /// <summary>
 /// One operand of <see cref="GemmOperandPacking.Pack"/>: its rows (m of op(a), n of op(b)^T) by Depth (k), read from a source
 /// with leading dimension Ld and Stride elements between batches, Transposed (not 0) when the source holds the
-/// operand's transpose; written with PaddedDepth columns, rounded to Rounding (fp32: unchanged; BF16: two to a word).
+/// operand's transpose; written with PaddedDepth columns, rounded to Rounding (fp32: unchanged; BF16: two to a word), laid
+/// out as Fragments says (row-major, or in row pairs as the tensor cores' a or b).
 /// </summary>
-public readonly record struct GemmPackShape(int Rows, int Depth, int PaddedDepth, int Ld, long Stride, int Transposed, Precision Rounding = Precision.Fp32)
+public readonly record struct GemmPackShape(int Rows, int Depth, int PaddedDepth, int Ld, long Stride, int Transposed, Precision Rounding = Precision.Fp32,
+    PackedFragments Fragments = PackedFragments.None)
 {
     /// <summary>32-bit words a packed row has: PaddedDepth, or half of it in BF16 pairs.</summary>
     public int Words => PaddedDepth / GemmOperandPacking.OperandsPerWord(Rounding);
+
+    /// <summary>Rows written: Rows, or in row pairs whole blocks of 16 (the rows past Rows zeros).</summary>
+    public int PackedRows => Fragments == PackedFragments.None ? Rows : 2 * GemmOperandPacking.RowPairs(Rows);
+
+    /// <summary>Words of one packed matrix.</summary>
+    public long Elements => (long)PackedRows * Words;
+
+    /// <summary>Where word <paramref name="word"/> of row <paramref name="row"/> is written (<see cref="GemmOperandPacking.FragmentPosition"/> in row pairs).</summary>
+    public long Index(int row, int word) => Fragments == PackedFragments.None ? (long)row * Words + word
+        : (long)GemmOperandPacking.RowPair(row) * 2 * Words + GemmOperandPacking.FragmentPosition(row, word, Fragments);
+}
+
+/// <summary>How a packing lays out an operand's rows (<see cref="GemmPackShape"/>).</summary>
+public enum PackedFragments
+{
+    /// <summary>Row-major.</summary>
+    None,
+
+    /// <summary>In row pairs, each vector a's fragment registers a0 to a3 (the tensor cores' op(a)).</summary>
+    A,
+
+    /// <summary>In row pairs, each vector b's fragments of rows r and r + 8, two registers each (the tensor cores' op(b)^T).</summary>
+    B,
 }

@@ -18,7 +18,9 @@ namespace BiGS.Native.Gpu.Kernels;
 /// TF32 values as fp32 words (a TF32 value is its own bit pattern), BF16 values as 16-bit halves (rounded and packed by
 /// <c>cvt.rn.bf16x2.f32</c>, which rounds alike: <see cref="PtxBf16Packing"/>), each pair of k in one 32-bit word as
 /// the mma takes them (so a fragment register is one 32-bit shared load in either precision). Rows are padded by 4
-/// words so that a warp's fragment loads hit distinct banks. Launch: groups (ceil(n/size), ceil(m/size), batch x parts
+/// words so that a warp's fragment loads hit distinct banks. Operands packed for the tensor cores
+/// (<see cref="Tf32Rounded{TTile, TEdges}"/>, <see cref="Bf16Pairs{TTile, TEdges}"/>) arrive rounded and in row pairs,
+/// and are staged unchanged, a fragment one 128-bit load (<see cref="PreRoundedMma{TMma}"/>). Launch: groups (ceil(n/size), ceil(m/size), batch x parts
 /// of k) of <see cref="Threads{TTile}"/> threads, k split as the SIMT kernel splits it (<see cref="GemmSplitK"/>).
 /// Never runs on other accelerators (the inline PTX exists only for CUDA).
 /// </summary>
@@ -61,11 +63,19 @@ public static class GemmTensorCoreKernel
             operand, product, s, split);
 
     /// <summary>The TF32 mma of tile <typeparamref name="TTile"/>'s stages on operands packed rounded.</summary>
-    internal static PreRoundedMma<Tf32Mma> RoundedTf32Mma<TTile>() where TTile : struct, ITensorCoreTile => new(new Tf32Mma(default(TTile).Depth));
+    internal static PreRoundedMma<Tf32Mma> RoundedTf32Mma<TTile>() where TTile : struct, ITensorCoreTile =>
+        new(new Tf32Mma(default(TTile).Depth), default(TTile).Depth);
 
     /// <summary>The BF16 mma on pairs, stages of tile <typeparamref name="TTile"/>'s depth in words (twice the k).</summary>
     internal static PreRoundedMma<Bf16Mma<TPacking>> Bf16PairsMma<TTile, TPacking>() where TTile : struct, ITensorCoreTile where TPacking : struct, IBf16Packing =>
-        new(new Bf16Mma<TPacking>(2 * default(TTile).Depth));
+        new(new Bf16Mma<TPacking>(2 * default(TTile).Depth), default(TTile).Depth);
+
+    /// <summary>
+    /// k per stage of <paramref name="tile"/>, counted as the product's shape counts it: its <see cref="ITensorCoreTile.Depth"/>,
+    /// or twice that where the operands arrive in row pairs (<paramref name="preRounded"/>, <see cref="PreRoundedMma{TMma}"/>:
+    /// k is the words of a pair).
+    /// </summary>
+    public static int StageDepth(ITensorCoreTile tile, bool preRounded) => preRounded ? 2 * tile.Depth : tile.Depth;
 
     /// <summary>Threads per group of <paramref name="tile"/>: a warp per <see cref="ITensorCoreTile.WarpRows"/> x 32 block of c.</summary>
     public static int Threads<TTile>(TTile tile) where TTile : ITensorCoreTile => tile.Size * tile.Size / tile.WarpRows;
@@ -91,7 +101,9 @@ public static class GemmTensorCoreKernel
         where TTile : struct, ITensorCoreTile where TEdges : struct, IGemmEdges where TMma : struct, IMmaShape where TAccumulators : struct, IWarpAccumulators
     {
         var tile = default(TTile);
-        int size = tile.Size, depth = tile.Depth, threads = Threads(tile), stageSize = mma.Word(size, 0);
+        int size = tile.Size, depth = tile.Depth, threads = Threads(tile), stageSize = mma.StageWords(size);
+        // a staged row holds mma.RowsPerStagedRow rows of the tile (a row pair of packed operands), each a stage deep
+        int stagedRows = size / mma.RowsPerStagedRow, stagedDepth = depth * mma.RowsPerStagedRow;
         // [buffer][row][k] and [buffer][column][k] in the shape's layout (stageSize words a stage, a multiple of 4),
         // allocated as 128-bit vectors so that they are 16-byte aligned
         var tilesA = SharedMemory.Allocate<Float4>(2 * stageSize / 4);
@@ -107,11 +119,11 @@ public static class GemmTensorCoreKernel
         long cFirst = batch * (long)s.M * s.N;
         accumulators.Declare();
         // Shared tiles are k-contiguous ([row][k], [column][k]), laid out by the mma shape.
-        var sharedA = new GemmSharedTiles<TMma>(opA, tilesA, stageSize, size, depth, mma);
-        var sharedB = new GemmSharedTiles<TMma>(opB, tilesB, stageSize, size, depth, mma);
+        var sharedA = new GemmSharedTiles<TMma>(opA, tilesA, stageSize, stagedRows, stagedDepth, mma);
+        var sharedB = new GemmSharedTiles<TMma>(opB, tilesB, stageSize, stagedRows, stagedDepth, mma);
         var products = new WarpProducts<TMma, TAccumulators>(mma, accumulators, sharedA, sharedB, warpRow + laneRow, warpCol + laneRow, laneK,
             tile.WarpRows / 16, depth * mma.KPerStagedElement);
-        GemmDoubleBuffer.Run(ref products, sharedA, sharedB, kBegin, kEnd, depth, thread, threads);
+        GemmDoubleBuffer.Run(ref products, sharedA, sharedB, kBegin, kEnd, stagedDepth, thread, threads);
         accumulators = products.Accumulators;
         var lanePlace = new LaneAccumulators(rowBase + warpRow + laneRow, colBase + warpCol + 2 * laneK, tile.WarpRows, thread, threads);
         if (split.Parts == 1)
@@ -137,22 +149,19 @@ public static class GemmTensorCoreKernel
         public void Multiply(int buffer)
         {
             var (tileA, tileB) = (a.Buffer(buffer), b.Buffer(buffer));
-            long aWord = mma.Word(aRow, 0) + laneK, bWord = mma.Word(bColumn, 0) + laneK;
             for (int k = 0; k < depth; k += mma.Depth)
             {
-                long aAt = aWord + mma.Word(0, k), bAt = bWord + mma.Word(0, k);
+                long aAt = mma.FragmentIndex(aRow, laneK, k), bAt = mma.FragmentIndex(bColumn, laneK, k);
                 bool fourRows = mmaRows == 4;
                 var fragments = new WarpFragments
                 {
                     A0 = mma.LoadA(tileA, aAt),
-                    A1 = mma.LoadA(tileA, aAt + mma.Word(16, 0)),
-                    A2 = fourRows ? mma.LoadA(tileA, aAt + mma.Word(32, 0)) : default,
-                    A3 = fourRows ? mma.LoadA(tileA, aAt + mma.Word(48, 0)) : default,
-                    B0 = mma.LoadB(tileB, bAt),
-                    B1 = mma.LoadB(tileB, bAt + mma.Word(8, 0)),
-                    B2 = mma.LoadB(tileB, bAt + mma.Word(16, 0)),
-                    B3 = mma.LoadB(tileB, bAt + mma.Word(24, 0)),
+                    A1 = mma.LoadA(tileA, aAt + mma.RowOffset(16)),
+                    A2 = fourRows ? mma.LoadA(tileA, aAt + mma.RowOffset(32)) : default,
+                    A3 = fourRows ? mma.LoadA(tileA, aAt + mma.RowOffset(48)) : default,
                 };
+                (fragments.B0, fragments.B1) = mma.LoadBPair(tileB, bAt);
+                (fragments.B2, fragments.B3) = mma.LoadBPair(tileB, bAt + mma.RowOffset(16));
                 Accumulators.Multiply(mma, mmaRows, fragments);
             }
         }
@@ -200,19 +209,35 @@ public static class GemmTensorCoreKernel
         /// <summary>True where the kernel only ever runs on packed operands (NT, aligned: <see cref="PreRoundedMma{TMma}"/>).</summary>
         bool TakesPackedOperands { get; }
 
-        /// <summary>The 32-bit word of a staged tile that holds element (<paramref name="outer"/>, <paramref name="k"/>).</summary>
-        int Word(int outer, int k);
+        /// <summary>Rows of the tile a staged row holds: 1, or 2 where the operands arrive in row pairs (<see cref="PreRoundedMma{TMma}"/>).</summary>
+        int RowsPerStagedRow { get; }
+
+        /// <summary>32-bit words of a stage of <paramref name="rows"/> rows of the tile (a multiple of 16).</summary>
+        int StageWords(int rows);
 
         /// <summary>
-        /// The a fragment of lane (r, q) = (lane / 4, lane % 4) of a 16-row mma tile at k [k0, +<see cref="Depth"/>) of a
-        /// staged tile, from <paramref name="word"/> = <see cref="Word"/>(the lane's row r, k0) + q, the word of its first
-        /// operand: the fragment holds that row's and the row 8 below's operands, at constant offsets from it. The index is
-        /// 64-bit so that ptxas folds those offsets into the shared loads (a 32-bit sum could wrap, so it cannot).
+        /// Where lane (r, q) = (lane / 4, lane % 4) finds its fragment of row or column <paramref name="outer"/> (= r mod
+        /// 8) at the mma step from k0 = <paramref name="k"/>, <paramref name="laneK"/> = q: the index <see cref="LoadA"/>
+        /// and <see cref="LoadBPair"/> take, in the unit of their shared loads.
         /// </summary>
-        Fragment LoadA(ArrayView<float> tile, long word);
+        long FragmentIndex(int outer, int laneK, int k);
 
-        /// <summary>The b fragment of lane (r, q) of an 8-column mma tile at k0, from <paramref name="word"/> = Word(the lane's column r, k0) + q.</summary>
-        Fragment LoadB(ArrayView<float> tile, long word);
+        /// <summary>The index from a row's fragment to that of the row <paramref name="rows"/> on (a multiple of 16; of 8 in the unpaired shapes).</summary>
+        long RowOffset(int rows);
+
+        /// <summary>
+        /// The a fragment of lane (r, q) of a 16-row mma tile at k [k0, +<see cref="Depth"/>) of a staged tile, from
+        /// <paramref name="index"/> = <see cref="FragmentIndex"/>(the lane's row r, q, k0): the fragment holds that row's and
+        /// the row 8 below's operands, at constant offsets from it. The index is 64-bit so that ptxas folds those offsets
+        /// into the shared loads (a 32-bit sum could wrap, so it cannot).
+        /// </summary>
+        Fragment LoadA(ArrayView<float> tile, long index);
+
+        /// <summary>
+        /// The b fragments of lane (r, q) of two 8-column mma tiles at k0, columns r and r + 8, from <paramref name="index"/> =
+        /// FragmentIndex(the lane's column r, q, k0).
+        /// </summary>
+        (Fragment First, Fragment Second) LoadBPair(ArrayView<float> tile, long index);
 
         /// <summary>Accumulator tile <paramref name="tile"/> (0 to 15: row 16 (tile / 4), column 8 (tile % 4)) += a b on the tensor cores.</summary>
         void Mma(int tile, Fragment a, Fragment b);
@@ -220,7 +245,7 @@ public static class GemmTensorCoreKernel
         /// <summary>
         /// Which of the 4 lanes holding a row of a (lanes 4r to 4r + 3) or a column of b holds its operand at k (0 to
         /// <see cref="Depth"/> - 1), and in which register: <c>Register</c> of b's fragment, 2 <c>Register</c> of a's
-        /// (+ 1 for the rows 8 to 15). The PTX ISA's fragment layout, which <see cref="LoadA"/> and <see cref="LoadB"/>
+        /// (+ 1 for the rows 8 to 15). The PTX ISA's fragment layout, which <see cref="LoadA"/> and <see cref="LoadBPair"/>
         /// follow; <see cref="GemmTensorCoreEmulation"/> reads the fragments back by it.
         /// </summary>
         (int Lane, int Register) Holder(int k);
@@ -249,6 +274,15 @@ public static class GemmTensorCoreKernel
         /// <summary>fp32 words, rows padded by 4.</summary>
         public int Word(int outer, int k) => outer * RowStride + k;
 
+        /// <summary>The word of the lane's first operand: a fragment register is one 32-bit load.</summary>
+        public long FragmentIndex(int outer, int laneK, int k) => Word(outer, 0) + laneK + (long)Word(0, k);
+
+        public long RowOffset(int rows) => Word(rows, 0);
+
+        public int RowsPerStagedRow => 1;
+
+        public int StageWords(int rows) => Word(rows, 0);
+
         /// <summary>Rounded to TF32, as the k-major <see cref="RoundedFloats"/> of the same strides.</summary>
         public void WriteEach(ArrayView<float> tile, TilePlaces at, Float4 values) =>
             new RoundedFloats(kStride: 1, outerStride: RowStride, Precision.Tf32).WriteEach(tile, at, values);
@@ -268,7 +302,9 @@ public static class GemmTensorCoreKernel
             R0 = Bits(tile[word]), R1 = Bits(tile[word + 8 * RowStride]), R2 = Bits(tile[word + 4]), R3 = Bits(tile[word + 8 * RowStride + 4]),
         };
 
-        public Fragment LoadB(ArrayView<float> tile, long word) => new() { R0 = Bits(tile[word]), R1 = Bits(tile[word + 4]) };
+        public (Fragment First, Fragment Second) LoadBPair(ArrayView<float> tile, long word) => (LoadB(tile, word), LoadB(tile, word + RowOffset(8)));
+
+        private static Fragment LoadB(ArrayView<float> tile, long word) => new() { R0 = Bits(tile[word]), R1 = Bits(tile[word + 4]) };
 
         public void Mma(int tile, Fragment a, Fragment b)
         {
@@ -381,6 +417,15 @@ public static class GemmTensorCoreKernel
         /// <summary>A k pair a word, rows of <see cref="WordPitch"/> words.</summary>
         public int Word(int outer, int k) => outer * WordPitch + (k >> 1);
 
+        /// <summary>The word of the lane's first pair: a fragment register is one 32-bit load.</summary>
+        public long FragmentIndex(int outer, int laneK, int k) => Word(outer, 0) + laneK + (long)Word(0, k);
+
+        public long RowOffset(int rows) => Word(rows, 0);
+
+        public int RowsPerStagedRow => 1;
+
+        public int StageWords(int rows) => Word(rows, 0);
+
         /// <inheritdoc />
         public bool SpreadsAcrossK => true;
 
@@ -403,7 +448,9 @@ public static class GemmTensorCoreKernel
             return new Fragment { R0 = words[word], R1 = words[high], R2 = words[word + 4], R3 = words[high + 4] };
         }
 
-        public Fragment LoadB(ArrayView<float> tile, long word)
+        public (Fragment First, Fragment Second) LoadBPair(ArrayView<float> tile, long word) => (LoadB(tile, word), LoadB(tile, word + RowOffset(8)));
+
+        private static Fragment LoadB(ArrayView<float> tile, long word)
         {
             var words = tile.Cast<uint>();
             return new Fragment { R0 = words[word], R1 = words[word + 4] };
@@ -440,14 +487,20 @@ public static class GemmTensorCoreKernel
 
     /// <summary>
     /// <typeparamref name="TMma"/> on operands that arrive already rounded to its precision and packed as its fragments
-    /// hold them, one 32-bit word per TF32 value or BF16 pair (<see cref="GemmOperandPacking"/>): the staged elements are
-    /// words, element (outer, w) holding k [w n, +n) for n = <see cref="OperandsPerWord"/>, and staging copies them into
-    /// <typeparamref name="TMma"/>'s layout unchanged, four words in one 128-bit store. So the k loop holds no rounding
-    /// (TF32's is about 4 instructions a value, BF16's a <c>cvt.rn.bf16x2.f32</c> a pair), and in BF16 each k costs half
-    /// the loads, stores and staging registers, and a stage of the same shared memory holds twice the k (half the
-    /// barriers per mma). The fragments and the mma are <typeparamref name="TMma"/>'s.
+    /// take them (<see cref="GemmOperandPacking"/>): one 32-bit word per TF32 value or BF16 pair, rows r and r + 8 of
+    /// each block of 16 in one row pair, and in each mma's k a lane's four words in one 128-bit vector
+    /// (<see cref="PackedFragments"/>). The staged rows are row pairs, the staged elements their words, and staging copies
+    /// them unchanged, four words in one 128-bit store. So the k loop holds no rounding (TF32's is about 4 instructions
+    /// a value, BF16's a <c>cvt.rn.bf16x2.f32</c> a pair), in BF16 each k costs half the loads, stores and staging
+    /// registers and a stage of the same shared memory holds twice the k, and a fragment of a, or the fragments of b of
+    /// two blocks of 8 columns, is one 128-bit shared load whose four registers go to the mma as they are: 6 loads a
+    /// k-step of a 64-row warp block where <typeparamref name="TMma"/> takes 24. A row pair holds two rows of a stage,
+    /// unpadded; its blocks of 16 words (one mma's k of both rows) swap places in every other pair
+    /// (<see cref="StagedWord"/>), so that a phase of 8 lanes of the fragment loads (2 pairs, 4 vectors each) and of the
+    /// staging's stores (32 consecutive words) meet each bank once. The fragments' registers, their k slots and the mma
+    /// are <typeparamref name="TMma"/>'s.
     /// </summary>
-    internal readonly struct PreRoundedMma<TMma>(TMma inner) : IMmaShape where TMma : struct, IMmaShape
+    internal readonly struct PreRoundedMma<TMma>(TMma inner, int stageWords) : IMmaShape where TMma : struct, IMmaShape
     {
         public int Depth => inner.Depth;
 
@@ -457,36 +510,59 @@ public static class GemmTensorCoreKernel
 
         public bool TakesPackedOperands => true;
 
-        public int Word(int outer, int k) => inner.Word(outer, k);
+        public int RowsPerStagedRow => 2;
 
-        /// <summary>Each word where <typeparamref name="TMma"/> keeps its first operand.</summary>
+        /// <summary>Words of a staged row pair: both rows' stage.</summary>
+        private int PairWords => 2 * stageWords;
+
+        public int StageWords(int rows) => rows / 2 * PairWords;
+
+        /// <summary>
+        /// Where word <paramref name="word"/> of row pair <paramref name="pair"/> goes: its block of 16 words b = word / 16
+        /// at b XOR (pair mod 2). Pairs are 32 or 64 words, so two pairs' blocks b would fall in the same banks unswapped.
+        /// </summary>
+        internal int StagedWord(int pair, int word) => pair * PairWords + (((word >> 4) ^ (pair & 1)) << 4) + (word & 15);
+
+        /// <summary>Each word at its <see cref="StagedWord"/>.</summary>
         public void WriteEach(ArrayView<float> tile, TilePlaces at, Float4 values)
         {
-            tile[StagedWord(at.X)] = values.X;
-            tile[StagedWord(at.Y)] = values.Y;
-            tile[StagedWord(at.Z)] = values.Z;
-            tile[StagedWord(at.W)] = values.W;
+            tile[StagedWord(at.X.Outer, at.X.K)] = values.X;
+            tile[StagedWord(at.Y.Outer, at.Y.K)] = values.Y;
+            tile[StagedWord(at.Z.Outer, at.Z.K)] = values.Z;
+            tile[StagedWord(at.W.Outer, at.W.K)] = values.W;
         }
 
         /// <inheritdoc />
         public bool SpreadsAcrossK => true;
 
-        /// <summary>Rows are word-contiguous.</summary>
+        /// <summary>A pair's words are contiguous in runs of 4 (blocks of 16 move whole).</summary>
         public bool RunsAreAdjacent(bool alongK) => alongK;
 
-        /// <summary>One 128-bit store (rows of a multiple of 4 words, the staged k a multiple of 4).</summary>
+        /// <summary>One 128-bit store (the staged k a multiple of 4).</summary>
         public void WriteRun(ArrayView<float> tile, int outer, int k, bool alongK, Float4 values) =>
-            tile.Cast<Float4>()[StagedWord((outer, k)) >> 2] = values;
+            tile.Cast<Float4>()[StagedWord(outer, k) >> 2] = values;
 
-        /// <summary>
-        /// The word of staged element (outer, w): <typeparamref name="TMma"/>'s word of (outer, k = w n), w words into
-        /// the row (a row's words are contiguous).
-        /// </summary>
-        private int StagedWord((int Outer, int K) place) => inner.Word(place.Outer, 0) + place.K;
+        /// <summary>The 128-bit vector of lane q in the pair of row <paramref name="outer"/> at the mma step from k0: words 16 (k0 / Depth) + 4 q on.</summary>
+        public long FragmentIndex(int outer, int laneK, int k) => StagedWord(GemmOperandPacking.RowPair(outer), 16 * (k / Depth) + 4 * laneK) >> 2;
 
-        public Fragment LoadA(ArrayView<float> tile, long word) => inner.LoadA(tile, word);
+        /// <summary>In 128-bit vectors (rows a multiple of 16: whole pairs of blocks, which share their swap).</summary>
+        public long RowOffset(int rows) => StageWords(rows) >> 2;
 
-        public Fragment LoadB(ArrayView<float> tile, long word) => inner.LoadB(tile, word);
+        /// <summary>a0 to a3, the vector as it is.</summary>
+        public Fragment LoadA(ArrayView<float> tile, long index)
+        {
+            var v = tile.Cast<Float4>()[index];
+            return new Fragment { R0 = Bits(v.X), R1 = Bits(v.Y), R2 = Bits(v.Z), R3 = Bits(v.W) };
+        }
+
+        /// <summary>b0, b1 of column r, then of column r + 8.</summary>
+        public (Fragment First, Fragment Second) LoadBPair(ArrayView<float> tile, long index)
+        {
+            var v = tile.Cast<Float4>()[index];
+            return (new Fragment { R0 = Bits(v.X), R1 = Bits(v.Y) }, new Fragment { R0 = Bits(v.Z), R1 = Bits(v.W) });
+        }
+
+        private static uint Bits(float value) => (uint)BitConverter.SingleToInt32Bits(value);
 
         public void Mma(int tile, Fragment a, Fragment b) => inner.Mma(tile, a, b);
 
@@ -753,8 +829,8 @@ public interface ITensorCoreTile
 }
 
 /// <summary>
-/// 64 x 64 tiles of c, 4 warps of 32 x 32, stages 32 deep (36 KB of shared memory in TF32 and in BF16 pairs, 64 k deep;
-/// 20 KB in BF16 rounded as staged): fits small products, and the default.
+/// 64 x 64 tiles of c, 4 warps of 32 x 32, stages 32 deep (36 KB of shared memory in TF32, 20 KB in BF16 rounded as
+/// staged, 32 KB in packed TF32 or BF16 pairs, 64 k deep): fits small products, and the default.
 /// </summary>
 public readonly struct TensorCoreTile64x64 : ITensorCoreTile
 {
@@ -770,7 +846,7 @@ public readonly struct TensorCoreTile64x64 : ITensorCoreTile
 
 /// <summary>
 /// 128 x 128 tiles of c, 8 warps of 64 x 32, stages 16 deep (40 KB of shared memory in TF32, where 32 deep would pass
-/// the 48 KB of static shared memory; 40 KB in BF16 pairs too, 32 k deep; 24 KB in BF16 rounded as staged): per mma,
+/// the 48 KB of static shared memory; 24 KB in BF16 rounded as staged; 32 KB in packed TF32 or BF16 pairs, 32 k deep): per mma,
 /// half the staging of 64 x 64 and three quarters of its fragment loads, at 64 accumulators a thread.
 /// </summary>
 public readonly struct TensorCoreTile128x128 : ITensorCoreTile

@@ -69,7 +69,7 @@ public class GemmStagingBankTests
                     {
                         var (outer, k) = tile.SlotPosition(operand, q, 0, 32 * warp + lane, spread: true);
                         Assert.Equal(0, k % 4);
-                        return Enumerable.Range(0, wordsPerLane).Select(w => tile.Mma.Word(outer, k) + w);
+                        return Enumerable.Range(0, wordsPerLane).Select(w => tile.Word(outer, k) + w);
                     });
                     most = Math.Max(most, Transactions(words));
                 }
@@ -94,7 +94,7 @@ public class GemmStagingBankTests
             for (int k0 = 0; k0 < tile.Depth; k0 += mma.Depth)
                 for (int register = 0; register < 2; register++)
                 {
-                    var words = Enumerable.Range(0, 32).Select(lane => mma.Word(first + lane / 4, k0 + FirstKHeldBy(mma, lane % 4, register)));
+                    var words = Enumerable.Range(0, 32).Select(lane => tile.Word(first + lane / 4, k0 + FirstKHeldBy(mma, lane % 4, register)));
                     Assert.Equal(1, Transactions(words));
                 }
     }
@@ -124,6 +124,40 @@ public class GemmStagingBankTests
                         operand.VectorSlotPosition(q, thread, threads, outerCount, depth, spread));
         }
     }
+
+    /// <summary>
+    /// Operands packed in row pairs for the tensor cores (<see cref="GemmTensorCoreKernel.PreRoundedMma{TMma}"/>): each
+    /// phase of 8 lanes of a warp's 128-bit staging stores (a warp stores 32 consecutive vectors of the stage, 4 rows of
+    /// 8 or 2 of 16) and of its 128-bit fragment loads (lane (r, q) reads the vector of lane q in the pair of its row r:
+    /// 2 pairs a phase) is one transaction: the pairs' blocks of 16 words swap places in every other pair. Unswapped, a
+    /// phase's two pairs (32 or 64 words apart) read the same banks: 2 transactions.
+    /// </summary>
+    [Theory]
+    [InlineData(64)]
+    [InlineData(128)]
+    public void Row_pairs_stage_and_load_fragments_free_of_bank_conflicts(int size)
+    {
+        ITensorCoreTile tile = size == 64 ? new TensorCoreTile64x64() : new TensorCoreTile128x128();
+        var mma = new GemmTensorCoreKernel.PreRoundedMma<GemmTensorCoreKernel.Tf32Mma>(new GemmTensorCoreKernel.Tf32Mma(tile.Depth), tile.Depth);
+        int threads = GemmTensorCoreKernel.Threads(tile), pairs = size / 2, depth = 2 * tile.Depth;
+        var shape = new GemmShape(0, 1, 256, 256, depth, depth, depth, 0, 0, 1f, 0f, 0, 0, 0, 0, Precision.Tf32, 1, 1, 0, 0);
+        var operand = GemmStagedOperand.A(default(ArrayView<float>), 0, shape, 0, whole: true, packed: true);
+        for (int q = 0; q < StagedRegisters.Slots(pairs, depth, threads); q++)
+            for (int first = 0; first < threads; first += 8)
+                Assert.Equal(1, Transactions(Enumerable.Range(first, 8).SelectMany(thread =>
+                {
+                    var (pair, word) = operand.SlotPosition(q, 0, thread, threads, pairs, depth, spread: true);
+                    return Vector(mma.StagedWord(pair, word) >> 2);
+                })));
+        for (int row = 0; row < size; row += 16)
+            for (int k = 0; k < tile.Depth; k += mma.Depth)
+                for (int phase = 0; phase < 4; phase++)
+                    Assert.Equal(1, Transactions(Enumerable.Range(8 * phase, 8).SelectMany(lane =>
+                        Vector(mma.FragmentIndex(row + lane / 4, lane % 4, k)))));
+    }
+
+    /// <summary>The four words of 128-bit vector <paramref name="index"/>.</summary>
+    private static IEnumerable<int> Vector(long index) => Enumerable.Range(4 * (int)index, 4);
 
     /// <summary>The first k of an mma step that lane q of a row holds in <paramref name="register"/>.</summary>
     private static int FirstKHeldBy(GemmTensorCoreKernel.IMmaShape mma, int q, int register) =>
@@ -158,8 +192,13 @@ public class GemmStagingBankTests
             Transactions(Enumerable.Range(0, 32).Select(lane =>
             {
                 var (outer, k) = SlotPosition(operand, q, j, 32 * warp + lane, spread);
-                return Mma.Word(outer, k);
+                return Word(outer, k);
             }));
+
+        /// <summary>The word of the tile that holds element (<paramref name="outer"/>, <paramref name="k"/>).</summary>
+        public int Word(int outer, int k) => shape == nameof(GemmTensorCoreKernel.Tf32Mma)
+            ? new GemmTensorCoreKernel.Tf32Mma(Depth).Word(outer, k)
+            : new GemmTensorCoreKernel.Bf16Mma<GemmTensorCoreKernel.ArithmeticBf16Packing>(Depth).Word(outer, k);
     }
 
     /// <summary>op(a) (k-contiguous) or op(b) (contiguous along outer) of a 256 x 256 x 256 NN product, read with 128-bit loads or not.</summary>

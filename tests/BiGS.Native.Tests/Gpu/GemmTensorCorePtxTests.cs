@@ -84,14 +84,17 @@ public class GemmTensorCorePtxTests
     }
 
     /// <summary>
-    /// Each fragment register is one 32-bit shared load in both precisions (BF16 pairs are packed in shared memory as the
+    /// In the kernels that round as they stage, each fragment register is one 32-bit shared load in both precisions (BF16 pairs are packed in shared memory as the
     /// mma takes them): a warp's k-step loads its a fragments of 4 registers (2 or 4) and 4 b fragments of 2 for its mma
     /// (8 or 16), so 2 loads per mma with 64 x 64 tiles and 1.5 with 128 x 128, and one more in the kernel (split k's
     /// arrival flag). Each fragment load's address is a 64-bit word index times 4 plus the tile, so that ptxas folds the
     /// index's constant part into the load.
     /// </summary>
     [Theory]
-    [MemberData(nameof(KernelsAndTiles))]
+    [InlineData(nameof(GemmTensorCoreKernel.Tf32), typeof(TensorCoreTile64x64))]
+    [InlineData(nameof(GemmTensorCoreKernel.Bf16), typeof(TensorCoreTile64x64))]
+    [InlineData(nameof(GemmTensorCoreKernel.Tf32), typeof(TensorCoreTile128x128))]
+    [InlineData(nameof(GemmTensorCoreKernel.Bf16), typeof(TensorCoreTile128x128))]
     public void Tensor_core_kernels_load_each_fragment_register_with_one_shared_load(string kernel, Type tile)
     {
         string ptx = Compile(kernel, tile, 80);
@@ -100,6 +103,28 @@ public class GemmTensorCorePtxTests
         Assert.Equal(MmaPerStep(tile), mma);
         Assert.Equal(fragmentLoads + 1, loads);
         Assert.Equal(fragmentLoads, LoadsFromA64BitIndex(ptx, @"ld\.shared\.(f32|b32|u32)"));
+    }
+
+    /// <summary>
+    /// On operands packed in row pairs (<see cref="GemmTensorCoreKernel.PreRoundedMma{TMma}"/>) a fragment of a, or the b
+    /// fragments of two blocks of 8 columns, is one 128-bit shared load: a k-step loads 2 or 4 vectors of a and 2 of b
+    /// for its 8 or 16 mma, those after each operand's first from a 64-bit index (ptxas folds their constant offsets into
+    /// the loads); no 32-bit or 64-bit shared load is left but split k's arrival flag.
+    /// </summary>
+    [Theory]
+    [InlineData(nameof(GemmTensorCoreKernel.Tf32Rounded), typeof(TensorCoreTile64x64))]
+    [InlineData(nameof(GemmTensorCoreKernel.Bf16Pairs), typeof(TensorCoreTile64x64))]
+    [InlineData(nameof(GemmTensorCoreKernel.Tf32Rounded), typeof(TensorCoreTile128x128))]
+    [InlineData(nameof(GemmTensorCoreKernel.Bf16Pairs), typeof(TensorCoreTile128x128))]
+    public void Kernels_on_row_pairs_load_fragments_with_128_bit_shared_loads(string kernel, Type tile)
+    {
+        string ptx = Compile(kernel, tile, 80);
+        int mmaRows = MmaPerStep(tile) / 4, vectorLoads = mmaRows + 2;
+        Assert.Equal(MmaPerStep(tile), Regex.Matches(ptx, @"mma\.sync").Count);
+        Assert.Equal(vectorLoads, Regex.Matches(ptx, @"ld\.shared\.v4\.(f32|b32|u32)").Count);
+        // each operand's first load is at the lane's vector; the others, constant offsets from it in a 64-bit index
+        Assert.Equal(vectorLoads - 2, LoadsFromA64BitIndex(ptx, @"ld\.shared\.v4\.(f32|b32|u32)"));
+        Assert.Equal(1, Regex.Matches(ptx, @"ld\.shared\.(f32|b32|u32|b64|u64)").Count);
     }
 
     /// <summary>
@@ -207,13 +232,16 @@ public class GemmTensorCorePtxTests
 
     /// <summary>
     /// Each operand's two shared stages take what its layout needs: rows of the stage's k plus 4 padding words, in fp32
-    /// words for TF32 and in words of two BF16 halves for BF16 (half the shared memory, less 4 words a row).
+    /// words for TF32 and in words of two BF16 halves for BF16 (half the shared memory, less 4 words a row); rows of
+    /// the stage's words unpadded where they arrive packed in row pairs (TF32 values or BF16 pairs).
     /// </summary>
     [Theory]
     [InlineData(nameof(GemmTensorCoreKernel.Tf32), typeof(TensorCoreTile64x64), 2 * 64 * (32 + 4) * 4)]
     [InlineData(nameof(GemmTensorCoreKernel.Bf16), typeof(TensorCoreTile64x64), 2 * 64 * (32 / 2 + 4) * 4)]
     [InlineData(nameof(GemmTensorCoreKernel.Tf32), typeof(TensorCoreTile128x128), 2 * 128 * (16 + 4) * 4)]
     [InlineData(nameof(GemmTensorCoreKernel.Bf16), typeof(TensorCoreTile128x128), 2 * 128 * (16 / 2 + 4) * 4)]
+    [InlineData(nameof(GemmTensorCoreKernel.Tf32Rounded), typeof(TensorCoreTile64x64), 2 * 64 * 32 * 4)]
+    [InlineData(nameof(GemmTensorCoreKernel.Bf16Pairs), typeof(TensorCoreTile128x128), 2 * 128 * 16 * 4)]
     public void Tensor_core_kernels_allocate_two_stages_of_their_layout_per_operand(string kernel, Type tile, int bytes)
     {
         var stages = Regex.Matches(Compile(kernel, tile, 80), @"\.shared \.align 16 \.b8 \w+\[(\d+)\]");
