@@ -280,8 +280,7 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
             rounds ? PackedFragments.B : PackedFragments.None);
         using var packedA = PackOperand(a, packA, shape.StrideA == 0 ? 1 : batch);
         using var packedB = PackOperand(b, packB, shape.StrideB == 0 ? 1 : batch);
-        // k in the words of a packed row: a row pair's where the tensor cores take them
-        int words = rounds ? 2 * packA.Words : packA.Words;
+        int words = packA.RowWords;
         var packed = shape with
         {
             TransA = 0, TransB = 1, K = words, Lda = words, Ldb = words,

@@ -84,9 +84,10 @@ public static class GemmOperandPacking
     /// else source[z Stride + r Ld + j], and round is <see cref="GemmRounding.Round"/> to the shape's
     /// <see cref="GemmPackShape.Rounding"/>; in BF16 the pair j = 2w, 2w + 1 is word w of the row (the lower k in the low
     /// half, as the mma takes it). Word w of row r is at <see cref="GemmPackShape.Index"/>(r, w): row-major, or in row
-    /// pairs for the tensor cores, whose rows past Rows (to a whole block of 16) are zeros. A group moves a 32 x 32 tile through shared memory (a row of 33, so that neither
-    /// the column-wise nor the row-wise accesses meet the same bank twice), so that both its global reads and its writes
-    /// are along rows of consecutive addresses. Launch: groups (ceil(PaddedDepth / 32), ceil(Rows / 32), batches) of
+    /// pairs for the tensor cores, whose rows past Rows (to a whole block of 16) are zeros. A group moves a 32 x 32 tile
+    /// through shared memory (a row of 33, so that neither the column-wise nor the row-wise accesses meet the same bank
+    /// twice), so that both its global reads and its writes are along rows of consecutive addresses. Launch: groups
+    /// (ceil(PaddedDepth / 32), ceil(PackedRows / 32), batches) of
     /// (32, R) threads, R dividing 32 (<see cref="Launch"/>).
     /// </summary>
     public static void Pack(ArrayView<float> source, ArrayView<float> packed, GemmPackShape shape)
@@ -169,12 +170,15 @@ public readonly record struct GemmPackShape(int Rows, int Depth, int PaddedDepth
     /// <summary>Rows written: Rows, or in row pairs whole blocks of 16 (the rows past Rows zeros).</summary>
     public int PackedRows => Fragments == PackedFragments.None ? Rows : 2 * GemmOperandPacking.RowPairs(Rows);
 
+    /// <summary>Words of a packed row: a row's Words, or both rows' of a row pair.</summary>
+    public int RowWords => Fragments == PackedFragments.None ? Words : 2 * Words;
+
     /// <summary>Words of one packed matrix.</summary>
     public long Elements => (long)PackedRows * Words;
 
     /// <summary>Where word <paramref name="word"/> of row <paramref name="row"/> is written (<see cref="GemmOperandPacking.FragmentPosition"/> in row pairs).</summary>
     public long Index(int row, int word) => Fragments == PackedFragments.None ? (long)row * Words + word
-        : (long)GemmOperandPacking.RowPair(row) * 2 * Words + GemmOperandPacking.FragmentPosition(row, word, Fragments);
+        : (long)GemmOperandPacking.RowPair(row) * RowWords + GemmOperandPacking.FragmentPosition(row, word, Fragments);
 }
 
 /// <summary>How a packing lays out an operand's rows (<see cref="GemmPackShape"/>).</summary>

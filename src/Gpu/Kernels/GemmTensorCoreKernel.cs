@@ -75,7 +75,10 @@ public static class GemmTensorCoreKernel
     /// or twice that where the operands arrive in row pairs (<paramref name="preRounded"/>, <see cref="PreRoundedMma{TMma}"/>:
     /// k is the words of a pair).
     /// </summary>
-    public static int StageDepth(ITensorCoreTile tile, bool preRounded) => preRounded ? 2 * tile.Depth : tile.Depth;
+    public static int StageDepth(ITensorCoreTile tile, bool preRounded) => tile.Depth * RowsPerStagedRow(preRounded);
+
+    /// <summary>Rows of the tile a staged row holds: 2 where the operands arrive in row pairs (<paramref name="preRounded"/>), else 1.</summary>
+    internal static int RowsPerStagedRow(bool preRounded) => preRounded ? 2 : 1;
 
     /// <summary>Threads per group of <paramref name="tile"/>: a warp per <see cref="ITensorCoreTile.WarpRows"/> x 32 block of c.</summary>
     public static int Threads<TTile>(TTile tile) where TTile : ITensorCoreTile => tile.Size * tile.Size / tile.WarpRows;
@@ -102,8 +105,8 @@ public static class GemmTensorCoreKernel
     {
         var tile = default(TTile);
         int size = tile.Size, depth = tile.Depth, threads = Threads(tile), stageSize = mma.StageWords(size);
-        // a staged row holds mma.RowsPerStagedRow rows of the tile (a row pair of packed operands), each a stage deep
-        int stagedRows = size / mma.RowsPerStagedRow, stagedDepth = depth * mma.RowsPerStagedRow;
+        // a staged row holds a row pair of packed operands, each row a stage deep
+        int pairing = RowsPerStagedRow(mma.TakesPackedOperands), stagedRows = size / pairing, stagedDepth = depth * pairing;
         // [buffer][row][k] and [buffer][column][k] in the shape's layout (stageSize words a stage, a multiple of 4),
         // allocated as 128-bit vectors so that they are 16-byte aligned
         var tilesA = SharedMemory.Allocate<Float4>(2 * stageSize / 4);
@@ -209,9 +212,6 @@ public static class GemmTensorCoreKernel
         /// <summary>True where the kernel only ever runs on packed operands (NT, aligned: <see cref="PreRoundedMma{TMma}"/>).</summary>
         bool TakesPackedOperands { get; }
 
-        /// <summary>Rows of the tile a staged row holds: 1, or 2 where the operands arrive in row pairs (<see cref="PreRoundedMma{TMma}"/>).</summary>
-        int RowsPerStagedRow { get; }
-
         /// <summary>32-bit words of a stage of <paramref name="rows"/> rows of the tile (a multiple of 16).</summary>
         int StageWords(int rows);
 
@@ -278,8 +278,6 @@ public static class GemmTensorCoreKernel
         public long FragmentIndex(int outer, int laneK, int k) => Word(outer, 0) + laneK + (long)Word(0, k);
 
         public long RowOffset(int rows) => Word(rows, 0);
-
-        public int RowsPerStagedRow => 1;
 
         public int StageWords(int rows) => Word(rows, 0);
 
@@ -422,8 +420,6 @@ public static class GemmTensorCoreKernel
 
         public long RowOffset(int rows) => Word(rows, 0);
 
-        public int RowsPerStagedRow => 1;
-
         public int StageWords(int rows) => Word(rows, 0);
 
         /// <inheritdoc />
@@ -509,8 +505,6 @@ public static class GemmTensorCoreKernel
         public int KPerStagedElement => inner.OperandsPerWord;
 
         public bool TakesPackedOperands => true;
-
-        public int RowsPerStagedRow => 2;
 
         /// <summary>Words of a staged row pair: both rows' stage.</summary>
         private int PairWords => 2 * stageWords;

@@ -15,17 +15,22 @@ namespace BiGS.Native.Tests.Gpu;
 public class GemmTensorCorePtxTests
 {
     /// <summary>Each tensor-core kernel with each tile configuration.</summary>
-    public static TheoryData<string, Type> KernelsAndTiles() => new()
+    public static TheoryData<string, Type> KernelsAndTiles() => [.. RoundingKernelsAndTiles(), .. PackedKernelsAndTiles()];
+
+    /// <summary>The kernels that round as they stage, with each tile configuration.</summary>
+    public static TheoryData<string, Type> RoundingKernelsAndTiles() => WithEachTile(nameof(GemmTensorCoreKernel.Tf32), nameof(GemmTensorCoreKernel.Bf16));
+
+    /// <summary>The kernels on operands packed in row pairs, with each tile configuration.</summary>
+    public static TheoryData<string, Type> PackedKernelsAndTiles() =>
+        WithEachTile(nameof(GemmTensorCoreKernel.Tf32Rounded), nameof(GemmTensorCoreKernel.Bf16Pairs));
+
+    private static TheoryData<string, Type> WithEachTile(params string[] kernels)
     {
-        { nameof(GemmTensorCoreKernel.Tf32), typeof(TensorCoreTile64x64) },
-        { nameof(GemmTensorCoreKernel.Bf16), typeof(TensorCoreTile64x64) },
-        { nameof(GemmTensorCoreKernel.Tf32), typeof(TensorCoreTile128x128) },
-        { nameof(GemmTensorCoreKernel.Bf16), typeof(TensorCoreTile128x128) },
-        { nameof(GemmTensorCoreKernel.Tf32Rounded), typeof(TensorCoreTile64x64) },
-        { nameof(GemmTensorCoreKernel.Bf16Pairs), typeof(TensorCoreTile64x64) },
-        { nameof(GemmTensorCoreKernel.Tf32Rounded), typeof(TensorCoreTile128x128) },
-        { nameof(GemmTensorCoreKernel.Bf16Pairs), typeof(TensorCoreTile128x128) },
-    };
+        var data = new TheoryData<string, Type>();
+        foreach (var tile in new[] { typeof(TensorCoreTile64x64), typeof(TensorCoreTile128x128) })
+            foreach (string kernel in kernels) data.Add(kernel, tile);
+        return data;
+    }
 
     [Theory]
     [InlineData(nameof(GemmTensorCoreKernel.Tf32), typeof(TensorCoreTile64x64), 80, "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32")]
@@ -84,17 +89,15 @@ public class GemmTensorCorePtxTests
     }
 
     /// <summary>
-    /// In the kernels that round as they stage, each fragment register is one 32-bit shared load in both precisions (BF16 pairs are packed in shared memory as the
-    /// mma takes them): a warp's k-step loads its a fragments of 4 registers (2 or 4) and 4 b fragments of 2 for its mma
+    /// In the kernels that round as they stage, each fragment register is one 32-bit shared load in both precisions
+    /// (BF16 pairs are packed in shared memory as the mma takes them): a warp's k-step loads its a fragments of 4
+    /// registers (2 or 4) and 4 b fragments of 2 for its mma
     /// (8 or 16), so 2 loads per mma with 64 x 64 tiles and 1.5 with 128 x 128, and one more in the kernel (split k's
     /// arrival flag). Each fragment load's address is a 64-bit word index times 4 plus the tile, so that ptxas folds the
     /// index's constant part into the load.
     /// </summary>
     [Theory]
-    [InlineData(nameof(GemmTensorCoreKernel.Tf32), typeof(TensorCoreTile64x64))]
-    [InlineData(nameof(GemmTensorCoreKernel.Bf16), typeof(TensorCoreTile64x64))]
-    [InlineData(nameof(GemmTensorCoreKernel.Tf32), typeof(TensorCoreTile128x128))]
-    [InlineData(nameof(GemmTensorCoreKernel.Bf16), typeof(TensorCoreTile128x128))]
+    [MemberData(nameof(RoundingKernelsAndTiles))]
     public void Tensor_core_kernels_load_each_fragment_register_with_one_shared_load(string kernel, Type tile)
     {
         string ptx = Compile(kernel, tile, 80);
@@ -112,10 +115,7 @@ public class GemmTensorCorePtxTests
     /// the loads); no 32-bit or 64-bit shared load is left but split k's arrival flag.
     /// </summary>
     [Theory]
-    [InlineData(nameof(GemmTensorCoreKernel.Tf32Rounded), typeof(TensorCoreTile64x64))]
-    [InlineData(nameof(GemmTensorCoreKernel.Bf16Pairs), typeof(TensorCoreTile64x64))]
-    [InlineData(nameof(GemmTensorCoreKernel.Tf32Rounded), typeof(TensorCoreTile128x128))]
-    [InlineData(nameof(GemmTensorCoreKernel.Bf16Pairs), typeof(TensorCoreTile128x128))]
+    [MemberData(nameof(PackedKernelsAndTiles))]
     public void Kernels_on_row_pairs_load_fragments_with_128_bit_shared_loads(string kernel, Type tile)
     {
         string ptx = Compile(kernel, tile, 80);
