@@ -77,7 +77,7 @@ internal readonly struct GemmSharedTiles<TLayout>(GemmStagedOperand operand, Arr
         operand.Store(staged, outerCount, depth, thread, threads, Buffer(buffer), layout, slots);
 
     /// <summary>Shared buffer 0 or 1.</summary>
-    public ArrayView<float> Buffer(int buffer) => buffers.SubView(buffer * stageSize / 4, stageSize / 4).Cast<float>();
+    public ArrayView<float> Buffer(int buffer) => buffers.SubView(buffer * (stageSize / 4), stageSize / 4).Cast<float>();
 }
 
 /// <summary>Four places (outer, k) in a stage tile, one for each element of a <see cref="Float4"/> (<see cref="IGemmStageLayout.WriteEach"/>).</summary>

@@ -294,10 +294,10 @@ public readonly struct GemmStagedOperand
     private readonly ArrayView<float> values;
     private readonly long first;
     private readonly int ld, outerBase, outerLimit, kLimit;
-    private readonly bool kContiguous, vector, whole;
+    private readonly bool kContiguous, vector, whole, viewPerSlot;
 
     private GemmStagedOperand(ArrayView<float> values, long first, int ld, bool kContiguous, int outerBase, int outerLimit,
-        int kLimit, bool vector, bool whole)
+        int kLimit, bool vector, bool whole, bool viewPerSlot = false)
     {
         this.values = values;
         this.first = first;
@@ -308,6 +308,7 @@ public readonly struct GemmStagedOperand
         this.kLimit = kLimit;
         this.vector = vector;
         this.whole = whole;
+        this.viewPerSlot = viewPerSlot;
     }
 
     /// <summary>
@@ -327,10 +328,11 @@ public readonly struct GemmStagedOperand
     /// An operand of <paramref name="rows"/> rows packed in row pairs for the tensor cores (<see cref="GemmOperandPacking"/>,
     /// <see cref="PackedFragments"/>): its outer index is the row pair (a tile's rows from <paramref name="rowBase"/>, a
     /// multiple of 16, are the pairs from half of it), its k the <paramref name="k"/> words of a pair, contiguous and
-    /// aligned, so that the staging holds no path for other layouts.
+    /// aligned, so that the staging holds no path for other layouts. Each whole slot gets a view of its own
+    /// (<see cref="WholeSlots"/>).
     /// </summary>
     private static GemmStagedOperand RowPairs(ArrayView<float> values, long first, int ld, int rows, int k, int rowBase, bool whole) =>
-        new(values, first, ld, kContiguous: true, rowBase / 2, GemmOperandPacking.RowPairs(rows), k, vector: true, whole);
+        new(values, first, ld, kContiguous: true, rowBase / 2, GemmOperandPacking.RowPairs(rows), k, vector: true, whole, viewPerSlot: true);
 
     /// <summary>
     /// True when a kernel with stages <paramref name="stage"/> deep, k split in parts <paramref name="partDepth"/> deep,
@@ -482,7 +484,7 @@ public readonly struct GemmStagedOperand
     /// <summary>Slot <paramref name="q"/> of the stage at <paramref name="k0"/>, 0 outside the matrix.</summary>
     private Float4 LoadSlot(int q, int k0, int outerCount, int depth, int thread, int threads, bool spread, in WholeSlotPlaces slots)
     {
-        if (whole) return values.Cast<Float4>()[slots.Vector(q) + StageVectors(k0)];
+        if (whole) return viewPerSlot ? slots.Vectors(q)[StageVectors(k0)] : slots.Vectors(q)[slots.Vector(q) + StageVectors(k0)];
         if (vector)
         {
             var (_, _, at, inside) = Locate(SlotElement(q, 0, thread, threads, outerCount, spread), k0, outerCount, depth, 4);
@@ -507,14 +509,24 @@ public readonly struct GemmStagedOperand
 
     /// <summary>
     /// Where each of the thread's slots is when they are whole (<see cref="WholeSlotPlaces"/>): slot q's vector is
-    /// <see cref="WholeThreadVector"/> plus <see cref="SlotVector"/>, its place <see cref="VectorSlotPosition"/>.
+    /// <see cref="WholeThreadVector"/> plus <see cref="SlotVector"/>, its place <see cref="VectorSlotPosition"/>. With a
+    /// view per slot (operands in row pairs, in a whole tile: elsewhere the vector may lie past the operand's end, where
+    /// ILGPU's CPU accelerator rejects a view) that vector starts the slot's view, and a stage's vectors are a 32-bit index
+    /// from it: one <c>IMAD.WIDE</c> a load, where a 64-bit index from the operand's start takes about six instructions
+    /// (bench/compare/README.md, entry 34). The other kernels keep one view: there the four views made ptxas spill.
     /// </summary>
     internal WholeSlotPlaces WholeSlots(int thread, int threads, int outerCount, int depth, bool spread)
     {
         long threadVector = WholeThreadVector(thread, threads, outerCount, depth, spread);
+        var vectors = values.Cast<Float4>();
         var slots = default(WholeSlotPlaces);
         for (int q = 0; q < StagedRegisters.Slots(outerCount, depth, threads); q++)
-            slots.Set(q, threadVector + SlotVector(q, threads, outerCount, depth, spread), VectorSlotPosition(q, thread, threads, outerCount, depth, spread));
+        {
+            long vector = threadVector + SlotVector(q, threads, outerCount, depth, spread);
+            var place = VectorSlotPosition(q, thread, threads, outerCount, depth, spread);
+            if (viewPerSlot && whole) slots.Set(q, vectors.SubView(vector, vectors.Length - vector), 0, place);
+            else slots.Set(q, vectors, vector, place);
+        }
         return slots;
     }
 
@@ -606,26 +618,31 @@ internal struct Float4(float x, float y, float z, float w)
 
 /// <summary>
 /// Where each of a thread's whole slots is (<see cref="GemmStagedOperand.WholeSlots"/>): its 128-bit vector in global
-/// memory at k = 0, and its place (outer, k) in the tile. A kernel finds them once, before its k loop: found in the loop,
+/// memory at k = 0 (an index into the operand's vectors, or the start of a view of its own), and its place (outer, k) in
+/// the tile. A kernel finds them once, before its k loop: found in the loop,
 /// they were rebuilt by ptxas in every stage from the operand's layout (bench/compare/README.md, entry 26).
 /// </summary>
 internal struct WholeSlotPlaces
 {
+    private ArrayView<Float4> vectors0, vectors1, vectors2, vectors3;
     private long vector0, vector1, vector2, vector3;
     private int outer0, outer1, outer2, outer3, k0, k1, k2, k3;
 
-    /// <summary>Slot <paramref name="q"/>'s vector at k = 0.</summary>
+    /// <summary>The operand's vectors that slot <paramref name="q"/>'s <see cref="Vector"/> indexes.</summary>
+    public readonly ArrayView<Float4> Vectors(int q) => q == 0 ? vectors0 : q == 1 ? vectors1 : q == 2 ? vectors2 : vectors3;
+
+    /// <summary>Slot <paramref name="q"/>'s vector at k = 0 in its <see cref="Vectors"/>.</summary>
     public readonly long Vector(int q) => q == 0 ? vector0 : q == 1 ? vector1 : q == 2 ? vector2 : vector3;
 
     /// <summary>Slot <paramref name="q"/>'s place in the tile.</summary>
     public readonly (int Outer, int K) Place(int q) => q == 0 ? (outer0, k0) : q == 1 ? (outer1, k1) : q == 2 ? (outer2, k2) : (outer3, k3);
 
-    public void Set(int q, long vector, (int Outer, int K) place)
+    public void Set(int q, ArrayView<Float4> vectors, long vector, (int Outer, int K) place)
     {
-        if (q == 0) (vector0, outer0, k0) = (vector, place.Outer, place.K);
-        else if (q == 1) (vector1, outer1, k1) = (vector, place.Outer, place.K);
-        else if (q == 2) (vector2, outer2, k2) = (vector, place.Outer, place.K);
-        else (vector3, outer3, k3) = (vector, place.Outer, place.K);
+        if (q == 0) (vectors0, vector0, outer0, k0) = (vectors, vector, place.Outer, place.K);
+        else if (q == 1) (vectors1, vector1, outer1, k1) = (vectors, vector, place.Outer, place.K);
+        else if (q == 2) (vectors2, vector2, outer2, k2) = (vectors, vector, place.Outer, place.K);
+        else (vectors3, vector3, outer3, k3) = (vectors, vector, place.Outer, place.K);
     }
 }
 

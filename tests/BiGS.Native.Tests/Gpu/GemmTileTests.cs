@@ -330,14 +330,15 @@ public abstract class GemmTileConfigurationTests
     /// A packed plan computes the bits of the same tile's plan unpacked, in every precision and layout, k ending mid-stage:
     /// the packing rounds each operand as the unpacked kernel's staging does (on the tensor-core kernel it packs TF32
     /// values or BF16 pairs, which the kernel stages unchanged), each element is summed in the same order of k, and the
-    /// zeros that pad k add nothing. A packing that rounded differently, or not at all, changes bits.
+    /// zeros that pad k add nothing. A packing that rounded differently, or not at all, changes bits. m and n end mid-block
+    /// of 16 past whole tiles, so that the packed product runs the whole-tile kernel (k padded whole) beside the edge one.
     /// </summary>
     [GpuTheory]
     [InlineData("64x64")]
     [InlineData("128x128")]
     public void Packed_plans_compute_the_bits_of_the_unpacked_ones(string tile)
     {
-        const int m = 70, n = 44, k = 100;
+        const int m = 140, n = 136, k = 100;
         var rng = new Random(tile.Length);
         foreach (string layout in new[] { "NN", "NT", "TN" })
         {
