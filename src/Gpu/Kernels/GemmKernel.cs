@@ -484,6 +484,8 @@ public readonly struct GemmStagedOperand
     /// <summary>Slot <paramref name="q"/> of the stage at <paramref name="k0"/>, 0 outside the matrix.</summary>
     private Float4 LoadSlot(int q, int k0, int outerCount, int depth, int thread, int threads, bool spread, in WholeSlotPlaces slots)
     {
+        // A slot's own view is indexed by the stage alone: adding its vector (0) too, ptxas widened the index in 64 bits
+        // again (7 more instructions a k step, entry 34).
         if (whole) return viewPerSlot ? slots.Vectors(q)[StageVectors(k0)] : slots.Vectors(q)[slots.Vector(q) + StageVectors(k0)];
         if (vector)
         {
@@ -619,8 +621,8 @@ internal struct Float4(float x, float y, float z, float w)
 /// <summary>
 /// Where each of a thread's whole slots is (<see cref="GemmStagedOperand.WholeSlots"/>): its 128-bit vector in global
 /// memory at k = 0 (an index into the operand's vectors, or the start of a view of its own), and its place (outer, k) in
-/// the tile. A kernel finds them once, before its k loop: found in the loop,
-/// they were rebuilt by ptxas in every stage from the operand's layout (bench/compare/README.md, entry 26).
+/// the tile. A kernel finds them once, before its k loop: found in the loop, they were rebuilt by ptxas in every stage
+/// from the operand's layout (bench/compare/README.md, entry 26).
 /// </summary>
 internal struct WholeSlotPlaces
 {

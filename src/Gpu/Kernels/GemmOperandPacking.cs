@@ -87,8 +87,7 @@ public static class GemmOperandPacking
     /// pairs for the tensor cores, whose rows past Rows (to a whole block of 16) are zeros. A group moves a 32 x 32 tile
     /// through shared memory (a row of 33, so that neither the column-wise nor the row-wise accesses meet the same bank
     /// twice), so that both its global reads and its writes are along rows of consecutive addresses. Launch: groups
-    /// (ceil(PaddedDepth / 32), ceil(PackedRows / 32), batches) of
-    /// (32, R) threads, R dividing 32 (<see cref="Launch"/>).
+    /// (ceil(PaddedDepth / 32), ceil(PackedRows / 32), batches) of (32, R) threads, R dividing 32 (<see cref="Launch"/>).
     /// </summary>
     public static void Pack(ArrayView<float> source, ArrayView<float> packed, GemmPackShape shape)
     {
