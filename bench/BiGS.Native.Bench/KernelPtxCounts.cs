@@ -59,8 +59,8 @@ public sealed class KernelPtxCounts : ISideBySide
             foreach (var name in new[] { nameof(GemmTensorCoreKernel.Tf32), nameof(GemmTensorCoreKernel.Bf16), nameof(GemmTensorCoreKernel.Tf32Rounded), nameof(GemmTensorCoreKernel.Bf16Pairs) })
                 foreach (var edges in new[] { typeof(EdgeTiles), typeof(WholeTiles) })
                     yield return typeof(GemmTensorCoreKernel).GetMethod(name)!.MakeGenericMethod(tile, edges);
-        foreach (var name in new[] { nameof(GemmTensorCoreAsyncKernel.Tf32), nameof(GemmTensorCoreAsyncKernel.Bf16) })
-            yield return typeof(GemmTensorCoreAsyncKernel).GetMethod(name)!;
+        foreach (var name in new[] { nameof(GemmTensorCorePipelineKernel.Tf32), nameof(GemmTensorCorePipelineKernel.Bf16) })
+            yield return typeof(GemmTensorCorePipelineKernel).GetMethod(name)!;
         yield return typeof(ElementwiseKernels).GetMethod(nameof(ElementwiseKernels.BiasGelu))!.MakeGenericMethod(typeof(GeluTanhFunction));
         yield return typeof(ColumnTileKernels).GetMethod(nameof(ColumnTileKernels.GatedGeluBackward))!.MakeGenericMethod(typeof(GeluTanhFunction));
     }

@@ -3,12 +3,13 @@
 # precision against the double reference (tf32 and bf16 on tensor cores), every SIMT tile configuration forced in turn
 # (and split-k plans, the tensor-core kernel's among them for bf16 and tf32: the last-arriving group of a tile adding
 # the parts, whose coherence only a GPU can show),
-# the parity tests; then the tensor-core classes again with BIGS_GPU_KERNELS=async-gemm (the cp.async + ldmatrix
-# kernels, compiled to PTX in CI but never run before).
+# the parity tests; then the tensor-core classes again with BIGS_GPU_KERNELS=pipelined-gemm (the packed 128x128 plans
+# on the pipelined kernel, run in CI with its shared memory and mma emulated but never on a GPU before: the packed
+# plans' test then compares its bits with the unpacked kernel's).
 # Before the run, on the build machine: pack the test project into .device/ (the device notes' pack.sh).
 # Device command: bash bench/gpu/gemm-checks.sh   (carry [".device"]); logs and summary.txt land in $OUT (default: gemm-checks-out).
-# Arguments choose the runs: default, async-gemm (both when none), each stopped after TEST_TIMEOUT s (default 240).
-# bench/gpu/run-all.sh runs `async-gemm` alone: its first step runs every CUDA test class with the default kernels.
+# Arguments choose the runs: default, pipelined-gemm (both when none), each stopped after TEST_TIMEOUT s (default 240).
+# bench/gpu/run-all.sh runs `pipelined-gemm` alone: its first step runs every CUDA test class with the default kernels.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -26,11 +27,11 @@ run() {
 }
 nvidia-smi --query-gpu=name,driver_version --format=csv > "$out/gpu.txt" 2>&1
 runs=("$@")
-[ $# -gt 0 ] || runs=(default async-gemm)
+[ $# -gt 0 ] || runs=(default pipelined-gemm)
 for name in "${runs[@]}"; do
   case $name in
     default) run default "" GemmEpilogueCudaTests GemmTileConfigurationCudaTests GemmCudaTests ;;
-    async-gemm) run async-gemm async-gemm GemmEpilogueCudaTests GemmCudaTests ;;
-    *) echo "unknown run $name (default, async-gemm)" >&2; exit 2 ;;
+    pipelined-gemm) run pipelined-gemm pipelined-gemm GemmTileConfigurationCudaTests GemmEpilogueCudaTests GemmCudaTests ;;
+    *) echo "unknown run $name (default, pipelined-gemm)" >&2; exit 2 ;;
   esac
 done

@@ -4,9 +4,9 @@
 # per precision so drift hits both alike (each process stopped after OURS_TIMEOUT / TORCH_TIMEOUT seconds), then the
 # table (gemm_table.py). bench/gpu/run-all.sh runs it as one part of the whole device session (ROUNDS=1); alone: pack
 # the bench project into .device/ (the device notes' pack.sh), then device command `bash bench/gpu/gemm.sh` (carry
-# [".device"]). Results and the table land in $OUT (default: gemm-out). With ASYNC_GEMM=1 the tf32 and bf16 rounds also
-# time the opt-in cp.async + ldmatrix kernel (BIGS_GPU_KERNELS=async-gemm) into $OUT/async, whose table.md sets it
-# beside the same torch times.
+# [".device"]). Results and the table land in $OUT (default: gemm-out). With PIPELINED_GEMM=1 the tf32 and bf16 rounds
+# also time the tuner's choices with the opt-in pipelined kernel among its candidates (BIGS_GPU_KERNELS=pipelined-gemm:
+# the packed 128x128 plans on it) into $OUT/pipelined, whose table.md sets them beside the same torch times.
 #
 # Dry run without a GPU (ILGPU's CPU accelerator against PyTorch on the CPU, small widths; times meaningless):
 #   DEVICE=ilgpu-cpu TORCH_DEVICE=cpu PYTHON=/usr/bin/python3 ROUNDS=1 \
@@ -22,7 +22,7 @@ PYTHON=${PYTHON:-python3}
 SIZES=${SIZES:-}
 OURS_TIMEOUT=${OURS_TIMEOUT:-150}
 TORCH_TIMEOUT=${TORCH_TIMEOUT:-100}
-ASYNC_GEMM=${ASYNC_GEMM:-0}
+PIPELINED_GEMM=${PIPELINED_GEMM:-0}
 mkdir -p "$out"
 nvidia-smi --query-gpu=name,driver_version,clocks.max.sm --format=csv > "$out/gpu.txt" 2>&1
 for precision in fp32 tf32 bf16; do
@@ -35,14 +35,14 @@ for precision in fp32 tf32 bf16; do
     timeout "$TORCH_TIMEOUT" "$PYTHON" "$here/gemm_torch.py" --precision "$precision" --device "$TORCH_DEVICE" $SIZES \
       > "$out/torch-$precision-$round.jsonl" 2> "$out/torch-$precision-$round.err"
     echo "gemm torch $precision round $round: exit $?, $(grep -c '^{' "$out/torch-$precision-$round.jsonl") products"
-    if [ "$ASYNC_GEMM" = 1 ] && [ "$precision" != fp32 ]; then
-      mkdir -p "$out/async" && cp "$out/torch-$precision-$round.jsonl" "$out/async/"
+    if [ "$PIPELINED_GEMM" = 1 ] && [ "$precision" != fp32 ]; then
+      mkdir -p "$out/pipelined" && cp "$out/torch-$precision-$round.jsonl" "$out/pipelined/"
       # shellcheck disable=SC2086
-      BIGS_GPU_KERNELS=async-gemm timeout "$OURS_TIMEOUT" bash "$root/.device/with-dotnet.sh" dotnet "$root/.device/BiGS.Native.Bench/BiGS.Native.Bench.dll" \
-        gpu-gemm --device "$DEVICE" --precision "$precision" $SIZES > "$out/async/ours-$precision-$round.jsonl" 2> "$out/async/ours-$precision-$round.err"
-      echo "gemm ours (async-gemm) $precision round $round: exit $?, $(grep -c '^{' "$out/async/ours-$precision-$round.jsonl") products"
+      BIGS_GPU_KERNELS=pipelined-gemm timeout "$OURS_TIMEOUT" bash "$root/.device/with-dotnet.sh" dotnet "$root/.device/BiGS.Native.Bench/BiGS.Native.Bench.dll" \
+        gpu-gemm --device "$DEVICE" --precision "$precision" $SIZES > "$out/pipelined/ours-$precision-$round.jsonl" 2> "$out/pipelined/ours-$precision-$round.err"
+      echo "gemm ours (pipelined-gemm) $precision round $round: exit $?, $(grep -c '^{' "$out/pipelined/ours-$precision-$round.jsonl") products"
     fi
   done
 done
 "$PYTHON" "$here/gemm_table.py" "$out" | tee "$out/table.md"
-if [ -d "$out/async" ]; then "$PYTHON" "$here/gemm_table.py" "$out/async" | tee "$out/async/table.md"; fi
+if [ -d "$out/pipelined" ]; then "$PYTHON" "$here/gemm_table.py" "$out/pipelined" | tee "$out/pipelined/table.md"; fi

@@ -12,10 +12,11 @@
 #
 #   1. every CUDA test class (*CudaTests: the GEMM in each layout, epilogue, precision, tile and split plan; the SSM
 #      convolution on both FFT paths; the training step; the NN kernels; the column-tile reductions, whose last-group
-#      protocol has run only on ILGPU's CPU accelerator) in one process;
+#      protocol has run only on ILGPU's CPU accelerator) in one process, then the GEMM tests again with the pipelined
+#      kernel (BIGS_GPU_KERNELS=pipelined-gemm, bench/gpu/gemm-checks.sh), never run on a GPU before;
 #   2. issue 12's GEMM table: ours against torch.matmul on every product of a BiGS-base step at 8x128 and 32x512,
 #      fp32, tf32 and bf16 (bench/gpu/gemm.sh, one round; each time the median of 3 means of 5 launches), and the
-#      opt-in cp.async kernel's table in tf32 and bf16 beside the same torch times;
+#      table in tf32 and bf16 with the pipelined kernel among the tuner's candidates, beside the same torch times;
 #   3. issue 13's table, fp32 with the default kernels: PyTorch fp32 eager against bigs, forward and training at
 #      8x128 and 32x512;
 #   4. the tensor-core cases: PyTorch with TF32 matmul against bigs --precision tf32 and bf16 (forward 8x128 and
@@ -23,9 +24,8 @@
 #   5. where a training step's device time goes, by kernel (`bigs bench --kernel-times`: one step with every launch
 #      between two profiling markers; fp32 at 8x128 and 32x512, bf16 at 32x512), then Nsight Compute on the GEMM
 #      kernels alone (issue slots, pipes, stall reasons, occupancy: entry 22 of bench/compare/README.md);
-#   6. the kernel options: the GEMM tests again with BIGS_GPU_KERNELS=async-gemm and part 5b's profile of that kernel,
-#      then fp32 with the FFT path pinned to the global-memory passes (global-fft) at the shapes of part 3, against
-#      part 3's rows, where CUDA times both paths per problem and keeps the faster;
+#   6. the kernel options: fp32 with the FFT path pinned to the global-memory passes (global-fft) at the shapes of
+#      part 3, against part 3's rows, where CUDA times both paths per problem and keeps the faster;
 #   7. the rest of issue 13's table in fp32: forward 2x512 and 1x4096, training 2x512.
 # PARTS (default: every part) names the parts to run, e.g. PARTS="tests gemm kernel-times" for a first call that gathers
 # the data the next change needs, leaving the device time for the tables: tests (1), gemm (2), compare (3, 4),
@@ -89,6 +89,8 @@ log "CUDA tests"
 (cd "$tests" && timeout 170 ../with-dotnet.sh dotnet BiGS.Native.Tests.dll -class '*CudaTests' -noColor -longRunning 30) > "$OUT/tests.txt" 2>&1
 log "CUDA tests: exit $? - $(grep -E 'Total:' "$OUT/tests.txt" | tail -1)"
 grep -E '^\s*\[FAIL\]' "$OUT/tests.txt" | head -20 | tee -a "$OUT/table.txt"
+log "GEMM tests with BIGS_GPU_KERNELS=pipelined-gemm"
+OUT="$OUT/pipelined-gemm" TEST_TIMEOUT=60 bash "$here/gemm-checks.sh" pipelined-gemm 2>&1 | tee -a "$OUT/table.txt"
 fi
 
 # 2. Issue 12's GEMM table, one round per precision.
@@ -96,7 +98,7 @@ if ! wants gemm; then
     log "GEMM table not in PARTS"
 elif [ "$(left)" -gt 300 ]; then
     log "GEMM table (bench/gpu/gemm.sh)"
-    OUT="$OUT/gemm" ROUNDS=1 ASYNC_GEMM=1 OURS_TIMEOUT=70 TORCH_TIMEOUT=35 DEVICE="$DEVICE" TORCH_DEVICE="$TORCH_DEVICE" PYTHON="$PYTHON" \
+    OUT="$OUT/gemm" ROUNDS=1 PIPELINED_GEMM=1 OURS_TIMEOUT=70 TORCH_TIMEOUT=35 DEVICE="$DEVICE" TORCH_DEVICE="$TORCH_DEVICE" PYTHON="$PYTHON" \
         SIZES="$GEMM_SIZES" bash "$here/gemm.sh" 2>&1 | tee -a "$OUT/table.txt"
 else
     log "GEMM table skipped: $(left) s left"
@@ -138,7 +140,7 @@ fi
 #     pinned (no tuner launches), with the sections that say where their cycles go: issue slots and pipe use
 #     (ComputeWorkloadAnalysis, InstructionStats, SchedulerStats), stall reasons (WarpStateStats), occupancy and
 #     registers (Occupancy, LaunchStats). ILGPU names the kernels after their methods: Kernel_Sgemm, Kernel_Tf32, ...
-#     A variant is a precision, or precision/BIGS_GPU_KERNELS (part 6 profiles the cp.async kernel so); the tile is
+#     A variant is a precision, or precision/BIGS_GPU_KERNELS (the pipelined kernel is profiled so); the tile is
 #     the plan's (tf32 at both tensor-core tiles: 64x64 and 128x128; bf16 packed too, on BF16 pairs: Kernel_Bf16Pairs).
 ncu_gemm() { # variant tile
     local variant=$1 tile=$2 precision=${1%%/*} kernels name
@@ -160,16 +162,12 @@ ncu_gemm fp32 "$NCU_FP32_TILE"
 ncu_gemm tf32 "$NCU_TC_TILE"
 ncu_gemm bf16 "$NCU_TC_TILE"
 ncu_gemm bf16 "$NCU_TC_TILE/packed"
+ncu_gemm tf32/pipelined-gemm 128x128/packed
+ncu_gemm bf16/pipelined-gemm 128x128/packed
 ncu_gemm tf32 64x64
 
 # 6. The opt-in kernels.
 if wants opt-in; then
-    if [ "$(left)" -gt 90 ]; then
-        log "GEMM tests with BIGS_GPU_KERNELS=async-gemm"
-        OUT="$OUT/async-gemm" TEST_TIMEOUT=60 bash "$here/gemm-checks.sh" async-gemm 2>&1 | tee -a "$OUT/table.txt"
-        ncu_gemm tf32/async-gemm 64x64
-        ncu_gemm bf16/async-gemm 64x64
-    fi
     log "the FFT path pinned (BIGS_GPU_KERNELS=global-fft)"
     compare "forward train" "$SHAPES" 40 --variants fp32/global-fft --torch fp32
 fi

@@ -205,11 +205,6 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
             vectorA ? 1 : 0, vectorB ? 1 : 0, DeviceAddress(a), DeviceAddress(b));
         // Views the epilogue does not use are c again: never read, as the shape's flags say.
         var (bias, operand, product) = (OrC(epilogue.Bias, c), OrC(epilogue.Gate ?? epilogue.Residual, c), OrC(epilogue.Product, c));
-        if (AsyncTensorCoreKernel(precision) is { } asyncTensorCores)
-        {
-            asyncTensorCores(AsyncTensorCoreConfig(n, m, batch), F(a), F(b), F(c), bias, operand, product, shape);
-            return;
-        }
         var problem = new GemmProblem(transposeA, transposeB, precision, batch, m, n, k, vectorA, vectorB);
         var plan = GemmTuner.TryChoose(problem, gemmTiles, out var known) ? known : MeasuredPlan(problem, a, b, c, epilogue, shape, batch);
         LaunchGemm(plan, F(a), F(b), F(c), bias, operand, product, shape, batch);
@@ -249,13 +244,17 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
             LaunchPackedGemm(plan, a, b, c, bias, operand, product, shape, batch);
             return;
         }
-        bool onTensorCores = OnTensorCores(shape.Precision);
-        var (rows, columns, stage, group) = GemmGeometry(plan, onTensorCores, preRounded);
+        bool onTensorCores = OnTensorCores(shape.Precision), pipelined = onTensorCores && preRounded && Pipelines(plan);
+        var (rows, columns, stage, group) = pipelined ? PipelineGeometry : GemmGeometry(plan, onTensorCores, preRounded);
         int depth = GemmSplitK.DepthFor(shape.K, plan.Splits, stage);
         Span<GemmTileBlock> blocks = stackalloc GemmTileBlock[GemmTileBlocks.Most];
-        foreach (var block in blocks[..GemmTileBlocks.Of(shape, rows, columns, stage, depth, blocks)])
+        // the pipelined kernel runs whole and edge tiles alike (the packing pads both): one launch
+        int count = pipelined ? 1 : GemmTileBlocks.Of(shape, rows, columns, stage, depth, blocks);
+        if (pipelined) blocks[0] = GemmTileBlocks.Every(shape, rows, columns);
+        foreach (var block in blocks[..count])
         {
-            var kernel = onTensorCores ? kernels.GemmTensorCores(shape.Precision, plan.Tile, block.Whole, preRounded) : kernels.Sgemm(plan.Tile, shape.Precision, block.Whole);
+            var kernel = pipelined ? kernels.GemmTensorCorePipeline(shape.Precision)
+                : onTensorCores ? kernels.GemmTensorCores(shape.Precision, plan.Tile, block.Whole, preRounded) : kernels.Sgemm(plan.Tile, shape.Precision, block.Whole);
             var blockShape = shape with { FirstRowTile = block.FirstRowTile, FirstColumnTile = block.FirstColumnTile };
             LaunchGemmBlock(kernel, new Index3D(block.ColumnTiles, block.RowTiles, batch), group, rows * columns, depth,
                 a, b, c, bias, operand, product, blockShape);
@@ -334,6 +333,21 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
     }
 
     /// <summary>
+    /// Whether packed tensor-core products of <paramref name="plan"/> run on the pipelined kernel
+    /// (<see cref="GemmTensorCorePipelineKernel"/>): its 128 x 128 plans with k whole, under
+    /// <see cref="IlgpuKernelOptions.PipelinedTensorCoreGemm"/>.
+    /// </summary>
+    public bool Pipelines(GemmPlan plan) =>
+        KernelOptions.PipelinedTensorCoreGemm && GemmTensorCoreKernel.PlanTile(plan.Tile) == GemmTile.Tile128x128 && plan.Splits == 1;
+
+    /// <summary>
+    /// <see cref="GemmGeometry"/> of <see cref="GemmTensorCorePipelineKernel"/>: its tile, its stage in the packed
+    /// shape's k (a row pair's words) and its group (one kernel for whole and edge tiles: the packing pads both).
+    /// </summary>
+    private static readonly (int Rows, int Columns, int Stage, Index3D Group) PipelineGeometry = (GemmTensorCorePipelineKernel.Tile,
+        GemmTensorCorePipelineKernel.Tile, GemmTensorCorePipelineKernel.PairWords, new Index3D(GemmTensorCorePipelineKernel.Threads, 1, 1));
+
+    /// <summary>
     /// Seconds per launch of the GEMM with <paramref name="plan"/> on the problem of <paramref name="shape"/>, with no
     /// epilogue, into <paramref name="c"/> when the real launch will overwrite it without reading it, else into a scratch
     /// buffer (so what the epilogue reads is untouched): 2 launches to warm up (the first compiles), then
@@ -378,26 +392,12 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
 
     /// <summary>
     /// The GEMM kernel that runs products of <paramref name="precision"/> on this accelerator: the tensor cores for tf32
-    /// and bf16 where the device has them (<see cref="HasTensorCores"/>; the cp.async kernel under
-    /// <see cref="IlgpuKernelOptions.AsyncTensorCoreGemm"/>) or emulates them (<see cref="EmulatesMma"/>), else the SIMT
-    /// kernel. fp32 never runs on tensor cores.
+    /// and bf16 where the device has them (<see cref="HasTensorCores"/>) or emulates them (<see cref="EmulatesMma"/>), else
+    /// the SIMT kernel. fp32 never runs on tensor cores.
     /// </summary>
     public GemmKernelKind GemmKernelFor(Precision precision) =>
         precision == Precision.Fp32 ? GemmKernelKind.Simt
-        : HasTensorCores ? KernelOptions.AsyncTensorCoreGemm ? GemmKernelKind.AsyncTensorCores : GemmKernelKind.TensorCores
-        : EmulatesMma ? GemmKernelKind.TensorCores : GemmKernelKind.Simt;
-
-    /// <summary>
-    /// The tensor-core kernel with cp.async and ldmatrix (<see cref="GemmTensorCoreAsyncKernel"/>; k whole, untuned) for
-    /// <paramref name="precision"/> when <see cref="GemmKernelFor"/> picks it, else null.
-    /// </summary>
-    private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape>?
-        AsyncTensorCoreKernel(Precision precision) => GemmKernelFor(precision) != GemmKernelKind.AsyncTensorCores ? null
-        : precision == Precision.Tf32 ? kernels.GemmTf32Async : kernels.GemmBf16Async;
-
-    /// <summary>The launch of the cp.async tensor-core kernel (k whole, 64 x 64 tiles of 128 threads) on an (m, n) product per batch.</summary>
-    private static KernelConfig AsyncTensorCoreConfig(int n, int m, int batch) => new(
-        new Index3D(Groups(n, GemmTensorCoreAsyncKernel.Tile), Groups(m, GemmTensorCoreAsyncKernel.Tile), batch), new Index3D(GemmTensorCoreAsyncKernel.Threads, 1, 1));
+        : HasTensorCores || EmulatesMma ? GemmKernelKind.TensorCores : GemmKernelKind.Simt;
 
     private static int Flag(Tensor? tensor) => tensor is null ? 0 : 1;
 
@@ -697,9 +697,9 @@ public enum GemmKernelKind
     /// <summary>The SIMT kernel (<see cref="GemmKernel"/>), its tile and split of k tuned per problem.</summary>
     Simt,
 
-    /// <summary>The tensor-core kernel (<see cref="GemmTensorCoreKernel"/>), its split of k tuned per problem.</summary>
+    /// <summary>
+    /// The tensor-core kernel (<see cref="GemmTensorCoreKernel"/>; <see cref="GemmTensorCorePipelineKernel"/> for the packed
+    /// 128 x 128 plans under <see cref="IlgpuKernelOptions.PipelinedTensorCoreGemm"/>), its plan tuned per problem.
+    /// </summary>
     TensorCores,
-
-    /// <summary>The tensor-core kernel with cp.async copies and ldmatrix (<see cref="GemmTensorCoreAsyncKernel"/>), k whole.</summary>
-    AsyncTensorCores,
 }

@@ -8,11 +8,11 @@ namespace BiGS.Native.Gpu;
 /// </summary>
 public sealed record IlgpuKernelOptions
 {
-    /// <summary>The environment variable that turns the paths on, e.g. <c>BIGS_GPU_KERNELS=async-gemm</c>.</summary>
+    /// <summary>The environment variable that turns the paths on, e.g. <c>BIGS_GPU_KERNELS=pipelined-gemm</c>.</summary>
     public const string EnvironmentVariable = "BIGS_GPU_KERNELS";
 
     /// <summary>The names of the paths, as <see cref="EnvironmentVariable"/> lists them.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["shared-fft", "global-fft", "async-gemm", "emulated-mma"];
+    public static IReadOnlyList<string> Names { get; } = ["shared-fft", "global-fft", "pipelined-gemm", "emulated-mma"];
 
     /// <summary>
     /// The SSM convolution with each group's FFTs in shared memory (<see cref="Kernels.SharedFftKernels"/>) where the FFT
@@ -28,12 +28,12 @@ public sealed record IlgpuKernelOptions
     public bool PinsFftPath => SharedMemoryFft || GlobalMemoryFft;
 
     /// <summary>
-    /// The tf32 and bf16 GEMMs with cp.async copies and ldmatrix fragment loads in inline PTX
-    /// (<see cref="Kernels.GemmTensorCoreAsyncKernel"/>) on CUDA sm_80+, instead of <see cref="Kernels.GemmTensorCoreKernel"/>
-    /// (tested on an H200, and slower there than the default kernel at every product of a BiGS-base step: entry 31 of
-    /// bench/compare/README.md).
+    /// The packed tf32 and bf16 plans of the 128 x 128 tile, k whole, on <see cref="Kernels.GemmTensorCorePipelineKernel"/> (a
+    /// three-stage cp.async pipeline, 64 x 64 warp blocks) instead of <see cref="Kernels.GemmTensorCoreKernel"/>'s packed
+    /// kernel, on CUDA sm_80+ and with the mma emulated (<see cref="EmulatedMma"/>); the tuner times them beside the
+    /// other plans. Not yet run on a GPU.
     /// </summary>
-    public bool AsyncTensorCoreGemm { get; init; }
+    public bool PipelinedTensorCoreGemm { get; init; }
 
     /// <summary>
     /// On ILGPU's CPU accelerator (<c>ilgpu-cpu</c>, <c>ilgpu-dry</c>): the tf32 and bf16 GEMMs on the tensor-core kernel
@@ -64,7 +64,7 @@ public sealed record IlgpuKernelOptions
         {
             SharedMemoryFft = all || names.Contains("shared-fft"),
             GlobalMemoryFft = names.Contains("global-fft"),
-            AsyncTensorCoreGemm = all || names.Contains("async-gemm"),
+            PipelinedTensorCoreGemm = all || names.Contains("pipelined-gemm"),
             EmulatedMma = all || names.Contains("emulated-mma"),
         };
     }
@@ -75,7 +75,7 @@ public sealed record IlgpuKernelOptions
         var on = new List<string>();
         if (SharedMemoryFft) on.Add("shared-fft");
         if (GlobalMemoryFft) on.Add("global-fft");
-        if (AsyncTensorCoreGemm) on.Add("async-gemm");
+        if (PipelinedTensorCoreGemm) on.Add("pipelined-gemm");
         if (EmulatedMma) on.Add("emulated-mma");
         return on.Count == 0 ? "none" : string.Join(",", on);
     }

@@ -244,10 +244,25 @@ internal sealed class KernelLibrary(Accelerator accelerator, bool skipLaunches =
             (false, true, true) => GemmTensorCoreEmulation.Bf16Pairs<TTile, TEdges>,
         };
 
-    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape> GemmTf32Async =>
-        Grouped(ref gemmTf32Async, GemmTensorCoreAsyncKernel.Tf32, "Gemm.Tf32Async");
-    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape> GemmBf16Async =>
-        Grouped(ref gemmBf16Async, GemmTensorCoreAsyncKernel.Bf16, "Gemm.Bf16Async");
+    /// <summary>
+    /// The pipelined tensor-core GEMM (<see cref="GemmTensorCorePipelineKernel"/>) of <paramref name="precision"/> on packed
+    /// operands, or its emulation; counted as "Gemm.Tf32Pipeline" or "Gemm.Bf16Pipeline".
+    /// </summary>
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape, GemmSplitK> GemmTensorCorePipeline(
+        Precision precision)
+    {
+        string name = precision == Precision.Tf32 ? "Gemm.Tf32Pipeline" : "Gemm.Bf16Pipeline";
+        GemmKernelMethod kernel = (precision == Precision.Tf32, emulateMma) switch
+        {
+            (true, false) => GemmTensorCorePipelineKernel.Tf32,
+            (true, true) => GemmTensorCorePipelineKernel.EmulatedTf32,
+            (false, false) => GemmTensorCorePipelineKernel.Bf16,
+            (false, true) => GemmTensorCorePipelineKernel.EmulatedBf16,
+        };
+        return GenericGrouped<Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape, GemmSplitK>>(
+            name, name, kernel);
+    }
+
 
     private Action<Index1D, ArrayView<float>, float>? fill;
     private Action<Index1D, ArrayView<int>, StridedView, ArrayView<int>>? copyStrided32;
@@ -297,8 +312,6 @@ internal sealed class KernelLibrary(Accelerator accelerator, bool skipLaunches =
     private Action<KernelConfig, ArrayView<float>, ColumnLayout, int, ArrayView<float>, int, ArrayView<float>, ArrayView<float>>? sharedConvolve;
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ColumnLayout, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? sharedConvolutionBackward;
     private Action<KernelConfig, ArrayView<float>, int, ArrayView<float>, int, ArrayView<float>, ArrayView<float>>? sharedKernelGradient;
-    private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape>? gemmTf32Async;
-    private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape>? gemmBf16Async;
 
     /// <summary>Compiles an auto-grouped kernel once (ILGPU infers the delegate type from the method), counted as <paramref name="name"/>.</summary>
     private TDelegate Auto<TDelegate>(ref TDelegate? slot, Delegate kernel, [CallerMemberName] string name = "") where TDelegate : Delegate

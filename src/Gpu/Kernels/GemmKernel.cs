@@ -563,29 +563,6 @@ public readonly struct GemmStagedOperand
         kContiguous ? (e >> PowerOfTwo.Log2(depth), e & (depth - 1)) : (e & (outerCount - 1), e >> PowerOfTwo.Log2(outerCount));
 
     /// <summary>
-    /// Stages outer [base, +<paramref name="outerCount"/>) by k [<paramref name="k0"/>, +<paramref name="depth"/>) as
-    /// <see cref="Load"/> and <see cref="Store"/> do, unrounded, with asynchronous copies (<c>cp.async</c>, CUDA sm_80+)
-    /// into the k-contiguous shared tile at shared-space byte address <paramref name="tile"/> (row pitch
-    /// <paramref name="outerPitch"/> floats), from the operand at device address <paramref name="address"/> (its element 0):
-    /// 16 bytes per copy where k is contiguous and the host found the operand aligned, else 4. Elements outside the matrix
-    /// are zero-filled by the copy (its source size is what is inside). The caller commits and waits for the copies.
-    /// An operand contiguous along outer is copied element by element, spread across k as <see cref="Store"/> spreads
-    /// it (<see cref="SpreadAcrossK"/>), so that a warp's copies land in distinct banks.
-    /// </summary>
-    public void StageAsync(int k0, int outerCount, int depth, int thread, int threads, uint tile, int outerPitch, ulong address)
-    {
-        int width = vector && kContiguous ? 4 : 1;
-        for (int e = thread * width; e < outerCount * depth; e += threads * width)
-        {
-            var (outer, k, at, inside) = Locate(kContiguous ? e : SpreadAcrossK(e, outerCount, columnsLog2: 3), k0, outerCount, depth, width);
-            uint to = tile + (uint)(4 * (outer * outerPitch + k));
-            ulong from = inside > 0 ? address + 4 * (ulong)at : address;   // nothing is read when nothing is inside
-            if (width == 4) CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", to, from, (uint)(4 * inside));
-            else CudaAsm.Emit("cp.async.ca.shared.global [%0], [%1], 4, %2;", to, from, (uint)(4 * inside));
-        }
-    }
-
-    /// <summary>
     /// Where tile element <paramref name="e"/> (in memory order) and the <paramref name="width"/> - 1 after it are:
     /// their outer index and k in the tile, the operand index of the first, and how many of them are inside the
     /// matrix (the first ones).
@@ -740,7 +717,7 @@ public static class GemmEpilogueStage
 /// <see cref="GemmEpilogueStage"/>; Precision rounds the operands.
 /// VectorA / VectorB are not 0 when the host found the operand aligned for 128-bit loads
 /// (<see cref="GemmStagedOperand.Vectorizable"/>); AddressA / AddressB are the device addresses of a's and b's element 0,
-/// for the inline-PTX copies of <see cref="GemmTensorCoreAsyncKernel"/> (unused by the other kernels).
+/// for the inline-PTX copies of <see cref="GemmTensorCorePipelineKernel"/> (unused by the other kernels).
 /// </summary>
 public readonly record struct GemmShape(int TransA, int TransB, int M, int N, int K, int Lda, int Ldb, long StrideA, long StrideB,
     float Alpha, float Beta, int HasBias, int Activation, int Operand, int HasProduct, Precision Precision, int VectorA, int VectorB,
@@ -784,7 +761,7 @@ public static class GemmTileBlocks
         int wholeRows = s.M / rows, wholeColumns = s.N / columns;
         if (!GemmStagedOperand.WholeAlongK(s, stage, partDepth) || wholeRows == 0 || wholeColumns == 0)
         {
-            blocks[0] = new GemmTileBlock(0, 0, rowTiles, columnTiles, Whole: false);
+            blocks[0] = Every(s, rows, columns);
             return 1;
         }
         int count = 0;
@@ -793,4 +770,8 @@ public static class GemmTileBlocks
         if (wholeRows < rowTiles) blocks[count++] = new GemmTileBlock(wholeRows, 0, 1, wholeColumns, Whole: false);
         return count;
     }
+
+    /// <summary>One edge block of every tile of <paramref name="rows"/> x <paramref name="columns"/> of the product of <paramref name="s"/>.</summary>
+    public static GemmTileBlock Every(GemmShape s, int rows, int columns) =>
+        new(0, 0, (s.M + rows - 1) / rows, (s.N + columns - 1) / columns, Whole: false);
 }

@@ -24,10 +24,18 @@ public static class GemmLaunchBounds
 
     /// <summary>
     /// The bounds of <paramref name="kernel"/>: those of its tile (its first type argument, a SIMT
-    /// <see cref="IGemmTile"/> or a tensor-core <see cref="ITensorCoreTile"/>) for the GEMM kernels, none for the others.
+    /// <see cref="IGemmTile"/> or a tensor-core <see cref="ITensorCoreTile"/>) for the GEMM kernels, the pipelined
+    /// kernel's own (<see cref="Pipeline"/>), none for the others.
     /// </summary>
     public static KernelSpecialization Of(MethodInfo kernel) =>
-        kernel.IsGenericMethod && ThreadsOf(kernel.GetGenericArguments()[0]) is int threads ? For(threads) : KernelSpecialization.Empty;
+        kernel.DeclaringType == typeof(GemmTensorCorePipelineKernel) ? Pipeline
+        : kernel.IsGenericMethod && ThreadsOf(kernel.GetGenericArguments()[0]) is int threads ? For(threads) : KernelSpecialization.Empty;
+
+    /// <summary>
+    /// The bounds of <see cref="GemmTensorCorePipelineKernel"/>: its groups, two a multiprocessor (its 128 accumulators
+    /// and 32 fragment registers a thread need more than <see cref="MaxRegisters"/>; two groups leave it 256).
+    /// </summary>
+    private static readonly KernelSpecialization Pipeline = new(GemmTensorCorePipelineKernel.Threads, 2);
 
     /// <summary>The threads of a group of tile <paramref name="type"/> (a struct, as every tile is), or null for other types.</summary>
     private static int? ThreadsOf(Type type) => (type.IsValueType ? Activator.CreateInstance(type) : null) switch

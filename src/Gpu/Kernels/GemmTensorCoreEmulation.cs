@@ -47,13 +47,16 @@ public static class GemmTensorCoreEmulation
             a, b, c, bias, operand, product, s, split);
 
     /// <summary>A thread's accumulators in an array, and every thread's fragments of the current k-step in shared memory.</summary>
-    private struct EmulatedWarpAccumulators : IWarpAccumulators
+    internal struct EmulatedWarpAccumulators : IWarpAccumulators
     {
         /// <summary>a0 to a3 (the warp's 16-row mma tiles), then b0 to b3 (its 8-column mma tiles).</summary>
         private const int FragmentsPerThread = 8;
 
-        /// <summary>The largest group of a tile configuration (128 x 128: 256 threads of 64 accumulators).</summary>
-        private const int MaxThreads = 256, MaxAccumulators = 64;
+        /// <summary>
+        /// The largest group of a tile configuration (128 x 128: 256 threads), and the most accumulators of a thread
+        /// (<see cref="GemmTensorCorePipelineKernel"/>'s 64 x 64 warp blocks).
+        /// </summary>
+        private const int MaxThreads = 256, MaxAccumulators = 128;
 
         private float[] values;
         private ArrayView<Fragment> fragments;
@@ -64,7 +67,10 @@ public static class GemmTensorCoreEmulation
             fragments = SharedMemory.Allocate<Fragment>(MaxThreads * FragmentsPerThread);
         }
 
-        public void Multiply<TMma>(TMma mma, int mmaRows, WarpFragments f) where TMma : struct, IMmaShape
+        public void Multiply<TMma>(TMma mma, int mmaRows, WarpFragments f) where TMma : struct, IMmaShape => MultiplyTiles(mma, mmaRows, f, 0);
+
+        /// <summary><see cref="Multiply"/> into mma tiles <paramref name="firstTile"/> on (accumulators 4 <paramref name="firstTile"/> on).</summary>
+        public void MultiplyTiles<TMma>(TMma mma, int mmaRows, WarpFragments f, int firstTile) where TMma : struct, IMmaShape
         {
             int thread = Group.IdxX, warpFirst = thread / 32 * 32, g = thread % 32 / 4, q = thread % 4;
             Publish(thread, f);
@@ -74,7 +80,7 @@ public static class GemmTensorCoreEmulation
                 for (int e = 0; e < 4; e++)
                 {
                     int half = e / 2, column = 2 * q + e % 2;
-                    float sum = values[4 * tile + e];
+                    float sum = values[4 * (firstTile + tile) + e];
                     for (int k = 0; k < mma.Depth; k++)
                     {
                         var (holder, register) = mma.Holder(k);
@@ -82,7 +88,7 @@ public static class GemmTensorCoreEmulation
                         var b = fragments[(warpFirst + 4 * column + holder) * FragmentsPerThread + 4 + tile % 4];
                         sum += mma.Operand(Register(a, 2 * register + half), k) * mma.Operand(Register(b, register), k);
                     }
-                    values[4 * tile + e] = sum;
+                    values[4 * (firstTile + tile) + e] = sum;
                 }
             }
             Group.Barrier();   // every lane has read the fragments before the next step publishes its own

@@ -589,13 +589,13 @@ public static class GemmTensorCoreKernel
     }
 
     /// <summary>
-    /// The accumulators on the tensor cores: PTX registers named gemm_acc0 to gemm_acc63, fed by mma.sync (ptxas drops
-    /// those a 32-row block never uses).
+    /// The accumulators on the tensor cores: PTX registers named gemm_acc0 to gemm_acc127, fed by mma.sync (ptxas drops
+    /// those a block never uses: 64 are <see cref="GemmTensorCoreKernel"/>'s most, 128 <see cref="GemmTensorCorePipelineKernel"/>'s).
     /// </summary>
     internal readonly struct PtxWarpAccumulators : IWarpAccumulators
     {
         /// <summary>Declares the accumulator registers and zeroes them.</summary>
-        public void Declare() => CudaAsm.Emit(".reg .f32 gemm_acc<64>;" +
+        public void Declare() => CudaAsm.Emit(".reg .f32 gemm_acc<128>;" +
             "mov.f32 gemm_acc0, 0f00000000; mov.f32 gemm_acc1, 0f00000000; mov.f32 gemm_acc2, 0f00000000; mov.f32 gemm_acc3, 0f00000000;" +
             "mov.f32 gemm_acc4, 0f00000000; mov.f32 gemm_acc5, 0f00000000; mov.f32 gemm_acc6, 0f00000000; mov.f32 gemm_acc7, 0f00000000;" +
             "mov.f32 gemm_acc8, 0f00000000; mov.f32 gemm_acc9, 0f00000000; mov.f32 gemm_acc10, 0f00000000; mov.f32 gemm_acc11, 0f00000000;" +
@@ -611,7 +611,23 @@ public static class GemmTensorCoreKernel
             "mov.f32 gemm_acc48, 0f00000000; mov.f32 gemm_acc49, 0f00000000; mov.f32 gemm_acc50, 0f00000000; mov.f32 gemm_acc51, 0f00000000;" +
             "mov.f32 gemm_acc52, 0f00000000; mov.f32 gemm_acc53, 0f00000000; mov.f32 gemm_acc54, 0f00000000; mov.f32 gemm_acc55, 0f00000000;" +
             "mov.f32 gemm_acc56, 0f00000000; mov.f32 gemm_acc57, 0f00000000; mov.f32 gemm_acc58, 0f00000000; mov.f32 gemm_acc59, 0f00000000;" +
-            "mov.f32 gemm_acc60, 0f00000000; mov.f32 gemm_acc61, 0f00000000; mov.f32 gemm_acc62, 0f00000000; mov.f32 gemm_acc63, 0f00000000;");
+            "mov.f32 gemm_acc60, 0f00000000; mov.f32 gemm_acc61, 0f00000000; mov.f32 gemm_acc62, 0f00000000; mov.f32 gemm_acc63, 0f00000000;" +
+            "mov.f32 gemm_acc64, 0f00000000; mov.f32 gemm_acc65, 0f00000000; mov.f32 gemm_acc66, 0f00000000; mov.f32 gemm_acc67, 0f00000000;" +
+            "mov.f32 gemm_acc68, 0f00000000; mov.f32 gemm_acc69, 0f00000000; mov.f32 gemm_acc70, 0f00000000; mov.f32 gemm_acc71, 0f00000000;" +
+            "mov.f32 gemm_acc72, 0f00000000; mov.f32 gemm_acc73, 0f00000000; mov.f32 gemm_acc74, 0f00000000; mov.f32 gemm_acc75, 0f00000000;" +
+            "mov.f32 gemm_acc76, 0f00000000; mov.f32 gemm_acc77, 0f00000000; mov.f32 gemm_acc78, 0f00000000; mov.f32 gemm_acc79, 0f00000000;" +
+            "mov.f32 gemm_acc80, 0f00000000; mov.f32 gemm_acc81, 0f00000000; mov.f32 gemm_acc82, 0f00000000; mov.f32 gemm_acc83, 0f00000000;" +
+            "mov.f32 gemm_acc84, 0f00000000; mov.f32 gemm_acc85, 0f00000000; mov.f32 gemm_acc86, 0f00000000; mov.f32 gemm_acc87, 0f00000000;" +
+            "mov.f32 gemm_acc88, 0f00000000; mov.f32 gemm_acc89, 0f00000000; mov.f32 gemm_acc90, 0f00000000; mov.f32 gemm_acc91, 0f00000000;" +
+            "mov.f32 gemm_acc92, 0f00000000; mov.f32 gemm_acc93, 0f00000000; mov.f32 gemm_acc94, 0f00000000; mov.f32 gemm_acc95, 0f00000000;" +
+            "mov.f32 gemm_acc96, 0f00000000; mov.f32 gemm_acc97, 0f00000000; mov.f32 gemm_acc98, 0f00000000; mov.f32 gemm_acc99, 0f00000000;" +
+            "mov.f32 gemm_acc100, 0f00000000; mov.f32 gemm_acc101, 0f00000000; mov.f32 gemm_acc102, 0f00000000; mov.f32 gemm_acc103, 0f00000000;" +
+            "mov.f32 gemm_acc104, 0f00000000; mov.f32 gemm_acc105, 0f00000000; mov.f32 gemm_acc106, 0f00000000; mov.f32 gemm_acc107, 0f00000000;" +
+            "mov.f32 gemm_acc108, 0f00000000; mov.f32 gemm_acc109, 0f00000000; mov.f32 gemm_acc110, 0f00000000; mov.f32 gemm_acc111, 0f00000000;" +
+            "mov.f32 gemm_acc112, 0f00000000; mov.f32 gemm_acc113, 0f00000000; mov.f32 gemm_acc114, 0f00000000; mov.f32 gemm_acc115, 0f00000000;" +
+            "mov.f32 gemm_acc116, 0f00000000; mov.f32 gemm_acc117, 0f00000000; mov.f32 gemm_acc118, 0f00000000; mov.f32 gemm_acc119, 0f00000000;" +
+            "mov.f32 gemm_acc120, 0f00000000; mov.f32 gemm_acc121, 0f00000000; mov.f32 gemm_acc122, 0f00000000; mov.f32 gemm_acc123, 0f00000000;" +
+            "mov.f32 gemm_acc124, 0f00000000; mov.f32 gemm_acc125, 0f00000000; mov.f32 gemm_acc126, 0f00000000; mov.f32 gemm_acc127, 0f00000000;");
 
         /// <inheritdoc />
         /// <remarks>Written out, not looped: the tile of each mma must be a constant (ILGPU unrolls no loop).</remarks>
@@ -625,109 +641,164 @@ public static class GemmTensorCoreKernel
         }
 
         /// <summary>
-        /// Accumulator registers 2 <paramref name="pair"/> and 2 <paramref name="pair"/> + 1 (each read is an inline mov
-        /// with one out operand; the epilogue's loop takes one jump-table branch a pair).
+        /// Accumulator registers 2 <paramref name="pair"/> and 2 <paramref name="pair"/> + 1 (pair 0 to 31), read by one
+        /// inline mov into one 64-bit out operand (ILGPU passes an out operand through local memory: one store a pair, not
+        /// two); the epilogue's loop takes one jump-table branch a pair.
         /// </summary>
-        public (float Sum, float Next) ReadPair(int pair) => pair switch
+        public (float Sum, float Next) ReadPair(int pair) => Split(pair switch
         {
-            0 => (Read0(), Read1()),
-            1 => (Read2(), Read3()),
-            2 => (Read4(), Read5()),
-            3 => (Read6(), Read7()),
-            4 => (Read8(), Read9()),
-            5 => (Read10(), Read11()),
-            6 => (Read12(), Read13()),
-            7 => (Read14(), Read15()),
-            8 => (Read16(), Read17()),
-            9 => (Read18(), Read19()),
-            10 => (Read20(), Read21()),
-            11 => (Read22(), Read23()),
-            12 => (Read24(), Read25()),
-            13 => (Read26(), Read27()),
-            14 => (Read28(), Read29()),
-            15 => (Read30(), Read31()),
-            16 => (Read32(), Read33()),
-            17 => (Read34(), Read35()),
-            18 => (Read36(), Read37()),
-            19 => (Read38(), Read39()),
-            20 => (Read40(), Read41()),
-            21 => (Read42(), Read43()),
-            22 => (Read44(), Read45()),
-            23 => (Read46(), Read47()),
-            24 => (Read48(), Read49()),
-            25 => (Read50(), Read51()),
-            26 => (Read52(), Read53()),
-            27 => (Read54(), Read55()),
-            28 => (Read56(), Read57()),
-            29 => (Read58(), Read59()),
-            30 => (Read60(), Read61()),
-            _ => (Read62(), Read63()),
-        };
+            0 => Pair0(),
+            1 => Pair1(),
+            2 => Pair2(),
+            3 => Pair3(),
+            4 => Pair4(),
+            5 => Pair5(),
+            6 => Pair6(),
+            7 => Pair7(),
+            8 => Pair8(),
+            9 => Pair9(),
+            10 => Pair10(),
+            11 => Pair11(),
+            12 => Pair12(),
+            13 => Pair13(),
+            14 => Pair14(),
+            15 => Pair15(),
+            16 => Pair16(),
+            17 => Pair17(),
+            18 => Pair18(),
+            19 => Pair19(),
+            20 => Pair20(),
+            21 => Pair21(),
+            22 => Pair22(),
+            23 => Pair23(),
+            24 => Pair24(),
+            25 => Pair25(),
+            26 => Pair26(),
+            27 => Pair27(),
+            28 => Pair28(),
+            29 => Pair29(),
+            30 => Pair30(),
+            _ => Pair31(),
+        });
 
-        private static float Read0() { CudaAsm.Emit("mov.f32 %0, gemm_acc0;", out float value); return value; }
-        private static float Read1() { CudaAsm.Emit("mov.f32 %0, gemm_acc1;", out float value); return value; }
-        private static float Read2() { CudaAsm.Emit("mov.f32 %0, gemm_acc2;", out float value); return value; }
-        private static float Read3() { CudaAsm.Emit("mov.f32 %0, gemm_acc3;", out float value); return value; }
-        private static float Read4() { CudaAsm.Emit("mov.f32 %0, gemm_acc4;", out float value); return value; }
-        private static float Read5() { CudaAsm.Emit("mov.f32 %0, gemm_acc5;", out float value); return value; }
-        private static float Read6() { CudaAsm.Emit("mov.f32 %0, gemm_acc6;", out float value); return value; }
-        private static float Read7() { CudaAsm.Emit("mov.f32 %0, gemm_acc7;", out float value); return value; }
-        private static float Read8() { CudaAsm.Emit("mov.f32 %0, gemm_acc8;", out float value); return value; }
-        private static float Read9() { CudaAsm.Emit("mov.f32 %0, gemm_acc9;", out float value); return value; }
-        private static float Read10() { CudaAsm.Emit("mov.f32 %0, gemm_acc10;", out float value); return value; }
-        private static float Read11() { CudaAsm.Emit("mov.f32 %0, gemm_acc11;", out float value); return value; }
-        private static float Read12() { CudaAsm.Emit("mov.f32 %0, gemm_acc12;", out float value); return value; }
-        private static float Read13() { CudaAsm.Emit("mov.f32 %0, gemm_acc13;", out float value); return value; }
-        private static float Read14() { CudaAsm.Emit("mov.f32 %0, gemm_acc14;", out float value); return value; }
-        private static float Read15() { CudaAsm.Emit("mov.f32 %0, gemm_acc15;", out float value); return value; }
-        private static float Read16() { CudaAsm.Emit("mov.f32 %0, gemm_acc16;", out float value); return value; }
-        private static float Read17() { CudaAsm.Emit("mov.f32 %0, gemm_acc17;", out float value); return value; }
-        private static float Read18() { CudaAsm.Emit("mov.f32 %0, gemm_acc18;", out float value); return value; }
-        private static float Read19() { CudaAsm.Emit("mov.f32 %0, gemm_acc19;", out float value); return value; }
-        private static float Read20() { CudaAsm.Emit("mov.f32 %0, gemm_acc20;", out float value); return value; }
-        private static float Read21() { CudaAsm.Emit("mov.f32 %0, gemm_acc21;", out float value); return value; }
-        private static float Read22() { CudaAsm.Emit("mov.f32 %0, gemm_acc22;", out float value); return value; }
-        private static float Read23() { CudaAsm.Emit("mov.f32 %0, gemm_acc23;", out float value); return value; }
-        private static float Read24() { CudaAsm.Emit("mov.f32 %0, gemm_acc24;", out float value); return value; }
-        private static float Read25() { CudaAsm.Emit("mov.f32 %0, gemm_acc25;", out float value); return value; }
-        private static float Read26() { CudaAsm.Emit("mov.f32 %0, gemm_acc26;", out float value); return value; }
-        private static float Read27() { CudaAsm.Emit("mov.f32 %0, gemm_acc27;", out float value); return value; }
-        private static float Read28() { CudaAsm.Emit("mov.f32 %0, gemm_acc28;", out float value); return value; }
-        private static float Read29() { CudaAsm.Emit("mov.f32 %0, gemm_acc29;", out float value); return value; }
-        private static float Read30() { CudaAsm.Emit("mov.f32 %0, gemm_acc30;", out float value); return value; }
-        private static float Read31() { CudaAsm.Emit("mov.f32 %0, gemm_acc31;", out float value); return value; }
-        private static float Read32() { CudaAsm.Emit("mov.f32 %0, gemm_acc32;", out float value); return value; }
-        private static float Read33() { CudaAsm.Emit("mov.f32 %0, gemm_acc33;", out float value); return value; }
-        private static float Read34() { CudaAsm.Emit("mov.f32 %0, gemm_acc34;", out float value); return value; }
-        private static float Read35() { CudaAsm.Emit("mov.f32 %0, gemm_acc35;", out float value); return value; }
-        private static float Read36() { CudaAsm.Emit("mov.f32 %0, gemm_acc36;", out float value); return value; }
-        private static float Read37() { CudaAsm.Emit("mov.f32 %0, gemm_acc37;", out float value); return value; }
-        private static float Read38() { CudaAsm.Emit("mov.f32 %0, gemm_acc38;", out float value); return value; }
-        private static float Read39() { CudaAsm.Emit("mov.f32 %0, gemm_acc39;", out float value); return value; }
-        private static float Read40() { CudaAsm.Emit("mov.f32 %0, gemm_acc40;", out float value); return value; }
-        private static float Read41() { CudaAsm.Emit("mov.f32 %0, gemm_acc41;", out float value); return value; }
-        private static float Read42() { CudaAsm.Emit("mov.f32 %0, gemm_acc42;", out float value); return value; }
-        private static float Read43() { CudaAsm.Emit("mov.f32 %0, gemm_acc43;", out float value); return value; }
-        private static float Read44() { CudaAsm.Emit("mov.f32 %0, gemm_acc44;", out float value); return value; }
-        private static float Read45() { CudaAsm.Emit("mov.f32 %0, gemm_acc45;", out float value); return value; }
-        private static float Read46() { CudaAsm.Emit("mov.f32 %0, gemm_acc46;", out float value); return value; }
-        private static float Read47() { CudaAsm.Emit("mov.f32 %0, gemm_acc47;", out float value); return value; }
-        private static float Read48() { CudaAsm.Emit("mov.f32 %0, gemm_acc48;", out float value); return value; }
-        private static float Read49() { CudaAsm.Emit("mov.f32 %0, gemm_acc49;", out float value); return value; }
-        private static float Read50() { CudaAsm.Emit("mov.f32 %0, gemm_acc50;", out float value); return value; }
-        private static float Read51() { CudaAsm.Emit("mov.f32 %0, gemm_acc51;", out float value); return value; }
-        private static float Read52() { CudaAsm.Emit("mov.f32 %0, gemm_acc52;", out float value); return value; }
-        private static float Read53() { CudaAsm.Emit("mov.f32 %0, gemm_acc53;", out float value); return value; }
-        private static float Read54() { CudaAsm.Emit("mov.f32 %0, gemm_acc54;", out float value); return value; }
-        private static float Read55() { CudaAsm.Emit("mov.f32 %0, gemm_acc55;", out float value); return value; }
-        private static float Read56() { CudaAsm.Emit("mov.f32 %0, gemm_acc56;", out float value); return value; }
-        private static float Read57() { CudaAsm.Emit("mov.f32 %0, gemm_acc57;", out float value); return value; }
-        private static float Read58() { CudaAsm.Emit("mov.f32 %0, gemm_acc58;", out float value); return value; }
-        private static float Read59() { CudaAsm.Emit("mov.f32 %0, gemm_acc59;", out float value); return value; }
-        private static float Read60() { CudaAsm.Emit("mov.f32 %0, gemm_acc60;", out float value); return value; }
-        private static float Read61() { CudaAsm.Emit("mov.f32 %0, gemm_acc61;", out float value); return value; }
-        private static float Read62() { CudaAsm.Emit("mov.f32 %0, gemm_acc62;", out float value); return value; }
-        private static float Read63() { CudaAsm.Emit("mov.f32 %0, gemm_acc63;", out float value); return value; }
+        /// <summary>The low word of <paramref name="pair"/> (the even accumulator) and the high one.</summary>
+        internal static (float Sum, float Next) Split(ulong pair) =>
+            (BitConverter.Int32BitsToSingle((int)(uint)pair), BitConverter.Int32BitsToSingle((int)(uint)(pair >> 32)));
+
+        private static ulong Pair0() { CudaAsm.Emit("mov.b64 %0, {gemm_acc0,gemm_acc1};", out ulong pair); return pair; }
+        private static ulong Pair1() { CudaAsm.Emit("mov.b64 %0, {gemm_acc2,gemm_acc3};", out ulong pair); return pair; }
+        private static ulong Pair2() { CudaAsm.Emit("mov.b64 %0, {gemm_acc4,gemm_acc5};", out ulong pair); return pair; }
+        private static ulong Pair3() { CudaAsm.Emit("mov.b64 %0, {gemm_acc6,gemm_acc7};", out ulong pair); return pair; }
+        private static ulong Pair4() { CudaAsm.Emit("mov.b64 %0, {gemm_acc8,gemm_acc9};", out ulong pair); return pair; }
+        private static ulong Pair5() { CudaAsm.Emit("mov.b64 %0, {gemm_acc10,gemm_acc11};", out ulong pair); return pair; }
+        private static ulong Pair6() { CudaAsm.Emit("mov.b64 %0, {gemm_acc12,gemm_acc13};", out ulong pair); return pair; }
+        private static ulong Pair7() { CudaAsm.Emit("mov.b64 %0, {gemm_acc14,gemm_acc15};", out ulong pair); return pair; }
+        private static ulong Pair8() { CudaAsm.Emit("mov.b64 %0, {gemm_acc16,gemm_acc17};", out ulong pair); return pair; }
+        private static ulong Pair9() { CudaAsm.Emit("mov.b64 %0, {gemm_acc18,gemm_acc19};", out ulong pair); return pair; }
+        private static ulong Pair10() { CudaAsm.Emit("mov.b64 %0, {gemm_acc20,gemm_acc21};", out ulong pair); return pair; }
+        private static ulong Pair11() { CudaAsm.Emit("mov.b64 %0, {gemm_acc22,gemm_acc23};", out ulong pair); return pair; }
+        private static ulong Pair12() { CudaAsm.Emit("mov.b64 %0, {gemm_acc24,gemm_acc25};", out ulong pair); return pair; }
+        private static ulong Pair13() { CudaAsm.Emit("mov.b64 %0, {gemm_acc26,gemm_acc27};", out ulong pair); return pair; }
+        private static ulong Pair14() { CudaAsm.Emit("mov.b64 %0, {gemm_acc28,gemm_acc29};", out ulong pair); return pair; }
+        private static ulong Pair15() { CudaAsm.Emit("mov.b64 %0, {gemm_acc30,gemm_acc31};", out ulong pair); return pair; }
+        private static ulong Pair16() { CudaAsm.Emit("mov.b64 %0, {gemm_acc32,gemm_acc33};", out ulong pair); return pair; }
+        private static ulong Pair17() { CudaAsm.Emit("mov.b64 %0, {gemm_acc34,gemm_acc35};", out ulong pair); return pair; }
+        private static ulong Pair18() { CudaAsm.Emit("mov.b64 %0, {gemm_acc36,gemm_acc37};", out ulong pair); return pair; }
+        private static ulong Pair19() { CudaAsm.Emit("mov.b64 %0, {gemm_acc38,gemm_acc39};", out ulong pair); return pair; }
+        private static ulong Pair20() { CudaAsm.Emit("mov.b64 %0, {gemm_acc40,gemm_acc41};", out ulong pair); return pair; }
+        private static ulong Pair21() { CudaAsm.Emit("mov.b64 %0, {gemm_acc42,gemm_acc43};", out ulong pair); return pair; }
+        private static ulong Pair22() { CudaAsm.Emit("mov.b64 %0, {gemm_acc44,gemm_acc45};", out ulong pair); return pair; }
+        private static ulong Pair23() { CudaAsm.Emit("mov.b64 %0, {gemm_acc46,gemm_acc47};", out ulong pair); return pair; }
+        private static ulong Pair24() { CudaAsm.Emit("mov.b64 %0, {gemm_acc48,gemm_acc49};", out ulong pair); return pair; }
+        private static ulong Pair25() { CudaAsm.Emit("mov.b64 %0, {gemm_acc50,gemm_acc51};", out ulong pair); return pair; }
+        private static ulong Pair26() { CudaAsm.Emit("mov.b64 %0, {gemm_acc52,gemm_acc53};", out ulong pair); return pair; }
+        private static ulong Pair27() { CudaAsm.Emit("mov.b64 %0, {gemm_acc54,gemm_acc55};", out ulong pair); return pair; }
+        private static ulong Pair28() { CudaAsm.Emit("mov.b64 %0, {gemm_acc56,gemm_acc57};", out ulong pair); return pair; }
+        private static ulong Pair29() { CudaAsm.Emit("mov.b64 %0, {gemm_acc58,gemm_acc59};", out ulong pair); return pair; }
+        private static ulong Pair30() { CudaAsm.Emit("mov.b64 %0, {gemm_acc60,gemm_acc61};", out ulong pair); return pair; }
+        private static ulong Pair31() { CudaAsm.Emit("mov.b64 %0, {gemm_acc62,gemm_acc63};", out ulong pair); return pair; }
+    }
+
+    /// <summary>
+    /// 128 accumulators on the tensor cores (a 64 x 64 warp block, <see cref="GemmTensorCorePipelineKernel"/>): those of
+    /// <see cref="PtxWarpAccumulators"/>, which declares all 128 registers, and pairs 32 to 63 read here (so that the
+    /// kernels of 64 accumulators or fewer keep a jump table of 32 reads).
+    /// </summary>
+    internal readonly struct PtxWideWarpAccumulators : IWarpAccumulators
+    {
+        public void Declare() => default(PtxWarpAccumulators).Declare();
+
+        public void Multiply<TMma>(TMma mma, int mmaRows, WarpFragments fragments) where TMma : struct, IMmaShape =>
+            default(PtxWarpAccumulators).Multiply(mma, mmaRows, fragments);
+
+        public (float Sum, float Next) ReadPair(int pair) => pair < 32 ? default(PtxWarpAccumulators).ReadPair(pair) : PtxWarpAccumulators.Split(pair switch
+        {
+            32 => Pair32(),
+            33 => Pair33(),
+            34 => Pair34(),
+            35 => Pair35(),
+            36 => Pair36(),
+            37 => Pair37(),
+            38 => Pair38(),
+            39 => Pair39(),
+            40 => Pair40(),
+            41 => Pair41(),
+            42 => Pair42(),
+            43 => Pair43(),
+            44 => Pair44(),
+            45 => Pair45(),
+            46 => Pair46(),
+            47 => Pair47(),
+            48 => Pair48(),
+            49 => Pair49(),
+            50 => Pair50(),
+            51 => Pair51(),
+            52 => Pair52(),
+            53 => Pair53(),
+            54 => Pair54(),
+            55 => Pair55(),
+            56 => Pair56(),
+            57 => Pair57(),
+            58 => Pair58(),
+            59 => Pair59(),
+            60 => Pair60(),
+            61 => Pair61(),
+            62 => Pair62(),
+            _ => Pair63(),
+        });
+
+        private static ulong Pair32() { CudaAsm.Emit("mov.b64 %0, {gemm_acc64,gemm_acc65};", out ulong pair); return pair; }
+        private static ulong Pair33() { CudaAsm.Emit("mov.b64 %0, {gemm_acc66,gemm_acc67};", out ulong pair); return pair; }
+        private static ulong Pair34() { CudaAsm.Emit("mov.b64 %0, {gemm_acc68,gemm_acc69};", out ulong pair); return pair; }
+        private static ulong Pair35() { CudaAsm.Emit("mov.b64 %0, {gemm_acc70,gemm_acc71};", out ulong pair); return pair; }
+        private static ulong Pair36() { CudaAsm.Emit("mov.b64 %0, {gemm_acc72,gemm_acc73};", out ulong pair); return pair; }
+        private static ulong Pair37() { CudaAsm.Emit("mov.b64 %0, {gemm_acc74,gemm_acc75};", out ulong pair); return pair; }
+        private static ulong Pair38() { CudaAsm.Emit("mov.b64 %0, {gemm_acc76,gemm_acc77};", out ulong pair); return pair; }
+        private static ulong Pair39() { CudaAsm.Emit("mov.b64 %0, {gemm_acc78,gemm_acc79};", out ulong pair); return pair; }
+        private static ulong Pair40() { CudaAsm.Emit("mov.b64 %0, {gemm_acc80,gemm_acc81};", out ulong pair); return pair; }
+        private static ulong Pair41() { CudaAsm.Emit("mov.b64 %0, {gemm_acc82,gemm_acc83};", out ulong pair); return pair; }
+        private static ulong Pair42() { CudaAsm.Emit("mov.b64 %0, {gemm_acc84,gemm_acc85};", out ulong pair); return pair; }
+        private static ulong Pair43() { CudaAsm.Emit("mov.b64 %0, {gemm_acc86,gemm_acc87};", out ulong pair); return pair; }
+        private static ulong Pair44() { CudaAsm.Emit("mov.b64 %0, {gemm_acc88,gemm_acc89};", out ulong pair); return pair; }
+        private static ulong Pair45() { CudaAsm.Emit("mov.b64 %0, {gemm_acc90,gemm_acc91};", out ulong pair); return pair; }
+        private static ulong Pair46() { CudaAsm.Emit("mov.b64 %0, {gemm_acc92,gemm_acc93};", out ulong pair); return pair; }
+        private static ulong Pair47() { CudaAsm.Emit("mov.b64 %0, {gemm_acc94,gemm_acc95};", out ulong pair); return pair; }
+        private static ulong Pair48() { CudaAsm.Emit("mov.b64 %0, {gemm_acc96,gemm_acc97};", out ulong pair); return pair; }
+        private static ulong Pair49() { CudaAsm.Emit("mov.b64 %0, {gemm_acc98,gemm_acc99};", out ulong pair); return pair; }
+        private static ulong Pair50() { CudaAsm.Emit("mov.b64 %0, {gemm_acc100,gemm_acc101};", out ulong pair); return pair; }
+        private static ulong Pair51() { CudaAsm.Emit("mov.b64 %0, {gemm_acc102,gemm_acc103};", out ulong pair); return pair; }
+        private static ulong Pair52() { CudaAsm.Emit("mov.b64 %0, {gemm_acc104,gemm_acc105};", out ulong pair); return pair; }
+        private static ulong Pair53() { CudaAsm.Emit("mov.b64 %0, {gemm_acc106,gemm_acc107};", out ulong pair); return pair; }
+        private static ulong Pair54() { CudaAsm.Emit("mov.b64 %0, {gemm_acc108,gemm_acc109};", out ulong pair); return pair; }
+        private static ulong Pair55() { CudaAsm.Emit("mov.b64 %0, {gemm_acc110,gemm_acc111};", out ulong pair); return pair; }
+        private static ulong Pair56() { CudaAsm.Emit("mov.b64 %0, {gemm_acc112,gemm_acc113};", out ulong pair); return pair; }
+        private static ulong Pair57() { CudaAsm.Emit("mov.b64 %0, {gemm_acc114,gemm_acc115};", out ulong pair); return pair; }
+        private static ulong Pair58() { CudaAsm.Emit("mov.b64 %0, {gemm_acc116,gemm_acc117};", out ulong pair); return pair; }
+        private static ulong Pair59() { CudaAsm.Emit("mov.b64 %0, {gemm_acc118,gemm_acc119};", out ulong pair); return pair; }
+        private static ulong Pair60() { CudaAsm.Emit("mov.b64 %0, {gemm_acc120,gemm_acc121};", out ulong pair); return pair; }
+        private static ulong Pair61() { CudaAsm.Emit("mov.b64 %0, {gemm_acc122,gemm_acc123};", out ulong pair); return pair; }
+        private static ulong Pair62() { CudaAsm.Emit("mov.b64 %0, {gemm_acc124,gemm_acc125};", out ulong pair); return pair; }
+        private static ulong Pair63() { CudaAsm.Emit("mov.b64 %0, {gemm_acc126,gemm_acc127};", out ulong pair); return pair; }
     }
 
     /// <summary>
@@ -738,13 +809,14 @@ public static class GemmTensorCoreKernel
     internal readonly record struct LaneAccumulators(int Row, int Col, int Count, int Thread, int Threads)
     {
         /// <summary>
-        /// Where accumulator <paramref name="index"/> = 4 t + e is in c: element e of mma tile t is at (Row + 16 (t / 4) +
-        /// 8 (e / 2), Col + 8 (t % 4) + e % 2), the mma's accumulator layout. In shifts and masks of the index's bits: ptxas
-        /// turns ILGPU's <c>rem.s32</c> by a constant into a full division (about 20 instructions each, for every
-        /// accumulator of the epilogue).
+        /// Where accumulator <paramref name="index"/> = 4 t + e is in c: element e of mma tile t is at (Row + 16 ((t / 4) mod 4)
+        /// + 8 (e / 2), Col + 8 (t mod 4) + 32 (t / 16) + e % 2), the mma's accumulator layout: tiles 0 to 15 are a 64 x 32
+        /// block, 16 to 31 the 64 x 32 block right of it (a 64 x 64 warp block, <see cref="GemmTensorCorePipelineKernel"/>).
+        /// In shifts and masks of the index's bits: ptxas turns ILGPU's <c>rem.s32</c> by a constant into a full division
+        /// (about 20 instructions each, for every accumulator of the epilogue).
         /// </summary>
         public (int Row, int Col) Position(int index) =>
-            (Row + 16 * (index >> 4) + 8 * ((index >> 1) & 1), Col + 8 * ((index >> 2) & 3) + (index & 1));
+            (Row + 16 * ((index >> 4) & 3) + 8 * ((index >> 1) & 1), Col + 8 * ((index >> 2) & 3) + 32 * (index >> 6) + (index & 1));
 
         /// <summary>Accumulator <paramref name="index"/>'s slot among the partial sums of part <paramref name="part"/> of tile <paramref name="tile"/> of c.</summary>
         public long PartialIndex(GemmSplitK split, long tile, int part, int index) => split.PartialIndex(tile, part, index, Count, Thread, Threads);

@@ -248,35 +248,6 @@ public class GemmTensorCorePtxTests
         Assert.Equal([bytes, bytes], stages.Select(stage => int.Parse(stage.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)));
     }
 
-    [Theory]
-    [InlineData(nameof(GemmTensorCoreAsyncKernel.Tf32), 90, "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32", "cvt.rna.tf32.f32", 4)]
-    [InlineData(nameof(GemmTensorCoreAsyncKernel.Bf16), 90, "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32", "cvt.rn.bf16x2.f32", 8)]
-    [InlineData(nameof(GemmTensorCoreAsyncKernel.Tf32), 80, "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32", "cvt.rna.tf32.f32", 4)]
-    [InlineData(nameof(GemmTensorCoreAsyncKernel.Bf16), 80, "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32", "cvt.rn.bf16x2.f32", 8)]
-    public void Async_kernel_copies_with_cp_async_and_loads_fragments_with_ldmatrix(string kernel, int architecture, string mma, string round,
-        int ldmatrixPerStep)
-    {
-        string ptx = KernelPtx.Compile(typeof(GemmTensorCoreAsyncKernel).GetMethod(kernel)!, architecture);
-        int Count(string instruction) => Regex.Matches(ptx, Regex.Escape(instruction)).Count;
-        int mmas = Count(mma), ldmatrix = Count("ldmatrix.sync.aligned.m8n8.x4.shared.b16"), steps = mmas / 8;
-        // Per k-step: 8 mma (2 x 4 tiles per warp), its ldmatrix loads and 16 roundings, in one inline block.
-        Assert.True(steps > 0 && mmas % 8 == 0, $"{kernel}: {mmas} '{mma}', expected a multiple of 8");
-        Assert.Equal(ldmatrixPerStep * steps, ldmatrix);
-        Assert.Equal(16 * steps, Count(round));
-        // Both copy widths (16 bytes where k is contiguous and aligned, else 4), each stage committed, waited for.
-        Assert.True(Count("cp.async.cg.shared.global") > 0 && Count("cp.async.ca.shared.global") > 0, $"{kernel}: cp.async copies missing");
-        Assert.True(Count("cp.async.commit_group;") > 0 && Count("cp.async.wait_all;") > 0, $"{kernel}: cp.async commit or wait missing");
-        // The tiles are the inline PTX's own shared array (declared once); ILGPU allocates none.
-        Assert.Equal(1, Count(".shared .align 16 .b8 gemm_tiles[36864];"));
-        Assert.Equal(0, Count("__shared_alloca"));
-        // The copies and the fragment/mma block take registers, not local memory (ILGPU puts each inline `out` operand
-        // in local memory for a moment, which ptxas folds: those are the accumulator reads at the end).
-        var lines = ptx.Split('\n');
-        for (int i = 1; i < lines.Length - 1; i++)
-            if (lines[i].Contains("cp.async", StringComparison.Ordinal) || lines[i].Contains("ldmatrix", StringComparison.Ordinal))
-                Assert.DoesNotContain(".local", lines[i - 1] + lines[i] + lines[i + 1], StringComparison.Ordinal);
-    }
-
     /// <summary>
     /// The staging of op(a) and op(b) has its 128-bit path (<c>ld.v4.f32</c>: ILGPU addresses device memory generically)
     /// for each operand, in the first stage and in the loop: at least 4 such loads; and each of those four sites stores a

@@ -13,18 +13,18 @@ public sealed class IlgpuKernelOptionsTests
         Assert.True(IlgpuKernelOptions.Parse("shared-fft").SharedMemoryFft);
         Assert.True(IlgpuKernelOptions.Parse(" Shared-FFT , ").SharedMemoryFft);
         Assert.True(IlgpuKernelOptions.Parse("all").SharedMemoryFft);
-        Assert.False(IlgpuKernelOptions.Parse("shared-fft").AsyncTensorCoreGemm);
-        Assert.True(IlgpuKernelOptions.Parse("async-gemm").AsyncTensorCoreGemm);
-        Assert.False(IlgpuKernelOptions.Parse("async-gemm").SharedMemoryFft);
+        Assert.False(IlgpuKernelOptions.Parse("shared-fft").PipelinedTensorCoreGemm);
+        Assert.True(IlgpuKernelOptions.Parse("pipelined-gemm").PipelinedTensorCoreGemm);
+        Assert.False(IlgpuKernelOptions.Parse("pipelined-gemm").SharedMemoryFft);
         Assert.True(IlgpuKernelOptions.Parse("emulated-mma").EmulatedMma);
-        Assert.False(IlgpuKernelOptions.Parse("async-gemm").EmulatedMma);
-        Assert.Equal("shared-fft,async-gemm,emulated-mma", IlgpuKernelOptions.Parse("all").ToString());
+        Assert.False(IlgpuKernelOptions.Parse("pipelined-gemm").EmulatedMma);
+        Assert.Equal("shared-fft,pipelined-gemm,emulated-mma", IlgpuKernelOptions.Parse("all").ToString());
         Assert.False(IlgpuKernelOptions.Parse("all").GlobalMemoryFft);
-        var global = IlgpuKernelOptions.Parse("global-fft,async-gemm");
+        var global = IlgpuKernelOptions.Parse("global-fft,pipelined-gemm");
         Assert.Equal((true, false, true), (global.GlobalMemoryFft, global.SharedMemoryFft, global.PinsFftPath));
-        Assert.Equal("global-fft,async-gemm", global.ToString());
-        Assert.False(IlgpuKernelOptions.Parse("async-gemm").PinsFftPath);
-        Assert.Equal("async-gemm", IlgpuKernelOptions.Parse("async-gemm").ToString());
+        Assert.Equal("global-fft,pipelined-gemm", global.ToString());
+        Assert.False(IlgpuKernelOptions.Parse("pipelined-gemm").PinsFftPath);
+        Assert.Equal("pipelined-gemm", IlgpuKernelOptions.Parse("pipelined-gemm").ToString());
         Assert.Equal("none", IlgpuKernelOptions.Parse("").ToString());
     }
 

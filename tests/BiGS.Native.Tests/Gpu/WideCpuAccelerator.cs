@@ -41,3 +41,9 @@ public class WideCpuAccelerator : IDisposable
 
 /// <summary>The wide accelerator with tf32 and bf16 on the emulated tensor-core kernel (<see cref="IlgpuKernelOptions.EmulatedMma"/>).</summary>
 public sealed class WideCpuAcceleratorEmulatingMma() : WideCpuAccelerator(new IlgpuKernelOptions { EmulatedMma = true });
+
+/// <summary>
+/// The wide accelerator with the mma emulated and the packed 128 x 128 plans on the pipelined kernel
+/// (<see cref="IlgpuKernelOptions.PipelinedTensorCoreGemm"/>).
+/// </summary>
+public sealed class WideCpuAcceleratorEmulatingPipeline() : WideCpuAccelerator(new IlgpuKernelOptions { EmulatedMma = true, PipelinedTensorCoreGemm = true });
