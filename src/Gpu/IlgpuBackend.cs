@@ -334,11 +334,11 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
 
     /// <summary>
     /// Whether packed tensor-core products of <paramref name="plan"/> run on the pipelined kernel
-    /// (<see cref="GemmTensorCorePipelineKernel"/>): its 128 x 128 plans with k whole, under
+    /// (<see cref="GemmTensorCorePipelineKernel"/>): its 128 x 128 plans, k whole or split, under
     /// <see cref="IlgpuKernelOptions.PipelinedTensorCoreGemm"/>.
     /// </summary>
     public bool Pipelines(GemmPlan plan) =>
-        KernelOptions.PipelinedTensorCoreGemm && GemmTensorCoreKernel.PlanTile(plan.Tile) == GemmTile.Tile128x128 && plan.Splits == 1;
+        KernelOptions.PipelinedTensorCoreGemm && GemmTensorCoreKernel.PlanTile(plan.Tile) == GemmTile.Tile128x128;
 
     /// <summary>
     /// <see cref="GemmGeometry"/> of <see cref="GemmTensorCorePipelineKernel"/>: its tile, its stage in the packed

@@ -28,10 +28,10 @@ public sealed record IlgpuKernelOptions
     public bool PinsFftPath => SharedMemoryFft || GlobalMemoryFft;
 
     /// <summary>
-    /// The packed tf32 and bf16 plans of the 128 x 128 tile, k whole, on <see cref="Kernels.GemmTensorCorePipelineKernel"/> (a
-    /// three-stage cp.async pipeline, 64 x 64 warp blocks) instead of <see cref="Kernels.GemmTensorCoreKernel"/>'s packed
-    /// kernel, on CUDA sm_80+ and with the mma emulated (<see cref="EmulatedMma"/>); the tuner times them beside the
-    /// other plans. Not yet run on a GPU.
+    /// The packed tf32 and bf16 plans of the 128 x 128 tile (k whole or split) on
+    /// <see cref="Kernels.GemmTensorCorePipelineKernel"/> (a three-stage cp.async pipeline, 64 x 64 warp blocks) instead of
+    /// <see cref="Kernels.GemmTensorCoreKernel"/>'s packed kernel, on CUDA sm_80+ and with the mma emulated
+    /// (<see cref="EmulatedMma"/>); the tuner times them beside the other plans. Not yet run on a GPU.
     /// </summary>
     public bool PipelinedTensorCoreGemm { get; init; }
 

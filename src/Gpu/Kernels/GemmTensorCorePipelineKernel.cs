@@ -31,9 +31,8 @@ namespace BiGS.Native.Gpu.Kernels;
 /// (an inline <c>out</c> operand goes through local memory). The pipeline, the copies' places, the fragment addresses
 /// and the epilogue run on ILGPU's CPU accelerator with the shared memory and the mma emulated
 /// (<see cref="EmulatedTf32"/>, <see cref="EmulatedBf16"/>), where each copy completes at once. Launch: groups (ceil(n / 128),
-/// ceil(m / 128), batch) of <see cref="Threads"/> threads, on the packed shape (k in a row pair's words, a multiple of
-/// <see cref="PairWords"/>), k whole: the split-k protocol's shared flag (<see cref="LastArrival"/>) would pass the 48 KB
-/// that the three stages fill.
+/// ceil(m / 128), batch x parts of k) of <see cref="Threads"/> threads, on the packed shape (k in a row pair's words, a
+/// multiple of <see cref="PairWords"/> in every part), k split as <see cref="GemmTensorCoreKernel"/> splits it.
 /// </summary>
 public static class GemmTensorCorePipelineKernel
 {
@@ -62,37 +61,37 @@ public static class GemmTensorCorePipelineKernel
     /// <summary>The TF32 kernel (m16n8k8) on operands packed rounded to TF32.</summary>
     public static void Tf32(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
         ArrayView<float> operand, ArrayView<float> product, GemmShape s, GemmSplitK split) =>
-        Run<PtxPipelineSteps<Tf32Mmas>, PtxWideWarpAccumulators>(default, a, b, c, bias, operand, product, s);
+        Run<PtxPipelineSteps<Tf32Mmas>, PtxWideWarpAccumulators>(default, a, b, c, bias, operand, product, s, split);
 
     /// <summary>The BF16 kernel (m16n8k16) on operands packed as BF16 pairs.</summary>
     public static void Bf16(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
         ArrayView<float> operand, ArrayView<float> product, GemmShape s, GemmSplitK split) =>
-        Run<PtxPipelineSteps<Bf16Mmas>, PtxWideWarpAccumulators>(default, a, b, c, bias, operand, product, s);
+        Run<PtxPipelineSteps<Bf16Mmas>, PtxWideWarpAccumulators>(default, a, b, c, bias, operand, product, s, split);
 
     /// <summary><see cref="Tf32"/> with its shared memory and mma emulated (ILGPU's CPU accelerator).</summary>
     public static void EmulatedTf32(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
         ArrayView<float> operand, ArrayView<float> product, GemmShape s, GemmSplitK split) =>
         Run<EmulatedPipelineSteps<PreRoundedMma<Tf32Mma>>, GemmTensorCoreEmulation.EmulatedWarpAccumulators>(
-            new(RoundedTf32Mma<TensorCoreTile128x128>()), a, b, c, bias, operand, product, s);
+            new(RoundedTf32Mma<TensorCoreTile128x128>()), a, b, c, bias, operand, product, s, split);
 
     /// <summary><see cref="Bf16"/> with its shared memory and mma emulated (ILGPU's CPU accelerator).</summary>
     public static void EmulatedBf16(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
         ArrayView<float> operand, ArrayView<float> product, GemmShape s, GemmSplitK split) =>
         Run<EmulatedPipelineSteps<PreRoundedMma<Bf16Mma<ArithmeticBf16Packing>>>, GemmTensorCoreEmulation.EmulatedWarpAccumulators>(
-            new(Bf16PairsMma<TensorCoreTile128x128, ArithmeticBf16Packing>()), a, b, c, bias, operand, product, s);
+            new(Bf16PairsMma<TensorCoreTile128x128, ArithmeticBf16Packing>()), a, b, c, bias, operand, product, s, split);
 
-    /// <summary>The kernel (its launch's <see cref="GemmSplitK"/>, one part, is the other tensor-core kernels' signature only).</summary>
     private static void Run<TSteps, TAccumulators>(TSteps steps, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
-        ArrayView<float> operand, ArrayView<float> product, GemmShape s)
+        ArrayView<float> operand, ArrayView<float> product, GemmShape s, GemmSplitK split)
         where TSteps : struct, IPipelineSteps<TAccumulators> where TAccumulators : struct, IWarpAccumulators
     {
         int thread = Group.IdxX, lane = thread % 32, warp = thread / 32;
         int rowBase = (s.FirstRowTile + Grid.IdxY) * Tile, colBase = (s.FirstColumnTile + Grid.IdxX) * Tile;
         int warpRow = warp / 2 * WarpBlock, warpCol = warp % 2 * WarpBlock;
-        int batch = Grid.IdxZ, stages = s.K / PairWords;
+        var (batch, part) = split.BatchAndPart();
+        int kBegin = part * split.Depth, stages = (Math.Min(s.K, kBegin + split.Depth) - kBegin) / PairWords;
         steps.Declare();
-        var copiesA = new PipelineCopies(a.Cast<Float4>(), s.AddressA, batch * s.StrideA, s.Lda, rowBase, s.M, thread);
-        var copiesB = new PipelineCopies(b.Cast<Float4>(), s.AddressB, batch * s.StrideB, s.Ldb, colBase, s.N, thread);
+        var copiesA = new PipelineCopies(a.Cast<Float4>(), s.AddressA, batch * s.StrideA, s.Lda, rowBase, s.M, kBegin, thread);
+        var copiesB = new PipelineCopies(b.Cast<Float4>(), s.AddressB, batch * s.StrideB, s.Ldb, colBase, s.N, kBegin, thread);
         // Stages 0 to Stages - 2 in flight; a commit per stage, empty or not, so that the count of groups is the stage's.
         for (int ahead = 0; ahead < Stages - 1; ahead++)
         {
@@ -112,14 +111,23 @@ public static class GemmTensorCorePipelineKernel
                 steps.Multiply(read * StageVectors + SwizzledStep(fragmentA, lane, kStep), read * StageVectors + SwizzledStep(fragmentB, lane, kStep));
             (read, write) = (Next(read), Next(write));
         }
+        var accumulators = steps.Accumulators;
         var lanePlace = new LaneAccumulators(rowBase + warpRow + lane / 4, colBase + warpCol + 2 * (lane % 4), 2 * WarpBlock, thread, Threads);
-        WarpAccumulators.Store(steps.Accumulators, lanePlace, c, bias, operand, product, s, batch * (long)s.M * s.N);
+        long cFirst = batch * (long)s.M * s.N;
+        if (split.Parts == 1)
+        {
+            WarpAccumulators.Store(accumulators, lanePlace, c, bias, operand, product, s, cFirst);
+            return;
+        }
+        long tileOfC = split.Tile(batch);
+        if (WarpAccumulators.ArrivesLast(accumulators, lanePlace, split, tileOfC, part))
+            WarpAccumulators.StoreSums(lanePlace, c, bias, operand, product, s, cFirst, split, tileOfC);
     }
 
     /// <summary>The buffer after <paramref name="buffer"/>, cyclically (not by a remainder, which ptxas makes a division).</summary>
     private static int Next(int buffer) => buffer == Stages - 1 ? 0 : buffer + 1;
 
-    /// <summary>Starts the copies of stage <paramref name="stage"/> into buffer <paramref name="buffer"/>.</summary>
+    /// <summary>Starts the copies of stage <paramref name="stage"/> (counted from the part's first k) into buffer <paramref name="buffer"/>.</summary>
     private static void Copy<TSteps>(ref TSteps steps, PipelineCopies a, PipelineCopies b, int stage, int buffer) where TSteps : struct, IPipelineSteps
     {
         int first = buffer * StageVectors;
@@ -144,23 +152,24 @@ public static class GemmTensorCorePipelineKernel
     /// One operand's copies of a thread: vectors t, t + 128, t + 256, t + 384 of a stage (pair p = v / 8, vector v mod 8
     /// of the pair), so that one copy of a warp moves 4 pairs' whole stage (128 contiguous bytes each), from the packed
     /// operand's pairs 16 apart. Its vector of a pair, and the pair's parity, are the same in each, so one swizzled
-    /// offset serves all four. Each copy's device address at k 0 is found once; a stage adds the same 128 bytes to each
-    /// (one 64-bit add); a copy outside the packed rows reads nothing at its address (source size 0) and writes zeros.
+    /// offset serves all four. Each copy's device address at the part's first k is found once; a stage adds the same 128
+    /// bytes to each (one 64-bit add); a copy outside the packed rows reads nothing at its address (source size 0) and
+    /// writes zeros.
     /// </summary>
     private readonly struct PipelineCopies
     {
         private readonly ArrayView<Float4> vectors;
-        private readonly long firstVector, pairsApart;      // the first copy's vector at k 0, and vectors to the next copy's
+        private readonly long firstVector, pairsApart;      // the first copy's vector at the part's first k, and vectors to the next copy's
         private readonly ulong address0, address1, address2, address3;
         private readonly bool inside0, inside1, inside2, inside3;
         private readonly int sharedOffset;
 
-        public PipelineCopies(ArrayView<Float4> operand, ulong address, long matrixFirst, int ld, int tileFirstRow, int rows, int thread)
+        public PipelineCopies(ArrayView<Float4> operand, ulong address, long matrixFirst, int ld, int tileFirstRow, int rows, int kBegin, int thread)
         {
             const int pairsPerCopy = Threads / PairVectors;
             vectors = operand;
             int firstPair = tileFirstRow / 2 + thread / PairVectors, packedPairs = GemmOperandPacking.RowPairs(rows), vector = thread % PairVectors;
-            firstVector = matrixFirst / 4 + (long)firstPair * (ld / 4) + vector;
+            firstVector = matrixFirst / 4 + (long)firstPair * (ld / 4) + kBegin / 4 + vector;
             pairsApart = (long)pairsPerCopy * (ld / 4);
             address0 = address + 16 * (ulong)firstVector;
             address1 = address0 + 16 * (ulong)pairsApart;

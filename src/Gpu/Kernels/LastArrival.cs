@@ -13,17 +13,16 @@ internal static class LastArrival
     /// <summary>
     /// Whether this group is the last of <paramref name="expected"/> to count itself in <paramref name="arrivals"/>[<paramref name="counter"/>]:
     /// the parts it wrote are fenced (visible to the group that reads them), then its first thread counts it in; every
-    /// thread of the group gets the same answer.
+    /// thread of the group gets the same answer, from a barrier that ors the first thread's (<c>bar.red.or</c>: no shared
+    /// memory, which <see cref="GemmTensorCorePipelineKernel"/>'s stages fill).
     /// </summary>
     public static bool ArrivesLast(ArrayView<int> arrivals, long counter, int expected)
     {
-        var last = SharedMemory.Allocate<int>(1);
         MemoryFence.DeviceLevel();
         Group.Barrier();
-        if (Group.IsFirstThread) last[0] = Atomic.Add(ref arrivals[counter], 1) == expected - 1 ? 1 : 0;
-        Group.Barrier();
+        bool last = Group.BarrierOr(Group.IsFirstThread && Atomic.Add(ref arrivals[counter], 1) == expected - 1);
         MemoryFence.DeviceLevel();
-        return last[0] != 0;
+        return last;
     }
 
     /// <summary>Sets the counter back to 0 for the next launch (by the last group, once it has read every part).</summary>

@@ -12,7 +12,8 @@ namespace BiGS.Native.Tests.Gpu;
 /// with its shared memory and mma emulated on ILGPU's CPU accelerator, against the packed kernel it stands in for: each
 /// accumulator takes the same products in the same k order (two mma k-steps a stage where that kernel's stage holds
 /// the same two), so the products agree to the bit in every layout and precision, with rows and columns past whole
-/// tiles (zero-filled copies) and with more stages than buffers and fewer. Its PTX is checked without a device below.
+/// tiles (zero-filled copies), with more stages than buffers and fewer, and with k split. Its PTX is checked without a
+/// device below.
 /// </summary>
 [GpuTarget(DeviceKind.IlgpuCpu)]
 public sealed class GemmTensorCorePipelineTests(WideCpuAcceleratorEmulatingMma packedKernel, WideCpuAcceleratorEmulatingPipeline pipeline)
@@ -20,13 +21,17 @@ public sealed class GemmTensorCorePipelineTests(WideCpuAcceleratorEmulatingMma p
 {
     /// <summary>
     /// (m, n, k): both edges mid-tile with 8 tf32 stages and 4 bf16 ones (more than the 3 buffers); one row of tiles,
-    /// three columns, 2 stages in either precision (fewer than the pipeline keeps in flight); two whole tiles a side.
+    /// three columns, 2 stages in either precision (fewer than the pipeline keeps in flight); two whole tiles a side;
+    /// and k split (the last group of a tile adding the parts): at k 100 parts of 3, 3 and 2 stages in tf32, 2 and 2 in
+    /// bf16; at k 24 parts of one stage (the prologue's second group of copies empty).
     /// </summary>
     [GpuTheory]
-    [InlineData(140, 136, 100)]
-    [InlineData(20, 300, 40)]
-    [InlineData(256, 256, 64)]
-    public void Pipelined_products_have_the_bits_of_the_packed_kernel(int m, int n, int k)
+    [InlineData(140, 136, 100, "128x128/packed")]
+    [InlineData(20, 300, 40, "128x128/packed")]
+    [InlineData(256, 256, 64, "128x128/packed")]
+    [InlineData(140, 136, 100, "128x128/k3/packed")]
+    [InlineData(20, 300, 24, "128x128/k3/packed")]
+    public void Pipelined_products_have_the_bits_of_the_packed_kernel(int m, int n, int k, string plan)
     {
         var rng = new Random(m + n + k);
         foreach (string layout in new[] { "NN", "NT", "TN" })
@@ -38,13 +43,13 @@ public sealed class GemmTensorCorePipelineTests(WideCpuAcceleratorEmulatingMma p
             {
                 string kernel = precision == Precision.Tf32 ? "Gemm.Tf32Pipeline" : "Gemm.Bf16Pipeline";
                 var before = pipeline.Backend.ReadActivity();
-                var pipelined = Product(pipeline.Device, a, transposeA, b, transposeB, precision);
+                var pipelined = Product(pipeline.Device, plan, a, transposeA, b, transposeB, precision);
                 var launches = pipeline.Backend.ReadActivity().Since(before).LaunchesByKernel;
-                Assert.True(launches.GetValueOrDefault(kernel) == 1, $"{layout} {precision}: launches {string.Join(", ", launches)}, expected one {kernel}");
-                var packed = Product(packedKernel.Device, a, transposeA, b, transposeB, precision);
+                Assert.True(launches.GetValueOrDefault(kernel) == 1, $"{plan} {layout} {precision}: launches {string.Join(", ", launches)}, expected one {kernel}");
+                var packed = Product(packedKernel.Device, plan, a, transposeA, b, transposeB, precision);
                 for (int i = 0; i < packed.Length; i++)
                     Assert.True(packed[i] == pipelined[i],
-                        $"{layout} {MatMulPrecision.Name(precision)} m{m} n{n} k{k}: c[{i / n},{i % n}] is {pipelined[i]} pipelined, {packed[i]} packed");
+                        $"{plan} {layout} {MatMulPrecision.Name(precision)} m{m} n{n} k{k}: c[{i / n},{i % n}] is {pipelined[i]} pipelined, {packed[i]} packed");
             }
         }
     }
@@ -108,10 +113,10 @@ public sealed class GemmTensorCorePipelineTests(WideCpuAcceleratorEmulatingMma p
                 Assert.DoesNotContain(".local", lines[i - 1] + lines[i] + lines[i + 1], StringComparison.Ordinal);
     }
 
-    /// <summary>op(a) op(b) on <paramref name="device"/> with the 128 x 128 packed plan, in <paramref name="precision"/>.</summary>
-    private static float[] Product(Device device, float[,] a, bool transposeA, float[,] b, bool transposeB, Precision precision)
+    /// <summary>op(a) op(b) on <paramref name="device"/> with <paramref name="plan"/>, in <paramref name="precision"/>.</summary>
+    private static float[] Product(Device device, string plan, float[,] a, bool transposeA, float[,] b, bool transposeB, Precision precision)
     {
-        using var forced = GemmTileTuner.Force(GemmPlan.Parse("128x128/" + GemmPlan.PackedName, "plan"));
+        using var forced = GemmTileTuner.Force(GemmPlan.Parse(plan, "plan"));
         var onDevice = (float[,] x) => Tensor.FromArray(x.Cast<float>().ToArray(), x.GetLength(0), x.GetLength(1)).To(device);
         var c = Tensor.Empty(DType.Float32, device, transposeA ? a.GetLength(1) : a.GetLength(0), transposeB ? b.GetLength(0) : b.GetLength(1));
         using (MatMulPrecision.Use(precision))
