@@ -20,7 +20,7 @@
 #   3. issue 13's table, fp32 with the default kernels: PyTorch fp32 eager against bigs, forward and training at
 #      8x128 and 32x512;
 #   4. the tensor-core cases: PyTorch with TF32 matmul against bigs --precision tf32 and bf16 (forward 8x128 and
-#      32x512, training 32x512);
+#      32x512, training 32x512), each also with the pipelined kernel among the GEMM tuner's plans (pipelined-gemm);
 #   5. where a training step's device time goes, by kernel (`bigs bench --kernel-times`: one step with every launch
 #      between two profiling markers; fp32 at 8x128 and 32x512, bf16 at 32x512), then Nsight Compute on the GEMM
 #      kernels alone (issue slots, pipes, stall reasons, occupancy: entry 22 of bench/compare/README.md);
@@ -118,8 +118,8 @@ if wants compare; then
     log "fp32, default kernels (torch: TF32 off)"
     compare "forward train" "$SHAPES" 150 --variants fp32
     log "tensor cores (torch: TF32 matmul)"
-    compare "forward" "$SHAPES" 120 --variants tf32 bf16 --torch tf32
-    compare "train" "$TC_SHAPES" 90 --variants tf32 bf16 --torch tf32
+    compare "forward" "$SHAPES" 120 --variants tf32 bf16 tf32/pipelined-gemm bf16/pipelined-gemm --torch tf32
+    compare "train" "$TC_SHAPES" 90 --variants tf32 bf16 tf32/pipelined-gemm bf16/pipelined-gemm --torch tf32
 fi
 
 # 5. Device time by kernel of one training step per case (the step after the timed one, each launch between two

@@ -153,8 +153,7 @@ public static class GemmTensorCorePipelineKernel
     /// of the pair), so that one copy of a warp moves 4 pairs' whole stage (128 contiguous bytes each), from the packed
     /// operand's pairs 16 apart. Its vector of a pair, and the pair's parity, are the same in each, so one swizzled
     /// offset serves all four. Each copy's device address at the part's first k is found once; a stage adds the same 128
-    /// bytes to each (one 64-bit add); a copy outside the packed rows reads nothing at its address (source size 0) and
-    /// writes zeros.
+    /// bytes to each (one 64-bit add); a copy outside the packed rows reads nothing (source size 0) and writes zeros.
     /// </summary>
     private readonly struct PipelineCopies
     {
@@ -171,12 +170,16 @@ public static class GemmTensorCorePipelineKernel
             int firstPair = tileFirstRow / 2 + thread / PairVectors, packedPairs = GemmOperandPacking.RowPairs(rows), vector = thread % PairVectors;
             firstVector = matrixFirst / 4 + (long)firstPair * (ld / 4) + kBegin / 4 + vector;
             pairsApart = (long)pairsPerCopy * (ld / 4);
-            address0 = address + 16 * (ulong)firstVector;
-            address1 = address0 + 16 * (ulong)pairsApart;
-            address2 = address1 + 16 * (ulong)pairsApart;
-            address3 = address2 + 16 * (ulong)pairsApart;
             (inside0, inside1) = (firstPair < packedPairs, firstPair + pairsPerCopy < packedPairs);
             (inside2, inside3) = (firstPair + 2 * pairsPerCopy < packedPairs, firstPair + 3 * pairsPerCopy < packedPairs);
+            // a copy outside reads nothing, at the matrix's first pair (so that its address, moved on each stage, stays
+            // in the operand)
+            ulong firstAddress = address + 16 * (ulong)firstVector, apart = 16 * (ulong)pairsApart;
+            ulong outside = address + 16 * (ulong)(matrixFirst / 4 + kBegin / 4 + vector);
+            address0 = inside0 ? firstAddress : outside;
+            address1 = inside1 ? firstAddress + apart : outside;
+            address2 = inside2 ? firstAddress + 2 * apart : outside;
+            address3 = inside3 ? firstAddress + 3 * apart : outside;
             sharedOffset = thread / PairVectors * PairVectors + (vector ^ (firstPair & 1) * 4);
         }
 

@@ -55,6 +55,36 @@ public sealed class GemmTensorCorePipelineTests(WideCpuAcceleratorEmulatingMma p
     }
 
     /// <summary>
+    /// Batches (the z of the launch): 4 matrices times a broadcast one, and a broadcast one times 4 (each broadcast operand
+    /// packed once, read by every batch), in tf32 and bf16, the bits of the packed kernel's.
+    /// </summary>
+    [GpuFact]
+    public void Batched_products_with_a_broadcast_operand_have_the_bits_of_the_packed_kernel()
+    {
+        var rng = new Random(7);
+        Tensor Random(params int[] shape) =>
+            Tensor.FromArray(Enumerable.Range(0, shape.Aggregate(1, (x, y) => x * y)).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray(), shape);
+        var (a, broadcastA) = (Random(4, 140, 36), Random(1, 140, 36));
+        var (b, broadcastB) = (Random(4, 36, 20), Random(1, 36, 20));
+        foreach (var precision in new[] { Precision.Tf32, Precision.Bf16 })
+            foreach (var (left, right, name) in new[] { (a, broadcastB, "b broadcast"), (broadcastA, b, "a broadcast") })
+            {
+                float[] On(Device device)
+                {
+                    using var forced = GemmTileTuner.Force(GemmPlan.Parse("128x128/" + GemmPlan.PackedName, "plan"));
+                    using (MatMulPrecision.Use(precision))
+                        return Tensor.MatMul(left.To(device), right.To(device)).ToArray();
+                }
+                var before = pipeline.Backend.ReadActivity();
+                var (packed, pipelined) = (On(packedKernel.Device), On(pipeline.Device));
+                string kernel = precision == Precision.Tf32 ? "Gemm.Tf32Pipeline" : "Gemm.Bf16Pipeline";
+                Assert.True(pipeline.Backend.ReadActivity().Since(before).LaunchesByKernel.GetValueOrDefault(kernel) == 1, $"{name}: no one {kernel} launch");
+                for (int i = 0; i < packed.Length; i++)
+                    Assert.True(packed[i] == pipelined[i], $"{MatMulPrecision.Name(precision)} {name}: element {i} is {pipelined[i]} pipelined, {packed[i]} packed");
+            }
+    }
+
+    /// <summary>
     /// Each of a k-step's 32 mma adds a's row tile (t / 4) mod 4 times b's column tile t mod 4 + 4 (t / 16) into
     /// accumulators 4 t on, which is where <see cref="GemmTensorCoreKernel.LaneAccumulators.Position"/> stores them and
     /// what the emulation multiplies; a's tile i is registers gemm_a 4 i on (loaded from rows 16 i on), b's column
