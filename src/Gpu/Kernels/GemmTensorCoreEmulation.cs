@@ -49,8 +49,8 @@ public static class GemmTensorCoreEmulation
     /// <summary>A thread's accumulators in an array, and every thread's fragments of the current k-step in shared memory.</summary>
     internal struct EmulatedWarpAccumulators : IWarpAccumulators
     {
-        /// <summary>a0 to a3 (the warp's 16-row mma tiles), then b0 to b3 (its 8-column mma tiles).</summary>
-        private const int FragmentsPerThread = 8;
+        /// <summary>a0 to a3 (the warp's 16-row mma tiles), then b0 to b7 (its 8-column mma tiles, 4 of a 32-column block).</summary>
+        private const int FragmentsPerThread = 12;
 
         /// <summary>
         /// The largest group of a tile configuration (128 x 128: 256 threads), and the most accumulators of a thread
@@ -67,28 +67,38 @@ public static class GemmTensorCoreEmulation
             fragments = SharedMemory.Allocate<Fragment>(MaxThreads * FragmentsPerThread);
         }
 
-        public void Multiply<TMma>(TMma mma, int mmaRows, WarpFragments f) where TMma : struct, IMmaShape => MultiplyTiles(mma, mmaRows, f, 0);
+        public void Multiply<TMma>(TMma mma, int mmaRows, WarpFragments f) where TMma : struct, IMmaShape => MultiplyTiles(mma, 4 * mmaRows, f, default);
 
-        /// <summary><see cref="Multiply"/> into mma tiles <paramref name="firstTile"/> on (accumulators 4 <paramref name="firstTile"/> on).</summary>
-        public void MultiplyTiles<TMma>(TMma mma, int mmaRows, WarpFragments f, int firstTile) where TMma : struct, IMmaShape
+        /// <summary>
+        /// A 64 x 64 warp block's k-step (<see cref="GemmTensorCorePipelineKernel"/>): a's four row tiles in
+        /// <paramref name="left"/>, b's column tiles 0 to 3 in <paramref name="left"/> and 4 to 7 in <paramref name="right"/>.
+        /// </summary>
+        public void MultiplyWide<TMma>(TMma mma, WarpFragments left, WarpFragments right) where TMma : struct, IMmaShape => MultiplyTiles(mma, 32, left, right);
+
+        /// <summary>
+        /// Mma tiles 0 to <paramref name="tiles"/> - 1, tile t of a's row tile (t / 4) mod 4 and b's column tile t mod 4 +
+        /// 4 (t / 16), into accumulators 4 t on (<see cref="LaneAccumulators.Position"/>).
+        /// </summary>
+        private void MultiplyTiles<TMma>(TMma mma, int tiles, WarpFragments left, WarpFragments right) where TMma : struct, IMmaShape
         {
             int thread = Group.IdxX, warpFirst = thread / 32 * 32, g = thread % 32 / 4, q = thread % 4;
-            Publish(thread, f);
+            Publish(thread, left, right);
             Group.Barrier();
-            for (int tile = 0; tile < 4 * mmaRows; tile++)
+            for (int tile = 0; tile < tiles; tile++)
             {
+                int rowTile = (tile >> 2) & 3, columnTile = (tile & 3) + 4 * (tile >> 4);
                 for (int e = 0; e < 4; e++)
                 {
                     int half = e / 2, column = 2 * q + e % 2;
-                    float sum = values[4 * (firstTile + tile) + e];
+                    float sum = values[4 * tile + e];
                     for (int k = 0; k < mma.Depth; k++)
                     {
                         var (holder, register) = mma.Holder(k);
-                        var a = fragments[(warpFirst + 4 * g + holder) * FragmentsPerThread + tile / 4];
-                        var b = fragments[(warpFirst + 4 * column + holder) * FragmentsPerThread + 4 + tile % 4];
+                        var a = fragments[(warpFirst + 4 * g + holder) * FragmentsPerThread + rowTile];
+                        var b = fragments[(warpFirst + 4 * column + holder) * FragmentsPerThread + 4 + columnTile];
                         sum += mma.Operand(Register(a, 2 * register + half), k) * mma.Operand(Register(b, register), k);
                     }
-                    values[4 * (firstTile + tile) + e] = sum;
+                    values[4 * tile + e] = sum;
                 }
             }
             Group.Barrier();   // every lane has read the fragments before the next step publishes its own
@@ -96,13 +106,14 @@ public static class GemmTensorCoreEmulation
 
         public readonly (float Sum, float Next) ReadPair(int pair) => (values[2 * pair], values[2 * pair + 1]);
 
-        private readonly void Publish(int thread, WarpFragments f)
+        private readonly void Publish(int thread, WarpFragments left, WarpFragments right)
         {
             int first = thread * FragmentsPerThread;
             for (int i = 0; i < 4; i++)
             {
-                fragments[first + i] = f.A(i);
-                fragments[first + 4 + i] = f.B(i);
+                fragments[first + i] = left.A(i);
+                fragments[first + 4 + i] = left.B(i);
+                fragments[first + 8 + i] = right.B(i);
             }
         }
 

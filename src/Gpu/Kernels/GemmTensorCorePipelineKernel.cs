@@ -293,7 +293,7 @@ public static class GemmTensorCorePipelineKernel
     /// <summary>
     /// The pipeline emulated on ILGPU's CPU accelerator: the stages in ILGPU's shared memory, each copy done at once, the
     /// fragments read as <typeparamref name="TMma"/> reads them and multiplied by <see cref="GemmTensorCoreEmulation"/>'s
-    /// accumulators, columns 0 to 31 of the warp block as tiles 0 to 15, columns 32 to 63 as tiles 16 to 31.
+    /// accumulators (columns 0 to 31 of the warp block in one <see cref="WarpFragments"/>, 32 to 63 in another).
     /// </summary>
     private struct EmulatedPipelineSteps<TMma>(TMma mma) : IPipelineSteps<GemmTensorCoreEmulation.EmulatedWarpAccumulators>
         where TMma : struct, IMmaShape
@@ -323,20 +323,17 @@ public static class GemmTensorCorePipelineKernel
         public void Multiply(int a, int b)
         {
             var words = stages.Cast<float>();
-            var left = Fragments(words, a, b);
-            var right = Fragments(words, a, b + 2 * BlockOfRowsVectors);
-            accumulators.MultiplyTiles(mma, 4, left, firstTile: 0);
-            accumulators.MultiplyTiles(mma, 4, right, firstTile: 16);
-        }
-
-        /// <summary>a's four row tiles and the four column tiles of b from the pair at <paramref name="b"/> and the next.</summary>
-        private readonly WarpFragments Fragments(ArrayView<float> words, int a, int b)
-        {
-            var fragments = new WarpFragments
+            var left = Columns(new WarpFragments
             {
                 A0 = mma.LoadA(words, a), A1 = mma.LoadA(words, a + BlockOfRowsVectors),
                 A2 = mma.LoadA(words, a + 2 * BlockOfRowsVectors), A3 = mma.LoadA(words, a + 3 * BlockOfRowsVectors),
-            };
+            }, words, b);
+            accumulators.MultiplyWide(mma, left, Columns(default, words, b + 2 * BlockOfRowsVectors));
+        }
+
+        /// <summary><paramref name="fragments"/> with b's four column tiles from the 16 columns at <paramref name="b"/> and the next 16.</summary>
+        private readonly WarpFragments Columns(WarpFragments fragments, ArrayView<float> words, int b)
+        {
             (fragments.B0, fragments.B1) = mma.LoadBPair(words, b);
             (fragments.B2, fragments.B3) = mma.LoadBPair(words, b + BlockOfRowsVectors);
             return fragments;
