@@ -4,9 +4,10 @@
 # per precision so drift hits both alike (each process stopped after OURS_TIMEOUT / TORCH_TIMEOUT seconds), then the
 # table (gemm_table.py). bench/gpu/run-all.sh runs it as one part of the whole device session (ROUNDS=1); alone: pack
 # the bench project into .device/ (the device notes' pack.sh), then device command `bash bench/gpu/gemm.sh` (carry
-# [".device"]). Results and the table land in $OUT (default: gemm-out). With PIPELINED_GEMM=1 the tf32 and bf16 rounds
-# also time the tuner's choices with the opt-in pipelined kernel among its candidates (BIGS_GPU_KERNELS=pipelined-gemm:
-# the packed 128x128 plans on it) into $OUT/pipelined, whose table.md sets them beside the same torch times.
+# [".device"]). Results and the table land in $OUT (default: gemm-out). With PIPELINED_GEMM=1 every round
+# also times the tuner's choices with the opt-in pipelined kernels among its candidates (BIGS_GPU_KERNELS=pipelined-gemm:
+# the packed 128x128 plans on them, fp32 SIMT and tensor-core) into $OUT/pipelined, whose table.md sets them beside the
+# same torch times.
 #
 # Dry run without a GPU (ILGPU's CPU accelerator against PyTorch on the CPU, small widths; times meaningless):
 #   DEVICE=ilgpu-cpu TORCH_DEVICE=cpu PYTHON=/usr/bin/python3 ROUNDS=1 \
@@ -35,7 +36,7 @@ for precision in fp32 tf32 bf16; do
     timeout "$TORCH_TIMEOUT" "$PYTHON" "$here/gemm_torch.py" --precision "$precision" --device "$TORCH_DEVICE" $SIZES \
       > "$out/torch-$precision-$round.jsonl" 2> "$out/torch-$precision-$round.err"
     echo "gemm torch $precision round $round: exit $?, $(grep -c '^{' "$out/torch-$precision-$round.jsonl") products"
-    if [ "$PIPELINED_GEMM" = 1 ] && [ "$precision" != fp32 ]; then
+    if [ "$PIPELINED_GEMM" = 1 ]; then
       mkdir -p "$out/pipelined" && cp "$out/torch-$precision-$round.jsonl" "$out/pipelined/"
       # shellcheck disable=SC2086
       BIGS_GPU_KERNELS=pipelined-gemm timeout "$OURS_TIMEOUT" bash "$root/.device/with-dotnet.sh" dotnet "$root/.device/BiGS.Native.Bench/BiGS.Native.Bench.dll" \

@@ -13,12 +13,12 @@
 #   1. every CUDA test class (*CudaTests: the GEMM in each layout, epilogue, precision, tile and split plan; the SSM
 #      convolution on both FFT paths; the training step; the NN kernels; the column-tile reductions, whose last-group
 #      protocol has run only on ILGPU's CPU accelerator) in one process, then the GEMM tests again with the pipelined
-#      kernel (BIGS_GPU_KERNELS=pipelined-gemm, bench/gpu/gemm-checks.sh), never run on a GPU before;
+#      kernels (BIGS_GPU_KERNELS=pipelined-gemm, bench/gpu/gemm-checks.sh), never run on a GPU before;
 #   2. issue 12's GEMM table: ours against torch.matmul on every product of a BiGS-base step at 8x128 and 32x512,
 #      fp32, tf32 and bf16 (bench/gpu/gemm.sh, one round; each time the median of 3 means of 5 launches), and the
-#      table in tf32 and bf16 with the pipelined kernel among the tuner's candidates, beside the same torch times;
-#   3. issue 13's table, fp32 with the default kernels: PyTorch fp32 eager against bigs, forward and training at
-#      8x128 and 32x512;
+#      table again with the pipelined kernels among the tuner's candidates, beside the same torch times;
+#   3. issue 13's table in fp32: PyTorch fp32 eager against bigs, forward and training at 8x128 and 32x512, with the
+#      default kernels and with the pipelined SIMT kernel among the GEMM tuner's plans (fp32/pipelined-gemm);
 #   4. the tensor-core cases: PyTorch with TF32 matmul against bigs --precision tf32 and bf16 (forward 8x128 and
 #      32x512, training 32x512), each also with the pipelined kernel among the GEMM tuner's plans (pipelined-gemm);
 #   5. where a training step's device time goes, by kernel (`bigs bench --kernel-times`: one step with every launch
@@ -116,7 +116,7 @@ compare() { # modes shapes reserve-seconds compare.py-arguments...
 }
 if wants compare; then
     log "fp32, default kernels (torch: TF32 off)"
-    compare "forward train" "$SHAPES" 150 --variants fp32
+    compare "forward train" "$SHAPES" 150 --variants fp32 fp32/pipelined-gemm
     log "tensor cores (torch: TF32 matmul)"
     compare "forward" "$SHAPES" 120 --variants tf32 bf16 tf32/pipelined-gemm bf16/pipelined-gemm --torch tf32
     compare "train" "$TC_SHAPES" 90 --variants tf32 bf16 tf32/pipelined-gemm bf16/pipelined-gemm --torch tf32
@@ -140,7 +140,8 @@ fi
 #     pinned (no tuner launches), with the sections that say where their cycles go: issue slots and pipe use
 #     (ComputeWorkloadAnalysis, InstructionStats, SchedulerStats), stall reasons (WarpStateStats), occupancy and
 #     registers (Occupancy, LaunchStats). ILGPU names the kernels after their methods: Kernel_Sgemm, Kernel_Tf32, ...
-#     A variant is a precision, or precision/BIGS_GPU_KERNELS (the pipelined kernel is profiled so); the tile is
+#     (the pipelined SIMT kernel Kernel_Fp32). A variant is a precision, or precision/BIGS_GPU_KERNELS (the pipelined
+#     kernels are profiled so); the tile is
 #     the plan's (tf32 at both tensor-core tiles: 64x64 and 128x128; bf16 packed too, on BF16 pairs: Kernel_Bf16Pairs).
 ncu_gemm() { # variant tile
     local variant=$1 tile=$2 precision=${1%%/*} kernels name
@@ -151,7 +152,7 @@ ncu_gemm() { # variant tile
         return 0
     fi
     # shellcheck disable=SC2086 # NCU_GEMM_SIZES is a list of arguments
-    BIGS_GPU_KERNELS=$kernels BIGS_GEMM_TILE=$tile timeout 40 bash "$with" "$NCU" --kernel-name 'regex:Kernel_(Sgemm|Tf32|Bf16)' \
+    BIGS_GPU_KERNELS=$kernels BIGS_GEMM_TILE=$tile timeout 40 bash "$with" "$NCU" --kernel-name 'regex:Kernel_(Sgemm|Tf32|Bf16|Fp32)' \
         --launch-count 2 --section LaunchStats --section Occupancy --section SpeedOfLight --section ComputeWorkloadAnalysis \
         --section InstructionStats --section SchedulerStats --section WarpStateStats --csv \
         --log-file "$OUT/$name.csv" dotnet .device/BiGS.Native.Bench/BiGS.Native.Bench.dll gpu-gemm \
@@ -162,6 +163,7 @@ ncu_gemm fp32 "$NCU_FP32_TILE"
 ncu_gemm tf32 "$NCU_TC_TILE"
 ncu_gemm bf16 "$NCU_TC_TILE"
 ncu_gemm bf16 "$NCU_TC_TILE/packed"
+ncu_gemm fp32/pipelined-gemm 128x128/packed
 ncu_gemm tf32/pipelined-gemm 128x128/packed
 ncu_gemm bf16/pipelined-gemm 128x128/packed
 ncu_gemm tf32 64x64

@@ -98,18 +98,18 @@ public static class GemmPlans
     /// the device's <paramref name="deviceThreads"/> (threads per multiprocessor x multiprocessors) at once: a split
     /// launch that needs a second wave gains nothing over the unsplit one. A group of a tile has
     /// <paramref name="groupThreads"/>(tile) threads when given (the tensor-core kernel's), else the SIMT kernel's. Where
-    /// the operands are not already in the NT layout with k whole and 128-bit loads, or wherever the packing rounds them
-    /// (<paramref name="packingRounds"/>: the tensor-core kernel's; <see cref="GemmOperandPacking.Helps"/>), each of these
-    /// plans again with the operands packed into it.
+    /// the operands are not already in the NT layout with k whole and 128-bit loads, or wherever packed operands run on
+    /// another kernel (<paramref name="packedRunsOtherKernel"/>: the tensor-core kernel's rounded operands, the pipelined
+    /// kernels; <see cref="GemmOperandPacking.Helps"/>), each of these plans again with the operands packed into it.
     /// </summary>
     public static GemmPlan[] Candidates(GemmProblem problem, IReadOnlyList<GemmTile> tiles, long deviceThreads, Func<GemmTile, int>? groupThreads = null,
-        bool packingRounds = false)
+        bool packedRunsOtherKernel = false)
     {
         GemmPlan[] plans = [.. tiles.SelectMany(tile => new[] { 1, 2, 4, 8 }
             .Where(splits => splits == 1
                 || (problem.K >= splits * MinimumSplitDepth && Threads(problem, tile, (groupThreads ?? GemmTiles.Threads)(tile)) * splits <= deviceThreads))
             .Select(splits => new GemmPlan(tile, splits)))];
-        return GemmOperandPacking.Helps(problem, packingRounds) ? [.. plans, .. plans.Select(plan => plan with { Packed = true })] : plans;
+        return GemmOperandPacking.Helps(problem, packedRunsOtherKernel) ? [.. plans, .. plans.Select(plan => plan with { Packed = true })] : plans;
     }
 
     /// <summary>Threads of the unsplit launch of <paramref name="problem"/> in tiles of <paramref name="tile"/>.</summary>

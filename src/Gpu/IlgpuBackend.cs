@@ -215,10 +215,11 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
     {
         long deviceThreads = (long)Accelerator.MaxNumThreadsPerMultiprocessor * Accelerator.NumMultiprocessors;
         // The tensor-core kernel has two tiles (64 x 64 of 128 threads, 128 x 128 of 256), each with the splits of k.
-        // Packing for them rounds the operands too, which pays in every layout.
-        var candidates = !OnTensorCores(shape.Precision) ? GemmPlans.Candidates(problem, gemmTiles, deviceThreads)
+        // Packing for them rounds the operands too, which pays in every layout; and packed fp32 may run pipelined.
+        var candidates = !OnTensorCores(shape.Precision)
+            ? GemmPlans.Candidates(problem, gemmTiles, deviceThreads, packedRunsOtherKernel: Pipelines(new GemmPlan(GemmTile.Tile128x128, 1), shape.Precision))
             : GemmPlans.Candidates(problem, [.. gemmTiles.Intersect(GemmTensorCoreKernel.Tiles)], deviceThreads,
-                tile => GemmTensorCoreKernel.Threads(GemmTensorCoreKernel.TileFor(tile)), packingRounds: true);
+                tile => GemmTensorCoreKernel.Threads(GemmTensorCoreKernel.TileFor(tile)), packedRunsOtherKernel: true);
         return GemmTuner.Measure(problem, candidates, candidate => SecondsPerGemm(candidate, F(a), F(b), shape, batch, OnlyWritten(c, epilogue)));
     }
 
@@ -234,26 +235,26 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
     /// plan's tile; k split as the plan says. One launch per block of c's tiles (<see cref="GemmTileBlocks"/>): the whole
     /// tiles without bounds checks, the last row and column of tiles with them. A packed plan first packs the operands
     /// into pooled scratch (<see cref="LaunchPackedGemm"/>), and the launches it makes then say whether the packing rounded
-    /// them (<paramref name="preRounded"/>: TF32 values or BF16 pairs, k in words).
+    /// them (<paramref name="preRounded"/>: TF32 values or BF16 pairs, k in words) and whether it packed them for a
+    /// pipelined kernel (<paramref name="pipelined"/>, one launch over every tile: the packing pads them all).
     /// </summary>
     private void LaunchGemm(GemmPlan plan, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
-        ArrayView<float> operand, ArrayView<float> product, GemmShape shape, int batch, bool preRounded = false)
+        ArrayView<float> operand, ArrayView<float> product, GemmShape shape, int batch, bool preRounded = false, bool pipelined = false)
     {
         if (plan.Packed && shape.K > 0)
         {
             LaunchPackedGemm(plan, a, b, c, bias, operand, product, shape, batch);
             return;
         }
-        bool onTensorCores = OnTensorCores(shape.Precision), pipelined = onTensorCores && preRounded && Pipelines(plan);
-        var (rows, columns, stage, group) = pipelined ? PipelineGeometry : GemmGeometry(plan, onTensorCores, preRounded);
+        bool onTensorCores = OnTensorCores(shape.Precision);
+        var (rows, columns, stage, group) = !pipelined ? GemmGeometry(plan, onTensorCores, preRounded)
+            : onTensorCores ? TensorCorePipelineGeometry : SimtPipelineGeometry;
         int depth = GemmSplitK.DepthFor(shape.K, plan.Splits, stage);
         Span<GemmTileBlock> blocks = stackalloc GemmTileBlock[GemmTileBlocks.Most];
-        // the pipelined kernel runs whole and edge tiles alike (the packing pads both): one launch
-        int count = pipelined ? 1 : GemmTileBlocks.Of(shape, rows, columns, stage, depth, blocks);
-        if (pipelined) blocks[0] = GemmTileBlocks.Every(shape, rows, columns);
+        int count = GemmTileBlocks.Of(shape, rows, columns, stage, depth, blocks, padded: pipelined);
         foreach (var block in blocks[..count])
         {
-            var kernel = pipelined ? kernels.GemmTensorCorePipeline(shape.Precision)
+            var kernel = pipelined ? (onTensorCores ? kernels.GemmTensorCorePipeline(shape.Precision) : kernels.GemmSimtPipeline())
                 : onTensorCores ? kernels.GemmTensorCores(shape.Precision, plan.Tile, block.Whole, preRounded) : kernels.Sgemm(plan.Tile, shape.Precision, block.Whole);
             var blockShape = shape with { FirstRowTile = block.FirstRowTile, FirstColumnTile = block.FirstColumnTile };
             LaunchGemmBlock(kernel, new Index3D(block.ColumnTiles, block.RowTiles, batch), group, rows * columns, depth,
@@ -264,29 +265,29 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
     /// <summary>
     /// The GEMM of <paramref name="shape"/> as c = A' B'^T on operands packed into the NT layout with k padded to whole
     /// stages (<see cref="GemmOperandPacking"/>), rounded to the precision where the tensor-core kernels run it
-    /// (<see cref="OnTensorCores"/>): one packing launch per operand (one matrix where the operand is broadcast over the
-    /// batch), then <paramref name="plan"/>'s launches unpacked, k counted in the packed words.
+    /// (<see cref="OnTensorCores"/>), or k-major for the pipelined SIMT kernel (<see cref="Pipelines"/>, then Lda and Ldb
+    /// are the packed rows and the layout flags unused): one packing launch per operand (one matrix where the operand is
+    /// broadcast over the batch), then <paramref name="plan"/>'s launches unpacked, k counted in the packed words.
     /// </summary>
     private void LaunchPackedGemm(GemmPlan plan, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
         ArrayView<float> operand, ArrayView<float> product, GemmShape shape, int batch)
     {
-        bool rounds = OnTensorCores(shape.Precision);
+        bool rounds = OnTensorCores(shape.Precision), pipelined = Pipelines(plan, shape.Precision);
         var rounding = rounds ? shape.Precision : Precision.Fp32;
         int depth = GemmOperandPacking.PaddedDepth(shape.K, rounding);
+        PackedFragments Layout(PackedFragments fragments) => rounds ? fragments : pipelined ? PackedFragments.KMajor : PackedFragments.None;
         // op(a) is m x k, stored transposed when TransA; B' = op(b)^T is n x k, whose source b holds its transpose unless TransB
-        var packA = new GemmPackShape(shape.M, shape.K, depth, shape.Lda, shape.StrideA, shape.TransA, rounding, rounds ? PackedFragments.A : PackedFragments.None);
-        var packB = new GemmPackShape(shape.N, shape.K, depth, shape.Ldb, shape.StrideB, shape.TransB == 0 ? 1 : 0, rounding,
-            rounds ? PackedFragments.B : PackedFragments.None);
+        var packA = new GemmPackShape(shape.M, shape.K, depth, shape.Lda, shape.StrideA, shape.TransA, rounding, Layout(PackedFragments.A));
+        var packB = new GemmPackShape(shape.N, shape.K, depth, shape.Ldb, shape.StrideB, shape.TransB == 0 ? 1 : 0, rounding, Layout(PackedFragments.B));
         using var packedA = PackOperand(a, packA, shape.StrideA == 0 ? 1 : batch);
         using var packedB = PackOperand(b, packB, shape.StrideB == 0 ? 1 : batch);
-        int words = packA.RowWords;
         var packed = shape with
         {
-            TransA = 0, TransB = 1, K = words, Lda = words, Ldb = words,
+            TransA = 0, TransB = 1, K = packA.RowWords, Lda = packA.LeadingDimension, Ldb = packB.LeadingDimension,
             StrideA = shape.StrideA == 0 ? 0 : packA.Elements, StrideB = shape.StrideB == 0 ? 0 : packB.Elements,
             VectorA = 1, VectorB = 1, AddressA = packedA.DeviceAddress, AddressB = packedB.DeviceAddress,
         };
-        LaunchGemm(plan with { Packed = false }, packedA.As<float>(), packedB.As<float>(), c, bias, operand, product, packed, batch, preRounded: rounds);
+        LaunchGemm(plan with { Packed = false }, packedA.As<float>(), packedB.As<float>(), c, bias, operand, product, packed, batch, preRounded: rounds, pipelined);
     }
 
     /// <summary>
@@ -333,19 +334,25 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
     }
 
     /// <summary>
-    /// Whether packed tensor-core products of <paramref name="plan"/> run on the pipelined kernel
-    /// (<see cref="GemmTensorCorePipelineKernel"/>): its 128 x 128 plans, k whole or split, under
-    /// <see cref="IlgpuKernelOptions.PipelinedTensorCoreGemm"/>.
+    /// Whether packed products of <paramref name="plan"/> in <paramref name="precision"/> run on a pipelined kernel, under
+    /// <see cref="IlgpuKernelOptions.PipelinedGemm"/>: tf32 and bf16 on the tensor cores with a 128 x 128 plan
+    /// (<see cref="GemmTensorCorePipelineKernel"/>), fp32 with the SIMT 128 x 128 plan (<see cref="GemmSimtPipelineKernel"/>)
+    /// where the device has sm_80's asynchronous copies (as it has tensor cores) or emulates them; k whole or split.
     /// </summary>
-    public bool Pipelines(GemmPlan plan) =>
-        KernelOptions.PipelinedTensorCoreGemm && GemmTensorCoreKernel.PlanTile(plan.Tile) == GemmTile.Tile128x128;
+    public bool Pipelines(GemmPlan plan, Precision precision) => KernelOptions.PipelinedGemm && (OnTensorCores(precision)
+        ? GemmTensorCoreKernel.PlanTile(plan.Tile) == GemmTile.Tile128x128
+        : precision == Precision.Fp32 && plan.Tile == GemmTile.Tile128x128 && (HasTensorCores || EmulatesMma));
 
     /// <summary>
     /// <see cref="GemmGeometry"/> of <see cref="GemmTensorCorePipelineKernel"/>: its tile, its stage in the packed
-    /// shape's k (a row pair's words) and its group (one kernel for whole and edge tiles: the packing pads both).
+    /// shape's k (a row pair's words) and its group.
     /// </summary>
-    private static readonly (int Rows, int Columns, int Stage, Index3D Group) PipelineGeometry = (GemmTensorCorePipelineKernel.Tile,
+    private static readonly (int Rows, int Columns, int Stage, Index3D Group) TensorCorePipelineGeometry = (GemmTensorCorePipelineKernel.Tile,
         GemmTensorCorePipelineKernel.Tile, GemmTensorCorePipelineKernel.PairWords, new Index3D(GemmTensorCorePipelineKernel.Threads, 1, 1));
+
+    /// <summary><see cref="GemmGeometry"/> of <see cref="GemmSimtPipelineKernel"/>.</summary>
+    private static readonly (int Rows, int Columns, int Stage, Index3D Group) SimtPipelineGeometry = (GemmSimtPipelineKernel.Tile,
+        GemmSimtPipelineKernel.Tile, GemmSimtPipelineKernel.Depth, new Index3D(GemmSimtPipelineKernel.ThreadsAcross, GemmSimtPipelineKernel.ThreadsAcross, 1));
 
     /// <summary>
     /// Seconds per launch of the GEMM with <paramref name="plan"/> on the problem of <paramref name="shape"/>, with no
@@ -699,7 +706,7 @@ public enum GemmKernelKind
 
     /// <summary>
     /// The tensor-core kernel (<see cref="GemmTensorCoreKernel"/>; <see cref="GemmTensorCorePipelineKernel"/> for the packed
-    /// 128 x 128 plans under <see cref="IlgpuKernelOptions.PipelinedTensorCoreGemm"/>), its plan tuned per problem.
+    /// 128 x 128 plans under <see cref="IlgpuKernelOptions.PipelinedGemm"/>), its plan tuned per problem.
     /// </summary>
     TensorCores,
 }

@@ -28,12 +28,13 @@ public sealed record IlgpuKernelOptions
     public bool PinsFftPath => SharedMemoryFft || GlobalMemoryFft;
 
     /// <summary>
-    /// The packed tf32 and bf16 plans of the 128 x 128 tile (k whole or split) on
-    /// <see cref="Kernels.GemmTensorCorePipelineKernel"/> (a three-stage cp.async pipeline, 64 x 64 warp blocks) instead of
-    /// <see cref="Kernels.GemmTensorCoreKernel"/>'s packed kernel, on CUDA sm_80+ and with the mma emulated
-    /// (<see cref="EmulatedMma"/>); the tuner times them beside the other plans. Not yet run on a GPU.
+    /// The packed plans of the 128 x 128 tile (k whole or split) on the pipelined kernels, three stages of cp.async copies:
+    /// tf32 and bf16 on <see cref="Kernels.GemmTensorCorePipelineKernel"/> (64 x 64 warp blocks) instead of
+    /// <see cref="Kernels.GemmTensorCoreKernel"/>'s packed kernel, fp32 on <see cref="Kernels.GemmSimtPipelineKernel"/>
+    /// (operands packed k-major) instead of <see cref="Kernels.GemmKernel"/>; on CUDA sm_80+, and on ILGPU's CPU accelerator
+    /// with <see cref="EmulatedMma"/> (emulated). The tuner times them beside the other plans. Not yet run on a GPU.
     /// </summary>
-    public bool PipelinedTensorCoreGemm { get; init; }
+    public bool PipelinedGemm { get; init; }
 
     /// <summary>
     /// On ILGPU's CPU accelerator (<c>ilgpu-cpu</c>, <c>ilgpu-dry</c>): the tf32 and bf16 GEMMs on the tensor-core kernel
@@ -64,7 +65,7 @@ public sealed record IlgpuKernelOptions
         {
             SharedMemoryFft = all || names.Contains("shared-fft"),
             GlobalMemoryFft = names.Contains("global-fft"),
-            PipelinedTensorCoreGemm = all || names.Contains("pipelined-gemm"),
+            PipelinedGemm = all || names.Contains("pipelined-gemm"),
             EmulatedMma = all || names.Contains("emulated-mma"),
         };
     }
@@ -75,7 +76,7 @@ public sealed record IlgpuKernelOptions
         var on = new List<string>();
         if (SharedMemoryFft) on.Add("shared-fft");
         if (GlobalMemoryFft) on.Add("global-fft");
-        if (PipelinedTensorCoreGemm) on.Add("pipelined-gemm");
+        if (PipelinedGemm) on.Add("pipelined-gemm");
         if (EmulatedMma) on.Add("emulated-mma");
         return on.Count == 0 ? "none" : string.Join(",", on);
     }

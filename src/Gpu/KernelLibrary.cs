@@ -263,6 +263,16 @@ internal sealed class KernelLibrary(Accelerator accelerator, bool skipLaunches =
             name, name, kernel);
     }
 
+    /// <summary>
+    /// The pipelined fp32 SIMT GEMM (<see cref="GemmSimtPipelineKernel"/>) on operands packed k-major, or its emulation;
+    /// counted as "Gemm.SimtPipeline".
+    /// </summary>
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape, GemmSplitK> GemmSimtPipeline()
+    {
+        GemmKernelMethod kernel = emulateMma ? GemmSimtPipelineKernel.EmulatedFp32 : GemmSimtPipelineKernel.Fp32;
+        return GenericGrouped<Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape, GemmSplitK>>(
+            "Gemm.SimtPipeline", "Gemm.SimtPipeline", kernel);
+    }
 
     private Action<Index1D, ArrayView<float>, float>? fill;
     private Action<Index1D, ArrayView<int>, StridedView, ArrayView<int>>? copyStrided32;

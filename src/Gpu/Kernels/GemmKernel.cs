@@ -53,15 +53,26 @@ public static class GemmKernel
         bool whole = default(TEdges).Whole;
         var opA = GemmStagedOperand.A(a, batch * s.StrideA, s, rowBase, whole);
         var opB = GemmStagedOperand.B(b, batch * s.StrideB, s, colBase, whole);
-        long cFirst = batch * (long)s.M * s.N;
         // Shared tiles are k-major ([k][row], [k][column]): element (outer, k) at k * outerCount + outer.
         var precision = default(TPrecision).Precision;
         var sharedA = new GemmSharedTiles<RoundedFloats>(opA, vectorsA, stageA, rows, Depth, new RoundedFloats(rows, 1, precision));
         var sharedB = new GemmSharedTiles<RoundedFloats>(opB, vectorsB, stageB, columns, Depth, new RoundedFloats(columns, 1, precision));
         var products = new OuterProducts(vectorsA, vectorsB, stageA / 4, stageB / 4, ty, tx, threadRows, threadColumns);
         GemmDoubleBuffer.Run(ref products, sharedA, sharedB, kBegin, kEnd, Depth, thread, threads);
-        var acc = products.Accumulators;
-        long tile = split.Tile(batch);
+        Finish(products.Accumulators, new ThreadBlock(rowBase, colBase, ty, tx, threadRows, threadColumns), c, bias, operand, product, s, split, batch, part);
+    }
+
+    /// <summary>
+    /// The epilogue of a thread's 8 x 8 accumulators at <paramref name="place"/>, element by element, for its part of c
+    /// inside the matrix: of the accumulators, or with k split, of the sums over every part (each group writes its
+    /// part's sums; the tile's last group to arrive adds them up).
+    /// </summary>
+    internal static void Finish<TAccumulators>(TAccumulators acc, ThreadBlock place, ArrayView<float> c, ArrayView<float> bias,
+        ArrayView<float> operand, ArrayView<float> product, GemmShape s, GemmSplitK split, int batch, int part)
+        where TAccumulators : struct, IThreadAccumulators
+    {
+        int thread = place.Thread, threads = place.Threads;
+        long cFirst = batch * (long)s.M * s.N, tile = split.Tile(batch);
         if (split.Parts > 1)
         {
             for (int i = 0; i < PerThread; i++)
@@ -69,21 +80,38 @@ public static class GemmKernel
                     split.Partials[split.PartialIndex(tile, part, i * PerThread + j, PerThread * PerThread, thread, threads)] = acc.Get(i, j);
             if (!LastArrival.ArrivesLast(split.Arrivals, tile, split.Parts)) return;
         }
-        // The epilogue, element by element, for the thread's part of c inside the matrix: of the sums over every part
-        // when k is split (this group arrived last), else of the accumulators.
         for (int i = 0; i < PerThread; i++)
         {
-            int row = rowBase + Position(i, ty, threadRows);
+            int row = place.Row(i);
             if (row >= s.M) break;
             for (int j = 0; j < PerThread; j++)
             {
-                int col = colBase + Position(j, tx, threadColumns);
+                int col = place.Column(j);
                 if (col >= s.N) break;
                 float sum = split.Parts > 1 ? split.Total(tile, i * PerThread + j, PerThread * PerThread, thread, threads) : acc.Get(i, j);
                 GemmEpilogueStage.Store(c, bias, operand, product, s, cFirst, row, col, sum);
             }
         }
         if (split.Parts > 1) LastArrival.Reset(split.Arrivals, tile);
+    }
+
+    /// <summary>
+    /// Where a thread's 8 x 8 block of c lies: thread (Ty, Tx) of ThreadRows x ThreadColumns in the tile at (RowBase,
+    /// ColBase), its accumulator row i at <see cref="Row"/>(i) and column j at <see cref="Column"/>(j).
+    /// </summary>
+    internal readonly record struct ThreadBlock(int RowBase, int ColBase, int Ty, int Tx, int ThreadRows, int ThreadColumns)
+    {
+        /// <summary>The thread's index in the group.</summary>
+        public int Thread => Ty * ThreadColumns + Tx;
+
+        /// <summary>Threads in the group.</summary>
+        public int Threads => ThreadRows * ThreadColumns;
+
+        /// <summary>The row of c of accumulator row <paramref name="i"/>.</summary>
+        public int Row(int i) => RowBase + Position(i, Ty, ThreadRows);
+
+        /// <summary>The column of c of accumulator column <paramref name="j"/>.</summary>
+        public int Column(int j) => ColBase + Position(j, Tx, ThreadColumns);
     }
 
     /// <summary>
@@ -96,7 +124,7 @@ public static class GemmKernel
     /// A thread's step of the k loop: 16 rank-one updates of its 8 x 8 accumulators from the staged tiles. In vectors, a
     /// k-row of the a tile is 2R long and the thread's runs of rows are at ty and R + ty (likewise tx and C + tx in b).
     /// </summary>
-    private struct OuterProducts(ArrayView<Float4> vectorsA, ArrayView<Float4> vectorsB, int stageVectorsA, int stageVectorsB,
+    internal struct OuterProducts(ArrayView<Float4> vectorsA, ArrayView<Float4> vectorsB, int stageVectorsA, int stageVectorsB,
         int ty, int tx, int threadRows, int threadColumns) : IGemmStageProduct
     {
         public Block8x8 Accumulators;
@@ -135,7 +163,7 @@ public static class GemmKernel
     }
 
     /// <summary>A thread's 8 x 8 accumulators, as sixty-four fields so they live in registers.</summary>
-    private struct Block8x8
+    internal struct Block8x8 : IThreadAccumulators
     {
         private float c00, c01, c02, c03, c04, c05, c06, c07, c10, c11, c12, c13, c14, c15, c16, c17, c20, c21, c22, c23, c24, c25, c26, c27, c30, c31, c32, c33, c34, c35, c36, c37, c40, c41, c42, c43, c44, c45, c46, c47, c50, c51, c52, c53, c54, c55, c56, c57, c60, c61, c62, c63, c64, c65, c66, c67, c70, c71, c72, c73, c74, c75, c76, c77;
 
@@ -169,6 +197,13 @@ public static class GemmKernel
         private static float Row(float v0, float v1, float v2, float v3, float v4, float v5, float v6, float v7, int j) =>
             j == 0 ? v0 : j == 1 ? v1 : j == 2 ? v2 : j == 3 ? v3 : j == 4 ? v4 : j == 5 ? v5 : j == 6 ? v6 : v7;
     }
+}
+
+/// <summary>A thread's 8 x 8 accumulators of <see cref="GemmKernel"/>'s layout, as its epilogue reads them.</summary>
+internal interface IThreadAccumulators
+{
+    /// <summary>Accumulator (<paramref name="i"/>, <paramref name="j"/>): the sum of row i and column j of the thread's block.</summary>
+    float Get(int i, int j);
 }
 
 /// <summary>
@@ -753,13 +788,14 @@ public static class GemmTileBlocks
     /// x <paramref name="columns"/> covering the product of <paramref name="s"/> with stages <paramref name="stage"/> deep
     /// and parts of k <paramref name="partDepth"/> deep, and returns how many: one whole block and up to two edge blocks
     /// (the last column of tiles, then the last row without its corner), or one edge block of every tile when k meets an
-    /// edge or no tile is whole. Allocates nothing: every GEMM launch asks.
+    /// edge or no tile is whole, or when the operands are <paramref name="padded"/> to whole tiles (packed for a
+    /// pipelined kernel, which runs every tile alike). Allocates nothing: every GEMM launch asks.
     /// </summary>
-    public static int Of(GemmShape s, int rows, int columns, int stage, int partDepth, Span<GemmTileBlock> blocks)
+    public static int Of(GemmShape s, int rows, int columns, int stage, int partDepth, Span<GemmTileBlock> blocks, bool padded = false)
     {
         int rowTiles = (s.M + rows - 1) / rows, columnTiles = (s.N + columns - 1) / columns;
         int wholeRows = s.M / rows, wholeColumns = s.N / columns;
-        if (!GemmStagedOperand.WholeAlongK(s, stage, partDepth) || wholeRows == 0 || wholeColumns == 0)
+        if (padded || !GemmStagedOperand.WholeAlongK(s, stage, partDepth) || wholeRows == 0 || wholeColumns == 0)
         {
             blocks[0] = Every(s, rows, columns);
             return 1;
@@ -772,6 +808,6 @@ public static class GemmTileBlocks
     }
 
     /// <summary>One edge block of every tile of <paramref name="rows"/> x <paramref name="columns"/> of the product of <paramref name="s"/>.</summary>
-    public static GemmTileBlock Every(GemmShape s, int rows, int columns) =>
+    private static GemmTileBlock Every(GemmShape s, int rows, int columns) =>
         new(0, 0, (s.M + rows - 1) / rows, (s.N + columns - 1) / columns, Whole: false);
 }

@@ -71,20 +71,22 @@ public static class GemmOperandPacking
     }
 
     /// <summary>
-    /// Whether packing can make <paramref name="problem"/> faster: it has a k, and either the packing rounds the operands
-    /// (<paramref name="rounds"/>: the tensor-core kernels, whose k loop then rounds nothing) or the operands are not
-    /// already NT with 128-bit loads and k a multiple of <see cref="DepthMultiple"/>.
+    /// Whether packing can make <paramref name="problem"/> faster: it has a k, and either packed operands run on another
+    /// kernel (<paramref name="otherKernel"/>: the tensor-core kernels on operands the packing rounded, whose k loop then
+    /// rounds nothing; the pipelined kernels) or the operands are not already NT with 128-bit loads and k a multiple of
+    /// <see cref="DepthMultiple"/>.
     /// </summary>
-    public static bool Helps(GemmProblem problem, bool rounds = false) =>
-        problem.K > 0 && (rounds || !(!problem.TransposeA && problem.TransposeB && problem.VectorA && problem.VectorB && problem.K % DepthMultiple == 0));
+    public static bool Helps(GemmProblem problem, bool otherKernel = false) =>
+        problem.K > 0 && (otherKernel || !(!problem.TransposeA && problem.TransposeB && problem.VectorA && problem.VectorB && problem.K % DepthMultiple == 0));
 
     /// <summary>
     /// packed[z][r][j] = round(j &lt; Depth ? x(r, j) : 0) for r &lt; Rows, j &lt; PaddedDepth, where x(r, j) is
     /// source[z Stride + j Ld + r] when the source holds the operand's transpose (<see cref="GemmPackShape.Transposed"/>),
     /// else source[z Stride + r Ld + j], and round is <see cref="GemmRounding.Round"/> to the shape's
     /// <see cref="GemmPackShape.Rounding"/>; in BF16 the pair j = 2w, 2w + 1 is word w of the row (the lower k in the low
-    /// half, as the mma takes it). Word w of row r is at <see cref="GemmPackShape.Index"/>(r, w): row-major, or in row
-    /// pairs for the tensor cores, whose rows past Rows (to a whole block of 16) are zeros. A group moves a 32 x 32 tile
+    /// half, as the mma takes it). Word w of row r is at <see cref="GemmPackShape.Index"/>(r, w): row-major, k-major (rows
+    /// past Rows, to a whole tile, zeros), or in row pairs for the tensor cores (rows past Rows, to a whole block of 16,
+    /// zeros). A group moves a 32 x 32 tile
     /// through shared memory (a row of 33, so that neither the column-wise nor the row-wise accesses meet the same bank
     /// twice), so that both its global reads and its writes are along rows of consecutive addresses. Launch: groups
     /// (ceil(PaddedDepth / 32), ceil(PackedRows / 32), batches) of (32, R) threads, R dividing 32 (<see cref="Launch"/>).
@@ -109,15 +111,20 @@ public static class GemmOperandPacking
         else WriteWords(tile, packed, shape, packedBase, row0, column0);
     }
 
-    /// <summary>The tile's rows, an operand a word, rounded to the shape's TF32 or left fp32 (threads along the row).</summary>
+    /// <summary>
+    /// The tile's words, an operand a word, rounded to the shape's TF32 or left fp32: threads along the packed rows
+    /// (along k, or along the operand's rows where the packing is k-major, <see cref="PackedFragments.KMajor"/>).
+    /// </summary>
     private static void WriteWords(ArrayView<float> tile, ArrayView<float> packed, GemmPackShape shape, long packedBase, int row0, int column0)
     {
         int tx = Group.IdxX;
-        for (int r = Group.IdxY; r < TileSize; r += Group.DimY)
+        bool kMajor = shape.Fragments == PackedFragments.KMajor;
+        for (int i = Group.IdxY; i < TileSize; i += Group.DimY)
         {
-            int row = row0 + r, column = column0 + tx;
+            int r = kMajor ? tx : i, j = kMajor ? i : tx;
+            int row = row0 + r, column = column0 + j;
             if (row < shape.PackedRows && column < shape.PaddedDepth)
-                packed[packedBase + shape.Index(row, column)] = GemmRounding.Round(tile[tx * (TileSize + 1) + r], shape.Rounding);
+                packed[packedBase + shape.Index(row, column)] = GemmRounding.Round(tile[j * (TileSize + 1) + r], shape.Rounding);
         }
     }
 
@@ -158,7 +165,7 @@ public static class GemmOperandPacking
 /// One operand of <see cref="GemmOperandPacking.Pack"/>: its rows (m of op(a), n of op(b)^T) by Depth (k), read from a source
 /// with leading dimension Ld and Stride elements between batches, Transposed (not 0) when the source holds the
 /// operand's transpose; written with PaddedDepth columns, rounded to Rounding (fp32: unchanged; BF16: two to a word), laid
-/// out as Fragments says (row-major, or in row pairs as the tensor cores' a or b).
+/// out as Fragments says (row-major, k-major, or in row pairs as the tensor cores' a or b).
 /// </summary>
 public readonly record struct GemmPackShape(int Rows, int Depth, int PaddedDepth, int Ld, long Stride, int Transposed, Precision Rounding = Precision.Fp32,
     PackedFragments Fragments = PackedFragments.None)
@@ -166,18 +173,36 @@ public readonly record struct GemmPackShape(int Rows, int Depth, int PaddedDepth
     /// <summary>32-bit words a packed row has: PaddedDepth, or half of it in BF16 pairs.</summary>
     public int Words => PaddedDepth / GemmOperandPacking.OperandsPerWord(Rounding);
 
-    /// <summary>Rows written: Rows, or in row pairs whole blocks of 16 (the rows past Rows zeros).</summary>
-    public int PackedRows => Fragments == PackedFragments.None ? Rows : 2 * GemmOperandPacking.RowPairs(Rows);
+    /// <summary>
+    /// Rows written: Rows, or in row pairs whole blocks of 16, or k-major whole tiles of
+    /// <see cref="GemmSimtPipelineKernel.Tile"/> (the rows past Rows zeros).
+    /// </summary>
+    public int PackedRows => Fragments switch
+    {
+        PackedFragments.None => Rows,
+        PackedFragments.KMajor => (Rows + GemmSimtPipelineKernel.Tile - 1) / GemmSimtPipelineKernel.Tile * GemmSimtPipelineKernel.Tile,
+        _ => 2 * GemmOperandPacking.RowPairs(Rows),
+    };
 
-    /// <summary>Words of a packed row: a row's Words, or both rows' of a row pair.</summary>
-    public int RowWords => Fragments == PackedFragments.None ? Words : 2 * Words;
+    /// <summary>Words of an operand's row as packed, its k: a row's Words, or both rows' of a row pair.</summary>
+    public int RowWords => Fragments is PackedFragments.A or PackedFragments.B ? 2 * Words : Words;
+
+    /// <summary>Words between a packed row or k and the next: <see cref="RowWords"/>, or k-major <see cref="PackedRows"/>.</summary>
+    public int LeadingDimension => Fragments == PackedFragments.KMajor ? PackedRows : RowWords;
 
     /// <summary>Words of one packed matrix.</summary>
     public long Elements => (long)PackedRows * Words;
 
-    /// <summary>Where word <paramref name="word"/> of row <paramref name="row"/> is written (<see cref="GemmOperandPacking.FragmentPosition"/> in row pairs).</summary>
-    public long Index(int row, int word) => Fragments == PackedFragments.None ? (long)row * Words + word
-        : (long)GemmOperandPacking.RowPair(row) * RowWords + GemmOperandPacking.FragmentPosition(row, word, Fragments);
+    /// <summary>
+    /// Where word <paramref name="word"/> of row <paramref name="row"/> is written: row-major, k-major, or in row pairs
+    /// (<see cref="GemmOperandPacking.FragmentPosition"/>).
+    /// </summary>
+    public long Index(int row, int word) => Fragments switch
+    {
+        PackedFragments.None => (long)row * Words + word,
+        PackedFragments.KMajor => (long)word * PackedRows + row,
+        _ => (long)GemmOperandPacking.RowPair(row) * RowWords + GemmOperandPacking.FragmentPosition(row, word, Fragments),
+    };
 }
 
 /// <summary>How a packing lays out an operand's rows (<see cref="GemmPackShape"/>).</summary>
@@ -191,4 +216,10 @@ public enum PackedFragments
 
     /// <summary>In row pairs, each vector b's fragments of rows r and r + 8, two registers each (the tensor cores' op(b)^T).</summary>
     B,
+
+    /// <summary>
+    /// k-major: the operand transposed, a packed row per k holding that k of every row, the rows padded to whole tiles
+    /// (<see cref="GemmSimtPipelineKernel"/>'s op(a)^T and op(b)).
+    /// </summary>
+    KMajor,
 }

@@ -22,11 +22,7 @@ namespace BiGS.Native.Gpu.Kernels;
 /// A stage is <see cref="StageWords"/> words of each row (two mma k-steps), both operands: 64 row pairs of 32 words each,
 /// each pair's two blocks of 16 words swapped in every other pair (<see cref="PreRoundedMma{TMma}.StagedWord"/>'s
 /// layout), so that a phase of 8 lanes of a fragment load meets each bank once. Three stages take 48 KB, all the static
-/// shared memory a group may have. ILGPU cannot give inline PTX the address of an element of its own views (in a
-/// kernel, <c>LoadEffectiveAddress</c> is unsupported, <c>Unsafe.AsPointer</c> is an unsupported intrinsic, and a pinned
-/// pointer converted to an integer fails in its front end), so the stages are a <c>.shared</c> array the PTX declares
-/// (ILGPU never reads or writes it; the barriers order the copies, completed by <c>cp.async.wait_group</c>, before the
-/// reads), the operands' device addresses come from the host (<see cref="GemmShape.AddressA"/>), the stages are addressed in
+/// shared memory a group may have, in PTX's own array (<see cref="PtxStages"/>), run by <see cref="GemmPipeline"/>; the stages are addressed in
 /// 16-byte vectors by the C# code and in bytes by the PTX; fragments stay in PTX registers from their load to the mma
 /// (an inline <c>out</c> operand goes through local memory). The pipeline, the copies' places, the fragment addresses
 /// and the epilogue run on ILGPU's CPU accelerator with the shared memory and the mma emulated
@@ -48,8 +44,8 @@ public static class GemmTensorCorePipelineKernel
     /// <summary>Words of a row pair a stage holds, in the packed shape's k: both rows' <see cref="StageWords"/>.</summary>
     public const int PairWords = 2 * StageWords;
 
-    /// <summary>Stages in shared memory: one multiplied while two are in flight.</summary>
-    public const int Stages = 3;
+    /// <summary>Stages in shared memory (<see cref="GemmPipeline"/>).</summary>
+    public const int Stages = GemmPipeline.Stages;
 
     private const int WarpBlock = 64;
     private const int KSteps = StageWords / 8;
@@ -92,26 +88,9 @@ public static class GemmTensorCorePipelineKernel
         steps.Declare();
         var copiesA = new PipelineCopies(a.Cast<Float4>(), s.AddressA, batch * s.StrideA, s.Lda, rowBase, s.M, kBegin, thread);
         var copiesB = new PipelineCopies(b.Cast<Float4>(), s.AddressB, batch * s.StrideB, s.Ldb, colBase, s.N, kBegin, thread);
-        // Stages 0 to Stages - 2 in flight; a commit per stage, empty or not, so that the count of groups is the stage's.
-        for (int ahead = 0; ahead < Stages - 1; ahead++)
-        {
-            if (ahead < stages) Copy(ref steps, copiesA, copiesB, ahead, ahead);
-            steps.Commit();
-        }
-        int fragmentA = FragmentVector(warpRow, lane), fragmentB = OperandVectors + FragmentVector(warpCol, lane);
-        for (int stage = 0, read = 0, write = Stages - 1; stage < stages; stage++)
-        {
-            // This thread's copies of the stage have landed (one later group may be in flight); after the barrier every
-            // thread's have, and no warp still reads the buffer that the stage Stages - 1 on overwrites.
-            steps.WaitForOldestStage();
-            Group.Barrier();
-            if (stage + Stages - 1 < stages) Copy(ref steps, copiesA, copiesB, stage + Stages - 1, write);
-            steps.Commit();
-            for (int kStep = 0; kStep < KSteps; kStep++)
-                steps.Multiply(read * StageVectors + SwizzledStep(fragmentA, lane, kStep), read * StageVectors + SwizzledStep(fragmentB, lane, kStep));
-            (read, write) = (Next(read), Next(write));
-        }
-        var accumulators = steps.Accumulators;
+        var pipeline = new WarpStages<TSteps>(steps, copiesA, copiesB, FragmentVector(warpRow, lane), OperandVectors + FragmentVector(warpCol, lane), lane);
+        GemmPipeline.Run(ref pipeline, stages);
+        var accumulators = pipeline.Steps.Accumulators;
         var lanePlace = new LaneAccumulators(rowBase + warpRow + lane / 4, colBase + warpCol + 2 * (lane % 4), 2 * WarpBlock, thread, Threads);
         long cFirst = batch * (long)s.M * s.N;
         if (split.Parts == 1)
@@ -124,15 +103,33 @@ public static class GemmTensorCorePipelineKernel
             WarpAccumulators.StoreSums(lanePlace, c, bias, operand, product, s, cFirst, split, tileOfC);
     }
 
-    /// <summary>The buffer after <paramref name="buffer"/>, cyclically (not by a remainder, which ptxas makes a division).</summary>
-    private static int Next(int buffer) => buffer == Stages - 1 ? 0 : buffer + 1;
-
-    /// <summary>Starts the copies of stage <paramref name="stage"/> (counted from the part's first k) into buffer <paramref name="buffer"/>.</summary>
-    private static void Copy<TSteps>(ref TSteps steps, PipelineCopies a, PipelineCopies b, int stage, int buffer) where TSteps : struct, IPipelineSteps
+    /// <summary>
+    /// A thread's part of the pipeline (<see cref="GemmPipeline.Run"/>): its copies of both operands, and the k-steps of
+    /// its warp's block from its fragments' vectors at k-step 0 of a buffer (a's at <paramref name="fragmentA"/>, b's at
+    /// <paramref name="fragmentB"/>).
+    /// </summary>
+    private struct WarpStages<TSteps>(TSteps steps, PipelineCopies a, PipelineCopies b, int fragmentA, int fragmentB, int lane) : IPipelinedStages
+        where TSteps : struct, IPipelineSteps
     {
-        int first = buffer * StageVectors;
-        a.Copy(ref steps, first, stage);
-        b.Copy(ref steps, first + OperandVectors, stage);
+        public TSteps Steps = steps;
+
+        public void Copy(int stage, int buffer)
+        {
+            int first = buffer * StageVectors;
+            a.Copy(ref Steps, first, stage);
+            b.Copy(ref Steps, first + OperandVectors, stage);
+        }
+
+        public void Commit() => Steps.Commit();
+
+        public void WaitForOldestStage() => Steps.WaitForOldestStage();
+
+        public void Multiply(int buffer)
+        {
+            int first = buffer * StageVectors;
+            for (int kStep = 0; kStep < KSteps; kStep++)
+                Steps.Multiply(first + SwizzledStep(fragmentA, lane, kStep), first + SwizzledStep(fragmentB, lane, kStep));
+        }
     }
 
     /// <summary>
@@ -246,17 +243,15 @@ public static class GemmTensorCorePipelineKernel
         {
             default(PtxWideWarpAccumulators).Declare();
             CudaAsm.Emit(".reg .b32 gemm_a<16>; .reg .b32 gemm_b<16>;");
-            CudaAsm.Emit(".shared .align 16 .b8 gemm_stages[49152];");   // Stages x StageVectors x 16 bytes
-            CudaAsm.Emit("mov.u32 %0, gemm_stages;", out uint address);
-            stages = address;
+            stages = PtxStages.Declare();
         }
 
         public readonly void Copy(int to, ArrayView<Float4> vectors, ulong address, long from, bool inside) =>
-            CudaAsm.Emit("cp.async.cg.shared.global [%0], [%1], 16, %2;", Address(to), address, inside ? 16u : 0u);
+            PtxStages.Copy(Address(to), address, inside ? 16u : 0u);
 
-        public readonly void Commit() => CudaAsm.Emit("cp.async.commit_group;");
+        public readonly void Commit() => PtxStages.Commit();
 
-        public readonly void WaitForOldestStage() => CudaAsm.Emit("cp.async.wait_group 1;");   // Stages - 2
+        public readonly void WaitForOldestStage() => PtxStages.WaitForOldestStage();
 
         public readonly void Multiply(int a, int b)
         {

@@ -62,13 +62,15 @@ public sealed class EmulatedMmaTrainingTests : IDisposable
     /// The same step with every product on the packed 128 x 128 plan has the same loss, to the bit, on the pipelined
     /// kernel (<c>pipelined-gemm</c>, its shared memory emulated too) as on the packed kernel: each accumulator takes the
     /// same products in the same k order, and every product of the step, the vocabulary projection's and the masked
-    /// rows' among them, runs on it. In bf16 alone: its emulation differs from tf32's only in the mma's k, which the
-    /// product tests cover in both (<see cref="GemmTensorCorePipelineTests"/>), and each step takes about a minute here.
+    /// rows' among them, runs on it. The tensor-core kernel in bf16 alone: its emulation differs from tf32's only in the
+    /// mma's k, which the product tests cover in both (<see cref="GemmTensorCorePipelineTests"/>), and each step takes
+    /// about a minute here; the SIMT kernel in fp32.
     /// </summary>
-    [Fact]
-    public void A_training_step_on_the_pipelined_kernel_has_the_loss_of_the_packed_one()
+    [Theory]
+    [InlineData("bf16", "Gemm.Bf16Pipeline", "Gemm.Bf16Pairs")]
+    [InlineData("fp32", "Gemm.SimtPipeline", "Gemm.Simt")]
+    public void A_training_step_on_the_pipelined_kernel_has_the_loss_of_the_packed_one(string precision, string kernel, string packedKernel)
     {
-        const string precision = "bf16", kernel = "Gemm.Bf16Pipeline";
         JsonNode With(string kernels) => Step(precision, new Dictionary<string, string>(Kernels(kernels))
         {
             [GemmTileTuner.EnvironmentVariable] = "128x128/" + GemmPlan.PackedName,
@@ -76,7 +78,7 @@ public sealed class EmulatedMmaTrainingTests : IDisposable
         JsonNode packed = With("emulated-mma"), pipelined = With("emulated-mma,pipelined-gemm");
 
         var launches = pipelined["kernel_launches_by_name"]!.AsObject();
-        Assert.False(launches.ContainsKey("Gemm.Bf16Pairs"), $"packed-kernel launches: {launches.ToJsonString()}");
+        Assert.False(launches.ContainsKey(packedKernel), $"packed-kernel launches: {launches.ToJsonString()}");
         Assert.True(launches[kernel]!.GetValue<long>() > 0, $"no {kernel} launch: {launches.ToJsonString()}");
         Assert.Equal(packed["loss"]!.GetValue<double>(), pipelined["loss"]!.GetValue<double>());
     }

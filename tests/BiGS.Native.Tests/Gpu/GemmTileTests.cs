@@ -157,13 +157,13 @@ public class GemmTileTunerTests
             Names(forward with { N = 30522, TransposeB = false, VectorB = false }));
         // the tensor-core kernel: 64 x 64 tiles of 128 threads (192 groups for the forward product) and 128 x 128 tiles
         // of 256 (48 groups)
-        string TensorCorePlans(bool packingRounds) => string.Join(" ", GemmPlans.Candidates(forward, GemmTensorCoreKernel.Tiles, h200,
-            tile => GemmTensorCoreKernel.Threads(GemmTensorCoreKernel.TileFor(tile)), packingRounds));
+        string TensorCorePlans(bool packedRunsOtherKernel) => string.Join(" ", GemmPlans.Candidates(forward, GemmTensorCoreKernel.Tiles, h200,
+            tile => GemmTensorCoreKernel.Threads(GemmTensorCoreKernel.TileFor(tile)), packedRunsOtherKernel));
         const string tensorCorePlans = "64x64 64x64/k2 64x64/k4 128x128 128x128/k2 128x128/k4";
-        Assert.Equal(tensorCorePlans, TensorCorePlans(packingRounds: false));
+        Assert.Equal(tensorCorePlans, TensorCorePlans(packedRunsOtherKernel: false));
         // where packing rounds the operands (the tensor-core kernel's), each plan again packed, though the product is NT and aligned
-        Assert.Equal(tensorCorePlans + " " + string.Join(" ", tensorCorePlans.Split(' ').Select(plan => plan + "/packed")), TensorCorePlans(packingRounds: true));
-        Assert.Empty(GemmPlans.Candidates(forward with { K = 0 }, GemmTensorCoreKernel.Tiles, h200, packingRounds: true).Where(plan => plan.Packed));
+        Assert.Equal(tensorCorePlans + " " + string.Join(" ", tensorCorePlans.Split(' ').Select(plan => plan + "/packed")), TensorCorePlans(packedRunsOtherKernel: true));
+        Assert.Empty(GemmPlans.Candidates(forward with { K = 0 }, GemmTensorCoreKernel.Tiles, h200, packedRunsOtherKernel: true).Where(plan => plan.Packed));
     }
 
     /// <summary>

@@ -13,8 +13,8 @@ public sealed class IlgpuKernelOptionsTests
         Assert.True(IlgpuKernelOptions.Parse("shared-fft").SharedMemoryFft);
         Assert.True(IlgpuKernelOptions.Parse(" Shared-FFT , ").SharedMemoryFft);
         Assert.True(IlgpuKernelOptions.Parse("all").SharedMemoryFft);
-        Assert.False(IlgpuKernelOptions.Parse("shared-fft").PipelinedTensorCoreGemm);
-        Assert.True(IlgpuKernelOptions.Parse("pipelined-gemm").PipelinedTensorCoreGemm);
+        Assert.False(IlgpuKernelOptions.Parse("shared-fft").PipelinedGemm);
+        Assert.True(IlgpuKernelOptions.Parse("pipelined-gemm").PipelinedGemm);
         Assert.False(IlgpuKernelOptions.Parse("pipelined-gemm").SharedMemoryFft);
         Assert.True(IlgpuKernelOptions.Parse("emulated-mma").EmulatedMma);
         Assert.False(IlgpuKernelOptions.Parse("pipelined-gemm").EmulatedMma);
