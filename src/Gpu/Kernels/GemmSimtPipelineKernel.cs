@@ -14,8 +14,7 @@ namespace BiGS.Native.Gpu.Kernels;
 /// <item>Why: <see cref="GemmKernel"/> stages its operands through registers, rearranging them into its k-major shared
 /// tiles, which takes about 1180 instructions a stage of 1024 multiply-adds at its 128 x 128 tile in NT (ptxas 11.8 for
 /// sm_90, bench/compare/README.md entry 25); on an H200 a BiGS-base step's products took 1 / 0.70 of cuBLAS's time
-/// (entry 31).
-/// Packed k-major, a stage of an operand is 16 runs of 512 contiguous bytes already in the shared tile's layout, so 16-byte
+/// (entry 31). Packed k-major, a stage of an operand is 16 runs of 512 contiguous bytes already in the shared tile's layout, so 16-byte
 /// <c>cp.async</c> copies fill it, two a thread an operand, with no registers, no rearranging and no bounds (the packing
 /// pads); and three stages keep two in flight where the register staging kept one.</item>
 /// <item>The k-steps are PTX: the stages are PTX's own array (<see cref="PtxStages"/>), whose loads ILGPU cannot make, and
