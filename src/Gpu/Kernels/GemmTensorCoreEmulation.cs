@@ -76,8 +76,8 @@ public static class GemmTensorCoreEmulation
         public void MultiplyWide<TMma>(TMma mma, WarpFragments left, WarpFragments right) where TMma : struct, IMmaShape => MultiplyTiles(mma, 32, left, right);
 
         /// <summary>
-        /// Mma tiles 0 to <paramref name="tiles"/> - 1, tile t of a's row tile (t / 4) mod 4 and b's column tile t mod 4 +
-        /// 4 (t / 16), into accumulators 4 t on (<see cref="LaneAccumulators.Position"/>).
+        /// Mma tiles 0 to <paramref name="tiles"/> - 1, each of the row tile of a and column tile of b that
+        /// <see cref="LaneAccumulators.MmaTile"/> gives it, into accumulators 4 t on (<see cref="LaneAccumulators.Position"/>).
         /// </summary>
         private void MultiplyTiles<TMma>(TMma mma, int tiles, WarpFragments left, WarpFragments right) where TMma : struct, IMmaShape
         {
@@ -86,7 +86,7 @@ public static class GemmTensorCoreEmulation
             Group.Barrier();
             for (int tile = 0; tile < tiles; tile++)
             {
-                int rowTile = (tile >> 2) & 3, columnTile = (tile & 3) + 4 * (tile >> 4);
+                var (rowTile, columnTile) = LaneAccumulators.MmaTile(tile);
                 for (int e = 0; e < 4; e++)
                 {
                     int half = e / 2, column = 2 * q + e % 2;

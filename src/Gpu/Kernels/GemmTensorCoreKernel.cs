@@ -304,28 +304,7 @@ public static class GemmTensorCoreKernel
 
         private static Fragment LoadB(ArrayView<float> tile, long word) => new() { R0 = Bits(tile[word]), R1 = Bits(tile[word + 4]) };
 
-        public void Mma(int tile, Fragment a, Fragment b)
-        {
-            switch (tile)
-            {
-                case 0: CudaAsm.Emit("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {gemm_acc0,gemm_acc1,gemm_acc2,gemm_acc3}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc0,gemm_acc1,gemm_acc2,gemm_acc3};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
-                case 1: CudaAsm.Emit("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {gemm_acc4,gemm_acc5,gemm_acc6,gemm_acc7}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc4,gemm_acc5,gemm_acc6,gemm_acc7};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
-                case 2: CudaAsm.Emit("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {gemm_acc8,gemm_acc9,gemm_acc10,gemm_acc11}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc8,gemm_acc9,gemm_acc10,gemm_acc11};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
-                case 3: CudaAsm.Emit("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {gemm_acc12,gemm_acc13,gemm_acc14,gemm_acc15}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc12,gemm_acc13,gemm_acc14,gemm_acc15};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
-                case 4: CudaAsm.Emit("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {gemm_acc16,gemm_acc17,gemm_acc18,gemm_acc19}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc16,gemm_acc17,gemm_acc18,gemm_acc19};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
-                case 5: CudaAsm.Emit("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {gemm_acc20,gemm_acc21,gemm_acc22,gemm_acc23}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc20,gemm_acc21,gemm_acc22,gemm_acc23};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
-                case 6: CudaAsm.Emit("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {gemm_acc24,gemm_acc25,gemm_acc26,gemm_acc27}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc24,gemm_acc25,gemm_acc26,gemm_acc27};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
-                case 7: CudaAsm.Emit("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {gemm_acc28,gemm_acc29,gemm_acc30,gemm_acc31}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc28,gemm_acc29,gemm_acc30,gemm_acc31};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
-                case 8: CudaAsm.Emit("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {gemm_acc32,gemm_acc33,gemm_acc34,gemm_acc35}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc32,gemm_acc33,gemm_acc34,gemm_acc35};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
-                case 9: CudaAsm.Emit("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {gemm_acc36,gemm_acc37,gemm_acc38,gemm_acc39}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc36,gemm_acc37,gemm_acc38,gemm_acc39};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
-                case 10: CudaAsm.Emit("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {gemm_acc40,gemm_acc41,gemm_acc42,gemm_acc43}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc40,gemm_acc41,gemm_acc42,gemm_acc43};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
-                case 11: CudaAsm.Emit("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {gemm_acc44,gemm_acc45,gemm_acc46,gemm_acc47}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc44,gemm_acc45,gemm_acc46,gemm_acc47};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
-                case 12: CudaAsm.Emit("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {gemm_acc48,gemm_acc49,gemm_acc50,gemm_acc51}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc48,gemm_acc49,gemm_acc50,gemm_acc51};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
-                case 13: CudaAsm.Emit("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {gemm_acc52,gemm_acc53,gemm_acc54,gemm_acc55}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc52,gemm_acc53,gemm_acc54,gemm_acc55};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
-                case 14: CudaAsm.Emit("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {gemm_acc56,gemm_acc57,gemm_acc58,gemm_acc59}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc56,gemm_acc57,gemm_acc58,gemm_acc59};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
-                case 15: CudaAsm.Emit("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {gemm_acc60,gemm_acc61,gemm_acc62,gemm_acc63}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc60,gemm_acc61,gemm_acc62,gemm_acc63};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
-            }
-        }
+        public void Mma(int tile, Fragment a, Fragment b) => MmaPtx.Mma(bf16: false, tile, a, b);
 
         public (int Lane, int Register) Holder(int k) => (k % 4, k / 4);
 
@@ -452,28 +431,7 @@ public static class GemmTensorCoreKernel
             return new Fragment { R0 = words[word], R1 = words[word + 4] };
         }
 
-        public void Mma(int tile, Fragment a, Fragment b)
-        {
-            switch (tile)
-            {
-                case 0: CudaAsm.Emit("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {gemm_acc0,gemm_acc1,gemm_acc2,gemm_acc3}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc0,gemm_acc1,gemm_acc2,gemm_acc3};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
-                case 1: CudaAsm.Emit("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {gemm_acc4,gemm_acc5,gemm_acc6,gemm_acc7}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc4,gemm_acc5,gemm_acc6,gemm_acc7};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
-                case 2: CudaAsm.Emit("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {gemm_acc8,gemm_acc9,gemm_acc10,gemm_acc11}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc8,gemm_acc9,gemm_acc10,gemm_acc11};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
-                case 3: CudaAsm.Emit("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {gemm_acc12,gemm_acc13,gemm_acc14,gemm_acc15}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc12,gemm_acc13,gemm_acc14,gemm_acc15};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
-                case 4: CudaAsm.Emit("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {gemm_acc16,gemm_acc17,gemm_acc18,gemm_acc19}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc16,gemm_acc17,gemm_acc18,gemm_acc19};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
-                case 5: CudaAsm.Emit("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {gemm_acc20,gemm_acc21,gemm_acc22,gemm_acc23}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc20,gemm_acc21,gemm_acc22,gemm_acc23};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
-                case 6: CudaAsm.Emit("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {gemm_acc24,gemm_acc25,gemm_acc26,gemm_acc27}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc24,gemm_acc25,gemm_acc26,gemm_acc27};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
-                case 7: CudaAsm.Emit("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {gemm_acc28,gemm_acc29,gemm_acc30,gemm_acc31}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc28,gemm_acc29,gemm_acc30,gemm_acc31};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
-                case 8: CudaAsm.Emit("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {gemm_acc32,gemm_acc33,gemm_acc34,gemm_acc35}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc32,gemm_acc33,gemm_acc34,gemm_acc35};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
-                case 9: CudaAsm.Emit("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {gemm_acc36,gemm_acc37,gemm_acc38,gemm_acc39}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc36,gemm_acc37,gemm_acc38,gemm_acc39};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
-                case 10: CudaAsm.Emit("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {gemm_acc40,gemm_acc41,gemm_acc42,gemm_acc43}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc40,gemm_acc41,gemm_acc42,gemm_acc43};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
-                case 11: CudaAsm.Emit("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {gemm_acc44,gemm_acc45,gemm_acc46,gemm_acc47}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc44,gemm_acc45,gemm_acc46,gemm_acc47};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
-                case 12: CudaAsm.Emit("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {gemm_acc48,gemm_acc49,gemm_acc50,gemm_acc51}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc48,gemm_acc49,gemm_acc50,gemm_acc51};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
-                case 13: CudaAsm.Emit("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {gemm_acc52,gemm_acc53,gemm_acc54,gemm_acc55}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc52,gemm_acc53,gemm_acc54,gemm_acc55};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
-                case 14: CudaAsm.Emit("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {gemm_acc56,gemm_acc57,gemm_acc58,gemm_acc59}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc56,gemm_acc57,gemm_acc58,gemm_acc59};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
-                case 15: CudaAsm.Emit("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {gemm_acc60,gemm_acc61,gemm_acc62,gemm_acc63}, {%0,%1,%2,%3}, {%4,%5}, {gemm_acc60,gemm_acc61,gemm_acc62,gemm_acc63};", a.R0, a.R1, a.R2, a.R3, b.R0, b.R1); break;
-            }
-        }
+        public void Mma(int tile, Fragment a, Fragment b) => MmaPtx.Mma(bf16: true, tile, a, b);
 
         public (int Lane, int Register) Holder(int k) => (k % 8 / 2, k / 8);
 
@@ -809,14 +767,22 @@ public static class GemmTensorCoreKernel
     internal readonly record struct LaneAccumulators(int Row, int Col, int Count, int Thread, int Threads)
     {
         /// <summary>
-        /// Where accumulator <paramref name="index"/> = 4 t + e is in c: element e of mma tile t is at (Row + 16 ((t / 4) mod 4)
-        /// + 8 (e / 2), Col + 8 (t mod 4) + 32 (t / 16) + e % 2), the mma's accumulator layout: tiles 0 to 15 are a 64 x 32
-        /// block, 16 to 31 the 64 x 32 block right of it (a 64 x 64 warp block, <see cref="GemmTensorCorePipelineKernel"/>).
-        /// In shifts and masks of the index's bits: ptxas turns ILGPU's <c>rem.s32</c> by a constant into a full division
-        /// (about 20 instructions each, for every accumulator of the epilogue).
+        /// Where accumulator <paramref name="index"/> = 4 t + e is in c: element e of mma tile t (<see cref="MmaTile"/>) is at
+        /// (Row + 16 rowTile + 8 (e / 2), Col + 8 columnTile + e % 2), the mma's accumulator layout.
         /// </summary>
-        public (int Row, int Col) Position(int index) =>
-            (Row + 16 * ((index >> 4) & 3) + 8 * ((index >> 1) & 1), Col + 8 * ((index >> 2) & 3) + 32 * (index >> 6) + (index & 1));
+        public (int Row, int Col) Position(int index)
+        {
+            var (rowTile, columnTile) = MmaTile(index >> 2);
+            return (Row + 16 * rowTile + 8 * ((index >> 1) & 1), Col + 8 * columnTile + (index & 1));
+        }
+
+        /// <summary>
+        /// The 16-row tile of a and 8-column tile of b that mma tile <paramref name="tile"/> of a warp's block multiplies:
+        /// ((t / 4) mod 4, t mod 4 + 4 (t / 16)). Tiles 0 to 15 are a 64 x 32 block, 16 to 31 the 64 x 32 block right of
+        /// it (a 64 x 64 warp block, <see cref="GemmTensorCorePipelineKernel"/>). In shifts and masks: ptxas turns ILGPU's
+        /// <c>rem.s32</c> by a constant into a full division (about 20 instructions each, for every accumulator of the epilogue).
+        /// </summary>
+        public static (int Row, int Column) MmaTile(int tile) => ((tile >> 2) & 3, (tile & 3) + 4 * (tile >> 4));
 
         /// <summary>Accumulator <paramref name="index"/>'s slot among the partial sums of part <paramref name="part"/> of tile <paramref name="tile"/> of c.</summary>
         public long PartialIndex(GemmSplitK split, long tile, int part, int index) => split.PartialIndex(tile, part, index, Count, Thread, Threads);

@@ -343,8 +343,7 @@ public static class GemmTensorCorePipelineKernel
 /// </summary>
 internal static class PipelineMmaOperands
 {
-    private const string Tf32 = "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32";
-    private const string Bf16 = "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32";
+    private const string Tf32 = MmaPtx.Tf32, Bf16 = MmaPtx.Bf16;
 
     private const string Tile0 = " {gemm_acc0,gemm_acc1,gemm_acc2,gemm_acc3}, {gemm_a0,gemm_a1,gemm_a2,gemm_a3}, {gemm_b0,gemm_b1}, {gemm_acc0,gemm_acc1,gemm_acc2,gemm_acc3};";
     private const string Tile1 = " {gemm_acc4,gemm_acc5,gemm_acc6,gemm_acc7}, {gemm_a0,gemm_a1,gemm_a2,gemm_a3}, {gemm_b2,gemm_b3}, {gemm_acc4,gemm_acc5,gemm_acc6,gemm_acc7};";
