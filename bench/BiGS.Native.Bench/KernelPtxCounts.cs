@@ -61,7 +61,8 @@ public sealed class KernelPtxCounts : ISideBySide
                     yield return typeof(GemmTensorCoreKernel).GetMethod(name)!.MakeGenericMethod(tile, edges);
         foreach (var name in new[] { nameof(GemmTensorCorePipelineKernel.Tf32), nameof(GemmTensorCorePipelineKernel.Bf16) })
             yield return typeof(GemmTensorCorePipelineKernel).GetMethod(name)!;
-        yield return typeof(GemmSimtPipelineKernel).GetMethod(nameof(GemmSimtPipelineKernel.Fp32))!;
+        foreach (var tile in new[] { typeof(GemmTile64x64), typeof(GemmTile128x64), typeof(GemmTile64x128), typeof(GemmTile128x128) })
+            yield return typeof(GemmSimtPipelineKernel).GetMethod(nameof(GemmSimtPipelineKernel.Fp32))!.MakeGenericMethod(tile);
         yield return typeof(ElementwiseKernels).GetMethod(nameof(ElementwiseKernels.BiasGelu))!.MakeGenericMethod(typeof(GeluTanhFunction));
         yield return typeof(ColumnTileKernels).GetMethod(nameof(ColumnTileKernels.GatedGeluBackward))!.MakeGenericMethod(typeof(GeluTanhFunction));
     }

@@ -3,9 +3,9 @@
 # precision against the double reference (tf32 and bf16 on tensor cores), every SIMT tile configuration forced in turn
 # (and split-k plans, the tensor-core kernel's among them for bf16 and tf32: the last-arriving group of a tile adding
 # the parts, whose coherence only a GPU can show),
-# the parity tests; then the GEMM classes again with BIGS_GPU_KERNELS=pipelined-gemm (the packed 128x128 plans on the
-# pipelined kernels, tensor-core and fp32 SIMT, run in CI with their shared memory and PTX emulated but never on a GPU
-# before: the packed plans' test then compares their bits with the unpacked kernels').
+# the parity tests; then the GEMM classes again with BIGS_GPU_KERNELS=pipelined-gemm (packed plans on the pipelined
+# kernels: tf32 and bf16 of the 128x128 tile on the tensor-core one, fp32 of every SIMT tile on the SIMT one; run in
+# CI with their shared memory and PTX emulated but never on a GPU before: the packed plans' test then compares their bits with the unpacked kernels').
 # Before the run, on the build machine: pack the test project into .device/ (the device notes' pack.sh).
 # Device command: bash bench/gpu/gemm-checks.sh   (carry [".device"]); logs and summary.txt land in $OUT (default: gemm-checks-out).
 # Arguments choose the runs: default, pipelined-gemm (both when none), each stopped after TEST_TIMEOUT s (default 240).

@@ -247,14 +247,13 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
             return;
         }
         bool onTensorCores = OnTensorCores(shape.Precision);
-        var (rows, columns, stage, group) = !pipelined ? GemmGeometry(plan, onTensorCores, preRounded)
-            : onTensorCores ? TensorCorePipelineGeometry : SimtPipelineGeometry;
+        var (rows, columns, stage, group) = pipelined && onTensorCores ? TensorCorePipelineGeometry : GemmGeometry(plan, onTensorCores, preRounded);
         int depth = GemmSplitK.DepthFor(shape.K, plan.Splits, stage);
         Span<GemmTileBlock> blocks = stackalloc GemmTileBlock[GemmTileBlocks.Most];
         int count = GemmTileBlocks.Of(shape, rows, columns, stage, depth, blocks, padded: pipelined);
         foreach (var block in blocks[..count])
         {
-            var kernel = pipelined ? (onTensorCores ? kernels.GemmTensorCorePipeline(shape.Precision) : kernels.GemmSimtPipeline())
+            var kernel = pipelined ? (onTensorCores ? kernels.GemmTensorCorePipeline(shape.Precision) : kernels.GemmSimtPipeline(plan.Tile))
                 : onTensorCores ? kernels.GemmTensorCores(shape.Precision, plan.Tile, block.Whole, preRounded) : kernels.Sgemm(plan.Tile, shape.Precision, block.Whole);
             var blockShape = shape with { FirstRowTile = block.FirstRowTile, FirstColumnTile = block.FirstColumnTile };
             LaunchGemmBlock(kernel, new Index3D(block.ColumnTiles, block.RowTiles, batch), group, rows * columns, depth,
@@ -323,7 +322,7 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
     /// <summary>
     /// The rows and columns of c per group, the k depth of a shared-memory stage and the group of the kernel that runs
     /// <paramref name="plan"/>: the tensor-core kernel's tile for the plan's (its stage in a packed row's words where the operands arrive
-    /// packed for it, <paramref name="preRounded"/>), or the SIMT kernel's tile of the plan.
+    /// packed for it, <paramref name="preRounded"/>), or the SIMT kernels' tile of the plan (pipelined or not).
     /// </summary>
     private static (int Rows, int Columns, int Stage, Index3D Group) GemmGeometry(GemmPlan plan, bool tensorCores, bool preRounded)
     {
@@ -336,12 +335,12 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
     /// <summary>
     /// Whether packed products of <paramref name="plan"/> in <paramref name="precision"/> run on a pipelined kernel, under
     /// <see cref="IlgpuKernelOptions.PipelinedGemm"/>: tf32 and bf16 on the tensor cores with a 128 x 128 plan
-    /// (<see cref="GemmTensorCorePipelineKernel"/>), fp32 with the SIMT 128 x 128 plan (<see cref="GemmSimtPipelineKernel"/>)
-    /// where the device has sm_80's asynchronous copies (as it has tensor cores) or emulates them; k whole or split.
+    /// (<see cref="GemmTensorCorePipelineKernel"/>), fp32 with every SIMT plan (<see cref="GemmSimtPipelineKernel"/>) where
+    /// the device has sm_80's asynchronous copies (as it has tensor cores) or emulates them; k whole or split.
     /// </summary>
     public bool Pipelines(GemmPlan plan, Precision precision) => KernelOptions.PipelinedGemm && (OnTensorCores(precision)
         ? GemmTensorCoreKernel.PlanTile(plan.Tile) == GemmTile.Tile128x128
-        : precision == Precision.Fp32 && plan.Tile == GemmTile.Tile128x128 && (HasTensorCores || EmulatesMma));
+        : precision == Precision.Fp32 && (HasTensorCores || EmulatesMma));
 
     /// <summary>
     /// <see cref="GemmGeometry"/> of <see cref="GemmTensorCorePipelineKernel"/>: its tile, its stage in the packed
@@ -349,10 +348,6 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
     /// </summary>
     private static readonly (int Rows, int Columns, int Stage, Index3D Group) TensorCorePipelineGeometry = (GemmTensorCorePipelineKernel.Tile,
         GemmTensorCorePipelineKernel.Tile, GemmTensorCorePipelineKernel.PairWords, new Index3D(GemmTensorCorePipelineKernel.Threads, 1, 1));
-
-    /// <summary><see cref="GemmGeometry"/> of <see cref="GemmSimtPipelineKernel"/>.</summary>
-    private static readonly (int Rows, int Columns, int Stage, Index3D Group) SimtPipelineGeometry = (GemmSimtPipelineKernel.Tile,
-        GemmSimtPipelineKernel.Tile, GemmSimtPipelineKernel.Depth, new Index3D(GemmSimtPipelineKernel.ThreadsAcross, GemmSimtPipelineKernel.ThreadsAcross, 1));
 
     /// <summary>
     /// Seconds per launch of the GEMM with <paramref name="plan"/> on the problem of <paramref name="shape"/>, with no

@@ -264,15 +264,23 @@ internal sealed class KernelLibrary(Accelerator accelerator, bool skipLaunches =
     }
 
     /// <summary>
-    /// The pipelined fp32 SIMT GEMM (<see cref="GemmSimtPipelineKernel"/>) on operands packed k-major, or its emulation;
-    /// counted as "Gemm.SimtPipeline".
+    /// The pipelined fp32 SIMT GEMM (<see cref="GemmSimtPipelineKernel"/>) of <paramref name="tile"/> on operands packed
+    /// k-major, or its emulation; counted as "Gemm.SimtPipeline".
     /// </summary>
-    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape, GemmSplitK> GemmSimtPipeline()
-    {
-        GemmKernelMethod kernel = emulateMma ? GemmSimtPipelineKernel.EmulatedFp32 : GemmSimtPipelineKernel.Fp32;
-        return GenericGrouped<Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape, GemmSplitK>>(
-            "Gemm.SimtPipeline", "Gemm.SimtPipeline", kernel);
-    }
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape, GemmSplitK> GemmSimtPipeline(
+        GemmTile tile) =>
+        GenericGrouped<Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape, GemmSplitK>>(
+            $"Gemm.SimtPipeline.{GemmTiles.Name(tile)}", "Gemm.SimtPipeline", tile switch
+            {
+                GemmTile.Tile64x64 => SimtPipelineMethod<GemmTile64x64>(),
+                GemmTile.Tile128x64 => SimtPipelineMethod<GemmTile128x64>(),
+                GemmTile.Tile64x128 => SimtPipelineMethod<GemmTile64x128>(),
+                GemmTile.Tile128x128 => SimtPipelineMethod<GemmTile128x128>(),
+                _ => throw new ArgumentOutOfRangeException(nameof(tile), tile, "not a GEMM tile configuration"),
+            });
+
+    private GemmKernelMethod SimtPipelineMethod<TTile>() where TTile : struct, IGemmTile =>
+        emulateMma ? GemmSimtPipelineKernel.EmulatedFp32<TTile> : GemmSimtPipelineKernel.Fp32<TTile>;
 
     private Action<Index1D, ArrayView<float>, float>? fill;
     private Action<Index1D, ArrayView<int>, StridedView, ArrayView<int>>? copyStrided32;

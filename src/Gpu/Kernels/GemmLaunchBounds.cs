@@ -25,11 +25,10 @@ public static class GemmLaunchBounds
     /// <summary>
     /// The bounds of <paramref name="kernel"/>: those of its tile (its first type argument, a SIMT
     /// <see cref="IGemmTile"/> or a tensor-core <see cref="ITensorCoreTile"/>) for the GEMM kernels, the pipelined
-    /// tensor-core kernel's own (<see cref="Pipeline"/>), the pipelined SIMT kernel's group of 256, none for the others.
+    /// tensor-core kernel's own (<see cref="Pipeline"/>), none for the others.
     /// </summary>
     public static KernelSpecialization Of(MethodInfo kernel) =>
         kernel.DeclaringType == typeof(GemmTensorCorePipelineKernel) ? Pipeline
-        : kernel.DeclaringType == typeof(GemmSimtPipelineKernel) ? For(GemmSimtPipelineKernel.ThreadsAcross * GemmSimtPipelineKernel.ThreadsAcross)
         : kernel.IsGenericMethod && ThreadsOf(kernel.GetGenericArguments()[0]) is int threads ? For(threads) : KernelSpecialization.Empty;
 
     /// <summary>

@@ -175,12 +175,12 @@ public readonly record struct GemmPackShape(int Rows, int Depth, int PaddedDepth
 
     /// <summary>
     /// Rows written: Rows, or in row pairs whole blocks of 16, or k-major whole tiles of
-    /// <see cref="GemmSimtPipelineKernel.Tile"/> (the rows past Rows zeros).
+    /// <see cref="GemmSimtPipelineKernel.LargestTile"/> (the rows past Rows zeros).
     /// </summary>
     public int PackedRows => Fragments switch
     {
         PackedFragments.None => Rows,
-        PackedFragments.KMajor => (Rows + GemmSimtPipelineKernel.Tile - 1) / GemmSimtPipelineKernel.Tile * GemmSimtPipelineKernel.Tile,
+        PackedFragments.KMajor => (Rows + GemmSimtPipelineKernel.LargestTile - 1) / GemmSimtPipelineKernel.LargestTile * GemmSimtPipelineKernel.LargestTile,
         _ => 2 * GemmOperandPacking.RowPairs(Rows),
     };
 

@@ -71,10 +71,16 @@ internal interface IPipelinedStages
 /// </summary>
 internal static class PtxStages
 {
-    /// <summary>Declares the stages (once, every thread) and returns their shared address.</summary>
-    public static uint Declare()
+    /// <summary>
+    /// Declares the stages (once, every thread) and returns their shared address: the smallest array of 24, 36 or 48 KB
+    /// that holds <paramref name="bytes"/> (a constant of each kernel), so that groups of a smaller tile leave room for
+    /// more groups a multiprocessor.
+    /// </summary>
+    public static uint Declare(int bytes)
     {
-        CudaAsm.Emit(".shared .align 16 .b8 gemm_stages[49152];");   // GemmPipeline.SharedBytes
+        if (bytes <= 24576) CudaAsm.Emit(".shared .align 16 .b8 gemm_stages[24576];");
+        else if (bytes <= 36864) CudaAsm.Emit(".shared .align 16 .b8 gemm_stages[36864];");
+        else CudaAsm.Emit(".shared .align 16 .b8 gemm_stages[49152];");   // GemmPipeline.SharedBytes
         CudaAsm.Emit("mov.u32 %0, gemm_stages;", out uint address);
         return address;
     }

@@ -7,15 +7,15 @@ namespace BiGS.Native.Gpu.Kernels;
 /// <summary>
 /// The fp32 SIMT GEMM on operands packed k-major (<see cref="PackedFragments.KMajor"/>: op(a)^T and op(b), a row of m or n
 /// per k, rows padded to whole tiles and k to whole stages) with a three-stage pipeline of asynchronous copies
-/// (<see cref="GemmPipeline"/>), for CUDA sm_80+. A group of 16 x 16 threads computes a 128 x 128 tile of c, each
-/// thread 8 x 8 of it at <see cref="GemmKernel"/>'s places, with its arithmetic: per k, four 128-bit shared loads and 64
-/// multiply-adds.
+/// (<see cref="GemmPipeline"/>), for CUDA sm_80+. A group computes a tile of c (<see cref="IGemmTile"/>: 64 or 128 rows
+/// and columns), each thread 8 x 8 of it at <see cref="GemmKernel"/>'s places, with its arithmetic: per k, four 128-bit
+/// shared loads and 64 multiply-adds.
 /// <list type="bullet">
 /// <item>Why: <see cref="GemmKernel"/> stages its operands through registers, rearranging them into its k-major shared
 /// tiles, which takes about 1180 instructions a stage of 1024 multiply-adds at its 128 x 128 tile in NT (ptxas 11.8 for
 /// sm_90, bench/compare/README.md entry 25); on an H200 a BiGS-base step's products took 1 / 0.70 of cuBLAS's time
-/// (entry 31). Packed k-major, a stage of an operand is 16 runs of 512 contiguous bytes already in the shared tile's layout, so 16-byte
-/// <c>cp.async</c> copies fill it, two a thread an operand, with no registers, no rearranging and no bounds (the packing
+/// (entry 31). Packed k-major, a stage of an operand is 16 runs of a tile side's contiguous floats already in the shared
+/// tile's layout, so 16-byte <c>cp.async</c> copies fill it, with no registers, no rearranging and no bounds (the packing
 /// pads); and three stages keep two in flight where the register staging kept one.</item>
 /// <item>The k-steps are PTX: the stages are PTX's own array (<see cref="PtxStages"/>), whose loads ILGPU cannot make, and
 /// an inline <c>out</c> operand goes through local memory, so the operands and the accumulators are named PTX registers
@@ -23,74 +23,88 @@ namespace BiGS.Native.Gpu.Kernels;
 /// from their load to the epilogue.</item>
 /// </list>
 /// On ILGPU's CPU accelerator the same pipeline, copies and epilogue run with the stages in ILGPU's shared memory and
-/// <see cref="GemmKernel"/>'s arithmetic (<see cref="EmulatedFp32"/>), each copy done at once. Launch: groups
-/// (ceil(n / 128), ceil(m / 128), batch x parts of k) of (16, 16) threads, on the packed shape (k a multiple of
-/// <see cref="Depth"/> in every part, Lda and Ldb the packed rows), k split as <see cref="GemmKernel"/> splits it.
+/// <see cref="GemmKernel"/>'s arithmetic (<see cref="EmulatedFp32{TTile}"/>), each copy done at once. Launch: groups
+/// (ceil(n / columns), ceil(m / rows), batch x parts of k) of (<see cref="IGemmTile.ThreadColumns"/>,
+/// <see cref="IGemmTile.ThreadRows"/>) threads, on the packed shape (k a multiple of <see cref="Depth"/> in every part,
+/// Lda and Ldb the packed rows), k split as <see cref="GemmKernel"/> splits it.
 /// </summary>
 public static class GemmSimtPipelineKernel
 {
-    /// <summary>Rows and columns of c per group.</summary>
-    public const int Tile = 128;
-
-    /// <summary>Threads along each side of a group's tile (each 8 rows or columns).</summary>
-    public const int ThreadsAcross = Tile / GemmKernel.PerThread;
+    /// <summary>The largest side of a tile, to which the packing pads the rows of both operands (so every tile is whole).</summary>
+    public const int LargestTile = 128;
 
     /// <summary>The k depth of a stage.</summary>
     public const int Depth = GemmKernel.Depth;
 
-    private const int RowVectors = Tile / 4;                    // 128-bit vectors of one k of an operand's stage
-    private const int OperandVectors = Depth * RowVectors;      // an operand's stage: [k][128]
-    internal const int StageVectors = 2 * OperandVectors;        // a, then b
-    private const int CopyRows = ThreadsAcross * ThreadsAcross / RowVectors;   // k rows one copy of the group moves
-
     /// <summary>The kernel (see the class summary).</summary>
-    public static void Fp32(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
-        ArrayView<float> operand, ArrayView<float> product, GemmShape s, GemmSplitK split) =>
-        Run<PtxSteps, PtxThreadAccumulators>(default, a, b, c, bias, operand, product, s, split);
+    public static void Fp32<TTile>(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
+        ArrayView<float> operand, ArrayView<float> product, GemmShape s, GemmSplitK split) where TTile : struct, IGemmTile =>
+        Run<TTile, PtxSteps<TTile>, PtxThreadAccumulators>(default, a, b, c, bias, operand, product, s, split);
 
-    /// <summary><see cref="Fp32"/> with its shared memory and PTX emulated (ILGPU's CPU accelerator).</summary>
-    public static void EmulatedFp32(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
-        ArrayView<float> operand, ArrayView<float> product, GemmShape s, GemmSplitK split) =>
-        Run<EmulatedSteps, GemmKernel.Block8x8>(default, a, b, c, bias, operand, product, s, split);
+    /// <summary><see cref="Fp32{TTile}"/> with its shared memory and PTX emulated (ILGPU's CPU accelerator).</summary>
+    public static void EmulatedFp32<TTile>(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
+        ArrayView<float> operand, ArrayView<float> product, GemmShape s, GemmSplitK split) where TTile : struct, IGemmTile =>
+        Run<TTile, EmulatedSteps<TTile>, GemmKernel.Block8x8>(default, a, b, c, bias, operand, product, s, split);
 
-    private static void Run<TSteps, TAccumulators>(TSteps steps, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
+    /// <summary>
+    /// 128-bit vectors of one k of a's stage (<paramref name="threads"/> = <see cref="IGemmTile.ThreadRows"/>) or b's
+    /// (<see cref="IGemmTile.ThreadColumns"/>): the tile's side, 8 floats a thread.
+    /// </summary>
+    private static int RowVectors(int threads) => 2 * threads;
+
+    /// <summary>Vectors of a stage of a (its <see cref="Depth"/> k rows), where b's begin.</summary>
+    private static int OperandVectorsA<TTile>() where TTile : struct, IGemmTile => Depth * RowVectors(default(TTile).ThreadRows);
+
+    /// <summary>Vectors of a stage of both operands: a, then b.</summary>
+    private static int StageVectors<TTile>() where TTile : struct, IGemmTile =>
+        Depth * (RowVectors(default(TTile).ThreadRows) + RowVectors(default(TTile).ThreadColumns));
+
+    private static void Run<TTile, TSteps, TAccumulators>(TSteps steps, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
         ArrayView<float> operand, ArrayView<float> product, GemmShape s, GemmSplitK split)
-        where TSteps : struct, ISteps<TAccumulators> where TAccumulators : struct, IThreadAccumulators
+        where TTile : struct, IGemmTile where TSteps : struct, ISteps<TAccumulators> where TAccumulators : struct, IThreadAccumulators
     {
-        int thread = Group.IdxY * ThreadsAcross + Group.IdxX;
-        var (ty, tx) = WarpArranged(thread);
-        var place = new GemmKernel.ThreadBlock((s.FirstRowTile + Grid.IdxY) * Tile, (s.FirstColumnTile + Grid.IdxX) * Tile, ty, tx, ThreadsAcross, ThreadsAcross);
+        int threadRows = default(TTile).ThreadRows, threadColumns = default(TTile).ThreadColumns, threads = threadRows * threadColumns;
+        int thread = Group.IdxY * threadColumns + Group.IdxX;
+        var (ty, tx) = WarpArranged(thread, threadColumns);
+        var place = new GemmKernel.ThreadBlock((s.FirstRowTile + Grid.IdxY) * 8 * threadRows, (s.FirstColumnTile + Grid.IdxX) * 8 * threadColumns,
+            ty, tx, threadRows, threadColumns);
         var (batch, part) = split.BatchAndPart();
         int kBegin = part * split.Depth, stages = (Math.Min(s.K, kBegin + split.Depth) - kBegin) / Depth;
         steps.Declare(ty, tx);
         var pipeline = new ThreadStages<TSteps>(steps,
-            new KMajorCopies(a.Cast<Float4>(), s.AddressA, batch * s.StrideA, s.Lda, place.RowBase, kBegin, thread),
-            new KMajorCopies(b.Cast<Float4>(), s.AddressB, batch * s.StrideB, s.Ldb, place.ColBase, kBegin, thread));
+            new KMajorCopies(a.Cast<Float4>(), s.AddressA, batch * s.StrideA, s.Lda, place.RowBase, RowVectors(threadRows), kBegin, thread, threads),
+            new KMajorCopies(b.Cast<Float4>(), s.AddressB, batch * s.StrideB, s.Ldb, place.ColBase, RowVectors(threadColumns), kBegin, thread, threads),
+            OperandVectorsA<TTile>(), StageVectors<TTile>());
         GemmPipeline.Run(ref pipeline, stages);
         GemmKernel.Finish(pipeline.Steps.Accumulators, place, c, bias, operand, product, s, split, batch, part);
     }
 
     /// <summary>
-    /// The (ty, tx) of thread <paramref name="thread"/> in the 16 x 16 threads of the tile: each warp's 32 threads are 4 x 8
-    /// of them (the warps 4 rows of 2), so that a k-step's loads of a warp read 4 vectors of a (64 bytes) and 8 of b (128
-    /// bytes), one shared-memory wavefront each, where a warp of 2 x 16 threads would take one for a and two for b.
+    /// The (ty, tx) of thread <paramref name="thread"/> in a group <paramref name="threadColumns"/> threads across (8 or
+    /// 16): each warp's 32 threads are 4 x 8 of them, so that a k-step's loads of a warp read 4 vectors of a (64 bytes)
+    /// and 8 of b (128 bytes), one shared-memory wavefront each, where a warp of 2 x 16 threads would take one for a and
+    /// two for b.
     /// </summary>
-    private static (int Ty, int Tx) WarpArranged(int thread)
+    private static (int Ty, int Tx) WarpArranged(int thread, int threadColumns)
     {
-        int warp = thread / 32, lane = thread % 32;
-        return (4 * (warp / 2) + lane / 8, 8 * (warp % 2) + lane % 8);
+        int warp = thread / 32, lane = thread % 32, warpsAcross = threadColumns / 8;
+        return (4 * (warp / warpsAcross) + lane / 8, 8 * (warp % warpsAcross) + lane % 8);
     }
 
-    /// <summary>A thread's part of the pipeline (<see cref="GemmPipeline.Run"/>): its copies of both operands and its k-steps.</summary>
-    private struct ThreadStages<TSteps>(TSteps steps, KMajorCopies a, KMajorCopies b) : IPipelinedStages where TSteps : struct, ISteps
+    /// <summary>
+    /// A thread's part of the pipeline (<see cref="GemmPipeline.Run"/>): its copies of both operands and its k-steps; a
+    /// buffer is <paramref name="stageVectors"/>, b's part of it <paramref name="operandVectorsA"/> on.
+    /// </summary>
+    private struct ThreadStages<TSteps>(TSteps steps, KMajorCopies a, KMajorCopies b, int operandVectorsA, int stageVectors) : IPipelinedStages
+        where TSteps : struct, ISteps
     {
         public TSteps Steps = steps;
 
         public void Copy(int stage, int buffer)
         {
-            int first = buffer * StageVectors;
+            int first = buffer * stageVectors;
             a.Copy(ref Steps, first, stage);
-            b.Copy(ref Steps, first + OperandVectors, stage);
+            b.Copy(ref Steps, first + operandVectorsA, stage);
         }
 
         public void Commit() => Steps.Commit();
@@ -101,26 +115,30 @@ public static class GemmSimtPipelineKernel
     }
 
     /// <summary>
-    /// One operand's copies of a thread: vector t mod 32 of k rows t / 32 and t / 32 + 8 of a stage, so that a warp's copy
-    /// moves one k's 128 floats (512 contiguous bytes) into the same place of the stage. Each copy's place at the part's
-    /// first k is found once; a stage is <see cref="Depth"/> packed rows on.
+    /// One operand's copies of a thread: vector t mod R of k rows t / R, t / R + T / R, ... of a stage (R the vectors of a
+    /// k row, T the group's threads), so that each copy of the group moves T / R whole k rows, a warp's copy 512
+    /// contiguous bytes, into the same place of the stage. Each copy's place at the part's first k is found once; a
+    /// stage is <see cref="Depth"/> packed rows on.
     /// </summary>
     private readonly struct KMajorCopies
     {
         private readonly ArrayView<Float4> vectors;
-        private readonly long firstVector, rowsApart, stageApart;   // vectors: the first copy's at the part's first k, to the second copy's, to the next stage's
+        private readonly long firstVector, rowsApart, stageApart;   // vectors: the first copy's at the part's first k, to the next copy's, to the next stage's
         private readonly ulong address;                             // the first copy's device address at the part's first k
-        private readonly int sharedOffset;
+        private readonly int sharedOffset, threads, copies;
 
-        public KMajorCopies(ArrayView<Float4> operand, ulong address, long matrixFirst, int ld, int tileFirst, int kBegin, int thread)
+        public KMajorCopies(ArrayView<Float4> operand, ulong address, long matrixFirst, int ld, int tileFirst, int rowVectors, int kBegin,
+            int thread, int threads)
         {
             vectors = operand;
-            long rowVectors = ld / 4;
-            firstVector = (matrixFirst + tileFirst) / 4 + (kBegin + thread / RowVectors) * rowVectors + thread % RowVectors;
-            rowsApart = CopyRows * rowVectors;
-            stageApart = Depth * rowVectors;
+            long packedRowVectors = ld / 4;
+            firstVector = (matrixFirst + tileFirst) / 4 + (kBegin + thread / rowVectors) * packedRowVectors + thread % rowVectors;
+            rowsApart = threads / rowVectors * packedRowVectors;
+            stageApart = Depth * packedRowVectors;
             this.address = address + 16 * (ulong)firstVector;
-            sharedOffset = thread;   // k row t / 32, vector t mod 32
+            sharedOffset = thread;   // k row t / R, vector t mod R
+            this.threads = threads;
+            copies = Depth * rowVectors / threads;
         }
 
         /// <summary>Starts this thread's copies of stage <paramref name="stage"/> into the operand's stage at vector <paramref name="first"/> of the shared tiles.</summary>
@@ -129,12 +147,12 @@ public static class GemmSimtPipelineKernel
             long from = firstVector + stage * stageApart;
             ulong at = address + 16 * (ulong)(stage * stageApart);
             int to = first + sharedOffset;
-            steps.Copy(to, vectors, at, from);
-            steps.Copy(to + CopyRows * RowVectors, vectors, at + 16 * (ulong)rowsApart, from + rowsApart);
+            for (int copy = 0; copy < copies; copy++)
+                steps.Copy(to + copy * threads, vectors, at + 16 * (ulong)(copy * rowsApart), from + copy * rowsApart);
         }
     }
 
-    /// <summary>The pipeline's memory and arithmetic: on the GPU in PTX (<see cref="PtxSteps"/>), or emulated.</summary>
+    /// <summary>The pipeline's memory and arithmetic: on the GPU in PTX (<see cref="PtxSteps{TTile}"/>), or emulated.</summary>
     private interface ISteps
     {
         /// <summary>Declares the shared stages and the registers (once, every thread (<paramref name="ty"/>, <paramref name="tx"/>)).</summary>
@@ -165,10 +183,10 @@ public static class GemmSimtPipelineKernel
 
     /// <summary>
     /// The pipeline in PTX. A stage's k-step loads the thread's 8 values of op(a) into gemm_fa0-7 (its runs of rows at
-    /// vectors ty and 16 + ty of the k row) and 8 of op(b) into gemm_fb0-7 (tx and 16 + tx), then adds their outer product
-    /// (<see cref="SimtStepOperands"/>).
+    /// vectors ty and ty + <see cref="IGemmTile.ThreadRows"/> of the k row) and 8 of op(b) into gemm_fb0-7 (tx and tx +
+    /// <see cref="IGemmTile.ThreadColumns"/>), then adds their outer product (<see cref="SimtStepOperands"/>).
     /// </summary>
-    private struct PtxSteps : ISteps<PtxThreadAccumulators>
+    private struct PtxSteps<TTile> : ISteps<PtxThreadAccumulators> where TTile : struct, IGemmTile
     {
         private uint stages, a, b;   // the stages' shared address; bytes from a buffer's start to the thread's first vectors of a and b at k = 0
 
@@ -178,9 +196,9 @@ public static class GemmSimtPipelineKernel
         {
             default(GemmTensorCoreKernel.PtxWarpAccumulators).Declare();
             CudaAsm.Emit(".reg .f32 gemm_fa<8>; .reg .f32 gemm_fb<8>;");
-            stages = PtxStages.Declare();
+            stages = PtxStages.Declare(GemmPipeline.Stages * 16 * StageVectors<TTile>());
             a = 16 * (uint)ty;
-            b = 16 * (uint)(OperandVectors + tx);
+            b = 16 * (uint)(OperandVectorsA<TTile>() + tx);
         }
 
         public readonly void Copy(int to, ArrayView<Float4> vectors, ulong address, long from) => PtxStages.Copy(stages + 16 * (uint)to, address);
@@ -192,7 +210,7 @@ public static class GemmSimtPipelineKernel
         /// <remarks>Written out (ILGPU unrolls no loop), so that each load's offset is a constant ptxas folds into it.</remarks>
         public readonly void Multiply(int buffer)
         {
-            uint first = stages + 16 * (uint)(buffer * StageVectors);
+            uint first = stages + 16 * (uint)(buffer * StageVectors<TTile>());
             uint stageA = first + a, stageB = first + b;
             Quarter(stageA, stageB, 0);
             Quarter(stageA, stageB, 4);
@@ -208,15 +226,17 @@ public static class GemmSimtPipelineKernel
             Step(a, b, k + 3);
         }
 
-        /// <summary>Step k: the thread's two runs of op(a) and of op(b) at k, 16 vectors apart, and their outer product.</summary>
+        /// <summary>Step k: the thread's two runs of op(a) and of op(b) at k, a row of threads apart, and their outer product.</summary>
         private static void Step(uint a, uint b, uint k)
         {
-            uint row = 16 * RowVectors * k, run = 16 * ThreadsAcross;
-            CudaAsm.Emit(SimtStepOperands.Step, a + row, a + row + run, b + row, b + row + run);
+            int threadRows = default(TTile).ThreadRows, threadColumns = default(TTile).ThreadColumns;
+            uint rowA = 16 * (uint)RowVectors(threadRows) * k, runA = 16 * (uint)threadRows;
+            uint rowB = 16 * (uint)RowVectors(threadColumns) * k, runB = 16 * (uint)threadColumns;
+            CudaAsm.Emit(SimtStepOperands.Step, a + rowA, a + rowA + runA, b + rowB, b + rowB + runB);
         }
     }
 
-    /// <summary>The accumulators of <see cref="PtxSteps"/>: (i, j) in register gemm_acc 8 i + j, read two at a time.</summary>
+    /// <summary>The accumulators of <see cref="PtxSteps{TTile}"/>: (i, j) in register gemm_acc 8 i + j, read two at a time.</summary>
     private readonly struct PtxThreadAccumulators : IThreadAccumulators
     {
         public float Get(int i, int j)
@@ -228,10 +248,10 @@ public static class GemmSimtPipelineKernel
 
     /// <summary>
     /// The pipeline emulated on ILGPU's CPU accelerator: the stages in ILGPU's shared memory, each copy done at once, and
-    /// <see cref="GemmKernel"/>'s outer products on them (a's stage at a buffer's vector 0, b's at
-    /// <see cref="OperandVectors"/>, both k-major rows of 128).
+    /// <see cref="GemmKernel"/>'s outer products on them (a's stage at a buffer's vector 0, b's after it, both k-major
+    /// rows of the tile's side).
     /// </summary>
-    private struct EmulatedSteps : ISteps<GemmKernel.Block8x8>
+    private struct EmulatedSteps<TTile> : ISteps<GemmKernel.Block8x8> where TTile : struct, IGemmTile
     {
         private ArrayView<Float4> stages;
         private GemmKernel.OuterProducts products;
@@ -240,8 +260,10 @@ public static class GemmSimtPipelineKernel
 
         public void Declare(int ty, int tx)
         {
-            stages = SharedMemory.Allocate<Float4>(GemmPipeline.Stages * StageVectors);
-            products = new GemmKernel.OuterProducts(stages, stages.SubView(OperandVectors), StageVectors, StageVectors, ty, tx, ThreadsAcross, ThreadsAcross);
+            stages = SharedMemory.Allocate<Float4>(GemmPipeline.SharedBytes / 16);   // the most the PTX declares
+            int stageVectors = StageVectors<TTile>();
+            products = new GemmKernel.OuterProducts(stages, stages.SubView(OperandVectorsA<TTile>()), stageVectors, stageVectors, ty, tx,
+                default(TTile).ThreadRows, default(TTile).ThreadColumns);
         }
 
         public readonly void Copy(int to, ArrayView<Float4> vectors, ulong address, long from) => stages[to] = vectors[from];

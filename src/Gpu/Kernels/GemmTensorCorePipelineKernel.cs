@@ -243,7 +243,7 @@ public static class GemmTensorCorePipelineKernel
         {
             default(PtxWideWarpAccumulators).Declare();
             CudaAsm.Emit(".reg .b32 gemm_a<16>; .reg .b32 gemm_b<16>;");
-            stages = PtxStages.Declare();
+            stages = PtxStages.Declare(GemmPipeline.SharedBytes);
         }
 
         public readonly void Copy(int to, ArrayView<Float4> vectors, ulong address, long from, bool inside) =>

@@ -24,7 +24,8 @@ public sealed class GemmSimtPipelineTests(WideCpuAcceleratorEmulatingMma packedK
     /// <summary>
     /// (m, n, k): both edges mid-tile with 7 stages (k padded to 128: 8); one row of tiles, three columns, 4 stages; two
     /// whole tiles a side; k split in parts of 3, 3 and 2 stages; and at k 24 two parts of one stage (the prologue's
-    /// second group of copies empty).
+    /// second group of copies empty). The smaller tiles (each operand's copies of a stage 2 to 4 a thread, their k rows
+    /// 64 or 128 floats) with edges mid-tile, in rows past the last whole 64 but inside the packing's 128, and with k split.
     /// </summary>
     [GpuTheory]
     [InlineData(140, 136, 100, "128x128/packed")]
@@ -32,6 +33,9 @@ public sealed class GemmSimtPipelineTests(WideCpuAcceleratorEmulatingMma packedK
     [InlineData(256, 256, 64, "128x128/packed")]
     [InlineData(140, 136, 100, "128x128/k3/packed")]
     [InlineData(20, 300, 24, "128x128/k3/packed")]
+    [InlineData(140, 136, 100, "64x64/packed")]
+    [InlineData(140, 200, 40, "128x64/packed")]
+    [InlineData(200, 72, 100, "64x128/k3/packed")]
     public void Pipelined_products_have_the_bits_of_the_packed_simt_kernel(int m, int n, int k, string plan)
     {
         var rng = new Random(m + n + k);
@@ -110,20 +114,26 @@ public sealed class GemmSimtPipelineTests(WideCpuAcceleratorEmulatingMma packedK
     }
 
     /// <summary>
-    /// The kernel compiled to PTX for sm_80 without a device: its stages are the PTX's own 48 KB array and ILGPU allocates
-    /// no shared memory beside it, a stage's copies are 4 16-byte cp.async (two of each operand, none zero-filling), and
-    /// its k-steps are written out, 4 128-bit shared loads for 64 multiply-adds each, with no local memory beside them.
+    /// The kernel of each tile compiled to PTX for sm_80 without a device: its stages are the PTX's own array, as large as
+    /// the tile's three stages (48 KB at 128 x 128, 36 at 128 x 64 and 64 x 128, 24 at 64 x 64), and ILGPU allocates no
+    /// shared memory beside it; its copies are 16-byte cp.async, none zero-filling, one of each operand where the pipeline
+    /// starts a stage's copies (before its loop and in it), in a loop over the thread's copies that ptxas unrolls; and its
+    /// k-steps are written out, 4 128-bit shared loads for 64 multiply-adds each, with no local memory beside them.
     /// </summary>
-    [Fact]
-    public void Kernel_compiles_to_ptx_with_its_own_stages_copies_and_steps()
+    [Theory]
+    [InlineData(typeof(GemmTile128x128), 49152)]
+    [InlineData(typeof(GemmTile128x64), 36864)]
+    [InlineData(typeof(GemmTile64x128), 36864)]
+    [InlineData(typeof(GemmTile64x64), 24576)]
+    public void Kernel_compiles_to_ptx_with_its_own_stages_copies_and_steps(Type tile, int sharedBytes)
     {
-        string ptx = KernelPtx.Compile(typeof(GemmSimtPipelineKernel).GetMethod(nameof(GemmSimtPipelineKernel.Fp32))!, 80);
+        string ptx = KernelPtx.Compile(typeof(GemmSimtPipelineKernel).GetMethod(nameof(GemmSimtPipelineKernel.Fp32))!.MakeGenericMethod(tile), 80);
         int Count(string text) => Regex.Matches(ptx, Regex.Escape(text)).Count;
-        Assert.Equal(GemmPipeline.SharedBytes, GemmPipeline.Stages * GemmSimtPipelineKernel.StageVectors * 16);
-        Assert.Equal(1, Count($".shared .align 16 .b8 gemm_stages[{GemmPipeline.SharedBytes}];"));
+        Assert.Equal(1, Count($".shared .align 16 .b8 gemm_stages[{sharedBytes}];"));
+        Assert.Equal(1, Count(".shared .align 16 .b8 gemm_stages["));
         Assert.Equal(0, Count("__shared_alloca"));
         int copies = Regex.Matches(ptx, @"cp\.async\.cg\.shared\.global \[[^\]]+\], \[[^\]]+\], 16;").Count;
-        Assert.True(copies > 0 && copies % 4 == 0 && copies == Count("cp.async.cg"), $"{copies} 16-byte copies of {Count("cp.async.cg")}, expected 4 a stage");
+        Assert.True(copies == 4 && copies == Count("cp.async.cg"), $"{copies} 16-byte copies of {Count("cp.async.cg")}, expected one of each operand at each of 2 places");
         Assert.Equal($"cp.async.wait_group {GemmPipeline.Stages - 2};", Regex.Match(ptx, @"cp\.async\.wait_group \d+;").Value);
         int fmas = Count("fma.rn.f32 gemm_acc"), loads = Count("ld.shared.v4.f32 {gemm_f");
         Assert.True(fmas == 64 * GemmSimtPipelineKernel.Depth && loads == 4 * GemmSimtPipelineKernel.Depth,
