@@ -217,7 +217,7 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
         // The tensor-core kernel has two tiles (64 x 64 of 128 threads, 128 x 128 of 256), each with the splits of k.
         // Packing for them rounds the operands too, which pays in every layout; and packed fp32 may run pipelined.
         var candidates = !OnTensorCores(shape.Precision)
-            ? GemmPlans.Candidates(problem, gemmTiles, deviceThreads, packedRunsOtherKernel: Pipelines(new GemmPlan(GemmTile.Tile128x128, 1), shape.Precision))
+            ? GemmPlans.Candidates(problem, gemmTiles, deviceThreads, packedRunsOtherKernel: PipelinesOnSimt(shape.Precision))
             : GemmPlans.Candidates(problem, [.. gemmTiles.Intersect(GemmTensorCoreKernel.Tiles)], deviceThreads,
                 tile => GemmTensorCoreKernel.Threads(GemmTensorCoreKernel.TileFor(tile)), packedRunsOtherKernel: true);
         return GemmTuner.Measure(problem, candidates, candidate => SecondsPerGemm(candidate, F(a), F(b), shape, batch, OnlyWritten(c, epilogue)));
@@ -338,9 +338,13 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
     /// (<see cref="GemmTensorCorePipelineKernel"/>), fp32 with every SIMT plan (<see cref="GemmSimtPipelineKernel"/>) where
     /// the device has sm_80's asynchronous copies (as it has tensor cores) or emulates them; k whole or split.
     /// </summary>
-    public bool Pipelines(GemmPlan plan, Precision precision) => KernelOptions.PipelinedGemm && (OnTensorCores(precision)
-        ? GemmTensorCoreKernel.PlanTile(plan.Tile) == GemmTile.Tile128x128
-        : precision == Precision.Fp32 && (HasTensorCores || EmulatesMma));
+    public bool Pipelines(GemmPlan plan, Precision precision) => OnTensorCores(precision)
+        ? KernelOptions.PipelinedGemm && GemmTensorCoreKernel.PlanTile(plan.Tile) == GemmTile.Tile128x128
+        : PipelinesOnSimt(precision);
+
+    /// <summary>Whether every packed SIMT product in <paramref name="precision"/> runs on <see cref="GemmSimtPipelineKernel"/> (<see cref="Pipelines"/>).</summary>
+    private bool PipelinesOnSimt(Precision precision) =>
+        KernelOptions.PipelinedGemm && precision == Precision.Fp32 && (HasTensorCores || EmulatesMma);
 
     /// <summary>
     /// <see cref="GemmGeometry"/> of <see cref="GemmTensorCorePipelineKernel"/>: its tile, its stage in the packed
