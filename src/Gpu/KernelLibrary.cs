@@ -178,17 +178,29 @@ internal sealed class KernelLibrary(Accelerator accelerator, bool skipLaunches =
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape, GemmSplitK> Sgemm(
         GemmTile tile, Precision precision, bool whole) =>
         GenericGrouped<Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape, GemmSplitK>>(
-            $"Gemm.Simt.{GemmTiles.Name(tile)}.{precision}{EdgesName(whole)}", "Gemm.Simt", tile switch
-            {
-                GemmTile.Tile64x64 => SimtMethod<GemmTile64x64>(precision, whole),
-                GemmTile.Tile128x64 => SimtMethod<GemmTile128x64>(precision, whole),
-                GemmTile.Tile64x128 => SimtMethod<GemmTile64x128>(precision, whole),
-                GemmTile.Tile128x128 => SimtMethod<GemmTile128x128>(precision, whole),
-                _ => throw new ArgumentOutOfRangeException(nameof(tile), tile, "not a GEMM tile configuration"),
-            });
+            $"Gemm.Simt.{GemmTiles.Name(tile)}.{precision}{EdgesName(whole)}", "Gemm.Simt", ForTile(tile, new SimtMethods(precision, whole)));
 
-    private static GemmKernelMethod SimtMethod<TTile>(Precision precision, bool whole) where TTile : struct, IGemmTile =>
-        whole ? SimtMethod<TTile, WholeTiles>(precision) : SimtMethod<TTile, EdgeTiles>(precision);
+    /// <summary>The kernel method <paramref name="methods"/> gives for the configuration type of <paramref name="tile"/>.</summary>
+    private static GemmKernelMethod ForTile<TMethods>(GemmTile tile, TMethods methods) where TMethods : ITileMethods => tile switch
+    {
+        GemmTile.Tile64x64 => methods.For<GemmTile64x64>(),
+        GemmTile.Tile128x64 => methods.For<GemmTile128x64>(),
+        GemmTile.Tile64x128 => methods.For<GemmTile64x128>(),
+        GemmTile.Tile128x128 => methods.For<GemmTile128x128>(),
+        _ => throw new ArgumentOutOfRangeException(nameof(tile), tile, "not a GEMM tile configuration"),
+    };
+
+    /// <summary>A SIMT GEMM kernel's method for each tile configuration type.</summary>
+    private interface ITileMethods
+    {
+        GemmKernelMethod For<TTile>() where TTile : struct, IGemmTile;
+    }
+
+    private readonly record struct SimtMethods(Precision Precision, bool Whole) : ITileMethods
+    {
+        public GemmKernelMethod For<TTile>() where TTile : struct, IGemmTile =>
+            Whole ? SimtMethod<TTile, WholeTiles>(Precision) : SimtMethod<TTile, EdgeTiles>(Precision);
+    }
 
     private static GemmKernelMethod SimtMethod<TTile, TEdges>(Precision precision) where TTile : struct, IGemmTile where TEdges : struct, IGemmEdges =>
         precision switch
@@ -270,17 +282,13 @@ internal sealed class KernelLibrary(Accelerator accelerator, bool skipLaunches =
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape, GemmSplitK> GemmSimtPipeline(
         GemmTile tile) =>
         GenericGrouped<Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape, GemmSplitK>>(
-            $"Gemm.SimtPipeline.{GemmTiles.Name(tile)}", "Gemm.SimtPipeline", tile switch
-            {
-                GemmTile.Tile64x64 => SimtPipelineMethod<GemmTile64x64>(),
-                GemmTile.Tile128x64 => SimtPipelineMethod<GemmTile128x64>(),
-                GemmTile.Tile64x128 => SimtPipelineMethod<GemmTile64x128>(),
-                GemmTile.Tile128x128 => SimtPipelineMethod<GemmTile128x128>(),
-                _ => throw new ArgumentOutOfRangeException(nameof(tile), tile, "not a GEMM tile configuration"),
-            });
+            $"Gemm.SimtPipeline.{GemmTiles.Name(tile)}", "Gemm.SimtPipeline", ForTile(tile, new SimtPipelineMethods(emulateMma)));
 
-    private GemmKernelMethod SimtPipelineMethod<TTile>() where TTile : struct, IGemmTile =>
-        emulateMma ? GemmSimtPipelineKernel.EmulatedFp32<TTile> : GemmSimtPipelineKernel.Fp32<TTile>;
+    private readonly record struct SimtPipelineMethods(bool Emulated) : ITileMethods
+    {
+        public GemmKernelMethod For<TTile>() where TTile : struct, IGemmTile =>
+            Emulated ? GemmSimtPipelineKernel.EmulatedFp32<TTile> : GemmSimtPipelineKernel.Fp32<TTile>;
+    }
 
     private Action<Index1D, ArrayView<float>, float>? fill;
     private Action<Index1D, ArrayView<int>, StridedView, ArrayView<int>>? copyStrided32;

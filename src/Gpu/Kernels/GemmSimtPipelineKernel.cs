@@ -48,9 +48,9 @@ public static class GemmSimtPipelineKernel
 
     /// <summary>
     /// 128-bit vectors of one k of a's stage (<paramref name="threads"/> = <see cref="IGemmTile.ThreadRows"/>) or b's
-    /// (<see cref="IGemmTile.ThreadColumns"/>): the tile's side, 8 floats a thread.
+    /// (<see cref="IGemmTile.ThreadColumns"/>): the tile's side, <see cref="GemmKernel.PerThread"/> floats a thread.
     /// </summary>
-    private static int RowVectors(int threads) => 2 * threads;
+    private static int RowVectors(int threads) => GemmKernel.PerThread / 4 * threads;
 
     /// <summary>Vectors of a stage of a (its <see cref="Depth"/> k rows), where b's begin.</summary>
     private static int OperandVectorsA<TTile>() where TTile : struct, IGemmTile => Depth * RowVectors(default(TTile).ThreadRows);
@@ -66,8 +66,8 @@ public static class GemmSimtPipelineKernel
         int threadRows = default(TTile).ThreadRows, threadColumns = default(TTile).ThreadColumns, threads = threadRows * threadColumns;
         int thread = Group.IdxY * threadColumns + Group.IdxX;
         var (ty, tx) = WarpArranged(thread, threadColumns);
-        var place = new GemmKernel.ThreadBlock((s.FirstRowTile + Grid.IdxY) * 8 * threadRows, (s.FirstColumnTile + Grid.IdxX) * 8 * threadColumns,
-            ty, tx, threadRows, threadColumns);
+        var place = new GemmKernel.ThreadBlock((s.FirstRowTile + Grid.IdxY) * GemmKernel.PerThread * threadRows,
+            (s.FirstColumnTile + Grid.IdxX) * GemmKernel.PerThread * threadColumns, ty, tx, threadRows, threadColumns);
         var (batch, part) = split.BatchAndPart();
         int kBegin = part * split.Depth, stages = (Math.Min(s.K, kBegin + split.Depth) - kBegin) / Depth;
         steps.Declare(ty, tx);
