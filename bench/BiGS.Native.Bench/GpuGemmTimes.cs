@@ -109,7 +109,7 @@ public sealed class GpuGemmTimes : ISideBySide
         var kernel = gpu.GemmKernelFor(precision);
         bool tensorCores = kernel == GemmKernelKind.TensorCores;
         string Name(GemmPlan plan) => (!tensorCores ? plan.ToString() : $"tensor-cores {plan with { Tile = GemmTensorCoreKernel.PlanTile(plan.Tile) }}")
-            + (plan.Packed && gpu.Pipelines(plan, precision) ? " pipelined" : "");
+            + (plan.Packed && gpu.Pipelines(precision) ? " pipelined" : "");
         var measured = gpu.GemmTuner.Chosen.Keys.Where(p => p.TransposeA == product.TransposeA && p.TransposeB == product.TransposeB
             && p.Precision == precision && p.M == product.M && p.N == product.N && p.K == product.K).ToArray();
         if (measured.Length == 0) return (Name(gpu.GemmTuner.Pinned ?? GemmPlan.Default), null);

@@ -59,9 +59,11 @@ public sealed class KernelPtxCounts : ISideBySide
             foreach (var name in new[] { nameof(GemmTensorCoreKernel.Tf32), nameof(GemmTensorCoreKernel.Bf16), nameof(GemmTensorCoreKernel.Tf32Rounded), nameof(GemmTensorCoreKernel.Bf16Pairs) })
                 foreach (var edges in new[] { typeof(EdgeTiles), typeof(WholeTiles) })
                     yield return typeof(GemmTensorCoreKernel).GetMethod(name)!.MakeGenericMethod(tile, edges);
-        foreach (var name in new[] { nameof(GemmTensorCorePipelineKernel.Tf32), nameof(GemmTensorCorePipelineKernel.Bf16) })
-            yield return typeof(GemmTensorCorePipelineKernel).GetMethod(name)!;
-        foreach (var tile in new[] { typeof(GemmTile64x64), typeof(GemmTile128x64), typeof(GemmTile64x128), typeof(GemmTile128x128) })
+        Type[] simtTiles = [typeof(GemmTile64x64), typeof(GemmTile128x64), typeof(GemmTile64x128), typeof(GemmTile128x128)];
+        foreach (var tile in simtTiles)
+            foreach (var name in new[] { nameof(GemmTensorCorePipelineKernel.Tf32), nameof(GemmTensorCorePipelineKernel.Bf16) })
+                yield return typeof(GemmTensorCorePipelineKernel).GetMethod(name)!.MakeGenericMethod(tile);
+        foreach (var tile in simtTiles)
             yield return typeof(GemmSimtPipelineKernel).GetMethod(nameof(GemmSimtPipelineKernel.Fp32))!.MakeGenericMethod(tile);
         yield return typeof(ElementwiseKernels).GetMethod(nameof(ElementwiseKernels.BiasGelu))!.MakeGenericMethod(typeof(GeluTanhFunction));
         yield return typeof(ColumnTileKernels).GetMethod(nameof(ColumnTileKernels.GatedGeluBackward))!.MakeGenericMethod(typeof(GeluTanhFunction));

@@ -6,8 +6,8 @@
 # the bench project into .device/ (the device notes' pack.sh), then device command `bash bench/gpu/gemm.sh` (carry
 # [".device"]). Results and the table land in $OUT (default: gemm-out). With PIPELINED_GEMM=1 every round
 # also times the tuner's choices with the opt-in pipelined kernels among its candidates (BIGS_GPU_KERNELS=pipelined-gemm:
-# packed plans on them: tf32 and bf16 of the 128x128 tile, fp32 of every SIMT tile) into $OUT/pipelined, whose table.md sets them beside the
-# same torch times.
+# packed plans of every tile on them, tf32 and bf16 on the tensor-core pipeline, fp32 on the SIMT one) into $OUT/pipelined,
+# whose table.md sets them beside the same torch times.
 #
 # Dry run without a GPU (ILGPU's CPU accelerator against PyTorch on the CPU, small widths; times meaningless):
 #   DEVICE=ilgpu-cpu TORCH_DEVICE=cpu PYTHON=/usr/bin/python3 ROUNDS=1 \

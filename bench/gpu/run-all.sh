@@ -142,7 +142,8 @@ fi
 #     registers (Occupancy, LaunchStats). ILGPU names the kernels after their methods: Kernel_Sgemm, Kernel_Tf32, ...
 #     (the pipelined SIMT kernel Kernel_Fp32). A variant is a precision, or precision/BIGS_GPU_KERNELS (the pipelined
 #     kernels are profiled so); the tile is
-#     the plan's (tf32 at both tensor-core tiles: 64x64 and 128x128; bf16 packed too, on BF16 pairs: Kernel_Bf16Pairs).
+#     the plan's (tf32 at both tensor-core tiles: 64x64 and 128x128, pipelined too; bf16 packed too, on BF16 pairs:
+#     Kernel_Bf16Pairs).
 ncu_gemm() { # variant tile
     local variant=$1 tile=$2 precision=${1%%/*} kernels name
     kernels=${variant#"$precision"}; kernels=${kernels#/}
@@ -167,6 +168,7 @@ ncu_gemm fp32/pipelined-gemm 128x128/packed
 ncu_gemm tf32/pipelined-gemm 128x128/packed
 ncu_gemm bf16/pipelined-gemm 128x128/packed
 ncu_gemm tf32 64x64
+ncu_gemm tf32/pipelined-gemm 64x64/packed
 
 # 6. The opt-in kernels.
 if wants opt-in; then

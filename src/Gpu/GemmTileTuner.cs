@@ -112,6 +112,22 @@ public static class GemmPlans
         return GemmOperandPacking.Helps(problem, packedRunsOtherKernel) ? [.. plans, .. plans.Select(plan => plan with { Packed = true })] : plans;
     }
 
+    /// <summary>
+    /// The plans to time for a tensor-core product (tf32 or bf16) with <paramref name="tiles"/>: those of the tensor-core
+    /// kernel's two tiles (64 x 64 of 128 threads, 128 x 128 of 256), each also packed, since the packing rounds the
+    /// operands for it, which pays in every layout. With <paramref name="pipelined"/>
+    /// (<see cref="IlgpuKernelOptions.PipelinedGemm"/>) the packed plans are instead those of every tile on
+    /// <see cref="GemmTensorCorePipelineKernel"/> (a warp per 64 x 64 block), whose split candidates count its groups.
+    /// </summary>
+    public static GemmPlan[] TensorCoreCandidates(GemmProblem problem, IReadOnlyList<GemmTile> tiles, long deviceThreads, bool pipelined)
+    {
+        var plans = Candidates(problem, [.. tiles.Intersect(GemmTensorCoreKernel.Tiles)], deviceThreads,
+            tile => GemmTensorCoreKernel.Threads(GemmTensorCoreKernel.TileFor(tile)), packedRunsOtherKernel: true);
+        return !pipelined ? plans
+            : [.. plans.Where(plan => !plan.Packed),
+                .. Candidates(problem, tiles, deviceThreads, GemmTensorCorePipelineKernel.Threads, packedRunsOtherKernel: true).Where(plan => plan.Packed)];
+    }
+
     /// <summary>Threads of the unsplit launch of <paramref name="problem"/> in tiles of <paramref name="tile"/>.</summary>
     private static long Threads(GemmProblem problem, GemmTile tile, int groupThreads) =>
         (long)problem.Batch * IlgpuBackend.Groups(problem.M, GemmTiles.Rows(tile)) * IlgpuBackend.Groups(problem.N, GemmTiles.Columns(tile)) * groupThreads;

@@ -214,12 +214,10 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
     private GemmPlan MeasuredPlan(GemmProblem problem, Tensor a, Tensor b, Tensor c, GemmEpilogue epilogue, GemmShape shape, int batch)
     {
         long deviceThreads = (long)Accelerator.MaxNumThreadsPerMultiprocessor * Accelerator.NumMultiprocessors;
-        // The tensor-core kernel has two tiles (64 x 64 of 128 threads, 128 x 128 of 256), each with the splits of k.
-        // Packing for them rounds the operands too, which pays in every layout; and packed fp32 may run pipelined.
-        var candidates = !OnTensorCores(shape.Precision)
-            ? GemmPlans.Candidates(problem, gemmTiles, deviceThreads, packedRunsOtherKernel: PipelinesOnSimt(shape.Precision))
-            : GemmPlans.Candidates(problem, [.. gemmTiles.Intersect(GemmTensorCoreKernel.Tiles)], deviceThreads,
-                tile => GemmTensorCoreKernel.Threads(GemmTensorCoreKernel.TileFor(tile)), packedRunsOtherKernel: true);
+        // Packed fp32 may run pipelined, as may packed tf32 and bf16.
+        var candidates = OnTensorCores(shape.Precision)
+            ? GemmPlans.TensorCoreCandidates(problem, gemmTiles, deviceThreads, KernelOptions.PipelinedGemm)
+            : GemmPlans.Candidates(problem, gemmTiles, deviceThreads, packedRunsOtherKernel: PipelinesOnSimt(shape.Precision));
         return GemmTuner.Measure(problem, candidates, candidate => SecondsPerGemm(candidate, F(a), F(b), shape, batch, OnlyWritten(c, epilogue)));
     }
 
@@ -247,13 +245,13 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
             return;
         }
         bool onTensorCores = OnTensorCores(shape.Precision);
-        var (rows, columns, stage, group) = pipelined && onTensorCores ? TensorCorePipelineGeometry : GemmGeometry(plan, onTensorCores, preRounded);
+        var (rows, columns, stage, group) = pipelined && onTensorCores ? TensorCorePipelineGeometry(plan.Tile) : GemmGeometry(plan, onTensorCores, preRounded);
         int depth = GemmSplitK.DepthFor(shape.K, plan.Splits, stage);
         Span<GemmTileBlock> blocks = stackalloc GemmTileBlock[GemmTileBlocks.Most];
         int count = GemmTileBlocks.Of(shape, rows, columns, stage, depth, blocks, padded: pipelined);
         foreach (var block in blocks[..count])
         {
-            var kernel = pipelined ? (onTensorCores ? kernels.GemmTensorCorePipeline(shape.Precision) : kernels.GemmSimtPipeline(plan.Tile))
+            var kernel = pipelined ? (onTensorCores ? kernels.GemmTensorCorePipeline(shape.Precision, plan.Tile) : kernels.GemmSimtPipeline(plan.Tile))
                 : onTensorCores ? kernels.GemmTensorCores(shape.Precision, plan.Tile, block.Whole, preRounded) : kernels.Sgemm(plan.Tile, shape.Precision, block.Whole);
             var blockShape = shape with { FirstRowTile = block.FirstRowTile, FirstColumnTile = block.FirstColumnTile };
             LaunchGemmBlock(kernel, new Index3D(block.ColumnTiles, block.RowTiles, batch), group, rows * columns, depth,
@@ -271,7 +269,7 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
     private void LaunchPackedGemm(GemmPlan plan, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
         ArrayView<float> operand, ArrayView<float> product, GemmShape shape, int batch)
     {
-        bool rounds = OnTensorCores(shape.Precision), pipelined = Pipelines(plan, shape.Precision);
+        bool rounds = OnTensorCores(shape.Precision), pipelined = Pipelines(shape.Precision);
         var rounding = rounds ? shape.Precision : Precision.Fp32;
         int depth = GemmOperandPacking.PaddedDepth(shape.K, rounding);
         PackedFragments Layout(PackedFragments fragments) => rounds ? fragments : pipelined ? PackedFragments.KMajor : PackedFragments.None;
@@ -333,25 +331,23 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
     }
 
     /// <summary>
-    /// Whether packed products of <paramref name="plan"/> in <paramref name="precision"/> run on a pipelined kernel, under
-    /// <see cref="IlgpuKernelOptions.PipelinedGemm"/>: tf32 and bf16 on the tensor cores with a 128 x 128 plan
-    /// (<see cref="GemmTensorCorePipelineKernel"/>), fp32 with every SIMT plan (<see cref="GemmSimtPipelineKernel"/>) where
-    /// the device has sm_80's asynchronous copies (as it has tensor cores) or emulates them; k whole or split.
+    /// Whether packed products in <paramref name="precision"/> run on a pipelined kernel, under
+    /// <see cref="IlgpuKernelOptions.PipelinedGemm"/>: tf32 and bf16 on the tensor cores (<see cref="GemmTensorCorePipelineKernel"/>),
+    /// fp32 on the SIMT units (<see cref="GemmSimtPipelineKernel"/>) where the device has sm_80's asynchronous copies (as
+    /// it has tensor cores) or emulates them; every tile, k whole or split.
     /// </summary>
-    public bool Pipelines(GemmPlan plan, Precision precision) => OnTensorCores(precision)
-        ? KernelOptions.PipelinedGemm && GemmTensorCoreKernel.PlanTile(plan.Tile) == GemmTile.Tile128x128
-        : PipelinesOnSimt(precision);
+    public bool Pipelines(Precision precision) => OnTensorCores(precision) ? KernelOptions.PipelinedGemm : PipelinesOnSimt(precision);
 
     /// <summary>Whether every packed SIMT product in <paramref name="precision"/> runs on <see cref="GemmSimtPipelineKernel"/> (<see cref="Pipelines"/>).</summary>
     private bool PipelinesOnSimt(Precision precision) =>
         KernelOptions.PipelinedGemm && precision == Precision.Fp32 && (HasTensorCores || EmulatesMma);
 
     /// <summary>
-    /// <see cref="GemmGeometry"/> of <see cref="GemmTensorCorePipelineKernel"/>: its tile, its stage in the packed
-    /// shape's k (a row pair's words) and its group.
+    /// <see cref="GemmGeometry"/> of <see cref="GemmTensorCorePipelineKernel"/> at <paramref name="tile"/>: the tile, its
+    /// stage in the packed shape's k (a row pair's words) and its group.
     /// </summary>
-    private static readonly (int Rows, int Columns, int Stage, Index3D Group) TensorCorePipelineGeometry = (GemmTensorCorePipelineKernel.Tile,
-        GemmTensorCorePipelineKernel.Tile, GemmTensorCorePipelineKernel.PairWords, new Index3D(GemmTensorCorePipelineKernel.Threads, 1, 1));
+    private static (int Rows, int Columns, int Stage, Index3D Group) TensorCorePipelineGeometry(GemmTile tile) =>
+        (GemmTiles.Rows(tile), GemmTiles.Columns(tile), GemmTensorCorePipelineKernel.PairWords, new Index3D(GemmTensorCorePipelineKernel.Threads(tile), 1, 1));
 
     /// <summary>
     /// Seconds per launch of the GEMM with <paramref name="plan"/> on the problem of <paramref name="shape"/>, with no
@@ -705,7 +701,7 @@ public enum GemmKernelKind
 
     /// <summary>
     /// The tensor-core kernel (<see cref="GemmTensorCoreKernel"/>; <see cref="GemmTensorCorePipelineKernel"/> for the packed
-    /// 128 x 128 plans under <see cref="IlgpuKernelOptions.PipelinedGemm"/>), its plan tuned per problem.
+    /// plans under <see cref="IlgpuKernelOptions.PipelinedGemm"/>), its plan tuned per problem.
     /// </summary>
     TensorCores,
 }

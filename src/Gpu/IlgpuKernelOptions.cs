@@ -28,9 +28,9 @@ public sealed record IlgpuKernelOptions
     public bool PinsFftPath => SharedMemoryFft || GlobalMemoryFft;
 
     /// <summary>
-    /// Packed plans (k whole or split) on the pipelined kernels, three stages of cp.async copies: tf32 and bf16 of the
-    /// 128 x 128 tile on <see cref="Kernels.GemmTensorCorePipelineKernel"/> (64 x 64 warp blocks) instead of
-    /// <see cref="Kernels.GemmTensorCoreKernel"/>'s packed kernel, fp32 of every tile on <see cref="Kernels.GemmSimtPipelineKernel"/>
+    /// Packed plans (k whole or split) on the pipelined kernels, three stages of cp.async copies: tf32 and bf16 of every
+    /// tile on <see cref="Kernels.GemmTensorCorePipelineKernel"/> (64 x 64 warp blocks) instead of
+    /// <see cref="Kernels.GemmTensorCoreKernel"/>'s packed kernel (whose tiles are 64 x 64 and 128 x 128), fp32 of every tile on <see cref="Kernels.GemmSimtPipelineKernel"/>
     /// (operands packed k-major) instead of <see cref="Kernels.GemmKernel"/>; on CUDA sm_80+, and on ILGPU's CPU accelerator
     /// with <see cref="EmulatedMma"/> (emulated). The tuner times them beside the other plans. Not yet run on a GPU.
     /// </summary>

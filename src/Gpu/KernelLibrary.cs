@@ -190,7 +190,7 @@ internal sealed class KernelLibrary(Accelerator accelerator, bool skipLaunches =
         _ => throw new ArgumentOutOfRangeException(nameof(tile), tile, "not a GEMM tile configuration"),
     };
 
-    /// <summary>A SIMT GEMM kernel's method for each tile configuration type.</summary>
+    /// <summary>A GEMM kernel's method for each SIMT tile configuration type (<see cref="IGemmTile"/>).</summary>
     private interface ITileMethods
     {
         GemmKernelMethod For<TTile>() where TTile : struct, IGemmTile;
@@ -257,22 +257,26 @@ internal sealed class KernelLibrary(Accelerator accelerator, bool skipLaunches =
         };
 
     /// <summary>
-    /// The pipelined tensor-core GEMM (<see cref="GemmTensorCorePipelineKernel"/>) of <paramref name="precision"/> on packed
-    /// operands, or its emulation; counted as "Gemm.Tf32Pipeline" or "Gemm.Bf16Pipeline".
+    /// The pipelined tensor-core GEMM (<see cref="GemmTensorCorePipelineKernel"/>) of <paramref name="precision"/> with
+    /// <paramref name="tile"/> on packed operands, or its emulation; counted as "Gemm.Tf32Pipeline" or "Gemm.Bf16Pipeline".
     /// </summary>
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape, GemmSplitK> GemmTensorCorePipeline(
-        Precision precision)
+        Precision precision, GemmTile tile)
     {
         string name = precision == Precision.Tf32 ? "Gemm.Tf32Pipeline" : "Gemm.Bf16Pipeline";
-        GemmKernelMethod kernel = (precision == Precision.Tf32, emulateMma) switch
-        {
-            (true, false) => GemmTensorCorePipelineKernel.Tf32,
-            (true, true) => GemmTensorCorePipelineKernel.EmulatedTf32,
-            (false, false) => GemmTensorCorePipelineKernel.Bf16,
-            (false, true) => GemmTensorCorePipelineKernel.EmulatedBf16,
-        };
         return GenericGrouped<Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape, GemmSplitK>>(
-            name, name, kernel);
+            $"{name}.{GemmTiles.Name(tile)}", name, ForTile(tile, new TensorCorePipelineMethods(precision == Precision.Tf32, emulateMma)));
+    }
+
+    private readonly record struct TensorCorePipelineMethods(bool Tf32, bool Emulated) : ITileMethods
+    {
+        public GemmKernelMethod For<TTile>() where TTile : struct, IGemmTile => (Tf32, Emulated) switch
+        {
+            (true, false) => GemmTensorCorePipelineKernel.Tf32<TTile>,
+            (true, true) => GemmTensorCorePipelineKernel.EmulatedTf32<TTile>,
+            (false, false) => GemmTensorCorePipelineKernel.Bf16<TTile>,
+            (false, true) => GemmTensorCorePipelineKernel.EmulatedBf16<TTile>,
+        };
     }
 
     /// <summary>

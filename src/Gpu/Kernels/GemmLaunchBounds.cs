@@ -25,17 +25,23 @@ public static class GemmLaunchBounds
     /// <summary>
     /// The bounds of <paramref name="kernel"/>: those of its tile (its first type argument, a SIMT
     /// <see cref="IGemmTile"/> or a tensor-core <see cref="ITensorCoreTile"/>) for the GEMM kernels, the pipelined
-    /// tensor-core kernel's own (<see cref="Pipeline"/>), none for the others.
+    /// tensor-core kernel's own for its tile (<see cref="Pipeline"/>), none for the others.
     /// </summary>
     public static KernelSpecialization Of(MethodInfo kernel) =>
-        kernel.DeclaringType == typeof(GemmTensorCorePipelineKernel) ? Pipeline
-        : kernel.IsGenericMethod && ThreadsOf(kernel.GetGenericArguments()[0]) is int threads ? For(threads) : KernelSpecialization.Empty;
+        !kernel.IsGenericMethod ? KernelSpecialization.Empty
+        : kernel.DeclaringType == typeof(GemmTensorCorePipelineKernel) ? Pipeline((IGemmTile)Activator.CreateInstance(kernel.GetGenericArguments()[0])!)
+        : ThreadsOf(kernel.GetGenericArguments()[0]) is int threads ? For(threads) : KernelSpecialization.Empty;
 
     /// <summary>
-    /// The bounds of <see cref="GemmTensorCorePipelineKernel"/>: its groups, two a multiprocessor (its 128 accumulators
-    /// and 32 fragment registers a thread need more than <see cref="MaxRegisters"/>; two groups leave it 256).
+    /// The bounds of <see cref="GemmTensorCorePipelineKernel"/> at <paramref name="tile"/>: its groups, as many a
+    /// multiprocessor as leave each thread 256 registers (its 128 accumulators and 32 fragment registers need more than
+    /// <see cref="MaxRegisters"/>): two groups of 4 warps, four of 2, eight of one.
     /// </summary>
-    private static readonly KernelSpecialization Pipeline = new(GemmTensorCorePipelineKernel.Threads, 2);
+    private static KernelSpecialization Pipeline(IGemmTile tile)
+    {
+        int threads = GemmTensorCorePipelineKernel.Threads(GemmKernel.PerThread * tile.ThreadRows, GemmKernel.PerThread * tile.ThreadColumns);
+        return new(threads, RegistersPerMultiprocessor / (2 * MaxRegisters * threads));
+    }
 
     /// <summary>The threads of a group of tile <paramref name="type"/> (a struct, as every tile is), or null for other types.</summary>
     private static int? ThreadsOf(Type type) => (type.IsValueType ? Activator.CreateInstance(type) : null) switch

@@ -98,3 +98,14 @@ internal static class PtxStages
     /// <inheritdoc cref="IPipelinedStages.WaitForOldestStage"/>
     public static void WaitForOldestStage() => CudaAsm.Emit("cp.async.wait_group 1;");   // GemmPipeline.Stages - 2
 }
+
+/// <summary>
+/// The pipelined kernels' copies emulated on ILGPU's CPU accelerator, where a buffer's device address is the host address
+/// of its element 0: each copy reads the vector its device address names, so that the addresses the PTX copies from on a
+/// GPU are the ones the emulation's results check.
+/// </summary>
+internal static class EmulatedCopies
+{
+    /// <summary>The vector at device address <paramref name="address"/> of <paramref name="vectors"/>, whose vector 0 is at <paramref name="operand"/>.</summary>
+    public static Float4 Read(ArrayView<Float4> vectors, ulong operand, ulong address) => vectors[(long)((address - operand) / 16)];
+}

@@ -123,8 +123,7 @@ public static class GemmSimtPipelineKernel
     private readonly struct KMajorCopies
     {
         private readonly ArrayView<Float4> vectors;
-        private readonly long firstVector, rowsApart, stageApart;   // vectors: the first copy's at the part's first k, to the next copy's, to the next stage's
-        private readonly ulong address;                             // the first copy's device address at the part's first k
+        private readonly ulong operand, address, rowsApart, stageApart;   // device addresses: vector 0, the first copy's at the part's first k; bytes to the next copy's, to the next stage's
         private readonly int sharedOffset, threads, copies;
 
         public KMajorCopies(ArrayView<Float4> operand, ulong address, long matrixFirst, int ld, int tileFirst, int rowVectors, int kBegin,
@@ -132,9 +131,10 @@ public static class GemmSimtPipelineKernel
         {
             vectors = operand;
             long packedRowVectors = ld / 4;
-            firstVector = (matrixFirst + tileFirst) / 4 + (kBegin + thread / rowVectors) * packedRowVectors + thread % rowVectors;
-            rowsApart = threads / rowVectors * packedRowVectors;
-            stageApart = Depth * packedRowVectors;
+            long firstVector = (matrixFirst + tileFirst) / 4 + (kBegin + thread / rowVectors) * packedRowVectors + thread % rowVectors;
+            rowsApart = 16 * (ulong)(threads / rowVectors * packedRowVectors);
+            stageApart = 16 * (ulong)(Depth * packedRowVectors);
+            this.operand = address;
             this.address = address + 16 * (ulong)firstVector;
             sharedOffset = thread;   // k row t / R, vector t mod R
             this.threads = threads;
@@ -144,11 +144,10 @@ public static class GemmSimtPipelineKernel
         /// <summary>Starts this thread's copies of stage <paramref name="stage"/> into the operand's stage at vector <paramref name="first"/> of the shared tiles.</summary>
         public void Copy<TSteps>(ref TSteps steps, int first, int stage) where TSteps : struct, ISteps
         {
-            long from = firstVector + stage * stageApart;
-            ulong at = address + 16 * (ulong)(stage * stageApart);
+            ulong at = address + (ulong)stage * stageApart;
             int to = first + sharedOffset;
             for (int copy = 0; copy < copies; copy++)
-                steps.Copy(to + copy * threads, vectors, at + 16 * (ulong)(copy * rowsApart), from + copy * rowsApart);
+                steps.Copy(to + copy * threads, vectors, operand, at + (ulong)copy * rowsApart);
         }
     }
 
@@ -159,10 +158,11 @@ public static class GemmSimtPipelineKernel
         void Declare(int ty, int tx);
 
         /// <summary>
-        /// Starts copying 16 bytes, vector <paramref name="from"/> of the operand <paramref name="vectors"/> (the PTX takes
-        /// its device address, <paramref name="address"/>), to vector <paramref name="to"/> of the shared stages.
+        /// Starts copying 16 bytes, at device address <paramref name="address"/> of the operand <paramref name="vectors"/>
+        /// (whose vector 0 is at <paramref name="operand"/>), to vector <paramref name="to"/> of the shared stages
+        /// (<see cref="EmulatedCopies"/>).
         /// </summary>
-        void Copy(int to, ArrayView<Float4> vectors, ulong address, long from);
+        void Copy(int to, ArrayView<Float4> vectors, ulong operand, ulong address);
 
         /// <inheritdoc cref="IPipelinedStages.Commit"/>
         void Commit();
@@ -201,7 +201,7 @@ public static class GemmSimtPipelineKernel
             b = 16 * (uint)(OperandVectorsA<TTile>() + tx);
         }
 
-        public readonly void Copy(int to, ArrayView<Float4> vectors, ulong address, long from) => PtxStages.Copy(stages + 16 * (uint)to, address);
+        public readonly void Copy(int to, ArrayView<Float4> vectors, ulong operand, ulong address) => PtxStages.Copy(stages + 16 * (uint)to, address);
 
         public readonly void Commit() => PtxStages.Commit();
 
@@ -266,7 +266,7 @@ public static class GemmSimtPipelineKernel
                 default(TTile).ThreadRows, default(TTile).ThreadColumns);
         }
 
-        public readonly void Copy(int to, ArrayView<Float4> vectors, ulong address, long from) => stages[to] = vectors[from];
+        public readonly void Copy(int to, ArrayView<Float4> vectors, ulong operand, ulong address) => stages[to] = EmulatedCopies.Read(vectors, operand, address);
 
         public readonly void Commit()
         {

@@ -7,37 +7,35 @@ namespace BiGS.Native.Gpu.Kernels;
 /// <summary>
 /// The tensor-core GEMM on packed operands (<see cref="GemmOperandPacking"/>: TF32 values or BF16 pairs in row pairs,
 /// rows and k padded to whole blocks) with a three-stage pipeline of asynchronous copies and 64 x 64 warp blocks, for
-/// CUDA sm_80+. A group of 4 warps computes a 128 x 128 tile of c, each warp a 64 x 64 block of it as 4 x 8 mma tiles
-/// (128 accumulators a thread).
+/// CUDA sm_80+. A group computes a tile of c (<see cref="IGemmTile"/>: 64 or 128 rows and columns) with a warp per
+/// 64 x 64 block of it, each warp's block 4 x 8 mma tiles (128 accumulators a thread): one warp at 64 x 64, two at
+/// 128 x 64 and 64 x 128, four at 128 x 128.
 /// <list type="bullet">
 /// <item>Why 64 x 64: a k-step of a warp's block loads 4 fragments of a and 4 pairs of b's (8 128-bit shared loads) for
 /// 32 mma, where <see cref="GemmTensorCoreKernel"/>'s 64 x 32 blocks load 6 for 16. Shared memory moves 128 bytes a
 /// cycle, so with the staging's stores that kernel can feed the tensor cores about half their peak at best, this one
-/// about two thirds.</item>
+/// about two thirds. A warp's loads and mma are the same at every tile; a smaller tile gives a product more groups (a
+/// BiGS-base product on 1,024 tokens has 48 tiles of 128 x 128 for an H200's 132 multiprocessors, 192 of 64 x 64), at the
+/// cost of copying each operand more often from L2.</item>
 /// <item>Why copies: staging through registers (<see cref="GemmDoubleBuffer"/>) would take 64 more registers a thread at
-/// this tile; <c>cp.async</c> writes shared memory without them, and keeps two stages in flight while a third is
+/// this warp block; <c>cp.async</c> writes shared memory without them, and keeps two stages in flight while a third is
 /// multiplied. Packed operands need no rounding or rearranging on the way, so a copy is 16 bytes moved as they are,
 /// and rows past the operand's packed rows are zero-filled (a copy's source size 0).</item>
 /// </list>
-/// A stage is <see cref="StageWords"/> words of each row (two mma k-steps), both operands: 64 row pairs of 32 words each,
-/// each pair's two blocks of 16 words swapped in every other pair (<see cref="PreRoundedMma{TMma}.StagedWord"/>'s
-/// layout), so that a phase of 8 lanes of a fragment load meets each bank once. Three stages take 48 KB, all the static
-/// shared memory a group may have, in PTX's own array (<see cref="PtxStages"/>), run by <see cref="GemmPipeline"/>; the stages are addressed in
-/// 16-byte vectors by the C# code and in bytes by the PTX; fragments stay in PTX registers from their load to the mma
-/// (an inline <c>out</c> operand goes through local memory). The pipeline, the copies' places, the fragment addresses
-/// and the epilogue run on ILGPU's CPU accelerator with the shared memory and the mma emulated
-/// (<see cref="EmulatedTf32"/>, <see cref="EmulatedBf16"/>), where each copy completes at once. Launch: groups (ceil(n / 128),
-/// ceil(m / 128), batch x parts of k) of <see cref="Threads"/> threads, on the packed shape (k in a row pair's words, a
-/// multiple of <see cref="PairWords"/> in every part), k split as <see cref="GemmTensorCoreKernel"/> splits it.
+/// A stage is <see cref="StageWords"/> words of each row (two mma k-steps), both operands: a row pair of 32 words per two
+/// rows (or columns) of the tile, each pair's two blocks of 16 words swapped in every other pair
+/// (<see cref="PreRoundedMma{TMma}.StagedWord"/>'s layout), so that a phase of 8 lanes of a fragment load meets each bank
+/// once. Three stages take 24, 36 or 48 KB (48 KB is all the static shared memory a group may have), in PTX's own array
+/// (<see cref="PtxStages"/>), run by <see cref="GemmPipeline"/>; the stages are addressed in 16-byte vectors by the C# code
+/// and in bytes by the PTX; fragments stay in PTX registers from their load to the mma (an inline <c>out</c> operand goes
+/// through local memory). The pipeline, the copies' places, the fragment addresses and the epilogue run on ILGPU's CPU
+/// accelerator with the shared memory and the mma emulated (<see cref="EmulatedTf32{TTile}"/>,
+/// <see cref="EmulatedBf16{TTile}"/>), where each copy completes at once. Launch: groups (ceil(n / columns), ceil(m /
+/// rows), batch x parts of k) of <see cref="Threads(int, int)"/> threads, on the packed shape (k in a row pair's words, a multiple
+/// of <see cref="PairWords"/> in every part), k split as <see cref="GemmTensorCoreKernel"/> splits it.
 /// </summary>
 public static class GemmTensorCorePipelineKernel
 {
-    /// <summary>Rows and columns of c per group.</summary>
-    public const int Tile = 128;
-
-    /// <summary>Threads per group: 4 warps of 64 x 64.</summary>
-    public const int Threads = 128;
-
     /// <summary>Words of each row a stage holds: TF32 values or BF16 pairs, two mma k-steps of 8 words.</summary>
     public const int StageWords = 16;
 
@@ -50,48 +48,65 @@ public static class GemmTensorCorePipelineKernel
     private const int WarpBlock = 64;
     private const int KSteps = StageWords / 8;
     private const int PairVectors = PairWords / 4;                  // 128-bit vectors of a staged row pair
-    private const int OperandVectors = Tile / 2 * PairVectors;      // an operand's stage: 64 pairs
-    internal const int StageVectors = 2 * OperandVectors;           // a, then b
     private const int BlockOfRowsVectors = 8 * PairVectors;        // 16 rows on: 8 pairs
+    private const int CopiesPerRound = 4;
+
+    /// <summary>Threads per group of a tile of <paramref name="rows"/> x <paramref name="columns"/>: a warp per 64 x 64 block.</summary>
+    public static int Threads(int rows, int columns) => 32 * (rows / WarpBlock) * (columns / WarpBlock);
+
+    /// <summary>Threads per group of the plans' tile <paramref name="tile"/>.</summary>
+    public static int Threads(GemmTile tile) => Threads(GemmTiles.Rows(tile), GemmTiles.Columns(tile));
+
+    /// <summary>Vectors of one operand's stage for a tile side of <paramref name="rows"/>: its row pairs' vectors.</summary>
+    private static int OperandVectors(int rows) => rows / 2 * PairVectors;
+
+    /// <summary>Vectors of a stage of both operands for tile <typeparamref name="TTile"/>: a, then b.</summary>
+    internal static int StageVectors<TTile>() where TTile : struct, IGemmTile => OperandVectors(Rows<TTile>()) + OperandVectors(Columns<TTile>());
+
+    private static int Rows<TTile>() where TTile : struct, IGemmTile => GemmKernel.PerThread * default(TTile).ThreadRows;
+
+    private static int Columns<TTile>() where TTile : struct, IGemmTile => GemmKernel.PerThread * default(TTile).ThreadColumns;
 
     /// <summary>The TF32 kernel (m16n8k8) on operands packed rounded to TF32.</summary>
-    public static void Tf32(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
-        ArrayView<float> operand, ArrayView<float> product, GemmShape s, GemmSplitK split) =>
-        Run<PtxPipelineSteps<Tf32Mmas>, PtxWideWarpAccumulators>(default, a, b, c, bias, operand, product, s, split);
+    public static void Tf32<TTile>(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
+        ArrayView<float> operand, ArrayView<float> product, GemmShape s, GemmSplitK split) where TTile : struct, IGemmTile =>
+        Run<TTile, PtxPipelineSteps<Tf32Mmas>, PtxWideWarpAccumulators>(default, a, b, c, bias, operand, product, s, split);
 
     /// <summary>The BF16 kernel (m16n8k16) on operands packed as BF16 pairs.</summary>
-    public static void Bf16(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
-        ArrayView<float> operand, ArrayView<float> product, GemmShape s, GemmSplitK split) =>
-        Run<PtxPipelineSteps<Bf16Mmas>, PtxWideWarpAccumulators>(default, a, b, c, bias, operand, product, s, split);
+    public static void Bf16<TTile>(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
+        ArrayView<float> operand, ArrayView<float> product, GemmShape s, GemmSplitK split) where TTile : struct, IGemmTile =>
+        Run<TTile, PtxPipelineSteps<Bf16Mmas>, PtxWideWarpAccumulators>(default, a, b, c, bias, operand, product, s, split);
 
-    /// <summary><see cref="Tf32"/> with its shared memory and mma emulated (ILGPU's CPU accelerator).</summary>
-    public static void EmulatedTf32(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
-        ArrayView<float> operand, ArrayView<float> product, GemmShape s, GemmSplitK split) =>
-        Run<EmulatedPipelineSteps<PreRoundedMma<Tf32Mma>>, GemmTensorCoreEmulation.EmulatedWarpAccumulators>(
+    /// <summary><see cref="Tf32{TTile}"/> with its shared memory and mma emulated (ILGPU's CPU accelerator).</summary>
+    public static void EmulatedTf32<TTile>(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
+        ArrayView<float> operand, ArrayView<float> product, GemmShape s, GemmSplitK split) where TTile : struct, IGemmTile =>
+        Run<TTile, EmulatedPipelineSteps<PreRoundedMma<Tf32Mma>>, GemmTensorCoreEmulation.EmulatedWarpAccumulators>(
             new(RoundedTf32Mma<TensorCoreTile128x128>()), a, b, c, bias, operand, product, s, split);
 
-    /// <summary><see cref="Bf16"/> with its shared memory and mma emulated (ILGPU's CPU accelerator).</summary>
-    public static void EmulatedBf16(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
-        ArrayView<float> operand, ArrayView<float> product, GemmShape s, GemmSplitK split) =>
-        Run<EmulatedPipelineSteps<PreRoundedMma<Bf16Mma<ArithmeticBf16Packing>>>, GemmTensorCoreEmulation.EmulatedWarpAccumulators>(
+    /// <summary><see cref="Bf16{TTile}"/> with its shared memory and mma emulated (ILGPU's CPU accelerator).</summary>
+    public static void EmulatedBf16<TTile>(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
+        ArrayView<float> operand, ArrayView<float> product, GemmShape s, GemmSplitK split) where TTile : struct, IGemmTile =>
+        Run<TTile, EmulatedPipelineSteps<PreRoundedMma<Bf16Mma<ArithmeticBf16Packing>>>, GemmTensorCoreEmulation.EmulatedWarpAccumulators>(
             new(Bf16PairsMma<TensorCoreTile128x128, ArithmeticBf16Packing>()), a, b, c, bias, operand, product, s, split);
 
-    private static void Run<TSteps, TAccumulators>(TSteps steps, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
+    private static void Run<TTile, TSteps, TAccumulators>(TSteps steps, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
         ArrayView<float> operand, ArrayView<float> product, GemmShape s, GemmSplitK split)
-        where TSteps : struct, IPipelineSteps<TAccumulators> where TAccumulators : struct, IWarpAccumulators
+        where TTile : struct, IGemmTile where TSteps : struct, IPipelineSteps<TAccumulators> where TAccumulators : struct, IWarpAccumulators
     {
-        int thread = Group.IdxX, lane = thread % 32, warp = thread / 32;
-        int rowBase = (s.FirstRowTile + Grid.IdxY) * Tile, colBase = (s.FirstColumnTile + Grid.IdxX) * Tile;
-        int warpRow = warp / 2 * WarpBlock, warpCol = warp % 2 * WarpBlock;
+        int rows = Rows<TTile>(), columns = Columns<TTile>(), threads = Threads(rows, columns), operandVectorsA = OperandVectors(rows);
+        int thread = Group.IdxX, lane = thread % 32, warp = thread / 32, warpsAcross = columns / WarpBlock;
+        int rowBase = (s.FirstRowTile + Grid.IdxY) * rows, colBase = (s.FirstColumnTile + Grid.IdxX) * columns;
+        int warpRow = warp / warpsAcross * WarpBlock, warpCol = warp % warpsAcross * WarpBlock;
         var (batch, part) = split.BatchAndPart();
         int kBegin = part * split.Depth, stages = (Math.Min(s.K, kBegin + split.Depth) - kBegin) / PairWords;
-        steps.Declare();
-        var copiesA = new PipelineCopies(a.Cast<Float4>(), s.AddressA, batch * s.StrideA, s.Lda, rowBase, s.M, kBegin, thread);
-        var copiesB = new PipelineCopies(b.Cast<Float4>(), s.AddressB, batch * s.StrideB, s.Ldb, colBase, s.N, kBegin, thread);
-        var pipeline = new WarpStages<TSteps>(steps, copiesA, copiesB, FragmentVector(warpRow, lane), OperandVectors + FragmentVector(warpCol, lane), lane);
+        steps.Declare(Stages * 16 * StageVectors<TTile>());
+        var copiesA = new PipelineCopies(a.Cast<Float4>(), s.AddressA, batch * s.StrideA, s.Lda, rowBase, s.M, kBegin, thread, threads, operandVectorsA);
+        var copiesB = new PipelineCopies(b.Cast<Float4>(), s.AddressB, batch * s.StrideB, s.Ldb, colBase, s.N, kBegin, thread, threads, OperandVectors(columns));
+        var pipeline = new WarpStages<TSteps>(steps, copiesA, copiesB, FragmentVector(warpRow, lane), operandVectorsA + FragmentVector(warpCol, lane), lane,
+            operandVectorsA, StageVectors<TTile>());
         GemmPipeline.Run(ref pipeline, stages);
         var accumulators = pipeline.Steps.Accumulators;
-        var lanePlace = new LaneAccumulators(rowBase + warpRow + lane / 4, colBase + warpCol + 2 * (lane % 4), 2 * WarpBlock, thread, Threads);
+        var lanePlace = new LaneAccumulators(rowBase + warpRow + lane / 4, colBase + warpCol + 2 * (lane % 4), 2 * WarpBlock, thread, threads);
         long cFirst = batch * (long)s.M * s.N;
         if (split.Parts == 1)
         {
@@ -106,18 +121,19 @@ public static class GemmTensorCorePipelineKernel
     /// <summary>
     /// A thread's part of the pipeline (<see cref="GemmPipeline.Run"/>): its copies of both operands, and the k-steps of
     /// its warp's block from its fragments' vectors at k-step 0 of a buffer (a's at <paramref name="fragmentA"/>, b's at
-    /// <paramref name="fragmentB"/>).
+    /// <paramref name="fragmentB"/>); a buffer is <paramref name="stageVectors"/>, b's part of it <paramref name="operandVectorsA"/> on.
     /// </summary>
-    private struct WarpStages<TSteps>(TSteps steps, PipelineCopies a, PipelineCopies b, int fragmentA, int fragmentB, int lane) : IPipelinedStages
+    private struct WarpStages<TSteps>(TSteps steps, PipelineCopies a, PipelineCopies b, int fragmentA, int fragmentB, int lane,
+        int operandVectorsA, int stageVectors) : IPipelinedStages
         where TSteps : struct, IPipelineSteps
     {
         public TSteps Steps = steps;
 
         public void Copy(int stage, int buffer)
         {
-            int first = buffer * StageVectors;
+            int first = buffer * stageVectors;
             a.Copy(ref Steps, first, stage);
-            b.Copy(ref Steps, first + OperandVectors, stage);
+            b.Copy(ref Steps, first + operandVectorsA, stage);
         }
 
         public void Commit() => Steps.Commit();
@@ -126,7 +142,7 @@ public static class GemmTensorCorePipelineKernel
 
         public void Multiply(int buffer)
         {
-            int first = buffer * StageVectors;
+            int first = buffer * stageVectors;
             for (int kStep = 0; kStep < KSteps; kStep++)
                 Steps.Multiply(first + SwizzledStep(fragmentA, lane, kStep), first + SwizzledStep(fragmentB, lane, kStep));
         }
@@ -146,65 +162,89 @@ public static class GemmTensorCorePipelineKernel
     private static int SwizzledStep(int vector, int lane, int kStep) => vector + 4 * (kStep ^ (lane / 4 & 1));
 
     /// <summary>
-    /// One operand's copies of a thread: vectors t, t + 128, t + 256, t + 384 of a stage (pair p = v / 8, vector v mod 8
-    /// of the pair), so that one copy of a warp moves 4 pairs' whole stage (128 contiguous bytes each), from the packed
-    /// operand's pairs 16 apart. Its vector of a pair, and the pair's parity, are the same in each, so one swizzled
-    /// offset serves all four. Each copy's device address at the part's first k is found once; a stage adds the same 128
-    /// bytes to each (one 64-bit add); a copy outside the packed rows reads nothing (source size 0) and writes zeros.
+    /// One operand's copies of a thread: vectors t, t + T, t + 2 T, ... of a stage (T the group's threads; pair p = v / 8,
+    /// vector v mod 8 of the pair), so that one copy of a warp moves 4 pairs' whole stage (128 contiguous bytes each),
+    /// from the packed operand's pairs T / 8 apart. Its vector of a pair, and the pair's parity, are the same in each, so
+    /// one swizzled offset serves all. A thread makes 4 copies (a tile side of 128 rows or of 64, with 128 or 32 threads)
+    /// or two rounds of 4 (the group has half as many threads as the side's rows). The device address of each of the
+    /// first round's copies at the part's first k is found once; a stage adds the same bytes to each (one 64-bit add), and
+    /// the second round's are the first's plus 4 copies' bytes. A copy outside the packed rows reads nothing (source size
+    /// 0) and writes zeros.
     /// </summary>
     private readonly struct PipelineCopies
     {
         private readonly ArrayView<Float4> vectors;
-        private readonly long firstVector, pairsApart;      // the first copy's vector at the part's first k, and vectors to the next copy's
-        private readonly ulong address0, address1, address2, address3;
-        private readonly bool inside0, inside1, inside2, inside3;
-        private readonly int sharedOffset;
+        private readonly ulong operand, address0, address1, address2, address3, roundApart;   // device addresses: vector 0, each copy's at the part's first k
+        private readonly bool inside0, inside1, inside2, inside3, secondRound;
+        private readonly int sharedOffset, sharedApart, pairsPerCopy, pairsLeft;
 
-        public PipelineCopies(ArrayView<Float4> operand, ulong address, long matrixFirst, int ld, int tileFirstRow, int rows, int kBegin, int thread)
+        public PipelineCopies(ArrayView<Float4> operand, ulong address, long matrixFirst, int ld, int tileFirstRow, int rows, int kBegin,
+            int thread, int threads, int operandVectors)
         {
-            const int pairsPerCopy = Threads / PairVectors;
             vectors = operand;
-            int firstPair = tileFirstRow / 2 + thread / PairVectors, packedPairs = GemmOperandPacking.RowPairs(rows), vector = thread % PairVectors;
-            firstVector = matrixFirst / 4 + (long)firstPair * (ld / 4) + kBegin / 4 + vector;
-            pairsApart = (long)pairsPerCopy * (ld / 4);
-            (inside0, inside1) = (firstPair < packedPairs, firstPair + pairsPerCopy < packedPairs);
-            (inside2, inside3) = (firstPair + 2 * pairsPerCopy < packedPairs, firstPair + 3 * pairsPerCopy < packedPairs);
+            this.operand = address;
+            pairsPerCopy = threads / PairVectors;
+            int firstPair = tileFirstRow / 2 + thread / PairVectors, vector = thread % PairVectors;
+            pairsLeft = GemmOperandPacking.RowPairs(rows) - firstPair;
+            long firstVector = matrixFirst / 4 + (long)firstPair * (ld / 4) + kBegin / 4 + vector;
+            (inside0, inside1, inside2, inside3) = (Inside(0), Inside(1), Inside(2), Inside(3));
             // a copy outside reads nothing, at the matrix's first pair (so that its address, moved on each stage, stays
             // in the operand)
-            ulong firstAddress = address + 16 * (ulong)firstVector, apart = 16 * (ulong)pairsApart;
+            ulong firstAddress = address + 16 * (ulong)firstVector, apart = 16 * (ulong)pairsPerCopy * (ulong)(ld / 4);
             ulong outside = address + 16 * (ulong)(matrixFirst / 4 + kBegin / 4 + vector);
             address0 = inside0 ? firstAddress : outside;
             address1 = inside1 ? firstAddress + apart : outside;
             address2 = inside2 ? firstAddress + 2 * apart : outside;
             address3 = inside3 ? firstAddress + 3 * apart : outside;
+            roundApart = CopiesPerRound * apart;
+            secondRound = operandVectors > CopiesPerRound * threads;
+            sharedApart = pairsPerCopy * PairVectors;
             sharedOffset = thread / PairVectors * PairVectors + (vector ^ (firstPair & 1) * 4);
         }
+
+        /// <summary>Whether copy <paramref name="copy"/> reads a pair of the packed operand.</summary>
+        private bool Inside(int copy) => copy * pairsPerCopy < pairsLeft;
 
         /// <summary>Starts this thread's copies of stage <paramref name="stage"/> into the operand's stage at vector <paramref name="first"/> of the shared tiles.</summary>
         public void Copy<TSteps>(ref TSteps steps, int first, int stage) where TSteps : struct, IPipelineSteps
         {
-            const int sharedApart = Threads / PairVectors * PairVectors;
             int to = first + sharedOffset, k = stage * PairVectors;
             ulong bytes = 16 * (ulong)k;
-            steps.Copy(to, vectors, address0 + bytes, firstVector + k, inside0);
-            steps.Copy(to + sharedApart, vectors, address1 + bytes, firstVector + pairsApart + k, inside1);
-            steps.Copy(to + 2 * sharedApart, vectors, address2 + bytes, firstVector + 2 * pairsApart + k, inside2);
-            steps.Copy(to + 3 * sharedApart, vectors, address3 + bytes, firstVector + 3 * pairsApart + k, inside3);
+            steps.Copy(to, vectors, operand, address0 + bytes, inside0);
+            steps.Copy(to + sharedApart, vectors, operand, address1 + bytes, inside1);
+            steps.Copy(to + 2 * sharedApart, vectors, operand, address2 + bytes, inside2);
+            steps.Copy(to + 3 * sharedApart, vectors, operand, address3 + bytes, inside3);
+            if (!secondRound) return;
+            int roundTo = to + CopiesPerRound * sharedApart;
+            SecondRoundCopy(ref steps, roundTo, address0 + bytes, 4);
+            SecondRoundCopy(ref steps, roundTo + sharedApart, address1 + bytes, 5);
+            SecondRoundCopy(ref steps, roundTo + 2 * sharedApart, address2 + bytes, 6);
+            SecondRoundCopy(ref steps, roundTo + 3 * sharedApart, address3 + bytes, 7);
+        }
+
+        /// <summary>
+        /// Copy <paramref name="copy"/> (4 to 7), 4 copies on from the first round's at <paramref name="firstRoundAddress"/>:
+        /// inside only where that one is, whose address is then the operand's; outside, it reads nothing at that address.
+        /// </summary>
+        private void SecondRoundCopy<TSteps>(ref TSteps steps, int to, ulong firstRoundAddress, int copy) where TSteps : struct, IPipelineSteps
+        {
+            bool inside = Inside(copy);
+            steps.Copy(to, vectors, operand, inside ? firstRoundAddress + roundApart : firstRoundAddress, inside);
         }
     }
 
     /// <summary>The pipeline's memory and arithmetic: on the GPU in PTX (<see cref="PtxPipelineSteps{TMmas}"/>), or emulated.</summary>
     internal interface IPipelineSteps
     {
-        /// <summary>Declares the shared stages (and the registers; once, every thread).</summary>
-        void Declare();
+        /// <summary>Declares the shared stages, <paramref name="bytes"/> (a constant of each tile), and the registers (once, every thread).</summary>
+        void Declare(int bytes);
 
         /// <summary>
-        /// Starts copying 16 bytes, vector <paramref name="from"/> of the operand <paramref name="vectors"/> (the PTX takes
-        /// its device address, <paramref name="address"/>), to vector <paramref name="to"/> of the shared stages; zeros
-        /// where not <paramref name="inside"/>.
+        /// Starts copying 16 bytes, at device address <paramref name="address"/> of the operand <paramref name="vectors"/>
+        /// (whose vector 0 is at <paramref name="operand"/>), to vector <paramref name="to"/> of the shared stages; zeros
+        /// where not <paramref name="inside"/> (<see cref="EmulatedCopies"/>).
         /// </summary>
-        void Copy(int to, ArrayView<Float4> vectors, ulong address, long from, bool inside);
+        void Copy(int to, ArrayView<Float4> vectors, ulong operand, ulong address, bool inside);
 
         /// <summary>Closes the copies started since the last commit into one group.</summary>
         void Commit();
@@ -239,14 +279,14 @@ public static class GemmTensorCorePipelineKernel
 
         public readonly PtxWideWarpAccumulators Accumulators => default;
 
-        public void Declare()
+        public void Declare(int bytes)
         {
             default(PtxWideWarpAccumulators).Declare();
             CudaAsm.Emit(".reg .b32 gemm_a<16>; .reg .b32 gemm_b<16>;");
-            stages = PtxStages.Declare(GemmPipeline.SharedBytes);
+            stages = PtxStages.Declare(bytes);
         }
 
-        public readonly void Copy(int to, ArrayView<Float4> vectors, ulong address, long from, bool inside) =>
+        public readonly void Copy(int to, ArrayView<Float4> vectors, ulong operand, ulong address, bool inside) =>
             PtxStages.Copy(Address(to), address, inside ? 16u : 0u);
 
         public readonly void Commit() => PtxStages.Commit();
@@ -298,14 +338,14 @@ public static class GemmTensorCorePipelineKernel
 
         public readonly GemmTensorCoreEmulation.EmulatedWarpAccumulators Accumulators => accumulators;
 
-        public void Declare()
+        public void Declare(int bytes)
         {
             accumulators.Declare();
-            stages = SharedMemory.Allocate<Float4>(Stages * StageVectors);
+            stages = SharedMemory.Allocate<Float4>(GemmPipeline.SharedBytes / 16);   // the most the PTX declares
         }
 
-        public readonly void Copy(int to, ArrayView<Float4> vectors, ulong address, long from, bool inside) =>
-            stages[to] = inside ? vectors[from] : default;
+        public readonly void Copy(int to, ArrayView<Float4> vectors, ulong operand, ulong address, bool inside) =>
+            stages[to] = inside ? EmulatedCopies.Read(vectors, operand, address) : default;
 
         public readonly void Commit()
         {

@@ -9,21 +9,25 @@ namespace BiGS.Native.Tests.Gpu;
 
 /// <summary>
 /// The pipelined tensor-core kernel (<see cref="GemmTensorCorePipelineKernel"/>, <c>BIGS_GPU_KERNELS=pipelined-gemm</c>)
-/// with its shared memory and mma emulated on ILGPU's CPU accelerator, against the packed kernel it stands in for: each
-/// accumulator takes the same products in the same k order (two mma k-steps a stage where that kernel's stage holds
-/// the same two), so the products agree to the bit in every layout and precision, with rows and columns past whole
-/// tiles (zero-filled copies), with more stages than buffers and fewer, and with k split. Its PTX is checked without a
-/// device below.
+/// with its shared memory and mma emulated on ILGPU's CPU accelerator, against the packed kernel's 128 x 128 tile (the
+/// tile it stands in for there; at the other tiles, the one whose stages are as deep as the pipeline's, so that a split
+/// k is split at the same places): each accumulator takes the same products in the same k order (two mma k-steps a
+/// stage where that kernel's stage holds the same two), so the products agree to the bit in every layout and precision,
+/// with rows and columns past whole tiles (zero-filled copies), with more stages than buffers and fewer, and with k
+/// split. Its PTX is checked without a device below.
 /// </summary>
 [GpuTarget(DeviceKind.IlgpuCpu)]
 public sealed class GemmTensorCorePipelineTests(WideCpuAcceleratorEmulatingMma packedKernel, WideCpuAcceleratorEmulatingPipeline pipeline)
     : IClassFixture<WideCpuAcceleratorEmulatingMma>, IClassFixture<WideCpuAcceleratorEmulatingPipeline>
 {
     /// <summary>
-    /// (m, n, k): both edges mid-tile with 8 tf32 stages and 4 bf16 ones (more than the 3 buffers); one row of tiles,
-    /// three columns, 2 stages in either precision (fewer than the pipeline keeps in flight); two whole tiles a side;
-    /// and k split (the last group of a tile adding the parts): at k 100 parts of 3, 3 and 2 stages in tf32, 2 and 2 in
-    /// bf16; at k 24 parts of one stage (the prologue's second group of copies empty).
+    /// (m, n, k) at 128 x 128: both edges mid-tile with 8 tf32 stages and 4 bf16 ones (more than the 3 buffers); one row
+    /// of tiles, three columns, 2 stages in either precision (fewer than the pipeline keeps in flight); two whole tiles a
+    /// side; and k split (the last group of a tile adding the parts): at k 100 parts of 3, 3 and 2 stages in tf32, 2 and
+    /// 2 in bf16; at k 24 parts of one stage (the prologue's second group of copies empty). The smaller tiles, whose
+    /// groups have fewer warps, copy a side in two rounds of 4 where its rows are twice the group's threads / 2 (a and b
+    /// at 64 x 64, a at 128 x 64, b at 64 x 128): both edges mid-tile, where a second round's copies fall outside the
+    /// operand while the first round's of the same thread do not, and k split.
     /// </summary>
     [GpuTheory]
     [InlineData(140, 136, 100, "128x128/packed")]
@@ -31,6 +35,11 @@ public sealed class GemmTensorCorePipelineTests(WideCpuAcceleratorEmulatingMma p
     [InlineData(256, 256, 64, "128x128/packed")]
     [InlineData(140, 136, 100, "128x128/k3/packed")]
     [InlineData(20, 300, 24, "128x128/k3/packed")]
+    [InlineData(140, 136, 100, "64x64/packed")]
+    [InlineData(140, 136, 100, "128x64/packed")]
+    [InlineData(140, 136, 100, "64x128/packed")]
+    [InlineData(140, 136, 100, "64x64/k3/packed")]
+    [InlineData(20, 300, 24, "64x128/k3/packed")]
     public void Pipelined_products_have_the_bits_of_the_packed_kernel(int m, int n, int k, string plan)
     {
         var rng = new Random(m + n + k);
@@ -46,7 +55,7 @@ public sealed class GemmTensorCorePipelineTests(WideCpuAcceleratorEmulatingMma p
                 var pipelined = Product(pipeline.Device, plan, a, transposeA, b, transposeB, precision);
                 var launches = pipeline.Backend.ReadActivity().Since(before).LaunchesByKernel;
                 Assert.True(launches.GetValueOrDefault(kernel) == 1, $"{plan} {layout} {precision}: launches {string.Join(", ", launches)}, expected one {kernel}");
-                var packed = Product(packedKernel.Device, plan, a, transposeA, b, transposeB, precision);
+                var packed = Product(packedKernel.Device, At128x128(plan), a, transposeA, b, transposeB, precision);
                 for (int i = 0; i < packed.Length; i++)
                     Assert.True(packed[i] == pipelined[i],
                         $"{plan} {layout} {MatMulPrecision.Name(precision)} m{m} n{n} k{k}: c[{i / n},{i % n}] is {pipelined[i]} pipelined, {packed[i]} packed");
@@ -116,23 +125,30 @@ public sealed class GemmTensorCorePipelineTests(WideCpuAcceleratorEmulatingMma p
     }
 
     /// <summary>
-    /// The kernel compiled to PTX for sm_80 without a device: its stages are the PTX's own 48 KB array and ILGPU allocates
-    /// no shared memory beside it (the static limit is 48 KB), every copy is a 16-byte cp.async with a source size, and a
-    /// k-step's 8 fragment loads and 32 mma take no local memory.
+    /// The kernel of each tile compiled to PTX for sm_80 without a device: its stages are the PTX's own array, as large as
+    /// the tile's three stages (48 KB at 128 x 128, 36 at 128 x 64 and 64 x 128, 24 at 64 x 64), and ILGPU allocates no
+    /// shared memory beside it; every copy is a 16-byte cp.async with a source size, a stage's copies of both operands
+    /// moving the tile's rows and columns (16 of a thread at 64 x 64's 32 threads, 12 at 128 x 64's 64, 8 at 128 x 128's
+    /// 128); and a k-step's 8 fragment loads and 32 mma take no local memory.
     /// </summary>
     [Theory]
-    [InlineData(nameof(GemmTensorCorePipelineKernel.Tf32), "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32")]
-    [InlineData(nameof(GemmTensorCorePipelineKernel.Bf16), "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32")]
-    public void Kernel_compiles_to_ptx_with_its_own_stages_copies_and_mma(string kernel, string mma)
+    [InlineData(nameof(GemmTensorCorePipelineKernel.Tf32), typeof(GemmTile128x128), 49152, 8, "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32")]
+    [InlineData(nameof(GemmTensorCorePipelineKernel.Bf16), typeof(GemmTile128x128), 49152, 8, "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32")]
+    [InlineData(nameof(GemmTensorCorePipelineKernel.Tf32), typeof(GemmTile128x64), 36864, 12, "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32")]
+    [InlineData(nameof(GemmTensorCorePipelineKernel.Bf16), typeof(GemmTile64x128), 36864, 12, "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32")]
+    [InlineData(nameof(GemmTensorCorePipelineKernel.Tf32), typeof(GemmTile64x64), 24576, 16, "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32")]
+    [InlineData(nameof(GemmTensorCorePipelineKernel.Bf16), typeof(GemmTile64x64), 24576, 16, "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32")]
+    public void Kernel_compiles_to_ptx_with_its_own_stages_copies_and_mma(string kernel, Type tile, int sharedBytes, int copiesPerStage, string mma)
     {
-        string ptx = KernelPtx.Compile(typeof(GemmTensorCorePipelineKernel).GetMethod(kernel)!, 80);
+        string ptx = KernelPtx.Compile(typeof(GemmTensorCorePipelineKernel).GetMethod(kernel)!.MakeGenericMethod(tile), 80);
         int Count(string text) => Regex.Matches(ptx, Regex.Escape(text)).Count;
-        Assert.Equal(49152, GemmTensorCorePipelineKernel.Stages * GemmTensorCorePipelineKernel.StageVectors * 16);
-        Assert.Equal(1, Count(".shared .align 16 .b8 gemm_stages[49152];"));
+        Assert.Equal(1, Count($".shared .align 16 .b8 gemm_stages[{sharedBytes}];"));
+        Assert.Single(Regex.Matches(ptx, @"\.b8 gemm_stages\["));
         Assert.Equal(0, Count("__shared_alloca"));
         Assert.Equal(0, Count("cp.async.ca"));
         int copies = Count("cp.async.cg.shared.global");
-        Assert.True(copies > 0 && copies % 8 == 0, $"{kernel}: {copies} 16-byte copies, expected 8 a stage (4 of each operand)");
+        Assert.True(copies > 0 && copies % copiesPerStage == 0, $"{kernel} {tile.Name}: {copies} 16-byte copies, expected {copiesPerStage} a stage");
+        Assert.Equal(copies, Regex.Matches(ptx, @"cp\.async\.cg\.shared\.global \[[^\]]+\], \[[^\]]+\], 16, %r\d+;").Count);
         Assert.Equal($"cp.async.wait_group {GemmTensorCorePipelineKernel.Stages - 2};", Regex.Match(ptx, @"cp\.async\.wait_group \d+;").Value);
         int mmas = Count(mma), loads = Count("ld.shared.v4.b32");
         Assert.True(mmas > 0 && mmas % 32 == 0 && loads == mmas / 4, $"{kernel}: {mmas} mma and {loads} fragment loads, expected 32 and 8 a k-step");
@@ -142,6 +158,9 @@ public sealed class GemmTensorCorePipelineTests(WideCpuAcceleratorEmulatingMma p
                 || lines[i].Contains("cp.async.cg", StringComparison.Ordinal))
                 Assert.DoesNotContain(".local", lines[i - 1] + lines[i] + lines[i + 1], StringComparison.Ordinal);
     }
+
+    /// <summary><paramref name="plan"/> (a name) with the 128 x 128 tile.</summary>
+    private static string At128x128(string plan) => (GemmPlan.Parse(plan, "plan") with { Tile = GemmTile.Tile128x128 }).ToString();
 
     /// <summary>op(a) op(b) on <paramref name="device"/> with <paramref name="plan"/>, in <paramref name="precision"/>.</summary>
     private static float[] Product(Device device, string plan, float[,] a, bool transposeA, float[,] b, bool transposeB, Precision precision)

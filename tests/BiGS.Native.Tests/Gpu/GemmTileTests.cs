@@ -167,6 +167,24 @@ public class GemmTileTunerTests
     }
 
     /// <summary>
+    /// The tensor-core candidates (<see cref="GemmPlans.TensorCoreCandidates"/>) of the forward product on 16384 tokens
+    /// (16384 x 768 x 768, NT) on an H200: the tensor-core kernel's tiles, none split (64 x 64: 3072 groups of 128
+    /// threads; 128 x 128: 768 of 256, twice that past the device's 270,336), each packed too; with the pipelined kernel,
+    /// the packed plans of every tile on it instead, whose groups are a warp per 64 x 64 block (3072 groups of 32 threads
+    /// at 64 x 64, 768 of 128 at 128 x 128: each fits split in two, not in four).
+    /// </summary>
+    [Fact]
+    public void Pipelined_tensor_core_candidates_are_the_packed_plans_of_every_tile_counted_by_its_groups()
+    {
+        const long h200 = 132 * 2048;
+        var forward = new GemmProblem(false, true, Precision.Tf32, 1, 16384, 768, 768, true, true);
+        string Names(bool pipelined) => string.Join(" ", GemmPlans.TensorCoreCandidates(forward, GemmTiles.All, h200, pipelined));
+        Assert.Equal("64x64 128x128 64x64/packed 128x128/packed", Names(pipelined: false));
+        Assert.Equal("64x64 128x128 64x64/packed 64x64/k2/packed 128x64/packed 128x64/k2/packed 64x128/packed 64x128/k2/packed 128x128/packed 128x128/k2/packed",
+            Names(pipelined: true));
+    }
+
+    /// <summary>
     /// Each kernel's stages fit the staging registers (at most four slots of four floats per operand and thread):
     /// the SIMT tiles' op(a) and op(b) stages of 16 along k, and the tensor-core tiles' of 32 (64 x 64) and 16 (128 x 128).
     /// </summary>
