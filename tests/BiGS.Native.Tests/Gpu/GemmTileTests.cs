@@ -280,10 +280,13 @@ public abstract class GemmTileConfigurationTests
 
     /// <summary>
     /// Every tile configuration with k whole, split plans whose parts end mid-stage in the shapes above, and packed plans
-    /// (the operands copied into the NT layout, k padded to whole stages), which every precision runs in every layout.
+    /// (the operands copied into the NT layout, k padded to whole stages), which every precision runs in every layout:
+    /// with <c>BIGS_GPU_KERNELS=pipelined-gemm</c> on CUDA (bench/gpu/gemm-checks.sh) on the pipelined kernels, whose
+    /// tensor-core tiles copy in one round (128 x 64's b, 128 x 128) or two (64 x 64's a and b, 64 x 128's b).
     /// </summary>
     public static TheoryData<string> Plans() =>
-        [.. GemmTiles.All.Select(GemmTiles.Name), "64x64/k2", "64x64/k3", "128x128/k4", "128x64/packed", "128x128/k3/packed"];
+        [.. GemmTiles.All.Select(GemmTiles.Name), "64x64/k2", "64x64/k3", "128x128/k4", "128x64/packed", "128x128/k3/packed", "64x64/packed",
+            "64x128/k2/packed"];
 
     [GpuTheory]
     [MemberData(nameof(Plans))]
