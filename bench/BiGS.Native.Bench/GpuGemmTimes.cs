@@ -108,8 +108,13 @@ public sealed class GpuGemmTimes : ISideBySide
         if (device.Backend is not IlgpuBackend gpu) return ("cpu", null);
         var kernel = gpu.GemmKernelFor(precision);
         bool tensorCores = kernel == GemmKernelKind.TensorCores;
-        string Name(GemmPlan plan) => (!tensorCores ? plan.ToString() : $"tensor-cores {plan with { Tile = GemmTensorCoreKernel.PlanTile(plan.Tile) }}")
-            + (plan.Packed && gpu.Pipelines(precision) ? " pipelined" : "");
+        string Name(GemmPlan plan)
+        {
+            // the staged tensor-core kernel runs a plan at its own tile for the plan's; the pipelined kernels at the plan's
+            bool pipelined = plan.Packed && gpu.Pipelines(precision);
+            var ran = tensorCores && !pipelined ? plan with { Tile = GemmTensorCoreKernel.PlanTile(plan.Tile) } : plan;
+            return (tensorCores ? "tensor-cores " : "") + ran + (pipelined ? " pipelined" : "");
+        }
         var measured = gpu.GemmTuner.Chosen.Keys.Where(p => p.TransposeA == product.TransposeA && p.TransposeB == product.TransposeB
             && p.Precision == precision && p.M == product.M && p.N == product.N && p.K == product.K).ToArray();
         if (measured.Length == 0) return (Name(gpu.GemmTuner.Pinned ?? GemmPlan.Default), null);
