@@ -43,7 +43,7 @@ public class WideCpuAccelerator : IDisposable
 public sealed class WideCpuAcceleratorEmulatingMma() : WideCpuAccelerator(new IlgpuKernelOptions { EmulatedMma = true });
 
 /// <summary>
-/// The wide accelerator with the mma emulated and the packed 128 x 128 plans on the pipelined kernels, tensor-core and
-/// SIMT (<see cref="IlgpuKernelOptions.PipelinedGemm"/>).
+/// The wide accelerator with the mma emulated and the packed plans on the pipelined kernels, tensor-core and SIMT
+/// (<see cref="IlgpuKernelOptions.PipelinedGemm"/>).
 /// </summary>
 public sealed class WideCpuAcceleratorEmulatingPipeline() : WideCpuAccelerator(new IlgpuKernelOptions { EmulatedMma = true, PipelinedGemm = true });
