@@ -165,71 +165,67 @@ public static class GemmTensorCorePipelineKernel
     /// One operand's copies of a thread: vectors t, t + T, t + 2 T, ... of a stage (T the group's threads; pair p = v / 8,
     /// vector v mod 8 of the pair), so that one copy of a warp moves 4 pairs' whole stage (128 contiguous bytes each),
     /// from the packed operand's pairs T / 8 apart. Its vector of a pair, and the pair's parity, are the same in each, so
-    /// one swizzled offset serves all. A thread makes 4 copies (a tile side of 128 rows or of 64, with 128 or 32 threads)
-    /// or two rounds of 4 (the group has half as many threads as the side's rows). The device address of each of the
-    /// first round's copies at the part's first k is found once; a stage adds the same bytes to each (one 64-bit add), and
-    /// the second round's are the first's plus 4 copies' bytes. A copy outside the packed rows reads nothing (source size
-    /// 0) and writes zeros.
+    /// one swizzled offset serves all. A thread makes one round of 4 copies (<see cref="CopyRound"/>: a tile side of 128
+    /// rows with 128 threads, or of 64 with 64) or two (the group has half as many threads as the side's rows). The device
+    /// address of each copy at the part's first k is found once; a stage adds the same bytes to each (one 64-bit add). A
+    /// copy outside the packed rows reads nothing (source size 0) and writes zeros.
     /// </summary>
     private readonly struct PipelineCopies
     {
         private readonly ArrayView<Float4> vectors;
-        private readonly ulong operand, address0, address1, address2, address3, roundApart;   // device addresses: vector 0, each copy's at the part's first k
-        private readonly bool inside0, inside1, inside2, inside3, secondRound;
-        private readonly int sharedOffset, sharedApart, pairsPerCopy, pairsLeft;
+        private readonly ulong operand;   // the device address of vector 0
+        private readonly CopyRound first, second;
+        private readonly bool secondRound;
+        private readonly int sharedOffset, sharedApart;
 
         public PipelineCopies(ArrayView<Float4> operand, ulong address, long matrixFirst, int ld, int tileFirstRow, int rows, int kBegin,
             int thread, int threads, int operandVectors)
         {
             vectors = operand;
             this.operand = address;
-            pairsPerCopy = threads / PairVectors;
+            int pairsPerCopy = threads / PairVectors;
             int firstPair = tileFirstRow / 2 + thread / PairVectors, vector = thread % PairVectors;
-            pairsLeft = GemmOperandPacking.RowPairs(rows) - firstPair;
+            int pairsLeft = GemmOperandPacking.RowPairs(rows) - firstPair;
             long firstVector = matrixFirst / 4 + (long)firstPair * (ld / 4) + kBegin / 4 + vector;
-            (inside0, inside1, inside2, inside3) = (Inside(0), Inside(1), Inside(2), Inside(3));
             // a copy outside reads nothing, at the matrix's first pair (so that its address, moved on each stage, stays
             // in the operand)
             ulong firstAddress = address + 16 * (ulong)firstVector, apart = 16 * (ulong)pairsPerCopy * (ulong)(ld / 4);
             ulong outside = address + 16 * (ulong)(matrixFirst / 4 + kBegin / 4 + vector);
-            address0 = inside0 ? firstAddress : outside;
-            address1 = inside1 ? firstAddress + apart : outside;
-            address2 = inside2 ? firstAddress + 2 * apart : outside;
-            address3 = inside3 ? firstAddress + 3 * apart : outside;
-            roundApart = CopiesPerRound * apart;
+            first = new CopyRound(firstAddress, apart, outside, pairsLeft, pairsPerCopy);
+            second = new CopyRound(firstAddress + CopiesPerRound * apart, apart, outside, pairsLeft - CopiesPerRound * pairsPerCopy, pairsPerCopy);
             secondRound = operandVectors > CopiesPerRound * threads;
             sharedApart = pairsPerCopy * PairVectors;
             sharedOffset = thread / PairVectors * PairVectors + (vector ^ (firstPair & 1) * 4);
         }
 
-        /// <summary>Whether copy <paramref name="copy"/> reads a pair of the packed operand.</summary>
-        private bool Inside(int copy) => copy * pairsPerCopy < pairsLeft;
-
         /// <summary>Starts this thread's copies of stage <paramref name="stage"/> into the operand's stage at vector <paramref name="first"/> of the shared tiles.</summary>
         public void Copy<TSteps>(ref TSteps steps, int first, int stage) where TSteps : struct, IPipelineSteps
         {
-            int to = first + sharedOffset, k = stage * PairVectors;
-            ulong bytes = 16 * (ulong)k;
+            int to = first + sharedOffset;
+            ulong bytes = 16 * (ulong)(stage * PairVectors);
+            this.first.Copy(ref steps, vectors, operand, to, sharedApart, bytes);
+            if (secondRound) second.Copy(ref steps, vectors, operand, to + CopiesPerRound * sharedApart, sharedApart, bytes);
+        }
+    }
+
+    /// <summary>
+    /// Four copies of a thread, pairs of its operand <paramref name="pairsPerCopy"/> apart from the one at
+    /// <paramref name="firstAddress"/> (at the part's first k): each copy's device address, or <paramref name="outside"/>
+    /// where it is not among the <paramref name="pairsLeft"/> packed pairs from the first.
+    /// </summary>
+    private readonly struct CopyRound(ulong firstAddress, ulong apart, ulong outside, int pairsLeft, int pairsPerCopy)
+    {
+        private readonly bool inside0 = pairsLeft > 0, inside1 = pairsLeft > pairsPerCopy, inside2 = pairsLeft > 2 * pairsPerCopy, inside3 = pairsLeft > 3 * pairsPerCopy;
+        private readonly ulong address0 = pairsLeft > 0 ? firstAddress : outside, address1 = pairsLeft > pairsPerCopy ? firstAddress + apart : outside,
+            address2 = pairsLeft > 2 * pairsPerCopy ? firstAddress + 2 * apart : outside, address3 = pairsLeft > 3 * pairsPerCopy ? firstAddress + 3 * apart : outside;
+
+        /// <summary>Starts the four copies, <paramref name="bytes"/> on from their addresses, to shared vectors <paramref name="to"/> and each <paramref name="sharedApart"/> on.</summary>
+        public void Copy<TSteps>(ref TSteps steps, ArrayView<Float4> vectors, ulong operand, int to, int sharedApart, ulong bytes) where TSteps : struct, IPipelineSteps
+        {
             steps.Copy(to, vectors, operand, address0 + bytes, inside0);
             steps.Copy(to + sharedApart, vectors, operand, address1 + bytes, inside1);
             steps.Copy(to + 2 * sharedApart, vectors, operand, address2 + bytes, inside2);
             steps.Copy(to + 3 * sharedApart, vectors, operand, address3 + bytes, inside3);
-            if (!secondRound) return;
-            int roundTo = to + CopiesPerRound * sharedApart;
-            SecondRoundCopy(ref steps, roundTo, address0 + bytes, 4);
-            SecondRoundCopy(ref steps, roundTo + sharedApart, address1 + bytes, 5);
-            SecondRoundCopy(ref steps, roundTo + 2 * sharedApart, address2 + bytes, 6);
-            SecondRoundCopy(ref steps, roundTo + 3 * sharedApart, address3 + bytes, 7);
-        }
-
-        /// <summary>
-        /// Copy <paramref name="copy"/> (4 to 7), 4 copies on from the first round's at <paramref name="firstRoundAddress"/>:
-        /// inside only where that one is, whose address is then the operand's; outside, it reads nothing at that address.
-        /// </summary>
-        private void SecondRoundCopy<TSteps>(ref TSteps steps, int to, ulong firstRoundAddress, int copy) where TSteps : struct, IPipelineSteps
-        {
-            bool inside = Inside(copy);
-            steps.Copy(to, vectors, operand, inside ? firstRoundAddress + roundApart : firstRoundAddress, inside);
         }
     }
 
