@@ -132,6 +132,22 @@ public class KernelPtxTests
     }
 
     /// <summary>
+    /// The pipelined tensor-core kernel's bounds: a warp per 64 x 64 block of its tile, and as many groups a
+    /// multiprocessor as leave each thread 256 registers (its 128 accumulators and 32 fragment registers).
+    /// </summary>
+    [Theory]
+    [InlineData(typeof(GemmTile64x64), "32, 1, 1", 8)]
+    [InlineData(typeof(GemmTile64x128), "64, 1, 1", 4)]
+    [InlineData(typeof(GemmTile128x128), "128, 1, 1", 2)]
+    public void The_pipelined_tensor_core_kernel_is_bounded_to_256_registers_a_thread(Type tile, string maxThreads, int minGroups)
+    {
+        string ptx = KernelPtx.Compile(typeof(GemmTensorCorePipelineKernel).GetMethod(nameof(GemmTensorCorePipelineKernel.Bf16))!.MakeGenericMethod(tile),
+            80, explicitlyGrouped: true);
+        Assert.Matches($@"\.maxntid {maxThreads}\s", ptx);
+        Assert.Matches($@"\.minnctapersm {minGroups}\s", ptx);
+    }
+
+    /// <summary>
     /// The column-tile kernels (generic ones for the tanh GELU) compile, keep their values in registers, and complete
     /// their sums with what the last-group protocol needs: a device-wide fence before counting in, an atomic counter, and
     /// reads of the other groups' partials that bypass this multiprocessor's L1.
