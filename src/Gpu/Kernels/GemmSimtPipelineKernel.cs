@@ -56,8 +56,7 @@ public static class GemmSimtPipelineKernel
     private static int OperandVectorsA<TTile>() where TTile : struct, IGemmTile => Depth * RowVectors(default(TTile).ThreadRows);
 
     /// <summary>Vectors of a stage of both operands: a, then b.</summary>
-    private static int StageVectors<TTile>() where TTile : struct, IGemmTile =>
-        Depth * (RowVectors(default(TTile).ThreadRows) + RowVectors(default(TTile).ThreadColumns));
+    private static int StageVectors<TTile>() where TTile : struct, IGemmTile => OperandVectorsA<TTile>() + Depth * RowVectors(default(TTile).ThreadColumns);
 
     private static void Run<TTile, TSteps, TAccumulators>(TSteps steps, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
         ArrayView<float> operand, ArrayView<float> product, GemmShape s, GemmSplitK split)

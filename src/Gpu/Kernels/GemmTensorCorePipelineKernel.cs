@@ -208,16 +208,24 @@ public static class GemmTensorCorePipelineKernel
         }
     }
 
-    /// <summary>
-    /// Four copies of a thread, pairs of its operand <paramref name="pairsPerCopy"/> apart from the one at
-    /// <paramref name="firstAddress"/> (at the part's first k): each copy's device address, or <paramref name="outside"/>
-    /// where it is not among the <paramref name="pairsLeft"/> packed pairs from the first.
-    /// </summary>
-    private readonly struct CopyRound(ulong firstAddress, ulong apart, ulong outside, int pairsLeft, int pairsPerCopy)
+    /// <summary>Four copies of a thread: each one's device address at the part's first k, and whether it reads the operand.</summary>
+    private readonly struct CopyRound
     {
-        private readonly bool inside0 = pairsLeft > 0, inside1 = pairsLeft > pairsPerCopy, inside2 = pairsLeft > 2 * pairsPerCopy, inside3 = pairsLeft > 3 * pairsPerCopy;
-        private readonly ulong address0 = pairsLeft > 0 ? firstAddress : outside, address1 = pairsLeft > pairsPerCopy ? firstAddress + apart : outside,
-            address2 = pairsLeft > 2 * pairsPerCopy ? firstAddress + 2 * apart : outside, address3 = pairsLeft > 3 * pairsPerCopy ? firstAddress + 3 * apart : outside;
+        private readonly bool inside0, inside1, inside2, inside3;
+        private readonly ulong address0, address1, address2, address3;
+
+        /// <summary>
+        /// Copies of pairs <paramref name="pairsPerCopy"/> apart from the one at <paramref name="firstAddress"/>, each at
+        /// <paramref name="outside"/> instead where it is not among the <paramref name="pairsLeft"/> packed pairs from the first.
+        /// </summary>
+        public CopyRound(ulong firstAddress, ulong apart, ulong outside, int pairsLeft, int pairsPerCopy)
+        {
+            (inside0, inside1, inside2, inside3) = (pairsLeft > 0, pairsLeft > pairsPerCopy, pairsLeft > 2 * pairsPerCopy, pairsLeft > 3 * pairsPerCopy);
+            address0 = inside0 ? firstAddress : outside;
+            address1 = inside1 ? firstAddress + apart : outside;
+            address2 = inside2 ? firstAddress + 2 * apart : outside;
+            address3 = inside3 ? firstAddress + 3 * apart : outside;
+        }
 
         /// <summary>Starts the four copies, <paramref name="bytes"/> on from their addresses, to shared vectors <paramref name="to"/> and each <paramref name="sharedApart"/> on.</summary>
         public void Copy<TSteps>(ref TSteps steps, ArrayView<Float4> vectors, ulong operand, int to, int sharedApart, ulong bytes) where TSteps : struct, IPipelineSteps
