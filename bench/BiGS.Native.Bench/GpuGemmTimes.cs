@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using BiGS.Native.Gpu;
-using BiGS.Native.Gpu.Kernels;
 using BiGS.Native.Kernels.Cpu;
 using BiGS.Native.Tensors;
 
@@ -97,24 +96,13 @@ public sealed class GpuGemmTimes : ISideBySide
     }
 
     /// <summary>
-    /// The kernel that ran <paramref name="product"/>: "cpu", "tensor-cores" and the plan (tf32 and bf16 on CUDA sm_80+:
-    /// "tensor-cores 128x128/k2", the tile and "/kN" when the tuner split k in N parts, "/packed" when it packs the
-    /// operands), or the SIMT plan the backend's tuner chose (tile, and "/kN"), either followed by " pipelined" where a
-    /// pipelined kernel runs the plan under BIGS_GPU_KERNELS=pipelined-gemm; with the milliseconds per launch of each
-    /// candidate when it measured them.
+    /// The kernel that ran <paramref name="product"/> (<see cref="IlgpuBackend.GemmKernelName"/> of the plan the tuner
+    /// chose or pinned, "cpu" on the CPU), with the milliseconds per launch of each candidate when it measured them.
     /// </summary>
     private static (string Tile, Dictionary<string, double>? TileMs) KernelOf(Device device, Product product, Precision precision)
     {
         if (device.Backend is not IlgpuBackend gpu) return ("cpu", null);
-        var kernel = gpu.GemmKernelFor(precision);
-        bool tensorCores = kernel == GemmKernelKind.TensorCores;
-        string Name(GemmPlan plan)
-        {
-            // the staged tensor-core kernel runs a plan at its own tile for the plan's; the pipelined kernels at the plan's
-            bool pipelined = plan.Packed && gpu.Pipelines(precision);
-            var ran = tensorCores && !pipelined ? plan with { Tile = GemmTensorCoreKernel.PlanTile(plan.Tile) } : plan;
-            return (tensorCores ? "tensor-cores " : "") + ran + (pipelined ? " pipelined" : "");
-        }
+        string Name(GemmPlan plan) => gpu.GemmKernelName(plan, precision);
         var measured = gpu.GemmTuner.Chosen.Keys.Where(p => p.TransposeA == product.TransposeA && p.TransposeB == product.TransposeB
             && p.Precision == precision && p.M == product.M && p.N == product.N && p.K == product.K).ToArray();
         if (measured.Length == 0) return (Name(gpu.GemmTuner.Pinned ?? GemmPlan.Default), null);

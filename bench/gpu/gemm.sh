@@ -9,9 +9,11 @@
 # packed plans of every tile on them, tf32 and bf16 on the tensor-core pipeline, fp32 on the SIMT one) into $OUT/pipelined,
 # whose table.md sets them beside the same torch times.
 #
-# Dry run without a GPU (ILGPU's CPU accelerator against PyTorch on the CPU, small widths; times meaningless):
-#   DEVICE=ilgpu-cpu TORCH_DEVICE=cpu PYTHON=/usr/bin/python3 ROUNDS=1 \
-#   SIZES="--tokens 16 --hidden 32 --inner 64 --vocabulary 96 --rounds 1 --launches 1" bash bench/gpu/gemm.sh
+# Dry run without a GPU (ILGPU's CPU accelerator against PyTorch on the CPU, small widths; times meaningless), with the
+# tuner timing its candidates as on CUDA and tf32 and bf16 on the tensor-core kernels, their mma emulated:
+#   DEVICE=ilgpu-cpu TORCH_DEVICE=cpu PYTHON=/usr/bin/python3 ROUNDS=1 PIPELINED_GEMM=1 BIGS_GEMM_TILE=measure \
+#   BIGS_GPU_KERNELS=emulated-mma SIZES="--tokens 16 --hidden 32 --inner 64 --vocabulary 96 --rounds 1 --launches 1" \
+#   bash bench/gpu/gemm.sh
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -39,7 +41,7 @@ for precision in fp32 tf32 bf16; do
     if [ "$PIPELINED_GEMM" = 1 ]; then
       mkdir -p "$out/pipelined" && cp "$out/torch-$precision-$round.jsonl" "$out/pipelined/"
       # shellcheck disable=SC2086
-      BIGS_GPU_KERNELS=pipelined-gemm timeout "$OURS_TIMEOUT" bash "$root/.device/with-dotnet.sh" dotnet "$root/.device/BiGS.Native.Bench/BiGS.Native.Bench.dll" \
+      BIGS_GPU_KERNELS=${BIGS_GPU_KERNELS:+$BIGS_GPU_KERNELS,}pipelined-gemm timeout "$OURS_TIMEOUT" bash "$root/.device/with-dotnet.sh" dotnet "$root/.device/BiGS.Native.Bench/BiGS.Native.Bench.dll" \
         gpu-gemm --device "$DEVICE" --precision "$precision" $SIZES > "$out/pipelined/ours-$precision-$round.jsonl" 2> "$out/pipelined/ours-$precision-$round.err"
       echo "gemm ours (pipelined-gemm) $precision round $round: exit $?, $(grep -c '^{' "$out/pipelined/ours-$precision-$round.jsonl") products"
     fi

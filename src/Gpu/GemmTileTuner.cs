@@ -48,7 +48,7 @@ public static class GemmTiles
     {
         foreach (var tile in All)
             if (Name(tile) == name.Trim().ToLowerInvariant()) return tile;
-        throw new ArgumentException($"{what}: '{name}' is not a GEMM tile (use auto or one of {string.Join(", ", All.Select(Name))})");
+        throw new ArgumentException($"{what}: '{name}' is not a GEMM tile (use auto, {GemmTileTuner.MeasureEverywhere} or one of {string.Join(", ", All.Select(Name))})");
     }
 }
 
@@ -155,8 +155,15 @@ public readonly record struct GemmProblem(bool TransposeA, bool TransposeB, Prec
 /// </summary>
 public sealed class GemmTileTuner
 {
-    /// <summary>The environment variable: "auto" (the default) or a plan (<see cref="GemmPlan.ToString"/>) to force.</summary>
+    /// <summary>
+    /// The environment variable: "auto" (the default: measuring on CUDA), "measure" (measuring on every device: an
+    /// OpenCL GPU, or ILGPU's CPU accelerator to run the tuner's own path without a GPU) or a plan
+    /// (<see cref="GemmPlan.ToString"/>) to force.
+    /// </summary>
     public const string EnvironmentVariable = "BIGS_GEMM_TILE";
+
+    /// <summary>The value of <see cref="EnvironmentVariable"/> that makes every device measure.</summary>
+    public const string MeasureEverywhere = "measure";
 
     private static readonly AsyncLocal<GemmPlan?> Forced = new();
     private readonly FastestChoices<GemmProblem, GemmPlan> plans = new();
@@ -182,13 +189,23 @@ public sealed class GemmTileTuner
 
     /// <summary>
     /// A tuner from <see cref="EnvironmentVariable"/>: measuring when <paramref name="measureByDefault"/> (a CUDA
-    /// device) and the variable is unset or "auto", pinned when it names a plan.
+    /// device) and the variable is unset or "auto", or when it says <see cref="MeasureEverywhere"/>; pinned when it
+    /// names a plan.
     /// </summary>
-    public static GemmTileTuner FromEnvironment(bool measureByDefault)
+    /// <exception cref="ArgumentException">The variable says something else; the message names it.</exception>
+    public static GemmTileTuner FromEnvironment(bool measureByDefault) =>
+        Parse(Environment.GetEnvironmentVariable(EnvironmentVariable), measureByDefault);
+
+    /// <summary>The tuner <see cref="EnvironmentVariable"/> = <paramref name="value"/> asks for (see <see cref="FromEnvironment"/>).</summary>
+    public static GemmTileTuner Parse(string? value, bool measureByDefault)
     {
-        string? value = Environment.GetEnvironmentVariable(EnvironmentVariable);
-        bool auto = string.IsNullOrWhiteSpace(value) || value.Trim().Equals("auto", StringComparison.OrdinalIgnoreCase);
-        return new GemmTileTuner(measureByDefault, auto ? null : GemmPlan.Parse(value!, EnvironmentVariable));
+        string setting = (value ?? "").Trim().ToLowerInvariant();
+        return setting switch
+        {
+            "" or "auto" => new GemmTileTuner(measureByDefault, pinned: null),
+            MeasureEverywhere => new GemmTileTuner(measure: true, pinned: null),
+            _ => new GemmTileTuner(measureByDefault, GemmPlan.Parse(value!, EnvironmentVariable)),
+        };
     }
 
     /// <summary>Makes every GEMM started in this execution flow use <paramref name="plan"/> until the scope is disposed (tests, benchmarks).</summary>

@@ -223,9 +223,10 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
 
     /// <summary>
     /// Picks the GEMM's plan per problem: the SIMT or tensor-core kernel's tile configuration and split of k (measured
-    /// on CUDA, 64 x 64 with k whole elsewhere; see <see cref="GemmTileTuner.EnvironmentVariable"/> to pin one).
+    /// on CUDA, 64 x 64 with k whole elsewhere; see <see cref="GemmTileTuner.EnvironmentVariable"/> to pin one or to
+    /// measure everywhere). Tests replace it to measure on a device of their own.
     /// </summary>
-    public GemmTileTuner GemmTuner { get; }
+    public GemmTileTuner GemmTuner { get; internal set; }
 
     /// <summary>
     /// Launches the GEMM with <paramref name="plan"/>: the tensor-core kernel for tf32 and bf16 where the device has
@@ -337,6 +338,20 @@ public sealed partial class IlgpuBackend : ITensorBackend, IDeviceMemoryCounters
     /// it has tensor cores) or emulates them; every tile, k whole or split.
     /// </summary>
     public bool Pipelines(Precision precision) => OnTensorCores(precision) ? KernelOptions.PipelinedGemm : PipelinesOnSimt(precision);
+
+    /// <summary>
+    /// The kernel that runs <paramref name="plan"/> in <paramref name="precision"/>, as reports name it: the plan on the
+    /// SIMT kernel ("128x64/k2"); on the tensor cores "tensor-cores " and the plan at the tile the staged kernel runs it
+    /// with (<see cref="GemmTensorCoreKernel.PlanTile"/>: "tensor-cores 64x64/k2" for a 128 x 64 plan); " pipelined"
+    /// after a packed plan a pipelined kernel runs at its own tile (<see cref="Pipelines"/>). The tuner's candidates for a
+    /// problem have distinct names.
+    /// </summary>
+    public string GemmKernelName(GemmPlan plan, Precision precision)
+    {
+        bool tensorCores = OnTensorCores(precision), pipelined = plan.Packed && Pipelines(precision);
+        var ran = tensorCores && !pipelined ? plan with { Tile = GemmTensorCoreKernel.PlanTile(plan.Tile) } : plan;
+        return (tensorCores ? "tensor-cores " : "") + ran + (pipelined ? " pipelined" : "");
+    }
 
     /// <summary>Whether every packed SIMT product in <paramref name="precision"/> runs on <see cref="GemmSimtPipelineKernel"/> (<see cref="Pipelines"/>).</summary>
     private bool PipelinesOnSimt(Precision precision) =>

@@ -90,6 +90,31 @@ public class GemmTileTunerTests
     }
 
     [Theory]
+    [InlineData(null, false, false, null)]
+    [InlineData("", true, true, null)]
+    [InlineData(" Auto", false, false, null)]
+    [InlineData("auto", true, true, null)]
+    [InlineData("measure", false, true, null)]
+    [InlineData(" MEASURE ", true, true, null)]
+    [InlineData("128x64/k2", true, true, "128x64/k2")]
+    public void The_setting_measures_where_the_device_does_by_default_everywhere_when_asked_or_pins_a_plan(
+        string? value, bool measureByDefault, bool measures, string? pinned)
+    {
+        var tuner = GemmTileTuner.Parse(value, measureByDefault);
+        Assert.Equal(measures, tuner.Measures);
+        Assert.Equal(pinned, tuner.Pinned?.ToString());
+    }
+
+    [Fact]
+    public void A_setting_that_is_neither_a_mode_nor_a_plan_is_an_error_naming_both_modes()
+    {
+        var error = Assert.Throws<ArgumentException>(() => GemmTileTuner.Parse("measured", measureByDefault: true));
+        Assert.Contains(GemmTileTuner.EnvironmentVariable, error.Message, StringComparison.Ordinal);
+        Assert.Contains("'measured'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("use auto, measure or one of", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("64x64", GemmTile.Tile64x64)]
     [InlineData("128x64", GemmTile.Tile128x64)]
     [InlineData(" 64X128", GemmTile.Tile64x128)]
