@@ -41,7 +41,7 @@ public static class GemmKernel
         where TTile : struct, IGemmTile where TPrecision : struct, IGemmPrecision where TEdges : struct, IGemmEdges
     {
         int threadRows = default(TTile).ThreadRows, threadColumns = default(TTile).ThreadColumns;
-        int rows = PerThread * threadRows, columns = PerThread * threadColumns;
+        int rows = default(TTile).Rows(), columns = default(TTile).Columns();
         int stageA = Depth * rows, stageB = Depth * columns;
         // [buffer][k][row] and [buffer][k][column], allocated as 128-bit vectors so that they are 16-byte aligned
         var vectorsA = SharedMemory.Allocate<Float4>(2 * stageA / 4);
@@ -218,6 +218,16 @@ public interface IGemmTile
 
     /// <summary>Threads along the columns of c (the group's x dimension).</summary>
     int ThreadColumns { get; }
+}
+
+/// <summary>The sides of a SIMT tile: <see cref="GemmKernel.PerThread"/> rows and columns of c a thread.</summary>
+public static class GemmTileSides
+{
+    /// <summary>Rows of c a group of <paramref name="tile"/> computes.</summary>
+    public static int Rows<TTile>(this TTile tile) where TTile : IGemmTile => GemmKernel.PerThread * tile.ThreadRows;
+
+    /// <summary>Columns of c a group of <paramref name="tile"/> computes.</summary>
+    public static int Columns<TTile>(this TTile tile) where TTile : IGemmTile => GemmKernel.PerThread * tile.ThreadColumns;
 }
 
 /// <summary>64 x 64 tiles of c, 64 threads (the default: fits small shapes and every accelerator).</summary>

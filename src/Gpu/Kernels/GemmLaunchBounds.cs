@@ -39,7 +39,7 @@ public static class GemmLaunchBounds
     /// </summary>
     private static KernelSpecialization Pipeline(IGemmTile tile)
     {
-        int threads = GemmTensorCorePipelineKernel.Threads(GemmKernel.PerThread * tile.ThreadRows, GemmKernel.PerThread * tile.ThreadColumns);
+        int threads = GemmTensorCorePipelineKernel.Threads(tile.Rows(), tile.Columns());
         return new(threads, RegistersPerMultiprocessor / (2 * MaxRegisters * threads));
     }
 

@@ -65,8 +65,8 @@ public static class GemmSimtPipelineKernel
         int threadRows = default(TTile).ThreadRows, threadColumns = default(TTile).ThreadColumns, threads = threadRows * threadColumns;
         int thread = Group.IdxY * threadColumns + Group.IdxX;
         var (ty, tx) = WarpArranged(thread, threadColumns);
-        var place = new GemmKernel.ThreadBlock((s.FirstRowTile + Grid.IdxY) * GemmKernel.PerThread * threadRows,
-            (s.FirstColumnTile + Grid.IdxX) * GemmKernel.PerThread * threadColumns, ty, tx, threadRows, threadColumns);
+        var place = new GemmKernel.ThreadBlock((s.FirstRowTile + Grid.IdxY) * default(TTile).Rows(),
+            (s.FirstColumnTile + Grid.IdxX) * default(TTile).Columns(), ty, tx, threadRows, threadColumns);
         var (batch, part) = split.BatchAndPart();
         int kBegin = part * split.Depth, stages = (Math.Min(s.K, kBegin + split.Depth) - kBegin) / Depth;
         steps.Declare(ty, tx);

@@ -61,11 +61,7 @@ public static class GemmTensorCorePipelineKernel
     private static int OperandVectors(int rows) => rows / 2 * PairVectors;
 
     /// <summary>Vectors of a stage of both operands for tile <typeparamref name="TTile"/>: a, then b.</summary>
-    internal static int StageVectors<TTile>() where TTile : struct, IGemmTile => OperandVectors(Rows<TTile>()) + OperandVectors(Columns<TTile>());
-
-    private static int Rows<TTile>() where TTile : struct, IGemmTile => GemmKernel.PerThread * default(TTile).ThreadRows;
-
-    private static int Columns<TTile>() where TTile : struct, IGemmTile => GemmKernel.PerThread * default(TTile).ThreadColumns;
+    internal static int StageVectors<TTile>() where TTile : struct, IGemmTile => OperandVectors(default(TTile).Rows()) + OperandVectors(default(TTile).Columns());
 
     /// <summary>The TF32 kernel (m16n8k8) on operands packed rounded to TF32.</summary>
     public static void Tf32<TTile>(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
@@ -93,7 +89,7 @@ public static class GemmTensorCorePipelineKernel
         ArrayView<float> operand, ArrayView<float> product, GemmShape s, GemmSplitK split)
         where TTile : struct, IGemmTile where TSteps : struct, IPipelineSteps<TAccumulators> where TAccumulators : struct, IWarpAccumulators
     {
-        int rows = Rows<TTile>(), columns = Columns<TTile>(), threads = Threads(rows, columns), operandVectorsA = OperandVectors(rows);
+        int rows = default(TTile).Rows(), columns = default(TTile).Columns(), threads = Threads(rows, columns), operandVectorsA = OperandVectors(rows);
         int thread = Group.IdxX, lane = thread % 32, warp = thread / 32, warpsAcross = columns / WarpBlock;
         int rowBase = (s.FirstRowTile + Grid.IdxY) * rows, colBase = (s.FirstColumnTile + Grid.IdxX) * columns;
         int warpRow = warp / warpsAcross * WarpBlock, warpCol = warp % warpsAcross * WarpBlock;
