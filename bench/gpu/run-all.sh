@@ -36,8 +36,8 @@
 # CASE_TIMEOUT seconds is stopped and its row marked FAILED.
 #
 # Dry run on a machine without a GPU (ILGPU's CPU accelerator against PyTorch on the CPU, a tiny model; the CUDA
-# tests skip):
-#   DEVICE=ilgpu-cpu TORCH_DEVICE=cpu CONFIG=tests/fixtures/bigs-tiny/config.json SHAPES=2x16 TC_SHAPES=2x16 \
+# tests skip; BIGS_GEMM_TILE=measure has the GEMM tuner time its candidates as it does on CUDA; about 8 minutes on 2 cores):
+#   BIGS_GEMM_TILE=measure DEVICE=ilgpu-cpu TORCH_DEVICE=cpu CONFIG=tests/fixtures/bigs-tiny/config.json SHAPES=2x16 TC_SHAPES=2x16 \
 #   MORE_FWD_SHAPES= MORE_TRAIN_SHAPES= WARMUP=1 RUNS=1 PYTHON=/usr/bin/python3 NCU=none \
 #   GEMM_SIZES="--tokens 16 --hidden 32 --inner 64 --vocabulary 96 --rounds 1 --launches 1" bash bench/gpu/run-all.sh
 # To run the Nsight Compute parts' commands as well, put a stand-in `ncu` first on PATH that runs the command after its

@@ -150,8 +150,8 @@ public readonly record struct GemmProblem(bool TransposeA, bool TransposeB, Prec
 /// In measuring mode (the default on CUDA) the first time a problem is seen each candidate plan is timed once by the
 /// caller's timer and the fastest is kept for the rest of the process; in fixed mode (the default elsewhere, e.g.
 /// ILGPU's CPU accelerator) it is always <see cref="GemmPlan.Default"/>, untimed. The environment variable
-/// <see cref="EnvironmentVariable"/> (read when a device opens) or a <see cref="Force"/> scope pins one plan for every
-/// problem, untimed.
+/// <see cref="EnvironmentVariable"/> (read when a device opens) turns measuring on for every device, or it or a
+/// <see cref="Force"/> scope pins one plan for every problem, untimed.
 /// </summary>
 public sealed class GemmTileTuner
 {

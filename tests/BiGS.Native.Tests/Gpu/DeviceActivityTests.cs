@@ -61,7 +61,9 @@ public abstract class DeviceActivityTests : GpuParityTests
     public void Benchmark_training_steps_launch_the_same_kernels_every_step_and_more_than_a_forward()
     {
         var training = Benchmark(train: true, warmup: 1, runs: 2);
-        var forward = Benchmark(train: false, warmup: 0, runs: 1);
+        // after a warm-up step, as training's: on a device whose GEMM tuner measures (CUDA), the first step with the
+        // vocabulary's product over every position (a new problem) also launches each of its candidate plans
+        var forward = Benchmark(train: false, warmup: 1, runs: 1);
 
         var (second, third) = (training.StepActivity![0], training.StepActivity[1]);
         Assert.True(second.Launches > 0);
