@@ -40,13 +40,8 @@ public abstract class GemmEpilogueTests
         var rng = new Random(layout.GetHashCode(StringComparison.Ordinal) ^ (int)precision);
         foreach (var (m, n, k) in Shapes)
             foreach (var epilogue in Epilogues())
-            {
-                var a = RandomMatrix(rng, transposeA ? k : m, transposeA ? m : k);
-                var b = RandomMatrix(rng, transposeB ? n : k, transposeB ? k : n);
-                var problem = new Problem(a, transposeA, b, transposeB, m, n, k, epilogue, RandomMatrix(rng, m, n),
-                    RandomMatrix(rng, 1, n), RandomMatrix(rng, m, n));
-                problem.Check(Device, precision, $"{layout} {precisionName} m{m} n{n} k{k} {epilogue.Name}");
-            }
+                Problem.Random(rng, transposeA, transposeB, m, n, k, epilogue)
+                    .Check(Device, precision, $"{layout} {precisionName} m{m} n{n} k{k} {epilogue.Name}");
     }
 
     [GpuFact]
@@ -99,6 +94,14 @@ public abstract class GemmEpilogueTests
     internal sealed record Problem(float[,] A, bool TransposeA, float[,] B, bool TransposeB, int M, int N, int K,
         EpilogueCase Epilogue, float[,] OldC, float[,] Bias, float[,] Residual)
     {
+        /// <summary>A problem of uniform values in [-1, 1): a and b stored as the layout says, then c's old contents, the bias and the residual.</summary>
+        public static Problem Random(Random rng, bool transposeA, bool transposeB, int m, int n, int k, EpilogueCase epilogue)
+        {
+            var a = RandomMatrix(rng, transposeA ? k : m, transposeA ? m : k);
+            var b = RandomMatrix(rng, transposeB ? n : k, transposeB ? k : n);
+            return new Problem(a, transposeA, b, transposeB, m, n, k, epilogue, RandomMatrix(rng, m, n), RandomMatrix(rng, 1, n), RandomMatrix(rng, m, n));
+        }
+
         public void Check(Device device, Precision precision, string what)
         {
             var c = ToTensor(OldC, device);

@@ -327,10 +327,7 @@ public abstract class GemmTileConfigurationTests
                 foreach (var epilogue in epilogues)
                 {
                     bool transposeA = layout[0] == 'T', transposeB = layout[1] == 'T';
-                    var a = GemmEpilogueTests.RandomMatrix(rng, transposeA ? k : m, transposeA ? m : k);
-                    var b = GemmEpilogueTests.RandomMatrix(rng, transposeB ? n : k, transposeB ? k : n);
-                    var problem = new GemmEpilogueTests.Problem(a, transposeA, b, transposeB, m, n, k, epilogue,
-                        GemmEpilogueTests.RandomMatrix(rng, m, n), GemmEpilogueTests.RandomMatrix(rng, 1, n), GemmEpilogueTests.RandomMatrix(rng, m, n));
+                    var problem = GemmEpilogueTests.Problem.Random(rng, transposeA, transposeB, m, n, k, epilogue);
                     // fp32 runs the SIMT kernel everywhere (tf32 and bf16 run it too, except on CUDA sm_80+ and with the
                     // mma emulated: the tensor-core kernel, with the plan's split of k)
                     var precisions = plan.Packed ? [Precision.Fp32, Precision.Tf32, Precision.Bf16]

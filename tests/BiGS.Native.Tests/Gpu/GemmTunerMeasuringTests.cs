@@ -33,10 +33,8 @@ public sealed class GemmTunerMeasuringTests(WideCpuAcceleratorEmulatingPipeline 
         var rng = new Random(k);
         const int m = 60, n = 40;
         var epilogue = GemmEpilogueTests.Epilogues().Single(e => e.Name == epilogueName);
-        var problem = new GemmEpilogueTests.Problem(GemmEpilogueTests.RandomMatrix(rng, transposeA ? k : m, transposeA ? m : k), transposeA,
-            GemmEpilogueTests.RandomMatrix(rng, transposeB ? n : k, transposeB ? k : n), transposeB, m, n, k, epilogue,
-            GemmEpilogueTests.RandomMatrix(rng, m, n), GemmEpilogueTests.RandomMatrix(rng, 1, n), GemmEpilogueTests.RandomMatrix(rng, m, n));
-        problem.Check(accelerator.Device, precision, $"{layout} {precisionName} k{k} {epilogueName}");
+        GemmEpilogueTests.Problem.Random(rng, transposeA, transposeB, m, n, k, epilogue)
+            .Check(accelerator.Device, precision, $"{layout} {precisionName} k{k} {epilogueName}");
 
         var (measured, timings) = Assert.Single(backend.GemmTuner.Timings);
         Assert.Equal(backend.GemmTuner.Chosen[measured], timings.MinBy(timing => timing.Value).Key);
