@@ -46,17 +46,17 @@ public static class GemmSimtPipelineKernel
         ArrayView<float> operand, ArrayView<float> product, GemmShape s, GemmSplitK split) where TTile : struct, IGemmTile =>
         Run<TTile, EmulatedSteps<TTile>, GemmKernel.Block8x8>(default, a, b, c, bias, operand, product, s, split);
 
-    /// <summary>
-    /// 128-bit vectors of one k of a's stage (<paramref name="threads"/> = <see cref="IGemmTile.ThreadRows"/>) or b's
-    /// (<see cref="IGemmTile.ThreadColumns"/>): the tile's side, <see cref="GemmKernel.PerThread"/> floats a thread.
-    /// </summary>
-    private static int RowVectors(int threads) => GemmKernel.PerThread / 4 * threads;
+    /// <summary>128-bit vectors of one k row of a's stage: the tile's rows.</summary>
+    private static int RowVectorsA<TTile>() where TTile : struct, IGemmTile => default(TTile).Rows() / 4;
+
+    /// <summary>128-bit vectors of one k row of b's stage: the tile's columns.</summary>
+    private static int RowVectorsB<TTile>() where TTile : struct, IGemmTile => default(TTile).Columns() / 4;
 
     /// <summary>Vectors of a stage of a (its <see cref="Depth"/> k rows), where b's begin.</summary>
-    private static int OperandVectorsA<TTile>() where TTile : struct, IGemmTile => Depth * RowVectors(default(TTile).ThreadRows);
+    private static int OperandVectorsA<TTile>() where TTile : struct, IGemmTile => Depth * RowVectorsA<TTile>();
 
     /// <summary>Vectors of a stage of both operands: a, then b.</summary>
-    private static int StageVectors<TTile>() where TTile : struct, IGemmTile => OperandVectorsA<TTile>() + Depth * RowVectors(default(TTile).ThreadColumns);
+    private static int StageVectors<TTile>() where TTile : struct, IGemmTile => OperandVectorsA<TTile>() + Depth * RowVectorsB<TTile>();
 
     private static void Run<TTile, TSteps, TAccumulators>(TSteps steps, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias,
         ArrayView<float> operand, ArrayView<float> product, GemmShape s, GemmSplitK split)
@@ -71,8 +71,8 @@ public static class GemmSimtPipelineKernel
         int kBegin = part * split.Depth, stages = (Math.Min(s.K, kBegin + split.Depth) - kBegin) / Depth;
         steps.Declare(ty, tx);
         var pipeline = new ThreadStages<TSteps>(steps,
-            new KMajorCopies(a.Cast<Float4>(), s.AddressA, batch * s.StrideA, s.Lda, place.RowBase, RowVectors(threadRows), kBegin, thread, threads),
-            new KMajorCopies(b.Cast<Float4>(), s.AddressB, batch * s.StrideB, s.Ldb, place.ColBase, RowVectors(threadColumns), kBegin, thread, threads),
+            new KMajorCopies(a.Cast<Float4>(), s.AddressA, batch * s.StrideA, s.Lda, place.RowBase, RowVectorsA<TTile>(), kBegin, thread, threads),
+            new KMajorCopies(b.Cast<Float4>(), s.AddressB, batch * s.StrideB, s.Ldb, place.ColBase, RowVectorsB<TTile>(), kBegin, thread, threads),
             OperandVectorsA<TTile>(), StageVectors<TTile>());
         GemmPipeline.Run(ref pipeline, stages);
         GemmKernel.Finish(pipeline.Steps.Accumulators, place, c, bias, operand, product, s, split, batch, part);
@@ -228,9 +228,8 @@ public static class GemmSimtPipelineKernel
         /// <summary>Step k: the thread's two runs of op(a) and of op(b) at k, a row of threads apart, and their outer product.</summary>
         private static void Step(uint a, uint b, uint k)
         {
-            int threadRows = default(TTile).ThreadRows, threadColumns = default(TTile).ThreadColumns;
-            uint rowA = 16 * (uint)RowVectors(threadRows) * k, runA = 16 * (uint)threadRows;
-            uint rowB = 16 * (uint)RowVectors(threadColumns) * k, runB = 16 * (uint)threadColumns;
+            uint rowA = 16 * (uint)RowVectorsA<TTile>() * k, runA = 16 * (uint)default(TTile).ThreadRows;
+            uint rowB = 16 * (uint)RowVectorsB<TTile>() * k, runB = 16 * (uint)default(TTile).ThreadColumns;
             CudaAsm.Emit(SimtStepOperands.Step, a + rowA, a + rowA + runA, b + rowB, b + rowB + runB);
         }
     }
